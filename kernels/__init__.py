@@ -1,0 +1,1 @@
+"""Kernel front-end: the recording pypto.language stand-in and kernel models."""

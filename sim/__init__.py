@@ -1,0 +1,1 @@
+"""swimsim engine side: task-graph IR, discrete-event engine, run records, command line."""

@@ -1,0 +1,1 @@
+"""swimsim sub-commands (each module: register(subparsers))."""

@@ -1,0 +1,1 @@
+"""Trace writers/readers, statistics, comparison, critical path, plots."""
