@@ -1,10 +1,247 @@
-"""`swimsim reproduce` (placeholder until implemented)."""
+"""``swimsim reproduce`` / ``calibrate`` / ``explain``: the measured comparison, the fit, the why.
+
+* ``reproduce`` runs every workload × variant of the measurement file at its capture level,
+  writes traces under ``out/<workload>/<variant>/``, prints the fidelity table and writes
+  ``out/fidelity.json``.
+* ``calibrate`` fits the free chip parameters on the standalone baseline only and writes a
+  preset file with provenance.
+* ``explain`` breaks a function's Avg Exec and span down from a run directory's records.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sim.errors import UserError
+from sim.fidelity import (
+    VARIANTS,
+    WORKLOADS,
+    build_rows,
+    fidelity_json,
+    fit_targets,
+    format_table,
+    load_measurements,
+)
+
+CALIBRATED_PRESET = "910C-calibrated"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
-    p = sub.add_parser("reproduce", help="(not implemented yet)")
-    p.set_defaults(func=lambda args: print("not implemented") or 1)
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _default_chip() -> str | None:
+    import hwmodels
+
+    return CALIBRATED_PRESET if CALIBRATED_PRESET in hwmodels.list_presets() else None
+
+
+def _mean_metrics(ms: list[dict]) -> dict:
+    """Average run_metrics dicts over runs (µs; functions present in every run)."""
+    if len(ms) == 1:
+        return ms[0]
+    out: dict = {k: sum(m[k] for m in ms) / len(ms) for k in ms[0] if k != "funcs"}
+    out["funcs"] = {}
+    for name in ms[0]["funcs"]:
+        if all(name in m["funcs"] for m in ms):
+            out["funcs"][name] = {
+                k: sum(m["funcs"][name][k] for m in ms) / len(ms) for k in ms[0]["funcs"][name]
+            }
+    return out
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    import hwmodels
+    import traces
+    from kernels.registry import build_graph
+    from sim.engine import RunOptions, simulate
+
+    t0 = time.perf_counter()
+    meas = load_measurements(args.measurements)
+    chip_name = args.chip or _default_chip()
+    chip = hwmodels.load_chip(chip_name, overrides=args.set or [])
+    out = Path(args.out)
+    runs = max(1, args.runs)
+    jitter = args.jitter if runs > 1 else 0.0
+    simulated: dict[str, dict[str, dict]] = {}
+    jobs = [(w, v) for w in meas.values for v in VARIANTS]
+    progress = _progress(len(jobs) * runs, enabled=runs > 1 and sys.stderr.isatty())
+    for wname, var in jobs:
+        kernel, mode = WORKLOADS[wname]
+        level = meas.levels[wname]
+        graph = build_graph(f"{kernel}:{var}", mode=mode)
+        per_run = []
+        for seed in range(runs):
+            res = simulate(graph, chip, RunOptions(seed=seed, swimlane_level=level, jitter=jitter))
+            per_run.append(traces.run_metrics(res, level=level))
+            if seed == 0:
+                traces.write_run_dir(res, out / wname / var, level=level)
+            progress()
+        simulated.setdefault(wname, {})[var] = _mean_metrics(per_run)
+    rows = build_rows(meas, simulated)
+    table = format_table(rows, markdown=args.md)
+    doc = fidelity_json(rows)
+    doc["chip"] = chip.name
+    doc["runs"] = runs
+    _atomic_write(out / "fidelity.json", json.dumps(doc, indent=1, sort_keys=False) + "\n")
+    _atomic_write(out / "fidelity.md", format_table(rows, markdown=True))
+    print(f"chip preset: {chip.name}   runs per variant: {runs}   traces: {out}/<workload>/<variant>/")
+    print(table, end="")
+    print(f"wrote {out / 'fidelity.json'}  ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="simulating", unit="run", leave=False)
+    return lambda: bar.update(1)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    import hwmodels
+    from sim.calibration import FREE_PARAMS, fit, provenance_note
+
+    meas = load_measurements(args.measurements)
+    targets = fit_targets(meas)
+    if not targets:
+        raise UserError(f"{meas.path}: no fit targets (standalone baseline metrics) found")
+    print("fit targets (standalone baseline, µs): " + ", ".join(f"{k}={v}" for k, v in targets.items()))
+    print("free parameters: " + ", ".join(f"{p.field} [{p.lo}, {p.hi}]" for p in FREE_PARAMS))
+    from tqdm import tqdm
+
+    bar = tqdm(total=args.max_evals, desc="fitting", unit="sim", disable=not sys.stderr.isatty())
+    last = [0]
+
+    def progress(evals: int, best: float) -> None:
+        bar.update(max(0, evals - last[0]))
+        last[0] = evals
+        bar.set_postfix(loss=f"{best:.4g}")
+
+    result = fit(targets, base_chip=args.base, max_evals=args.max_evals, progress=progress)
+    bar.close()
+    base = hwmodels.load_chip(args.base, overrides=[f"{k}={v}" for k, v in result.params.items()])
+    chip = base.model_copy(update={"name": CALIBRATED_PRESET})
+    note = provenance_note(result)
+    if hasattr(chip, "with_provenance"):
+        chip = chip.with_provenance({k: note for k in result.params})
+    out = Path(args.output) if args.output else Path(hwmodels.__file__).parent / "presets" / f"{CALIBRATED_PRESET}.toml"
+    _atomic_write(out, chip.to_toml())
+    for k, v in result.params.items():
+        print(f"  {k} = {v}")
+    print(f"loss {result.loss:.5g} after {result.evaluations} simulations; wrote {out}")
+    return 0
+
+
+def _load_run(dirpath: Path):
+    from sim.records import RunResult
+
+    f = dirpath / "run_records.json"
+    if not f.is_file():
+        raise UserError(f"{dirpath}: no run_records.json (expected a directory written by `swimsim run -o`)")
+    try:
+        return RunResult.model_validate_json(f.read_text())
+    except ValueError as exc:
+        first = str(exc).splitlines()[0]
+        raise UserError(f"{f}: not a valid run record dump ({first})") from exc
+
+
+def explain_function(result, func: str) -> str:
+    """Text breakdown of ``func``'s Avg Exec and span (µs) from a RunResult."""
+    rows = [s for s in result.subtasks if s.func == func]
+    if not rows:
+        names = sorted({s.func for s in result.subtasks})
+        raise UserError(f"function {func!r} not in this run (functions: {', '.join(names)})")
+    n = len(rows)
+    execs = [(s.end - s.start) / 1000.0 for s in rows]
+    avg = sum(execs) / n
+    keys: dict[str, float] = {}
+    for s in rows:
+        for k, v in s.breakdown.items():
+            keys[k] = keys.get(k, 0.0) + v / 1000.0 / n
+    pipes: dict[str, float] = {}
+    for s in rows:
+        for k, v in s.pipe_busy.items():
+            pipes[k] = pipes.get(k, 0.0) + v / 1000.0 / n
+    groups = {
+        "pipe busy (critical path)": ("vector", "cube", "mte2", "mte1", "mte3", "fixpipe", "scalar"),
+        "memory stall": ("l2_hit_latency", "l2_miss_latency", "hbm_contention"),
+        "issue / sync overhead": ("issue_sync", "prologue", "handoff_wait"),
+    }
+    lines = [f"{func}: {n} rows, Avg Exec {avg:.3f} µs (min {min(execs):.3f}, max {max(execs):.3f})", ""]
+    lines.append("Avg Exec breakdown (µs per row, critical-path attribution):")
+    seen = set()
+    for g, ks in groups.items():
+        sub = {k: keys[k] for k in ks if k in keys}
+        seen.update(sub)
+        lines.append(f"  {g:<28} {sum(sub.values()):8.3f}")
+        for k, v in sorted(sub.items(), key=lambda kv: -kv[1]):
+            lines.append(f"    {k:<26} {v:8.3f}")
+    rest = {k: v for k, v in keys.items() if k not in seen}
+    for k, v in sorted(rest.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {k:<28} {v:8.3f}")
+    lines.append("")
+    lines.append("Pipe busy (PMU view, µs per row): " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(pipes.items())))
+    # span: dispatch staggering and waves
+    starts = sorted(s.start for s in rows)
+    ends = [s.end for s in rows]
+    span = (max(ends) - starts[0]) / 1000.0
+    first_end = min(ends)
+    later_wave = [s for s in rows if s.start >= first_end]
+    dispatches = sorted({s.dispatch for s in rows})
+    by_thread: dict[int, float] = {}
+    for s in rows:
+        by_thread[s.thread] = min(by_thread.get(s.thread, s.dispatch), s.dispatch)
+    lines.append("")
+    lines.append(f"Span {span:.3f} µs = start stagger {(starts[-1] - starts[0]) / 1000.0:.3f} µs "
+                 f"(first start -> last start) + last row's exec {(max(ends) - starts[-1]) / 1000.0:.3f} µs "
+                 "(approx. when the last-starting row also ends last)")
+    lines.append(f"  dispatch batches: {len(dispatches)}; first dispatch per scheduler thread (µs after the "
+                 "function's first dispatch): "
+                 + ", ".join(f"T{t} +{(d - dispatches[0]) / 1000.0:.3f}" for t, d in sorted(by_thread.items())))
+    lines.append(f"  waves: {1 + (1 if later_wave else 0)} ({len(later_wave)} rows started after the first row ended)")
+    heads = [(s.start - s.dispatch) / 1000.0 for s in rows]
+    lines.append(f"  Head OH mean {sum(heads) / n:.3f} µs, max {max(heads):.3f} µs")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    result = _load_run(Path(args.trace_dir))
+    print(explain_function(result, args.func_name), end="")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("reproduce", help="simulate the measured comparison and print the fidelity table")
+    p.add_argument("--measurements", help="measurement JSON (default: the bundled PR #648 data)")
+    p.add_argument("--chip", help="chip preset (default: the calibrated preset if present, else 910C)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a chip field")
+    p.add_argument("--runs", type=int, default=1, help="runs per variant (seeds 0..N-1), averaged")
+    p.add_argument("--jitter", type=float, default=0.03, help="relative jitter when --runs > 1")
+    p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
+    p.add_argument("--md", action="store_true", help="print the table as markdown")
+    p.set_defaults(func=cmd_reproduce)
+
+    c = sub.add_parser("calibrate", help="fit the free chip parameters on the standalone baseline")
+    c.add_argument("--measurements", help="measurement JSON (only the standalone baseline is read for fitting)")
+    c.add_argument("--base", help="preset to start from (default: 910C)")
+    c.add_argument("--max-evals", type=int, default=60, help="simulation budget")
+    c.add_argument("-o", "--output", help=f"preset file to write (default: hwmodels/presets/{CALIBRATED_PRESET}.toml)")
+    c.set_defaults(func=cmd_calibrate)
+
+    e = sub.add_parser("explain", help="break a function's Avg Exec and span down (pipes, memory, overhead)")
+    e.add_argument("trace_dir", help="run directory written by `swimsim run -o` or `swimsim reproduce`")
+    e.add_argument("func_name", metavar="FUNC", help="function name, e.g. q_head_rms_nope_rope")
+    e.set_defaults(func=cmd_explain)

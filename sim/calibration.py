@@ -1,0 +1,171 @@
+"""Calibration of the chip's unknown parameters on the standalone baseline only.
+
+Protocol (issue 5): the free parameters are those the hardware spec lists as unknown
+(hardware.md §14); they are fitted **only** on the measured standalone ``qkv_proj_rope`` decode
+*baseline* metrics (``sim.fidelity.fit_targets``). Every other number ``swimsim reproduce``
+prints is a prediction. The fit is deterministic (fixed seed, deterministic search), and its
+result is a chip preset file with provenance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sim.fidelity import FIT_VARIANT, FIT_WORKLOAD, WORKLOADS, metric_value
+
+
+@dataclass(frozen=True)
+class FreeParam:
+    """One fitted parameter: dotted ChipConfig field, search bounds (field units), and why it is free."""
+
+    field: str
+    lo: float
+    hi: float
+    why: str
+
+
+# Unknowns of hardware.md §14 / runtime.md §14 that the fit may move. Bounds are physical ranges,
+# not targets: the spec's prior lies inside each.
+FREE_PARAMS: tuple[FreeParam, ...] = (
+    FreeParam("vector.op_fixed_ns", 40.0, 300.0, "hardware.md §14.1 per-vector-instruction fixed cost"),
+    FreeParam("dma.mte2_request_ns", 10.0, 400.0, "hardware.md §14.2 MTE2 per-request cost"),
+    FreeParam("runtime.orch_submit_us", 0.5, 4.0, "runtime.md §3.2 submit cost (profiling-build figure)"),
+)
+
+
+def run_fit_workload(chip_overrides: dict[str, float], base_chip: str | None, seed: int = 0) -> dict:
+    """Simulate the fit workload (standalone baseline) with the given overrides; run_metrics dict."""
+    import hwmodels
+    import traces
+    from kernels.registry import build_graph
+    from sim.engine import RunOptions, simulate
+
+    kernel, mode = WORKLOADS[FIT_WORKLOAD]
+    graph = build_graph(f"{kernel}:{FIT_VARIANT}", mode=mode)
+    chip = hwmodels.load_chip(base_chip, overrides=[f"{k}={v}" for k, v in chip_overrides.items()])
+    level = 4
+    result = simulate(graph, chip, RunOptions(seed=seed, swimlane_level=level))
+    return traces.run_metrics(result, level=level)
+
+
+def loss(metrics: dict, targets: dict[str, float]) -> float:
+    """Sum of squared relative errors over the fit targets (dimensionless)."""
+    total = 0.0
+    for name, meas in targets.items():
+        sim = metric_value(metrics, name)
+        if sim is None:
+            return math.inf
+        total += ((sim - meas) / meas) ** 2
+    return total
+
+
+def nelder_mead(
+    f: Callable[[list[float]], float],
+    x0: list[float],
+    step: list[float],
+    *,
+    max_evals: int = 80,
+    tol: float = 1e-5,
+    progress: Callable[[int, float], None] | None = None,
+) -> tuple[list[float], float, int]:
+    """Deterministic Nelder–Mead minimiser (no scipy dependency). Returns (x, f(x), evaluations)."""
+    n = len(x0)
+    pts = [list(x0)] + [[x0[j] + (step[i] if j == i else 0.0) for j in range(n)] for i in range(n)]
+    vals = [f(p) for p in pts]
+    evals = len(pts)
+    while evals < max_evals:
+        order = sorted(range(n + 1), key=lambda i: vals[i])
+        pts, vals = [pts[i] for i in order], [vals[i] for i in order]
+        if progress:
+            progress(evals, vals[0])
+        if abs(vals[-1] - vals[0]) <= tol * (abs(vals[0]) + tol):
+            break
+        centroid = [sum(p[j] for p in pts[:-1]) / n for j in range(n)]
+        refl = [centroid[j] + (centroid[j] - pts[-1][j]) for j in range(n)]
+        fr = f(refl)
+        evals += 1
+        if fr < vals[0]:
+            exp = [centroid[j] + 2.0 * (centroid[j] - pts[-1][j]) for j in range(n)]
+            fe = f(exp)
+            evals += 1
+            pts[-1], vals[-1] = (exp, fe) if fe < fr else (refl, fr)
+        elif fr < vals[-2]:
+            pts[-1], vals[-1] = refl, fr
+        else:
+            con = [centroid[j] + 0.5 * (pts[-1][j] - centroid[j]) for j in range(n)]
+            fc = f(con)
+            evals += 1
+            if fc < vals[-1]:
+                pts[-1], vals[-1] = con, fc
+            else:
+                for i in range(1, n + 1):
+                    pts[i] = [pts[0][j] + 0.5 * (pts[i][j] - pts[0][j]) for j in range(n)]
+                    vals[i] = f(pts[i])
+                    evals += 1
+    best = min(range(n + 1), key=lambda i: vals[i])
+    return pts[best], vals[best], evals
+
+
+@dataclass
+class FitResult:
+    params: dict[str, float]
+    loss: float
+    evaluations: int
+    metrics: dict
+    targets: dict[str, float]
+
+
+def fit(
+    targets: dict[str, float],
+    *,
+    base_chip: str | None = None,
+    free: tuple[FreeParam, ...] = FREE_PARAMS,
+    max_evals: int = 60,
+    progress: Callable[[int, float], None] | None = None,
+) -> FitResult:
+    """Fit ``free`` parameters to ``targets`` (µs metrics of the fit workload).
+
+    The search runs in the unit cube (each parameter scaled to its bounds, clamped), starting from
+    the spec's prior (the preset's current value), so the result is reproducible.
+    """
+    import hwmodels
+
+    chip = hwmodels.load_chip(base_chip)
+    x0: list[float] = []
+    for p in free:
+        v = float(_get_field(chip, p.field))
+        x0.append(min(1.0, max(0.0, (v - p.lo) / (p.hi - p.lo))))
+
+    def to_params(x: list[float]) -> dict[str, float]:
+        return {p.field: round(p.lo + min(1.0, max(0.0, xi)) * (p.hi - p.lo), 4) for p, xi in zip(free, x, strict=True)}
+
+    cache: dict[tuple, float] = {}
+
+    def objective(x: list[float]) -> float:
+        params = to_params(x)
+        key = tuple(sorted(params.items()))
+        if key not in cache:
+            cache[key] = loss(run_fit_workload(params, base_chip), targets)
+        return cache[key]
+
+    x, best, evals = nelder_mead(objective, x0, [0.15] * len(free), max_evals=max_evals, progress=progress)
+    params = to_params(x)
+    return FitResult(params, best, evals, run_fit_workload(params, base_chip), targets)
+
+
+def _get_field(obj: object, dotted: str) -> object:
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def provenance_note(result: FitResult) -> str:
+    keys = ", ".join(sorted(result.targets))
+    return (
+        f"fitted on {FIT_WORKLOAD} {FIT_VARIANT} ({keys}) by `swimsim calibrate` "
+        f"({result.evaluations} simulations, loss {result.loss:.4g}, {date.today().isoformat()}); "
+        "validated on the precompute variant and on decode_attention_hca"
+    )

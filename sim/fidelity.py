@@ -1,0 +1,217 @@
+"""Reproduction of a measured before/after comparison: simulate, compare, tabulate.
+
+The measurement file (``sim/validation/pr648_measurements.json`` by default, same layout as
+``shared/data/pr648_measurements.json``) names workloads, their capture level and per-metric
+measured values per variant. Metric names are ``total_test_time``, ``swimlane_wall`` or
+``<function>.avg_exec`` / ``<function>.span``; all values in µs.
+
+Which numbers are *fitted* is decided by :data:`FIT_WORKLOAD` / :data:`FIT_VARIANT` (the
+calibration protocol: only the standalone baseline is used for fitting); everything else is a
+prediction.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sim.errors import UserError
+
+DEFAULT_MEASUREMENTS = Path(__file__).parent / "validation" / "pr648_measurements.json"
+
+# The calibration protocol: free parameters are fitted only on these numbers.
+FIT_WORKLOAD = "qkv_proj_rope_decode"
+FIT_VARIANT = "baseline"
+
+# Workload name in the measurement file -> (kernel spec without variant, mode).
+WORKLOADS: dict[str, tuple[str, str]] = {
+    "qkv_proj_rope_decode": ("qkv_proj_rope", "decode"),
+    "decode_attention_hca": ("decode_attention_hca", "decode"),
+}
+VARIANTS = ("baseline", "precompute")
+
+
+@dataclass
+class Measurements:
+    """Parsed measurement file: workload -> metric -> variant -> µs (None = not applicable)."""
+
+    path: Path
+    levels: dict[str, int]
+    values: dict[str, dict[str, dict[str, float | None]]]
+
+
+def load_measurements(path: Path | str | None = None) -> Measurements:
+    """Read and check a measurement file; raise UserError naming the field on bad input."""
+    p = Path(path) if path else DEFAULT_MEASUREMENTS
+    try:
+        doc = json.loads(p.read_text())
+    except FileNotFoundError as exc:
+        raise UserError(f"{p}: file not found") from exc
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("workloads"), dict):
+        raise UserError(f"{p}: expected an object with a 'workloads' object")
+    levels: dict[str, int] = {}
+    values: dict[str, dict[str, dict[str, float | None]]] = {}
+    for wname, w in doc["workloads"].items():
+        if wname not in WORKLOADS:
+            raise UserError(f"{p}: workloads.{wname}: unknown workload (expected one of {sorted(WORKLOADS)})")
+        lvl = w.get("swimlane_level", 4)
+        if lvl not in (1, 2, 3, 4):
+            raise UserError(f"{p}: workloads.{wname}.swimlane_level: {lvl!r} (expected 1..4)")
+        levels[wname] = lvl
+        metrics = w.get("metrics")
+        if not isinstance(metrics, dict):
+            raise UserError(f"{p}: workloads.{wname}.metrics: expected an object")
+        values[wname] = {}
+        for mname, per_var in metrics.items():
+            values[wname][mname] = {}
+            for var in VARIANTS:
+                v = per_var.get(var)
+                if v is not None and not isinstance(v, int | float):
+                    raise UserError(f"{p}: workloads.{wname}.metrics.{mname}.{var}: {v!r} (expected a number)")
+                values[wname][mname][var] = None if v is None else float(v)
+    return Measurements(path=p, levels=levels, values=values)
+
+
+def fit_targets(meas: Measurements) -> dict[str, float]:
+    """The only measured numbers the calibration may see: standalone baseline metrics (µs)."""
+    out: dict[str, float] = {}
+    for mname, per_var in meas.values.get(FIT_WORKLOAD, {}).items():
+        v = per_var.get(FIT_VARIANT)
+        if v is not None:
+            out[mname] = v
+    return out
+
+
+def metric_value(metrics: dict, name: str) -> float | None:
+    """Look a metric name up in a ``traces.run_metrics`` dict (µs); None if the function is absent."""
+    if "." in name:
+        func, what = name.rsplit(".", 1)
+        f = metrics["funcs"].get(func)
+        return None if f is None else float(f[what])
+    return float(metrics[name])
+
+
+def error_pct(sim: float | None, meas: float | None) -> float | None:
+    if sim is None or meas is None or meas == 0:
+        return None
+    return (sim - meas) / meas * 100.0
+
+
+def delta_pct(before: float | None, after: float | None) -> float | None:
+    if before is None or after is None or before == 0:
+        return None
+    return (after - before) / before * 100.0
+
+
+@dataclass
+class MetricRow:
+    workload: str
+    metric: str
+    measured: dict[str, float | None] = field(default_factory=dict)
+    simulated: dict[str, float | None] = field(default_factory=dict)
+    role: dict[str, str] = field(default_factory=dict)
+
+    def err(self, var: str) -> float | None:
+        return error_pct(self.simulated.get(var), self.measured.get(var))
+
+
+def role_of(workload: str, variant: str) -> str:
+    return "fitted" if (workload == FIT_WORKLOAD and variant == FIT_VARIANT) else "predicted"
+
+
+def build_rows(meas: Measurements, simulated: dict[str, dict[str, dict]]) -> list[MetricRow]:
+    """Pair measured values with simulated metrics dicts (workload -> variant -> run_metrics)."""
+    rows: list[MetricRow] = []
+    for wname, metrics in meas.values.items():
+        for mname, per_var in metrics.items():
+            r = MetricRow(workload=wname, metric=mname)
+            for var in VARIANTS:
+                r.measured[var] = per_var.get(var)
+                sm = simulated.get(wname, {}).get(var)
+                r.simulated[var] = None if sm is None else metric_value(sm, mname)
+                r.role[var] = role_of(wname, var)
+            rows.append(r)
+    return rows
+
+
+def fidelity_json(rows: Sequence[MetricRow]) -> dict:
+    """``{"workloads": {W: {"metrics": {M: {V: {measured, simulated, error_pct, role}}}}}}``."""
+    out: dict = {"workloads": {}}
+    for r in rows:
+        m = out["workloads"].setdefault(r.workload, {"metrics": {}})["metrics"].setdefault(r.metric, {})
+        for var in VARIANTS:
+            if r.measured.get(var) is None and r.simulated.get(var) is None:
+                continue
+            e = r.err(var)
+            m[var] = {
+                "measured": r.measured.get(var),
+                "simulated": None if r.simulated.get(var) is None else round(r.simulated[var], 3),
+                "error_pct": None if e is None else round(e, 2),
+                "role": r.role[var],
+            }
+        dm, ds = delta_pct(r.measured["baseline"], r.measured["precompute"]), delta_pct(
+            r.simulated["baseline"], r.simulated["precompute"]
+        )
+        if dm is not None or ds is not None:
+            m["delta_pct"] = {
+                "measured": None if dm is None else round(dm, 2),
+                "simulated": None if ds is None else round(ds, 2),
+            }
+    return out
+
+
+def _fmt(v: float | None, nd: int = 3) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{nd}f}"
+
+
+def _fmt_pct(v: float | None) -> str:
+    return "-" if v is None else f"{v:+.1f}%"
+
+
+def format_table(rows: Sequence[MetricRow], *, markdown: bool = False) -> str:
+    """The fidelity table: one line per (workload, metric); F = fitted, P = predicted."""
+    head = [
+        "workload",
+        "metric",
+        "meas base",
+        "sim base",
+        "err %",
+        "meas prec",
+        "sim prec",
+        "err %",
+        "meas Δ%",
+        "sim Δ%",
+    ]
+    body: list[list[str]] = []
+    for r in rows:
+        cells = [r.workload, r.metric]
+        for var in VARIANTS:
+            tag = "F" if r.role[var] == "fitted" else "P"
+            sim_v = r.simulated.get(var)
+            cells += [
+                _fmt(r.measured.get(var)),
+                "-" if sim_v is None else f"{sim_v:.3f} {tag}",
+                _fmt_pct(r.err(var)),
+            ]
+        cells += [
+            _fmt_pct(delta_pct(r.measured["baseline"], r.measured["precompute"])),
+            _fmt_pct(delta_pct(r.simulated["baseline"], r.simulated["precompute"])),
+        ]
+        body.append(cells)
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * 8) + "|"]
+        lines += ["| " + " | ".join(c) + " |" for c in body]
+        return "\n".join(lines) + "\n"
+    widths = [max(len(h), *(len(c[i]) for c in body)) for i, h in enumerate(head)]
+    fmt_row: Callable[[list[str]], str] = lambda cs: "  ".join(  # noqa: E731
+        c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cs, widths, strict=True))
+    )
+    lines = [fmt_row(head), "  ".join("-" * w for w in widths)]
+    lines += [fmt_row(c) for c in body]
+    lines.append("(F = fitted on the standalone baseline by `swimsim calibrate`; P = predicted)")
+    return "\n".join(lines) + "\n"

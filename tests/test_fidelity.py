@@ -1,0 +1,117 @@
+"""Fidelity table, measurement parsing and the calibration protocol (no engine needed)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+
+import pytest
+
+from sim.calibration import nelder_mead
+from sim.cli import main
+from sim.errors import UserError
+from sim.fidelity import (
+    DEFAULT_MEASUREMENTS,
+    FIT_VARIANT,
+    FIT_WORKLOAD,
+    build_rows,
+    delta_pct,
+    fidelity_json,
+    fit_targets,
+    format_table,
+    load_measurements,
+)
+
+
+def _fake_metrics(scale: float) -> dict:
+    return {
+        "total_test_time": 220.0 * scale,
+        "swimlane_wall": 250.0 * scale,
+        "aicore_span": 200.0 * scale,
+        "funcs": {
+            "q_head_rms_nope_rope": {"avg_exec": 20.0 * scale, "span": 30.0 * scale, "count": 32},
+            "q_rope_cs": {"avg_exec": 5.0, "span": 5.0, "count": 1},
+        },
+    }
+
+
+def test_fit_targets_are_only_the_standalone_baseline() -> None:
+    meas = load_measurements()
+    targets = fit_targets(meas)
+    raw = json.loads(DEFAULT_MEASUREMENTS.read_text())
+    expected = {
+        m: v[FIT_VARIANT]
+        for m, v in raw["workloads"][FIT_WORKLOAD]["metrics"].items()
+        if v.get(FIT_VARIANT) is not None
+    }
+    assert targets == expected
+    assert "q_head_rms_nope_rope.avg_exec" in targets
+
+
+def test_poisoned_validation_numbers_do_not_reach_the_fit(tmp_path) -> None:
+    """Replacing every non-fit number changes nothing the calibration sees."""
+    raw = json.loads(DEFAULT_MEASUREMENTS.read_text())
+    poisoned = copy.deepcopy(raw)
+    for wname, w in poisoned["workloads"].items():
+        for m in w["metrics"].values():
+            for var in ("baseline", "precompute"):
+                if (wname, var) != (FIT_WORKLOAD, FIT_VARIANT) and m.get(var) is not None:
+                    m[var] = 1e9
+    p = tmp_path / "poisoned.json"
+    p.write_text(json.dumps(poisoned))
+    assert fit_targets(load_measurements(p)) == fit_targets(load_measurements())
+
+
+def test_rows_roles_and_deltas() -> None:
+    meas = load_measurements()
+    sim = {w: {"baseline": _fake_metrics(1.0), "precompute": _fake_metrics(0.9)} for w in meas.values}
+    rows = build_rows(meas, sim)
+    doc = fidelity_json(rows)
+    q = doc["workloads"][FIT_WORKLOAD]["metrics"]["q_head_rms_nope_rope.avg_exec"]
+    assert q["baseline"]["role"] == "fitted" and q["precompute"]["role"] == "predicted"
+    assert q["baseline"]["simulated"] == 20.0
+    assert q["baseline"]["error_pct"] == pytest.approx((20.0 - 22.227) / 22.227 * 100, abs=0.01)
+    assert q["delta_pct"]["simulated"] == pytest.approx(-10.0)
+    hca = doc["workloads"]["decode_attention_hca"]["metrics"]["swimlane_wall"]
+    assert hca["baseline"]["role"] == "predicted"
+    assert "total_test_time" not in doc["workloads"]["decode_attention_hca"]["metrics"]
+    text = format_table(rows)
+    assert "F" in text and "-10.0%" in text
+    md = format_table(rows, markdown=True)
+    assert md.startswith("| workload |")
+
+
+def test_delta_pct() -> None:
+    assert delta_pct(100.0, 98.5) == pytest.approx(-1.5)
+    assert delta_pct(None, 1.0) is None
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"workloads": {"nope": {"metrics": {}}}}', "workloads.nope"),
+        ('{"workloads": {"qkv_proj_rope_decode": {"metrics": {"swimlane_wall": {"baseline": "x"}}}}}', "baseline"),
+    ],
+)
+def test_bad_measurement_file_is_one_line_error(tmp_path, content: str, fragment: str) -> None:
+    p = tmp_path / "m.json"
+    p.write_text(content)
+    with pytest.raises(UserError) as ei:
+        load_measurements(p)
+    assert fragment in str(ei.value) and "\n" not in str(ei.value)
+
+
+def test_explain_unknown_dir_exits_2(tmp_path, capsys) -> None:
+    rc = main(["explain", str(tmp_path), "q_head_rms_nope_rope"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "run_records.json" in err and len(err.strip().splitlines()) == 1
+
+
+def test_nelder_mead_finds_a_quadratic_minimum() -> None:
+    f = lambda x: (x[0] - 0.3) ** 2 + 2 * (x[1] - 0.7) ** 2  # noqa: E731
+    x, fx, evals = nelder_mead(f, [0.5, 0.5], [0.1, 0.1], max_evals=200, tol=1e-12)
+    assert math.isclose(x[0], 0.3, abs_tol=1e-3) and math.isclose(x[1], 0.7, abs_tol=1e-3)
+    assert fx < 1e-6 and evals <= 200
