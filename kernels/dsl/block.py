@@ -1,0 +1,582 @@
+"""In-kernel recording: tiles, abstract per-block nodes, and their lowering to ``sim.ir.Op`` lists.
+
+A kernel scope body runs once per block. Every tile-level call appends a :class:`Node` to the
+block's node list; sides (cube/vector) are decided only when the block ends, because a GM load's
+destination (UB or L1) depends on whether a matmul consumes it. :func:`lower` then emits the
+ordered op list with pipes, lanes, cross-core hand-offs and intra-block deps (RAW through values,
+WAR through ring slots of each call site; ``pl.pipeline(stage=s)`` gives a site ``s`` slots).
+
+Public recorder API (used by ``kernels.dsl.ops`` and by ``kernels.dsl.ops_extra``):
+``record_load``, ``record_store``, ``record_vec_op``, ``record_cube``, ``record_scalar``,
+``record_gather_row``, ``new_l1_tile``, ``as_tile``, ``kernel_scope``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from kernels.dsl.recorder import ArgRec, TensorView, current
+from kernels.dsl.types import FP32, DataType
+from sim.ir import CoreShape, Op, Pipe, Region
+
+_DSL_DIR = os.path.dirname(os.path.abspath(__file__))
+_CUBE_KINDS = ("matmul", "matmul_acc")
+HANDOFF_SLOTS = 2  # default cross-core ring depth (dsl-surface.md §13 cross_core_slot)
+
+
+def _prod(xs: Any) -> int:
+    p = 1
+    for x in xs:
+        p *= int(x)
+    return p
+
+
+def _site() -> tuple[Any, ...]:
+    """Call-site key of the innermost user (non-DSL) frame and its caller."""
+    f = sys._getframe(2)
+    while f is not None and f.f_code.co_filename.startswith(_DSL_DIR):
+        f = f.f_back
+    if f is None:
+        return ("?",)
+    b = f.f_back
+    return (f.f_code, f.f_lasti, b.f_code if b else None, b.f_lasti if b else -1)
+
+
+class Node:
+    """One recorded tile-level operation of a block (before lowering)."""
+
+    __slots__ = ("idx", "kind", "name", "inputs", "shape", "dtype", "nbytes", "region", "atomic",
+                 "mnk", "in_dtype", "hops", "side", "site", "ring", "cube_use", "vec_use", "acc",
+                 "base_shape", "pipe_hint")
+
+    def __init__(self, idx: int, kind: str, name: str, inputs: list[Node], shape: list[int],
+                 dtype: DataType, side: str, site: Any, ring: int) -> None:
+        self.idx = idx
+        self.kind = kind
+        self.name = name
+        self.inputs = inputs
+        self.shape = shape
+        self.dtype = dtype
+        self.nbytes = 0
+        self.region: Region | None = None
+        self.atomic = False
+        self.mnk: list[int] | None = None
+        self.in_dtype: str | None = None
+        self.hops = 1
+        self.side = side  # cube | vec | auto (GM load) | shared (scalar) | none
+        self.site = site
+        self.ring = ring
+        self.cube_use = False
+        self.vec_use = False
+        self.acc: Node | None = None
+        self.base_shape: tuple[int, ...] = ()
+        self.pipe_hint: str | None = None
+
+
+class Tile:
+    """An on-chip value (UB/L1/L0C tile); ``valid`` is the real-data region."""
+
+    __slots__ = ("node", "shape", "valid", "dtype", "space")
+
+    def __init__(self, node: Node | None, shape: list[int], dtype: DataType,
+                 valid: list[int] | None = None, space: str = "Vec") -> None:
+        self.node = node
+        self.shape = [int(s) for s in shape]
+        self.valid = [int(v) for v in (valid if valid is not None else shape)]
+        self.dtype = dtype
+        self.space = space
+
+    def __repr__(self) -> str:
+        return f"Tile({self.shape}, {self.dtype.name}, valid={self.valid})"
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    # views of a tile are zero-copy: same producer node, narrower shape
+    def __getitem__(self, key: Any) -> Tile:
+        if not isinstance(key, tuple):
+            key = (key,)
+        shp, val = [], []
+        for d, dim in enumerate(self.shape):
+            k = key[d] if d < len(key) else slice(None)
+            if isinstance(k, slice):
+                a = 0 if k.start is None else int(k.start)
+                b = dim if k.stop is None else int(k.stop)
+            else:
+                a, b = int(k), int(k) + 1
+            if a < 0 or b > dim or b <= a:
+                current().error(f"tile slice [{a}:{b}] out of bounds on dim {d} of tile {self.shape}")
+            shp.append(b - a)
+            val.append(max(0, min(b, self.valid[d]) - a))
+        return Tile(self.node, shp, self.dtype, val, self.space)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        sub = self[key]
+        v = as_tile(value)
+        t = record_vec_op("copy", sub.shape, self.dtype, [v, self], valid_shape=v.valid)
+        self.node = t.node
+
+    def _bin(self, other: Any, name: str, rev: bool = False) -> Tile:
+        from kernels.dsl import ops
+
+        fn = getattr(ops, name)
+        return fn(other, self) if rev else fn(self, other)
+
+    def __add__(self, o: Any) -> Tile:
+        return self._bin(o, "add")
+
+    def __radd__(self, o: Any) -> Tile:
+        return self._bin(o, "add", True)
+
+    def __sub__(self, o: Any) -> Tile:
+        return self._bin(o, "sub")
+
+    def __rsub__(self, o: Any) -> Tile:
+        return self._bin(o, "sub", True)
+
+    def __mul__(self, o: Any) -> Tile:
+        return self._bin(o, "mul")
+
+    def __rmul__(self, o: Any) -> Tile:
+        return self._bin(o, "mul", True)
+
+    def __truediv__(self, o: Any) -> Tile:
+        return self._bin(o, "div")
+
+    def __neg__(self) -> Tile:
+        from kernels.dsl import ops
+
+        return ops.neg(self)
+
+
+# ------------------------------------------------------------------------------------------------
+# Kernel scope state
+# ------------------------------------------------------------------------------------------------
+class KernelScope:
+    """State of one open kernel scope (task): the current block's node list and loop stages."""
+
+    def __init__(self, task: Any, n_blocks: int) -> None:
+        self.task = task
+        self.n_blocks = n_blocks
+        self.block_idx: int | None = None
+        self.nodes: list[Node] = []
+        self.stages: list[int] = []
+        self.site_count: dict[Any, int] = {}
+        self.aiv_id = 0
+
+    def begin_block(self, b: int) -> None:
+        self.block_idx = b
+        self.nodes = []
+        self.site_count = {}
+        self.stages = []
+
+    def end_block(self) -> None:
+        ops, sides = lower(self.nodes)
+        self.task.blocks.append(ops)
+        self.task.lanes |= sides
+        self.block_idx = None
+        self.nodes = []
+
+    def shape(self) -> CoreShape:
+        s = self.task.lanes
+        if "cube" in s and "vec" in s:
+            return CoreShape.MIX
+        if "cube" in s:
+            return CoreShape.AIC
+        return CoreShape.AIV
+
+    def add(self, kind: str, name: str, inputs: list[Node], shape: list[int], dtype: DataType,
+            side: str) -> Node:
+        site = _site()
+        stage = self.stages[-1] if self.stages else 1
+        cnt = self.site_count.get(site, 0)
+        self.site_count[site] = cnt + 1
+        n = Node(len(self.nodes), kind, name, inputs, list(shape), dtype, side, site, cnt % stage)
+        self.nodes.append(n)
+        return n
+
+
+def kernel_scope() -> KernelScope:
+    """The open kernel scope; error if called from orchestration code."""
+    rec = current()
+    if rec.kernel is None or rec.kernel.block_idx is None:
+        import inspect
+
+        op = inspect.stack()[1].function
+        rec.error(f"misplaced tensor op pl.{op}: should be inside an InCore (pl.at/pl.spmd) block")
+    return rec.kernel
+
+
+def _arg(view: TensorView) -> ArgRec:
+    ks = current().kernel
+    cap = view.capture
+    a = ks.task.args.get(id(cap))
+    if a is None:
+        a = ks.task.args[id(cap)] = ArgRec(cap)
+    return a
+
+
+def as_tile(v: Any) -> Tile:
+    """A Tile for ``v``; a GM view used directly by a tile op is loaded whole first (§2)."""
+    if isinstance(v, Tile):
+        return v
+    if isinstance(v, TensorView):
+        return record_load(v)
+    current().error(f"expected a tile or tensor, got {type(v).__name__} {v!r}")
+    raise AssertionError
+
+
+# ------------------------------------------------------------------------------------------------
+# Recorder API
+# ------------------------------------------------------------------------------------------------
+def record_load(view: TensorView, tile_shape: list[int] | None = None, valid_shape: list[int] | None = None,
+                space: str | None = None, pad: Any = None) -> Tile:
+    """GM -> on-chip load of ``view`` (valid region only). ``space`` "Mat" forces the cube side."""
+    ks = kernel_scope()
+    shape = list(tile_shape) if tile_shape is not None else list(view.shape)
+    valid = list(valid_shape) if valid_shape is not None else (list(view.valid) if view.valid else list(view.shape))
+    valid = [min(int(a), int(b)) for a, b in zip(valid, view.shape, strict=True)]
+    side = "cube" if space in ("Mat", "Left", "Right") else ("vec" if space == "Vec" else "auto")
+    n = ks.add("load", "load", [], shape, view.dtype, side)
+    n.region = view.region([0] * len(valid), valid)
+    n.base_shape = view.base.shape
+    n.nbytes = _prod(valid) * view.dtype.size
+    _arg(view).reads = True
+    return Tile(n, shape, view.dtype, valid, "Mat" if side == "cube" else "Vec")
+
+
+def load_view(view: TensorView) -> Tile:
+    return record_load(view)
+
+
+def record_store(value: Any, view: TensorView, atomic: bool = False) -> None:
+    """On-chip -> GM store of the tile's valid region into ``view`` (FIXPIPE from Acc, else MTE3)."""
+    ks = kernel_scope()
+    t = as_tile(value)
+    if t.dtype.name != view.dtype.name:
+        current().error(f"store of a {t.dtype.name} tile into {view.name} ({view.dtype.name}): cast first")
+    if len(t.shape) != len(view.shape) and _prod(t.shape) != _prod(view.shape):
+        current().error(f"store of tile {t.shape} into {view.name} window {list(view.shape)}")
+    valid = list(t.valid) if len(t.valid) == len(view.shape) else list(view.shape)
+    valid = [min(a, b) for a, b in zip(valid, view.shape, strict=True)]
+    inputs = [t.node] if t.node is not None else []
+    n = ks.add("store", "store", inputs, valid, view.dtype, "follow")
+    n.region = view.region([0] * len(valid), valid)
+    n.base_shape = view.base.shape
+    n.nbytes = _prod(valid) * view.dtype.size
+    n.atomic = bool(atomic)
+    _arg(view).writes = True
+
+
+def store_view(value: Any, view: TensorView) -> None:
+    record_store(value, view)
+
+
+def record_vec_op(name: str, out_shape: list[int], dtype: DataType, inputs: list[Any], *,
+                  valid_shape: list[int] | None = None, work_shape: list[int] | None = None,
+                  hops: int = 1, in_dtype: DataType | None = None) -> Tile:
+    """A VECTOR-pipe op on AIV lane 0. ``inputs`` are tiles (or GM views, loaded whole) or scalars
+    (ignored). ``work_shape`` is the region the op iterates over (default: the output valid region)."""
+    ks = kernel_scope()
+    tiles = [as_tile(i) for i in inputs if isinstance(i, Tile | TensorView)]
+    nodes = [t.node for t in tiles if t.node is not None]
+    valid = list(valid_shape) if valid_shape is not None else list(out_shape)
+    n = ks.add("vec", name, nodes, list(work_shape) if work_shape is not None else valid, dtype, "vec")
+    n.nbytes = _prod(valid) * dtype.size
+    n.hops = hops
+    n.in_dtype = in_dtype.name if in_dtype is not None else None
+    for x in nodes:
+        x.vec_use = True
+    return Tile(n, out_shape, dtype, valid, "Vec")
+
+
+def record_cube(name: str, a: Any, b: Any, *, acc: Tile | None = None, out_dtype: DataType | None = None,
+                a_trans: bool = False, b_trans: bool = False) -> Tile:
+    """A CUBE matmul (``name`` "matmul" or "matmul_acc"); operands become L1 -> L0 moves."""
+    ks = kernel_scope()
+    rec = current()
+    ta, tb = as_tile(a), as_tile(b)
+    if ta.dtype.name != tb.dtype.name:
+        rec.error(f"pl.{name}: operand dtype mismatch {ta.dtype.name} x {tb.dtype.name}")
+    if len(ta.shape) != 2 or len(tb.shape) != 2:
+        rec.error(f"pl.{name}: 2-d operands expected, got {ta.shape} x {tb.shape}")
+    m, ka = (ta.shape[1], ta.shape[0]) if a_trans else (ta.shape[0], ta.shape[1])
+    kb, nn = (tb.shape[1], tb.shape[0]) if b_trans else (tb.shape[0], tb.shape[1])
+    if ka != kb:
+        rec.error(f"pl.{name}: K mismatch {ta.shape} x {tb.shape} (a_trans={a_trans}, b_trans={b_trans})")
+    natural = "INT32" if ta.dtype.name in ("INT8", "UINT8") else "FP32"
+    if acc is not None:
+        odt = acc.dtype
+        if acc.shape != [m, nn]:
+            rec.error(f"pl.matmul_acc: accumulator {acc.shape} does not match [{m}, {nn}]")
+    else:
+        odt = out_dtype or (FP32 if natural == "FP32" else _dt("INT32"))
+    if odt.name != natural:
+        rec.error(f"pl.{name}: {ta.dtype.name} inputs accumulate in {natural}, not {odt.name}")
+    inputs = [x for x in (ta.node, tb.node) if x is not None]
+    if acc is not None and acc.node is not None:
+        inputs.append(acc.node)
+    n = ks.add(name, name, inputs, [m, nn], odt, "cube")
+    n.mnk = [m, nn, ka]
+    n.in_dtype = ta.dtype.name
+    n.nbytes = m * nn * odt.size
+    n.acc = acc.node if acc is not None else None
+    for x in (ta.node, tb.node):
+        if x is not None:
+            x.cube_use = True
+    return Tile(n, [m, nn], odt, None, "Acc")
+
+
+def _dt(name: str) -> DataType:
+    from kernels.dsl.types import DTYPES
+
+    return DTYPES[name]
+
+
+def record_scalar(name: str, view: TensorView, index: list[int], write: bool = False) -> Any:
+    """A scalar GM access (SCALAR pipe) of one element; returns the element value if data is bound."""
+    ks = kernel_scope()
+    idx = [int(i) for i in index]
+    if len(idx) != len(view.shape) or any(i < 0 or i >= d for i, d in zip(idx, view.shape, strict=True)):
+        current().error(f"pl.{name}: index {idx} out of bounds of {view.name} {list(view.shape)}")
+    n = ks.add("scalar", name, [], [1], view.dtype, "shared")
+    n.region = view.region(idx, [1] * len(idx))
+    n.base_shape = view.base.shape
+    n.nbytes = view.dtype.size
+    a = _arg(view)
+    if write:
+        a.writes = True
+    else:
+        a.reads = True
+    return None
+
+
+def new_l1_tile(shape: list[int], dtype: DataType) -> Tile:
+    """An L1 (Mat) tile with no producer (``pl.create_l1``); makes its users cube-side."""
+    kernel_scope()
+    return Tile(None, shape, dtype, shape, "Mat")
+
+
+def record_gather_row(acc: Tile, view: TensorView, dst_offset: list[int], valid_shape: list[int] | None = None
+                      ) -> Tile:
+    """GM window -> sub-window of an L1 tile (cube-side MTE2). Returns the updated L1 tile."""
+    ks = kernel_scope()
+    valid = list(valid_shape) if valid_shape is not None else list(view.shape)
+    inputs = [acc.node] if acc.node is not None else []
+    n = ks.add("gather_row", "gather_row", inputs, valid, view.dtype, "cube")
+    n.region = view.region([0] * len(valid), valid)
+    n.base_shape = view.base.shape
+    n.nbytes = _prod(valid) * view.dtype.size
+    _arg(view).reads = True
+    return Tile(n, acc.shape, acc.dtype, acc.valid, "Mat")
+
+
+# ------------------------------------------------------------------------------------------------
+# Lowering
+# ------------------------------------------------------------------------------------------------
+def _dma_rows(region: Region, base_shape: tuple[int, ...], size: int) -> tuple[int, int]:
+    shp = region.shape
+    run = shp[-1] if shp else 1
+    for d in range(len(shp) - 1, 0, -1):
+        if shp[d] == base_shape[d]:
+            run *= shp[d - 1]
+        else:
+            break
+    total = _prod(shp)
+    return (total // run if run else 0), run * size
+
+
+def _overlap(a: Region, b: Region) -> bool:
+    if a.tensor != b.tensor:
+        return False
+    for o1, s1, o2, s2 in zip(a.offset, a.shape, b.offset, b.shape, strict=False):
+        if o1 + s1 <= o2 or o2 + s2 <= o1:
+            return False
+    return True
+
+
+def _resolve_sides(nodes: list[Node]) -> None:
+    for n in nodes:
+        if n.kind == "load" and n.side == "auto":
+            n.side = "cube" if n.cube_use else "vec"
+    for n in nodes:
+        if n.kind == "store":
+            src = n.inputs[0] if n.inputs else None
+            n.side = "cube" if (src is not None and src.side == "cube" and src.kind in _CUBE_KINDS) else "vec"
+    # scalar ops take the side of the next non-scalar op (the one that most likely uses the value)
+    nxt = "vec"
+    for n in reversed(nodes):
+        if n.side in ("cube", "vec"):
+            nxt = n.side
+        elif n.side == "shared":
+            n.pipe_hint = nxt
+    prev = None
+    for n in nodes:
+        if n.side in ("cube", "vec"):
+            prev = n.side
+        elif n.side == "shared" and n.pipe_hint is None:
+            n.pipe_hint = prev or "vec"
+
+
+def lower(nodes: list[Node]) -> tuple[list[Op], set[str]]:
+    """Lower a block's nodes to an ordered Op list; returns (ops, sides used)."""
+    _resolve_sides(nodes)
+    sides = {n.side for n in nodes if n.side in ("cube", "vec")}
+    mix = "cube" in sides and "vec" in sides
+    ops: list[Op] = []
+    val: dict[tuple[int, str], int] = {}  # (node idx, lane) -> op index holding the value
+    slot_of: dict[tuple[int, str], Any] = {}  # (node idx, lane) -> buffer slot key of that copy
+    slot_readers: dict[Any, list[int]] = {}
+    ring: dict[str, list[list[int]]] = {"c2v": [], "v2c": []}  # per direction: [push, pop] pairs
+    stores: list[tuple[Region, int, str]] = []
+    last_aiv1: list[int] = []
+    lane_of = {"cube": "aic", "vec": "aiv0"}
+
+    def emit(op: Op) -> int:
+        ops.append(op)
+        return len(ops) - 1
+
+    def mk(kind: str, name: str, pipe: Pipe, lane: str, dtype: str, shape: list[int], nbytes: int,
+           deps: list[int], **kw: Any) -> Op:
+        return Op.model_construct(kind=kind, name=name, pipe=pipe, lane=lane, dtype=dtype, shape=shape,
+                                  nbytes=nbytes, rows=kw.get("rows", 0), row_bytes=kw.get("row_bytes", 0),
+                                  region=kw.get("region"), atomic=kw.get("atomic", False),
+                                  mnk=kw.get("mnk"), in_dtype=kw.get("in_dtype"), hops=kw.get("hops", 1),
+                                  deps=sorted(set(deps)))
+
+    def war(key: Any) -> list[int]:
+        return slot_readers.pop(key, [])
+
+    def read(n: Node, lane: str, op_idx: int) -> None:
+        key = slot_of.get((n.idx, lane))
+        if key is not None:
+            slot_readers.setdefault(key, []).append(op_idx)
+
+    def produce(n: Node, lane: str, op_idx: int, key: Any) -> None:
+        val[(n.idx, lane)] = op_idx
+        slot_of[(n.idx, lane)] = key
+
+    def mirror(op: Op, deps: list[int]) -> None:
+        if not mix:
+            return
+        i = emit(mk("handoff", op.name, op.pipe, "aiv1", op.dtype, op.shape, 0, list(deps) + last_aiv1[-1:]))
+        last_aiv1.append(i)
+
+    def handoff(n: Node, src_lane: str, dst_lane: str, src_op: int, nbytes: int | None = None,
+                pop_key: Any = None) -> int:
+        pairs = ring["c2v" if src_lane == "aic" else "v2c"]
+        pdeps = [src_op]
+        if len(pairs) >= HANDOFF_SLOTS:
+            pdeps.append(pairs[-HANDOFF_SLOTS][1])
+        nb = (_prod(n.shape) * n.dtype.size) if nbytes is None else nbytes
+        pipe_push = Pipe.FIXPIPE if src_lane == "aic" else Pipe.MTE3
+        push = emit(mk("handoff", "push", pipe_push, src_lane, n.dtype.name, list(n.shape), nb, pdeps))
+        if nbytes is None:
+            read(n, src_lane, push)
+        if src_lane != "aic":
+            mirror(ops[push], [])
+        pdeps2 = [push] + (war(pop_key) if pop_key is not None else [])
+        pop = emit(mk("handoff", "pop", Pipe.MTE2, dst_lane, n.dtype.name, list(n.shape), nb, pdeps2))
+        if dst_lane != "aic":
+            mirror(ops[pop], [push])
+        pairs.append([push, pop])
+        return pop
+
+    def get(n: Node, lane: str) -> int | None:
+        if (n.idx, lane) in val:
+            return val[(n.idx, lane)]
+        src_lane = "aic" if (n.idx, "aic") in val else ("aiv0" if (n.idx, "aiv0") in val else None)
+        if src_lane is None:
+            return None
+        key = (n.site, n.ring, "pop")
+        pop = handoff(n, src_lane, lane, val[(n.idx, src_lane)], pop_key=key)
+        produce(n, lane, pop, key)
+        return pop
+
+    for n in nodes:
+        key = (n.site, n.ring)
+        if n.kind == "load" or n.kind == "gather_row":
+            lane = lane_of[n.side]
+            deps: list[int] = []
+            for st in list(stores):
+                reg, sop, slane = st
+                if slane != lane and n.region is not None and _overlap(reg, n.region):
+                    sync = Node(-1, "sync", "sync", [], [0], n.dtype, "none", None, 0)
+                    deps.append(handoff(sync, slane, lane, sop, nbytes=0))
+                    stores.remove(st)
+            for x in n.inputs:  # gather_row into an existing L1 tile
+                d = get(x, lane)
+                if d is not None:
+                    deps.append(d)
+            if n.kind == "gather_row" and n.inputs:
+                key = slot_of.get((n.inputs[0].idx, lane), key)
+            else:
+                deps += war(key)
+            rows, rb = _dma_rows(n.region, n.base_shape, n.dtype.size) if n.region is not None else (0, 0)
+            shape = list(n.region.shape) if n.region is not None else list(n.shape)
+            i = emit(mk("load", n.name, Pipe.MTE2, lane, n.dtype.name, shape, n.nbytes, deps,
+                        rows=rows, row_bytes=rb, region=n.region))
+            produce(n, lane, i, key)
+        elif n.kind == "store":
+            lane = lane_of[n.side]
+            deps = []
+            for x in n.inputs:
+                d = get(x, lane)
+                if d is not None:
+                    deps.append(d)
+            rows, rb = _dma_rows(n.region, n.base_shape, n.dtype.size)
+            pipe = Pipe.FIXPIPE if n.side == "cube" else Pipe.MTE3
+            i = emit(mk("store", n.name, pipe, lane, n.dtype.name, list(n.shape), n.nbytes, deps,
+                        rows=rows, row_bytes=rb, region=n.region, atomic=n.atomic))
+            for x in n.inputs:
+                read(x, lane, i)
+            stores.append((n.region, i, lane))
+        elif n.kind == "vec":
+            deps = war(key)
+            for x in n.inputs:
+                d = get(x, "aiv0")
+                if d is not None:
+                    deps.append(d)
+            i = emit(mk("vec", n.name, Pipe.VECTOR, "aiv0", n.dtype.name, list(n.shape), n.nbytes, deps,
+                        in_dtype=n.in_dtype, hops=n.hops))
+            for x in n.inputs:
+                read(x, "aiv0", i)
+            produce(n, "aiv0", i, key)
+        elif n.kind in _CUBE_KINDS:
+            deps = []
+            operands = [x for x in n.inputs if x is not n.acc][:2]
+            l0keys = []
+            for x, l0 in zip(operands, ("l1_to_l0a", "l1_to_l0b"), strict=False):
+                src = get(x, "aic")
+                l0key = (n.site, l0, n.ring)
+                l0keys.append(l0key)
+                mv = emit(mk("move", l0, Pipe.MTE1, "aic", x.dtype.name, list(x.shape),
+                             _prod(x.shape) * x.dtype.size, war(l0key) + ([src] if src is not None else [])))
+                read(x, "aic", mv)
+                deps.append(mv)
+            if n.acc is not None:
+                d = get(n.acc, "aic")
+                if d is not None:
+                    deps.append(d)
+                acc_key = slot_of.get((n.acc.idx, "aic"), key)
+            else:
+                acc_key = key
+                deps += war(key)
+            i = emit(mk(n.kind, n.name, Pipe.CUBE, "aic", n.dtype.name, list(n.shape), n.nbytes, deps,
+                        mnk=n.mnk, in_dtype=n.in_dtype))
+            for k in l0keys:
+                slot_readers.setdefault(k, []).append(i)
+            if n.acc is not None:
+                read(n.acc, "aic", i)
+            produce(n, "aic", i, acc_key)
+        elif n.kind == "scalar":
+            side = n.pipe_hint or "vec"
+            lane = lane_of[side] if sides else "aiv0"
+            emit(mk("scalar", n.name, Pipe.SCALAR, lane, n.dtype.name, [1], n.nbytes, [], region=n.region))
+    used = set(sides)
+    if not used and nodes:
+        used = {"vec"}
+    return ops, used
