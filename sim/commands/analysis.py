@@ -1,11 +1,101 @@
-"""Analysis sub-commands: stats, compare, critical-path, plot (placeholder until implemented)."""
+"""Analysis sub-commands: stats, compare, critical-path, plot."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from sim.errors import UserError
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from traces.rundir import load_path
+    from traces.stats import format_extras, format_table
+
+    ld = load_path(args.path)  # raises UserError before anything is printed
+    text = format_table(ld.pd) + format_extras(ld.pd, ld.wall)
+    print(text, end="")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from traces.compare import format_compare, resolve_side
+
+    before = resolve_side(args.a, args.mode, args.runs, args.chip, args.set or [])
+    after = resolve_side(args.b, args.mode, args.runs, args.chip, args.set or [])
+    print(format_compare(before, after, (args.a, args.b) if args.labels else ("before", "after"), md=args.md),
+          end="")
+    return 0
+
+
+def _critical_path(args: argparse.Namespace) -> int:
+    from traces.critical_path import analyse, mark_path, report_md, summary_line
+    from traces.merged import build_events, dump_trace
+    from traces.perf import load_json
+    from traces.rundir import atomic_write, load_path
+
+    d = Path(args.dir)
+    if not d.is_dir():
+        raise UserError(f"{d}: not a run directory")
+    ld = load_path(d)
+    if ld.pd.deps is None:
+        raise UserError(f"{d}: no deps.json found (needed for the dependency graph)")
+    label = args.label or d.name
+    cp = analyse(ld.pd, tol=args.tol)
+    report = report_md(cp, label)
+    atomic_write(d / "critical_path_report.md", report)
+    if not args.no_trace_copies:
+        if ld.trace_path is not None:
+            events = load_json(ld.trace_path).get("traceEvents", [])
+        else:
+            events = build_events(ld.pd)
+        atomic_write(d / "CPM_static.json", dump_trace(mark_path(events, set(cp.static_path))))
+        atomic_write(d / "CPM_observed.json", dump_trace(mark_path(events, {s.task for s in cp.observed})))
+    if args.md:
+        print(report, end="")
+    print(summary_line(cp, label))
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from traces.plot import plot_swimlane
+    from traces.rundir import load_path
+
+    ld = load_path(args.dir)
+    if not ld.pd.rows:
+        raise UserError(f"{args.dir}: no AICore rows to plot")
+    out = Path(args.output)
+    plot_swimlane(ld.pd, out, title=args.title or Path(args.dir).name)
+    print(out)
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    for name in ("stats", "compare", "critical-path", "plot"):
-        p = sub.add_parser(name, help="(not implemented yet)")
-        p.set_defaults(func=lambda args: print("not implemented") or 1)
+    p = sub.add_parser("stats", help="print the converter's statistics table for a run dir, records or trace")
+    p.add_argument("path", help="run directory, l2/chip_swimlane_records.json, or merged_swimlane_*.json")
+    p.set_defaults(func=_stats)
+
+    p = sub.add_parser("compare", help="before/after table: wall, Total Test Time, Avg Exec and span")
+    p.add_argument("a", help="run directory (or file), or kernel spec simulated on the spot")
+    p.add_argument("b", help="run directory (or file), or kernel spec simulated on the spot")
+    p.add_argument("--mode", default="decode", help="mode for kernel specs (default decode)")
+    p.add_argument("--runs", type=int, default=1, help="seeds 0..N-1 averaged for kernel specs")
+    p.add_argument("--chip", default=None, help="chip preset for kernel specs")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="chip parameter override")
+    p.add_argument("--md", action="store_true", help="markdown table")
+    p.add_argument("--labels", action="store_true", help="use the arguments as column labels")
+    p.set_defaults(func=_compare)
+
+    p = sub.add_parser("critical-path", help="static CPM and observed blame path of a run directory")
+    p.add_argument("dir")
+    p.add_argument("--md", action="store_true", help="print the markdown report")
+    p.add_argument("--tol", type=int, default=2, help="happens-before tolerance in ticks (default 2)")
+    p.add_argument("--label", default=None, help="label in the summary line (default: directory name)")
+    p.add_argument("--no-trace-copies", action="store_true", help="do not write CPM_static/observed.json")
+    p.set_defaults(func=_critical_path)
+
+    p = sub.add_parser("plot", help="matplotlib swimlane PNG of a run directory")
+    p.add_argument("dir")
+    p.add_argument("-o", "--output", default="swimlane.png")
+    p.add_argument("--title", default=None)
+    p.set_defaults(func=_plot)

@@ -1,0 +1,100 @@
+"""Before/after comparison table (wall, Total Test Time, per-function Avg Exec and span; µs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UserError
+
+
+def metrics_of_path(path: Path) -> dict[str, Any]:
+    """Metrics dict (as :func:`traces.run_metrics`) of a run directory or trace/records file."""
+    from traces.rundir import load_path
+    from traces.stats import metrics
+
+    ld = load_path(path)
+    return metrics(ld.pd, ld.wall)
+
+
+def metrics_of_spec(spec: str, mode: str, runs: int, chip: str | None, overrides: list[str],
+                    level: int = 4) -> dict[str, Any]:
+    """Simulate kernel ``spec`` (e.g. ``qkv_proj_rope:baseline``) for seeds 0..runs-1; mean metrics."""
+    try:
+        from hwmodels import load_chip  # type: ignore[attr-defined]
+    except ImportError:
+        from hwmodels.chip import load_chip
+    from kernels.registry import build_graph  # type: ignore[import-not-found]
+    from sim.engine import RunOptions, simulate  # type: ignore[attr-defined]
+    from traces.rundir import run_metrics
+
+    graph = build_graph(spec, mode)
+    cfg = load_chip(chip, overrides)
+    ms = [run_metrics(simulate(graph, cfg, RunOptions(seed=s)), level) for s in range(runs)]
+    return mean_metrics(ms)
+
+
+def mean_metrics(ms: list[dict[str, Any]]) -> dict[str, Any]:
+    """Element-wise mean of metrics dicts (functions missing in a run are averaged over the others)."""
+    if len(ms) == 1:
+        return ms[0]
+    out: dict[str, Any] = {k: sum(m[k] for m in ms) / len(ms) for k in ("total_test_time", "swimlane_wall",
+                                                                        "aicore_span")}
+    funcs: dict[str, dict[str, list[float]]] = {}
+    for m in ms:
+        for f, d in m["funcs"].items():
+            acc = funcs.setdefault(f, {})
+            for k, v in d.items():
+                acc.setdefault(k, []).append(v)
+    out["funcs"] = {f: {k: sum(v) / len(v) for k, v in d.items()} for f, d in funcs.items()}
+    return out
+
+
+def compare_rows(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, float | None, float | None]]:
+    """(metric, before, after) rows: wall, Total Test Time, then per function Avg Exec and span."""
+    rows: list[tuple[str, float | None, float | None]] = [
+        ("swimlane wall (us)", before["swimlane_wall"], after["swimlane_wall"]),
+        ("Total Test Time (us)", before["total_test_time"], after["total_test_time"]),
+    ]
+    names = list(before["funcs"]) + [f for f in after["funcs"] if f not in before["funcs"]]
+    for f in names:
+        b, a = before["funcs"].get(f), after["funcs"].get(f)
+        rows.append((f"{f} Avg Exec (us)", b["avg_exec"] if b else None, a["avg_exec"] if a else None))
+        rows.append((f"{f} span (us)", b["span"] if b else None, a["span"] if a else None))
+    return rows
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def _delta(b: float | None, a: float | None) -> str:
+    if b is None or a is None or b == 0:
+        return "-"
+    return f"{(a - b) / b * 100:+.1f}%"
+
+
+def format_compare(before: dict[str, Any], after: dict[str, Any], labels: tuple[str, str] = ("before", "after"),
+                   md: bool = False) -> str:
+    """The table as aligned text, or markdown with ``md``."""
+    rows = [(m, _fmt(b), _fmt(a), _delta(b, a)) for m, b, a in compare_rows(before, after)]
+    head = ("metric", labels[0], labels[1], "delta %")
+    if md:
+        lines = [f"| {' | '.join(head)} |", "|---|---:|---:|---:|"]
+        lines += [f"| {' | '.join(r)} |" for r in rows]
+        return "\n".join(lines) + "\n"
+    w = [max(len(x[i]) for x in [head, *rows]) for i in range(4)]
+    lines = [f"{head[0]:<{w[0]}}  {head[1]:>{w[1]}}  {head[2]:>{w[2]}}  {head[3]:>{w[3]}}",
+             "  ".join("-" * n for n in w)]
+    lines += [f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}  {r[3]:>{w[3]}}" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def resolve_side(arg: str, mode: str, runs: int, chip: str | None, overrides: list[str]) -> dict[str, Any]:
+    """A directory/file argument is loaded; anything else is a kernel spec simulated on the spot."""
+    p = Path(arg)
+    if p.is_dir() or p.is_file():
+        return metrics_of_path(p)
+    if runs < 1:
+        raise UserError(f"--runs {runs}: expected a positive integer")
+    return metrics_of_spec(arg, mode, runs, chip, overrides)

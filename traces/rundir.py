@@ -1,0 +1,232 @@
+"""Writing a run directory from a RunResult, and loading run directories / trace files back."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UserError
+from sim.records import RunResult
+from traces import depsfile
+from traces.merged import Style, build_events, core_tid, dump_trace
+from traces.perf import (
+    CLOCK_HZ,
+    PerfData,
+    Row,
+    build_records,
+    dump_records,
+    load_json,
+    ns_to_tick,
+    parse_deps,
+    parse_name_map,
+    parse_records,
+)
+from traces.stats import format_extras, format_table, metrics, wall_of_events
+
+DEFAULT_STAMP = "20260630_000000"  # merged-trace file-name timestamp (deterministic)
+RECORD_NAMES = ("l2_swimlane_records.json", "chip_swimlane_records.json", "l2_perf_records.json")
+PIPE_ORDER = ("MTE2", "MTE1", "CUBE", "VECTOR", "FIXPIPE", "MTE3", "SCALAR")
+
+
+def atomic_write(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temp file in the same directory + rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _names_for(result: RunResult) -> dict[str, Any]:
+    nm = depsfile.name_map_dict(result.graph)
+    names = nm["callable_id_to_name"]
+    for s in result.subtasks:  # functions missing from the graph's table
+        names.setdefault(str(s.func_id), s.func)
+    nm["callable_id_to_name"] = {k: names[k] for k in sorted(names, key=int)}
+    return nm
+
+
+def perf_from_result(result: RunResult, level: int = 4) -> tuple[PerfData, dict[str, Any], dict[str, Any],
+                                                                   dict[str, Any]]:
+    """(PerfData, records dict, deps dict, name map dict) for ``result`` — the in-memory equivalent of
+    reading the written files."""
+    rec = build_records(result, level)
+    deps = depsfile.deps_dict(result.graph)
+    nm = _names_for(result)
+    names, oname = parse_name_map(nm)
+    pd = parse_records(rec, "<memory>", parse_deps(deps), names, oname)
+    return pd, rec, deps, nm
+
+
+def pipe_lane_events(result: RunResult, pd: PerfData) -> list[dict[str, Any]]:
+    """Optional "Core Pipes" process (pid 5): one bar per pipe per subtask, sized by busy time (µs)."""
+    scale = 1e6 / CLOCK_HZ
+    ev: list[dict[str, Any]] = [
+        {"args": {"name": "Core Pipes"}, "cat": "__metadata", "name": "process_name", "ph": "M", "pid": 5},
+        {"args": {"sort_index": 5}, "cat": "__metadata", "name": "process_sort_index", "ph": "M", "pid": 5},
+    ]
+    bars: list[dict[str, Any]] = []
+    lanes: set[tuple[int, int]] = set()
+    from sim.ir import task_label
+
+    for s in sorted(result.subtasks, key=lambda s: (s.core_id, s.start)):
+        st = (ns_to_tick(s.start) - pd.base_tick) * scale
+        en = (ns_to_tick(s.end) - pd.base_tick) * scale
+        ex = en - st
+        for pipe, busy in s.pipe_busy.items():
+            if busy <= 0:
+                continue
+            k = PIPE_ORDER.index(pipe) if pipe in PIPE_ORDER else 9
+            lanes.add((s.core_id, k))
+            dur = min(busy / 1000.0, ex) if ex > 0 else busy / 1000.0
+            bars.append({"args": {"busy-us": busy / 1000.0, "util-%": round(100 * dur / ex, 1) if ex > 0 else 0.0,
+                                  "taskId": s.task_id},
+                         "cat": "pipe", "name": f"{pipe} {s.func}({task_label(s.task_id)})", "ph": "X", "pid": 5,
+                         "tid": core_tid(s.core_id) + k, "ts": st, "dur": dur})
+    for c, k in sorted(lanes):
+        ct = pd.core_types[c] if c < len(pd.core_types) else "aiv"
+        pipe = PIPE_ORDER[k] if k < len(PIPE_ORDER) else "OTHER"
+        ev.append({"args": {"name": f"{'AIC' if ct == 'aic' else 'AIV'}_{c} {pipe}"}, "cat": "__metadata",
+                   "name": "thread_name", "ph": "M", "pid": 5, "tid": core_tid(c) + k})
+    return ev + bars
+
+
+def write_run_dir(result: RunResult, out_dir: Path | str, *, level: int = 4, pipe_lanes: bool = False,
+                  stamp: str = DEFAULT_STAMP, style: Style = "pypto") -> list[Path]:
+    """Write records, deps.json, name map, merged trace and stats.txt for ``result`` into ``out_dir``.
+
+    Deterministic: the same RunResult gives byte-identical files. Returns the written paths.
+    """
+    out = Path(out_dir)
+    pd, rec, deps, nm = perf_from_result(result, level)
+    events = build_events(pd, style)
+    wall = wall_of_events(events)
+    if pipe_lanes:
+        events = events + pipe_lane_events(result, pd)
+    kernel = result.graph.kernel
+    paths = [
+        atomic_write(out / "l2_swimlane_records.json", dump_records(rec)),
+        atomic_write(out / "deps.json", json.dumps(deps, indent=1) + "\n"),
+        atomic_write(out / f"name_map_{kernel}.json", json.dumps(nm, indent=2) + "\n"),
+        atomic_write(out / f"merged_swimlane_{stamp}.json", dump_trace(events)),
+        atomic_write(out / "stats.txt", format_table(pd) + format_extras(pd, wall)),
+    ]
+    return paths
+
+
+def run_metrics(result: RunResult, level: int = 4) -> dict[str, Any]:
+    """Statistics of ``result`` exactly as the written files give them (µs), without writing files.
+
+    Keys: total_test_time, swimlane_wall, aicore_span, funcs{name: count, avg_exec, span, avg_latency,
+    avg_head_oh, avg_tail_oh}.
+    """
+    pd = perf_from_result(result, level)[0]
+    return metrics(pd, wall_of_events(build_events(pd)))
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+class Loaded:
+    """A run loaded from disk: PerfData plus the wall (from the merged trace when there is one)."""
+
+    def __init__(self, pd: PerfData, wall: float, events: list[dict[str, Any]] | None = None,
+                 trace_path: Path | None = None, run_dir: Path | None = None) -> None:
+        self.pd = pd
+        self.wall = wall
+        self.events = events
+        self.trace_path = trace_path
+        self.run_dir = run_dir
+
+
+def _find_in(d: Path, names: tuple[str, ...] | str) -> Path | None:
+    pats = (names,) if isinstance(names, str) else names
+    for sub in (d, d / "dfx_outputs"):
+        for pat in pats:
+            hits = sorted(sub.glob(pat))
+            if hits:
+                return hits[0]
+    return None
+
+
+def _siblings(d: Path) -> tuple[Any, dict[int, str], str | None]:
+    deps = None
+    dp = _find_in(d, "deps.json")
+    if dp is not None:
+        deps = parse_deps(load_json(dp), str(dp))
+    names: dict[int, str] = {}
+    oname = None
+    nmp = _find_in(d, "name_map*.json")
+    if nmp is not None:
+        names, oname = parse_name_map(load_json(nmp), str(nmp))
+    return deps, names, oname
+
+
+def load_records_file(path: Path) -> Loaded:
+    """Records file + sibling deps.json / name map; wall computed over the rebuilt merged trace."""
+    deps, names, oname = _siblings(path.parent)
+    pd = parse_records(load_json(path), str(path), deps, names, oname)
+    events = build_events(pd)
+    return Loaded(pd, wall_of_events(events), events, None, path.parent)
+
+
+def load_path(path: Path | str) -> Loaded:
+    """A run directory, a records file, or a merged trace file."""
+    p = Path(path)
+    if p.is_dir():
+        rec = _find_in(p, RECORD_NAMES)
+        if rec is not None:
+            ld = load_records_file(rec)
+            ld.run_dir = p
+            tr = _find_in(p, ("merged_swimlane*.json",))
+            ld.trace_path = tr
+            return ld
+        rr = _find_in(p, "run_records.json")
+        if rr is not None:
+            try:
+                result = RunResult.model_validate_json(rr.read_text())
+            except ValueError as exc:
+                raise UserError(f"{rr}: not a valid RunResult dump: {str(exc).splitlines()[0]}") from None
+            pd = perf_from_result(result)[0]
+            ev = build_events(pd)
+            return Loaded(pd, wall_of_events(ev), ev, None, p)
+        tr = _find_in(p, ("merged_swimlane*.json",))
+        if tr is not None:
+            return load_trace_file(tr)
+        raise UserError(f"{p}: no l2_swimlane_records.json, run_records.json or merged_swimlane_*.json found")
+    if not p.exists():
+        raise UserError(f"{p}: no such file or directory")
+    obj = load_json(p)
+    if isinstance(obj, dict) and "traceEvents" in obj:
+        return load_trace_file(p, obj)
+    deps, names, oname = _siblings(p.parent)
+    pd = parse_records(obj, str(p), deps, names, oname)
+    events = build_events(pd)
+    return Loaded(pd, wall_of_events(events), events, None, p.parent)
+
+
+def load_trace_file(path: Path, obj: Any = None) -> Loaded:
+    """Rebuild joined rows from a merged trace (Worker View + Scheduler View bars)."""
+    from traces.trace_reader import perf_from_trace
+
+    if obj is None:
+        obj = load_json(path)
+    pd, events = perf_from_trace(obj, str(path))
+    return Loaded(pd, wall_of_events(events), events, path, path.parent)
+
+
+__all__ = ["write_run_dir", "run_metrics", "load_path", "Loaded", "Row", "atomic_write"]
