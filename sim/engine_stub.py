@@ -1,0 +1,60 @@
+"""Stand-in in-core cost model for engine tests (fixed cost per op; no L2 model).
+
+The engine normally uses ``hwmodels.CoreCostModel``. This stub exists so engine invariants can be
+tested with durations that are easy to reason about. Units: ns, bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sim.ir import Block, Task
+
+
+@dataclass
+class StubProfile:
+    """Same fields as ``hwmodels.BlockProfile``."""
+
+    compute_ns: float
+    hbm_bytes: float
+    pipe_busy_ns: dict[str, float] = field(default_factory=dict)
+    breakdown: dict[str, float] = field(default_factory=dict)
+
+
+class StubCostModel:
+    """Lane duration = ``op_ns`` per op (+ ``ns_per_byte`` per payload byte); HBM bytes = DMA bytes."""
+
+    def __init__(self, op_ns: float = 100.0, ns_per_byte: float = 0.0) -> None:
+        self.op_ns = op_ns
+        self.ns_per_byte = ns_per_byte
+
+    def make_l2(self, graph: object, init: str) -> None:
+        return None
+
+    def profile(self, task: Task, block: Block, l2: object) -> dict[str, StubProfile]:
+        out: dict[str, StubProfile] = {}
+        for op in block.ops:
+            lane = op.lane
+            prof = out.setdefault(lane, StubProfile(0.0, 0.0))
+            ns = self.op_ns + self.ns_per_byte * op.nbytes
+            prof.compute_ns += ns
+            prof.pipe_busy_ns[op.pipe.value] = prof.pipe_busy_ns.get(op.pipe.value, 0.0) + ns
+            prof.breakdown["stub"] = prof.breakdown.get("stub", 0.0) + ns
+            if op.kind in ("load", "store"):
+                prof.hbm_bytes += op.nbytes
+        return out
+
+
+def water_fill(demand_rates: Sequence[float], total: float) -> list[float]:
+    """Max-min fair split of ``total`` bytes/ns among flows wanting ``demand_rates`` bytes/ns."""
+    n = len(demand_rates)
+    out = [0.0] * n
+    left = total
+    order = sorted(range(n), key=lambda i: demand_rates[i])
+    for k, i in enumerate(order):
+        fair = left / (n - k)
+        give = min(demand_rates[i], fair)
+        out[i] = give
+        left -= give
+    return out
