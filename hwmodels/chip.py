@@ -1,0 +1,546 @@
+"""Chip configuration: presets for the a2a3 family (one die), TOML/JSON round trip, ``--set`` overrides.
+
+Every field carries ``unit``, ``status`` (the hardware.md tag: SPEC, MEASURED, FIT, VSIM, DERIVED,
+INFERRED, PRESS, CALIBRATE, ASSUMPTION, SOURCE, CALIBRATED) and ``source`` in its description.
+Fields with status CALIBRATE are placeholders a calibration step may fit
+(:func:`calibratable_fields`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.errors import UserError
+
+PRESET_DIR = Path(__file__).parent / "presets"
+DEFAULT_PRESET = "910C"
+
+_STATUSES = {
+    "SPEC", "MEASURED", "FIT", "VSIM", "DERIVED", "INFERRED", "PRESS", "CALIBRATE", "ASSUMPTION",
+    "SOURCE", "CALIBRATED", "CHOICE",
+}
+
+
+def F(default: Any, unit: str, status: str, source: str, **kw: Any) -> Any:  # noqa: N802
+    """A field whose description reads ``unit: U | status: S | source: ...``."""
+    if status not in _STATUSES:
+        raise ValueError(f"unknown status tag {status}")
+    return Field(default, description=f"unit: {unit} | status: {status} | source: {source}", **kw)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=True)
+
+
+class SocPreset(_Section):
+    """Per-SoC topology and clocks (hardware.md §2)."""
+
+    soc_version: str = F("Ascend910_9391", "-", "SPEC", "CANN INI SoC name (hardware.md §2)")
+    product_line: str = F("A3", "-", "SPEC", "CANN INI (hardware.md §2)")
+    clusters: int = F(24, "count", "SPEC", "INI cube_core_cnt (hardware.md §2)", ge=1, le=64)
+    aic_per_cluster: int = F(1, "count", "SPEC", "hardware.md §1 cluster shape", ge=1, le=1)
+    aiv_per_cluster: int = F(2, "count", "SPEC", "hardware.md §1 cluster shape", ge=1, le=2)
+    aicpu_user_cores: int = F(6, "count", "SPEC", "INI ai_cpu_cnt (hardware.md §2)", ge=1)
+    cube_freq_mhz: float = F(1850.0, "MHz", "SPEC", "INI cube_freq (hardware.md §2)", gt=0)
+    vec_freq_mhz: float = F(1850.0, "MHz", "ASSUMPTION", "= cube clock; A2 INI has no vec_freq (hardware.md §2)",
+                            gt=0)
+    hbm_capacity_gib: float = F(64.0, "GiB", "SPEC", "INI memory_size (hardware.md §2)", gt=0)
+    hbm_bw_gbps: float = F(1600.0, "GB/s (= bytes/ns)", "CALIBRATE",
+                           "press ~1.6 TB/s per die, aggregate (hardware.md §9.4)", gt=0)
+    l2_size_mib: float = F(192.0, "MiB", "SPEC", "INI l2_size (hardware.md §2, §9.1)", gt=0)
+    sys_counter_hz: int = F(50_000_000, "Hz", "SOURCE", "PLATFORM_PROF_SYS_CNT_FREQ (hardware.md §11)", gt=0)
+
+
+class AicBuffers(_Section):
+    """AIC on-chip buffers (hardware.md §3)."""
+
+    l1_bytes: int = F(524288, "bytes", "SPEC", "INI l1_size (hardware.md §3)", gt=0)
+    l0a_bytes: int = F(65536, "bytes", "SPEC", "INI (hardware.md §3)", gt=0)
+    l0b_bytes: int = F(65536, "bytes", "SPEC", "INI (hardware.md §3)", gt=0)
+    l0c_bytes: int = F(131072, "bytes", "SPEC", "INI (hardware.md §3)", gt=0)
+    bias_table_bytes: int = F(1024, "bytes", "SPEC", "INI (hardware.md §3)", gt=0)
+    fb_bytes: list[int] = F([2048, 1024, 2048, 2048], "bytes each", "SPEC", "INI FB0..FB3 (hardware.md §3)")
+
+
+class AivBuffers(_Section):
+    """AIV unified buffer (hardware.md §3)."""
+
+    ub_bytes: int = F(196608, "bytes", "SPEC", "INI (hardware.md §3)", gt=0)
+    ub_safe_bytes: int = F(188416, "bytes", "SOURCE", "pypto SoC description, pto-isa#170 (hardware.md §3)", gt=0)
+    ub_block_bytes: int = F(32, "bytes", "SPEC", "INI UB block (hardware.md §3)", gt=0)
+
+    @model_validator(mode="after")
+    def _safe_le_ub(self) -> AivBuffers:
+        if self.ub_safe_bytes > self.ub_bytes:
+            raise ValueError("ub_safe_bytes must be <= ub_bytes")
+        return self
+
+
+class CoreRates(_Section):
+    """Per-core data-path rates (hardware.md §4.1), bytes per core cycle.
+
+    The cost model uses ``ddr`` (L2-miss reads), ``l2_read`` (L2-hit reads), ``l2_write`` and
+    ``ub_to_l2`` (stores); the aggregate HBM rate is ``soc.hbm_bw_gbps``.
+    """
+
+    ddr: float = F(32.0, "B/cycle", "SPEC", "INI ddr_rate; per core GM rate, read = write (hardware.md §4.1)",
+                   gt=0)
+    l2_read: float = F(110.0, "B/cycle", "SPEC", "INI l2_read_rate (hardware.md §4.1)", gt=0)
+    l2_write: float = F(86.0, "B/cycle", "SPEC", "INI l2_write_rate (hardware.md §4.1)", gt=0)
+    l1_to_l0a: float = F(512.0, "B/cycle", "SPEC", "INI peak, upper bound only (hardware.md §4.1)", gt=0)
+    l1_to_l0b: float = F(256.0, "B/cycle", "SPEC", "INI peak, upper bound only (hardware.md §4.1)", gt=0)
+    ub_to_ddr: float = F(64.0, "B/cycle", "SPEC", "INI ub_to_ddr_rate (hardware.md §4.1)", gt=0)
+    ub_to_l2: float = F(64.0, "B/cycle", "SPEC", "INI ub_to_l2_rate (hardware.md §4.1)", gt=0)
+    ub_to_l1: float = F(128.0, "B/cycle", "SPEC", "INI; no such path on a2a3 (hardware.md §4.1)", gt=0)
+
+
+class CubeModel(_Section):
+    """Cube MAD cost (hardware.md §5, §8.1): c_mad = head per K block + p * fractals."""
+
+    frac_m: int = F(16, "elements", "SPEC", "INI DtypeMKN (hardware.md §5)", gt=0)
+    frac_n: int = F(16, "elements", "SPEC", "INI DtypeMKN (hardware.md §5)", gt=0)
+    k_frac_bytes: int = F(32, "bytes", "FIT", "k_t = 32 / bytes_a (hardware.md §5)", gt=0)
+    fp32_passes: int = F(2, "passes", "FIT", "pypto L0 cost model mad_fp32_passes (hardware.md §5)", ge=1)
+    mad_head_cycles: float = F(21.0, "cycles", "FIT", "op-sim fit, device-confirmed ~2 % (hardware.md §5)", ge=0)
+    int8_k: int = F(32, "elements", "SPEC", "INI INT8 16,32,16 (hardware.md §5)", gt=0)
+    int4_k: int = F(64, "elements", "SPEC", "INI INT4 (hardware.md §5)", gt=0)
+    l0_double_buffer: bool = F(True, "-", "CHOICE",
+                               "L0A/L0B/L0C split in halves when choosing the L0 tile (2-stage K pipeline, "
+                               "dsl-surface.md §11)")
+
+
+class Mte1Model(_Section):
+    """L1 -> L0 staging rates (hardware.md §4.2, §8.2)."""
+
+    l0a_Bpc: float = F(129.7, "B/cycle", "FIT", "pypto L0CostModel (hardware.md §4.2)", gt=0)  # noqa: N815
+    l0b_Bpc: float = F(85.4, "B/cycle", "FIT", "pypto L0CostModel (hardware.md §4.2)", gt=0)  # noqa: N815
+
+
+class FixpipeModel(_Section):
+    """L0C drain (hardware.md §8.3): 164 + m*(max(4.45, b_c*n/118) + 2.6*(odd(N1)-1)) cycles."""
+
+    drain_Bpc: float = F(118.0, "B/cycle", "FIT", "pypto L0CostModel (hardware.md §8.3)", gt=0)  # noqa: N815
+    drain_fixed_cycles: float = F(164.0, "cycles", "FIT", "hardware.md §8.3", ge=0)
+    drain_row_cycles: float = F(4.45, "cycles/row", "FIT", "hardware.md §8.3", ge=0)
+    drain_penalty_cycles: float = F(2.6, "cycles/row", "FIT", "odd-part term (hardware.md §8.3)", ge=0)
+    c0_bytes: int = F(32, "bytes", "FIT", "N0 = 32 / b_c (hardware.md §8.3)", gt=0)
+    acc_bytes: int = F(4, "bytes", "SOURCE", "FP32/INT32 accumulator element (hardware.md §5)", gt=0)
+
+
+class VectorModel(_Section):
+    """Vector ALU cost: t = op_fixed + hops * class_factor * repeats / repeats_per_cycle (hardware.md §6)."""
+
+    repeat_bytes: int = F(256, "bytes", "SPEC", "CCE intrinsic docs (hardware.md §6)", gt=0)
+    block_bytes: int = F(32, "bytes", "SPEC", "hardware.md §6", gt=0)
+    max_repeat: int = F(255, "repeats", "SPEC", "repeatTime <= 255 (hardware.md §6)", gt=0)
+    repeats_per_cycle: float = F(1.0, "repeats/cycle", "SPEC", "INI vec_calc_size 256 B/cycle (hardware.md §6)",
+                                 gt=0)
+    op_fixed_ns: float = F(140.0, "ns", "CALIBRATE",
+                           "per-instruction issue/barrier/flag cost; ~0.14 us per small-tile op INFERRED "
+                           "(hardware.md §6, §14.1)", ge=0)
+    extra_instr_cycles: float = F(8.0, "cycles", "CALIBRATE",
+                                  "issue cost of each further instruction when repeats > max_repeat", ge=0)
+    factor_unary_transcendental: float = F(2.2, "x per repeat", "CALIBRATE",
+                                           "exp/ln/sqrt/rsqrt/div/recip vs mul: ratio of a-coeffs "
+                                           "(dsl-surface.md §16, VSIM)", gt=0)
+    factor_reduce: float = F(6.0, "x per repeat", "CALIBRATE",
+                             "row_sum/row_max/col_*: vendor model ~x6 of an add (dsl-surface.md §9, §16)", gt=0)
+    factor_gather: float = F(2.0, "x per repeat", "CALIBRATE", "index gather/scatter (dsl-surface.md §10)", gt=0)
+    factor_sort: float = F(4.0, "x per repeat", "CALIBRATE", "sort32/mrgsort (dsl-surface.md §10)", gt=0)
+    factor_transpose: float = F(2.0, "x per repeat", "CALIBRATE", "1-2 passes (dsl-surface.md §6)", gt=0)
+    factor_copy: float = F(1.0, "x per repeat", "CALIBRATE", "full/expand/copy/concat: one write pass", gt=0)
+
+
+class L2Model(_Section):
+    """L2 cache (hardware.md §9.1, §9.2). Per-core L2 rates are ``rates.l2_read``/``rates.l2_write``."""
+
+    line_bytes: int = F(512, "bytes", "SPEC", "msprof L2 cache_line_size; pypto backend (hardware.md §9.1)", gt=0)
+    min_row_charge_bytes: int = F(512, "bytes", "FIT",
+                                  "each contiguous row charged max(row_bytes, 512) (hardware.md §9.2)", gt=0)
+    hit_read_latency_cycles: float = F(241.0, "cycles", "CALIBRATE",
+                                       "msprof op-sim cache_read_latency (VSIM, hardware.md §9.1)", ge=0)
+    write_latency_cycles: float = F(96.0, "cycles", "CALIBRATE",
+                                    "msprof op-sim cache_write_latency (VSIM, hardware.md §9.1)", ge=0)
+    miss_extra_latency_cycles: float = F(150.0, "cycles", "CALIBRATE",
+                                         "pypto CacheConfig l2MissExtraLatency (VSIM, hardware.md §9.1)", ge=0)
+    overfetch_core_fraction: float = F(1.0, "fraction", "CALIBRATE",
+                                       "share of the sub-512 B row over-fetch that also occupies the core's MTE "
+                                       "transfer time (HBM always pays it); tune so 128 B rows land ~+20 % "
+                                       "(hardware.md §9.2)", ge=0, le=1)
+
+
+class DmaModel(_Section):
+    """MTE2/MTE3 request costs (hardware.md §9.2-§9.3, §14.2-3)."""
+
+    mte2_request_cycles: float = F(100.0, "cycles", "CALIBRATE",
+                                   "per DMA instruction issue/setup (VSIM pto-isa 80-100, hardware.md §8.6)", ge=0)
+    mte2_row_cycles: float = F(4.0, "cycles/row", "CALIBRATE",
+                               "per contiguous-row burst request (hardware.md §9.2 rule)", ge=0)
+    mte2_outstanding: int = F(5, "requests", "MEASURED",
+                              "MTE2 sub-queues ~3.6 of 5 busy (hardware.md §9.3, pypto-lib #628)", ge=1)
+    mte3_request_cycles: float = F(100.0, "cycles", "CALIBRATE", "per store instruction (hardware.md §14.3)",
+                                   ge=0)
+    mte3_row_cycles: float = F(4.0, "cycles/row", "CALIBRATE", "per contiguous-row burst (hardware.md §14.3)",
+                               ge=0)
+    mte3_outstanding: int = F(5, "requests", "ASSUMPTION", "same as MTE2", ge=1)
+    atomic_rate_factor: float = F(0.5, "fraction", "CALIBRATE",
+                                  "atomic-add GM writes go at this fraction of the write rate (hardware.md §14.8)",
+                                  gt=0, le=1)
+
+
+class CoreModel(_Section):
+    """Per-core issue, synchronisation and kernel-level fixed costs (hardware.md §7, §14)."""
+
+    cross_pipe_sync_cycles: float = F(20.0, "cycles", "CALIBRATE",
+                                      "set_flag/wait_flag between pipes of one core (hardware.md §7.1)", ge=0)
+    cross_core_flag_cycles: float = F(200.0, "cycles", "CALIBRATE",
+                                      "AIC<->AIV flag round trip of a MIX handoff (hardware.md §7.3, §14.7)", ge=0)
+    scalar_access_cycles: float = F(30.0, "cycles", "CALIBRATE",
+                                    "scalar pl.read/pl.write issue cost, plus the L2 latency (hardware.md §14.9)",
+                                    ge=0)
+    kernel_prologue_ns: float = F(200.0, "ns", "CALIBRATE",
+                                  "argument decode, input dcci, pipe setup (hardware.md §14.10)", ge=0)
+    kernel_epilogue_ns: float = F(100.0, "ns", "CALIBRATE", "final pipe barrier and flush (hardware.md §14.10)",
+                                  ge=0)
+
+
+class RuntimeParams(_Section):
+    """AICPU runtime timing parameters (runtime.md §14, ring sizes §11)."""
+
+    n_sched_threads: int = F(3, "threads", "SOURCE", "runtime config; thread_of_cluster = b mod n (runtime.md §14)",
+                             ge=1)
+    orch_to_sched: bool = F(False, "-", "SOURCE", "runtime default (runtime.md §14)")
+    orch_submit_us: float = F(0.874, "us", "MEASURED", "device-log profiling (runtime.md §14)", ge=0)
+    orch_between_submits_us: float = F(0.38, "us", "DERIVED", "device log (runtime.md §14)", ge=0)
+    orch_alloc_us: float = F(0.3, "us", "CALIBRATE", "runtime.md §14", ge=0)
+    orch_swimlane_record_us: float = F(0.1, "us", "CALIBRATE", "runtime.md §14", ge=0)
+    wiring_batch: int = F(30, "tasks", "SOURCE", "runtime.md §14", ge=1)
+    wiring_backoff_iters: int = F(32, "iterations", "SOURCE", "runtime.md §14", ge=0)
+    wire_per_task_us: float = F(0.15, "us", "CALIBRATE", "runtime.md §14", ge=0)
+    cond_poll_us: float = F(0.10, "us", "MEASURED", "95-105 ns (runtime.md §14)", ge=0)
+    fin_visibility_us: float = F(0.08, "us", "CALIBRATE", "FIN write -> visible to COND read (runtime.md §14)",
+                                 ge=0)
+    aicpu_counter_read_us: float = F(0.10, "us", "CALIBRATE", "runtime.md §14", ge=0)
+    complete_per_fin_us: float = F(0.10, "us", "CALIBRATE", "runtime.md §14 (VSIM 240 cycles)", ge=0)
+    resolve_base_us: float = F(0.50, "us", "SOURCE", "1-2 consumers; runtime source comment (runtime.md §14)",
+                               ge=0)
+    resolve_per_extra_consumer_us: float = F(0.10, "us", "CALIBRATE", "runtime.md §14", ge=0)
+    resolve_record_min_us: float = F(1.0, "us", "SOURCE", "phase record filter (runtime.md §14)", ge=0)
+    release_per_task_us: float = F(0.05, "us", "CALIBRATE", "runtime.md §14", ge=0)
+    deferred_release_cap: int = F(256, "tasks", "SOURCE", "runtime.md §14", ge=1)
+    dispatch_pop_us: float = F(0.10, "us", "CALIBRATE", "runtime.md §14", ge=0)
+    payload_build_per_subtask_us: float = F(0.15, "us", "CALIBRATE", "runtime.md §14 (VSIM 200 cycles)", ge=0)
+    publish_barrier_us: float = F(0.05, "us", "CALIBRATE", "runtime.md §14", ge=0)
+    publish_per_subtask_us: float = F(0.005, "us", "MEASURED", "runtime.md §14", ge=0)
+    sched_idle_iter_us: float = F(0.20, "us", "CALIBRATE", "runtime.md §14", ge=0)
+    local_ready_cap: int = F(64, "tasks per shape", "SOURCE", "runtime.md §14", ge=1)
+    dummy_drain_batch: int = F(16, "tasks", "SOURCE", "runtime.md §14", ge=1)
+    dmb_propagation_us: float = F(0.14, "us", "MEASURED", "AICPU write -> AICore sees token (runtime.md §14)",
+                                  ge=0)
+    cold_first_task_extra_prob: float = F(0.5, "probability", "MEASURED",
+                                          "share of cores paying a cold first-task extra (runtime.md §14)",
+                                          ge=0, le=1)
+    cold_first_task_extra_min_us: float = F(1.5, "us", "MEASURED", "uniform lower bound (runtime.md §14)", ge=0)
+    cold_first_task_extra_max_us: float = F(5.3, "us", "MEASURED", "uniform upper bound (runtime.md §14)", ge=0)
+    aicore_counter_read_us: float = F(0.15, "us", "MEASURED", "0.10-0.20 with swimlane on (runtime.md §14)", ge=0)
+    local_setup_after_idle_us: float = F(0.02, "us", "MEASURED", "0-0.02 (runtime.md §14)", ge=0)
+    local_setup_back_to_back_us: float = F(0.29, "us", "MEASURED", "mean 0.28-0.35 (runtime.md §14)", ge=0)
+    local_setup_cold_us: float = F(0.9, "us", "MEASURED", "0.5-1.0 (runtime.md §14)", ge=0)
+    record_writeback_us: float = F(0.50, "us", "MEASURED", "mean 0.52, after end (runtime.md §14)", ge=0)
+    early_dispatch_max_pops: int = F(8, "per pass", "SOURCE", "runtime.md §14", ge=0)
+    early_dispatch_chain_depth: int = F(4, "-", "SOURCE", "runtime.md §14", ge=0)
+    doorbell_propagation_us: float = F(0.14, "us", "MEASURED", "same path as dispatch (runtime.md §14)", ge=0)
+    gated_local_setup_us: float = F(0.02, "us", "CALIBRATE", "ACK only (runtime.md §14)", ge=0)
+    sync_start_barrier_us: float = F(1.0, "us", "CALIBRATE", "runtime.md §14", ge=0)
+    pmu_mode: bool = F(False, "-", "SOURCE", "disables pending slots and early dispatch (runtime.md §14)")
+    swimlane_level: int = F(4, "-", "SOURCE", "pypto passes True -> 4 (runtime.md §14)", ge=0, le=4)
+    swimlane_costs: bool = F(True, "-", "CHOICE", "model the swimlane's own observer costs (runtime.md §12)")
+    rings: int = F(4, "count", "SOURCE", "runtime.md §11", ge=1)
+    task_window_per_ring: int = F(16384, "slots", "SOURCE", "runtime.md §11", ge=1)
+    heap_per_ring_mib: int = F(256, "MiB", "SOURCE", "runtime.md §11", ge=1)
+    dep_list_pool_per_ring: int = F(16384, "entries", "SOURCE", "runtime.md §11", ge=1)
+    tensormap_pool: int = F(65536, "entries", "SOURCE", "runtime.md §11", ge=1)
+    tensormap_buckets: int = F(4096, "buckets", "SOURCE", "runtime.md §11", ge=1)
+    ready_queue_per_shape: int = F(65536, "tasks", "SOURCE", "runtime.md §11", ge=1)
+    wiring_queue: int = F(1024, "tasks", "SOURCE", "runtime.md §11", ge=1)
+    early_dispatch_queue: int = F(64, "tasks", "SOURCE", "runtime.md §11", ge=1)
+    fanin_inline_capacity: int = F(64, "entries", "SOURCE", "runtime.md §11", ge=1)
+    max_scope_depth: int = F(64, "levels", "SOURCE", "runtime.md §11", ge=1)
+    sched_timeout_s: float = F(10.0, "s", "SOURCE", "onboard scheduler timeout (runtime.md §11)", gt=0)
+
+    @model_validator(mode="after")
+    def _cold_range(self) -> RuntimeParams:
+        if self.cold_first_task_extra_min_us > self.cold_first_task_extra_max_us:
+            raise ValueError("cold_first_task_extra_min_us must be <= cold_first_task_extra_max_us")
+        return self
+
+
+class MeasuredDma(_Section):
+    """Measured data-movement facts, for validation only (hardware.md §9.3); not used by the cost model."""
+
+    gather_row_us: float = F(0.44, "us/row", "MEASURED", "pypto-lib PR #775 (hardware.md §9.3)", ge=0)
+    bulk_row_us: float = F(0.02, "us/row", "MEASURED", "pypto-lib PR #775 (hardware.md §9.3)", ge=0)
+    nd2nz_lane_gbps: float = F(21.0, "GB/s", "MEASURED", "pypto-lib PR #628 (hardware.md §9.3)", ge=0)
+    sdma_single_stream_gbps: float = F(285.0, "GB/s", "MEASURED", "pypto-lib PR #963 (hardware.md §9.3)", ge=0)
+
+
+SECTIONS: dict[str, type[_Section]] = {
+    "soc": SocPreset,
+    "aic_buffers": AicBuffers,
+    "aiv_buffers": AivBuffers,
+    "rates": CoreRates,
+    "cube": CubeModel,
+    "mte1": Mte1Model,
+    "fixpipe": FixpipeModel,
+    "vector": VectorModel,
+    "l2": L2Model,
+    "dma": DmaModel,
+    "core": CoreModel,
+    "runtime": RuntimeParams,
+    "measured": MeasuredDma,
+}
+
+
+class ChipConfig(BaseModel):
+    """One die of an a2a3 chip: topology, per-core cost-model parameters and runtime timings."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    name: str = Field("910C", description="unit: - | status: CHOICE | source: preset name")
+    soc: SocPreset = Field(default_factory=SocPreset)
+    aic_buffers: AicBuffers = Field(default_factory=AicBuffers)
+    aiv_buffers: AivBuffers = Field(default_factory=AivBuffers)
+    rates: CoreRates = Field(default_factory=CoreRates)
+    cube: CubeModel = Field(default_factory=CubeModel)
+    mte1: Mte1Model = Field(default_factory=Mte1Model)
+    fixpipe: FixpipeModel = Field(default_factory=FixpipeModel)
+    vector: VectorModel = Field(default_factory=VectorModel)
+    l2: L2Model = Field(default_factory=L2Model)
+    dma: DmaModel = Field(default_factory=DmaModel)
+    core: CoreModel = Field(default_factory=CoreModel)
+    runtime: RuntimeParams = Field(default_factory=RuntimeParams)
+    measured: MeasuredDma = Field(default_factory=MeasuredDma)
+
+    # --- derived -------------------------------------------------------------------------------
+    @property
+    def aic_count(self) -> int:
+        return self.soc.clusters * self.soc.aic_per_cluster
+
+    @property
+    def aiv_count(self) -> int:
+        return self.soc.clusters * self.soc.aiv_per_cluster
+
+    @property
+    def num_cores(self) -> int:
+        return self.aic_count + self.aiv_count
+
+    @property
+    def core_freq_hz(self) -> float:
+        """AIC (cube) clock in Hz."""
+        return self.soc.cube_freq_mhz * 1e6
+
+    @property
+    def vec_freq_hz(self) -> float:
+        return self.soc.vec_freq_mhz * 1e6
+
+    def cycles_to_ns(self, cycles: float, vector: bool = False) -> float:
+        """Core cycles -> ns at the cube (or vector) clock."""
+        return cycles * 1000.0 / (self.soc.vec_freq_mhz if vector else self.soc.cube_freq_mhz)
+
+    @property
+    def l2_capacity_bytes(self) -> int:
+        return int(self.soc.l2_size_mib * 1024 * 1024)
+
+    # --- serialisation -------------------------------------------------------------------------
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=1) + "\n"
+
+    def to_toml(self) -> str:
+        """TOML text with one comment line (unit | status | source) above each field."""
+        lines = [f"# swimsim chip config {self.name} ({self.soc.soc_version})",
+                 f"name = {_toml_value(self.name)}"]
+        for sec_name in SECTIONS:
+            sec = getattr(self, sec_name)
+            lines.append("")
+            lines.append(f"[{sec_name}]")
+            for fname, finfo in type(sec).model_fields.items():
+                if finfo.description:
+                    lines.append(f"# {finfo.description}")
+                lines.append(f"{fname} = {_toml_value(getattr(sec, fname))}")
+        return "\n".join(lines) + "\n"
+
+    def write(self, path: str | Path) -> None:
+        """Write as TOML (``.toml``) or JSON (anything else), via temp file + rename."""
+        path = Path(path)
+        text = self.to_toml() if path.suffix == ".toml" else self.to_json()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+# --- presets, overrides, loading ---------------------------------------------------------------
+
+_ALIASES = {
+    "ascend910b1": "910B1", "ascend910b2": "910B2", "ascend910b3": "910B3", "ascend910b4": "910B4",
+    "ascend910_9391": "910C", "ascend910_9392": "910C", "910c": "910C",
+}
+
+
+def list_presets() -> list[str]:
+    """Names of the bundled presets, sorted."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise UserError(f"chip file {path}: cannot read ({exc.strerror})") from None
+    try:
+        if path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            data = tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        msg = str(exc).splitlines()[0]
+        raise UserError(f"chip file {path}: not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {msg}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"chip file {path}: expected a table/object at top level")
+    return data
+
+
+def _field_index() -> dict[str, list[str]]:
+    """Plain field name -> dotted names that carry it."""
+    idx: dict[str, list[str]] = {"name": ["name"]}
+    for sec_name, sec in SECTIONS.items():
+        for fname in sec.model_fields:
+            idx.setdefault(fname, []).append(f"{sec_name}.{fname}")
+    return idx
+
+
+def _resolve_key(key: str) -> tuple[str, ...]:
+    key = key.strip()
+    if "." in key:
+        sec, _, fname = key.partition(".")
+        if sec not in SECTIONS:
+            raise UserError(f"--set {key}: unknown section '{sec}' (sections: {', '.join(SECTIONS)})")
+        if fname not in SECTIONS[sec].model_fields:
+            raise UserError(f"--set {key}: unknown key '{fname}' in section '{sec}'")
+        return (sec, fname)
+    hits = _field_index().get(key)
+    if not hits:
+        raise UserError(f"--set {key}: unknown key '{key}' (use section.field, see `swimsim chips --show`)")
+    if len(hits) > 1:
+        raise UserError(f"--set {key}: ambiguous key, use one of {', '.join(hits)}")
+    return tuple(hits[0].split("."))
+
+
+def _parse_value(raw: str) -> Any:
+    """Lists are written as JSON (``[1,2]``); everything else is left to pydantic's type check."""
+    raw = raw.strip()
+    if raw.startswith("["):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Apply ``key=value`` strings to a nested config dict (returns a new dict)."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    for item in overrides:
+        if "=" not in item:
+            raise UserError(f"--set {item}: expected key=value")
+        key, _, raw = item.partition("=")
+        path = _resolve_key(key)
+        val = _parse_value(raw)
+        if len(path) == 1:
+            out[path[0]] = val
+        else:
+            sec = out.setdefault(path[0], {})
+            if not isinstance(sec, dict):
+                raise UserError(f"--set {key}: section '{path[0]}' is not a table")
+            sec[path[1]] = val
+    return out
+
+
+def _validation_message(exc: ValidationError, origin: str) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = err["msg"]
+    extra = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    if err["type"] == "extra_forbidden":
+        return f"{origin}: unknown field '{loc}'{extra}"
+    got = err.get("input")
+    got_s = "" if isinstance(got, dict) else f", got {got!r}"
+    return f"{origin}: field '{loc}': {msg}{got_s}{extra}"
+
+
+def chip_from_dict(data: dict[str, Any], origin: str = "chip config") -> ChipConfig:
+    """Validate a nested dict; a bad field raises a one-line UserError naming it."""
+    try:
+        return ChipConfig.model_validate(data)
+    except ValidationError as exc:
+        raise UserError(_validation_message(exc, origin)) from None
+
+
+def load_chip(name: str | None = None, overrides: Sequence[str] = (), path: str | Path | None = None) -> ChipConfig:
+    """Load a preset (default ``910C``) or a TOML/JSON chip file, then apply ``--set`` overrides."""
+    if path is not None:
+        p = Path(path)
+        data = _read_file(p)
+        origin = str(p)
+    else:
+        key = name or DEFAULT_PRESET
+        key = _ALIASES.get(key.lower(), key)
+        if key not in list_presets():
+            raise UserError(f"unknown chip '{name}' (presets: {', '.join(list_presets())})")
+        data = _read_file(PRESET_DIR / f"{key}.toml")
+        data.setdefault("name", key)
+        origin = f"chip {key}"
+    if overrides:
+        data = apply_overrides(data, overrides)
+        origin += " with --set"
+    return chip_from_dict(data, origin)
+
+
+def calibratable_fields() -> list[str]:
+    """Dotted names of every field whose status is CALIBRATE (placeholders to fit)."""
+    out = []
+    for sec_name, sec in SECTIONS.items():
+        for fname, finfo in sec.model_fields.items():
+            if finfo.description and "status: CALIBRATE |" in finfo.description:
+                out.append(f"{sec_name}.{fname}")
+    return out
+
+
+def field_description(dotted: str) -> str:
+    """The ``unit | status | source`` description of a dotted field name."""
+    path = _resolve_key(dotted)
+    if len(path) == 1:
+        return ChipConfig.model_fields[path[0]].description or ""
+    return SECTIONS[path[0]].model_fields[path[1]].description or ""

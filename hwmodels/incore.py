@@ -1,0 +1,548 @@
+"""In-core cost model: list-schedule a block's ops on the core pipes and attribute its critical path.
+
+Each op runs on one pipe of one lane (``aic``/``aiv0``/``aiv1``). Ops of one pipe of one lane run
+in program order; an op starts at ``max(pipe free, every dep done + sync cost)`` where the sync
+cost is 0 on the same pipe, ``core.cross_pipe_sync_cycles`` across pipes of a lane and
+``core.cross_core_flag_cycles`` across lanes (MIX handoff). MTE2/MTE3 are issue-serialised but
+latency-overlapped: a DMA occupies its pipe for issue + transfer and its data is ready a latency
+later, with at most ``dma.mte2_outstanding`` requests in flight. All times are ns.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from hwmodels.chip import ChipConfig
+from hwmodels.memory import L2State, dtype_bytes
+from sim.ir import Block, CoreShape, Op, Task, TaskKind
+
+PIPES = ("MTE2", "MTE1", "CUBE", "VECTOR", "FIXPIPE", "MTE3", "SCALAR")
+P_MTE2, P_MTE1, P_CUBE, P_VEC, P_FIX, P_MTE3, P_SCAL = range(7)
+_PIPE_IDX = {p: i for i, p in enumerate(PIPES)}
+LANES = ("aic", "aiv0", "aiv1")
+_LANE_IDX = {name: i for i, name in enumerate(LANES)}
+
+CATS = ("vector", "cube", "mte2", "mte1", "mte3", "fixpipe", "scalar", "issue_sync", "l2_hit_latency",
+        "l2_miss_latency", "handoff_wait", "prologue")
+(C_VEC, C_CUBE, C_MTE2, C_MTE1, C_MTE3, C_FIX, C_SCAL, C_SYNC, C_HIT, C_MISS, C_HAND, C_PRO) = range(12)
+_PIPE_CAT = (C_MTE2, C_MTE1, C_CUBE, C_VEC, C_FIX, C_MTE3, C_SCAL)
+
+_TRANSCENDENTAL = ("exp", "log", "ln", "sqrt", "rsqrt", "div", "recip", "pow", "sigmoid", "tanh", "erf")
+_REDUCE = ("row_sum", "row_max", "row_min", "col_sum", "col_max", "col_min", "argmax", "argmin", "reduce",
+           "sum", "amax")
+_GATHER = ("gather", "scatter")
+_SORT = ("sort", "mrgsort", "topk", "merge")
+_TRANSPOSE = ("transpose",)
+_COPY = ("full", "expand", "concat", "copy", "fillpad", "arange", "dup", "broadcast", "fill")
+
+
+@dataclass
+class BlockProfile:
+    """One lane's cost for one block (ns), with no shared-HBM contention."""
+
+    compute_ns: float
+    hbm_bytes: float
+    pipe_busy_ns: dict[str, float] = field(default_factory=dict)
+    breakdown: dict[str, float] = field(default_factory=dict)
+
+
+# --- per-op constants ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _OpCost:
+    """Constants of one op signature. DMA ops finish their cost per call from the L2 classification."""
+
+    occ: float  # pipe occupancy (non-DMA) / issue+row part (DMA), ns
+    lat: float  # ready delay after the occupancy (non-DMA), ns
+    segs: tuple[tuple[int, float], ...]  # (category, ns) in time order, summing to occ + lat (non-DMA)
+    busy_extra: tuple[tuple[int, float], ...] = ()  # extra PMU busy on other pipes (implicit MTE1)
+    dma: int = 0  # 0 none, 1 read (MTE2 load), 2 write (MTE3/FIXPIPE store), 3 scalar GM read, 4 scalar write
+    issue: float = 0.0  # DMA: fixed request issue (-> issue_sync)
+    rows_ns: float = 0.0  # DMA: per-row request cost (-> pipe category)
+    xfer_hit: float = 0.0  # DMA read: transfer ns if every line hits; write: transfer ns
+    xfer_miss: float = 0.0  # DMA read: transfer ns if every line misses
+    lat_hit: float = 0.0  # read: L2 hit latency; write: write latency
+    lat_miss: float = 0.0  # read: extra latency when any line misses
+    fallback_lines: int = 0  # lines charged when the op has no trackable region
+    track: bool = True  # classify in L2 / count HBM bytes (False for MIX ring handoffs)
+    xcat: int = C_MTE2  # category of the transfer time
+
+
+def _cycles_ns(chip: ChipConfig, lane: int) -> float:
+    """ns per core cycle on a lane (AIC: cube clock, AIV: vector clock)."""
+    return 1000.0 / (chip.soc.cube_freq_mhz if lane == 0 else chip.soc.vec_freq_mhz)
+
+
+def _odd(x: int) -> int:
+    while x > 0 and x % 2 == 0:
+        x //= 2
+    return x
+
+
+def _vec_factor(chip: ChipConfig, name: str) -> float:
+    v = chip.vector
+    n = name.lower()
+    if any(k in n for k in _SORT):
+        return v.factor_sort
+    if any(k in n for k in _REDUCE) and "expand" not in n:
+        return v.factor_reduce
+    if any(k in n for k in _GATHER):
+        return v.factor_gather
+    if any(k in n for k in _TRANSPOSE):
+        return v.factor_transpose
+    if any(k in n for k in _TRANSCENDENTAL):
+        return v.factor_unary_transcendental + (1.0 if "expdif" in n else 0.0)
+    if any(k in n for k in _COPY):
+        return v.factor_copy
+    return 1.0
+
+
+def vector_repeats(chip: ChipConfig, shape: list[int], elem_bytes: float, nbytes: int = 0) -> int:
+    """256 B repeats of a vector op on a [.., R, C] tile, rows padded to 32 B blocks (dsl-surface.md §7)."""
+    v = chip.vector
+    if shape:
+        cols = shape[-1]
+        rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
+    else:
+        cols = int(nbytes / elem_bytes) if elem_bytes else 0
+        rows = 1
+    blocks = rows * math.ceil(cols * elem_bytes / v.block_bytes)
+    return max(1, math.ceil(blocks * v.block_bytes / v.repeat_bytes))
+
+
+def vector_op_ns(chip: ChipConfig, name: str, shape: list[int], dtype: str, in_dtype: str | None = None,
+                 hops: int = 1, nbytes: int = 0, lane: int = 1) -> tuple[float, float]:
+    """(fixed issue ns, ALU ns) of one vector op: hops x (op_fixed + factor x repeats / rate)."""
+    v = chip.vector
+    eb = max(dtype_bytes(dtype), dtype_bytes(in_dtype, 0))
+    rep = vector_repeats(chip, shape, eb, nbytes)
+    n_instr = math.ceil(rep / v.max_repeat)
+    cyc = _vec_factor(chip, name) * rep / v.repeats_per_cycle + (n_instr - 1) * v.extra_instr_cycles
+    hops = max(1, hops)
+    return hops * v.op_fixed_ns, hops * cyc * _cycles_ns(chip, lane)
+
+
+def cube_tiles(chip: ChipConfig, m: int, n: int, k: int, b_a: float) -> tuple[int, int, int]:
+    """L0 tile (m0, n0, k0) for an M x N x K matmul: fit L0C (m0*n0*4) and L0A/L0B (halved if double-buffered)."""
+    c = chip.cube
+    div = 2 if c.l0_double_buffer else 1
+    l0c = chip.aic_buffers.l0c_bytes // div
+    l0a = chip.aic_buffers.l0a_bytes // div
+    l0b = chip.aic_buffers.l0b_bytes // div
+    fm, fn = c.frac_m, c.frac_n
+    kt = _k_t(chip, b_a)
+    m0 = min(_ceil_to(m, fm), 128 if m > 128 else _ceil_to(m, fm))
+    n0 = _ceil_to(n, fn)
+    while m0 * n0 * 4 > l0c and n0 > fn:
+        n0 = _ceil_to(n0 // 2, fn)
+    while m0 * n0 * 4 > l0c and m0 > fm:
+        m0 = _ceil_to(m0 // 2, fm)
+    k0 = _ceil_to(k, kt)
+    while k0 > kt and (m0 * k0 * b_a > l0a or k0 * n0 * b_a > l0b):
+        k0 = max(kt, (k0 // 2) // kt * kt)
+    return m0, n0, k0
+
+
+def _ceil_to(x: int, q: int) -> int:
+    return max(q, -(-x // q) * q)
+
+
+def _k_t(chip: ChipConfig, b_a: float) -> int:
+    c = chip.cube
+    if b_a <= 0.5:
+        return c.int4_k
+    if b_a == 1:
+        return c.int8_k
+    return max(1, int(c.k_frac_bytes // b_a))
+
+
+def cube_cycles(chip: ChipConfig, m: int, n: int, k: int, in_dtype: str) -> tuple[float, float, int]:
+    """(C_mad, C_load, K blocks) in cycles for an M x N x K matmul (hardware.md §8.1, §8.2)."""
+    c = chip.cube
+    b_a = dtype_bytes(in_dtype, 2)
+    kt = _k_t(chip, b_a)
+    p = c.fp32_passes if b_a >= 4 else 1
+    m0, n0, k0 = cube_tiles(chip, m, n, k, b_a)
+    t_tiles = math.ceil(m / m0) * math.ceil(n / n0)
+    kb = math.ceil(k / k0)
+    k_frac = (k // k0) * math.ceil(k0 / kt) + math.ceil((k - (k // k0) * k0) / kt)
+    c_mad = t_tiles * (kb * c.mad_head_cycles + p * math.ceil(m0 / c.frac_m) * k_frac * math.ceil(n0 / c.frac_n))
+    ra, rb = chip.mte1.l0a_Bpc, chip.mte1.l0b_Bpc
+    nt, mt = math.ceil(n / n0), math.ceil(m / m0)
+    if k0 < k:
+        c_load = b_a * m * k * nt / ra + b_a * k * n * mt / rb
+    else:
+        c_load = min(b_a * m * k / ra + b_a * k * n * mt / rb, b_a * m * k * nt / ra + b_a * k * n / rb)
+    return c_mad, c_load, kb * t_tiles
+
+
+def drain_cycles(chip: ChipConfig, m: int, n: int) -> float:
+    """FIXPIPE drain of an m x n accumulator tile (hardware.md §8.3)."""
+    f = chip.fixpipe
+    n0 = max(1, f.c0_bytes // f.acc_bytes)
+    n1 = math.ceil(n / n0)
+    per_row = max(f.drain_row_cycles, f.acc_bytes * n / f.drain_Bpc) + f.drain_penalty_cycles * (_odd(n1) - 1)
+    return f.drain_fixed_cycles + m * per_row
+
+
+def _dma_geometry(chip: ChipConfig, op: Op, elem: float) -> tuple[int, int, int, float]:
+    """(rows, row_bytes, valid bytes, core-charged bytes) of a DMA op with the 512 B row rule."""
+    nbytes = op.nbytes
+    if not nbytes and op.shape:
+        nbytes = int(math.ceil(math.prod(op.shape) * elem))
+    rows = op.rows or 1
+    row_bytes = op.row_bytes or (nbytes // rows if rows else nbytes)
+    charged_rows = rows * max(row_bytes, chip.l2.min_row_charge_bytes)
+    valid = max(nbytes, rows * row_bytes)
+    charged = valid + chip.l2.overfetch_core_fraction * max(0.0, charged_rows - valid)
+    return rows, row_bytes, valid, charged
+
+
+def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> _OpCost:
+    """Constants of one op on a lane (see :class:`_OpCost`)."""
+    cns = _cycles_ns(chip, lane)
+    pipe = _PIPE_IDX[op.pipe]
+    kind = op.kind
+    elem = dtype_bytes(op.dtype)
+    dma, l2, core = chip.dma, chip.l2, chip.core
+    handoff = kind == "handoff"
+    if pipe == P_VEC:
+        fixed, alu = vector_op_ns(chip, op.name, op.shape, op.dtype, op.in_dtype, op.hops, op.nbytes, lane)
+        return _OpCost(fixed + alu, 0.0, ((C_SYNC, fixed), (C_VEC, alu)))
+    if pipe == P_CUBE:
+        if op.mnk and len(op.mnk) >= 3:
+            m, n, k = op.mnk[:3]
+        elif len(op.shape) >= 2:
+            m, n, k = op.shape[-2], op.shape[-1], op.shape[-1]
+        else:
+            m = n = k = 16
+        c_mad, c_load, kb = cube_cycles(chip, m, n, k, op.in_dtype or "BF16")
+        if not implicit_mte1:
+            d = c_mad * cns
+            return _OpCost(d, 0.0, ((C_CUBE, d),))
+        fill = c_load / max(kb, 1)
+        rest = max(c_mad, c_load - fill)
+        d = (fill + rest) * cns
+        segs = ((C_MTE1, fill * cns), (C_CUBE, c_mad * cns), (C_MTE1, (rest - c_mad) * cns)) if rest > c_mad \
+            else ((C_MTE1, fill * cns), (C_CUBE, rest * cns))
+        return _OpCost(d, 0.0, segs, busy_extra=((P_MTE1, c_load * cns), (P_CUBE, c_mad * cns - d)))
+    if pipe == P_MTE1:
+        nb = op.nbytes or (int(math.prod(op.shape) * elem) if op.shape else 0)
+        n_l = op.name.lower()
+        rate = chip.mte1.l0b_Bpc if ("l0b" in n_l or "right" in n_l or n_l.endswith("_b")) else chip.mte1.l0a_Bpc
+        d = nb / rate * cns
+        return _OpCost(d, 0.0, ((C_MTE1, d),))
+    if pipe == P_SCAL:
+        acc = core.scalar_access_cycles * cns
+        if handoff or op.region is None:
+            return _OpCost(acc, 0.0, ((C_SCAL, acc),))
+        write = "write" in op.name.lower()
+        if write:
+            lat = l2.write_latency_cycles * cns
+            return _OpCost(acc + lat, 0.0, ((C_SCAL, acc), (C_HIT, lat)), dma=4, lat_hit=lat, fallback_lines=1,
+                           xcat=C_SCAL)
+        return _OpCost(acc, 0.0, ((C_SCAL, acc),), dma=3, lat_hit=l2.hit_read_latency_cycles * cns,
+                       lat_miss=l2.miss_extra_latency_cycles * cns, fallback_lines=1, xcat=C_SCAL)
+    rows, row_bytes, valid, charged = _dma_geometry(chip, op, elem)
+    fallback = rows * max(1, math.ceil(max(row_bytes, 1) / l2.line_bytes))
+    track = not handoff
+    if pipe == P_MTE2:
+        issue = dma.mte2_request_cycles * cns
+        rows_ns = dma.mte2_row_cycles * rows * cns
+        xh = charged / chip.rates.l2_read * cns
+        xm = charged / chip.rates.ddr * cns
+        return _OpCost(issue + rows_ns, 0.0, (), dma=1, issue=issue, rows_ns=rows_ns, xfer_hit=xh,
+                       xfer_miss=xm if track else xh, lat_hit=l2.hit_read_latency_cycles * cns,
+                       lat_miss=l2.miss_extra_latency_cycles * cns if track else 0.0,
+                       fallback_lines=fallback, track=track, xcat=C_MTE2)
+    atomic_f = dma.atomic_rate_factor if op.atomic else 1.0
+    lat_w = l2.write_latency_cycles * cns
+    if pipe == P_FIX:
+        if len(op.shape) >= 2:
+            m, n = math.prod(op.shape[:-1]), op.shape[-1]
+        elif op.mnk:
+            m, n = op.mnk[0], op.mnk[1]
+        else:
+            m, n = 16, max(1, int(valid / elem / 16))
+        drain = drain_cycles(chip, m, n) * cns
+        wr = charged / (chip.rates.l2_write * atomic_f) * cns
+        occ = max(drain, wr)
+        return _OpCost(0.0, 0.0, (), dma=2, xfer_hit=occ, xfer_miss=occ, lat_hit=lat_w, fallback_lines=fallback,
+                       track=track, xcat=C_FIX)
+    # MTE3 (and any other store-like pipe)
+    issue = dma.mte3_request_cycles * cns
+    rows_ns = dma.mte3_row_cycles * rows * cns
+    rate = min(chip.rates.ub_to_l2, chip.rates.l2_write) * atomic_f
+    x = charged / rate * cns
+    return _OpCost(issue + rows_ns, 0.0, (), dma=2, issue=issue, rows_ns=rows_ns, xfer_hit=x, xfer_miss=x,
+                   lat_hit=lat_w, fallback_lines=fallback, track=track, xcat=C_MTE3)
+
+
+# --- compiled blocks -------------------------------------------------------------------------------
+
+@dataclass
+class _Compiled:
+    block: Block
+    tensors_key: int
+    lane: list[int]
+    pkey: list[int]  # lane * 7 + pipe
+    deps: list[tuple[tuple[int, float], ...]]  # (dep index, sync ns)
+    costs: list[_OpCost]
+    dma_ops: list[int]  # indices of ops with a DMA/L2 part
+    lines: list[object]  # LineSet | None per dma op
+    sig: int  # program signature id (memo key part)
+
+
+class CoreCostModel:
+    """Per-block in-core cost model for one chip (see module docstring)."""
+
+    def __init__(self, chip: ChipConfig) -> None:
+        self.chip = chip
+        self._op_cache: dict[tuple, _OpCost] = {}
+        self._blocks: dict[int, _Compiled] = {}
+        self._sigs: dict[tuple, int] = {}
+        self._memo: dict[tuple, dict[str, BlockProfile]] = {}
+        self._pro = chip.core.kernel_prologue_ns
+        self._epi = chip.core.kernel_epilogue_ns
+        self._out2 = chip.dma.mte2_outstanding
+        self._out3 = chip.dma.mte3_outstanding
+        self._line = chip.l2.line_bytes
+
+    # ---- compile ----------------------------------------------------------------------------
+    def _compile(self, block: Block, l2: L2State) -> _Compiled:
+        chip = self.chip
+        ops = block.ops
+        lanes = [_LANE_IDX[o.lane] for o in ops]
+        pipes = [_PIPE_IDX[o.pipe] for o in ops]
+        has_mte1 = [False, False, False]
+        for ln, p in zip(lanes, pipes, strict=True):
+            if p == P_MTE1:
+                has_mte1[ln] = True
+        sync_pipe = [chip.core.cross_pipe_sync_cycles * _cycles_ns(chip, ln) for ln in range(3)]
+        flag = [chip.core.cross_core_flag_cycles * _cycles_ns(chip, ln) for ln in range(3)]
+        costs: list[_OpCost] = []
+        deps: list[tuple[tuple[int, float], ...]] = []
+        dma_ops: list[int] = []
+        lines: list[object] = []
+        sig_items = []
+        for i, o in enumerate(ops):
+            ln, p = lanes[i], pipes[i]
+            key = (o.kind, o.name, p, ln, o.dtype, tuple(o.shape), o.nbytes, o.rows, o.row_bytes, o.atomic,
+                   tuple(o.mnk) if o.mnk else None, o.in_dtype, o.hops, o.region is not None,
+                   not has_mte1[ln])
+            c = self._op_cache.get(key)
+            if c is None:
+                c = op_cost(chip, o, ln, implicit_mte1=not has_mte1[ln])
+                self._op_cache[key] = c
+            costs.append(c)
+            dl = []
+            for d in o.deps:
+                if not 0 <= d < i:
+                    continue
+                if lanes[d] != ln:
+                    s = flag[ln]
+                elif pipes[d] != p:
+                    s = sync_pipe[ln]
+                else:
+                    s = 0.0
+                dl.append((d, s))
+            dt = tuple(dl)
+            deps.append(dt)
+            if c.dma:
+                dma_ops.append(i)
+                lines.append(l2.lines_of(o.region) if (o.region is not None and c.track) else None)
+            sig_items.append((id(c), dt))
+        sig_t = tuple(sig_items)
+        sig = self._sigs.setdefault(sig_t, len(self._sigs))
+        return _Compiled(block, id(l2.graph), lanes, [ln * 7 + p for ln, p in zip(lanes, pipes, strict=True)],
+                         deps, costs, dma_ops, lines, sig)
+
+    # ---- profile ----------------------------------------------------------------------------
+    def profile(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
+        """Profiles of the block's active lanes ("aic"/"aiv0"/"aiv1"); classifies and marks L2 lines now."""
+        if task.kind != TaskKind.KERNEL:
+            return {}
+        comp = self._blocks.get(id(block))
+        if comp is None or comp.block is not block or comp.tensors_key != id(l2.graph):
+            comp = self._compile(block, l2)
+            self._blocks[id(block)] = comp
+        # classify every DMA op in program order (marks lines as it goes)
+        cls = []
+        init_hit = l2.init == "warm"
+        for j, i in enumerate(comp.dma_ops):
+            c = comp.costs[i]
+            ls = comp.lines[j]
+            if not c.track:
+                cls.append((0, 0, 0))
+            elif ls is None:
+                n = c.fallback_lines
+                cls.append((n, n if (init_hit or c.dma in (2, 4)) else 0, n if c.dma in (2, 4) else 0))
+            elif c.dma in (1, 3):
+                cls.append((ls.n, l2.read(ls), 0))
+            else:
+                cls.append((ls.n, 0, l2.write(ls)))
+        lanes_active = _active_lanes(task, comp.lane)
+        mkey = (comp.sig, tuple(cls), lanes_active)
+        hit = self._memo.get(mkey)
+        if hit is None:
+            hit = self._schedule(comp, cls, lanes_active)
+            self._memo[mkey] = hit
+        return {k: BlockProfile(v.compute_ns, v.hbm_bytes, dict(v.pipe_busy_ns), dict(v.breakdown))
+                for k, v in hit.items()}
+
+    def _schedule(self, comp: _Compiled, cls: list[tuple[int, int, int]],
+                  lanes_active: tuple[int, ...]) -> dict[str, BlockProfile]:
+        n = len(comp.costs)
+        costs = comp.costs
+        occ = [c.occ for c in costs]
+        lat = [c.lat for c in costs]
+        dseg: dict[int, tuple[tuple[int, float], ...]] = {}
+        hbm = [0.0, 0.0, 0.0]
+        line = self._line
+        for j, i in enumerate(comp.dma_ops):
+            c = costs[i]
+            nl, hits, newdirty = cls[j]
+            ln = comp.lane[i]
+            if c.dma == 1:
+                h = hits / nl if nl else (1.0 if not c.track else 0.0)
+                x = h * c.xfer_hit + (1.0 - h) * c.xfer_miss
+                lm = c.lat_miss if (nl and hits < nl) else 0.0
+                occ[i] = c.issue + c.rows_ns + x
+                lat[i] = c.lat_hit + lm
+                dseg[i] = ((C_SYNC, c.issue), (C_MTE2, c.rows_ns + x), (C_HIT, c.lat_hit), (C_MISS, lm))
+                hbm[ln] += (nl - hits) * line
+            elif c.dma == 2:
+                occ[i] = c.issue + c.rows_ns + c.xfer_hit
+                lat[i] = c.lat_hit
+                if c.xcat == C_FIX:
+                    dseg[i] = ((C_FIX, c.xfer_hit), (C_HIT, c.lat_hit))
+                else:
+                    dseg[i] = ((C_SYNC, c.issue), (C_MTE3, c.rows_ns + c.xfer_hit), (C_HIT, c.lat_hit))
+                hbm[ln] += newdirty * line
+            elif c.dma == 3:
+                lm = c.lat_miss if (nl and hits < nl) else 0.0
+                occ[i] = c.occ + c.lat_hit + lm
+                lat[i] = 0.0
+                dseg[i] = ((C_SCAL, c.occ), (C_HIT, c.lat_hit), (C_MISS, lm))
+                hbm[ln] += (nl - hits) * line
+            else:
+                hbm[ln] += newdirty * line
+        start = [0.0] * n
+        rel = [0.0] * n
+        done = [0.0] * n
+        # binder: (pred index, pred end time used) or None
+        binder: list[tuple[int, float] | None] = [None] * n
+        pipe_free = [0.0] * 21
+        pipe_last = [-1] * 21
+        q_mte = {}
+        out2, out3 = self._out2, self._out3
+        pkey = comp.pkey
+        deps = comp.deps
+        for i in range(n):
+            k = pkey[i]
+            t = pipe_free[k]
+            b = pipe_last[k]
+            bt = t
+            for d, s in deps[i]:
+                r = done[d] + s
+                if r > t:
+                    t = r
+                    b = d
+                    bt = done[d]
+            p = k % 7
+            if p == P_MTE2 or p == P_MTE3:
+                q = q_mte.get(k)
+                if q is None:
+                    q = q_mte[k] = []
+                lim = out2 if p == P_MTE2 else out3
+                if len(q) >= lim:
+                    o = q[-lim]
+                    if done[o] > t:
+                        t = done[o]
+                        b = o
+                        bt = done[o]
+                q.append(i)
+            start[i] = t
+            r = t + occ[i]
+            rel[i] = r
+            done[i] = r + lat[i]
+            pipe_free[k] = r
+            pipe_last[k] = i
+            binder[i] = (b, bt) if b >= 0 else None
+        # per-lane results
+        out: dict[str, BlockProfile] = {}
+        pro = self._pro + self._epi
+        for ln in lanes_active:
+            busy = [0.0] * 7
+            last = -1
+            tend = 0.0
+            for i in range(n):
+                if comp.lane[i] != ln:
+                    continue
+                busy[pkey[i] % 7] += occ[i]
+                for bp, extra in costs[i].busy_extra:
+                    busy[bp] += extra
+                if done[i] >= tend:
+                    tend = done[i]
+                    last = i
+            bd = [0.0] * 12
+            bd[C_PRO] = pro
+            if last >= 0:
+                self._attribute(comp, last, done[last], start, rel, done, binder, dseg, bd)
+            total = pro + tend
+            out[LANES[ln]] = BlockProfile(
+                compute_ns=total,
+                hbm_bytes=hbm[ln],
+                pipe_busy_ns={PIPES[p]: busy[p] for p in range(7)},
+                breakdown={CATS[c]: bd[c] for c in range(12) if bd[c] > 0.0},
+            )
+        return out
+
+    @staticmethod
+    def _attribute(comp: _Compiled, cur: int, cur_end: float, start: list[float], rel: list[float],
+                   done: list[float], binder: list, dseg: dict, bd: list[float]) -> None:
+        """Walk the critical path back from ``cur`` and add its time per category into ``bd``."""
+        lane = comp.lane[cur]
+        costs = comp.costs
+        while True:
+            segs = dseg.get(cur) or costs[cur].segs
+            t = start[cur]
+            for cat, d in segs:
+                if t >= cur_end:
+                    break
+                take = d if t + d <= cur_end else cur_end - t
+                bd[cat] += take
+                t += take
+            if t < cur_end:  # rounding or unsegmented occupancy
+                bd[_PIPE_CAT[comp.pkey[cur] % 7]] += cur_end - t
+            b = binder[cur]
+            if b is None:
+                bd[C_SYNC] += start[cur]  # only non-zero if an op starts late with no binder
+                return
+            p, p_end = b
+            if comp.lane[p] != lane:
+                bd[C_HAND] += start[cur]
+                return
+            gap = start[cur] - p_end
+            if gap > 0:
+                bd[C_SYNC] += gap
+            cur, cur_end = p, p_end
+            if cur_end > done[cur]:
+                cur_end = done[cur]
+
+
+def _active_lanes(task: Task, op_lanes: list[int]) -> tuple[int, ...]:
+    s = set(op_lanes)
+    if task.shape == CoreShape.AIC:
+        s.add(0)
+    elif task.shape == CoreShape.AIV:
+        if not s:
+            s.add(1)
+    elif task.shape == CoreShape.MIX:
+        for i, kid in enumerate(task.kernel_ids[:3]):
+            if kid != -1:
+                s.add(i)
+        if not s:
+            s.update((0, 1))
+    return tuple(sorted(s))

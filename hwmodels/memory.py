@@ -1,0 +1,334 @@
+"""Memory system shared by all cores of a die: L2 residency (512 B lines) and HBM bandwidth sharing.
+
+L2 residency is tracked per GM tensor as one byte per line (0 absent, 1 clean, 2 dirty), with
+LRU eviction of whole tensors when the resident total exceeds the L2 capacity. HBM bandwidth is
+split among concurrent flows by max-min fairness (:func:`share_bandwidth`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.ir import Region, TaskGraph
+
+DTYPE_BYTES: dict[str, float] = {
+    "BF16": 2, "FP16": 2, "FP32": 4, "INT8": 1, "UINT8": 1, "INT16": 2, "UINT16": 2, "INT32": 4,
+    "UINT32": 4, "INT64": 8, "UINT64": 8, "FP64": 8, "INT4": 0.5, "BOOL": 1, "FP8": 1, "HF32": 4,
+}
+
+L2_INIT_STATES = ("cold", "inputs_warm", "warm")
+
+
+def dtype_bytes(dtype: str | None, default: float = 4) -> float:
+    """Bytes per element of a dtype name (``"BF16"`` -> 2); unknown names give ``default``."""
+    if not dtype:
+        return default
+    return DTYPE_BYTES.get(dtype.upper(), default)
+
+
+@dataclass(frozen=True)
+class LineSet:
+    """The L2 lines of one tensor a region touches, as disjoint strided slices ``(start, stop, step)``
+    of the tensor's line array, or (for big irregular sets) a sorted numpy index array ``idx``."""
+
+    tensor: int
+    slices: tuple[tuple[int, int, int], ...]
+    idx: np.ndarray | None
+    n: int
+
+
+_BIG = 64  # above this many disjoint ranges, use a numpy index array
+
+
+def region_lines(shape: Sequence[int], itemsize: float, region: Region, line_bytes: int,
+                 n_lines: int) -> LineSet | None:
+    """Lines touched by ``region`` of a row-major tensor of ``shape`` (None if the box is empty)."""
+    nd = len(shape)
+    if n_lines <= 0:
+        return None
+    if nd == 0:
+        return LineSet(region.tensor, ((0, n_lines, 1),), None, n_lines)
+    off = (list(region.offset) + [0] * nd)[:nd]
+    rsh = (list(region.shape) + [1] * nd)[:nd]
+    for r in rsh:
+        if r <= 0:
+            return None
+    strides = [1] * nd
+    for i in range(nd - 2, -1, -1):
+        strides[i] = strides[i + 1] * shape[i + 1]
+    # merge trailing dims the box covers fully into one contiguous run
+    k = nd - 1
+    while k > 0 and off[k] == 0 and rsh[k] >= shape[k]:
+        k -= 1
+    run = rsh[k] * strides[k]
+    base = 0
+    for o, st in zip(off, strides, strict=True):
+        base += o * st
+    if itemsize == int(itemsize):
+        isz = int(itemsize)
+        if k == 0:
+            lo = base * isz // line_bytes
+            hi = min((base + run) * isz - 1, n_lines * line_bytes - 1) // line_bytes + 1
+            lo = min(lo, hi - 1)
+            return LineSet(region.tensor, ((lo, hi, 1),), None, hi - lo)
+        # strided fast path: rows of the innermost leading dim are an arithmetic progression of lines
+        sb = strides[k - 1] * isz
+        nrow = rsh[k - 1]
+        if sb % line_bytes == 0 and math.prod(rsh[:k - 1]) <= _BIG:
+            step = sb // line_bytes
+            outer = [base]
+            for i in range(k - 1):
+                outer = [s0 + j * strides[i] for s0 in outer for j in range(rsh[i])]
+            brun = run * isz - 1
+            slices: list[tuple[int, int, int]] = []
+            n = 0
+            ok = True
+            for s0 in outer:
+                b0 = s0 * isz
+                lo = b0 // line_bytes
+                w = (b0 + brun) // line_bytes + 1 - lo
+                if lo + step * (nrow - 1) + w > n_lines:
+                    ok = False
+                    break
+                if step <= w:
+                    slices.append((lo, lo + step * (nrow - 1) + w, 1))
+                    n += step * (nrow - 1) + w
+                else:
+                    for c in range(w):
+                        slices.append((lo + c, lo + c + step * nrow, step))
+                    n += w * nrow
+            if ok and (len(outer) == 1 or _disjoint(slices)):
+                return LineSet(region.tensor, tuple(slices), None, n)
+    return _region_lines_general(shape, itemsize, region, line_bytes, n_lines, k, run, base, strides, rsh)
+
+
+def _disjoint(slices: list[tuple[int, int, int]]) -> bool:
+    seen: set[int] = set()
+    for a, b, st in slices:
+        r = range(a, b, st)
+        if len(r) > 4096:
+            return False
+        for x in r:
+            if x in seen:
+                return False
+            seen.add(x)
+    return True
+
+
+def _region_lines_general(shape: Sequence[int], itemsize: float, region: Region, line_bytes: int, n_lines: int,
+                          k: int, run: int, base: int, strides: list[int], rsh: list[int]) -> LineSet | None:
+    lead = rsh[:k]
+    n_runs = math.prod(lead) if lead else 1
+    last = n_lines - 1
+    if n_runs <= 4 * _BIG:
+        starts = [base]
+        for i in range(k):
+            st = strides[i]
+            starts = [s0 + j * st for s0 in starts for j in range(rsh[i])]
+        ranges: list[list[int]] = []
+        for s0 in starts:
+            lo = min(int(s0 * itemsize) // line_bytes, last)
+            hi = min((math.ceil((s0 + run) * itemsize) - 1) // line_bytes, last) + 1
+            if ranges and lo <= ranges[-1][1]:
+                if hi > ranges[-1][1]:
+                    ranges[-1][1] = hi
+            else:
+                ranges.append([lo, hi])
+        if len(ranges) <= _BIG and all(ranges[i][1] <= ranges[i + 1][0] for i in range(len(ranges) - 1)):
+            return LineSet(region.tensor, tuple((a, b, 1) for a, b in ranges), None, sum(b - a for a, b in ranges))
+        lo_a = np.array([r[0] for r in ranges], dtype=np.int64)
+        hi_a = np.array([r[1] for r in ranges], dtype=np.int64) - 1
+    else:
+        st = np.zeros(1, dtype=np.int64) + base
+        for i in range(k):
+            st = (st[:, None] + np.arange(rsh[i], dtype=np.int64)[None, :] * strides[i]).ravel()
+        lo_a = np.minimum((st * itemsize).astype(np.int64) // line_bytes, last)
+        hi_a = np.minimum((np.ceil((st + run) * itemsize).astype(np.int64) - 1) // line_bytes, last)
+    if bool(np.all(lo_a == hi_a)):
+        idx = np.unique(lo_a)
+    else:
+        lens = hi_a - lo_a + 1
+        idx = np.unique(np.repeat(lo_a - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum())))
+    if int(idx[-1]) - int(idx[0]) + 1 == idx.size:
+        return LineSet(region.tensor, ((int(idx[0]), int(idx[-1]) + 1, 1),), None, int(idx.size))
+    return LineSet(region.tensor, (), idx, int(idx.size))
+
+
+class _TensorLines:
+    __slots__ = ("arr", "view", "n", "count", "dirty", "last", "shape", "itemsize", "kind")
+
+    def __init__(self, n: int, shape: list[int], itemsize: float, kind: str) -> None:
+        self.arr = bytearray(n)  # 0 absent, 1 clean, 2 dirty
+        self.view = np.frombuffer(self.arr, dtype=np.uint8) if n else np.zeros(0, dtype=np.uint8)
+        self.n = n
+        self.count = 0  # resident lines
+        self.dirty = 0  # dirty lines
+        self.last = 0  # LRU clock of the last touch
+        self.shape = shape
+        self.itemsize = itemsize
+        self.kind = kind
+
+
+class L2State:
+    """Which 512 B lines of which GM tensors are resident in L2 (LRU by tensor, capacity from the chip)."""
+
+    def __init__(self, chip, graph: TaskGraph, init: str = "inputs_warm") -> None:  # noqa: ANN001
+        if init not in L2_INIT_STATES:
+            from sim.errors import UserError
+
+            raise UserError(f"L2 initial state '{init}': expected one of {', '.join(L2_INIT_STATES)}")
+        self.chip = chip
+        self.graph = graph
+        self.init = init
+        self.line_bytes = int(chip.l2.line_bytes)
+        self.capacity_lines = int(chip.l2_capacity_bytes // self.line_bytes)
+        self.resident_lines = 0
+        self._clock = 0
+        self.tensors: dict[int, _TensorLines] = {}
+        # statistics (lines)
+        self.read_hit_lines = 0
+        self.read_miss_lines = 0
+        self.write_lines = 0
+        self.evictions = 0
+        for t in graph.tensors:
+            isz = dtype_bytes(t.dtype)
+            nbytes = t.nbytes or int(math.ceil(math.prod(t.shape) * isz))
+            n = int(math.ceil(nbytes / self.line_bytes)) if nbytes else 0
+            self.tensors[t.id] = _TensorLines(n, list(t.shape), isz, t.kind)
+        if init != "cold":
+            for tid in sorted(self.tensors):
+                tl = self.tensors[tid]
+                if init == "inputs_warm" and tl.kind != "param":
+                    continue
+                room = self.capacity_lines - self.resident_lines
+                take = min(room, tl.n)
+                if take <= 0:
+                    break
+                tl.arr[:take] = b"\x01" * take
+                tl.count = take
+                self.resident_lines += take
+
+    # --- geometry ------------------------------------------------------------------------------
+    def lines_of(self, region: Region) -> LineSet | None:
+        """The line set of a GM region (None for an unknown tensor or an empty box)."""
+        tl = self.tensors.get(region.tensor)
+        if tl is None or tl.n == 0:
+            return None
+        return region_lines(tl.shape, tl.itemsize, region, self.line_bytes, tl.n)
+
+    # --- access --------------------------------------------------------------------------------
+    def read(self, ls: LineSet) -> int:
+        """Read the lines of ``ls``: returns how many were resident (hits); marks all resident."""
+        tl = self.tensors[ls.tensor]
+        self._clock += 1
+        tl.last = self._clock
+        n = ls.n
+        if tl.count == tl.n:
+            self.read_hit_lines += n
+            return n
+        arr = tl.arr
+        if ls.idx is None:
+            hits = 0
+            for lo, hi, st in ls.slices:
+                seg = arr[lo:hi:st]
+                z = seg.count(0)
+                hits += len(seg) - z
+                if z:
+                    arr[lo:hi:st] = seg.replace(b"\x00", b"\x01")
+        else:
+            view = tl.view
+            seg = view[ls.idx]
+            hits = int(np.count_nonzero(seg))
+            if hits < n:
+                view[ls.idx] = np.maximum(seg, 1)
+        self.read_hit_lines += hits
+        self.read_miss_lines += n - hits
+        if hits < n:
+            tl.count += n - hits
+            self.resident_lines += n - hits
+            self._evict(ls.tensor)
+        return hits
+
+    def write(self, ls: LineSet) -> int:
+        """Write the lines of ``ls`` (write-allocate, write-back): returns the newly dirtied lines."""
+        tl = self.tensors[ls.tensor]
+        self._clock += 1
+        tl.last = self._clock
+        n = ls.n
+        self.write_lines += n
+        if tl.dirty == tl.n:
+            return 0
+        arr = tl.arr
+        resident = already = 0
+        if ls.idx is None:
+            for lo, hi, st in ls.slices:
+                seg = arr[lo:hi:st]
+                m = len(seg)
+                a = seg.count(2)
+                already += a
+                resident += m - seg.count(0)
+                if a < m:
+                    arr[lo:hi:st] = b"\x02" * m
+        else:
+            view = tl.view
+            seg = view[ls.idx]
+            resident = int(np.count_nonzero(seg))
+            already = int(np.count_nonzero(seg == 2))
+            if already < n:
+                view[ls.idx] = 2
+        new_dirty = n - already
+        tl.dirty += new_dirty
+        if resident < n:
+            tl.count += n - resident
+            self.resident_lines += n - resident
+            self._evict(ls.tensor)
+        return new_dirty
+
+    def _evict(self, keep: int) -> None:
+        """Drop least-recently-used tensors (whole) until the resident total fits the capacity."""
+        while self.resident_lines > self.capacity_lines:
+            victim = None
+            for tid, tl in self.tensors.items():
+                if tid != keep and tl.count and (victim is None or tl.last < self.tensors[victim].last):
+                    victim = tid
+            if victim is None:
+                return
+            tl = self.tensors[victim]
+            tl.arr[:] = bytes(tl.n)
+            self.resident_lines -= tl.count
+            tl.count = 0
+            tl.dirty = 0
+            self.evictions += 1
+
+    # --- inspection ----------------------------------------------------------------------------
+    def resident_fraction(self, tensor: int) -> float:
+        """Fraction of a tensor's lines resident in L2 (0..1)."""
+        tl = self.tensors.get(tensor)
+        return tl.count / tl.n if tl and tl.n else 0.0
+
+    @property
+    def resident_bytes(self) -> int:
+        return self.resident_lines * self.line_bytes
+
+
+def share_bandwidth(demand_rates: Sequence[float], total: float) -> list[float]:
+    """Max-min fair (water-filling) split of ``total`` bytes/ns among flows wanting ``demand_rates[i]``."""
+    n = len(demand_rates)
+    out = [0.0] * n
+    if n == 0 or not total > 0:
+        return out
+    dem = [d if d > 0 else 0.0 for d in demand_rates]  # NaN and negatives -> 0
+    order = sorted(range(n), key=dem.__getitem__)
+    remaining = float(total)
+    for pos, i in enumerate(order):
+        fair = remaining / (n - pos)
+        give = dem[i] if dem[i] < fair else fair
+        out[i] = give
+        remaining -= give
+        if remaining < 0.0:
+            remaining = 0.0
+    return out
