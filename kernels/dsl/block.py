@@ -377,6 +377,16 @@ def record_gather_row(acc: Tile, view: TensorView, dst_offset: list[int], valid_
 # ------------------------------------------------------------------------------------------------
 # Lowering
 # ------------------------------------------------------------------------------------------------
+def fast_model(cls: Any, data: dict[str, Any]) -> Any:
+    """Build a pydantic model from a complete, already-valid field dict without validation."""
+    m = cls.__new__(cls)
+    object.__setattr__(m, "__dict__", data)
+    object.__setattr__(m, "__pydantic_fields_set__", set(data))
+    object.__setattr__(m, "__pydantic_extra__", None)
+    object.__setattr__(m, "__pydantic_private__", None)
+    return m
+
+
 def _dma_rows(region: Region, base_shape: tuple[int, ...], size: int) -> tuple[int, int]:
     shp = region.shape
     run = shp[-1] if shp else 1
@@ -440,12 +450,13 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str]]:
         return len(ops) - 1
 
     def mk(kind: str, name: str, pipe: Pipe, lane: str, dtype: str, shape: list[int], nbytes: int,
-           deps: list[int], **kw: Any) -> Op:
-        return Op.model_construct(kind=kind, name=name, pipe=pipe, lane=lane, dtype=dtype, shape=shape,
-                                  nbytes=nbytes, rows=kw.get("rows", 0), row_bytes=kw.get("row_bytes", 0),
-                                  region=kw.get("region"), atomic=kw.get("atomic", False),
-                                  mnk=kw.get("mnk"), in_dtype=kw.get("in_dtype"), hops=kw.get("hops", 1),
-                                  deps=sorted(set(deps)))
+           deps: list[int], rows: int = 0, row_bytes: int = 0, region: Region | None = None,
+           atomic: bool = False, mnk: list[int] | None = None, in_dtype: str | None = None,
+           hops: int = 1) -> Op:
+        return fast_model(Op, {"kind": kind, "name": name, "pipe": pipe, "lane": lane, "dtype": dtype,
+                               "shape": shape, "nbytes": nbytes, "rows": rows, "row_bytes": row_bytes,
+                               "region": region, "atomic": atomic, "mnk": mnk, "in_dtype": in_dtype,
+                               "hops": hops, "deps": sorted(set(deps)) if len(deps) > 1 else list(deps)})
 
     def war(key: Any) -> list[int]:
         return slot_readers.pop(key, [])

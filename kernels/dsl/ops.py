@@ -508,6 +508,18 @@ def dim(x: Any, axis: int) -> int:
     return int(x.shape[axis])
 
 
+def error(msg: str) -> None:
+    """Raise the one-line user error ``<kernel>: [scope <s>: ]<msg>`` (exit code 2 in the CLI)."""
+    current().error(msg)
+
+
+def check_divisible(value: int, tile: int, what: str, scope: str | None = None) -> None:
+    """Error unless ``tile`` divides ``value`` (names kernel, scope and value)."""
+    if int(value) % int(tile) != 0:
+        where = f"scope {scope}: " if scope and current().kernel is None else ""
+        current().error(f"{where}{what}={value} is not a multiple of the tile size {tile}")
+
+
 def set_data(x: TensorView, data: Any) -> None:
     """Bind a numpy array to a GM tensor so scalar ``pl.read`` returns real values."""
     x.base.data = data
@@ -520,5 +532,5 @@ __all__ = [
     "col_expand_mul", "col_expand_add", "col_expand_sub", "col_expand_div", "col_expand", "gather",
     "transpose", "concat", "matmul", "matmul_acc", "create_tensor", "create_tile", "create_l1",
     "gather_row", "slice", "view", "reshape", "set_validshape", "load", "store", "assemble", "read",
-    "write", "min", "max", "dim", "set_data", "INDEX",
+    "write", "min", "max", "dim", "set_data", "error", "check_divisible", "INDEX",
 ]

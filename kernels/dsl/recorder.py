@@ -187,7 +187,9 @@ class TensorView:
 
     def region(self, off: list[int] | None = None, shp: list[int] | None = None) -> Region:
         o, s = self.to_base(off, shp)
-        return Region.model_construct(tensor=self.base.id, offset=o, shape=s)
+        from kernels.dsl.block import fast_model
+
+        return fast_model(Region, {"tensor": self.base.id, "offset": o, "shape": s})
 
     # -- slicing ----------------------------------------------------------------------------------
     def _box(self, key: Any) -> tuple[list[int], list[int], list[bool]]:

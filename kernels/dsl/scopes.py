@@ -90,14 +90,17 @@ def _resolve_dims(shape: tuple[Any, ...], dyn: dict[str, int], where: str) -> tu
 
 def record(entry: Any, *, kernel: str | None = None, variant: str = "default", mode: str = "decode",
            dyn: dict[str, int] | None = None, params: dict[str, int] | None = None,
-           data: dict[str, Any] | None = None, **kwargs: Any) -> TaskGraph:
+           data: dict[str, Any] | None = None, args: dict[str, Any] | None = None,
+           **kwargs: Any) -> TaskGraph:
     """Run a ``@pl.jit`` entry with concrete shapes and return its TaskGraph.
 
     Tensor parameters are created from their annotations (dynamic dims bound by ``dyn``) or from a
     :class:`TensorSpec` passed by keyword; other parameters come from ``kwargs`` or defaults.
-    ``data`` maps parameter names to numpy arrays read by scalar ``pl.read``.
+    ``data`` maps parameter names to numpy arrays read by scalar ``pl.read``; ``args`` gives
+    entry arguments whose names clash with this function's keywords (e.g. ``variant``).
     """
     fn = entry.fn if isinstance(entry, JitFunction) else entry
+    kwargs = {**kwargs, **(args or {})}
     name = kernel or fn.__name__
     dyn = dict(dyn or {})
     rec = Recorder(name, variant, mode, params)

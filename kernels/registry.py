@@ -1,0 +1,85 @@
+"""Kernel registry: ``build_graph("kernel[:variant]", mode)`` for the CLI and the engine.
+
+Kernels register a builder ``builder(variant, mode, **options) -> TaskGraph`` with
+:func:`register`. ``qkv_proj_rope`` is registered here; ``decode_attention_hca`` registers itself
+from ``kernels/models/decode_attention_hca.py`` (imported lazily when present).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sim.errors import UserError
+from sim.ir import TaskGraph
+
+DEFAULT_VARIANT = "baseline"
+_OPTIONAL_MODULES = ["kernels.models.decode_attention_hca"]
+
+
+@dataclass
+class KernelEntry:
+    name: str
+    builder: Callable[..., TaskGraph]
+    variants: list[str]
+    modes: list[str]
+
+
+_REGISTRY: dict[str, KernelEntry] = {}
+_loaded = False
+
+
+def register(name: str, builder: Callable[..., TaskGraph], variants: list[str], modes: list[str]) -> None:
+    """Register (or replace) a kernel: ``builder(variant, mode, **options) -> TaskGraph``."""
+    _REGISTRY[name] = KernelEntry(name, builder, list(variants), list(modes))
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from kernels.models import qkv_proj_rope
+
+    register("qkv_proj_rope", qkv_proj_rope.build, qkv_proj_rope.VARIANTS, list(qkv_proj_rope.MODES))
+    for mod in _OPTIONAL_MODULES:
+        if importlib.util.find_spec(mod) is not None:
+            importlib.import_module(mod)
+
+
+def available() -> dict[str, list[str]]:
+    """Registered kernels and their variants."""
+    _load()
+    return {k: list(e.variants) for k, e in sorted(_REGISTRY.items())}
+
+
+def modes(kernel: str) -> list[str]:
+    _load()
+    return list(_REGISTRY[kernel].modes) if kernel in _REGISTRY else []
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """``"kernel[:variant]"`` -> (kernel, variant); errors name the bad part."""
+    _load()
+    kernel, _, variant = spec.partition(":")
+    kernel = kernel.strip()
+    if kernel not in _REGISTRY:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise UserError(f"unknown kernel {kernel!r} (available: {known})")
+    entry = _REGISTRY[kernel]
+    variant = variant.strip() or (DEFAULT_VARIANT if DEFAULT_VARIANT in entry.variants else entry.variants[0])
+    if variant not in entry.variants:
+        raise UserError(f"{kernel}: unknown variant {variant!r} (available: {', '.join(entry.variants)})")
+    return kernel, variant
+
+
+def build_graph(spec: str, mode: str = "decode", **options: Any) -> TaskGraph:
+    """Record the task graph of ``kernel[:variant]`` in ``mode`` (options go to the builder)."""
+    kernel, variant = parse_spec(spec)
+    entry = _REGISTRY[kernel]
+    if mode not in entry.modes:
+        raise UserError(f"{kernel}: unknown mode {mode!r} (available: {', '.join(entry.modes)})")
+    return entry.builder(variant, mode, **options)
