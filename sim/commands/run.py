@@ -1,10 +1,129 @@
-"""`swimsim run` (placeholder until implemented)."""
+"""`swimsim run KERNEL[:VARIANT]`: simulate one kernel on one chip and write the run records.
+
+Prints per task: name, blocks, Avg Exec (µs, mean end - start over its subtasks) and span (µs, first
+start -> last end), then the run's Total Test Time and swimlane wall (µs).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from sim.errors import UserError
+from sim.records import RunResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
-    p = sub.add_parser("run", help="(not implemented yet)")
-    p.set_defaults(func=lambda args: print("not implemented") or 1)
+    p = sub.add_parser("run", help="simulate a kernel and write its run records",
+                       description="Simulate KERNEL[:VARIANT] on a chip; write run_records.json (and the "
+                                   "swimlane files when the trace writer is available) into DIR.")
+    p.add_argument("kernel", metavar="KERNEL[:VARIANT]", help="registered kernel, e.g. qkv_proj_rope:baseline")
+    p.add_argument("--mode", default="decode", help="kernel mode (default decode)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--chip", metavar="NAME", help="chip preset (default: the 910C die); see `swimsim chips`")
+    g.add_argument("--chip-file", metavar="FILE", help="TOML/JSON chip file instead of a preset")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a chip field, e.g. --set runtime.cond_poll_us=0.12 (repeatable)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (cold-start draws, jitter); default 0")
+    p.add_argument("--l2", choices=["cold", "inputs_warm", "warm"], default="inputs_warm",
+                   help="initial L2 state (default inputs_warm)")
+    p.add_argument("--level", type=int, choices=[1, 2, 3, 4], default=4,
+                   help="swimlane level: profiling costs and what the trace contains (default 4)")
+    p.add_argument("--jitter", type=float, default=0.0, help="relative sigma of seeded lane-duration noise")
+    p.add_argument("--pmu", action="store_true", help="PMU run: no pending-slot or early dispatch")
+    p.add_argument("-o", "--out", metavar="DIR", help="output directory (created if missing)")
+    p.set_defaults(func=run)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def task_table(result: RunResult) -> list[tuple[str, int, float, float]]:
+    """Per kernel task in submit order: (name, blocks, avg exec µs, span µs)."""
+    rows: dict[int, list] = defaultdict(list)
+    for s in result.subtasks:
+        rows[s.task].append(s)
+    out = []
+    for t in result.graph.kernel_tasks():
+        subs = rows.get(t.idx, [])
+        if not subs:
+            continue
+        avg = sum(s.end - s.start for s in subs) / len(subs) / 1000.0
+        span = (max(s.end for s in subs) - min(s.start for s in subs)) / 1000.0
+        out.append((t.name, t.block_num, avg, span))
+    return out
+
+
+def swimlane_wall_us(result: RunResult, level: int = 4) -> float:
+    """Whole-run wall (formats.md §5.3) over what a level-``level`` trace contains, in µs."""
+    starts: list[float] = []
+    ends: list[float] = []
+    for s in result.subtasks:
+        starts.append(s.start)
+        ends.append(s.end)
+        if level >= 2:
+            starts.append(s.dispatch)
+            ends.append(s.finish)
+    if level >= 3:
+        starts += [p.start for p in result.phases]
+        ends += [p.end for p in result.phases]
+    if level >= 4:
+        starts += [p.start for p in result.submits]
+        ends += [p.end for p in result.submits]
+    if not starts:
+        return 0.0
+    return (max(ends) - min(starts)) / 1000.0
+
+
+def run(args: argparse.Namespace) -> int:
+    from hwmodels.chip import load_chip
+    from kernels.registry import build_graph
+    from sim.engine import RunOptions, simulate
+
+    t0 = time.perf_counter()
+    chip = load_chip(args.chip, args.overrides, path=args.chip_file)  # bad chip input fails fast
+    if args.jitter < 0:
+        raise UserError(f"--jitter {args.jitter}: expected a value >= 0")
+    graph = build_graph(args.kernel, args.mode)
+    opts = RunOptions(seed=args.seed, l2_init=args.l2, swimlane_level=args.level, jitter=args.jitter,
+                      pmu_mode=args.pmu)
+    result = simulate(graph, chip, opts)
+    elapsed = time.perf_counter() - t0
+
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise UserError(f"-o {out}: exists and is not a directory")
+        try:
+            import traces
+        except ImportError:
+            traces = None
+        if traces is not None and hasattr(traces, "write_run_dir"):
+            traces.write_run_dir(result, out, level=args.level)
+        _atomic_write(out / "run_records.json", result.model_dump_json() + "\n")
+
+    print(f"{graph.kernel}:{graph.variant} mode={graph.mode} chip={result.chip} seed={args.seed} "
+          f"l2={args.l2} level={args.level}")
+    print(f"{'task':28s} {'blocks':>6s} {'Avg Exec(us)':>13s} {'span(us)':>10s}")
+    for name, blocks, avg, span in task_table(result):
+        print(f"{name:28s} {blocks:6d} {avg:13.2f} {span:10.2f}")
+    ttt = result.notes.get("total_test_time_ns", 0.0) / 1000.0
+    print(f"Total Test Time: {ttt:.2f} us   wall: {swimlane_wall_us(result, args.level):.2f} us   "
+          f"(simulated in {elapsed:.2f} s)")
+    if args.out:
+        print(f"wrote {Path(args.out) / 'run_records.json'}")
+    return 0

@@ -1,0 +1,74 @@
+"""Benchmark: wall time of `swimsim run qkv_proj_rope:baseline --mode decode` end to end (subprocess).
+
+Usage: python bench/bench_run.py [--repeat N] [--spec KERNEL[:VARIANT]] [--mode MODE]
+Prints each run's wall (s), the min/median, and an in-process breakdown (graph build, chip load,
+simulate, trace writing) so a regression can be located. Target: < 1 s end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def end_to_end(spec: str, mode: str, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as out:
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "sim", "run", spec, "--mode", mode, "-o", out],
+                           check=True, stdout=subprocess.DEVNULL)
+            times.append(time.perf_counter() - t0)
+    return times
+
+
+def breakdown(spec: str, mode: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    t = time.perf_counter()
+    from hwmodels.chip import load_chip
+    from kernels.registry import build_graph
+    from sim.engine import simulate
+    out["imports"] = time.perf_counter() - t
+    t = time.perf_counter()
+    g = build_graph(spec, mode)
+    out["build_graph"] = time.perf_counter() - t
+    t = time.perf_counter()
+    chip = load_chip()
+    out["load_chip"] = time.perf_counter() - t
+    t = time.perf_counter()
+    r = simulate(g, chip)
+    out["simulate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with tempfile.TemporaryDirectory() as d:
+        try:
+            import traces
+
+            traces.write_run_dir(r, d)
+        except ImportError:
+            pass
+        out["write_traces"] = time.perf_counter() - t
+        t = time.perf_counter()
+        r.model_dump_json()
+        out["records_json"] = time.perf_counter() - t
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--spec", default="qkv_proj_rope:baseline")
+    ap.add_argument("--mode", default="decode")
+    a = ap.parse_args()
+    times = end_to_end(a.spec, a.mode, a.repeat)
+    print(f"swimsim run {a.spec} --mode {a.mode}: " + " ".join(f"{x:.2f}" for x in times) + " s")
+    print(f"min {min(times):.2f} s  median {statistics.median(times):.2f} s  (target < 1 s)")
+    print("in-process breakdown (s): " + "  ".join(f"{k} {v:.3f}" for k, v in breakdown(a.spec, a.mode).items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
