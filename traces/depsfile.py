@@ -34,21 +34,21 @@ def _strides(shape: list[int]) -> list[int]:
 def deps_dict(graph: TaskGraph) -> dict[str, Any]:
     """The deps.json object for ``graph`` (alloc tasks omitted from ``tasks``; 64-bit ids as strings)."""
     try:  # prefer the project's writer when it exists
-        from sim import depsjson  # type: ignore[attr-defined]
-
-        for fn in ("deps_dict", "build_deps_json", "to_deps_json", "deps_json"):
-            f = getattr(depsjson, fn, None)
-            if callable(f):
-                out = f(graph)
-                if isinstance(out, str):
-                    import json
-
-                    out = json.loads(out)
-                if isinstance(out, dict) and "tasks" in out:
-                    return out
+        from sim.depsjson import to_deps_json
     except ImportError:
-        pass
-    return _private_deps_dict(graph)
+        return _private_deps_dict(graph)
+    return to_deps_json(graph)
+
+
+def deps_text(doc: dict[str, Any]) -> str:
+    """deps.json file text (the project's formatting when ``sim.depsjson`` exists)."""
+    try:
+        from sim.depsjson import dumps
+    except ImportError:
+        import json
+
+        return json.dumps(doc, indent=1) + "\n"
+    return dumps(doc)
 
 
 def _private_deps_dict(graph: TaskGraph) -> dict[str, Any]:

@@ -127,7 +127,7 @@ class _Builder:
                 ev.append({"args": {"event-hint": f"setup: dcci+ack for Task:{tl} CoreId:{r.core_id}",
                                     "local_setup_us": r.local_setup, "taskId": r.task_id},
                            "cat": "event", "id": self.next_bar_id(), "name": "setup", "ph": "X", "pid": 4,
-                           "tid": core_tid(r.core_id), "ts": r.receive, "dur": r.start - r.receive})
+                           "tid": core_tid(r.core_id), "ts": r.receive, "dur": r.local_setup})
             bid = self.next_bar_id()
             self.kbar[i] = bid
             dur = r.end - r.start
@@ -420,20 +420,56 @@ def _enc(v: Any, ind: str, out: list[str]) -> None:
         out.append(float.__repr__(v))
 
 
-_FLOW_KEYS = ("cat", "id", "name", "ph", "pid", "tid", "ts")
+_KEYS: dict[str, str] = {}
 
 
-def _flow_text(e: dict[str, Any]) -> str:
-    """A flow event (built by ``_Builder.flow``: fixed key order, int/float values) as indent=2 JSON."""
-    txt = (f'{{\n      "cat": "flow",\n      "id": {e["id"]},\n      "name": {_enc_str(e["name"])},\n'
-           f'      "ph": "{e["ph"]}",\n      "pid": {e["pid"]},\n      "tid": {e["tid"]},\n      "ts": {e["ts"]!r}')
-    if len(e) > 7:
-        for k, v in e.items():
-            if k == "bp":
-                txt += ',\n      "bp": "e"'
-            elif k not in _FLOW_KEYS:
-                txt += f',\n      "{k}": {v}'
-    return txt + "\n    }"
+def _key(k: str) -> str:
+    v = _KEYS.get(k)
+    if v is None:
+        v = _KEYS[k] = _enc_str(k) + ": "
+    return v
+
+
+def _obj(d: dict[str, Any], ind: str) -> str:
+    """Fast indent=2 encoding of a dict of str/int/float/dict/list values at indent ``ind``."""
+    if not d:
+        return "{}"
+    inner = ind + "  "
+    parts = []
+    for k, v in d.items():
+        t = type(v)
+        if t is str:
+            vs = _enc_str(v)
+        elif t is int:
+            vs = int.__repr__(v)
+        elif t is float:
+            vs = float.__repr__(v)
+        elif t is dict:
+            vs = _obj(v, inner)
+        else:
+            out: list[str] = []
+            _enc(v, inner, out)
+            vs = "".join(out)
+        parts.append(inner + _key(k) + vs)
+    return "{\n" + ",\n".join(parts) + "\n" + ind + "}"
+
+
+_FLOW_HEAD = ('{\n      "cat": "flow",\n      "id": %d,\n      "name": %s,\n      "ph": "%s",\n      "pid": %d,'
+              '\n      "tid": %d,\n      "ts": %r')
+_FLOW_STD = ("cat", "id", "name", "ph", "pid", "tid", "ts")
+
+
+def _flow(e: dict[str, Any]) -> str:
+    """A flow event from ``_Builder.flow`` (fixed leading keys; int extras) as indent=2 JSON."""
+    txt = _FLOW_HEAD % (e["id"], _enc_str(e["name"]), e["ph"], e["pid"], e["tid"], e["ts"])
+    if len(e) == 7:
+        return txt + "\n    }"
+    tail = []
+    for k, v in e.items():
+        if k in _FLOW_STD:
+            continue
+        tail.append(',\n      "bp": "e"' if k == "bp" else f',\n      "{k}": {v!r}')
+    return txt + "".join(tail) + "\n    }"
 
 
 def dump_trace(events: list[dict[str, Any]]) -> str:
@@ -448,9 +484,6 @@ def dump_trace(events: list[dict[str, Any]]) -> str:
     for e in events:
         out.append("\n    " if first else ",\n    ")
         first = False
-        if e.get("cat") == "flow":
-            out.append(_flow_text(e))
-        else:
-            _enc(e, "    ", out)
+        out.append(_flow(e) if e.get("cat") == "flow" and type(e["ts"]) is float else _obj(e, "    "))
     out.append("\n  ]\n}\n")
     return "".join(out)

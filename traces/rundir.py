@@ -118,7 +118,7 @@ def write_run_dir(result: RunResult, out_dir: Path | str, *, level: int = 4, pip
     kernel = result.graph.kernel
     paths = [
         atomic_write(out / "l2_swimlane_records.json", dump_records(rec)),
-        atomic_write(out / "deps.json", json.dumps(deps, indent=1) + "\n"),
+        atomic_write(out / "deps.json", depsfile.deps_text(deps)),
         atomic_write(out / f"name_map_{kernel}.json", json.dumps(nm, indent=2) + "\n"),
         atomic_write(out / f"merged_swimlane_{stamp}.json", dump_trace(events)),
         atomic_write(out / "stats.txt", format_table(pd) + format_extras(pd, wall)),
@@ -197,13 +197,9 @@ def load_path(path: Path | str) -> Loaded:
             return ld
         rr = _find_in(p, "run_records.json")
         if rr is not None:
-            try:
-                result = RunResult.model_validate_json(rr.read_text())
-            except ValueError as exc:
-                raise UserError(f"{rr}: not a valid RunResult dump: {str(exc).splitlines()[0]}") from None
-            pd = perf_from_result(result)[0]
-            ev = build_events(pd)
-            return Loaded(pd, wall_of_events(ev), ev, None, p)
+            ld = _load_run_records(rr, load_json(rr))
+            ld.run_dir = p
+            return ld
         tr = _find_in(p, ("merged_swimlane*.json",))
         if tr is not None:
             return load_trace_file(tr)
@@ -213,10 +209,26 @@ def load_path(path: Path | str) -> Loaded:
     obj = load_json(p)
     if isinstance(obj, dict) and "traceEvents" in obj:
         return load_trace_file(p, obj)
+    if isinstance(obj, dict) and "graph" in obj and "subtasks" in obj:
+        return _load_run_records(p, obj)
     deps, names, oname = _siblings(p.parent)
     pd = parse_records(obj, str(p), deps, names, oname)
     events = build_events(pd)
     return Loaded(pd, wall_of_events(events), events, None, p.parent)
+
+
+def _load_run_records(path: Path, obj: Any) -> Loaded:
+    """A ``run_records.json`` (full RunResult dump) at level 4."""
+    try:
+        result = RunResult.model_validate(obj)
+    except ValueError as exc:
+        lines = str(exc).splitlines()
+        where = lines[1] if len(lines) > 1 else lines[0]
+        raise UserError(f"{path}: not a valid RunResult dump: {where}: {lines[2].strip() if len(lines) > 2 else ''}") \
+            from None
+    pd = perf_from_result(result)[0]
+    ev = build_events(pd)
+    return Loaded(pd, wall_of_events(ev), ev, None, path.parent)
 
 
 def load_trace_file(path: Path, obj: Any = None) -> Loaded:

@@ -75,10 +75,16 @@ def wall_of_events(events: list[dict[str, Any]]) -> float:
     hi = float("-inf")
     for e in events:
         ts = e.get("ts")
-        if ts is None or e.get("name") == "setup":
+        if ts is None:
             continue
-        lo = min(lo, ts)
-        hi = max(hi, ts + e.get("dur", 0.0))
+        end = ts + e.get("dur", 0.0)
+        if end > hi or ts < lo:
+            if e.get("name") == "setup":
+                continue
+            if ts < lo:
+                lo = ts
+            if end > hi:
+                hi = end
     return hi - lo if hi >= lo else 0.0
 
 

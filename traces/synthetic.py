@@ -43,11 +43,15 @@ def _graph(specs: list[tuple[str, CoreShape, int, list[int]]], func_ids: dict[st
         args = [TaskArg(idx=0, dir=ArgDir.INOUT, region=reg)] if kind == TaskKind.KERNEL else []
         tasks.append(Task(idx=i, task_id=(1 << 32) | i, kind=kind, name=name, shape=shape if kind ==
                           TaskKind.KERNEL else CoreShape.DUMMY, block_num=blocks, kernel_ids=kids, args=args,
+                          explicit_deps=list(preds) if kind == TaskKind.DUMMY else [],
                           blocks=[Block(idx=b) for b in range(blocks)]))
         if not preds and kind == TaskKind.KERNEL:
             edges.append(Edge(pred=0, succ=i, source="creator", arg=0, tensor=0))
         for p in preds:
-            edges.append(Edge(pred=p, succ=i, source="tensormap", arg=0, tensor=0, overlap="covered"))
+            if kind == TaskKind.DUMMY:
+                edges.append(Edge(pred=p, succ=i, source="explicit"))
+            else:
+                edges.append(Edge(pred=p, succ=i, source="tensormap", arg=0, tensor=0, overlap="covered"))
     names = {}
     for n, f in func_ids.items():
         if "#" in n:

@@ -1,0 +1,51 @@
+"""Benchmark: time to write all trace files for a ~350-subtask run (target < 0.5 s).
+
+Usage: python bench/bench_traces.py [--subtasks N] [--repeat R] [--engine]
+``--engine`` uses the real engine on qkv_proj_rope:baseline (decode) instead of the synthetic run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--subtasks", type=int, default=350)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--engine", action="store_true")
+    ap.add_argument("--pipe-lanes", action="store_true")
+    args = ap.parse_args()
+    from traces import run_metrics, write_run_dir
+
+    if args.engine:
+        from hwmodels.chip import load_chip
+        from kernels.registry import build_graph
+        from sim.engine import RunOptions, simulate
+
+        run = simulate(build_graph("qkv_proj_rope:baseline", "decode"), load_chip(None, []), RunOptions(seed=0))
+    else:
+        from traces.synthetic import sized_run
+
+        run = sized_run(args.subtasks)
+    times, mtimes = [], []
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory() as d:
+            t0 = time.perf_counter()
+            paths = write_run_dir(run, d, pipe_lanes=args.pipe_lanes)
+            times.append(time.perf_counter() - t0)
+            size = sum(p.stat().st_size for p in paths)
+        t0 = time.perf_counter()
+        run_metrics(run)
+        mtimes.append(time.perf_counter() - t0)
+    print(f"subtasks={len(run.subtasks)} phases={len(run.phases)} submits={len(run.submits)} "
+          f"bytes={size}")
+    print(f"write_run_dir: median {statistics.median(times):.3f} s  min {min(times):.3f} s  (target < 0.5 s)")
+    print(f"run_metrics:   median {statistics.median(mtimes):.3f} s")
+
+
+if __name__ == "__main__":
+    main()
