@@ -293,6 +293,7 @@ def parse_records(rec: Any, path: str = "<records>", deps: DepsInfo | None = Non
         return v if tick > 0 and v > 0 else 0.0
 
     ctype = core_types
+    aicore = [r for r in aicore if r[3] != 0]  # slots the AICore never wrote (host drops them too)
     by_key: dict[tuple[int, int], list[int]] = {}
     for r in aicore:
         by_key.setdefault((r[0], r[2]), r)

@@ -22,8 +22,11 @@ def plot_swimlane(pd: PerfData, out: Path, title: str = "") -> Path:
         n = pd.func_name(r.func_id) if r.func_id >= 0 else "task"
         if n not in funcs:
             funcs.append(n)
-    cmap = plt.get_cmap("tab20" if len(funcs) > 10 else "tab10")
-    color = {f: cmap(i % cmap.N) for i, f in enumerate(funcs)}
+    if len(funcs) <= 10:
+        palette = list(plt.get_cmap("tab10").colors)
+    else:  # up to 60 distinct colours: strong tab20 hues first, then the tab20b/tab20c families
+        palette = [c for name in ("tab20", "tab20b", "tab20c") for c in plt.get_cmap(name).colors]
+    color = {f: palette[i % len(palette)] for i, f in enumerate(funcs)}
     height = max(3.0, 0.22 * len(cores) + 1.6)
     fig, ax = plt.subplots(figsize=(14, height), dpi=110)
     by_func: dict[str, list[tuple[int, float, float]]] = {}
@@ -43,7 +46,8 @@ def plot_swimlane(pd: PerfData, out: Path, title: str = "") -> Path:
     ax.grid(axis="x", linestyle=":", linewidth=0.5)
     ax.set_title(title or "swimlane (Worker View)")
     handles = [Patch(facecolor=color[f], edgecolor="black", label=f) for f in funcs]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False,
+              ncol=1 if len(funcs) <= 40 else 2)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")

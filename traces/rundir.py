@@ -193,7 +193,12 @@ def load_path(path: Path | str) -> Loaded:
             ld = load_records_file(rec)
             ld.run_dir = p
             tr = _find_in(p, ("merged_swimlane*.json",))
-            ld.trace_path = tr
+            if tr is not None:  # the wall of the trace actually written (e.g. by the real converter)
+                obj = load_json(tr)
+                if isinstance(obj, dict) and isinstance(obj.get("traceEvents"), list):
+                    ld.trace_path = tr
+                    ld.wall = wall_of_events([e for e in obj["traceEvents"] if isinstance(e, dict)
+                                              and isinstance(e.get("ts", 0), (int, float))])
             return ld
         rr = _find_in(p, "run_records.json")
         if rr is not None:
