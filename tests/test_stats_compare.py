@@ -37,3 +37,31 @@ def test_missing_function_and_mean() -> None:
     avg = mean_metrics([run_metrics(tiny_run(0)), run_metrics(tiny_run(1))])
     assert avg["swimlane_wall"] == pytest.approx((run_metrics(tiny_run(0))["swimlane_wall"]
                                                   + run_metrics(tiny_run(1))["swimlane_wall"]) / 2)
+
+
+def test_compare_kernel_specs_average_over_seeds(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture) -> None:
+    """On-the-spot form: build_graph/load_chip/simulate are called per spec, seeds 0..N-1 averaged."""
+    import hwmodels.chip
+    import kernels.registry
+    import sim.engine
+
+    calls: list[tuple[str, int]] = []
+
+    def fake_build(spec: str, mode: str):
+        assert mode == "prefill"
+        return tiny_run().graph.model_copy(update={"variant": spec})
+
+    def fake_sim(graph, chip, options):
+        calls.append((graph.variant, options.seed))
+        run = tiny_run(options.seed if graph.variant.endswith("a") else options.seed + 10)
+        return run
+
+    monkeypatch.setattr(kernels.registry, "build_graph", fake_build)
+    monkeypatch.setattr(hwmodels.chip, "load_chip", lambda name=None, overrides=(): object())
+    monkeypatch.setattr(sim.engine, "simulate", fake_sim)
+    assert main(["compare", "k:a", "k:b", "--mode", "prefill", "--runs", "3", "--md"]) == 0
+    assert calls == [("k:a", 0), ("k:a", 1), ("k:a", 2), ("k:b", 0), ("k:b", 1), ("k:b", 2)]
+    out = capsys.readouterr().out
+    before = mean_metrics([run_metrics(tiny_run(s)) for s in range(3)])
+    assert f"| Total Test Time (us) | {before['total_test_time']:.2f} |" in out

@@ -1,0 +1,35 @@
+"""Property tests over random synthetic runs: round trip, importer rules, tiling, wall >= Total Test Time."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from test_traces_format import check_perfetto_rules
+from traces import run_metrics
+from traces.critical_path import analyse
+from traces.merged import build_events, dump_trace
+from traces.perf import dump_records, parse_deps, parse_records
+from traces.rundir import perf_from_result
+from traces.synthetic import sized_run
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(10, 90), seed=st.integers(0, 10_000), level=st.integers(1, 4),
+       style=st.sampled_from(["pypto", "june"]))
+def test_random_runs(n: int, seed: int, level: int, style: str) -> None:
+    run = sized_run(n, seed=seed)
+    pd, rec, deps, nm = perf_from_result(run, level)
+    # records text -> parse gives the same rows (file round trip without touching disk)
+    pd2 = parse_records(json.loads(dump_records(rec)), "mem", parse_deps(deps),
+                        {int(k): v for k, v in nm["callable_id_to_name"].items()})
+    assert [(r.task_id, r.start_t, r.end_t, r.finish_t) for r in pd.rows] == \
+        [(r.task_id, r.start_t, r.end_t, r.finish_t) for r in pd2.rows]
+    events = build_events(pd, style)
+    check_perfetto_rules(json.loads(dump_trace(events)))
+    m = run_metrics(run, level)
+    assert m["swimlane_wall"] >= m["total_test_time"] - 1e-9
+    cp = analyse(pd)
+    assert cp.tiling_error == 0 and cp.static_len <= cp.makespan
