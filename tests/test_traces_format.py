@@ -14,41 +14,13 @@ from traces.merged import build_events, dump_trace
 from traces.perf import parse_deps
 from traces.rundir import perf_from_result
 from traces.synthetic import sized_run, tiny_run
+from traces.validate import trace_problems
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
 def check_perfetto_rules(obj: dict) -> None:
-    """The JSON importer rules the acceptance names (formats.md §4)."""
-    assert isinstance(obj, dict) and isinstance(obj["traceEvents"], list)
-    named_pids: set[int] = set()
-    named_tids: set[tuple[int, int]] = set()
-    used: set[tuple[int, int]] = set()
-    flows: dict[int, list[dict]] = {}
-    for e in obj["traceEvents"]:
-        assert isinstance(e["pid"], int)
-        if e["ph"] == "M":
-            if e["name"] == "process_name":
-                named_pids.add(e["pid"])
-            elif e["name"] == "thread_name":
-                named_tids.add((e["pid"], e["tid"]))
-            continue
-        assert isinstance(e["tid"], int)
-        used.add((e["pid"], e["tid"]))
-        assert isinstance(e["ts"], (int, float)) and not isinstance(e["ts"], bool)
-        if e["ph"] == "X":
-            assert isinstance(e["dur"], (int, float)) and e["dur"] >= 0, e
-        elif e["ph"] in ("s", "f"):
-            flows.setdefault(e["id"], []).append(e)
-        else:
-            assert e["ph"] == "C"
-    for fid, pair in flows.items():
-        assert sorted(p["ph"] for p in pair) == ["f", "s"], fid
-        s, f = sorted(pair, key=lambda p: p["ph"], reverse=True)
-        assert (s["cat"], s["name"]) == (f["cat"], f["name"]) and s["cat"] == "flow"
-        assert f["bp"] == "e"
-    assert {p for p, _ in used} <= named_pids
-    assert used <= named_tids, used - named_tids
+    assert trace_problems(obj) == []
 
 
 @pytest.mark.parametrize("level", [1, 2, 3, 4])
@@ -178,3 +150,17 @@ def test_private_deps_writer_matches_project_pairs() -> None:
     assert [t["task_id"] for t in mine["tasks"]] == [t["task_id"] for t in proj["tasks"]]
     assert parse_deps(mine).pairs == parse_deps(proj).pairs
     assert parse_deps(mine).kernel_ids == parse_deps(proj).kernel_ids
+
+
+def test_validator_catches_broken_traces() -> None:
+    ev = build_events(perf_from_result(tiny_run())[0])
+    assert trace_problems({"traceEvents": ev}) == []
+    flow = next(i for i, e in enumerate(ev) if e["ph"] == "f")
+    assert any("flow id" in p for p in trace_problems({"traceEvents": ev[:flow] + ev[flow + 1:]}))
+    meta = next(i for i, e in enumerate(ev) if e["ph"] == "M" and e["name"] == "thread_name")
+    assert any("has no thread_name" in p for p in trace_problems({"traceEvents": ev[:meta] + ev[meta + 1:]}))
+    x = next(i for i, e in enumerate(ev) if e["ph"] == "X")
+    bad = [dict(e) for e in ev]
+    bad[x]["dur"] = "1"
+    assert trace_problems({"traceEvents": bad}) == [f"traceEvents[{x}]: X event needs a numeric non-negative 'dur'"]
+    assert trace_problems([]) == ["top level: expected an object with a 'traceEvents' array"]

@@ -7,13 +7,13 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from test_traces_format import check_perfetto_rules
 from traces import run_metrics
 from traces.critical_path import analyse
 from traces.merged import build_events, dump_trace
 from traces.perf import dump_records, parse_deps, parse_records
 from traces.rundir import perf_from_result
 from traces.synthetic import sized_run
+from traces.validate import trace_problems
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -28,7 +28,7 @@ def test_random_runs(n: int, seed: int, level: int, style: str) -> None:
     assert [(r.task_id, r.start_t, r.end_t, r.finish_t) for r in pd.rows] == \
         [(r.task_id, r.start_t, r.end_t, r.finish_t) for r in pd2.rows]
     events = build_events(pd, style)
-    check_perfetto_rules(json.loads(dump_trace(events)))
+    assert trace_problems(json.loads(dump_trace(events))) == []
     m = run_metrics(run, level)
     assert m["swimlane_wall"] >= m["total_test_time"] - 1e-9
     cp = analyse(pd)
