@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from hwmodels.chip import ChipConfig
 from hwmodels.memory import L2State, dtype_bytes
@@ -35,6 +36,8 @@ _GATHER = ("gather", "scatter")
 _SORT = ("sort", "mrgsort", "topk", "merge")
 _TRANSPOSE = ("transpose",)
 _COPY = ("full", "expand", "concat", "copy", "fillpad", "arange", "dup", "broadcast", "fill")
+_OP_KEY = attrgetter("kind", "name", "pipe", "lane", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype",
+                     "hops")
 
 
 @dataclass
@@ -67,6 +70,7 @@ class _OpCost:
     fallback_lines: int = 0  # lines charged when the op has no trackable region
     track: bool = True  # classify in L2 / count HBM bytes (False for MIX ring handoffs)
     xcat: int = C_MTE2  # category of the transfer time
+    kb: int = 1  # cube: K blocks x output tiles (explicit MTE1 moves overlap all but one block)
 
 
 def _cycles_ns(chip: ChipConfig, lane: int) -> float:
@@ -220,7 +224,7 @@ def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> _OpCost
         c_mad, c_load, kb = cube_cycles(chip, m, n, k, op.in_dtype or "BF16")
         if not implicit_mte1:
             d = c_mad * cns
-            return _OpCost(d, 0.0, ((C_CUBE, d),))
+            return _OpCost(d, 0.0, ((C_CUBE, d),), kb=kb)
         fill = c_load / max(kb, 1)
         rest = max(c_mad, c_load - fill)
         d = (fill + rest) * cns
@@ -244,6 +248,9 @@ def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> _OpCost
                            xcat=C_SCAL)
         return _OpCost(acc, 0.0, ((C_SCAL, acc),), dma=3, lat_hit=l2.hit_read_latency_cycles * cns,
                        lat_miss=l2.miss_extra_latency_cycles * cns, fallback_lines=1, xcat=C_SCAL)
+    if handoff and op.nbytes == 0:  # handshake only (e.g. the idle AIV lane of a MIX task): flag set/wait
+        d = core.scalar_access_cycles * cns
+        return _OpCost(d, 0.0, ((C_HAND, d),))
     rows, row_bytes, valid, charged = _dma_geometry(chip, op, elem)
     fallback = rows * max(1, math.ceil(max(row_bytes, 1) / l2.line_bytes))
     track = not handoff
@@ -282,16 +289,73 @@ def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> _OpCost
 # --- compiled blocks -------------------------------------------------------------------------------
 
 @dataclass
-class _Compiled:
+class _Struct:
+    """Chip-independent form of one block: op keys, lanes/pipes, deps with their sync class, L2 lines."""
+
     block: Block
-    tensors_key: int
+    graph_id: int
     lane: list[int]
     pkey: list[int]  # lane * 7 + pipe
-    deps: list[tuple[tuple[int, float], ...]]  # (dep index, sync ns)
+    keys: list[tuple]  # op-cost cache keys
+    deps: tuple[tuple[tuple[int, int], ...], ...]  # (dep index, 0 same pipe / 1 cross pipe / 2 cross lane)
+    dma_cand: list[int]  # ops that may touch GM (DMA pipes, scalar GM access)
+    lines: list[object]  # LineSet | None per candidate
+    sig: int  # structure id: blocks with equal sig have identical costs on any chip
+
+
+_STRUCTS: dict[int, _Struct] = {}
+_SIGS: dict[tuple, int] = {}
+
+
+def _structure(block: Block, l2: L2State) -> _Struct:
+    st = _STRUCTS.get(id(block))
+    if st is not None and st.block is block and st.graph_id == id(l2.graph):
+        return st
+    if len(_STRUCTS) > 200_000:
+        _STRUCTS.clear()
+    ops = block.ops
+    lanes = [_LANE_IDX[o.lane] for o in ops]
+    pipes = [_PIPE_IDX[o.pipe] for o in ops]
+    has_mte1 = [False, False, False]
+    for ln, p in zip(lanes, pipes, strict=True):
+        if p == P_MTE1:
+            has_mte1[ln] = True
+    keys = []
+    deps = []
+    cand = []
+    lines = []
+    for i, o in enumerate(ops):
+        ln, p = lanes[i], pipes[i]
+        mnk = o.mnk
+        reg = o.region
+        keys.append((_OP_KEY(o), tuple(o.shape), tuple(mnk) if mnk else None, reg is None, not has_mte1[ln]))
+        dl = []
+        for d in o.deps:
+            if 0 <= d < i:
+                dl.append((d, 2 if lanes[d] != ln else (1 if pipes[d] != p else 0)))
+        deps.append(tuple(dl))
+        if p == P_MTE2 or p == P_MTE3 or p == P_FIX or (p == P_SCAL and reg is not None):
+            cand.append(i)
+            lines.append(l2.lines_of(reg) if (reg is not None and o.kind != "handoff") else None)
+    dt = tuple(deps)
+    sig = _SIGS.setdefault((tuple(keys), dt), len(_SIGS))
+    st = _Struct(block, id(l2.graph), lanes, [ln * 7 + p for ln, p in zip(lanes, pipes, strict=True)], keys, dt,
+                 cand, lines, sig)
+    _STRUCTS[id(block)] = st
+    return st
+
+
+@dataclass
+class _Compiled:
+    """Chip-dependent costs of one block structure."""
+
+    lane: list[int]
+    pkey: list[int]
+    deps: list[tuple[tuple[int, float], ...]]  # (dep index, sync ns); pipelined MTE1 deps of cube ops excluded
     costs: list[_OpCost]
-    dma_ops: list[int]  # indices of ops with a DMA/L2 part
-    lines: list[object]  # LineSet | None per dma op
-    sig: int  # program signature id (memo key part)
+    dma_pos: list[int]  # positions in _Struct.dma_cand of ops with an L2/GM part
+    dma_ops: list[int]  # their op indices
+    pipelined: dict[int, tuple[tuple[tuple[int, float], ...], float]]  # cube op -> (MTE1 deps, 1/K-blocks)
 
 
 class CoreCostModel:
@@ -300,8 +364,7 @@ class CoreCostModel:
     def __init__(self, chip: ChipConfig) -> None:
         self.chip = chip
         self._op_cache: dict[tuple, _OpCost] = {}
-        self._blocks: dict[int, _Compiled] = {}
-        self._sigs: dict[tuple, int] = {}
+        self._by_sig: dict[int, _Compiled] = {}
         self._memo: dict[tuple, dict[str, BlockProfile]] = {}
         self._pro = chip.core.kernel_prologue_ns
         self._epi = chip.core.kernel_epilogue_ns
@@ -310,69 +373,49 @@ class CoreCostModel:
         self._line = chip.l2.line_bytes
 
     # ---- compile ----------------------------------------------------------------------------
-    def _compile(self, block: Block, l2: L2State) -> _Compiled:
+    def _compile(self, st: _Struct) -> _Compiled:
         chip = self.chip
-        ops = block.ops
-        lanes = [_LANE_IDX[o.lane] for o in ops]
-        pipes = [_PIPE_IDX[o.pipe] for o in ops]
-        has_mte1 = [False, False, False]
-        for ln, p in zip(lanes, pipes, strict=True):
-            if p == P_MTE1:
-                has_mte1[ln] = True
-        sync_pipe = [chip.core.cross_pipe_sync_cycles * _cycles_ns(chip, ln) for ln in range(3)]
-        flag = [chip.core.cross_core_flag_cycles * _cycles_ns(chip, ln) for ln in range(3)]
+        ops = st.block.ops
+        sync = [[0.0, chip.core.cross_pipe_sync_cycles * _cycles_ns(chip, ln),
+                 chip.core.cross_core_flag_cycles * _cycles_ns(chip, ln)] for ln in range(3)]
         costs: list[_OpCost] = []
         deps: list[tuple[tuple[int, float], ...]] = []
-        dma_ops: list[int] = []
-        lines: list[object] = []
-        sig_items = []
-        for i, o in enumerate(ops):
-            ln, p = lanes[i], pipes[i]
-            key = (o.kind, o.name, p, ln, o.dtype, tuple(o.shape), o.nbytes, o.rows, o.row_bytes, o.atomic,
-                   tuple(o.mnk) if o.mnk else None, o.in_dtype, o.hops, o.region is not None,
-                   not has_mte1[ln])
+        pipelined: dict[int, tuple[tuple[tuple[int, float], ...], float]] = {}
+        for i, key in enumerate(st.keys):
+            ln = st.lane[i]
             c = self._op_cache.get(key)
             if c is None:
-                c = op_cost(chip, o, ln, implicit_mte1=not has_mte1[ln])
+                c = op_cost(chip, ops[i], ln, implicit_mte1=key[-1])
                 self._op_cache[key] = c
             costs.append(c)
-            dl = []
-            for d in o.deps:
-                if not 0 <= d < i:
-                    continue
-                if lanes[d] != ln:
-                    s = flag[ln]
-                elif pipes[d] != p:
-                    s = sync_pipe[ln]
-                else:
-                    s = 0.0
-                dl.append((d, s))
-            dt = tuple(dl)
-            deps.append(dt)
-            if c.dma:
-                dma_ops.append(i)
-                lines.append(l2.lines_of(o.region) if (o.region is not None and c.track) else None)
-            sig_items.append((id(c), dt))
-        sig_t = tuple(sig_items)
-        sig = self._sigs.setdefault(sig_t, len(self._sigs))
-        return _Compiled(block, id(l2.graph), lanes, [ln * 7 + p for ln, p in zip(lanes, pipes, strict=True)],
-                         deps, costs, dma_ops, lines, sig)
+            sy = sync[ln]
+            dl = tuple((d, sy[k]) for d, k in st.deps[i])
+            if c.kb > 1 and st.pkey[i] % 7 == P_CUBE:
+                mv = tuple(x for x in dl if st.pkey[x[0]] == ln * 7 + P_MTE1)
+                if mv:
+                    pipelined[i] = (mv, 1.0 / c.kb)
+                    dl = tuple(x for x in dl if st.pkey[x[0]] != ln * 7 + P_MTE1)
+            deps.append(dl)
+        dma_pos = [j for j, i in enumerate(st.dma_cand) if costs[i].dma]
+        return _Compiled(st.lane, st.pkey, deps, costs, dma_pos, [st.dma_cand[j] for j in dma_pos], pipelined)
 
     # ---- profile ----------------------------------------------------------------------------
     def profile(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
         """Profiles of the block's active lanes ("aic"/"aiv0"/"aiv1"); classifies and marks L2 lines now."""
         if task.kind != TaskKind.KERNEL:
             return {}
-        comp = self._blocks.get(id(block))
-        if comp is None or comp.block is not block or comp.tensors_key != id(l2.graph):
-            comp = self._compile(block, l2)
-            self._blocks[id(block)] = comp
+        st = _structure(block, l2)
+        comp = self._by_sig.get(st.sig)
+        if comp is None:
+            comp = self._by_sig[st.sig] = self._compile(st)
         # classify every DMA op in program order (marks lines as it goes)
         cls = []
         init_hit = l2.init == "warm"
-        for j, i in enumerate(comp.dma_ops):
-            c = comp.costs[i]
-            ls = comp.lines[j]
+        costs = comp.costs
+        lines = st.lines
+        for j, i in zip(comp.dma_pos, comp.dma_ops, strict=True):
+            c = costs[i]
+            ls = lines[j]
             if not c.track:
                 cls.append((0, 0, 0))
             elif ls is None:
@@ -383,7 +426,7 @@ class CoreCostModel:
             else:
                 cls.append((ls.n, 0, l2.write(ls)))
         lanes_active = _active_lanes(task, comp.lane)
-        mkey = (comp.sig, tuple(cls), lanes_active)
+        mkey = (st.sig, tuple(cls), lanes_active)
         hit = self._memo.get(mkey)
         if hit is None:
             hit = self._schedule(comp, cls, lanes_active)
@@ -428,6 +471,7 @@ class CoreCostModel:
                 hbm[ln] += (nl - hits) * line
             else:
                 hbm[ln] += newdirty * line
+        bocc = occ[:]  # PMU busy per op (before pipelining stalls)
         start = [0.0] * n
         rel = [0.0] * n
         done = [0.0] * n
@@ -439,6 +483,7 @@ class CoreCostModel:
         out2, out3 = self._out2, self._out3
         pkey = comp.pkey
         deps = comp.deps
+        pipelined = comp.pipelined
         for i in range(n):
             k = pkey[i]
             t = pipe_free[k]
@@ -451,6 +496,21 @@ class CoreCostModel:
                     b = d
                     bt = done[d]
             p = k % 7
+            if pipelined and i in pipelined:  # cube op fed by MTE1 moves, K-block pipelined
+                mv, frac = pipelined[i]
+                last_in = 0.0
+                for d, s in mv:
+                    part = start[d] + (done[d] - start[d]) * frac
+                    if part + s > t:
+                        t = part + s
+                        b = d
+                        bt = part
+                    if done[d] + s > last_in:
+                        last_in = done[d] + s
+                stall = last_in + occ[i] * frac - (t + occ[i])
+                if stall > 0.0:
+                    occ[i] += stall
+                    dseg[i] = ((C_CUBE, occ[i] - stall), (C_MTE1, stall))
             if p == P_MTE2 or p == P_MTE3:
                 q = q_mte.get(k)
                 if q is None:
@@ -480,7 +540,7 @@ class CoreCostModel:
             for i in range(n):
                 if comp.lane[i] != ln:
                     continue
-                busy[pkey[i] % 7] += occ[i]
+                busy[pkey[i] % 7] += bocc[i]
                 for bp, extra in costs[i].busy_extra:
                     busy[bp] += extra
                 if done[i] >= tend:

@@ -44,22 +44,32 @@ class LineSet:
 _BIG = 64  # above this many disjoint ranges, use a numpy index array
 
 
+def _strides(shape: Sequence[int]) -> list[int]:
+    nd = len(shape)
+    strides = [1] * nd
+    for i in range(nd - 2, -1, -1):
+        strides[i] = strides[i + 1] * shape[i + 1]
+    return strides
+
+
 def region_lines(shape: Sequence[int], itemsize: float, region: Region, line_bytes: int,
-                 n_lines: int) -> LineSet | None:
+                 n_lines: int, strides: Sequence[int] | None = None) -> LineSet | None:
     """Lines touched by ``region`` of a row-major tensor of ``shape`` (None if the box is empty)."""
     nd = len(shape)
     if n_lines <= 0:
         return None
     if nd == 0:
         return LineSet(region.tensor, ((0, n_lines, 1),), None, n_lines)
-    off = (list(region.offset) + [0] * nd)[:nd]
-    rsh = (list(region.shape) + [1] * nd)[:nd]
+    off = region.offset
+    rsh = region.shape
+    if len(off) != nd or len(rsh) != nd:
+        off = (list(off) + [0] * nd)[:nd]
+        rsh = (list(rsh) + [1] * nd)[:nd]
     for r in rsh:
         if r <= 0:
             return None
-    strides = [1] * nd
-    for i in range(nd - 2, -1, -1):
-        strides[i] = strides[i + 1] * shape[i + 1]
+    if strides is None:
+        strides = _strides(shape)
     # merge trailing dims the box covers fully into one contiguous run
     k = nd - 1
     while k > 0 and off[k] == 0 and rsh[k] >= shape[k]:
@@ -68,55 +78,32 @@ def region_lines(shape: Sequence[int], itemsize: float, region: Region, line_byt
     base = 0
     for o, st in zip(off, strides, strict=True):
         base += o * st
-    if itemsize == int(itemsize):
-        isz = int(itemsize)
-        if k == 0:
-            lo = base * isz // line_bytes
-            hi = min((base + run) * isz - 1, n_lines * line_bytes - 1) // line_bytes + 1
-            lo = min(lo, hi - 1)
+    if type(itemsize) is int:
+        lead = [i for i in range(k) if rsh[i] != 1]
+        cap = n_lines * line_bytes
+        if not lead:
+            b0 = base * itemsize
+            lo = min(b0 // line_bytes, n_lines - 1)
+            hi = (min(b0 + run * itemsize, cap) - 1) // line_bytes + 1
             return LineSet(region.tensor, ((lo, hi, 1),), None, hi - lo)
-        # strided fast path: rows of the innermost leading dim are an arithmetic progression of lines
-        sb = strides[k - 1] * isz
-        nrow = rsh[k - 1]
-        if sb % line_bytes == 0 and math.prod(rsh[:k - 1]) <= _BIG:
-            step = sb // line_bytes
-            outer = [base]
-            for i in range(k - 1):
-                outer = [s0 + j * strides[i] for s0 in outer for j in range(rsh[i])]
-            brun = run * isz - 1
-            slices: list[tuple[int, int, int]] = []
-            n = 0
-            ok = True
-            for s0 in outer:
-                b0 = s0 * isz
+        if len(lead) == 1:
+            r = rsh[lead[0]]
+            sb = strides[lead[0]] * itemsize
+            if sb % line_bytes == 0:
+                step = sb // line_bytes
+                b0 = base * itemsize
                 lo = b0 // line_bytes
-                w = (b0 + brun) // line_bytes + 1 - lo
-                if lo + step * (nrow - 1) + w > n_lines:
-                    ok = False
-                    break
-                if step <= w:
-                    slices.append((lo, lo + step * (nrow - 1) + w, 1))
-                    n += step * (nrow - 1) + w
-                else:
-                    for c in range(w):
-                        slices.append((lo + c, lo + c + step * nrow, step))
-                    n += w * nrow
-            if ok and (len(outer) == 1 or _disjoint(slices)):
-                return LineSet(region.tensor, tuple(slices), None, n)
-    return _region_lines_general(shape, itemsize, region, line_bytes, n_lines, k, run, base, strides, rsh)
-
-
-def _disjoint(slices: list[tuple[int, int, int]]) -> bool:
-    seen: set[int] = set()
-    for a, b, st in slices:
-        r = range(a, b, st)
-        if len(r) > 4096:
-            return False
-        for x in r:
-            if x in seen:
-                return False
-            seen.add(x)
-    return True
+                w = (b0 + run * itemsize - 1) // line_bytes + 1 - lo
+                if lo + step * (r - 1) + w <= n_lines:
+                    if step <= w:
+                        m = step * (r - 1) + w
+                        return LineSet(region.tensor, ((lo, lo + m, 1),), None, m)
+                    if w == 1:
+                        return LineSet(region.tensor, ((lo, lo + step * r, step),), None, r)
+                    return LineSet(region.tensor, tuple((lo + j, lo + j + step * r, step) for j in range(w)),
+                                   None, w * r)
+    return _region_lines_general(shape, itemsize, region, line_bytes, n_lines, k, run, base, list(strides),
+                                 list(rsh))
 
 
 def _region_lines_general(shape: Sequence[int], itemsize: float, region: Region, line_bytes: int, n_lines: int,
@@ -159,7 +146,7 @@ def _region_lines_general(shape: Sequence[int], itemsize: float, region: Region,
 
 
 class _TensorLines:
-    __slots__ = ("arr", "view", "n", "count", "dirty", "last", "shape", "itemsize", "kind")
+    __slots__ = ("arr", "view", "n", "count", "dirty", "last", "shape", "itemsize", "kind", "strides")
 
     def __init__(self, n: int, shape: list[int], itemsize: float, kind: str) -> None:
         self.arr = bytearray(n)  # 0 absent, 1 clean, 2 dirty
@@ -171,6 +158,7 @@ class _TensorLines:
         self.shape = shape
         self.itemsize = itemsize
         self.kind = kind
+        self.strides = _strides(shape)
 
 
 class L2State:
@@ -196,6 +184,7 @@ class L2State:
         self.evictions = 0
         for t in graph.tensors:
             isz = dtype_bytes(t.dtype)
+            isz = int(isz) if isz == int(isz) else isz
             nbytes = t.nbytes or int(math.ceil(math.prod(t.shape) * isz))
             n = int(math.ceil(nbytes / self.line_bytes)) if nbytes else 0
             self.tensors[t.id] = _TensorLines(n, list(t.shape), isz, t.kind)
@@ -218,7 +207,7 @@ class L2State:
         tl = self.tensors.get(region.tensor)
         if tl is None or tl.n == 0:
             return None
-        return region_lines(tl.shape, tl.itemsize, region, self.line_bytes, tl.n)
+        return region_lines(tl.shape, tl.itemsize, region, self.line_bytes, tl.n, tl.strides)
 
     # --- access --------------------------------------------------------------------------------
     def read(self, ls: LineSet) -> int:
