@@ -164,3 +164,20 @@ def test_validator_catches_broken_traces() -> None:
     bad[x]["dur"] = "1"
     assert trace_problems({"traceEvents": bad}) == [f"traceEvents[{x}]: X event needs a numeric non-negative 'dur'"]
     assert trace_problems([]) == ["top level: expected an object with a 'traceEvents' array"]
+
+
+def test_later_names_layout_round_trip(tmp_path: Path) -> None:
+    run = sized_run(50)
+    paths = write_run_dir(run, tmp_path / "later", later_names=True)
+    assert paths[0].name == "chip_swimlane_records.json"
+    rec = json.loads(paths[0].read_text())
+    assert "chip_swimlane_level" in rec and "l2_swimlane_level" not in rec
+    assert all("local_at_start" not in p for g in rec["aicpu_scheduler_phases"] for p in g)
+    write_run_dir(run, tmp_path / "june")
+    from traces.rundir import load_path
+    from traces.stats import format_table
+
+    a, b = load_path(tmp_path / "later"), load_path(tmp_path / "june")
+    assert format_table(a.pd) == format_table(b.pd)
+    ev = json.loads(next((tmp_path / "later").glob("merged_swimlane_*.json")).read_text())["traceEvents"]
+    assert not any(e["name"].startswith("local_ready_buf") for e in ev)

@@ -44,8 +44,11 @@ def default_core_to_thread(core_types: list[str], n_sched: int) -> list[int]:
 # --------------------------------------------------------------------------------------------
 
 
-def build_records(result: RunResult, level: int = 4) -> dict[str, Any]:
-    """The ``l2_swimlane_records.json`` object for ``result`` at capture ``level`` (1..4)."""
+def build_records(result: RunResult, level: int = 4, later: bool = False) -> dict[str, Any]:
+    """The ``l2_swimlane_records.json`` object for ``result`` at capture ``level`` (1..4).
+
+    ``later``: the 2026-08 layout (``chip_swimlane_level``; queue depths only ``shared_*``), §1.11.
+    """
     if level not in (1, 2, 3, 4):
         raise UserError(f"swimlane level {level}: expected 1, 2, 3 or 4")
     core_types = list(result.core_types) or ["aic"] * 24 + ["aiv"] * 48
@@ -67,8 +70,8 @@ def build_records(result: RunResult, level: int = 4) -> dict[str, Any]:
         aicore.append([s.core_id, s.task_id, s.reg_task_id, st, ns_to_tick(s.end), st - rv])
         if level >= 2:
             aicpu.append([s.core_id, s.reg_task_id, ns_to_tick(s.dispatch), ns_to_tick(s.finish)])
-    rec: dict[str, Any] = {"l2_swimlane_level": level, "metadata": meta, "aicore_tasks": aicore,
-                           "aicpu_tasks": aicpu}
+    rec: dict[str, Any] = {"chip_swimlane_level" if later else "l2_swimlane_level": level, "metadata": meta,
+                           "aicore_tasks": aicore, "aicpu_tasks": aicpu}
     if level >= 3:
         n_thr = max([result.n_sched_threads] + [p.thread + 1 for p in result.phases])
         per: list[list[dict[str, Any]]] = [[] for _ in range(n_thr)]
@@ -83,9 +86,11 @@ def build_records(result: RunResult, level: int = 4) -> dict[str, Any]:
             if p.kind == "dispatch":
                 d["pop_hit"] = p.pop_hit
                 d["pop_miss"] = p.pop_miss
-            d["local_at_start"] = list(p.local_at_start)
+            if not later:
+                d["local_at_start"] = list(p.local_at_start)
             d["shared_at_start"] = list(p.shared_at_start)
-            d["local_at_end"] = list(p.local_at_end)
+            if not later:
+                d["local_at_end"] = list(p.local_at_end)
             d["shared_at_end"] = list(p.shared_at_end)
             per[p.thread].append(d)
         rec["aicpu_scheduler_phases"] = per
@@ -107,8 +112,8 @@ def dump_records(rec: dict[str, Any]) -> str:
     def j(x: Any) -> str:
         return json.dumps(x, separators=(", ", ": "))
 
-    out = ["{", f'  "l2_swimlane_level": {j(rec["l2_swimlane_level"])},',
-           f'  "metadata": {j(rec["metadata"])},']
+    lk = "l2_swimlane_level" if "l2_swimlane_level" in rec else "chip_swimlane_level"
+    out = ["{", f'  "{lk}": {j(rec[lk])},', f'  "metadata": {j(rec["metadata"])},']
     for key in ("aicore_tasks", "aicpu_tasks"):
         rows = rec[key]
         body = ",\n".join("    " + j(r) for r in rows)

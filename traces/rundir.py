@@ -58,11 +58,11 @@ def _names_for(result: RunResult) -> dict[str, Any]:
     return nm
 
 
-def perf_from_result(result: RunResult, level: int = 4) -> tuple[PerfData, dict[str, Any], dict[str, Any],
-                                                                   dict[str, Any]]:
+def perf_from_result(result: RunResult, level: int = 4, later: bool = False) -> tuple[
+        PerfData, dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(PerfData, records dict, deps dict, name map dict) for ``result`` — the in-memory equivalent of
     reading the written files."""
-    rec = build_records(result, level)
+    rec = build_records(result, level, later)
     deps = depsfile.deps_dict(result.graph)
     nm = _names_for(result)
     names, oname = parse_name_map(nm)
@@ -104,20 +104,24 @@ def pipe_lane_events(result: RunResult, pd: PerfData) -> list[dict[str, Any]]:
 
 
 def write_run_dir(result: RunResult, out_dir: Path | str, *, level: int = 4, pipe_lanes: bool = False,
-                  stamp: str = DEFAULT_STAMP, style: Style = "pypto") -> list[Path]:
+                  stamp: str = DEFAULT_STAMP, style: Style = "pypto", later_names: bool = False) -> list[Path]:
     """Write records, deps.json, name map, merged trace and stats.txt for ``result`` into ``out_dir``.
 
+    ``level`` 1..4 selects the captured sections; ``pipe_lanes`` adds the "Core Pipes" process;
+    ``stamp`` is the merged-trace file-name timestamp; ``style`` "pypto" (default, §4.9) or "june";
+    ``later_names`` writes ``chip_swimlane_records.json`` in the 2026-08 layout (§1.11).
     Deterministic: the same RunResult gives byte-identical files. Returns the written paths.
     """
     out = Path(out_dir)
-    pd, rec, deps, nm = perf_from_result(result, level)
+    pd, rec, deps, nm = perf_from_result(result, level, later_names)
     events = build_events(pd, style)
     wall = wall_of_events(events)
     if pipe_lanes:
         events = events + pipe_lane_events(result, pd)
     kernel = result.graph.kernel
     paths = [
-        atomic_write(out / "l2_swimlane_records.json", dump_records(rec)),
+        atomic_write(out / ("chip_swimlane_records.json" if later_names else "l2_swimlane_records.json"),
+                     dump_records(rec)),
         atomic_write(out / "deps.json", depsfile.deps_text(deps)),
         atomic_write(out / f"name_map_{kernel}.json", json.dumps(nm, indent=2) + "\n"),
         atomic_write(out / f"merged_swimlane_{stamp}.json", dump_trace(events)),
