@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any
 
-from kernels.dsl.recorder import ArgRec, TensorView, current
+from kernels.dsl.recorder import ArgRec, TensorView, current, fast_model
 from kernels.dsl.types import FP32, DataType
 from sim.ir import CoreShape, Op, Pipe, Region
 
@@ -166,6 +166,7 @@ class KernelScope:
         self.stages: list[int] = []
         self.site_count: dict[Any, int] = {}
         self.aiv_id = 0
+        self.cache: dict[Any, Any] = {}
 
     def begin_block(self, b: int) -> None:
         self.block_idx = b
@@ -174,7 +175,19 @@ class KernelScope:
         self.stages = []
 
     def end_block(self) -> None:
-        ops, sides = lower(self.nodes)
+        sig = _signature(self.nodes)
+        hit = self.cache.get(sig)
+        if hit is None:
+            ops, sides, region_ops = lower(self.nodes)
+            self.cache[sig] = (ops, sides, region_ops)
+        else:  # same program as an earlier block: share region-free ops, re-point regions
+            tmpl, sides, region_ops = hit
+            ops = list(tmpl)
+            nodes = self.nodes
+            for oi, ni in region_ops:
+                d = dict(tmpl[oi].__dict__)
+                d["region"] = nodes[ni].region
+                ops[oi] = fast_model(Op, d)
         self.task.blocks.append(ops)
         self.task.lanes |= sides
         self.block_idx = None
@@ -203,9 +216,11 @@ def kernel_scope() -> KernelScope:
     """The open kernel scope; error if called from orchestration code."""
     rec = current()
     if rec.kernel is None or rec.kernel.block_idx is None:
-        import inspect
-
-        op = inspect.stack()[1].function
+        f = sys._getframe(1)
+        op = f.f_code.co_name
+        while f.f_back is not None and f.f_back.f_code.co_filename.startswith(_DSL_DIR):
+            f = f.f_back
+            op = f.f_code.co_name
         rec.error(f"misplaced tensor op pl.{op}: should be inside an InCore (pl.at/pl.spmd) block")
     return rec.kernel
 
@@ -377,16 +392,6 @@ def record_gather_row(acc: Tile, view: TensorView, dst_offset: list[int], valid_
 # ------------------------------------------------------------------------------------------------
 # Lowering
 # ------------------------------------------------------------------------------------------------
-def fast_model(cls: Any, data: dict[str, Any]) -> Any:
-    """Build a pydantic model from a complete, already-valid field dict without validation."""
-    m = cls.__new__(cls)
-    object.__setattr__(m, "__dict__", data)
-    object.__setattr__(m, "__pydantic_fields_set__", set(data))
-    object.__setattr__(m, "__pydantic_extra__", None)
-    object.__setattr__(m, "__pydantic_private__", None)
-    return m
-
-
 def _dma_rows(region: Region, base_shape: tuple[int, ...], size: int) -> tuple[int, int]:
     shp = region.shape
     run = shp[-1] if shp else 1
@@ -431,8 +436,21 @@ def _resolve_sides(nodes: list[Node]) -> None:
             n.pipe_hint = prev or "vec"
 
 
-def lower(nodes: list[Node]) -> tuple[list[Op], set[str]]:
-    """Lower a block's nodes to an ordered Op list; returns (ops, sides used)."""
+def _signature(nodes: list[Node]) -> tuple[Any, ...]:
+    """Everything lowering depends on except GM region offsets (blocks with equal signatures
+    lower to the same op list)."""
+    return tuple(
+        (n.site, n.ring, n.kind, n.name, n.side, n.dtype.name, tuple(n.shape), n.nbytes, n.atomic, n.hops,
+         n.in_dtype, n.cube_use, tuple(x.idx for x in n.inputs), n.acc.idx if n.acc is not None else -1,
+         (n.region.tensor, tuple(n.region.shape)) if n.region is not None else None)
+        for n in nodes)
+
+
+def lower(nodes: list[Node]) -> tuple[list[Op], set[str], list[tuple[int, int]]]:
+    """Lower a block's nodes to an ordered Op list.
+
+    Returns (ops, sides used, [(op index, node index)] of the ops whose GM region comes from a node).
+    """
     _resolve_sides(nodes)
     sides = {n.side for n in nodes if n.side in ("cube", "vec")}
     mix = "cube" in sides and "vec" in sides
@@ -444,6 +462,7 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str]]:
     stores: list[tuple[Region, int, str]] = []
     last_aiv1: list[int] = []
     lane_of = {"cube": "aic", "vec": "aiv0"}
+    region_ops: list[tuple[int, int]] = []
 
     def emit(op: Op) -> int:
         ops.append(op)
@@ -512,7 +531,7 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str]]:
         if n.kind == "load" or n.kind == "gather_row":
             lane = lane_of[n.side]
             deps: list[int] = []
-            for st in list(stores):
+            for st in (list(stores) if mix else ()):
                 reg, sop, slane = st
                 if slane != lane and n.region is not None and _overlap(reg, n.region):
                     sync = Node(-1, "sync", "sync", [], [0], n.dtype, "none", None, 0)
@@ -530,6 +549,7 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str]]:
             shape = list(n.region.shape) if n.region is not None else list(n.shape)
             i = emit(mk("load", n.name, Pipe.MTE2, lane, n.dtype.name, shape, n.nbytes, deps,
                         rows=rows, row_bytes=rb, region=n.region))
+            region_ops.append((i, n.idx))
             produce(n, lane, i, key)
         elif n.kind == "store":
             lane = lane_of[n.side]
@@ -542,9 +562,11 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str]]:
             pipe = Pipe.FIXPIPE if n.side == "cube" else Pipe.MTE3
             i = emit(mk("store", n.name, pipe, lane, n.dtype.name, list(n.shape), n.nbytes, deps,
                         rows=rows, row_bytes=rb, region=n.region, atomic=n.atomic))
+            region_ops.append((i, n.idx))
             for x in n.inputs:
                 read(x, lane, i)
-            stores.append((n.region, i, lane))
+            if mix:
+                stores.append((n.region, i, lane))
         elif n.kind == "vec":
             deps = war(key)
             for x in n.inputs:
@@ -586,8 +608,9 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str]]:
         elif n.kind == "scalar":
             side = n.pipe_hint or "vec"
             lane = lane_of[side] if sides else "aiv0"
-            emit(mk("scalar", n.name, Pipe.SCALAR, lane, n.dtype.name, [1], n.nbytes, [], region=n.region))
+            i = emit(mk("scalar", n.name, Pipe.SCALAR, lane, n.dtype.name, [1], n.nbytes, [], region=n.region))
+            region_ops.append((i, n.idx))
     used = set(sides)
     if not used and nodes:
         used = {"vec"}
-    return ops, used
+    return ops, used, region_ops

@@ -7,8 +7,6 @@ and list their names in ``__all__``; ``kernels.language`` re-exports them last.
 
 from __future__ import annotations
 
-from typing import Any
-
 from kernels.dsl import block
 from kernels.dsl.block import Tile, kernel_scope
 from kernels.dsl.recorder import TensorView, current

@@ -59,6 +59,16 @@ class GMBase:
     data: Any = None  # optional numpy array backing scalar pl.read/pl.write (data-dependent control)
 
 
+def fast_model(cls: Any, data: dict[str, Any]) -> Any:
+    """Build a pydantic model from a complete, already-valid field dict without validation."""
+    m = cls.__new__(cls)
+    object.__setattr__(m, "__dict__", data)
+    object.__setattr__(m, "__pydantic_fields_set__", set(data))
+    object.__setattr__(m, "__pydantic_extra__", None)
+    object.__setattr__(m, "__pydantic_private__", None)
+    return m
+
+
 def _prod(xs: Any) -> int:
     p = 1
     for x in xs:
@@ -162,6 +172,11 @@ class TensorView:
         """Map a box of this view (default: the whole view) to a covering box of the base buffer."""
         off = [0] * len(self.shape) if off is None else list(off)
         shp = list(self.shape) if shp is None else list(shp)
+        p0 = self.parent
+        if p0 is None:
+            return off, shp
+        if self.kind == "slice" and p0.parent is None:  # fast path: window of a base tensor
+            return [o + a for o, a in zip(off, self.offset, strict=True)], shp
         v: TensorView = self
         while v.parent is not None:
             p = v.parent
@@ -187,8 +202,6 @@ class TensorView:
 
     def region(self, off: list[int] | None = None, shp: list[int] | None = None) -> Region:
         o, s = self.to_base(off, shp)
-        from kernels.dsl.block import fast_model
-
         return fast_model(Region, {"tensor": self.base.id, "offset": o, "shape": s})
 
     # -- slicing ----------------------------------------------------------------------------------

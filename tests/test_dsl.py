@@ -1,0 +1,248 @@
+"""The recording DSL on small kernels: core shapes, lanes, hand-offs, WAR slots, scopes, names."""
+
+from __future__ import annotations
+
+import pytest
+
+import kernels.language as pl
+from sim.errors import UserError
+from sim.ir import ArgDir, CoreShape, TaskKind
+
+T = pl.dynamic("T")
+
+
+@pl.jit
+def three_shapes(x: pl.Tensor[[T, 256], pl.BF16], w: pl.Tensor[[256, 128], pl.BF16],
+                 out: pl.Out[pl.Tensor[[T, 128], pl.FP32]], y: pl.Out[pl.Tensor[[T, 256], pl.BF16]]):
+    tmp = pl.create_tensor([16, 128], pl.FP32, name="tmp")
+    for _b in pl.spmd(1, name_hint="vec"):
+        for k in pl.pipeline(4, stage=2):
+            t = pl.cast(x[0:8, 64 * k:64 * k + 64], pl.FP32)
+            y[0:8, 64 * k:64 * k + 64] = pl.cast(pl.mul(t, t), pl.BF16, mode="rint")
+    with pl.spmd(2, name_hint="mm") as tid:
+        b = pl.get_block_idx()
+        a = pl.slice(x, [16, 128], [0, 0], valid_shape=[8, 128])
+        acc = pl.matmul(a, w[0:128, 64 * b:64 * b + 64])
+        acc = pl.matmul_acc(acc, pl.slice(x, [16, 128], [0, 128], valid_shape=[8, 128]),
+                            w[128:256, 64 * b:64 * b + 64])
+        tmp[0:16, 64 * b:64 * b + 64] = acc
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="mix", deps=[tid]):
+        c = pl.matmul(pl.slice(x, [16, 256], [0, 0], valid_shape=[8, 256]), w)
+        r = pl.row_sum(c)
+        out[0:8, 0:128] = pl.row_expand_mul(c, r)[0:8, :]
+
+
+@pytest.fixture(scope="module")
+def g3():
+    return pl.record(three_shapes, dyn={"T": 8})
+
+
+def test_core_shapes_and_kernel_ids(g3):
+    kt = g3.kernel_tasks()
+    assert [(t.name, t.shape, t.block_num) for t in kt] == [
+        ("vec", CoreShape.AIV, 1), ("mm", CoreShape.AIC, 2), ("mix", CoreShape.MIX, 1)]
+    assert [t.kernel_ids for t in kt] == [[-1, 0, -1], [1, -1, -1], [2, 3, 3]]
+    assert g3.func_names == {0: "vec", 1: "mm", 2: "mix_aic", 3: "mix_aiv"}
+
+
+def test_alloc_task_first_and_creator(g3):
+    assert g3.tasks[0].kind == TaskKind.ALLOC and g3.tasks[0].task_id == 1 << 32
+    tmp = next(t for t in g3.tensors if t.name == "tmp")
+    assert tmp.creator == 0 and tmp.kind == "alloc" and tmp.nbytes == 16 * 128 * 4
+
+
+def test_aic_lowering(g3):
+    mm = g3.kernel_tasks()[1]
+    ops = mm.blocks[1].ops
+    assert [o.kind for o in ops] == ["load", "load", "move", "move", "matmul", "load", "load", "move",
+                                     "move", "matmul_acc", "store"]
+    assert all(o.lane == "aic" for o in ops)
+    assert ops[4].mnk == [16, 64, 128] and ops[4].deps == [2, 3]
+    assert ops[9].deps == [4, 7, 8]
+    assert ops[1].region.offset == [0, 64]  # block 1's column window (with-form re-executed)
+    assert ops[0].nbytes == 8 * 128 * 2 and ops[2].nbytes == 16 * 128 * 2  # valid rows vs L0 tile
+    assert ops[10].pipe == "FIXPIPE" and ops[10].deps == [9]
+
+
+def test_mix_handoff_and_lane1_replay(g3):
+    ops = g3.kernel_tasks()[2].blocks[0].ops
+    push = next(i for i, o in enumerate(ops) if o.kind == "handoff" and o.name == "push")
+    assert ops[push].lane == "aic" and ops[push].pipe == "FIXPIPE" and ops[push].nbytes == 16 * 128 * 4
+    pops = [o for o in ops if o.kind == "handoff" and o.name == "pop"]
+    assert {o.lane for o in pops} == {"aiv0", "aiv1"}
+    assert all(push in o.deps for o in pops)
+    assert next(o for o in pops if o.lane == "aiv1").nbytes == 0
+    assert not any(o.lane == "aiv1" and o.kind != "handoff" for o in ops)
+    vec = [o for o in ops if o.kind == "vec"]
+    assert all(o.lane == "aiv0" for o in vec)
+
+
+def test_pipeline_slots_give_war_deps(g3):
+    ops = g3.kernel_tasks()[0].blocks[0].ops
+    loads = [i for i, o in enumerate(ops) if o.kind == "load"]
+    assert ops[loads[0]].deps == [] and ops[loads[1]].deps == []
+    # iteration 2 reuses slot 0: waits for the reader (cast) of iteration 0's load
+    assert ops[loads[2]].deps == [loads[0] + 1]
+
+
+def test_directions_and_explicit_edge(g3):
+    vec, mm, mix = g3.kernel_tasks()
+    names = {t.id: t.name for t in g3.tensors}
+    assert [(names[a.region.tensor], a.dir) for a in vec.args] == [("x", ArgDir.INPUT),
+                                                                  ("y", ArgDir.OUTPUT_EXISTING)]
+    assert mix.explicit_deps == [mm.idx]
+    assert any(e.source == "explicit" and e.pred == mm.idx and e.succ == mix.idx for e in g3.edges)
+
+
+# ---------------------------------------------------------------------------------------------
+@pl.jit
+def loops(a: pl.Tensor[[64, 64], pl.FP32], b: pl.Out[pl.Tensor[[64, 64], pl.FP32]],
+          c: pl.Out[pl.Tensor[[64, 64], pl.FP32]]):
+    for i in pl.range(2):
+        tmp = pl.create_tensor([8, 64], pl.FP32, name=f"tmp{i}")
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="seq"):
+            tmp[0:8, :] = a[8 * i:8 * i + 8, :]
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="seq_w"):
+            b[8 * i:8 * i + 8, :] = tmp[0:8, :]
+    bv = [pl.slice(c, [8, 64], [16 + 8 * j, 0]) for j in range(2)]
+    for j in pl.parallel(2):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="par"):
+            bv[j][0:8, :] = a[0:8, :]
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="after"):
+        b[32:40, :] = a[0:8, :]
+
+
+def test_orchestration_loops_scopes_and_promotion():
+    g = pl.record(loops)
+    kinds = [(t.kind.value, t.name, t.task_id >> 32, t.task_id & 0xFFFFFFFF) for t in g.tasks]
+    assert kinds == [("alloc", "alloc_tensors", 2, 0), ("kernel", "seq", 2, 1), ("kernel", "seq_w", 2, 2),
+                     ("alloc", "alloc_tensors", 2, 3), ("kernel", "seq", 2, 4), ("kernel", "seq_w", 2, 5),
+                     ("kernel", "par", 2, 6), ("kernel", "par", 2, 7), ("kernel", "after", 1, 0)]
+    dirs = {t.idx: [a.dir for a in t.args] for t in g.tasks}
+    assert dirs[2] == [ArgDir.INPUT, ArgDir.INOUT]  # R-seq inside pl.range
+    assert dirs[6] == [ArgDir.INPUT, ArgDir.OUTPUT_EXISTING]  # no R-seq in pl.parallel (and no prior write)
+    assert dirs[8] == [ArgDir.INPUT, ArgDir.INOUT]  # R-prior: b was written earlier in the function
+    pairs = {(e.pred, e.succ, e.source) for e in g.edges}
+    assert (0, 1, "creator") in pairs and (3, 4, "creator") in pairs
+    assert (1, 2, "tensormap") in pairs and (4, 5, "tensormap") in pairs
+    assert (2, 5, "tensormap") in pairs  # b chained across iterations (INOUT lookup)
+    assert not any(p in (6, 7) and s in (6, 7) for p, s, _ in pairs)  # disjoint parallel views
+    # the parallel views' regions are the orchestration windows
+    assert g.tasks[6].args[1].region.offset == [16, 0] and g.tasks[7].args[1].region.offset == [24, 0]
+
+
+@pl.jit
+def manual(a: pl.Tensor[[16, 64], pl.FP32], b: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+    tids = pl.array.create(2, pl.TASK_ID)
+    with pl.manual_scope():
+        for i in pl.range(2):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="w") as t:
+                b[8 * i:8 * i + 8, :] = a[8 * i:8 * i + 8, :]
+            tids[i] = t
+    d = pl.system.task_dummy(deps=[tids])
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="r", deps=[d]):
+        a[0:8, :] = b[0:8, :]
+
+
+def test_manual_scope_dummy_and_arrays():
+    g = pl.record(manual)
+    w0, w1, dummy, r = g.tasks
+    assert (w0.scope, w1.scope, dummy.kind, dummy.shape) == ("manual", "manual", TaskKind.DUMMY, CoreShape.DUMMY)
+    assert dummy.kernel_ids == [-1, -1, -1] and dummy.explicit_deps == [0, 1]
+    assert r.explicit_deps == [2]
+    # nothing written inside the manual scope is registered: r's read of b finds no writer
+    assert {(e.pred, e.succ, e.source) for e in g.edges} == {(0, 2, "explicit"), (1, 2, "explicit"),
+                                                              (2, 3, "explicit")}
+    assert w0.task_id >> 32 == 3  # function body 1, manual scope 2, loop body 3
+
+
+@pl.jit
+def names(a: pl.Tensor[[8, 64], pl.FP32]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="k"):
+        pl.add(a[0:8, :], 1.0)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="k"):
+        pl.add(a[0:8, :], 1.0)
+    with pl.at(level=pl.Level.CORE_GROUP):
+        pl.add(a[0:8, :], 1.0)
+    with pl.at(level=pl.Level.CORE_GROUP):
+        pl.read(a, [0, 3])
+
+
+def test_scope_names_and_scalar_only_scope():
+    g = pl.record(names)
+    assert [t.name for t in g.tasks] == ["k", "k_0", "names_incore_0", "names_incore_1"]
+    last = g.tasks[-1]
+    assert last.shape == CoreShape.AIV and [o.pipe for o in last.blocks[0].ops] == ["SCALAR"]
+    assert last.blocks[0].ops[0].region.offset == [0, 3]
+
+
+def test_cast_hops_and_reductions():
+    @pl.jit
+    def k(a: pl.Tensor[[8, 64], pl.FP32], o: pl.Out[pl.Tensor[[8, 64], pl.INT8]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="q"):
+            t = a[0:8, :]
+            s = pl.row_sum(t)
+            o[0:8, :] = pl.cast(pl.row_expand_mul(t, s), pl.INT8)
+
+    g = pl.record(k)
+    ops = g.tasks[0].blocks[0].ops
+    assert [(o.name, o.shape) for o in ops if o.kind == "vec"] == [
+        ("row_sum", [8, 64]), ("row_expand_mul", [8, 64]), ("cast", [8, 64])]
+    cast = [o for o in ops if o.name == "cast"][0]
+    assert (cast.hops, cast.in_dtype, cast.dtype, cast.nbytes) == (2, "FP32", "INT8", 512)
+
+
+# ---------------------------------------------------------------------------------------------
+def _raises(fn, pattern):
+    with pytest.raises(UserError, match=pattern):
+        pl.record(fn)
+
+
+def test_slice_out_of_bounds_names_scope_and_value():
+    @pl.jit
+    def bad(a: pl.Tensor[[8, 64], pl.FP32]):
+        for _b in pl.spmd(2, name_hint="oob"):
+            pl.add(a[0:8, 32:96], 1.0)
+
+    _raises(bad, r"bad: scope oob: block 0: slice \[32:96\] out of bounds on dim 1 of a \[8, 64\]")
+
+
+def test_matmul_dtype_mismatch():
+    @pl.jit
+    def bad(a: pl.Tensor[[16, 64], pl.BF16], w: pl.Tensor[[64, 64], pl.INT8]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="mm"):
+            pl.matmul(a[0:16, :], w[0:64, :])
+
+    _raises(bad, r"bad: scope mm: block 0: pl.matmul: operand dtype mismatch BF16 x INT8")
+
+
+def test_misplaced_and_unknown_ops():
+    @pl.jit
+    def bad(a: pl.Tensor[[8, 64], pl.FP32]):
+        pl.exp(a)
+
+    _raises(bad, r"misplaced tensor op pl.exp")
+    with pytest.raises(UserError, match=r"pl.frobnicate is not supported"):
+        pl.frobnicate  # noqa: B018
+    assert not hasattr(pl, "frobnicate")
+
+
+def test_unbound_dynamic_dim():
+    with pytest.raises(UserError, match=r"dynamic dim T is not bound"):
+        pl.record(three_shapes)
+
+
+def test_illegal_cast_and_bad_level():
+    @pl.jit
+    def bad(a: pl.Tensor[[8, 64], pl.INT8]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="c"):
+            pl.cast(a[0:8, :], pl.BF16)
+
+    _raises(bad, r"pl.cast INT8 -> BF16 has no legal instruction chain")
+
+    @pl.jit
+    def bad2(a: pl.Tensor[[8, 64], pl.INT8]):
+        with pl.at(level=pl.Level.CHIP):
+            pass
+
+    _raises(bad2, r"only pl.Level.CORE_GROUP")
