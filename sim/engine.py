@@ -105,6 +105,12 @@ class _Params:
         self.writeback = rt.record_writeback_us * us * obs
         self.wq_cap = int(getattr(rt, "wiring_queue", 1024))
         self.pmu = bool(opts.pmu_mode or getattr(rt, "pmu_mode", False))
+        self.early_max_pops = int(rt.early_dispatch_max_pops)
+        self.early_depth = int(rt.early_dispatch_chain_depth)
+        self.early_cap = int(getattr(rt, "early_dispatch_queue", 64))
+        self.doorbell = rt.doorbell_propagation_us * us
+        self.gated_setup = rt.gated_local_setup_us * us
+        self.sync_barrier = rt.sync_start_barrier_us * us
         self.cold_start = opts.cold_start
         self.jitter = opts.jitter
 
@@ -119,7 +125,8 @@ _LANES = ("aic", "aiv0", "aiv1")
 class _TaskState:
     __slots__ = (
         "task", "idx", "shape", "kind", "lanes", "preds", "fanout", "fanin", "refcount",
-        "completed", "next_block", "subs_total", "subs_done", "profiles",
+        "completed", "next_block", "subs_total", "subs_done", "profiles", "early_depth", "dispatched",
+        "dfanin", "cand", "staged",
     )
 
     def __init__(self, task: Task, preds: list[int]) -> None:
@@ -137,6 +144,11 @@ class _TaskState:
         self.subs_total = task.block_num * len(self.lanes) if task.kind == TaskKind.KERNEL else 0
         self.subs_done = 0
         self.profiles: dict[int, dict[str, Any]] = {}
+        self.early_depth: int | None = 0 if task.allow_early_resolve else None  # flag (auto-chain depth)
+        self.dispatched = False  # first dispatch seen (early-dispatch candidate detection runs once)
+        self.dfanin = 0  # producers flagged-and-dispatched or complete at wiring (runtime.md §10)
+        self.cand = False  # STAGING candidate
+        self.staged: list[_Sub] = []  # gated subtasks waiting for the doorbell
 
 
 def _task_lanes(task: Task) -> list[str]:
@@ -160,7 +172,7 @@ def _task_lanes(task: Task) -> list[str]:
 class _Sub:
     __slots__ = (
         "ts", "block", "lane", "core", "reg", "thread", "dispatch", "arrive", "receive", "start",
-        "end", "finish", "pipe_busy", "breakdown", "compute_ns",
+        "end", "finish", "pipe_busy", "breakdown", "compute_ns", "gated", "rung",
     )
 
     def __init__(self, ts: _TaskState, block: int, lane: str, core: _Core, reg: int, thread: int) -> None:
@@ -179,6 +191,8 @@ class _Sub:
         self.pipe_busy: dict[str, float] = {}
         self.breakdown: dict[str, float] = {}
         self.compute_ns = 0.0
+        self.gated = False  # published with not_ready = 1 (early dispatch)
+        self.rung: float | None = None  # doorbell arrival at the core
 
 
 class _Core:
@@ -355,6 +369,7 @@ class _Sim:
         self.wq_since = 0.0
         self.wq_space = env.event()
         self.dummyq: deque[_TaskState] = deque()
+        self.early_q: deque[_TaskState] = deque()
         self.orch_done = False
         self.orch_end = 0.0
         self.subs: list[_Sub] = []
@@ -387,6 +402,12 @@ class _Sim:
                     raise UserError(f"task {t.idx} ({t.name}): MIX needs {need} AIV lanes per cluster, chip has {per}")
             if ts.shape == CoreShape.DUMMY:
                 raise UserError(f"task {t.idx} ({t.name}): kernel task with DUMMY shape")
+            if t.sync_start and t.block_num > 1:
+                n_cl = sum(len(x.clusters) for x in self.threads)
+                limit = n_aiv if ts.shape == CoreShape.AIV else n_cl
+                if t.block_num > limit:
+                    raise UserError(f"task {t.idx} ({t.name}): sync_start with block_num {t.block_num} > "
+                                    f"{limit} ({'AIV cores' if ts.shape == CoreShape.AIV else 'clusters'})")
         if n_aiv <= 0:
             raise UserError("chip has no AIV cores")
 
@@ -459,6 +480,15 @@ class _Sim:
         p = self.p
         core = sub.core
         core.busy = sub
+        if sub.gated:
+            extra = core.cold_extra if not core.used else 0.0
+            core.used = True
+            sub.receive = max(sub.arrive + extra, core.free_at)
+            if sub.rung is None:
+                return  # dcci done, spinning on the doorbell without ACK
+            sub.receive = max(sub.receive, sub.rung)
+            self._start_at(sub, sub.receive + p.gated_setup)
+            return
         if not core.used:
             core.used = True
             receive = max(sub.arrive + core.cold_extra, core.free_at)
@@ -467,10 +497,23 @@ class _Sim:
             receive = max(sub.arrive, core.free_at)
             setup = p.setup_idle if sub.arrive - core.free_at >= p.idle_threshold else p.setup_b2b
         sub.receive = receive
-        sub.start = receive + setup
-        ev = self.env.timeout(max(0.0, sub.start - self.env.now))
+        self._start_at(sub, receive + setup)
+
+    def _start_at(self, sub: _Sub, start: float) -> None:
+        sub.start = start
+        ev = self.env.timeout(max(0.0, start - self.env.now))
         ev.callbacks.append(lambda _e: self._lane_start(sub))
-        self._wake(self.threads[core.thread])
+        self._wake(self.threads[sub.core.thread])
+
+    def _ring(self, ts: _TaskState, t: float) -> None:
+        """Release a staged task: ring every staged core's doorbell (runtime.md §10 step 3)."""
+        for sub in ts.staged:
+            sub.rung = t + self.p.doorbell
+            core = sub.core
+            if core.busy is sub and sub.start is None:  # already spinning on the doorbell
+                sub.receive = max(sub.receive, sub.rung)
+                self._start_at(sub, sub.receive + self.p.gated_setup)
+        ts.staged = []
 
     def _lane_start(self, sub: _Sub) -> None:
         ts = sub.ts
@@ -526,6 +569,9 @@ class _Sim:
             if pd.start is not None and pd.start + vis <= t:
                 core.running, core.pending, core.ack_seen = pd, None, True
                 return (r,)
+            if pd.gated and r.end is not None and r.end + vis <= t:
+                core.running, core.pending, core.ack_seen = pd, None, False  # promote the gated task
+                return (r,)
             return ()
         if r.end is not None and r.end + vis <= t:
             core.running = None
@@ -539,7 +585,11 @@ class _Sim:
         vis = self.p.fin_vis
         r, pd = core.running, core.pending
         if pd is not None:
-            return pd.start + vis if pd.start is not None else None
+            if pd.start is not None:
+                return pd.start + vis
+            if pd.gated and r.end is not None:
+                return r.end + vis
+            return None
         cands = []
         if r.end is not None:
             cands.append(r.end + vis)
@@ -548,9 +598,14 @@ class _Sim:
         return min(cands) if cands else None
 
     # -- completion ------------------------------------------------------------------------------
+    @staticmethod
+    def _polled(th: _Thread) -> list[_Core]:
+        """Cores whose COND this thread reads: running slot set, gated early-dispatch cores excluded."""
+        return [c for c in th.cores if c.running is not None and not (c.running.gated and c.running.rung is None)]
+
     def _sweep(self, th: _Thread, t: float) -> Generator[Any, Any, tuple[float, int]]:
         p = self.p
-        polled = [c for c in th.cores if c.running is not None]
+        polled = self._polled(th)
         if not polled:
             return t, 0
         rs = t
@@ -596,14 +651,19 @@ class _Sim:
             for c in cons:
                 c.refcount += 1
                 if c.refcount == c.fanin:
-                    self._ready(th, c, to_shared)
+                    self._ready(th, c, to_shared, t)
             if t - rs >= p.resolve_record_min - _EPS:
                 self._phase(th, "resolve", rs, t, len(cons))
         if self.n_completed == self.n_total:
             self._broadcast()
         return t
 
-    def _ready(self, th: _Thread | None, ts: _TaskState, to_shared: bool) -> None:
+    def _ready(self, th: _Thread | None, ts: _TaskState, to_shared: bool, t: float) -> None:
+        ts.cand = False
+        if ts.staged:
+            self._ring(ts, t)
+        if ts.kind == TaskKind.KERNEL and ts.next_block >= ts.task.block_num:
+            return  # every block was staged: released by doorbell, never queued
         if ts.kind != TaskKind.KERNEL:
             self.dummyq.append(ts)
             self._wake(self.threads[0])
@@ -640,8 +700,9 @@ class _Sim:
                 else:
                     prod.fanout.append(ts)
             ts.refcount += done + 1
+            ts.dfanin += done
             if ts.refcount == ts.fanin:
-                self._ready(None, ts, True)
+                self._ready(None, ts, True, t)
         if self.wq:
             self.wq_since = self.env.now
         if not self.wq_space.triggered:
@@ -776,10 +837,17 @@ class _Sim:
             th.pop_hit += 1
             t += p.pop
             remaining = ts.task.block_num - ts.next_block
-            if stage == "pending" and ts.task.sync_start:
-                self.shared[shape].append(ts)
-                tried.add(ts.idx)
-                self._broadcast()
+            if ts.task.sync_start and ts.task.block_num > 1:
+                got = self._sync_start(th, ts, t) if stage == "idle" else None
+                if got is None:
+                    self.shared[shape].append(ts)
+                    tried.add(ts.idx)
+                    self._broadcast()
+                    continue
+                t, ssubs = got
+                placed += len(ssubs)
+                t = self._publish(ssubs, t)  # a batch with a sync_start task publishes per task
+                free = [c for c in free if self._ok(c, stage)]
                 continue
             if shape == CoreShape.MIX:
                 groups = []
@@ -790,6 +858,7 @@ class _Sim:
                     if g is not None:
                         groups.append(g)
             else:
+                free = [c for c in free if self._ok(c, stage)]  # a peer's sync_start drain may take cores
                 groups = [[c] for c in free[:remaining]]
                 free = free[len(groups):]
             if not groups:
@@ -818,14 +887,145 @@ class _Sim:
                     self.subs.append(sub)
         if not subs:
             return t, 0
+        t = self._publish(subs, t)
+        return t, len(subs)
+
+    def _publish(self, subs: list[_Sub], t: float) -> float:
+        """Store barrier, one counter read (dispatch_ts) per batch, one register write per subtask."""
+        p = self.p
         t += p.barrier + p.ctr_task
         dts = t
         for s in subs:
             t += p.publish
             s.dispatch = dts
             self._deliver(s, t + p.prop)
+        for s in subs:
+            ts = s.ts
+            if not ts.dispatched:
+                ts.dispatched = True
+                if ts.early_depth is not None:
+                    self._early_detect(ts)
         self._broadcast()
-        return t, len(subs)
+        return t
+
+    def _early_detect(self, prod: _TaskState) -> None:
+        """Flagged producer dispatched: consumers whose producers are all dispatched become candidates."""
+        if self.p.pmu:
+            return
+        for c in prod.fanout:
+            c.dfanin += 1
+            if (c.dfanin == len(c.preds) and not c.cand and c.refcount < c.fanin and c.kind == TaskKind.KERNEL
+                    and not c.task.sync_start and c.next_block == 0 and len(self.early_q) < self.p.early_cap):
+                c.cand = True
+                if c.early_depth is None and prod.early_depth is not None and prod.early_depth < self.p.early_depth:
+                    c.early_depth = prod.early_depth + 1
+                self.early_q.append(c)
+                self._broadcast()
+
+    def _stage_groups(self, th: _Thread, ts: _TaskState, limit: int) -> list[tuple[str, list[_Core]]]:
+        """Free resources for staging: idle cores first, then free pending slots of busy cores."""
+        out: list[tuple[str, list[_Core]]] = []
+        for stage in ("idle", "pending"):
+            if ts.shape == CoreShape.MIX:
+                for cl in th.clusters:
+                    if len(out) >= limit:
+                        return out
+                    g = self._mix_fit(cl, ts.lanes, stage)
+                    if g is not None:
+                        out.append((stage, g))
+            else:
+                cores = th.aic if ts.shape == CoreShape.AIC else th.aiv
+                for c in cores:
+                    if len(out) >= limit:
+                        return out
+                    if self._ok(c, stage):
+                        out.append((stage, [c]))
+        return out
+
+    def _can_stage(self, th: _Thread) -> bool:
+        if self.p.pmu or any(th.local[s] or self.shared[s] for s in _SHAPES):
+            return False
+        return any(c.cand and self._stage_groups(th, c, 1) for c in self.early_q)
+
+    def _stage(self, th: _Thread, t: float) -> Generator[Any, Any, tuple[float, int]]:
+        """Early-dispatch staging in an otherwise idle iteration (runtime.md §10 step 2)."""
+        p = self.p
+        if not self._can_stage(th):
+            return t, 0
+        t = max(t, self.env.now)
+        rs = t
+        subs: list[_Sub] = []
+        blocks = 0
+        pops = 0
+        while self.early_q and pops < p.early_max_pops:
+            yield from self._at(t)
+            if not self.early_q:  # a peer took the last candidate meanwhile
+                break
+            ts = self.early_q.popleft()
+            if not ts.cand:
+                continue
+            pops += 1
+            t += p.pop
+            groups = self._stage_groups(th, ts, ts.task.block_num - ts.next_block)
+            if not groups:
+                self.early_q.appendleft(ts)
+                break
+            for stage, g in groups:
+                blk = ts.next_block
+                ts.next_block += 1
+                blocks += 1
+                for lane, core in zip(ts.lanes, g, strict=True):
+                    core.token += 1
+                    sub = _Sub(ts, blk, lane, core, core.token, th.idx)
+                    sub.gated = True
+                    t += p.payload
+                    if stage == "idle":
+                        core.running = sub
+                        core.ack_seen = False
+                    else:
+                        core.pending = sub
+                    subs.append(sub)
+                    self.subs.append(sub)
+                    ts.staged.append(sub)
+            if ts.next_block < ts.task.block_num:
+                self.early_q.append(ts)
+        if not subs:
+            return t, 0
+        t = self._publish(subs, t)
+        t += p.ctr_phase
+        self._phase(th, "early_dispatch", rs, t, blocks)
+        return t, blocks
+
+    def _sync_start(self, th: _Thread, ts: _TaskState, t: float) -> tuple[float, list[_Sub]] | None:
+        """Drain mode for a sync_start task (runtime.md §9.3), simplified: if all threads together have
+        idle resources for every block, place them all in one pass after the barrier; else None."""
+        per: list[tuple[_Thread, list[_Core]]] = []
+        for o in [th] + [x for x in self.threads if x is not th]:
+            for cl in o.clusters:
+                if ts.shape == CoreShape.MIX:
+                    g = self._mix_fit(cl, ts.lanes, "idle")
+                    if g is not None:
+                        per.append((o, g))
+                else:
+                    cores = [cl.aic] if ts.shape == CoreShape.AIC else cl.aivs
+                    per += [(o, [c]) for c in cores if c.running is None]
+        need = ts.task.block_num - ts.next_block
+        if len(per) < need:
+            return None
+        t += self.p.sync_barrier
+        subs: list[_Sub] = []
+        for o, g in per[:need]:
+            blk = ts.next_block
+            ts.next_block += 1
+            for lane, core in zip(ts.lanes, g, strict=True):
+                core.token += 1
+                sub = _Sub(ts, blk, lane, core, core.token, o.idx)
+                t += self.p.payload
+                core.running = sub
+                core.ack_seen = False
+                subs.append(sub)
+                self.subs.append(sub)
+        return t, subs
 
     def _dispatch(self, th: _Thread, t: float) -> Generator[Any, Any, tuple[float, int]]:
         p = self.p
@@ -898,8 +1098,11 @@ class _Sim:
                 t, nw = yield from self._wire(th, t)
                 t, nd = yield from self._dummy(th, t)
             t, ndis = yield from self._dispatch(th, t)
+            nst = 0
+            if not ndis and self.early_q:
+                t, nst = yield from self._stage(th, t)
             t, n2 = yield from self._sweep(th, t)
-            progress = n1 or nw or nd or ndis or n2
+            progress = n1 or nw or nd or ndis or nst or n2
             if th.deferred >= p.release_cap or (not progress and th.deferred):
                 rs = t
                 t += th.deferred * p.release_per_task + p.ctr_phase
@@ -916,7 +1119,7 @@ class _Sim:
         """Skip iterations that cannot observe anything; return the start of the next real one."""
         p = self.p
         env = self.env
-        polled = [c for c in th.cores if c.running is not None]
+        polled = self._polled(th)
         n = len(polled)
         per = max(2 * n * p.poll + p.idle_iter, 1e-3)
         while True:
@@ -928,7 +1131,8 @@ class _Sim:
                 if v is not None:
                     kk = _ceil_nonneg((v - s0 - (n + j + 1) * p.poll) / per)
                     k = kk if k is None else min(k, kk)
-            if (not polled and self._all_done()) or self._has_dispatch_work(th):
+            if ((not polled and self._all_done()) or self._has_dispatch_work(th)
+                    or (self.early_q and self._can_stage(th)) or self._polled(th) != polled):
                 k = k_now if k is None else min(k, k_now)
             kq = 0
             if th.idx == 0:

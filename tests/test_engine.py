@@ -6,12 +6,13 @@ import os
 from collections import defaultdict
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hwmodels.chip import load_chip
 from sim.engine import RunOptions, simulate
 from sim.engine_stub import StubCostModel
+from sim.errors import UserError
 from sim.ir import Block, CoreShape, Edge, Op, Pipe, Task, TaskGraph, TaskKind
 from sim.records import RunResult
 
@@ -41,7 +42,7 @@ def _kernel(idx: int, shape: CoreShape, blocks: int, n_ops: int, nbytes: int = 0
 
 
 @st.composite
-def graphs(draw: st.DrawFn, max_tasks: int = 7) -> TaskGraph:
+def graphs(draw: st.DrawFn, max_tasks: int = 7, early: bool = True) -> TaskGraph:
     n = draw(st.integers(1, max_tasks))
     tasks: list[Task] = []
     for i in range(n):
@@ -54,8 +55,11 @@ def graphs(draw: st.DrawFn, max_tasks: int = 7) -> TaskGraph:
                               shape=CoreShape.DUMMY, block_num=1))
         else:
             shape = CoreShape.MIX if kind.startswith("MIX") else CoreShape(kind)
-            tasks.append(_kernel(i, shape, draw(st.integers(1, 6)), draw(st.integers(1, 4)),
-                                 nbytes=draw(st.sampled_from([0, 4096, 65536])), dual=kind == "MIX2"))
+            k = _kernel(i, shape, draw(st.integers(1, 6)), draw(st.integers(1, 4)),
+                        nbytes=draw(st.sampled_from([0, 4096, 65536])), dual=kind == "MIX2")
+            k.allow_early_resolve = draw(st.booleans()) if early else False
+            k.sync_start = draw(st.sampled_from([False, False, False, True])) if early else False
+            tasks.append(k)
     edges = []
     for j in range(1, n):
         if tasks[j].kind == TaskKind.ALLOC:
@@ -106,10 +110,16 @@ def _kernel_preds(g: TaskGraph) -> dict[int, set[int]]:
     return {t.idx: up(t.idx) for t in g.tasks}
 
 
-@given(graphs(), chips(), st.integers(0, 3))
+@given(graphs(), chips(), st.integers(0, 3), st.booleans())
 @_SETTINGS
-def test_invariants(g: TaskGraph, chip, seed: int) -> None:  # noqa: ANN001
-    r = _run(g, chip, seed=seed)
+def test_invariants(g: TaskGraph, chip, seed: int, pmu: bool) -> None:  # noqa: ANN001
+    n_cl = chip.soc.clusters
+    for t in g.kernel_tasks():  # the runtime rejects sync_start tasks larger than the chip
+        if t.sync_start and t.block_num > (2 * n_cl if t.shape == CoreShape.AIV else n_cl):
+            with pytest.raises(UserError):
+                _run(g, chip, seed=seed)
+            return
+    r = _run(g, chip, seed=seed, pmu_mode=pmu)
     rt = chip.runtime
     subs = r.subtasks
     # every block x lane of every kernel task ran exactly once
@@ -119,7 +129,6 @@ def test_invariants(g: TaskGraph, chip, seed: int) -> None:  # noqa: ANN001
     got = [(s.task, s.block, s.lane) for s in subs]
     assert sorted(got) == sorted(want)
     # shape: lanes on cores of their kind; MIX lanes of one block share a cluster
-    n_cl = chip.soc.clusters
     cluster_of = {c: c if c < n_cl else (c - n_cl) // 2 for c in range(r.num_cores)}
     by_block = defaultdict(set)
     for s in subs:
@@ -146,10 +155,17 @@ def test_invariants(g: TaskGraph, chip, seed: int) -> None:  # noqa: ANN001
     for s in subs:
         fin[s.task] = max(fin[s.task], s.finish)
     kp = _kernel_preds(g)
+    early = any(t.allow_early_resolve for t in g.tasks) and not pmu
+    notify = min(rt.dmb_propagation_us, rt.doorbell_propagation_us) * 1000
     for s in subs:
         for q in kp[s.task]:
-            assert s.dispatch >= fin[q]
-            assert s.start >= fin[q] + rt.dmb_propagation_us * 1000 - 1e-6
+            if not early:  # staged (early-dispatched) blocks may be dispatched before the producer finished
+                assert s.dispatch >= fin[q]
+            assert s.start >= fin[q] + notify - 1e-6
+    # sync_start tasks publish all their blocks in one pass
+    for t in g.kernel_tasks():
+        if t.sync_start and t.block_num > 1:
+            assert len({s.dispatch for s in subs if s.task == t.idx}) == 1
     # wall between the unlimited-core critical path and the serial sum plus overheads
     dur = defaultdict(float)
     for s in subs:
@@ -173,6 +189,9 @@ def test_invariants(g: TaskGraph, chip, seed: int) -> None:  # noqa: ANN001
 @given(graphs(max_tasks=5), chips(), st.integers(0, 5))
 @settings(max_examples=max(10, _N // 2), deadline=None)
 def test_same_seed_same_records(g: TaskGraph, chip, seed: int) -> None:  # noqa: ANN001
+    n_cl = chip.soc.clusters
+    assume(not any(t.sync_start and t.block_num > (2 * n_cl if t.shape == CoreShape.AIV else n_cl)
+                   for t in g.kernel_tasks()))
     a = _run(g, chip, seed=seed, jitter=0.1)
     b = _run(g, chip, seed=seed, jitter=0.1)
     assert a.model_dump_json() == b.model_dump_json()
@@ -220,3 +239,33 @@ def test_more_aiv_cores_never_slower(spec: list[tuple[int, int]], c1: int, extra
     slack = sum(b for b, _ in spec) * (rt.payload_build_per_subtask_us + rt.publish_per_subtask_us
                                        + rt.dispatch_pop_us) * 1000
     assert wall(c1 + extra) <= wall(c1) + slack + 1e-6
+
+
+def _chain(flag: bool) -> TaskGraph:
+    a = _kernel(0, CoreShape.AIC, 2, 40)
+    a.allow_early_resolve = flag
+    b = _kernel(1, CoreShape.AIV, 4, 5)
+    c = _kernel(2, CoreShape.AIV, 2, 5)
+    return TaskGraph(kernel="chain", tasks=[a, b, c], edges=[Edge(pred=0, succ=1, source="tensormap"),
+                                                              Edge(pred=1, succ=2, source="tensormap")])
+
+
+def test_early_dispatch_stages_consumers_before_producer_finish() -> None:
+    chip = load_chip()
+    fast = _run(_chain(True), chip, cold_start=False)
+    slow = _run(_chain(False), chip, cold_start=False)
+    fin_a = max(s.finish for s in fast.subtasks if s.task == 0)
+    b = [s for s in fast.subtasks if s.task == 1]
+    assert any(s.dispatch + 40 < fin_a for s in b)  # "proven" early dispatch (formats.md §6 tolerance)
+    assert all(s.start >= fin_a + chip.runtime.doorbell_propagation_us * 1000 - 1e-6 for s in b)
+    assert any(p.kind == "early_dispatch" for p in fast.phases)
+    gap_fast = min(s.start for s in b) - fin_a
+    gap_slow = min(s.start for s in slow.subtasks if s.task == 1) - max(
+        s.finish for s in slow.subtasks if s.task == 0)
+    assert gap_fast < gap_slow
+    # auto-chain: the consumer inherits the flag, so its own consumer is staged too
+    fin_b = max(s.finish for s in b)
+    assert any(s.dispatch < fin_b for s in fast.subtasks if s.task == 2)
+    # PMU runs never stage
+    pmu = _run(_chain(True), chip, cold_start=False, pmu_mode=True)
+    assert not any(p.kind == "early_dispatch" for p in pmu.phases)
