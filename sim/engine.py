@@ -489,10 +489,16 @@ class _Sim:
             sub.receive = max(sub.receive, sub.rung)
             self._start_at(sub, sub.receive + p.gated_setup)
             return
-        if not core.used:
+        if not core.used and core.cold_extra > 0:
+            # Cold first task (runtime.md §6.4): the measured Head OH excess over steady state is
+            # ``cold_extra``; ``local_setup_cold`` of it is dcci + ACK, the rest NoC propagation.
             core.used = True
-            receive = max(sub.arrive + core.cold_extra, core.free_at)
-            setup = p.setup_cold if p.cold_start else p.setup_idle
+            setup = min(p.setup_cold, core.cold_extra)
+            receive = max(sub.arrive + core.cold_extra - setup, core.free_at)
+        elif not core.used:
+            core.used = True  # the other half of the cores start like a warm core after idle
+            receive = max(sub.arrive, core.free_at)
+            setup = p.setup_idle
         else:
             receive = max(sub.arrive, core.free_at)
             setup = p.setup_idle if sub.arrive - core.free_at >= p.idle_threshold else p.setup_b2b

@@ -269,3 +269,32 @@ def test_early_dispatch_stages_consumers_before_producer_finish() -> None:
     # PMU runs never stage
     pmu = _run(_chain(True), chip, cold_start=False, pmu_mode=True)
     assert not any(p.kind == "early_dispatch" for p in pmu.phases)
+
+
+def _load_graph(blocks: int) -> TaskGraph:
+    """``blocks`` AIV blocks, each loading its own 2 MiB slab of a cold GM tensor (real cost model)."""
+    from sim.ir import ArgDir, Region, TaskArg, Tensor
+
+    rows, cols = 256, 4096
+    x = Tensor(id=0, name="x", shape=[rows * 8, cols], dtype="FP16", nbytes=rows * 8 * cols * 2)
+    bl = [Block(idx=b, ops=[Op(kind="load", name="load", pipe=Pipe.MTE2, lane="aiv0", dtype="FP16",
+                               shape=[rows, cols], nbytes=rows * cols * 2, rows=rows, row_bytes=cols * 2,
+                               region=Region(tensor=0, offset=[rows * b, 0], shape=[rows, cols]))])
+          for b in range(blocks)]
+    t = Task(idx=0, task_id=1 << 32, name="ld", shape=CoreShape.AIV, block_num=blocks, kernel_ids=[-1, 0, -1],
+             blocks=bl, args=[TaskArg(idx=0, dir=ArgDir.INPUT, region=Region(tensor=0, offset=[0, 0],
+                                                                            shape=[rows * 8, cols]))])
+    return TaskGraph(kernel="loads", tensors=[x], tasks=[t])
+
+
+def test_hbm_contention_with_real_cost_model() -> None:
+    opts = RunOptions(l2_init="cold", cold_start=False)
+    narrow = load_chip(None, ["soc.hbm_bw_gbps=60"])
+    one = simulate(_load_graph(1), narrow, opts).subtasks[0]
+    demand = one.end - one.start
+    assert one.breakdown["hbm_contention"] == pytest.approx(0.0, abs=1e-6)
+    two = simulate(_load_graph(2), narrow, opts).subtasks
+    assert all(s.end - s.start > demand * 1.2 for s in two)
+    wide = load_chip(None, ["soc.hbm_bw_gbps=1600"])
+    for s in simulate(_load_graph(2), wide, opts).subtasks:
+        assert s.end - s.start == pytest.approx(demand, rel=1e-9)
