@@ -206,6 +206,9 @@ class CoreModel(_Section):
     scalar_access_cycles: float = F(30.0, "cycles", "CALIBRATE",
                                     "scalar pl.read/pl.write issue cost, plus the L2 latency (hardware.md §14.9)",
                                     ge=0)
+    scalar_dcache_bytes: int = F(32768, "bytes", "CALIBRATE",
+                                 "scalar data cache: a pl.read/pl.write of a line it holds costs only "
+                                 "scalar_access_cycles (hardware.md §14.9, dsl-surface.md §12)", ge=0)
     kernel_prologue_ns: float = F(200.0, "ns", "CALIBRATE",
                                   "argument decode, input dcci, pipe setup (hardware.md §14.10)", ge=0)
     kernel_epilogue_ns: float = F(100.0, "ns", "CALIBRATE", "final pipe barrier and flush (hardware.md §14.10)",

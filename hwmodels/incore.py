@@ -36,8 +36,7 @@ _GATHER = ("gather", "scatter")
 _SORT = ("sort", "mrgsort", "topk", "merge")
 _TRANSPOSE = ("transpose",)
 _COPY = ("full", "expand", "concat", "copy", "fillpad", "arange", "dup", "broadcast", "fill")
-_OP_KEY = attrgetter("kind", "name", "pipe", "lane", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype",
-                     "hops")
+_OP_KEY = attrgetter("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops")
 
 
 @dataclass
@@ -244,8 +243,8 @@ def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> _OpCost
         write = "write" in op.name.lower()
         if write:
             lat = l2.write_latency_cycles * cns
-            return _OpCost(acc + lat, 0.0, ((C_SCAL, acc), (C_HIT, lat)), dma=4, lat_hit=lat, fallback_lines=1,
-                           xcat=C_SCAL)
+            return _OpCost(acc + lat, 0.0, ((C_SCAL, acc), (C_HIT, lat)), dma=4, issue=acc, lat_hit=lat,
+                           fallback_lines=1, xcat=C_SCAL)
         return _OpCost(acc, 0.0, ((C_SCAL, acc),), dma=3, lat_hit=l2.hit_read_latency_cycles * cns,
                        lat_miss=l2.miss_extra_latency_cycles * cns, fallback_lines=1, xcat=C_SCAL)
     if handoff and op.nbytes == 0:  # handshake only (e.g. the idle AIV lane of a MIX task): flag set/wait
@@ -297,10 +296,11 @@ class _Struct:
     lane: list[int]
     pkey: list[int]  # lane * 7 + pipe
     keys: list[tuple]  # op-cost cache keys
-    deps: tuple[tuple[tuple[int, int], ...], ...]  # (dep index, 0 same pipe / 1 cross pipe / 2 cross lane)
+    deps: tuple[tuple[int, ...], ...]  # dep indices per op, as recorded
     dma_cand: list[int]  # ops that may touch GM (DMA pipes, scalar GM access)
     lines: list[object]  # LineSet | None per candidate
     sig: int  # structure id: blocks with equal sig have identical costs on any chip
+    has_mte1: list[bool]  # per lane: explicit MTE1 ops present (else cube ops stage L0 implicitly)
 
 
 _STRUCTS: dict[int, _Struct] = {}
@@ -314,33 +314,23 @@ def _structure(block: Block, l2: L2State) -> _Struct:
     if len(_STRUCTS) > 200_000:
         _STRUCTS.clear()
     ops = block.ops
-    lanes = [_LANE_IDX[o.lane] for o in ops]
-    pipes = [_PIPE_IDX[o.pipe] for o in ops]
+    lane_idx, pipe_idx, opkey = _LANE_IDX, _PIPE_IDX, _OP_KEY
+    lanes = [lane_idx[o.lane] for o in ops]
+    pipes = [pipe_idx[o.pipe] for o in ops]
     has_mte1 = [False, False, False]
     for ln, p in zip(lanes, pipes, strict=True):
         if p == P_MTE1:
             has_mte1[ln] = True
-    keys = []
-    deps = []
-    cand = []
-    lines = []
-    for i, o in enumerate(ops):
-        ln, p = lanes[i], pipes[i]
-        mnk = o.mnk
-        reg = o.region
-        keys.append((_OP_KEY(o), tuple(o.shape), tuple(mnk) if mnk else None, reg is None, not has_mte1[ln]))
-        dl = []
-        for d in o.deps:
-            if 0 <= d < i:
-                dl.append((d, 2 if lanes[d] != ln else (1 if pipes[d] != p else 0)))
-        deps.append(tuple(dl))
-        if p == P_MTE2 or p == P_MTE3 or p == P_FIX or (p == P_SCAL and reg is not None):
-            cand.append(i)
-            lines.append(l2.lines_of(reg) if (reg is not None and o.kind != "handoff") else None)
-    dt = tuple(deps)
-    sig = _SIGS.setdefault((tuple(keys), dt), len(_SIGS))
-    st = _Struct(block, id(l2.graph), lanes, [ln * 7 + p for ln, p in zip(lanes, pipes, strict=True)], keys, dt,
-                 cand, lines, sig)
+    keys = [(opkey(o), tuple(o.shape), tuple(o.mnk) if o.mnk else None, o.region is None) for o in ops]
+    deps = tuple([tuple(o.deps) for o in ops])
+    pkey = [ln * 7 + p for ln, p in zip(lanes, pipes, strict=True)]
+    cand = [i for i, p in enumerate(pipes)
+            if p == P_MTE2 or p == P_MTE3 or p == P_FIX or (p == P_SCAL and ops[i].region is not None)]
+    lines_of = l2.lines_of
+    lines = [lines_of(ops[i].region) if (ops[i].region is not None and ops[i].kind != "handoff") else None
+             for i in cand]
+    sig = _SIGS.setdefault((tuple(keys), deps, tuple(pkey), tuple(has_mte1)), len(_SIGS))
+    st = _Struct(block, id(l2.graph), lanes, pkey, keys, deps, cand, lines, sig, has_mte1)
     _STRUCTS[id(block)] = st
     return st
 
@@ -371,6 +361,7 @@ class CoreCostModel:
         self._out2 = chip.dma.mte2_outstanding
         self._out3 = chip.dma.mte3_outstanding
         self._line = chip.l2.line_bytes
+        self._dc_lines = max(1, chip.core.scalar_dcache_bytes // chip.l2.line_bytes)
 
     # ---- compile ----------------------------------------------------------------------------
     def _compile(self, st: _Struct) -> _Compiled:
@@ -381,20 +372,25 @@ class CoreCostModel:
         costs: list[_OpCost] = []
         deps: list[tuple[tuple[int, float], ...]] = []
         pipelined: dict[int, tuple[tuple[tuple[int, float], ...], float]] = {}
+        pkey = st.pkey
         for i, key in enumerate(st.keys):
             ln = st.lane[i]
-            c = self._op_cache.get(key)
+            k = pkey[i]
+            implicit = not st.has_mte1[ln]
+            ckey = (key, k, implicit)
+            c = self._op_cache.get(ckey)
             if c is None:
-                c = op_cost(chip, ops[i], ln, implicit_mte1=key[-1])
-                self._op_cache[key] = c
+                c = op_cost(chip, ops[i], ln, implicit_mte1=implicit)
+                self._op_cache[ckey] = c
             costs.append(c)
             sy = sync[ln]
-            dl = tuple((d, sy[k]) for d, k in st.deps[i])
-            if c.kb > 1 and st.pkey[i] % 7 == P_CUBE:
-                mv = tuple(x for x in dl if st.pkey[x[0]] == ln * 7 + P_MTE1)
+            dl = tuple((d, sy[0 if pkey[d] == k else (1 if pkey[d] // 7 == ln else 2)])
+                       for d in st.deps[i] if 0 <= d < i)
+            if c.kb > 1 and k % 7 == P_CUBE:
+                mv = tuple(x for x in dl if pkey[x[0]] == ln * 7 + P_MTE1)
                 if mv:
                     pipelined[i] = (mv, 1.0 / c.kb)
-                    dl = tuple(x for x in dl if st.pkey[x[0]] != ln * 7 + P_MTE1)
+                    dl = tuple(x for x in dl if pkey[x[0]] != ln * 7 + P_MTE1)
             deps.append(dl)
         dma_pos = [j for j, i in enumerate(st.dma_cand) if costs[i].dma]
         return _Compiled(st.lane, st.pkey, deps, costs, dma_pos, [st.dma_cand[j] for j in dma_pos], pipelined)
@@ -413,18 +409,39 @@ class CoreCostModel:
         init_hit = l2.init == "warm"
         costs = comp.costs
         lines = st.lines
+        dcache: dict[tuple[int, int, int], bool] = {}
+        dc_cap = self._dc_lines
+        lane_of = comp.lane
         for j, i in zip(comp.dma_pos, comp.dma_ops, strict=True):
             c = costs[i]
             ls = lines[j]
+            d = c.dma
             if not c.track:
-                cls.append((0, 0, 0))
+                cls.append((0, 0, 0, 0))
+            elif d >= 3:  # scalar GM access through the core's data cache
+                if ls is None:
+                    cls.append((1, 1, 0, 0))
+                    continue
+                key = (lane_of[i], ls.tensor, ls.slices[0][0] if ls.slices else int(ls.idx[0]))
+                if key in dcache:
+                    del dcache[key]
+                    dcache[key] = True
+                    cls.append((ls.n, ls.n, l2.write(ls) if d == 4 else 0, 1))
+                else:
+                    dcache[key] = True
+                    if len(dcache) > dc_cap:
+                        del dcache[next(iter(dcache))]
+                    if d == 3:
+                        cls.append((ls.n, l2.read(ls), 0, 0))
+                    else:
+                        cls.append((ls.n, 0, l2.write(ls), 0))
             elif ls is None:
                 n = c.fallback_lines
-                cls.append((n, n if (init_hit or c.dma in (2, 4)) else 0, n if c.dma in (2, 4) else 0))
-            elif c.dma in (1, 3):
-                cls.append((ls.n, l2.read(ls), 0))
+                cls.append((n, n if (init_hit or d == 2) else 0, n if d == 2 else 0, 0))
+            elif d == 1:
+                cls.append((ls.n, l2.read(ls), 0, 0))
             else:
-                cls.append((ls.n, 0, l2.write(ls)))
+                cls.append((ls.n, 0, l2.write(ls), 0))
         lanes_active = _active_lanes(task, comp.lane)
         mkey = (st.sig, tuple(cls), lanes_active)
         hit = self._memo.get(mkey)
@@ -445,7 +462,7 @@ class CoreCostModel:
         line = self._line
         for j, i in enumerate(comp.dma_ops):
             c = costs[i]
-            nl, hits, newdirty = cls[j]
+            nl, hits, newdirty, dc = cls[j]
             ln = comp.lane[i]
             if c.dma == 1:
                 h = hits / nl if nl else (1.0 if not c.track else 0.0)
@@ -464,12 +481,19 @@ class CoreCostModel:
                     dseg[i] = ((C_SYNC, c.issue), (C_MTE3, c.rows_ns + c.xfer_hit), (C_HIT, c.lat_hit))
                 hbm[ln] += newdirty * line
             elif c.dma == 3:
-                lm = c.lat_miss if (nl and hits < nl) else 0.0
-                occ[i] = c.occ + c.lat_hit + lm
+                if dc:
+                    occ[i] = c.occ
+                    dseg[i] = ((C_SCAL, c.occ),)
+                else:
+                    lm = c.lat_miss if (nl and hits < nl) else 0.0
+                    occ[i] = c.occ + c.lat_hit + lm
+                    dseg[i] = ((C_SCAL, c.occ), (C_HIT, c.lat_hit), (C_MISS, lm))
                 lat[i] = 0.0
-                dseg[i] = ((C_SCAL, c.occ), (C_HIT, c.lat_hit), (C_MISS, lm))
                 hbm[ln] += (nl - hits) * line
             else:
+                if dc:
+                    occ[i] = c.issue
+                    dseg[i] = ((C_SCAL, c.issue),)
                 hbm[ln] += newdirty * line
         bocc = occ[:]  # PMU busy per op (before pipelining stalls)
         start = [0.0] * n

@@ -89,6 +89,11 @@ def region_lines(shape: Sequence[int], itemsize: float, region: Region, line_byt
         if len(lead) == 1:
             r = rsh[lead[0]]
             sb = strides[lead[0]] * itemsize
+            if sb <= line_bytes:  # rows closer than a line: every line of the span is touched
+                b0 = base * itemsize
+                lo = min(b0 // line_bytes, n_lines - 1)
+                hi = (min(b0 + sb * (r - 1) + run * itemsize, cap) - 1) // line_bytes + 1
+                return LineSet(region.tensor, ((lo, hi, 1),), None, hi - lo)
             if sb % line_bytes == 0:
                 step = sb // line_bytes
                 b0 = base * itemsize
@@ -177,6 +182,7 @@ class L2State:
         self.resident_lines = 0
         self._clock = 0
         self.tensors: dict[int, _TensorLines] = {}
+        self._lines_cache: dict[tuple, LineSet | None] = {}
         # statistics (lines)
         self.read_hit_lines = 0
         self.read_miss_lines = 0
@@ -204,10 +210,16 @@ class L2State:
     # --- geometry ------------------------------------------------------------------------------
     def lines_of(self, region: Region) -> LineSet | None:
         """The line set of a GM region (None for an unknown tensor or an empty box)."""
-        tl = self.tensors.get(region.tensor)
-        if tl is None or tl.n == 0:
-            return None
-        return region_lines(tl.shape, tl.itemsize, region, self.line_bytes, tl.n, tl.strides)
+        key = (region.tensor, tuple(region.offset), tuple(region.shape))
+        ls = self._lines_cache.get(key, False)
+        if ls is False:
+            tl = self.tensors.get(region.tensor)
+            if tl is None or tl.n == 0:
+                ls = None
+            else:
+                ls = region_lines(tl.shape, tl.itemsize, region, self.line_bytes, tl.n, tl.strides)
+            self._lines_cache[key] = ls
+        return ls
 
     # --- access --------------------------------------------------------------------------------
     def read(self, ls: LineSet) -> int:
