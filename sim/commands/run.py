@@ -52,19 +52,34 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def task_table(result: RunResult) -> list[tuple[str, int, float, float]]:
-    """Per kernel task in submit order: (name, blocks, avg exec µs, span µs)."""
-    rows: dict[int, list] = defaultdict(list)
+def task_table(result: RunResult) -> list[tuple[str, int, int, float, float]]:
+    """Per task name, in first-submit order: (name, tasks, blocks, avg exec µs, span µs).
+
+    Tasks sharing a name (one function submitted several times) are merged, as the converter's
+    per-function statistics do: Avg Exec is the mean end - start over all their subtasks, span the
+    first start to the last end.
+    """
+    rows: dict[str, list] = defaultdict(list)
+    tasks: dict[str, int] = defaultdict(int)
+    blocks: dict[str, int] = defaultdict(int)
+    order: list[str] = []
+    by_task: dict[int, list] = defaultdict(list)
     for s in result.subtasks:
-        rows[s.task].append(s)
-    out = []
+        by_task[s.task].append(s)
     for t in result.graph.kernel_tasks():
-        subs = rows.get(t.idx, [])
+        if t.name not in tasks:
+            order.append(t.name)
+        tasks[t.name] += 1
+        blocks[t.name] += t.block_num
+        rows[t.name] += by_task.get(t.idx, [])
+    out = []
+    for name in order:
+        subs = rows[name]
         if not subs:
             continue
         avg = sum(s.end - s.start for s in subs) / len(subs) / 1000.0
         span = (max(s.end for s in subs) - min(s.start for s in subs)) / 1000.0
-        out.append((t.name, t.block_num, avg, span))
+        out.append((name, tasks[name], blocks[name], avg, span))
     return out
 
 
@@ -118,9 +133,9 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"{graph.kernel}:{graph.variant} mode={graph.mode} chip={result.chip} seed={args.seed} "
           f"l2={args.l2} level={args.level}")
-    print(f"{'task':28s} {'blocks':>6s} {'Avg Exec(us)':>13s} {'span(us)':>10s}")
-    for name, blocks, avg, span in task_table(result):
-        print(f"{name:28s} {blocks:6d} {avg:13.2f} {span:10.2f}")
+    print(f"{'task':28s} {'tasks':>5s} {'blocks':>6s} {'Avg Exec(us)':>13s} {'span(us)':>10s}")
+    for name, ntask, blocks, avg, span in task_table(result):
+        print(f"{name:28s} {ntask:5d} {blocks:6d} {avg:13.2f} {span:10.2f}")
     ttt = result.notes.get("total_test_time_ns", 0.0) / 1000.0
     print(f"Total Test Time: {ttt:.2f} us   wall: {swimlane_wall_us(result, args.level):.2f} us   "
           f"(simulated in {elapsed:.2f} s)")
