@@ -918,3 +918,12 @@ def build(variant: str = "precompute", mode: str = "decode", *, gather_edges: bo
     params = {"T": T, "B": B, "S": S}
     return pl.record(decode_attention_hca, kernel="decode_attention_hca", variant=variant, mode=mode,
                      params=params, data=data, qkv_variant=variant, gather_edges=gather_edges)
+
+
+def _register() -> None:
+    from kernels.registry import register
+
+    register("decode_attention_hca", build, VARIANTS, MODES)
+
+
+_register()
