@@ -826,6 +826,7 @@ class _Sim:
         if budget == 0:
             return t, 0
         subs: list[_Sub] = []
+        n_sync = 0
         tried: set[int] = set()
         if shape == CoreShape.AIC:
             free = [c for c in th.aic if self._ok(c, stage)]
@@ -852,6 +853,7 @@ class _Sim:
                     continue
                 t, ssubs = got
                 placed += len(ssubs)
+                n_sync += len(ssubs)
                 t = self._publish(ssubs, t)  # a batch with a sync_start task publishes per task
                 free = [c for c in free if self._ok(c, stage)]
                 continue
@@ -892,9 +894,9 @@ class _Sim:
                     subs.append(sub)
                     self.subs.append(sub)
         if not subs:
-            return t, 0
+            return t, n_sync
         t = self._publish(subs, t)
-        return t, len(subs)
+        return t, len(subs) + n_sync
 
     def _publish(self, subs: list[_Sub], t: float) -> float:
         """Store barrier, one counter read (dispatch_ts) per batch, one register write per subtask."""

@@ -162,6 +162,20 @@ def test_invariants(g: TaskGraph, chip, seed: int, pmu: bool) -> None:  # noqa: 
             if not early:  # staged (early-dispatched) blocks may be dispatched before the producer finished
                 assert s.dispatch >= fin[q]
             assert s.start >= fin[q] + notify - 1e-6
+    # phase records (formats.md §1.6): outer phases of a thread never overlap, loop_iter never
+    # decreases, every observed FIN is counted once by a complete record, every published subtask
+    # once by a dispatch record (staged ones by early_dispatch records, counted in blocks)
+    outer = {"complete", "dispatch", "release", "wire", "dummy", "early_dispatch"}
+    for th in range(r.n_sched_threads):
+        ph = [p for p in r.phases if p.thread == th and p.kind in outer]
+        for a, b in zip(ph, ph[1:], strict=False):
+            assert a.end <= b.start + 1e-6 and a.loop_iter <= b.loop_iter
+    assert sum(p.tasks_processed for p in r.phases if p.kind == "complete") == len(subs)
+    if not any(p.kind == "early_dispatch" for p in r.phases):
+        assert sum(p.tasks_processed for p in r.phases if p.kind == "dispatch") == len(subs)
+    n_wired = sum(1 for t in g.tasks if t.kind != TaskKind.ALLOC)
+    assert sum(p.tasks_processed for p in r.phases if p.kind == "wire") == n_wired
+    assert len(r.submits) == len(g.tasks)
     # sync_start tasks publish all their blocks in one pass
     for t in g.kernel_tasks():
         if t.sync_start and t.block_num > 1:

@@ -31,8 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--seed", type=int, default=0, help="random seed (cold-start draws, jitter); default 0")
     p.add_argument("--l2", choices=["cold", "inputs_warm", "warm"], default="inputs_warm",
                    help="initial L2 state (default inputs_warm)")
-    p.add_argument("--level", type=int, choices=[1, 2, 3, 4], default=4,
-                   help="swimlane level: profiling costs and what the trace contains (default 4)")
+    p.add_argument("--level", type=int, choices=[1, 2, 3, 4], default=None,
+                   help="swimlane level: profiling costs and what the trace contains "
+                        "(default: the chip's runtime.swimlane_level, 4 in the presets)")
     p.add_argument("--jitter", type=float, default=0.0, help="relative sigma of seeded lane-duration noise")
     p.add_argument("--pmu", action="store_true", help="PMU run: no pending-slot or early dispatch")
     p.add_argument("-o", "--out", metavar="DIR", help="output directory (created if missing)")
@@ -114,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     if args.jitter < 0:
         raise UserError(f"--jitter {args.jitter}: expected a value >= 0")
     graph = build_graph(args.kernel, args.mode)
-    opts = RunOptions(seed=args.seed, l2_init=args.l2, swimlane_level=args.level, jitter=args.jitter,
+    level = args.level if args.level is not None else max(1, int(chip.runtime.swimlane_level))
+    opts = RunOptions(seed=args.seed, l2_init=args.l2, swimlane_level=level, jitter=args.jitter,
                       pmu_mode=args.pmu)
     result = simulate(graph, chip, opts)
     elapsed = time.perf_counter() - t0
@@ -128,16 +130,16 @@ def run(args: argparse.Namespace) -> int:
         except ImportError:
             traces = None
         if traces is not None and hasattr(traces, "write_run_dir"):
-            traces.write_run_dir(result, out, level=args.level)
+            traces.write_run_dir(result, out, level=level)
         _atomic_write(out / "run_records.json", result.model_dump_json() + "\n")
 
     print(f"{graph.kernel}:{graph.variant} mode={graph.mode} chip={result.chip} seed={args.seed} "
-          f"l2={args.l2} level={args.level}")
+          f"l2={args.l2} level={level}")
     print(f"{'task':28s} {'tasks':>5s} {'blocks':>6s} {'Avg Exec(us)':>13s} {'span(us)':>10s}")
     for name, ntask, blocks, avg, span in task_table(result):
         print(f"{name:28s} {ntask:5d} {blocks:6d} {avg:13.2f} {span:10.2f}")
     ttt = result.notes.get("total_test_time_ns", 0.0) / 1000.0
-    print(f"Total Test Time: {ttt:.2f} us   wall: {swimlane_wall_us(result, args.level):.2f} us   "
+    print(f"Total Test Time: {ttt:.2f} us   wall: {swimlane_wall_us(result, level):.2f} us   "
           f"(simulated in {elapsed:.2f} s)")
     if args.out:
         print(f"wrote {Path(args.out) / 'run_records.json'}")
