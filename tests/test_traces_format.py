@@ -181,3 +181,22 @@ def test_later_names_layout_round_trip(tmp_path: Path) -> None:
     assert format_table(a.pd) == format_table(b.pd)
     ev = json.loads(next((tmp_path / "later").glob("merged_swimlane_*.json")).read_text())["traceEvents"]
     assert not any(e["name"].startswith("local_ready_buf") for e in ev)
+
+
+def test_fast_json_text_equals_stdlib() -> None:
+    from traces.depsfile import deps_dict, deps_text
+    from traces.jsontext import Encoder
+
+    g = sized_run(40).graph
+    doc = deps_dict(g)
+    assert deps_text(doc) == json.dumps(doc, indent=1) + "\n"
+    try:
+        from sim.depsjson import dumps
+    except ImportError:
+        dumps = None
+    if dumps is not None:
+        assert deps_text(doc) == dumps(doc)
+    odd = {"a": [1, 2.5, -0.0, 1e300, True, None, "é\n\"x\""], 3: {}, "e": [], "n": {"k": [[1], {}]}}
+    for step in (1, 2, 4):
+        for asc in (True, False):
+            assert Encoder(step, asc).encode(odd) == json.dumps(odd, indent=step, ensure_ascii=asc)

@@ -13,6 +13,7 @@ import json
 from typing import Any, Literal
 
 from sim.ir import task_label
+from traces.jsontext import Encoder
 from traces.perf import PerfData, Row
 
 Style = Literal["pypto", "june"]
@@ -378,80 +379,7 @@ def build_events(pd: PerfData, style: Style = "pypto") -> list[dict[str, Any]]:
 
 
 _enc_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
-
-
-def _enc(v: Any, ind: str, out: list[str]) -> None:
-    """Append ``v`` encoded exactly as ``json.dumps(v, indent=2, ensure_ascii=False)`` would, at ``ind``."""
-    if isinstance(v, str):
-        out.append(_enc_str(v))
-    elif isinstance(v, dict):
-        if not v:
-            out.append("{}")
-            return
-        inner = ind + "  "
-        out.append("{")
-        first = True
-        for k, x in v.items():
-            out.append(("\n" if first else ",\n") + inner + _enc_str(k) + ": ")
-            first = False
-            _enc(x, inner, out)
-        out.append("\n" + ind + "}")
-    elif isinstance(v, list):
-        if not v:
-            out.append("[]")
-            return
-        inner = ind + "  "
-        out.append("[")
-        first = True
-        for x in v:
-            out.append(("\n" if first else ",\n") + inner)
-            first = False
-            _enc(x, inner, out)
-        out.append("\n" + ind + "]")
-    elif v is True:
-        out.append("true")
-    elif v is False:
-        out.append("false")
-    elif v is None:
-        out.append("null")
-    elif isinstance(v, int):
-        out.append(int.__repr__(v))
-    else:
-        out.append(float.__repr__(v))
-
-
-_KEYS: dict[str, str] = {}
-
-
-def _key(k: str) -> str:
-    v = _KEYS.get(k)
-    if v is None:
-        v = _KEYS[k] = _enc_str(k) + ": "
-    return v
-
-
-def _obj(d: dict[str, Any], ind: str) -> str:
-    """Fast indent=2 encoding of a dict of str/int/float/dict/list values at indent ``ind``."""
-    if not d:
-        return "{}"
-    inner = ind + "  "
-    parts = []
-    for k, v in d.items():
-        t = type(v)
-        if t is str:
-            vs = _enc_str(v)
-        elif t is int:
-            vs = int.__repr__(v)
-        elif t is float:
-            vs = float.__repr__(v)
-        elif t is dict:
-            vs = _obj(v, inner)
-        else:
-            out: list[str] = []
-            _enc(v, inner, out)
-            vs = "".join(out)
-        parts.append(inner + _key(k) + vs)
-    return "{\n" + ",\n".join(parts) + "\n" + ind + "}"
+_TRACE_ENC = Encoder(2, ensure_ascii=False)
 
 
 _FLOW_HEAD = ('{\n      "cat": "flow",\n      "id": %d,\n      "name": %s,\n      "ph": "%s",\n      "pid": %d,'
@@ -480,10 +408,11 @@ def dump_trace(events: list[dict[str, Any]]) -> str:
     if not events:
         return '{\n  "traceEvents": []\n}\n'
     out: list[str] = ['{\n  "traceEvents": [']
+    enc = _TRACE_ENC.value
     first = True
     for e in events:
         out.append("\n    " if first else ",\n    ")
         first = False
-        out.append(_flow(e) if e.get("cat") == "flow" and type(e["ts"]) is float else _obj(e, "    "))
+        out.append(_flow(e) if e.get("cat") == "flow" and type(e["ts"]) is float else enc(e, "    "))
     out.append("\n  ]\n}\n")
     return "".join(out)
