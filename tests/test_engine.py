@@ -312,3 +312,28 @@ def test_hbm_contention_with_real_cost_model() -> None:
     wide = load_chip(None, ["soc.hbm_bw_gbps=1600"])
     for s in simulate(_load_graph(2), wide, opts).subtasks:
         assert s.end - s.start == pytest.approx(demand, rel=1e-9)
+
+
+@pytest.mark.parametrize("pmu", [False, True])
+def test_pending_slot_pipelining(pmu: bool) -> None:
+    """runtime.md §7: PENDING dispatch writes the next token while the core runs; the running task's
+    FIN is only recognised at the pending task's ACK. PMU runs never use the pending slot."""
+    chip = load_chip(None, ["soc.clusters=2", "runtime.n_sched_threads=1"])
+    rt = chip.runtime
+    g = TaskGraph(kernel="waves", tasks=[_kernel(0, CoreShape.AIC, 8, 30)])
+    r = _run(g, chip, cold_start=False, pmu_mode=pmu)
+    per_core = defaultdict(list)
+    for s in r.subtasks:
+        per_core[s.core_id].append(s)
+    pairs = 0
+    for rows in per_core.values():
+        rows.sort(key=lambda s: s.start)
+        for a, b in zip(rows, rows[1:], strict=False):
+            if b.dispatch < a.end:  # b sat in the pending slot
+                pairs += 1
+                switch = (rt.record_writeback_us + rt.local_setup_back_to_back_us) * 1000
+                assert b.start == pytest.approx(a.end + switch)
+                assert a.finish >= b.start + rt.fin_visibility_us * 1000 - 1e-6
+            else:
+                assert b.dispatch >= a.finish
+    assert (pairs == 0) if pmu else (pairs > 0)
