@@ -184,3 +184,16 @@ def test_later_layout_trace_without_setup_bars(tmp_path: Path) -> None:
     assert (r.receive, r.start, r.end, r.func_id) == (1.0, 1.5, 11.5, 0)
     m = metrics(ld.pd, ld.wall)
     assert m["funcs"]["mm"]["avg_exec"] == 10.0 and m["swimlane_wall"] == 10.5
+
+
+def test_unmatched_and_unwritten_records_warn(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    rec = _records(2)
+    rec["aicpu_tasks"].append([5, 9, B + 1, B + 2])  # no AICore row on core 5
+    rec["aicore_tasks"].append([7, 3, 1, 0, B + 9, 0])  # slot never written
+    f = tmp_path / "l2_swimlane_records.json"
+    f.write_text(json.dumps(rec))
+    assert main(["stats", str(f)]) == 0
+    cap = capsys.readouterr()
+    assert "TOTAL                     2" in cap.out
+    assert "1 aicpu_task(s) had no matching AICore record" in cap.err
+    assert "skipped 1 AICore record slot(s) with start_time=0" in cap.err

@@ -179,6 +179,7 @@ class PerfData:
     names: dict[int, str] = field(default_factory=dict)
     orchestrator_name: str | None = None
     source: str = ""
+    warnings: list[str] = field(default_factory=list)  # reader warnings (as the runtime tools print)
 
     def func_name(self, fid: int) -> str:
         if fid in self.names:
@@ -298,7 +299,11 @@ def parse_records(rec: Any, path: str = "<records>", deps: DepsInfo | None = Non
         return v if tick > 0 and v > 0 else 0.0
 
     ctype = core_types
+    warns: list[str] = []
+    n_all = len(aicore)
     aicore = [r for r in aicore if r[3] != 0]  # slots the AICore never wrote (host drops them too)
+    if len(aicore) != n_all:
+        warns.append(f"{path}: skipped {n_all - len(aicore)} AICore record slot(s) with start_time=0")
     by_key: dict[tuple[int, int], list[int]] = {}
     for r in aicore:
         by_key.setdefault((r[0], r[2]), r)
@@ -316,10 +321,15 @@ def parse_records(rec: Any, path: str = "<records>", deps: DepsInfo | None = Non
                    reg_task_id=r[2])
 
     if level >= 2:
+        unmatched = 0
         for r in aicpu:
             a = by_key.get((r[0], r[1]))
             if a is not None:
                 rows.append(mkrow(a, r[2], r[3]))
+            else:
+                unmatched += 1
+        if unmatched:
+            warns.append(f"{path}: Warning: {unmatched} aicpu_task(s) had no matching AICore record; dropped")
     else:
         for a in aicore:
             rows.append(mkrow(a, 0, 0))
@@ -341,7 +351,7 @@ def parse_records(rec: Any, path: str = "<records>", deps: DepsInfo | None = Non
                           end_time_us=us(p["end_cycles"])) for p in g])
     pd = PerfData(level=level, clock_hz=clock, core_types=list(core_types), core_to_thread=list(c2t),
                   rows=rows, sched=sched, orch=orch, base_tick=base, deps=deps, names=dict(names or {}),
-                  orchestrator_name=orchestrator_name, source=path)
+                  orchestrator_name=orchestrator_name, source=path, warnings=warns)
     resolve_func_ids(pd)
     return pd
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from sim.errors import UserError
@@ -14,6 +15,8 @@ def _stats(args: argparse.Namespace) -> int:
 
     ld = load_path(args.path)  # raises UserError before anything is printed
     text = format_table(ld.pd) + format_extras(ld.pd, ld.wall)
+    for w in ld.pd.warnings:
+        print(w, file=sys.stderr)
     print(text, end="")
     return 0
 
