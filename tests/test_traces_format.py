@@ -200,3 +200,25 @@ def test_fast_json_text_equals_stdlib() -> None:
     for step in (1, 2, 4):
         for asc in (True, False):
             assert Encoder(step, asc).encode(odd) == json.dumps(odd, indent=step, ensure_ascii=asc)
+
+
+def test_overhead_counters(tmp_path: Path) -> None:
+    run = sized_run(60)
+    write_run_dir(run, tmp_path, overhead=True)
+    obj = json.loads(next(tmp_path.glob("merged_swimlane_*.json")).read_text())
+    assert trace_problems(obj, counter_tids=False) == []
+    oh = [e for e in obj["traceEvents"] if e.get("cat") == "overhead"]
+    names = {e["name"] for e in oh}
+    assert names == {"oh_aic_idle", "oh_aic_ready", "oh_aic_overhead", "oh_aiv_idle", "oh_aiv_ready",
+                     "oh_aiv_overhead", "oh_all_overhead", "oh_has_overhead"}
+    pd = perf_from_result(run)[0]
+    n_aic = len({r.core_id for r in pd.rows if r.core_type == "aic"})
+    idle = [e["args"]["oh_aic_idle"] for e in oh if e["name"] == "oh_aic_idle"]
+    assert idle[-1] == n_aic and 0 <= min(idle) and max(idle) <= n_aic
+    for name in names:  # written only when the value changes
+        vals = [e["args"][name] for e in oh if e["name"] == name]
+        assert all(a != b for a, b in zip(vals, vals[1:], strict=False))
+    assert all(e["pid"] == 2 and e["ts"] == round(e["ts"], 3) for e in oh)
+    # the default trace has none, and the wall is the same with and without them
+    plain = build_events(pd)
+    assert not any(e.get("cat") == "overhead" for e in plain)

@@ -104,18 +104,22 @@ def pipe_lane_events(result: RunResult, pd: PerfData) -> list[dict[str, Any]]:
 
 
 def write_run_dir(result: RunResult, out_dir: Path | str, *, level: int = 4, pipe_lanes: bool = False,
-                  stamp: str = DEFAULT_STAMP, style: Style = "pypto", later_names: bool = False) -> list[Path]:
+                  stamp: str = DEFAULT_STAMP, style: Style = "pypto", later_names: bool = False,
+                  overhead: bool = False) -> list[Path]:
     """Write records, deps.json, name map, merged trace and stats.txt for ``result`` into ``out_dir``.
 
     ``level`` 1..4 selects the captured sections; ``pipe_lanes`` adds the "Core Pipes" process;
     ``stamp`` is the merged-trace file-name timestamp; ``style`` "pypto" (default, §4.9) or "june";
-    ``later_names`` writes ``chip_swimlane_records.json`` in the 2026-08 layout (§1.11).
+    ``later_names`` writes ``chip_swimlane_records.json`` in the 2026-08 layout (§1.11);
+    ``overhead`` adds the scheduler-overhead counter tracks (§6.2) to the merged trace.
     Deterministic: the same RunResult gives byte-identical files. Returns the written paths.
     """
     out = Path(out_dir)
     pd, rec, deps, nm = perf_from_result(result, level, later_names)
     events = build_events(pd, style)
     wall = wall_of_events(events)
+    if overhead:
+        events = build_events(pd, style, overhead=True)
     if pipe_lanes:
         events = events + pipe_lane_events(result, pd)
     kernel = result.graph.kernel

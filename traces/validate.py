@@ -9,15 +9,19 @@ def _num(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-def trace_problems(obj: Any, limit: int = 20) -> list[str]:
+def trace_problems(obj: Any, limit: int = 20, counter_tids: bool = True) -> list[str]:
     """Problems found (empty = valid): a JSON object with ``traceEvents``; X events with numeric ts/dur
-    (µs); every flow ``s`` paired with one ``f`` of the same id/cat/name; metadata naming every pid/tid."""
+    (µs); every flow ``s`` paired with one ``f`` of the same id/cat/name; metadata naming every pid/tid.
+
+    ``counter_tids=False`` accepts unnamed tids on counter (C) events, which Perfetto keys by process
+    (the converter's overhead tracks have no thread names)."""
     out: list[str] = []
     if not isinstance(obj, dict) or not isinstance(obj.get("traceEvents"), list):
         return ["top level: expected an object with a 'traceEvents' array"]
     named_pids: set[Any] = set()
     named_tids: set[tuple[Any, Any]] = set()
     used: dict[tuple[Any, Any], int] = {}
+    used_pid: dict[Any, int] = {}
     flows: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
     for i, e in enumerate(obj["traceEvents"]):
         if len(out) >= limit:
@@ -34,7 +38,10 @@ def trace_problems(obj: Any, limit: int = 20) -> list[str]:
             continue
         if not isinstance(e.get("tid"), int):
             out.append(f"traceEvents[{i}]: expected integer 'tid'")
-        used.setdefault((e["pid"], e.get("tid")), i)
+        if ph == "C" and not counter_tids:
+            used_pid.setdefault(e["pid"], i)
+        else:
+            used.setdefault((e["pid"], e.get("tid")), i)
         if not _num(e.get("ts")):
             out.append(f"traceEvents[{i}]: expected numeric 'ts'")
         if ph == "X" and not (_num(e.get("dur")) and e["dur"] >= 0):
@@ -54,4 +61,8 @@ def trace_problems(obj: Any, limit: int = 20) -> list[str]:
         if (pid, tid) not in named_tids:
             out.append(f"traceEvents[{i}]: pid {pid} tid {tid} has no thread_name")
             named_tids.add((pid, tid))
+    for pid, i in sorted(used_pid.items(), key=lambda kv: kv[1]):
+        if pid not in named_pids:
+            out.append(f"traceEvents[{i}]: pid {pid} has no process_name")
+            named_pids.add(pid)
     return out[:limit]
