@@ -41,15 +41,24 @@ def _site() -> tuple[Any, ...]:
     if f is None:
         return ("?",)
     b = f.f_back
-    return (f.f_code, f.f_lasti, b.f_code if b else None, b.f_lasti if b else -1)
+    # ids, not code objects: hashing a code object re-hashes its bytecode every time
+    return (id(f.f_code), f.f_lasti, id(b.f_code) if b else 0, b.f_lasti if b else -1)
 
 
 class Node:
     """One recorded tile-level operation of a block (before lowering)."""
 
-    __slots__ = ("idx", "kind", "name", "inputs", "shape", "dtype", "nbytes", "region", "atomic",
-                 "mnk", "in_dtype", "hops", "side", "site", "ring", "cube_use", "vec_use", "acc",
-                 "base_shape", "pipe_hint")
+    nbytes = 0
+    region: Region | None = None
+    atomic = False
+    mnk: list[int] | None = None
+    in_dtype: str | None = None
+    hops = 1
+    cube_use = False
+    vec_use = False
+    acc: Node | None = None
+    base_shape: tuple[int, ...] = ()
+    pipe_hint: str | None = None
 
     def __init__(self, idx: int, kind: str, name: str, inputs: list[Node], shape: list[int],
                  dtype: DataType, side: str, site: Any, ring: int) -> None:
@@ -59,20 +68,9 @@ class Node:
         self.inputs = inputs
         self.shape = shape
         self.dtype = dtype
-        self.nbytes = 0
-        self.region: Region | None = None
-        self.atomic = False
-        self.mnk: list[int] | None = None
-        self.in_dtype: str | None = None
-        self.hops = 1
         self.side = side  # cube | vec | auto (GM load) | shared (scalar) | none
         self.site = site
         self.ring = ring
-        self.cube_use = False
-        self.vec_use = False
-        self.acc: Node | None = None
-        self.base_shape: tuple[int, ...] = ()
-        self.pipe_hint: str | None = None
 
 
 class Tile:
@@ -175,11 +173,12 @@ class KernelScope:
         self.stages = []
 
     def end_block(self) -> None:
-        sig = _signature(self.nodes)
-        hit = self.cache.get(sig)
+        sig = _signature(self.nodes) if self.n_blocks > 1 else None
+        hit = self.cache.get(sig) if sig is not None else None
         if hit is None:
             ops, sides, region_ops = lower(self.nodes)
-            self.cache[sig] = (ops, sides, region_ops)
+            if sig is not None:
+                self.cache[sig] = (ops, sides, region_ops)
         else:  # same program as an earlier block: share region-free ops, re-point regions
             tmpl, sides, region_ops = hit
             ops = list(tmpl)
@@ -204,11 +203,12 @@ class KernelScope:
     def add(self, kind: str, name: str, inputs: list[Node], shape: list[int], dtype: DataType,
             side: str) -> Node:
         site = _site()
-        stage = self.stages[-1] if self.stages else 1
         cnt = self.site_count.get(site, 0)
         self.site_count[site] = cnt + 1
-        n = Node(len(self.nodes), kind, name, inputs, list(shape), dtype, side, site, cnt % stage)
-        self.nodes.append(n)
+        nodes = self.nodes
+        n = Node(len(nodes), kind, name, inputs, shape, dtype, side, site,
+                 cnt % self.stages[-1] if self.stages else 0)
+        nodes.append(n)
         return n
 
 
@@ -252,11 +252,14 @@ def record_load(view: TensorView, tile_shape: list[int] | None = None, valid_sha
     """GM -> on-chip load of ``view`` (valid region only). ``space`` "Mat" forces the cube side."""
     ks = kernel_scope()
     shape = list(tile_shape) if tile_shape is not None else list(view.shape)
-    valid = list(valid_shape) if valid_shape is not None else (list(view.valid) if view.valid else list(view.shape))
-    valid = [min(int(a), int(b)) for a, b in zip(valid, view.shape, strict=True)]
+    if valid_shape is None and view.valid is None:
+        valid = list(view.shape)
+    else:
+        valid = list(valid_shape) if valid_shape is not None else list(view.valid)
+        valid = [min(int(a), int(b)) for a, b in zip(valid, view.shape, strict=True)]
     side = "cube" if space in ("Mat", "Left", "Right") else ("vec" if space == "Vec" else "auto")
     n = ks.add("load", "load", [], shape, view.dtype, side)
-    n.region = view.region([0] * len(valid), valid)
+    n.region = view.region(None, valid)
     n.base_shape = view.base.shape
     n.nbytes = _prod(valid) * view.dtype.size
     _arg(view).reads = True

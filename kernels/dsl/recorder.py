@@ -140,17 +140,19 @@ class TensorView:
 
     def __init__(self, base: GMBase, shape: tuple[int, ...], parent: TensorView | None = None,
                  kind: str = "base", offset: tuple[int, ...] = (), valid: tuple[int, ...] | None = None,
-                 pad: Any = None) -> None:
+                 pad: Any = None, capture: TensorView | None = None) -> None:
         self.base = base
-        self.shape = tuple(int(s) for s in shape)
+        self.shape = tuple(shape)
         self.parent = parent
         self.kind = kind
         self.offset = offset
         self.valid = valid
         self.pad = pad
-        rec = active()
-        in_kernel = rec is not None and rec.kernel is not None
-        self.capture = parent.capture if (in_kernel and parent is not None) else self
+        if capture is None and parent is not None:
+            rec = active()
+            if rec is not None and rec.kernel is not None:
+                capture = parent.capture
+        self.capture = capture if capture is not None else self
 
     # -- metadata ---------------------------------------------------------------------------------
     @property
@@ -237,23 +239,24 @@ class TensorView:
             if a < 0 or a + n > dim or n < 0 or (n == 0 and valid is None):
                 current().error(
                     f"slice [{a}:{a + n}] out of bounds on dim {d} of {self.name} {list(self.shape)}")
-        return TensorView(self.base, tuple(shp), self, "slice", tuple(off),
+        return TensorView(self.base, tuple(int(x) for x in shp), self, "slice", tuple(int(x) for x in off),
                           None if valid is None else tuple(int(x) for x in valid), pad)
 
     def __getitem__(self, key: Any) -> Any:
         off, shp, _keep = self._box(key)
-        view = self.window(off, shp)
         rec = current()
         if rec.kernel is not None:
             from kernels.dsl import block
 
-            return block.load_view(view)
-        return view
+            return block.load_view(TensorView(self.base, tuple(shp), self, "slice", tuple(off),
+                                              capture=self.capture))
+        return TensorView(self.base, tuple(shp), self, "slice", tuple(off), capture=None)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         off, shp, _keep = self._box(key)
-        view = self.window(off, shp)
         rec = current()
+        view = TensorView(self.base, tuple(shp), self, "slice", tuple(off),
+                          capture=self.capture if rec.kernel is not None else None)
         if rec.kernel is None:
             rec.error(f"slice assignment into {self.name} in orchestration code is not supported")
         from kernels.dsl import block
@@ -364,7 +367,7 @@ class Recorder:
         base = GMBase(len(self.tensors), name, tuple(shape), dtype, kind, manual_dep=manual_dep,
                       declared=declared)
         self.tensors.append(base)
-        return TensorView(base, tuple(shape))
+        return TensorView(base, tuple(int(x) for x in shape))
 
     def create_tensor(self, shape: list[int], dtype: DataType, name: str | None = None,
                       manual_dep: bool = False) -> TensorView:

@@ -222,7 +222,7 @@ class _KernelCtx:
 
     def _open(self, frame: Any) -> KernelScope:
         rec = current()
-        site = (frame.f_code, frame.f_lineno) if frame is not None else None
+        site = (id(frame.f_code), frame.f_lineno) if frame is not None else None
         name = rec.scope_name(site, self.hint)
         task = TaskRec(TaskKind.KERNEL, name, rec.ring(), block_num=self.n, site=site)
         task.explicit = _handles(self.deps)
