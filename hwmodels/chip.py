@@ -180,14 +180,15 @@ class L2Model(_Section):
 class DmaModel(_Section):
     """MTE2/MTE3 request costs (hardware.md §9.2-§9.3, §14.2-3)."""
 
-    mte2_request_cycles: float = F(100.0, "cycles", "CALIBRATE",
-                                   "per DMA instruction issue/setup (VSIM pto-isa 80-100, hardware.md §8.6)", ge=0)
+    mte2_request_ns: float = F(54.0, "ns", "CALIBRATE",
+                               "per DMA instruction issue/setup; ~100 cycles (VSIM pto-isa 80-100, hardware.md §8.6, "
+                               "§14.2)", ge=0)
     mte2_row_cycles: float = F(4.0, "cycles/row", "CALIBRATE",
                                "per contiguous-row burst request (hardware.md §9.2 rule)", ge=0)
     mte2_outstanding: int = F(5, "requests", "MEASURED",
                               "MTE2 sub-queues ~3.6 of 5 busy (hardware.md §9.3, pypto-lib #628)", ge=1)
-    mte3_request_cycles: float = F(100.0, "cycles", "CALIBRATE", "per store instruction (hardware.md §14.3)",
-                                   ge=0)
+    mte3_request_ns: float = F(54.0, "ns", "CALIBRATE", "per store instruction; ~100 cycles (hardware.md §14.3)",
+                               ge=0)
     mte3_row_cycles: float = F(4.0, "cycles/row", "CALIBRATE", "per contiguous-row burst (hardware.md §14.3)",
                                ge=0)
     mte3_outstanding: int = F(5, "requests", "ASSUMPTION", "same as MTE2", ge=1)

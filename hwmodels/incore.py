@@ -16,7 +16,7 @@ from operator import attrgetter
 
 from hwmodels.chip import ChipConfig
 from hwmodels.memory import L2State, dtype_bytes
-from sim.ir import Block, CoreShape, Op, Task, TaskKind
+from sim.ir import Block, CoreShape, Op, Region, Task, TaskKind
 
 PIPES = ("MTE2", "MTE1", "CUBE", "VECTOR", "FIXPIPE", "MTE3", "SCALAR")
 P_MTE2, P_MTE1, P_CUBE, P_VEC, P_FIX, P_MTE3, P_SCAL = range(7)
@@ -254,7 +254,7 @@ def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> _OpCost
     fallback = rows * max(1, math.ceil(max(row_bytes, 1) / l2.line_bytes))
     track = not handoff
     if pipe == P_MTE2:
-        issue = dma.mte2_request_cycles * cns
+        issue = dma.mte2_request_ns
         rows_ns = dma.mte2_row_cycles * rows * cns
         xh = charged / chip.rates.l2_read * cns
         xm = charged / chip.rates.ddr * cns
@@ -277,7 +277,7 @@ def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> _OpCost
         return _OpCost(0.0, 0.0, (), dma=2, xfer_hit=occ, xfer_miss=occ, lat_hit=lat_w, fallback_lines=fallback,
                        track=track, xcat=C_FIX)
     # MTE3 (and any other store-like pipe)
-    issue = dma.mte3_request_cycles * cns
+    issue = dma.mte3_request_ns
     rows_ns = dma.mte3_row_cycles * rows * cns
     rate = min(chip.rates.ub_to_l2, chip.rates.l2_write) * atomic_f
     x = charged / rate * cns
@@ -298,7 +298,7 @@ class _Struct:
     keys: list[tuple]  # op-cost cache keys
     deps: tuple[tuple[int, ...], ...]  # dep indices per op, as recorded
     dma_cand: list[int]  # ops that may touch GM (DMA pipes, scalar GM access)
-    lines: list[object]  # LineSet | None per candidate
+    lines: list[object]  # per candidate: None (untracked), a Region (geometry not computed yet) or a LineSet
     sig: int  # structure id: blocks with equal sig have identical costs on any chip
     has_mte1: list[bool]  # per lane: explicit MTE1 ops present (else cube ops stage L0 implicitly)
 
@@ -326,9 +326,9 @@ def _structure(block: Block, l2: L2State) -> _Struct:
     pkey = [ln * 7 + p for ln, p in zip(lanes, pipes, strict=True)]
     cand = [i for i, p in enumerate(pipes)
             if p == P_MTE2 or p == P_MTE3 or p == P_FIX or (p == P_SCAL and ops[i].region is not None)]
-    lines_of = l2.lines_of
-    lines = [lines_of(ops[i].region) if (ops[i].region is not None and ops[i].kind != "handoff") else None
-             for i in cand]
+    # regions of GM-touching ops; their line sets are computed lazily (a read of a fully resident
+    # tensor needs no geometry)
+    lines = [ops[i].region if (ops[i].region is not None and ops[i].kind != "handoff") else None for i in cand]
     sig = _SIGS.setdefault((tuple(keys), deps, tuple(pkey), tuple(has_mte1)), len(_SIGS))
     st = _Struct(block, id(l2.graph), lanes, pkey, keys, deps, cand, lines, sig, has_mte1)
     _STRUCTS[id(block)] = st
@@ -412,10 +412,18 @@ class CoreCostModel:
         dcache: dict[tuple[int, int, int], bool] = {}
         dc_cap = self._dc_lines
         lane_of = comp.lane
+        tensors = l2.tensors
         for j, i in zip(comp.dma_pos, comp.dma_ops, strict=True):
             c = costs[i]
             ls = lines[j]
             d = c.dma
+            if type(ls) is Region:
+                tl = tensors.get(ls.tensor)
+                if d == 1 and tl is not None and tl.count == tl.n and tl.n:  # fully resident: all hits
+                    l2.touch(ls.tensor)
+                    cls.append((1, 1, 0, 0))
+                    continue
+                ls = lines[j] = l2.lines_of(ls)
             if not c.track:
                 cls.append((0, 0, 0, 0))
             elif d >= 3:  # scalar GM access through the core's data cache

@@ -222,6 +222,11 @@ class L2State:
         return ls
 
     # --- access --------------------------------------------------------------------------------
+    def touch(self, tensor: int) -> None:
+        """Count an access to ``tensor`` for LRU purposes (no line state change)."""
+        self._clock += 1
+        self.tensors[tensor].last = self._clock
+
     def read(self, ls: LineSet) -> int:
         """Read the lines of ``ls``: returns how many were resident (hits); marks all resident."""
         tl = self.tensors[ls.tensor]

@@ -94,7 +94,7 @@ def test_every_field_has_unit_status_source() -> None:
 
 def test_calibratable_fields() -> None:
     cal = calibratable_fields()
-    for must in ("vector.op_fixed_ns", "dma.mte2_request_cycles", "dma.mte3_request_cycles",
+    for must in ("vector.op_fixed_ns", "dma.mte2_request_ns", "dma.mte3_request_ns",
                  "l2.hit_read_latency_cycles", "l2.miss_extra_latency_cycles", "core.cross_pipe_sync_cycles",
                  "core.cross_core_flag_cycles", "core.scalar_access_cycles", "core.kernel_prologue_ns",
                  "dma.atomic_rate_factor", "soc.hbm_bw_gbps"):
