@@ -246,3 +246,35 @@ def test_illegal_cast_and_bad_level():
             pass
 
     _raises(bad2, r"only pl.Level.CORE_GROUP")
+
+
+def test_unroll_makes_distinct_kernels_and_range_reuses_one():
+    @pl.jit
+    def k(a: pl.Tensor[[16, 64], pl.FP32], b: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+        for i in pl.unroll(2):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="u"):
+                b[8 * i:8 * i + 8, :] = pl.exp(a[8 * i:8 * i + 8, :])
+        for i in pl.range(2):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="r"):
+                b[8 * i:8 * i + 8, :] = pl.exp(a[8 * i:8 * i + 8, :])
+
+    g = pl.record(k)
+    assert [t.name for t in g.tasks] == ["u_0", "u_1", "r", "r"]
+    assert [t.task_id >> 32 for t in g.tasks] == [1, 1, 2, 2]
+    assert sorted(g.func_names.values()) == ["r", "u_0", "u_1"]
+    assert g.tasks[1].args[1].dir == ArgDir.INOUT  # R-prior: copy 0 already wrote b
+
+
+def test_with_form_blocks_see_their_index_and_tail():
+    @pl.jit
+    def k(a: pl.Tensor[[20, 64], pl.FP32], b: pl.Out[pl.Tensor[[20, 64], pl.FP32]]):
+        with pl.spmd(3, name_hint="tail"):
+            i = pl.get_block_idx()
+            rows = min(8, 20 - 8 * i)
+            t = pl.slice(a, [8, 64], [8 * i, 0], valid_shape=[rows, 64])
+            b[8 * i:8 * i + rows, :] = pl.exp(t)[0:rows, :]
+
+    g = pl.record(k)
+    loads = [next(o for o in b.ops if o.kind == "load") for b in g.tasks[0].blocks]
+    assert [(o.region.offset[0], o.region.shape[0], o.nbytes) for o in loads] == [
+        (0, 8, 2048), (8, 8, 2048), (16, 4, 1024)]

@@ -7,6 +7,8 @@ and list their names in ``__all__``; ``kernels.language`` re-exports them last.
 
 from __future__ import annotations
 
+import os
+import sys
 import types
 from typing import Any
 
@@ -17,44 +19,43 @@ from kernels.dsl.recorder import TensorView, current
 # ------------------------------------------------------------------------------------------------
 # Workaround (reported to the DSL owner): stable call-site keys.
 # ``block._site`` keys a call site by ``frame.f_lasti``. On CPython 3.11 that offset changes when the
-# interpreter specialises the calling instruction (e.g. BINARY_SUBSCR after ~8 executions it points
-# past the inline cache), so the same source expression gets two keys during warm-up and the
-# WAR/ring deps of repeated builds in one process differ. Mapping each offset to its source
-# position (instruction + caches share one position) makes the key stable. Applied only while
-# ``block._site`` still returns the (code, lasti, code, lasti) form.
+# interpreter specialises the calling instruction (e.g. BINARY_SUBSCR: after ~8 executions f_lasti
+# points past the inline cache), so one source expression gets two keys during warm-up and the
+# WAR/ring deps differ between repeated builds in one process (and depend on which kernels were
+# built before). This replacement walks the same frames (innermost non-DSL frame and its caller)
+# but keys each by its source position, which an instruction shares with its inline caches. It is
+# installed only while ``block._site`` still reads ``f_lasti``.
 # ------------------------------------------------------------------------------------------------
-_POSITIONS: dict[types.CodeType, list[Any]] = {}
-_KEYS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_POS: dict[tuple[types.CodeType, int], Any] = {}
+_CODE_POS: dict[types.CodeType, list[Any]] = {}
 
 
-def _pos(code: Any, lasti: int) -> Any:
-    if not isinstance(code, types.CodeType) or lasti < 0:
-        return lasti
-    ps = _POSITIONS.get(code)
-    if ps is None:
-        ps = _POSITIONS[code] = list(code.co_positions())
-    i = lasti // 2
-    return ps[i] if i < len(ps) else lasti
+def _pos(code: types.CodeType, lasti: int) -> Any:
+    key = (code, lasti)
+    p = _POS.get(key)
+    if p is None:
+        ps = _CODE_POS.get(code)
+        if ps is None:
+            ps = _CODE_POS[code] = list(code.co_positions())
+        i = lasti // 2
+        p = _POS[key] = ps[i] if 0 <= i < len(ps) else lasti
+    return p
 
 
-def _stable(site_fn: Any) -> Any:
-    def site() -> tuple[Any, ...]:
-        s = site_fn()
-        k = _KEYS.get(s)
-        if k is None:
-            if len(s) == 4 and isinstance(s[0], types.CodeType) and isinstance(s[1], int):
-                k = (s[0], _pos(s[0], s[1]), s[2], _pos(s[2], s[3]))
-            else:
-                k = s
-            _KEYS[s] = k
-        return k
-
-    site.__wrapped_site__ = site_fn  # type: ignore[attr-defined]
-    return site
+def _stable_site() -> tuple[Any, ...]:
+    f = sys._getframe(2)
+    while f is not None and f.f_code.co_filename.startswith(_DSL_DIR):
+        f = f.f_back
+    if f is None:
+        return ("?",)
+    b = f.f_back
+    return (id(f.f_code), _pos(f.f_code, f.f_lasti), id(b.f_code) if b else 0,
+            _pos(b.f_code, b.f_lasti) if b else -1)
 
 
-if not hasattr(block._site, "__wrapped_site__") and "f_lasti" in block._site.__code__.co_names:
-    block._site = _stable(block._site)
+_DSL_DIR = os.path.dirname(os.path.abspath(block.__file__))
+if "f_lasti" in block._site.__code__.co_names:
+    block._site = _stable_site
 
 
 def load_into(tile: Tile, src: TensorView, dst_offset: list[int]) -> Tile:

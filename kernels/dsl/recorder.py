@@ -336,6 +336,7 @@ class Recorder:
         self.scope_names: dict[Any, str] = {}
         self.used_names: dict[str, int] = {}
         self.func_stack: list[str] = []
+        self.unroll: list[int] = []  # indices of the enclosing orchestration pl.unroll copies
         self.incore_counter: dict[str, itertools.count] = {}
 
     # -- context ----------------------------------------------------------------------------------

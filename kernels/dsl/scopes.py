@@ -195,7 +195,11 @@ def _with_body(frame: Any) -> Any:
     if best is None:
         raise UserError(f"{fname}:{line}: could not find the with-statement body of pl.spmd")
     mod = ast.Module(body=best.body, type_ignores=[])
-    code = compile(mod, fname, "exec")
+    try:
+        code = compile(mod, fname, "exec")
+    except SyntaxError as exc:
+        raise UserError(f"{fname}:{line}: a with-form pl.spmd body cannot be re-run per block ({exc.msg}); "
+                        "use the for-form 'for b in pl.spmd(n)'") from None
     _BODY_CACHE[key] = code
     return code
 
@@ -219,11 +223,15 @@ class _KernelCtx:
         self.ks: KernelScope | None = None
         self.passthrough = False
         self.frame: Any = None
+        self.env: dict[str, Any] = {}
 
     def _open(self, frame: Any) -> KernelScope:
         rec = current()
-        site = (id(frame.f_code), frame.f_lineno) if frame is not None else None
-        name = rec.scope_name(site, self.hint)
+        site = (id(frame.f_code), frame.f_lineno, tuple(rec.unroll)) if frame is not None else None
+        hint = self.hint
+        if hint and rec.unroll:  # each unrolled copy is its own kernel: hint_0, hint_1, ...
+            hint = hint + "".join(f"_{i}" for i in rec.unroll)
+        name = rec.scope_name(site, hint)
         task = TaskRec(TaskKind.KERNEL, name, rec.ring(), block_num=self.n, site=site)
         task.explicit = _handles(self.deps)
         task.allow_early_resolve = bool(self.are)
@@ -282,6 +290,9 @@ class spmd(_KernelCtx):  # noqa: N801 - pypto spelling
             rec.error("pl.spmd inside another kernel scope")
         self.frame = _user_frame()
         self.ks = self._open(self.frame)
+        if self.n > 1:  # blocks 1..n-1 re-run the body from the locals as they are now
+            self.env = dict(self.frame.f_globals)
+            self.env.update(self.frame.f_locals)
         self.ks.begin_block(0)
         return TaskHandle(self.ks.task)
 
@@ -293,8 +304,7 @@ class spmd(_KernelCtx):  # noqa: N801 - pypto spelling
         self.ks.end_block()
         if self.n > 1:
             code = _with_body(self.frame)
-            env = dict(self.frame.f_globals)
-            env.update(self.frame.f_locals)
+            env = self.env
             for b in range(1, self.n):
                 self.ks.begin_block(b)
                 try:
@@ -305,6 +315,7 @@ class spmd(_KernelCtx):  # noqa: N801 - pypto spelling
                 self.ks.end_block()
         self._close()
         self.frame = None
+        self.env = {}
 
 
 class at(_KernelCtx):  # noqa: N801
@@ -406,8 +417,13 @@ def _loop(kind: str, args: tuple[Any, ...], stage: int = 1) -> Iterator[int]:
             if kind == "pipeline":
                 ks.stages.pop()
         return
-    if kind == "unroll":  # compile-time expansion: straight-line copies, no runtime scope
-        yield from r
+    if kind == "unroll":  # compile-time expansion: straight-line copies (distinct kernels), no scope
+        for i in r:
+            rec.unroll.append(i)
+            try:
+                yield i
+            finally:
+                rec.unroll.pop()
         return
     parent = rec.scopes[-1]
     snapshot = set(parent.written)
