@@ -29,6 +29,7 @@ class KernelEntry:
 
 
 _REGISTRY: dict[str, KernelEntry] = {}
+_BROKEN: dict[str, str] = {}  # kernel name -> import error of its optional module
 _loaded = False
 
 
@@ -46,8 +47,12 @@ def _load() -> None:
 
     register("qkv_proj_rope", qkv_proj_rope.build, qkv_proj_rope.VARIANTS, list(qkv_proj_rope.MODES))
     for mod in _OPTIONAL_MODULES:
-        if importlib.util.find_spec(mod) is not None:
+        if importlib.util.find_spec(mod) is None:
+            continue
+        try:
             importlib.import_module(mod)
+        except Exception as exc:  # a broken optional model must not take the others down
+            _BROKEN[mod.rsplit(".", 1)[-1]] = f"{type(exc).__name__}: {exc}"
 
 
 def available() -> dict[str, list[str]]:
@@ -66,6 +71,8 @@ def parse_spec(spec: str) -> tuple[str, str]:
     _load()
     kernel, _, variant = spec.partition(":")
     kernel = kernel.strip()
+    if kernel not in _REGISTRY and kernel in _BROKEN:
+        raise UserError(f"{kernel}: its model module failed to import ({_BROKEN[kernel]})")
     if kernel not in _REGISTRY:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise UserError(f"unknown kernel {kernel!r} (available: {known})")
