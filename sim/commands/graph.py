@@ -70,10 +70,11 @@ def summary(g: TaskGraph) -> str:
         ops = " ".join(f"{k}={c0[k]}" for k, _ in CATEGORIES if c0[k]) + (" *" if varies else "")
         gin = sum(o.nbytes for b in t.blocks for o in b.ops if o.kind == "load")
         gout = sum(o.nbytes for b in t.blocks for o in b.ops if o.kind == "store")
-        pn = []
+        cnt: Counter = Counter()
         for p in preds[t.idx]:
             pt = names[p]
-            pn.append("alloc" if pt.kind == TaskKind.ALLOC else pt.name)
+            cnt["alloc" if pt.kind == TaskKind.ALLOC else pt.name] += 1
+        pn = [k if n == 1 else f"{k}x{n}" for k, n in cnt.items()]
         lines.append(f"{t.idx:>3} {task_label(t.task_id):<8} {t.name:<28} {t.shape.value:<5} {t.block_num:>4}  "
                      f"{ops or '-':<44} {_fmt_bytes(gin):>10} {_fmt_bytes(gout):>10}  {', '.join(pn) or '-'}")
     lines.append("(ops/block = block 0; '*' = blocks differ; GM in/out = task totals of loads/stores)")
