@@ -271,6 +271,24 @@ def test_cube_shapes() -> None:
     assert qk == {"matmul": 8}
 
 
+def test_dma_row_structure() -> None:
+    """§7 DMA shapes: K-contiguous weight rows, strided rope-stage rows, 1 KiB gathered rows."""
+    g = graph()
+    nm = {x.id: x.name for x in g.tensors}
+
+    def runs(name: str, tensor: str) -> set[tuple[int, int]]:
+        return {(o.rows, o.row_bytes) for t in tasks_named(g, name) for b in t.blocks for o in b.ops
+                if o.kind == "load" and o.region is not None and nm[o.region.tensor] == tensor}
+
+    assert runs("kv_score_proj", "cmp_wkv") == {(64, 1024)}
+    assert runs("proj_a_mm", "wo_a") == {(128, 512)}
+    assert runs("proj_b_mm", "wo_b") == {(256, 256)}
+    assert runs("hc_pre", "hc_attn_fn") == {(24, 1024)}
+    assert runs("rope", "attn_rope_stage") == {(8, 128)}
+    assert runs("qk_pv", "cmp_kv") == {(1, 1024)}
+    assert runs("softmax_pool", "compress_state") == {(1, 256)}
+
+
 # ---- §4 data-dependent resolution -------------------------------------------------------------------
 def _tensor(g: TaskGraph, name: str) -> int:
     return next(x.id for x in g.tensors if x.name == name)
@@ -479,6 +497,10 @@ def test_registry_and_errors() -> None:
         registry.build_graph("decode_attention_hca:precompute", mode="prefill")
     with pytest.raises(UserError, match="variant"):
         registry.build_graph("decode_attention_hca:nope", mode="decode")
+    with pytest.raises(UserError, match="unknown option.*T"):
+        registry.build_graph("decode_attention_hca:baseline", mode="decode", T=16)
+    with pytest.raises(UserError, match="start_pos"):
+        registry.build_graph("decode_attention_hca:baseline", mode="decode", start_pos=9000)
 
 
 def test_deterministic_json() -> None:

@@ -615,7 +615,7 @@ def _merge_norm_body(t: int, blk_mi: Any, blk_li: Any, blk_oi: Any, attn_sink: A
         den = pl.add(li, d)
         o = pl.row_expand_div(o, den)
         ob = pl.cast(o, pl.BF16, mode="rint")
-        attn_rope_stage[H * t + h0:H * t + h0 + H_TILE, 0:ROPE] = o[:, NOPE:HEAD_DIM]
+        attn_rope_stage[t, h0:h0 + H_TILE, 0:ROPE] = o[:, NOPE:HEAD_DIM]
         for n in pl.range(H_TILE):
             gh = h0 + n
             g, hh = gh // HEADS_PER_GROUP, gh % HEADS_PER_GROUP
@@ -668,7 +668,8 @@ def sparse_attn_hca_inline(q: Any, kv: Any, kv_cache: Any, cmp_kv: Any, topk_all
     blk_mi = pl.create_tensor([n_rows, 1], pl.FP32, name="sparse_blk_mi")
     blk_li = pl.create_tensor([n_rows, 1], pl.FP32, name="sparse_blk_li")
     blk_oi = pl.create_tensor([n_rows, HEAD_DIM], pl.FP32, name="sparse_blk_oi")
-    attn_rope_stage = pl.create_tensor([T * H, ROPE], pl.FP32, name="attn_rope_stage")
+    # [512, 64] FP32 in the source, addressed as [token, head, 64] by both users
+    attn_rope_stage = pl.create_tensor([T, H, ROPE], pl.FP32, name="attn_rope_stage")
     o_packed = pl.create_tensor([O_GROUPS * T, O_GROUP_IN], pl.BF16, name="o_packed")
     rope_cos_il = pl.create_tensor([T, ROPE], pl.FP32, name="rope_cos_il")
     rope_sin_signed = pl.create_tensor([T, ROPE], pl.FP32, name="rope_sin_signed")
@@ -682,7 +683,6 @@ def sparse_attn_hca_inline(q: Any, kv: Any, kv_cache: Any, cmp_kv: Any, topk_all
     kv_flat = pl.reshape(kv_cache, [ORI_BLOCK_NUM * BLOCK_SIZE, HEAD_DIM])
     cmp_kv_flat = pl.reshape(cmp_kv, [CMP_BLOCK_NUM * BLOCK_SIZE, HEAD_DIM])
     q_flat = pl.reshape(q, [T * H, HEAD_DIM])
-    stage3 = pl.reshape(attn_rope_stage, [T, H, ROPE])
     wo_a_flat = pl.reshape(wo_a, [O_GROUPS * O_LORA, O_GROUP_IN])
     wo_b_scale_row = pl.reshape(wo_b_scale, [1, D])
 
@@ -711,7 +711,7 @@ def sparse_attn_hca_inline(q: Any, kv: Any, kv_cache: Any, cmp_kv: Any, topk_all
 
     # #29 rope: inverse RoPE of the rope columns into o_packed
     with pl.spmd((H // 4) * (T // 8), name_hint="rope") as rope_tid:
-        _rope_body(pl.get_block_idx(), stage3, rope_cos_il, rope_sin_signed, o_packed)
+        _rope_body(pl.get_block_idx(), attn_rope_stage, rope_cos_il, rope_sin_signed, o_packed)
 
     # #30-#33 grouped output projection with explicit dependencies only
     pad_tids = pl.array.create(O_GROUPS, pl.TASK_ID)
@@ -907,14 +907,24 @@ def decode_attention_hca(
     hc_post_inline(x_hc, attn_out, post_t, comb_t, x_out)
 
 
-def build(variant: str = "precompute", mode: str = "decode", *, gather_edges: bool = True,
-          start_pos: int | None = None) -> Any:
-    """Record the layer's TaskGraph (decode only)."""
+def build(variant: str = "precompute", mode: str = "decode", **options: Any) -> Any:
+    """Record the layer's TaskGraph (decode only).
+
+    Options: ``gather_edges`` (bool/int, default True; spec §12.3), ``start_pos`` (int, default the
+    spec §4 pattern). Shapes are fixed (B = 4, S = 2, T = 8).
+    """
     if variant not in VARIANTS:
         raise UserError(f"decode_attention_hca: unknown variant {variant!r} (expected {', '.join(VARIANTS)})")
     if mode not in MODES:
         raise UserError(f"decode_attention_hca: mode {mode!r} is not modelled (expected decode)")
-    data = default_inputs(start_pos)
+    gather_edges = bool(options.pop("gather_edges", True))
+    start_pos = options.pop("start_pos", None)
+    if options:
+        raise UserError(f"decode_attention_hca: unknown option(s) {', '.join(sorted(options))} "
+                        "(known: gather_edges, start_pos; shapes are fixed at B=4, S=2, T=8)")
+    if start_pos is not None and not 0 <= int(start_pos) <= MAX_SEQ_LEN - S:
+        raise UserError(f"decode_attention_hca: start_pos={start_pos} outside [0, {MAX_SEQ_LEN - S}]")
+    data = default_inputs(None if start_pos is None else int(start_pos))
     params = {"T": T, "B": B, "S": S}
     return pl.record(decode_attention_hca, kernel="decode_attention_hca", variant=variant, mode=mode,
                      params=params, data=data, qkv_variant=variant, gather_edges=gather_edges)
