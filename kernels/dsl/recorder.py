@@ -59,11 +59,17 @@ class GMBase:
     data: Any = None  # optional numpy array backing scalar pl.read/pl.write (data-dependent control)
 
 
+_FIELDS_SETS: dict[Any, set[str]] = {}
+
+
 def fast_model(cls: Any, data: dict[str, Any]) -> Any:
     """Build a pydantic model from a complete, already-valid field dict without validation."""
     m = cls.__new__(cls)
     object.__setattr__(m, "__dict__", data)
-    object.__setattr__(m, "__pydantic_fields_set__", set(data))
+    fs = _FIELDS_SETS.get(cls)
+    if fs is None or len(fs) != len(data):
+        fs = _FIELDS_SETS[cls] = set(data)
+    object.__setattr__(m, "__pydantic_fields_set__", fs)  # shared: every field is always set
     object.__setattr__(m, "__pydantic_extra__", None)
     object.__setattr__(m, "__pydantic_private__", None)
     return m
