@@ -1,4 +1,15 @@
-"""Chip presets and cost models (core pipes, L2, HBM, AICPU/runtime overheads)."""
+"""Chip presets and cost models (core pipes, L2, HBM, AICPU/runtime overheads).
+
+* :func:`load_chip` / :class:`ChipConfig` (``hwmodels.chip``): presets 910B1..910B4 and 910C (one
+  Ascend910_9391 die, the default), TOML/JSON round trip, ``--set section.field=value`` overrides.
+  Every field's description carries ``unit | status | source``; ``calibratable_fields()`` lists the
+  CALIBRATE placeholders.
+* :class:`CoreCostModel` (``hwmodels.incore``): list-schedules a block's ops on the core pipes and
+  returns one :class:`BlockProfile` per lane (duration, HBM bytes, PMU busy per pipe, critical-path
+  breakdown).
+* :class:`L2State` and :func:`share_bandwidth` (``hwmodels.memory``): L2 line residency shared by
+  all cores; max-min fair split of HBM bandwidth among concurrent lanes.
+"""
 
 from hwmodels.chip import ChipConfig, list_presets, load_chip
 from hwmodels.incore import BlockProfile, CoreCostModel
