@@ -254,3 +254,24 @@ def test_profile_invariants(ops: list[Op], init: str) -> None:
     # slower vector issue never makes the block faster (no scheduling anomalies)
     slow = load_chip(overrides=["vector.op_fixed_ns=400"])
     assert prof(g, init, chip=slow)["aiv0"].compute_ns >= p.compute_ns - 1e-6
+
+
+def test_scalar_reads_hit_the_data_cache() -> None:
+    def rd(col: int) -> Op:
+        return Op(kind="scalar", name="read", pipe="SCALAR", dtype="INT32", shape=[1], nbytes=4,
+                  region=Region(tensor=0, offset=[0, col], shape=[1, 1]))
+
+    same = prof(graph(Block(idx=0, ops=[rd(0) for _ in range(16)])), "warm")["aiv0"]
+    spread = prof(graph(Block(idx=0, ops=[rd(128 * i) for i in range(16)])), "warm")["aiv0"]  # 16 lines
+    assert same.compute_ns < spread.compute_ns
+    assert spread.breakdown["l2_hit_latency"] > same.breakdown["l2_hit_latency"] > 0
+    tiny = load_chip(overrides=["core.scalar_dcache_bytes=0"])
+    assert prof(graph(Block(idx=0, ops=[rd(0), rd(128), rd(0)])), "warm", chip=tiny)["aiv0"].compute_ns > \
+        prof(graph(Block(idx=0, ops=[rd(0), rd(128), rd(0)])), "warm")["aiv0"].compute_ns
+
+
+def test_atomic_store_costs_more() -> None:
+    plain = store(0, 0, 64, 128, [], tensor=2)
+    atomic = plain.model_copy(update={"atomic": True})
+    assert prof(graph(Block(idx=0, ops=[atomic])))["aiv0"].compute_ns > \
+        prof(graph(Block(idx=0, ops=[plain])))["aiv0"].compute_ns
