@@ -119,8 +119,21 @@ def test_invariants(g: TaskGraph, chip, seed: int, pmu: bool) -> None:  # noqa: 
             with pytest.raises(UserError):
                 _run(g, chip, seed=seed)
             return
-    r = _run(g, chip, seed=seed, pmu_mode=pmu)
+    _check_invariants(g, chip, _run(g, chip, seed=seed, pmu_mode=pmu), pmu)
+
+
+@given(graphs(max_tasks=5), chips(), st.sampled_from(["cold", "inputs_warm", "warm"]))
+@settings(max_examples=max(5, _N // 3), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_invariants_real_cost_model(g: TaskGraph, chip, l2: str) -> None:  # noqa: ANN001
+    n_cl = chip.soc.clusters
+    assume(not any(t.sync_start and t.block_num > (2 * n_cl if t.shape == CoreShape.AIV else n_cl)
+                   for t in g.kernel_tasks()))
+    _check_invariants(g, chip, simulate(g, chip, RunOptions(l2_init=l2)), False)
+
+
+def _check_invariants(g: TaskGraph, chip, r: RunResult, pmu: bool) -> None:  # noqa: ANN001
     rt = chip.runtime
+    n_cl = chip.soc.clusters
     subs = r.subtasks
     # every block x lane of every kernel task ran exactly once
     want = {(t.idx, b, ln) for t in g.kernel_tasks() for b in range(t.block_num)
