@@ -350,3 +350,27 @@ def test_pending_slot_pipelining(pmu: bool) -> None:
             else:
                 assert b.dispatch >= a.finish
     assert (pairs == 0) if pmu else (pairs > 0)
+
+
+def test_swimlane_cost_switch_removes_observer_effect() -> None:
+    """runtime.md §6.4/§12: with swimlane costs off the back-to-back switch loses the record
+    write-back and the dirty-cache local setup, and the orchestrator its per-submit record."""
+    on = load_chip(None, ["soc.clusters=2", "runtime.n_sched_threads=1"])
+    off = load_chip(None, ["soc.clusters=2", "runtime.n_sched_threads=1", "runtime.swimlane_costs=false"])
+    g = TaskGraph(kernel="waves", tasks=[_kernel(0, CoreShape.AIC, 8, 30)])
+
+    def switches(chip) -> list[float]:  # noqa: ANN001
+        r = _run(g, chip, cold_start=False)
+        per_core = defaultdict(list)
+        for s in r.subtasks:
+            per_core[s.core_id].append(s)
+        out = []
+        for rows in per_core.values():
+            rows.sort(key=lambda s: s.start)
+            out += [b.start - a.end for a, b in zip(rows, rows[1:], strict=False) if b.dispatch < a.end]
+        return out
+
+    assert switches(off) and all(x == pytest.approx(off.runtime.local_setup_after_idle_us * 1000)
+                                 for x in switches(off))
+    assert min(switches(on)) > max(switches(off))
+    assert _run(g, off).submits[0].end < _run(g, on).submits[0].end
