@@ -26,31 +26,33 @@ from kernels.dsl.recorder import TensorView, current
 # but keys each by its source position, which an instruction shares with its inline caches. It is
 # installed only while ``block._site`` still reads ``f_lasti``.
 # ------------------------------------------------------------------------------------------------
-_POS: dict[tuple[types.CodeType, int], Any] = {}
 _CODE_POS: dict[types.CodeType, list[Any]] = {}
+_IS_DSL: dict[types.CodeType, bool] = {}
 
 
-def _pos(code: types.CodeType, lasti: int) -> Any:
-    key = (code, lasti)
-    p = _POS.get(key)
-    if p is None:
-        ps = _CODE_POS.get(code)
-        if ps is None:
-            ps = _CODE_POS[code] = list(code.co_positions())
-        i = lasti // 2
-        p = _POS[key] = ps[i] if 0 <= i < len(ps) else lasti
-    return p
+def _positions(code: types.CodeType) -> list[Any]:
+    ps = _CODE_POS.get(code)
+    if ps is None:
+        ps = _CODE_POS[code] = list(code.co_positions())
+    return ps
 
 
 def _stable_site() -> tuple[Any, ...]:
     f = sys._getframe(2)
-    while f is not None and f.f_code.co_filename.startswith(_DSL_DIR):
+    while f is not None:
+        code = f.f_code
+        dsl = _IS_DSL.get(code)
+        if dsl is None:
+            dsl = _IS_DSL[code] = code.co_filename.startswith(_DSL_DIR)
+        if not dsl:
+            break
         f = f.f_back
     if f is None:
         return ("?",)
     b = f.f_back
-    return (id(f.f_code), _pos(f.f_code, f.f_lasti), id(b.f_code) if b else 0,
-            _pos(b.f_code, b.f_lasti) if b else -1)
+    if b is None:
+        return (id(code), _positions(code)[f.f_lasti // 2], 0, -1)
+    return (id(code), _positions(code)[f.f_lasti // 2], id(b.f_code), _positions(b.f_code)[b.f_lasti // 2])
 
 
 _DSL_DIR = os.path.dirname(os.path.abspath(block.__file__))

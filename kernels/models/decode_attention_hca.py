@@ -425,7 +425,7 @@ def compressor_inline(x_normed: Any, cmp_wkv: Any, cmp_wgate: Any, cmp_ape: Any,
 
     # #21 softmax_pool: gated softmax pooling over the 128-slot state window
     with pl.spmd(B * CMP_OUT // CMP_HEAD_TILE, name_hint="softmax_pool", deps=[ssp_tid, ppi_tid]) as sp_tid:
-        _softmax_pool_body(pl.get_block_idx(), position_ids, state_block_table, state_flat, pooled_kv)
+        _softmax_pool_body(pl.get_block_idx(), position_ids, state_block_table, compress_state, pooled_kv)
 
     # #22 rmsnorm_rope
     with pl.spmd(B // 4, name_hint="rmsnorm_rope", deps=[sp_tid]) as rr_tid:
@@ -443,7 +443,7 @@ def _pooled_pad_init_body(b: int, pooled_kv: Any) -> None:
     pooled_kv[B:MM_T_TILE, h0:h0 + CMP_HEAD_TILE] = z
 
 
-def _softmax_pool_body(b: int, position_ids: Any, state_block_table: Any, state_flat: Any,
+def _softmax_pool_body(b: int, position_ids: Any, state_block_table: Any, state: Any,
                        pooled_kv: Any) -> None:
     c = b // (CMP_OUT // CMP_HEAD_TILE)
     h0 = CMP_HEAD_TILE * (b % (CMP_OUT // CMP_HEAD_TILE))
@@ -456,9 +456,9 @@ def _softmax_pool_body(b: int, position_ids: Any, state_block_table: Any, state_
         p = pl.read(position_ids, [S * c])
         q = p + (COMPRESS_RATIO - 1) - p % COMPRESS_RATIO - (STATE_LEN - 1) + s
         blk = pl.read(state_block_table, [c, q // STATE_BLOCK_SIZE])
-        off = STATE_DIM * (q % STATE_BLOCK_SIZE)
-        score = pl.load_into(score, pl.view(state_flat, [1, CMP_HEAD_TILE], [blk, off + CMP_OUT + h0]), [s, 0])
-        kvs = pl.load_into(kvs, pl.view(state_flat, [1, CMP_HEAD_TILE], [blk, off + h0]), [s, 0])
+        slot = q % STATE_BLOCK_SIZE
+        score = pl.load_into(score, pl.view(state, [1, 1, CMP_HEAD_TILE], [blk, slot, CMP_OUT + h0]), [s, 0])
+        kvs = pl.load_into(kvs, pl.view(state, [1, 1, CMP_HEAD_TILE], [blk, slot, h0]), [s, 0])
     sc_t = pl.transpose(score, 0, 1)
     kv_t = pl.transpose(kvs, 0, 1)
     m = pl.row_max(sc_t)
