@@ -8,6 +8,7 @@ dependency edges are resolved when the recording finishes (:meth:`Recorder.finis
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,6 +111,17 @@ def _hull_box(lo: int, hi: int, shape: tuple[int, ...]) -> tuple[list[int], list
     return off, shp
 
 
+@functools.lru_cache(maxsize=1024)
+def _reshape_plan(new: tuple[int, ...], old: tuple[int, ...]) -> tuple[Any, ...]:
+    """Per dim group: (new dims, old dims, new strides, old sub-shape) - cached per shape pair."""
+    plan = []
+    for gi, gj in _reshape_groups(new, old):
+        if gj:
+            plan.append((tuple(gi), tuple(gj), tuple(_strides(tuple(new[i] for i in gi))),
+                         tuple(old[j] for j in gj)))
+    return tuple(plan)
+
+
 def _reshape_groups(new: tuple[int, ...], old: tuple[int, ...]) -> list[tuple[list[int], list[int]]]:
     """Pair consecutive dim groups of ``new`` and ``old`` with equal element products."""
     groups: list[tuple[list[int], list[int]]] = []
@@ -193,12 +205,7 @@ class TensorView:
             elif v.kind == "reshape":
                 noff: list[int] = [0] * len(p.shape)
                 nshp: list[int] = list(p.shape)
-                for gi, gj in _reshape_groups(v.shape, p.shape):
-                    if not gj:
-                        continue
-                    sub_new = tuple(v.shape[i] for i in gi)
-                    sub_old = tuple(p.shape[j] for j in gj)
-                    st = _strides(sub_new)
+                for gi, gj, st, sub_old in _reshape_plan(v.shape, p.shape):
                     lo = sum(off[i] * s for i, s in zip(gi, st, strict=True))
                     hi = sum((off[i] + shp[i] - 1) * s for i, s in zip(gi, st, strict=True)) + 1
                     o2, s2 = _hull_box(lo, hi, sub_old)
