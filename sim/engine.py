@@ -107,6 +107,7 @@ class _Params:
         self.pmu = bool(opts.pmu_mode or getattr(rt, "pmu_mode", False))
         self.early_max_pops = int(rt.early_dispatch_max_pops)
         self.early_depth = int(rt.early_dispatch_chain_depth)
+        self.orch_to_sched = bool(getattr(rt, "orch_to_sched", False))
         self.early_cap = int(getattr(rt, "early_dispatch_queue", 64))
         self.doorbell = rt.doorbell_propagation_us * us
         self.gated_setup = rt.gated_local_setup_us * us
@@ -348,13 +349,8 @@ class _Sim:
         aics = [_Core(b, "aic", b, b % nth) for b in range(n_cl)]
         aivs = [_Core(n_cl + n_aiv * b + i, "aiv", b, b % nth) for b in range(n_cl) for i in range(n_aiv)]
         self.cores = aics + aivs
-        for b in range(n_cl):
-            th = self.threads[b % nth]
-            cl = _Cluster(b, aics[b], aivs[n_aiv * b:n_aiv * (b + 1)])
-            th.clusters.append(cl)
-            th.cores += [cl.aic, *cl.aivs]
-            th.aic.append(cl.aic)
-            th.aiv += cl.aivs
+        self.clusters = [_Cluster(b, aics[b], aivs[n_aiv * b:n_aiv * (b + 1)]) for b in range(n_cl)]
+        self._deal(nth)
         for c in self.cores:
             rng = random.Random(f"{opts.seed}:cold:{c.id}")
             if p.cold_start and rng.random() < p.cold_prob:
@@ -464,7 +460,30 @@ class _Sim:
             self.submits.append(SubmitRecord(submit_idx=i, task=ts.idx, task_id=ts.task.task_id, start=start, end=t))
         self.orch_done = True
         self.orch_end = t
+        if self.p.orch_to_sched:
+            self._redeal()
         self._broadcast()
+
+    def _deal(self, n: int) -> None:
+        """Give cluster ``b`` to thread ``b mod n`` (runtime.md §1.2)."""
+        for th in self.threads:
+            th.clusters, th.cores, th.aic, th.aiv = [], [], [], []
+        for cl in self.clusters:
+            th = self.threads[cl.idx % n]
+            th.clusters.append(cl)
+            th.cores += [cl.aic, *cl.aivs]
+            th.aic.append(cl.aic)
+            th.aiv += cl.aivs
+            for c in (cl.aic, *cl.aivs):
+                c.thread = th.idx
+
+    def _redeal(self) -> None:
+        """``orch_to_sched``: the orchestrator thread becomes one more scheduler and all clusters are
+        dealt again across every thread (runtime.md §1.1)."""
+        th = _Thread(len(self.threads), self.env)
+        self.threads.append(th)
+        self._deal(len(self.threads))
+        self.env.process(self._scheduler(th))
 
     # -- AICore side ----------------------------------------------------------------------------
     def _deliver(self, sub: _Sub, arrive: float) -> None:
@@ -1091,7 +1110,7 @@ class _Sim:
     # -- the scheduler loop ------------------------------------------------------------------------
     def _scheduler(self, th: _Thread) -> Generator:
         p = self.p
-        t = 0.0
+        t = self.env.now
         while True:
             th.loop_iter += 1
             self.n_iter_sim += 1

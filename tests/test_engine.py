@@ -77,6 +77,7 @@ def chips(draw: st.DrawFn):  # noqa: ANN201
         f"soc.vec_freq_mhz={draw(st.sampled_from([1000.0, 1850.0]))}",
         f"soc.hbm_bw_gbps={draw(st.sampled_from([50.0, 400.0, 1600.0]))}",
         f"runtime.n_sched_threads={draw(st.integers(1, 3))}",
+        f"runtime.orch_to_sched={draw(st.sampled_from(['false', 'false', 'true']))}",
     ]
     return load_chip(None, sets)
 
@@ -146,7 +147,10 @@ def _check_invariants(g: TaskGraph, chip, r: RunResult, pmu: bool) -> None:  # n
     by_block = defaultdict(set)
     for s in subs:
         assert r.core_types[s.core_id] == ("aic" if s.lane == "aic" else "aiv")
-        assert r.core_to_thread[s.core_id] == s.thread == cluster_of[s.core_id] % rt.n_sched_threads
+        n_th = rt.n_sched_threads + (1 if rt.orch_to_sched else 0)
+        assert r.n_sched_threads == n_th
+        assert r.core_to_thread[s.core_id] == cluster_of[s.core_id] % n_th  # after any re-deal
+        assert s.thread in (cluster_of[s.core_id] % rt.n_sched_threads, cluster_of[s.core_id] % n_th)
         by_block[(s.task, s.block)].add(cluster_of[s.core_id])
     for (ti, _b), cls in by_block.items():
         if g.tasks[ti].shape == CoreShape.MIX:
