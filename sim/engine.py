@@ -12,6 +12,15 @@ Scheduler threads are simpy processes. Iterations in which nothing can happen ar
 one by one: a thread waits for the first iteration that can observe a change (a COND value, ready
 work, wiring) and accounts the skipped iterations in ``loop_iter``.
 
+Also modelled: speculative early dispatch (``allow_early_resolve``: candidate detection, staging
+with gated tokens, doorbells, auto-chain), ``sync_start`` placement, ``orch_to_sched`` re-deal,
+PMU mode (single issue), the swimlane observer-cost switch and the level-dependent AICPU costs.
+
+Simplifications (documented, not hidden): sync_start drain mode is one elected pass without
+stopping peers; ring/heap/TensorMap back-pressure is not modelled (only the wiring-queue limit);
+phase-record counter reads are charged once per emitted record; the AICPU buffer rotation is not
+modelled; a doorbell store costs no AICPU time.
+
 All internal times are ns (floats); chip runtime parameters are µs and converted once.
 """
 
@@ -21,7 +30,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simpy
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,6 +38,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sim.errors import UserError
 from sim.ir import Block, CoreShape, Task, TaskGraph, TaskKind
 from sim.records import PhaseRecord, RunResult, SubmitRecord, SubtaskRecord
+
+if TYPE_CHECKING:
+    from hwmodels import ChipConfig
 
 __all__ = ["RunOptions", "simulate"]
 
@@ -1276,7 +1288,7 @@ def _default_cost_model(chip: Any) -> Any:
     return _WithL2()
 
 
-def simulate(graph: TaskGraph, chip: Any, options: RunOptions | None = None, *,
+def simulate(graph: TaskGraph, chip: ChipConfig, options: RunOptions | None = None, *,
              cost_model: Any = None) -> RunResult:
     """Run ``graph`` on ``chip``; returns the run records (times in ns since simulation start).
 
