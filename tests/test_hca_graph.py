@@ -289,6 +289,41 @@ def test_dma_row_structure() -> None:
     assert runs("softmax_pool", "compress_state") == {(1, 256)}
 
 
+def test_data_streamed_per_step() -> None:
+    """§10: bytes moved per decode step, per source tensor (loads by DMA kind) and hand-overs."""
+    g = graph()
+    nm = {x.id: x.name for x in g.tensors}
+    ld: Counter = Counter()
+    st: Counter = Counter()
+    ho: Counter = Counter()
+    for t in g.kernel_tasks():
+        for b in t.blocks:
+            for o in b.ops:
+                if o.kind == "load":
+                    ld[(t.name, nm[o.region.tensor], o.name)] += o.nbytes
+                elif o.kind == "store":
+                    st[nm[o.region.tensor]] += o.nbytes
+                elif o.kind == "handoff" and o.name == "pop" and o.lane != "aiv1":
+                    ho[t.name] += o.nbytes
+
+    def loaded(tensor: str, kind: str = "load", task: str | None = None) -> float:
+        return sum(v for (tn, x, k), v in ld.items() if x == tensor and k == kind
+                   and (task is None or tn == task)) / KIB
+
+    weights = {"hc_attn_fn": 1536, "attn_norm_w": 8, "wq_a": 8192, "wq_b": 32768, "wq_b_scale": 128,
+               "wkv": 4096, "cmp_wkv": 4096, "cmp_wgate": 4096, "cmp_ape": 16, "wo_a": 65536,
+               "wo_b": 32768, "wo_b_scale": 16}
+    assert {w: loaded(w) for w in weights} == weights
+    assert sum(weights.values()) / KIB == pytest.approx(149.7, abs=0.05)
+    assert loaded("kv_cache", task="qk_pv") == 1024
+    assert loaded("kv_cache", "gather_row") == 511
+    assert (loaded("kv", "gather_row"), loaded("cmp_kv", "gather_row")) == (12, 5)
+    assert loaded("compress_state") == 1024
+    assert loaded("q") == 1024  # errata 1: 4 x 32 KiB per block
+    assert loaded("sparse_blk_oi") == 2048 and st["sparse_blk_oi"] / KIB == 2048
+    assert {k: v / KIB for k, v in ho.items()} == {"hc_pre": 1024, "qk_pv": 768}
+
+
 # ---- §4 data-dependent resolution -------------------------------------------------------------------
 def _tensor(g: TaskGraph, name: str) -> int:
     return next(x.id for x in g.tensors if x.name == name)
