@@ -19,6 +19,16 @@ Builder options: ``gather_edges`` (default True) keeps qk_pv's gather-only sourc
 ``cmp_kv`` as tracked inputs (spec §12.3: edges kv_rms_norm_rope -> qk_pv and kv_finalize -> qk_pv);
 False passes them as NoDep arguments. ``start_pos`` gives every batch the same start position
 (spec §12.1) instead of the default pattern.
+
+Modelling choices where the spec leaves room:
+- softmax_pool's [128, 64] state tiles and rmsnorm_rope's cos/sin rows are filled by loads straight
+  into rows of an on-chip tile (``pl.load_into``, spec §12.4): one DMA each, no vector copy.
+- hc_pre's comb-group ``hc_attn_base`` loads count their 16 valid bytes (the 4th [1,8] window would
+  run past the 24-entry tensor), so the AIV lane reads 1026.6 KiB where §11 says "~1027" (tile
+  payload basis, errata 5).
+- ``attn_rope_stage`` ([512, 64] FP32 in the source) is allocated as [8, 64, 64], the shape both
+  users address, so the rope loads are exact 8-row strided boxes (same bytes, same dependencies).
+- The orchestrator's three ``hc_attn_scale`` reads are plain values (no task, no op).
 """
 
 from __future__ import annotations
