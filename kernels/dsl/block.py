@@ -59,6 +59,7 @@ class Node:
     acc: Node | None = None
     base_shape: tuple[int, ...] = ()
     pipe_hint: str | None = None
+    dual = False
 
     def __init__(self, idx: int, kind: str, name: str, inputs: list[Node], shape: list[int],
                  dtype: DataType, side: str, site: Any, ring: int) -> None:
@@ -418,8 +419,13 @@ def _overlap(a: Region, b: Region) -> bool:
 
 def _resolve_sides(nodes: list[Node]) -> None:
     for n in nodes:
+        if n.kind == "store" and n.inputs and n.inputs[0].kind == "load":
+            n.inputs[0].vec_use = True  # GM -> GM copies go through UB
+    for n in nodes:
         if n.kind == "load" and n.side == "auto":
             n.side = "cube" if n.cube_use else "vec"
+            # a tile that feeds a matmul and vector work is loaded twice (L1 and UB): no L1 -> UB path
+            n.dual = n.cube_use and n.vec_use
     for n in nodes:
         if n.kind == "store":
             src = n.inputs[0] if n.inputs else None
@@ -554,6 +560,12 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str], list[tuple[int, int]]]
                         rows=rows, row_bytes=rb, region=n.region))
             region_ops.append((i, n.idx))
             produce(n, lane, i, key)
+            if n.dual:
+                vkey = (n.site, n.ring, "ub")
+                i2 = emit(mk("load", n.name, Pipe.MTE2, "aiv0", n.dtype.name, shape, n.nbytes, war(vkey),
+                             rows=rows, row_bytes=rb, region=n.region))
+                region_ops.append((i2, n.idx))
+                produce(n, "aiv0", i2, vkey)
         elif n.kind == "store":
             lane = lane_of[n.side]
             deps = []
@@ -587,11 +599,21 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str], list[tuple[int, int]]]
             l0keys = []
             for x, l0 in zip(operands, ("l1_to_l0a", "l1_to_l0b"), strict=False):
                 src = get(x, "aic")
+                if x.kind in _CUBE_KINDS and src is not None and ops[src].pipe == Pipe.CUBE:
+                    # an accumulator feeding another matmul drains L0C -> L1 first (FIXPIPE)
+                    fx = emit(mk("move", "l0c_to_l1", Pipe.FIXPIPE, "aic", x.dtype.name, list(x.shape),
+                                 _prod(x.shape) * x.dtype.size, [src]))
+                    read(x, "aic", fx)
+                    src = fx
+                    drained = True
+                else:
+                    drained = False
                 l0key = (n.site, l0, n.ring)
                 l0keys.append(l0key)
                 mv = emit(mk("move", l0, Pipe.MTE1, "aic", x.dtype.name, list(x.shape),
                              _prod(x.shape) * x.dtype.size, war(l0key) + ([src] if src is not None else [])))
-                read(x, "aic", mv)
+                if not drained:
+                    read(x, "aic", mv)
                 deps.append(mv)
             if n.acc is not None:
                 d = get(n.acc, "aic")
