@@ -180,6 +180,27 @@ def test_sanity_table_per_block(name: str) -> None:
                 assert not other, f"{name}: unexpected ops on other lanes"
 
 
+QKV_SANITY = {  # qkv_proj_rope.md §9 (the same scopes inlined into the layer), per block
+    "qkv_x_matmul_pad": ("aiv0", 8, 64, 8, 128, 8, 0, 0, 0),
+    "qr_proj_seed": ("aiv0", 0, 0, 8, 64, 8, 0, 0, 0),
+    "qr_proj_matmul": ("aic", 16, 576, 1, 8, 0, 8, 0, 0),
+    "qr_rms_norm_quant": ("aiv0", 160, 100, 65, 16 + 32 / KIB, 553, 0, 0, 0),
+    "qproj_matmul": ("aic", 32, 1152, 8, 64, 0, 16, 0, 0),
+    "qproj_dequant": ("aiv0", 48, 72.5, 16, 64, 48, 0, 0, 0),
+    "kv_proj_seed": ("aiv0", 0, 0, 4, 32, 4, 0, 0, 0),
+    "kv_proj_matmul": ("aic", 8, 288, 1, 8, 0, 4, 0, 0),
+    "kv_rms_norm_rope": ("aiv0", 48, 35, 15, 8, 138, 0, 0, 0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(QKV_SANITY))
+def test_qkv_scopes_in_layer(name: str) -> None:
+    lane, *exp = QKV_SANITY[name]
+    for t in tasks_named(graph("baseline"), name) + tasks_named(graph("precompute"), name):
+        for blk in t.blocks:
+            _check(lane_counts(blk, lane), tuple(exp), f"{name} block {blk.idx}")
+
+
 def test_hc_pre_mix_counts() -> None:
     blk = one(graph(), "hc_pre").blocks[0]
     aic, aiv = lane_counts(blk, "aic"), lane_counts(blk, "aiv0")
