@@ -278,3 +278,19 @@ def test_with_form_blocks_see_their_index_and_tail():
     loads = [next(o for o in b.ops if o.kind == "load") for b in g.tasks[0].blocks]
     assert [(o.region.offset[0], o.region.shape[0], o.nbytes) for o in loads] == [
         (0, 8, 2048), (8, 8, 2048), (16, 4, 1024)]
+
+
+def test_call_site_keys_survive_instruction_specialisation():
+    # a hot loop gets its subscript specialised by CPython after a few runs; every iteration must
+    # still map to the same buffer slot, so each load waits for the previous iteration's reader
+    @pl.jit
+    def k(a: pl.Tensor[[8, 1024], pl.FP32], o: pl.Out[pl.Tensor[[8, 1024], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="l"):
+            for i in pl.range(32):
+                t = a[0:8, 32 * i:32 * i + 32]
+                o[0:8, 32 * i:32 * i + 32] = pl.exp(t)
+
+    ops = pl.record(k).tasks[0].blocks[0].ops
+    loads = [i for i, o in enumerate(ops) if o.kind == "load"]
+    assert len(loads) == 32
+    assert all(ops[i].deps == [loads[n] + 1] for n, i in enumerate(loads[1:]))

@@ -37,3 +37,11 @@ def test_op_deps_point_backwards():
         for b in t.blocks:
             for i, o in enumerate(b.ops):
                 assert all(0 <= d < i for d in o.deps), (t.name, b.idx, i)
+
+
+def test_repeated_builds_identical_after_warmup():
+    # CPython specialises hot instructions after a few runs; call-site keys must not drift with it
+    first = build_graph("qkv_proj_rope:baseline", "decode").to_json()
+    for _ in range(3):
+        last = build_graph("qkv_proj_rope:baseline", "decode").to_json()
+    assert last == first

@@ -33,16 +33,41 @@ def _prod(xs: Any) -> int:
     return p
 
 
+_CODE_INFO: dict[int, tuple[Any, Any]] = {}  # id(code) -> (code, None for DSL code | positions)
+
+
+def _code_info(code: Any) -> Any:
+    ent = _CODE_INFO.get(id(code))
+    if ent is None or ent[0] is not code:
+        ent = (code, None if code.co_filename.startswith(_DSL_DIR) else list(code.co_positions()))
+        _CODE_INFO[id(code)] = ent
+    return ent[1]
+
+
 def _site() -> tuple[Any, ...]:
-    """Call-site key of the innermost user (non-DSL) frame and its caller."""
+    """Call-site key of the innermost user (non-DSL) frame and its caller.
+
+    Keyed by source position, not by bytecode offset: CPython 3.11 reports a different offset for
+    one call once the instruction is specialised, which made keys (and WAR deps) drift between
+    repeated builds. Code objects are keyed by id (hashing a code object re-hashes its bytecode).
+    """
     f = sys._getframe(2)
-    while f is not None and f.f_code.co_filename.startswith(_DSL_DIR):
+    while f is not None:
+        pos = _code_info(f.f_code)
+        if pos is not None:
+            break
         f = f.f_back
     if f is None:
         return ("?",)
     b = f.f_back
-    # ids, not code objects: hashing a code object re-hashes its bytecode every time
-    return (id(f.f_code), f.f_lasti, id(b.f_code) if b else 0, b.f_lasti if b else -1)
+    if b is None:
+        return (id(f.f_code), _pos(f, pos), 0, None)
+    bpos = _code_info(b.f_code)
+    return (id(f.f_code), _pos(f, pos), id(b.f_code), _pos(b, bpos) if bpos is not None else None)
+
+
+def _pos(frame: Any, positions: list[Any]) -> Any:
+    return positions[frame.f_lasti >> 1]
 
 
 class Node:
