@@ -144,8 +144,13 @@ class VectorModel(_Section):
     repeats_per_cycle: float = F(1.0, "repeats/cycle", "SPEC", "INI vec_calc_size 256 B/cycle (hardware.md §6)",
                                  gt=0)
     op_fixed_ns: float = F(140.0, "ns", "CALIBRATE",
-                           "per-instruction issue/barrier/flag cost; ~0.14 us per small-tile op INFERRED "
+                           "per-instruction fixed cost seen by a DEPENDENT op (issue + pipe barrier + flag + "
+                           "pipeline latency); ~0.14 us per small-tile op INFERRED from a dependent chain "
                            "(hardware.md §6, §14.1)", ge=0)
+    op_issue_ns: float = F(30.0, "ns", "CALIBRATE",
+                           "part of op_fixed_ns that occupies the VECTOR pipe; the rest is result latency that "
+                           "only delays ops depending on this one, so independent ops stream. Prior: pypto cost "
+                           "model per-op constants ~0.015 us (dsl-surface.md §16, VSIM); hardware.md §14.1", ge=0)
     extra_instr_cycles: float = F(8.0, "cycles", "CALIBRATE",
                                   "issue cost of each further instruction when repeats > max_repeat", ge=0)
     factor_unary_transcendental: float = F(2.2, "x per repeat", "CALIBRATE",
@@ -171,10 +176,12 @@ class L2Model(_Section):
                                     "msprof op-sim cache_write_latency (VSIM, hardware.md §9.1)", ge=0)
     miss_extra_latency_cycles: float = F(150.0, "cycles", "CALIBRATE",
                                          "pypto CacheConfig l2MissExtraLatency (VSIM, hardware.md §9.1)", ge=0)
-    overfetch_core_fraction: float = F(1.0, "fraction", "CALIBRATE",
+    overfetch_core_fraction: float = F(0.05, "fraction", "CALIBRATED",
                                        "share of the sub-512 B row over-fetch that also occupies the core's MTE "
-                                       "transfer time (HBM always pays it); tune so 128 B rows land ~+20 % "
-                                       "(hardware.md §9.2)", ge=0, le=1)
+                                       "transfer time (HBM always pays it). Fitted with dma.mte2_row_cycles so a "
+                                       "16-load stream of 128 B-row weight tiles is +18..24 % slower than 512 B "
+                                       "rows, cold or warm L2 (hardware.md §9.2: measured +16..25 %); see "
+                                       "tests/test_hw_overfetch.py", ge=0, le=1)
 
 
 class DmaModel(_Section):
@@ -183,14 +190,15 @@ class DmaModel(_Section):
     mte2_request_ns: float = F(54.0, "ns", "CALIBRATE",
                                "per DMA instruction issue/setup; ~100 cycles (VSIM pto-isa 80-100, hardware.md §8.6, "
                                "§14.2)", ge=0)
-    mte2_row_cycles: float = F(4.0, "cycles/row", "CALIBRATE",
-                               "per contiguous-row burst request (hardware.md §9.2 rule)", ge=0)
+    mte2_row_cycles: float = F(0.25, "cycles/row", "CALIBRATED",
+                               "per contiguous-row burst request (hardware.md §9.2 rule); fitted with "
+                               "l2.overfetch_core_fraction to the measured +16..25 % 128 B-row penalty", ge=0)
     mte2_outstanding: int = F(5, "requests", "MEASURED",
                               "MTE2 sub-queues ~3.6 of 5 busy (hardware.md §9.3, pypto-lib #628)", ge=1)
     mte3_request_ns: float = F(54.0, "ns", "CALIBRATE", "per store instruction; ~100 cycles (hardware.md §14.3)",
                                ge=0)
-    mte3_row_cycles: float = F(4.0, "cycles/row", "CALIBRATE", "per contiguous-row burst (hardware.md §14.3)",
-                               ge=0)
+    mte3_row_cycles: float = F(0.25, "cycles/row", "ASSUMPTION",
+                               "per contiguous-row burst; same as dma.mte2_row_cycles (hardware.md §14.3)", ge=0)
     mte3_outstanding: int = F(5, "requests", "ASSUMPTION", "same as MTE2", ge=1)
     atomic_rate_factor: float = F(0.5, "fraction", "CALIBRATE",
                                   "atomic-add GM writes go at this fraction of the write rate (hardware.md §14.8)",
@@ -214,6 +222,10 @@ class CoreModel(_Section):
                                   "argument decode, input dcci, pipe setup (hardware.md §14.10)", ge=0)
     kernel_epilogue_ns: float = F(100.0, "ns", "CALIBRATE", "final pipe barrier and flush (hardware.md §14.10)",
                                   ge=0)
+    first_kernel_extra_ns: float = F(0.0, "ns", "CALIBRATE",
+                                     "constant extra time of the FIRST kernel a core runs in a launch (cold "
+                                     "instruction and scalar caches). No source quantifies it (hardware.md "
+                                     "§14.10/§14.12); applied by the engine once per core", ge=0)
 
 
 class RuntimeParams(_Section):
@@ -332,6 +344,10 @@ class ChipConfig(BaseModel):
     core: CoreModel = Field(default_factory=CoreModel)
     runtime: RuntimeParams = Field(default_factory=RuntimeParams)
     measured: MeasuredDma = Field(default_factory=MeasuredDma)
+    provenance: dict[str, str] = Field(
+        default_factory=dict,
+        description="dotted field -> where a calibrated value came from (e.g. 'fitted on X, validated on Y')",
+    )
 
     # --- derived -------------------------------------------------------------------------------
     @property

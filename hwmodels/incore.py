@@ -212,7 +212,8 @@ def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> _OpCost
     handoff = kind == "handoff"
     if pipe == P_VEC:
         fixed, alu = vector_op_ns(chip, op.name, op.shape, op.dtype, op.in_dtype, op.hops, op.nbytes, lane)
-        return _OpCost(fixed + alu, 0.0, ((C_SYNC, fixed), (C_VEC, alu)))
+        issue = min(fixed, max(1, op.hops) * chip.vector.op_issue_ns)
+        return _OpCost(issue + alu, fixed - issue, ((C_SYNC, fixed), (C_VEC, alu)))
     if pipe == P_CUBE:
         if op.mnk and len(op.mnk) >= 3:
             m, n, k = op.mnk[:3]

@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from sim.fidelity import FIT_VARIANT, FIT_WORKLOAD, WORKLOADS, metric_value
 
@@ -31,24 +32,52 @@ class FreeParam:
 # not targets: the spec's prior lies inside each.
 FREE_PARAMS: tuple[FreeParam, ...] = (
     FreeParam("vector.op_fixed_ns", 40.0, 300.0, "hardware.md §14.1 per-vector-instruction fixed cost"),
-    FreeParam("dma.mte2_request_ns", 10.0, 400.0, "hardware.md §14.2 MTE2 per-request cost"),
-    FreeParam("runtime.orch_submit_us", 0.5, 4.0, "runtime.md §3.2 submit cost (profiling-build figure)"),
+    FreeParam("vector.op_issue_ns", 5.0, 140.0, "hardware.md §14.1 pipe-occupying part of that cost"),
+    FreeParam("core.first_kernel_extra_ns", 0.0, 30000.0, "hardware.md §14.10/§14.12 cold first kernel per core"),
+    FreeParam("runtime.sched_idle_iter_us", 0.1, 2.0, "runtime.md §5 idle scheduler iteration (calibrate)"),
 )
 
 
-def run_fit_workload(chip_overrides: dict[str, float], base_chip: str | None, seed: int = 0) -> dict:
-    """Simulate the fit workload (standalone baseline) with the given overrides; run_metrics dict."""
-    import hwmodels
-    import traces
+@lru_cache(maxsize=4)
+def _fit_graph():
+    """The fit workload's task graph (built once per process)."""
     from kernels.registry import build_graph
-    from sim.engine import RunOptions, simulate
 
     kernel, mode = WORKLOADS[FIT_WORKLOAD]
-    graph = build_graph(f"{kernel}:{FIT_VARIANT}", mode=mode)
+    return build_graph(f"{kernel}:{FIT_VARIANT}", mode=mode)
+
+
+def run_fit_workload(
+    chip_overrides: dict[str, float], base_chip: str | None, *, runs: int = 1, jitter: float = 0.0
+) -> dict:
+    """Simulate the fit workload (standalone baseline) with the given overrides.
+
+    Returns ``traces.run_metrics`` (µs), averaged over seeds 0..runs-1 when ``runs`` > 1.
+    """
+    import hwmodels
+    import traces
+    from sim.engine import RunOptions, simulate
+
+    graph = _fit_graph()
     chip = hwmodels.load_chip(base_chip, overrides=[f"{k}={v}" for k, v in chip_overrides.items()])
     level = 4
-    result = simulate(graph, chip, RunOptions(seed=seed, swimlane_level=level))
-    return traces.run_metrics(result, level=level)
+    ms = [
+        traces.run_metrics(simulate(graph, chip, RunOptions(seed=s, swimlane_level=level, jitter=jitter)), level=level)
+        for s in range(runs)
+    ]
+    return mean_metrics(ms)
+
+
+def mean_metrics(ms: list[dict]) -> dict:
+    """Average ``traces.run_metrics`` dicts over runs (µs; functions present in every run)."""
+    if len(ms) == 1:
+        return ms[0]
+    out: dict = {k: sum(m[k] for m in ms) / len(ms) for k in ms[0] if k != "funcs"}
+    out["funcs"] = {}
+    for name in ms[0]["funcs"]:
+        if all(name in m["funcs"] for m in ms):
+            out["funcs"][name] = {k: sum(m["funcs"][name][k] for m in ms) / len(ms) for k in ms[0]["funcs"][name]}
+    return out
 
 
 def loss(metrics: dict, targets: dict[str, float]) -> float:
@@ -124,6 +153,8 @@ def fit(
     base_chip: str | None = None,
     free: tuple[FreeParam, ...] = FREE_PARAMS,
     max_evals: int = 60,
+    runs: int = 1,
+    jitter: float = 0.0,
     progress: Callable[[int, float], None] | None = None,
 ) -> FitResult:
     """Fit ``free`` parameters to ``targets`` (µs metrics of the fit workload).
@@ -148,12 +179,12 @@ def fit(
         params = to_params(x)
         key = tuple(sorted(params.items()))
         if key not in cache:
-            cache[key] = loss(run_fit_workload(params, base_chip), targets)
+            cache[key] = loss(run_fit_workload(params, base_chip, runs=runs, jitter=jitter), targets)
         return cache[key]
 
     x, best, evals = nelder_mead(objective, x0, [0.15] * len(free), max_evals=max_evals, progress=progress)
     params = to_params(x)
-    return FitResult(params, best, evals, run_fit_workload(params, base_chip), targets)
+    return FitResult(params, best, evals, run_fit_workload(params, base_chip, runs=runs, jitter=jitter), targets)
 
 
 def _get_field(obj: object, dotted: str) -> object:

@@ -126,6 +126,7 @@ class _Params:
         self.sync_barrier = rt.sync_start_barrier_us * us
         self.cold_start = opts.cold_start
         self.jitter = opts.jitter
+        self.first_kernel_extra = float(chip.core.first_kernel_extra_ns)
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,7 +212,7 @@ class _Sub:
 class _Core:
     __slots__ = (
         "id", "kind", "cluster", "thread", "token", "running", "pending", "ack_seen", "busy", "nxt",
-        "free_at", "used", "cold_extra",
+        "free_at", "used", "cold_extra", "ran",
     )
 
     def __init__(self, cid: int, kind: str, cluster: int, thread: int) -> None:
@@ -230,6 +231,7 @@ class _Core:
         self.free_at = 0.0
         self.used = False
         self.cold_extra = 0.0
+        self.ran = False  # has run a kernel body in this launch (first_kernel_extra_ns)
 
 
 class _Cluster:
@@ -571,10 +573,17 @@ class _Sim:
             rng = random.Random(f"{self.opts.seed}:j:{ts.idx}:{sub.block}:{sub.lane}")
             factor = max(0.1, 1.0 + self.p.jitter * rng.gauss(0.0, 1.0))
         compute *= factor
-        sub.compute_ns = compute
         if prof is not None:
             sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
             sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
+        core = sub.core
+        if not core.ran:
+            # first kernel body on this core in the launch: cold instruction and scalar caches
+            core.ran = True
+            if compute > 0 and self.p.first_kernel_extra > 0:
+                compute += self.p.first_kernel_extra
+                sub.breakdown["cold_core"] = self.p.first_kernel_extra
+        sub.compute_ns = compute
         if compute <= 0:
             self._lane_end(sub)
             return

@@ -46,30 +46,19 @@ def _default_chip() -> str | None:
     return CALIBRATED_PRESET if CALIBRATED_PRESET in hwmodels.list_presets() else None
 
 
-def _mean_metrics(ms: list[dict]) -> dict:
-    """Average run_metrics dicts over runs (µs; functions present in every run)."""
-    if len(ms) == 1:
-        return ms[0]
-    out: dict = {k: sum(m[k] for m in ms) / len(ms) for k in ms[0] if k != "funcs"}
-    out["funcs"] = {}
-    for name in ms[0]["funcs"]:
-        if all(name in m["funcs"] for m in ms):
-            out["funcs"][name] = {
-                k: sum(m["funcs"][name][k] for m in ms) / len(ms) for k in ms[0]["funcs"][name]
-            }
-    return out
-
-
 def cmd_reproduce(args: argparse.Namespace) -> int:
     import hwmodels
     import traces
     from kernels.registry import build_graph
+    from sim.calibration import mean_metrics
     from sim.engine import RunOptions, simulate
 
     t0 = time.perf_counter()
     meas = load_measurements(args.measurements)
-    chip_name = args.chip or _default_chip()
-    chip = hwmodels.load_chip(chip_name, overrides=args.set or [])
+    if args.chip_file:
+        chip = hwmodels.load_chip(path=args.chip_file, overrides=args.set or [])
+    else:
+        chip = hwmodels.load_chip(args.chip or _default_chip(), overrides=args.set or [])
     out = Path(args.out)
     runs = max(1, args.runs)
     jitter = args.jitter if runs > 1 else 0.0
@@ -86,8 +75,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             per_run.append(traces.run_metrics(res, level=level))
             if seed == 0:
                 traces.write_run_dir(res, out / wname / var, level=level)
+                _atomic_write(out / wname / var / "run_records.json", slim_run(res).model_dump_json() + "\n")
             progress()
-        simulated.setdefault(wname, {})[var] = _mean_metrics(per_run)
+        simulated.setdefault(wname, {})[var] = mean_metrics(per_run)
     rows = build_rows(meas, simulated)
     table = format_table(rows, markdown=args.md)
     doc = fidelity_json(rows)
@@ -99,6 +89,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     print(table, end="")
     print(f"wrote {out / 'fidelity.json'}  ({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+def slim_run(res):
+    """The RunResult without the per-block op lists (what `explain` and the readers need)."""
+    g = res.graph
+    tasks = [t.model_copy(update={"blocks": []}) for t in g.tasks]
+    return res.model_copy(update={"graph": g.model_copy(update={"tasks": tasks})})
 
 
 def _progress(total: int, enabled: bool):
@@ -130,19 +127,39 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         last[0] = evals
         bar.set_postfix(loss=f"{best:.4g}")
 
-    result = fit(targets, base_chip=args.base, max_evals=args.max_evals, progress=progress)
+    result = fit(
+        targets, base_chip=args.base, max_evals=args.max_evals, runs=args.runs, jitter=args.jitter, progress=progress
+    )
     bar.close()
-    base = hwmodels.load_chip(args.base, overrides=[f"{k}={v}" for k, v in result.params.items()])
-    chip = base.model_copy(update={"name": CALIBRATED_PRESET})
-    note = provenance_note(result)
-    if hasattr(chip, "with_provenance"):
-        chip = chip.with_provenance({k: note for k in result.params})
-    out = Path(args.output) if args.output else Path(hwmodels.__file__).parent / "presets" / f"{CALIBRATED_PRESET}.toml"
-    _atomic_write(out, chip.to_toml())
+    base = hwmodels.load_chip(args.base)
+    out = (
+        Path(args.output) if args.output else Path(hwmodels.__file__).parent / "presets" / f"{CALIBRATED_PRESET}.toml"
+    )
+    _atomic_write(out, calibrated_preset_toml(base.name, out.stem, result, provenance_note(result)))
+    hwmodels.load_chip(path=out)  # the written preset must load
     for k, v in result.params.items():
         print(f"  {k} = {v}")
     print(f"loss {result.loss:.5g} after {result.evaluations} simulations; wrote {out}")
     return 0
+
+
+def calibrated_preset_toml(base: str, name: str, result, note: str) -> str:
+    """A preset file listing only the fitted fields, with their provenance."""
+    lines = [
+        f"# {name}: preset {base} with the free parameters fitted by `swimsim calibrate`.",
+        f"# {note}",
+        f'name = "{name}"',
+        "",
+        "[provenance]",
+    ]
+    lines += [f'"{k}" = "{note}"' for k in sorted(result.params)]
+    by_section: dict[str, list[str]] = {}
+    for k, v in sorted(result.params.items()):
+        sec, field = k.split(".", 1)
+        by_section.setdefault(sec, []).append(f"{field} = {v!r}")
+    for sec, fields in by_section.items():
+        lines += ["", f"[{sec}]", *fields]
+    return "\n".join(lines) + "\n"
 
 
 def _load_run(dirpath: Path):
@@ -179,6 +196,7 @@ def explain_function(result, func: str) -> str:
         "pipe busy (critical path)": ("vector", "cube", "mte2", "mte1", "mte3", "fixpipe", "scalar"),
         "memory stall": ("l2_hit_latency", "l2_miss_latency", "hbm_contention"),
         "issue / sync overhead": ("issue_sync", "prologue", "handoff_wait"),
+        "cold core (first kernel on the core)": ("cold_core",),
     }
     lines = [f"{func}: {n} rows, Avg Exec {avg:.3f} µs (min {min(execs):.3f}, max {max(execs):.3f})", ""]
     lines.append("Avg Exec breakdown (µs per row, critical-path attribution):")
@@ -192,6 +210,8 @@ def explain_function(result, func: str) -> str:
     rest = {k: v for k, v in keys.items() if k not in seen}
     for k, v in sorted(rest.items(), key=lambda kv: -kv[1]):
         lines.append(f"  {k:<28} {v:8.3f}")
+    n_cold = sum(1 for s in rows if s.breakdown.get("cold_core", 0.0) > 0)
+    lines.append(f"  rows that were their core's first kernel in the launch: {n_cold} of {n}")
     lines.append("")
     lines.append("Pipe busy (PMU view, µs per row): " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(pipes.items())))
     # span: dispatch staggering and waves
@@ -227,8 +247,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("reproduce", help="simulate the measured comparison and print the fidelity table")
     p.add_argument("--measurements", help="measurement JSON (default: the bundled PR #648 data)")
     p.add_argument("--chip", help="chip preset (default: the calibrated preset if present, else 910C)")
+    p.add_argument("--chip-file", help="chip TOML/JSON file (e.g. written by `swimsim calibrate -o`)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a chip field")
-    p.add_argument("--runs", type=int, default=1, help="runs per variant (seeds 0..N-1), averaged")
+    p.add_argument("--runs", type=int, default=3, help="runs per variant (seeds 0..N-1), averaged (default 3, "
+                   "as the measurement)")
     p.add_argument("--jitter", type=float, default=0.03, help="relative jitter when --runs > 1")
     p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
     p.add_argument("--md", action="store_true", help="print the table as markdown")
@@ -237,7 +259,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("calibrate", help="fit the free chip parameters on the standalone baseline")
     c.add_argument("--measurements", help="measurement JSON (only the standalone baseline is read for fitting)")
     c.add_argument("--base", help="preset to start from (default: 910C)")
-    c.add_argument("--max-evals", type=int, default=60, help="simulation budget")
+    c.add_argument("--max-evals", type=int, default=80, help="simulation budget")
+    c.add_argument("--runs", type=int, default=3, help="seeds averaged per evaluation (the measurement: 3 runs)")
+    c.add_argument("--jitter", type=float, default=0.03, help="relative per-block jitter when --runs > 1")
     c.add_argument("-o", "--output", help=f"preset file to write (default: hwmodels/presets/{CALIBRATED_PRESET}.toml)")
     c.set_defaults(func=cmd_calibrate)
 
