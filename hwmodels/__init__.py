@@ -3,7 +3,8 @@
 * :func:`load_chip` / :class:`ChipConfig` (``hwmodels.chip``): presets 910B1..910B4 and 910C (one
   Ascend910_9391 die, the default), TOML/JSON round trip, ``--set section.field=value`` overrides.
   Every field's description carries ``unit | status | source``; ``calibratable_fields()`` lists the
-  CALIBRATE placeholders.
+  CALIBRATE placeholders. ``recommended_preset()`` is the command line's default: the calibrated
+  910C die (``presets/910C-calibrated.toml``, written by ``swimsim calibrate``) when present.
 * :class:`CoreCostModel` (``hwmodels.incore``): list-schedules a block's ops on the core pipes and
   returns one :class:`BlockProfile` per lane (duration, HBM bytes, PMU busy per pipe, critical-path
   breakdown).
@@ -11,9 +12,9 @@
   all cores; max-min fair split of HBM bandwidth among concurrent lanes.
 """
 
-from hwmodels.chip import ChipConfig, list_presets, load_chip
+from hwmodels.chip import ChipConfig, list_presets, load_chip, recommended_preset
 from hwmodels.incore import BlockProfile, CoreCostModel
 from hwmodels.memory import L2State, share_bandwidth
 
-__all__ = ["ChipConfig", "load_chip", "list_presets", "CoreCostModel", "BlockProfile", "L2State",
-           "share_bandwidth"]
+__all__ = ["ChipConfig", "load_chip", "list_presets", "recommended_preset", "CoreCostModel", "BlockProfile",
+           "L2State", "share_bandwidth"]

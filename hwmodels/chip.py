@@ -429,6 +429,14 @@ _ALIASES = {
 }
 
 
+CALIBRATED_PRESET = "910C-calibrated"
+
+
+def recommended_preset() -> str:
+    """The preset the command line uses by default: the calibrated 910C die when present, else 910C."""
+    return CALIBRATED_PRESET if (PRESET_DIR / f"{CALIBRATED_PRESET}.toml").is_file() else DEFAULT_PRESET
+
+
 def list_presets() -> list[str]:
     """Names of the bundled presets, sorted."""
     return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))

@@ -57,6 +57,7 @@ def run_fit_workload(
     import hwmodels
     import traces
     from sim.engine import RunOptions, simulate
+    from traces.compare import mean_metrics
 
     graph = _fit_graph()
     chip = hwmodels.load_chip(base_chip, overrides=[f"{k}={v}" for k, v in chip_overrides.items()])
@@ -66,18 +67,6 @@ def run_fit_workload(
         for s in range(runs)
     ]
     return mean_metrics(ms)
-
-
-def mean_metrics(ms: list[dict]) -> dict:
-    """Average ``traces.run_metrics`` dicts over runs (µs; functions present in every run)."""
-    if len(ms) == 1:
-        return ms[0]
-    out: dict = {k: sum(m[k] for m in ms) / len(ms) for k in ms[0] if k != "funcs"}
-    out["funcs"] = {}
-    for name in ms[0]["funcs"]:
-        if all(name in m["funcs"] for m in ms):
-            out["funcs"][name] = {k: sum(m["funcs"][name][k] for m in ms) / len(ms) for k in ms[0]["funcs"][name]}
-    return out
 
 
 def loss(metrics: dict, targets: dict[str, float]) -> float:

@@ -13,7 +13,7 @@ from sim.errors import UserError
 
 
 def test_presets_listed_and_default_is_910c() -> None:
-    assert list_presets() == ["910B1", "910B2", "910B3", "910B4", "910C"]
+    assert list_presets() == ["910B1", "910B2", "910B3", "910B4", "910C", "910C-calibrated"]
     c = load_chip()
     assert c.name == "910C" and c.soc.soc_version == "Ascend910_9391"
     assert (c.aic_count, c.aiv_count, c.num_cores) == (24, 48, 72)

@@ -17,20 +17,21 @@ def metrics_of_path(path: Path) -> dict[str, Any]:
     return metrics(ld.pd, ld.wall)
 
 
+RUN_JITTER = 0.03  # relative per-block jitter when averaging several seeded runs (≈ the ±4 % run-to-run noise)
+
+
 def metrics_of_spec(spec: str, mode: str, runs: int, chip: str | None, overrides: list[str],
                     level: int = 4) -> dict[str, Any]:
     """Simulate kernel ``spec`` (e.g. ``qkv_proj_rope:baseline``) for seeds 0..runs-1; mean metrics."""
-    try:
-        from hwmodels import load_chip  # type: ignore[attr-defined]
-    except ImportError:
-        from hwmodels.chip import load_chip
+    from hwmodels import load_chip, recommended_preset
     from kernels.registry import build_graph  # type: ignore[import-not-found]
     from sim.engine import RunOptions, simulate  # type: ignore[attr-defined]
     from traces.rundir import run_metrics
 
     graph = build_graph(spec, mode)
-    cfg = load_chip(chip, overrides)
-    ms = [run_metrics(simulate(graph, cfg, RunOptions(seed=s)), level) for s in range(runs)]
+    cfg = load_chip(chip or recommended_preset(), overrides)
+    jitter = RUN_JITTER if runs > 1 else 0.0
+    ms = [run_metrics(simulate(graph, cfg, RunOptions(seed=s, jitter=jitter)), level) for s in range(runs)]
     return mean_metrics(ms)
 
 

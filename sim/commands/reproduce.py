@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from hwmodels.chip import CALIBRATED_PRESET
 from sim.errors import UserError
 from sim.fidelity import (
     VARIANTS,
@@ -29,8 +30,6 @@ from sim.fidelity import (
     load_measurements,
 )
 
-CALIBRATED_PRESET = "910C-calibrated"
-
 
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,25 +39,19 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _default_chip() -> str | None:
-    import hwmodels
-
-    return CALIBRATED_PRESET if CALIBRATED_PRESET in hwmodels.list_presets() else None
-
-
 def cmd_reproduce(args: argparse.Namespace) -> int:
     import hwmodels
     import traces
     from kernels.registry import build_graph
-    from sim.calibration import mean_metrics
     from sim.engine import RunOptions, simulate
+    from traces.compare import mean_metrics
 
     t0 = time.perf_counter()
     meas = load_measurements(args.measurements)
     if args.chip_file:
         chip = hwmodels.load_chip(path=args.chip_file, overrides=args.set or [])
     else:
-        chip = hwmodels.load_chip(args.chip or _default_chip(), overrides=args.set or [])
+        chip = hwmodels.load_chip(args.chip or hwmodels.recommended_preset(), overrides=args.set or [])
     out = Path(args.out)
     runs = max(1, args.runs)
     jitter = args.jitter if runs > 1 else 0.0

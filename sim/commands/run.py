@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("kernel", metavar="KERNEL[:VARIANT]", help="registered kernel, e.g. qkv_proj_rope:baseline")
     p.add_argument("--mode", default="decode", help="kernel mode (default decode)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--chip", metavar="NAME", help="chip preset (default: the 910C die); see `swimsim chips`")
+    g.add_argument("--chip", metavar="NAME", help="chip preset (default: 910C-calibrated "
+                   "= the 910C die with fitted unknowns); "
+                   "see `swimsim chips`")
     g.add_argument("--chip-file", metavar="FILE", help="TOML/JSON chip file instead of a preset")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a chip field, e.g. --set runtime.cond_poll_us=0.12 (repeatable)")
@@ -111,7 +113,10 @@ def run(args: argparse.Namespace) -> int:
     from sim.engine import RunOptions, simulate
 
     t0 = time.perf_counter()
-    chip = load_chip(args.chip, args.overrides, path=args.chip_file)  # bad chip input fails fast
+    from hwmodels.chip import recommended_preset
+
+    name = args.chip or (None if args.chip_file else recommended_preset())
+    chip = load_chip(name, args.overrides, path=args.chip_file)  # bad chip input fails fast
     if args.jitter < 0:
         raise UserError(f"--jitter {args.jitter}: expected a value >= 0")
     graph = build_graph(args.kernel, args.mode)
