@@ -223,9 +223,19 @@ class CoreModel(_Section):
     kernel_epilogue_ns: float = F(100.0, "ns", "CALIBRATE", "final pipe barrier and flush (hardware.md §14.10)",
                                   ge=0)
     first_kernel_extra_ns: float = F(0.0, "ns", "CALIBRATE",
-                                     "constant extra time of the FIRST kernel a core runs in a launch (cold "
-                                     "instruction and scalar caches). No source quantifies it (hardware.md "
-                                     "§14.10/§14.12); applied by the engine once per core", ge=0)
+                                     "extra time of the FIRST kernel a cold core runs in a launch (cold "
+                                     "instruction/scalar caches behind a far NoC route). No source quantifies it "
+                                     "(hardware.md §14.10/§14.12); applied by the engine once per cold core", ge=0)
+    first_kernel_cold_from_cluster_frac: float = F(0.0, "fraction", "CHOICE",
+                                                   "only cores of clusters >= this fraction of the cluster count "
+                                                   "pay first_kernel_extra_ns. 0 = every core (the calibrated "
+                                                   "choice); 0.5 with first_kernel_cold_aiv_only mirrors the "
+                                                   "measured cold first-task head cost ('about half the cores, "
+                                                   "mostly AIV at high cluster offsets', runtime.md §6.4) but fits "
+                                                   "the validation data worse (README, calibration)", ge=0, le=1)
+    first_kernel_cold_aiv_only: bool = F(False, "-", "CHOICE",
+                                         "only AIV cores pay first_kernel_extra_ns (see "
+                                         "first_kernel_cold_from_cluster_frac)")
 
 
 class RuntimeParams(_Section):

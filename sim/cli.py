@@ -1,7 +1,11 @@
 """``swimsim`` command line: one sub-command per capability.
 
-Each command module exposes ``register(subparsers)`` which adds its sub-parser and sets
+Each command module exposes ``register(subparsers)`` which adds its sub-parser(s) and sets
 ``func`` (a callable taking the parsed namespace and returning an exit code).
+
+Start-up is lazy: only the module of the command being run is imported; the other commands get a
+stub sub-parser carrying their one-line help (from :data:`COMMANDS`), so ``swimsim --help`` lists
+every command without importing numpy, pydantic models, simpy or matplotlib.
 """
 
 from __future__ import annotations
@@ -12,30 +16,61 @@ import sys
 
 from sim.errors import UserError
 
-# Modules that register sub-commands, in help order.
-COMMAND_MODULES = [
-    "sim.commands.graph",
-    "sim.commands.chips",
-    "sim.commands.run",
-    "sim.commands.analysis",
-    "sim.commands.reproduce",
+# (command, module registering it, one-line help) in help order. A module registering several
+# commands lists them contiguously; the help text must match the module's add_parser(help=...)
+# (tests/test_cli_lazy.py checks it).
+COMMANDS: list[tuple[str, str, str]] = [
+    ("graph", "sim.commands.graph", "build a kernel's task graph (summary, IR JSON or deps.json)"),
+    ("chips", "sim.commands.chips", "list chip presets or show one"),
+    ("run", "sim.commands.run", "simulate a kernel and write its run records"),
+    ("stats", "sim.commands.analysis",
+     "print the converter's statistics table for a run dir, records or trace"),
+    ("compare", "sim.commands.analysis", "before/after table: wall, Total Test Time, Avg Exec and span"),
+    ("critical-path", "sim.commands.analysis", "static CPM and observed blame path of a run directory"),
+    ("plot", "sim.commands.analysis", "matplotlib swimlane PNG of a run directory"),
+    ("reproduce", "sim.commands.reproduce", "simulate the measured comparison and print the fidelity table"),
+    ("calibrate", "sim.commands.reproduce", "fit the free chip parameters on the standalone baseline"),
+    ("explain", "sim.commands.reproduce",
+     "break a function's Avg Exec and span down (pipes, memory, overhead)"),
 ]
 
+# Modules that register sub-commands, in help order.
+COMMAND_MODULES = list(dict.fromkeys(m for _, m, _ in COMMANDS))
 
-def build_parser() -> argparse.ArgumentParser:
+
+def _selected(argv: list[str]) -> str | None:
+    """The command named on the command line (first non-option word), if it is a known one."""
+    for a in argv:
+        if a.startswith("-"):
+            continue
+        return a if any(a == c for c, _, _ in COMMANDS) else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser. ``only=None`` imports every command module; ``only=NAME`` imports just the
+    module of command NAME (``""``: none) and registers stubs (help line only) for the others."""
     parser = argparse.ArgumentParser(
         prog="swimsim",
         description="Cycle-approximate simulator of the Ascend a2a3 NPU and the PTO runtime.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    load = set(COMMAND_MODULES) if only is None else {m for c, m, _ in COMMANDS if c == only}
+    done: set[str] = set()
+    for name, module, help_ in COMMANDS:
+        if module in load:
+            if module not in done:
+                importlib.import_module(module).register(sub)
+                done.add(module)
+        else:
+            sub.add_parser(name, help=help_)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_selected(argv) or "")
     args = parser.parse_args(argv)
     try:
         rc = args.func(args)

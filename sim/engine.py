@@ -127,6 +127,8 @@ class _Params:
         self.cold_start = opts.cold_start
         self.jitter = opts.jitter
         self.first_kernel_extra = float(chip.core.first_kernel_extra_ns)
+        self.cold_from_cluster = float(chip.core.first_kernel_cold_from_cluster_frac) * int(chip.soc.clusters)
+        self.cold_aiv_only = bool(chip.core.first_kernel_cold_aiv_only)
 
 
 # --------------------------------------------------------------------------------------------
@@ -580,9 +582,11 @@ class _Sim:
         if not core.ran:
             # first kernel body on this core in the launch: cold instruction and scalar caches
             core.ran = True
-            if compute > 0 and self.p.first_kernel_extra > 0:
-                compute += self.p.first_kernel_extra
-                sub.breakdown["cold_core"] = self.p.first_kernel_extra
+            p = self.p
+            if (compute > 0 and p.first_kernel_extra > 0 and core.cluster >= p.cold_from_cluster
+                    and not (p.cold_aiv_only and core.kind == "aic")):
+                compute += p.first_kernel_extra
+                sub.breakdown["cold_core"] = p.first_kernel_extra
         sub.compute_ns = compute
         if compute <= 0:
             self._lane_end(sub)

@@ -9,9 +9,12 @@ import argparse
 import sys
 import time
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from sim.errors import UserError
-from sim.ir import TaskGraph, TaskKind, task_label
+
+if TYPE_CHECKING:
+    from sim.ir import TaskGraph
 
 CATEGORIES = [("load", ("load",)), ("store", ("store",)), ("vec", ("vec",)),
               ("cube", ("matmul", "matmul_acc")), ("move", ("move",)), ("scalar", ("scalar",)),
@@ -51,6 +54,8 @@ def block_counts(ops: list) -> Counter:
 
 def summary(g: TaskGraph) -> str:
     """Human-readable table: one row per kernel/dummy task."""
+    from sim.ir import TaskKind, task_label
+
     kt = g.kernel_tasks()
     lines = [f"{g.kernel}:{g.variant} mode={g.mode} params={g.params}",
              f"{len(kt)} tasks / {sum(t.block_num for t in kt)} blocks "

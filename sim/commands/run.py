@@ -12,9 +12,12 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.errors import UserError
-from sim.records import RunResult
+
+if TYPE_CHECKING:
+    from sim.records import RunResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
