@@ -31,6 +31,7 @@ class KernelEntry:
 _REGISTRY: dict[str, KernelEntry] = {}
 _BROKEN: dict[str, str] = {}  # kernel name -> import error of its optional module
 _loaded = False
+_optional_done: set[str] = set()
 
 
 def register(name: str, builder: Callable[..., TaskGraph], variants: list[str], modes: list[str]) -> None:
@@ -38,21 +39,33 @@ def register(name: str, builder: Callable[..., TaskGraph], variants: list[str], 
     _REGISTRY[name] = KernelEntry(name, builder, list(variants), list(modes))
 
 
-def _load() -> None:
+def _load(kernel: str | None = None) -> None:
+    """Register the built-in kernels; import the optional model modules - only the one named
+    ``kernel`` when that names one (keeps ``swimsim run qkv_proj_rope`` from importing them all)."""
     global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    from kernels.models import qkv_proj_rope
+    if not _loaded:
+        _loaded = True
+        from kernels.models import qkv_proj_rope
 
-    register("qkv_proj_rope", qkv_proj_rope.build, qkv_proj_rope.VARIANTS, list(qkv_proj_rope.MODES))
+        register("qkv_proj_rope", qkv_proj_rope.build, qkv_proj_rope.VARIANTS, list(qkv_proj_rope.MODES))
+    if kernel is not None and kernel in _REGISTRY:
+        return
     for mod in _OPTIONAL_MODULES:
+        short = mod.rsplit(".", 1)[-1]
+        if mod in _optional_done or (kernel is not None and kernel != short and kernel in _by_module()):
+            continue
+        _optional_done.add(mod)
         if importlib.util.find_spec(mod) is None:
             continue
         try:
             importlib.import_module(mod)
         except Exception as exc:  # a broken optional model must not take the others down
-            _BROKEN[mod.rsplit(".", 1)[-1]] = f"{type(exc).__name__}: {exc}"
+            _BROKEN[short] = f"{type(exc).__name__}: {exc}"
+
+
+def _by_module() -> set[str]:
+    """Kernel names that are the short name of an optional module."""
+    return {m.rsplit(".", 1)[-1] for m in _OPTIONAL_MODULES}
 
 
 def available() -> dict[str, list[str]]:
@@ -62,15 +75,15 @@ def available() -> dict[str, list[str]]:
 
 
 def modes(kernel: str) -> list[str]:
-    _load()
+    _load(kernel)
     return list(_REGISTRY[kernel].modes) if kernel in _REGISTRY else []
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
     """``"kernel[:variant]"`` -> (kernel, variant); errors name the bad part."""
-    _load()
     kernel, _, variant = spec.partition(":")
     kernel = kernel.strip()
+    _load(kernel)
     if kernel not in _REGISTRY and kernel in _BROKEN:
         raise UserError(f"{kernel}: its model module failed to import ({_BROKEN[kernel]})")
     if kernel not in _REGISTRY:

@@ -1,0 +1,116 @@
+"""Mechanisms the calibration relies on, and the calibrated preset itself."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import hwmodels
+from hwmodels import CoreCostModel, L2State
+from hwmodels.chip import CALIBRATED_PRESET, calibratable_fields, field_description
+from sim.calibration import FREE_PARAMS
+from sim.cli import main
+from sim.engine import RunOptions, simulate
+from sim.engine_stub import StubCostModel
+from sim.ir import Block, CoreShape, Edge, Op, Pipe, Task, TaskGraph
+
+
+def _vec_block(n: int, dependent: bool) -> tuple[TaskGraph, Task, Block]:
+    ops = [
+        Op(kind="vec", name="add", pipe=Pipe.VECTOR, lane="aiv0", dtype="FP32", shape=[8, 64],
+           deps=[i - 1] if dependent and i else [])
+        for i in range(n)
+    ]
+    blk = Block(idx=0, ops=ops)
+    task = Task(idx=0, task_id=1 << 32, name="v", shape=CoreShape.AIV, kernel_ids=[-1, 0, -1], blocks=[blk])
+    return TaskGraph(kernel="v", tasks=[task]), task, blk
+
+
+def test_dependent_vector_ops_pay_the_fixed_cost_independent_ones_stream() -> None:
+    chip = hwmodels.load_chip(overrides=["vector.op_fixed_ns=200", "vector.op_issue_ns=20"])
+    t = {}
+    for dep in (True, False):
+        g, task, blk = _vec_block(50, dep)
+        t[dep] = CoreCostModel(chip).profile(task, blk, L2State(chip, g, "warm"))["aiv0"].compute_ns
+    assert t[True] > 50 * 200 * 0.95  # a chain of 50 dependent ops: ~op_fixed each
+    assert t[False] < 50 * 200 * 0.5  # independent: limited by issue + ALU, not by the latency
+    assert t[True] > 2 * t[False]
+
+
+def _two_waves_on_one_core() -> TaskGraph:
+    """Two single-block AIV tasks in a chain on a 1-cluster chip: both run on the same core(s)."""
+    tasks = []
+    for i in range(2):
+        ops = [Op(kind="vec", name="add", pipe=Pipe.VECTOR, lane="aiv0") for _ in range(4)]
+        tasks.append(Task(idx=i, task_id=(1 << 32) | i, name=f"k{i}", shape=CoreShape.AIV, kernel_ids=[-1, i, -1],
+                          blocks=[Block(idx=0, ops=ops)]))
+    return TaskGraph(kernel="chain", tasks=tasks, edges=[Edge(pred=0, succ=1, source="explicit")],
+                     func_names={0: "k0", 1: "k1"})
+
+
+@pytest.mark.parametrize("extra_ns", [0.0, 5000.0])
+def test_first_kernel_extra_is_paid_once_per_core(extra_ns: float) -> None:
+    g = _two_waves_on_one_core()
+    chip = hwmodels.load_chip(overrides=["soc.clusters=1", "soc.aiv_per_cluster=1",
+                                         f"core.first_kernel_extra_ns={extra_ns}"])
+    r = simulate(g, chip, RunOptions(cold_start=False), cost_model=StubCostModel())
+    first, second = sorted(r.subtasks, key=lambda s: s.start)
+    assert first.core_id == second.core_id
+    d1, d2 = first.end - first.start, second.end - second.start
+    assert d1 - d2 == pytest.approx(extra_ns, abs=1e-6)
+    assert first.breakdown.get("cold_core", 0.0) == pytest.approx(extra_ns)
+    assert "cold_core" not in second.breakdown
+
+
+def test_cold_core_selection_by_cluster_and_kind() -> None:
+    g = _two_waves_on_one_core()
+    # the only cluster (index 0) is below the threshold -> nobody pays
+    chip = hwmodels.load_chip(overrides=["soc.clusters=1", "core.first_kernel_extra_ns=5000",
+                                         "core.first_kernel_cold_from_cluster_frac=0.5"])
+    r = simulate(g, chip, RunOptions(cold_start=False), cost_model=StubCostModel())
+    assert all("cold_core" not in s.breakdown for s in r.subtasks)
+
+
+def test_calibrated_preset_carries_provenance_for_each_fitted_field() -> None:
+    chip = hwmodels.load_chip(CALIBRATED_PRESET)
+    base = hwmodels.load_chip("910C")
+    fitted = {p.field for p in FREE_PARAMS}
+    assert set(chip.provenance) == fitted
+    for f in fitted:
+        assert "fitted on qkv_proj_rope_decode baseline" in chip.provenance[f]
+        assert "status: CALIBRATE" in field_description(f)
+        assert f in calibratable_fields()
+    # everything that is not fitted equals the 910C die
+    a, b = chip.model_dump(), base.model_dump()
+    for f in fitted:
+        sec, name = f.split(".")
+        a[sec].pop(name), b[sec].pop(name)
+    a.pop("provenance"), b.pop("provenance"), a.pop("name"), b.pop("name")
+    assert a == b
+
+
+def test_reproduce_writes_fidelity_and_meets_the_fitted_targets(tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["reproduce", "-o", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "F = fitted" in table
+    doc = json.loads((out / "fidelity.json").read_text())
+    qkv = doc["workloads"]["qkv_proj_rope_decode"]["metrics"]
+    hca = doc["workloads"]["decode_attention_hca"]["metrics"]
+    for m in qkv.values():
+        if "baseline" in m:
+            assert m["baseline"]["role"] == "fitted"
+            assert abs(m["baseline"]["error_pct"]) <= 5.0, m
+    for m in hca.values():
+        assert all(m[v]["role"] == "predicted" for v in ("baseline", "precompute") if v in m)
+    # directions of the measured changes
+    assert qkv["q_head_rms_nope_rope.avg_exec"]["delta_pct"]["simulated"] < 0
+    assert hca["q_head_rms_nope_rope.avg_exec"]["delta_pct"]["simulated"] < 0
+    assert hca["swimlane_wall"]["delta_pct"]["simulated"] < 0
+    for wl in ("qkv_proj_rope_decode", "decode_attention_hca"):
+        for var in ("baseline", "precompute"):
+            d = out / wl / var
+            assert (d / "l2_swimlane_records.json").is_file() and (d / "run_records.json").is_file()
+    assert main(["explain", str(out / "qkv_proj_rope_decode" / "baseline"), "q_head_rms_nope_rope"]) == 0
+    assert "cold core" in capsys.readouterr().out
