@@ -179,6 +179,7 @@ def plot_sweep(doc: dict[str, Any], out: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     xfield = doc["vary"][0]["field"]
     xvals = doc["vary"][0]["values"]
@@ -218,10 +219,15 @@ def plot_sweep(doc: dict[str, Any], out: Path) -> Path:
                         linewidth=1.4, color=cmap(j % cmap.N), label=label)
         if log_x:
             ax.set_xscale("log", base=2)
-        ax.set_xticks(sorted(set(xs_of.values())))
-        ax.set_xticklabels([_fmt_param(v) for v in sorted(xvals, key=lambda v: xs_of[json.dumps(v)])],
-                           fontsize=8)
         ax.minorticks_off()
+        order = sorted(xvals, key=lambda v: xs_of[json.dumps(v)])
+        step = 1 if len(order) <= 12 else math.ceil(len(order) / 10)  # at most ~10 labelled ticks
+        if numeric and step > 1:
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+            ax.tick_params(axis="x", labelsize=8)
+        else:
+            ax.set_xticks([xs_of[json.dumps(v)] for v in order[::step]])
+            ax.set_xticklabels([_fmt_param(v) for v in order[::step]], fontsize=8)
         ax.set_title(key, fontsize=10)
         ax.set_xlabel(xfield, fontsize=9)
         ax.set_ylabel("count" if key.endswith(".count") else "µs", fontsize=9)
