@@ -11,6 +11,7 @@ every command without importing numpy, pydantic models, simpy or matplotlib.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 
@@ -70,6 +71,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # a short-lived process allocating many small objects: collect young objects less often
+    gc.set_threshold(max(gc.get_threshold()[0], 50_000), 20, 20)
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_selected(argv) or "")
     args = parser.parse_args(argv)

@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any
 
-from kernels.dsl.recorder import ArgRec, TensorView, current, fast_model
+from kernels.dsl.recorder import _ACTIVE, ArgRec, TensorView, current, fast_model
 from kernels.dsl.types import FP32, DataType
 from sim.ir import CoreShape, Op, Pipe, Region
 
@@ -44,16 +44,18 @@ def _code_info(code: Any) -> Any:
     return ent[1]
 
 
-def _site() -> tuple[Any, ...]:
+def _site(_getframe: Any = sys._getframe, _info: dict[int, tuple[Any, Any]] = _CODE_INFO) -> tuple[Any, ...]:
     """Call-site key of the innermost user (non-DSL) frame and its caller.
 
     Keyed by source position, not by bytecode offset: CPython 3.11 reports a different offset for
     one call once the instruction is specialised, which made keys (and WAR deps) drift between
     repeated builds. Code objects are keyed by id (hashing a code object re-hashes its bytecode).
     """
-    f = sys._getframe(2)
+    f = _getframe(2)
     while f is not None:
-        pos = _code_info(f.f_code)
+        code = f.f_code
+        ent = _info.get(id(code))
+        pos = ent[1] if ent is not None and ent[0] is code else _code_info(code)
         if pos is not None:
             break
         f = f.f_back
@@ -61,9 +63,11 @@ def _site() -> tuple[Any, ...]:
         return ("?",)
     b = f.f_back
     if b is None:
-        return (id(f.f_code), _pos(f, pos), 0, None)
-    bpos = _code_info(b.f_code)
-    return (id(f.f_code), _pos(f, pos), id(b.f_code), _pos(b, bpos) if bpos is not None else None)
+        return (id(code), pos[f.f_lasti >> 1], 0, None)
+    bcode = b.f_code
+    ent = _info.get(id(bcode))
+    bpos = ent[1] if ent is not None and ent[0] is bcode else _code_info(bcode)
+    return (id(code), pos[f.f_lasti >> 1], id(bcode), bpos[b.f_lasti >> 1] if bpos is not None else None)
 
 
 def _pos(frame: Any, positions: list[Any]) -> Any:
@@ -85,6 +89,7 @@ class Node:
     base_shape: tuple[int, ...] = ()
     pipe_hint: str | None = None
     dual = False
+    dma: tuple[int, int] | None = None  # exact (rows, row_bytes) when the region is only a covering box
 
     def __init__(self, idx: int, kind: str, name: str, inputs: list[Node], shape: list[int],
                  dtype: DataType, side: str, site: Any, ring: int) -> None:
@@ -107,8 +112,8 @@ class Tile:
     def __init__(self, node: Node | None, shape: list[int], dtype: DataType,
                  valid: list[int] | None = None, space: str = "Vec") -> None:
         self.node = node
-        self.shape = [int(s) for s in shape]
-        self.valid = [int(v) for v in (valid if valid is not None else shape)]
+        self.shape = sh = [int(s) for s in shape]
+        self.valid = sh.copy() if valid is None else [int(v) for v in valid]
         self.dtype = dtype
         self.space = space
 
@@ -229,34 +234,37 @@ class KernelScope:
     def add(self, kind: str, name: str, inputs: list[Node], shape: list[int], dtype: DataType,
             side: str) -> Node:
         site = _site()
-        cnt = self.site_count.get(site, 0)
-        self.site_count[site] = cnt + 1
+        sc = self.site_count
+        cnt = sc.get(site, 0)
+        sc[site] = cnt + 1
         nodes = self.nodes
-        n = Node(len(nodes), kind, name, inputs, shape, dtype, side, site,
-                 cnt % self.stages[-1] if self.stages else 0)
+        stages = self.stages
+        n = Node(len(nodes), kind, name, inputs, shape, dtype, side, site, cnt % stages[-1] if stages else 0)
         nodes.append(n)
         return n
 
 
 def kernel_scope() -> KernelScope:
     """The open kernel scope; error if called from orchestration code."""
-    rec = current()
-    if rec.kernel is None or rec.kernel.block_idx is None:
-        f = sys._getframe(1)
+    rec = _ACTIVE[-1] if _ACTIVE else current()
+    ks = rec.kernel
+    if ks is not None and ks.block_idx is not None:
+        return ks
+    f = sys._getframe(1)
+    op = f.f_code.co_name
+    while f.f_back is not None and f.f_back.f_code.co_filename.startswith(_DSL_DIR):
+        f = f.f_back
         op = f.f_code.co_name
-        while f.f_back is not None and f.f_back.f_code.co_filename.startswith(_DSL_DIR):
-            f = f.f_back
-            op = f.f_code.co_name
-        rec.error(f"misplaced tensor op pl.{op}: should be inside an InCore (pl.at/pl.spmd) block")
-    return rec.kernel
+    rec.error(f"misplaced tensor op pl.{op}: should be inside an InCore (pl.at/pl.spmd) block")
+    raise AssertionError
 
 
 def _arg(view: TensorView) -> ArgRec:
-    ks = current().kernel
+    args = _ACTIVE[-1].kernel.task.args
     cap = view.capture
-    a = ks.task.args.get(id(cap))
+    a = args.get(id(cap))
     if a is None:
-        a = ks.task.args[id(cap)] = ArgRec(cap)
+        a = args[id(cap)] = ArgRec(cap)
     return a
 
 
@@ -286,10 +294,25 @@ def record_load(view: TensorView, tile_shape: list[int] | None = None, valid_sha
     side = "cube" if space in ("Mat", "Left", "Right") else ("vec" if space == "Vec" else "auto")
     n = ks.add("load", "load", [], shape, view.dtype, side)
     n.region = view.region(None, valid)
+    if view.parent is not None and view.parent.parent is not None:
+        _exact_dma(n, view, [0] * len(valid), valid)
     n.base_shape = view.base.shape
     n.nbytes = _prod(valid) * view.dtype.size
     _arg(view).reads = True
     return Tile(n, shape, view.dtype, valid, "Mat" if side == "cube" else "Vec")
+
+
+def _exact_dma(n: Node, view: TensorView, off: list[int], shp: list[int]) -> None:
+    """Set ``n.dma`` when ``n.region`` (a box of the base) covers more than the view's box: a
+    reshape of a strided window is a strided set, so the DMA rows come from its real runs."""
+    reg = n.region
+    if reg is None or _prod(reg.shape) == _prod(shp):
+        return
+    r = view.exact_runs(off, shp)
+    if r is None or r[0] == 0:
+        return
+    runs, elems = r
+    n.dma = (runs, elems // runs * view.dtype.size)
 
 
 def load_view(view: TensorView) -> Tile:
@@ -309,6 +332,8 @@ def record_store(value: Any, view: TensorView, atomic: bool = False) -> None:
     inputs = [t.node] if t.node is not None else []
     n = ks.add("store", "store", inputs, valid, view.dtype, "follow")
     n.region = view.region([0] * len(valid), valid)
+    if view.parent is not None and view.parent.parent is not None:
+        _exact_dma(n, view, [0] * len(valid), valid)
     n.base_shape = view.base.shape
     n.nbytes = _prod(valid) * view.dtype.size
     n.atomic = bool(atomic)
@@ -412,6 +437,8 @@ def record_gather_row(acc: Tile, view: TensorView, dst_offset: list[int], valid_
     inputs = [acc.node] if acc.node is not None else []
     n = ks.add("gather_row", "gather_row", inputs, valid, view.dtype, "cube")
     n.region = view.region([0] * len(valid), valid)
+    if view.parent is not None and view.parent.parent is not None:
+        _exact_dma(n, view, [0] * len(valid), valid)
     n.base_shape = view.base.shape
     n.nbytes = _prod(valid) * view.dtype.size
     _arg(view).reads = True
@@ -476,7 +503,7 @@ def _signature(nodes: list[Node]) -> tuple[Any, ...]:
     return tuple(
         (n.site, n.ring, n.kind, n.name, n.side, n.dtype.name, tuple(n.shape), n.nbytes, n.atomic, n.hops,
          n.in_dtype, n.cube_use, tuple(x.idx for x in n.inputs), n.acc.idx if n.acc is not None else -1,
-         (n.region.tensor, tuple(n.region.shape)) if n.region is not None else None)
+         (n.region.tensor, tuple(n.region.shape)) if n.region is not None else None, n.dma)
         for n in nodes)
 
 
@@ -579,8 +606,12 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str], list[tuple[int, int]]]
                 key = slot_of.get((n.inputs[0].idx, lane), key)
             else:
                 deps += war(key)
-            rows, rb = _dma_rows(n.region, n.base_shape, n.dtype.size) if n.region is not None else (0, 0)
-            shape = list(n.region.shape) if n.region is not None else list(n.shape)
+            rows, rb = n.dma or (_dma_rows(n.region, n.base_shape, n.dtype.size) if n.region is not None
+                                 else (0, 0))
+            if n.dma is not None:  # strided set: [runs, elements per run]
+                shape = [rows, rb // n.dtype.size]
+            else:
+                shape = list(n.region.shape) if n.region is not None else list(n.shape)
             i = emit(mk("load", n.name, Pipe.MTE2, lane, n.dtype.name, shape, n.nbytes, deps,
                         rows=rows, row_bytes=rb, region=n.region))
             region_ops.append((i, n.idx))
@@ -598,7 +629,7 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str], list[tuple[int, int]]]
                 d = get(x, lane)
                 if d is not None:
                     deps.append(d)
-            rows, rb = _dma_rows(n.region, n.base_shape, n.dtype.size)
+            rows, rb = n.dma or _dma_rows(n.region, n.base_shape, n.dtype.size)
             pipe = Pipe.FIXPIPE if n.side == "cube" else Pipe.MTE3
             i = emit(mk("store", n.name, pipe, lane, n.dtype.name, list(n.shape), n.nbytes, deps,
                         rows=rows, row_bytes=rb, region=n.region, atomic=n.atomic))

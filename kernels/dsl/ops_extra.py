@@ -7,57 +7,12 @@ and list their names in ``__all__``; ``kernels.language`` re-exports them last.
 
 from __future__ import annotations
 
-import os
-import sys
-import types
-from typing import Any
-
 from kernels.dsl import block
 from kernels.dsl.block import Tile, kernel_scope
 from kernels.dsl.recorder import TensorView, current
 
-# ------------------------------------------------------------------------------------------------
-# Workaround (reported to the DSL owner): stable call-site keys.
-# ``block._site`` keys a call site by ``frame.f_lasti``. On CPython 3.11 that offset changes when the
-# interpreter specialises the calling instruction (e.g. BINARY_SUBSCR: after ~8 executions f_lasti
-# points past the inline cache), so one source expression gets two keys during warm-up and the
-# WAR/ring deps differ between repeated builds in one process (and depend on which kernels were
-# built before). This replacement walks the same frames (innermost non-DSL frame and its caller)
-# but keys each by its source position, which an instruction shares with its inline caches. It is
-# installed only while ``block._site`` still reads ``f_lasti``.
-# ------------------------------------------------------------------------------------------------
-_CODE_POS: dict[types.CodeType, list[Any]] = {}
-_IS_DSL: dict[types.CodeType, bool] = {}
-
-
-def _positions(code: types.CodeType) -> list[Any]:
-    ps = _CODE_POS.get(code)
-    if ps is None:
-        ps = _CODE_POS[code] = list(code.co_positions())
-    return ps
-
-
-def _stable_site() -> tuple[Any, ...]:
-    f = sys._getframe(2)
-    while f is not None:
-        code = f.f_code
-        dsl = _IS_DSL.get(code)
-        if dsl is None:
-            dsl = _IS_DSL[code] = code.co_filename.startswith(_DSL_DIR)
-        if not dsl:
-            break
-        f = f.f_back
-    if f is None:
-        return ("?",)
-    b = f.f_back
-    if b is None:
-        return (id(code), _positions(code)[f.f_lasti // 2], 0, -1)
-    return (id(code), _positions(code)[f.f_lasti // 2], id(b.f_code), _positions(b.f_code)[b.f_lasti // 2])
-
-
-_DSL_DIR = os.path.dirname(os.path.abspath(block.__file__))
-if "f_lasti" in block._site.__code__.co_names:
-    block._site = _stable_site
+# (The stable call-site key workaround that lived here is now ``block._site`` itself: it keys frames
+# by source position and code objects by id.)
 
 
 def load_into(tile: Tile, src: TensorView, dst_offset: list[int]) -> Tile:

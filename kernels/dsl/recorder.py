@@ -63,16 +63,17 @@ class GMBase:
 _FIELDS_SETS: dict[Any, set[str]] = {}
 
 
-def fast_model(cls: Any, data: dict[str, Any]) -> Any:
+def fast_model(cls: Any, data: dict[str, Any], _new: Any = object.__new__, _set: Any = object.__setattr__,
+               _sets: dict[Any, set[str]] = _FIELDS_SETS) -> Any:
     """Build a pydantic model from a complete, already-valid field dict without validation."""
-    m = cls.__new__(cls)
-    object.__setattr__(m, "__dict__", data)
-    fs = _FIELDS_SETS.get(cls)
+    m = _new(cls)
+    _set(m, "__dict__", data)
+    fs = _sets.get(cls)
     if fs is None or len(fs) != len(data):
-        fs = _FIELDS_SETS[cls] = set(data)
-    object.__setattr__(m, "__pydantic_fields_set__", fs)  # shared: every field is always set
-    object.__setattr__(m, "__pydantic_extra__", None)
-    object.__setattr__(m, "__pydantic_private__", None)
+        fs = _sets[cls] = set(data)
+    _set(m, "__pydantic_fields_set__", fs)  # shared: every field is always set
+    _set(m, "__pydantic_extra__", None)
+    _set(m, "__pydantic_private__", None)
     return m
 
 
@@ -190,13 +191,15 @@ class TensorView:
 
     def to_base(self, off: list[int] | None = None, shp: list[int] | None = None) -> tuple[list[int], list[int]]:
         """Map a box of this view (default: the whole view) to a covering box of the base buffer."""
-        off = [0] * len(self.shape) if off is None else list(off)
         shp = list(self.shape) if shp is None else list(shp)
         p0 = self.parent
         if p0 is None:
-            return off, shp
-        if self.kind == "slice" and p0.parent is None:  # fast path: window of a base tensor
+            return ([0] * len(shp) if off is None else list(off)), shp
+        if p0.parent is None and self.kind == "slice":  # fast path: window of a base tensor
+            if off is None:
+                return list(self.offset), shp
             return [o + a for o, a in zip(off, self.offset, strict=True)], shp
+        off = [0] * len(self.shape) if off is None else list(off)
         v: TensorView = self
         while v.parent is not None:
             p = v.parent
@@ -214,6 +217,70 @@ class TensorView:
                 off, shp = noff, nshp
             v = p
         return off, shp
+
+    def _addr(self, idx: list[int]) -> int:
+        """Linear element offset in the base buffer of element ``idx`` of this view."""
+        v: TensorView = self
+        while v.parent is not None:
+            p = v.parent
+            if v.kind == "slice":
+                idx = [i + a for i, a in zip(idx, v.offset, strict=True)]
+            elif v.kind == "reshape":
+                lin = 0
+                for i, d in zip(idx, v.shape, strict=True):
+                    lin = lin * d + i
+                nidx = [0] * len(p.shape)
+                for k in range(len(p.shape) - 1, -1, -1):
+                    lin, nidx[k] = divmod(lin, p.shape[k])
+                idx = nidx
+            v = p
+        lin = 0
+        for i, d in zip(idx, v.shape, strict=True):
+            lin = lin * d + i
+        return lin
+
+    def exact_runs(self, off: list[int], shp: list[int], limit: int = 1 << 16) -> tuple[int, int] | None:
+        """(contiguous base runs, elements) of a box of this view, or None above ``limit`` rows.
+
+        For views whose box maps to a strided (non-box) set of the base buffer, where
+        :meth:`to_base` can only give the covering box.
+        """
+        if not shp or any(n <= 0 for n in shp):
+            return None
+        lead = shp[:-1]
+        nrows = 1
+        for n in lead:
+            nrows *= n
+        if nrows > limit:
+            return None
+        last = shp[-1]
+        runs = 0
+        prev_end = None
+        idx = [0] * len(lead)
+        for _ in range(nrows):
+            base = [o + i for o, i in zip(off, idx, strict=False)]
+            a = self._addr(base + [off[-1]])
+            b = self._addr(base + [off[-1] + last - 1])
+            if b - a == last - 1:
+                segs = [(a, b)]
+            else:  # the row itself crosses gaps: walk its elements
+                segs = []
+                for j in range(last):
+                    e = self._addr(base + [off[-1] + j])
+                    if segs and segs[-1][1] == e - 1:
+                        segs[-1] = (segs[-1][0], e)
+                    else:
+                        segs.append((e, e))
+            for sa, sb in segs:
+                if prev_end is None or sa != prev_end + 1:
+                    runs += 1
+                prev_end = sb
+            for k in range(len(lead) - 1, -1, -1):  # next row index (row-major)
+                idx[k] += 1
+                if idx[k] < lead[k]:
+                    break
+                idx[k] = 0
+        return runs, nrows * last
 
     def region(self, off: list[int] | None = None, shp: list[int] | None = None) -> Region:
         o, s = self.to_base(off, shp)
@@ -330,6 +397,7 @@ class RtScope:
     entry_pos: int = 0
     alloc: TaskRec | None = None
     manual: bool = False
+    runtime: bool = True  # False: a loop body inside a manual scope (no AUTO scope of its own, §18.7)
 
 
 class Recorder:
@@ -385,7 +453,7 @@ class Recorder:
 
     def create_tensor(self, shape: list[int], dtype: DataType, name: str | None = None,
                       manual_dep: bool = False) -> TensorView:
-        scope = self.scopes[-1]
+        scope = next(s for s in reversed(self.scopes) if s.runtime)
         if scope.alloc is None:
             scope.alloc = TaskRec(TaskKind.ALLOC, "alloc_tensors", self.ring(), shape=CoreShape.DUMMY)
             scope.alloc.scope = "manual" if scope.manual else "auto"
@@ -402,10 +470,13 @@ class Recorder:
 
     def push_scope(self, kind: str, loop_kind: str = "", manual: bool = False,
                    written: set[int] | None = None) -> RtScope:
-        depth = self.scopes[-1].depth + 1 if self.scopes else 1
         parent_manual = self.scopes[-1].manual if self.scopes else False
+        # dsl-surface.md §18.7: the compiler wraps loop bodies in AUTO scopes, but not inside manual
+        # scopes - such a body stays on the manual scope's depth (ring); pl.scope() still opens one.
+        runtime = not (parent_manual and kind == "loop" and loop_kind != "scope")
+        depth = (self.scopes[-1].depth + (1 if runtime else 0)) if self.scopes else 1
         s = RtScope(depth, kind, loop_kind, set(written or ()), len(self.tasks), None,
-                    manual or parent_manual)
+                    manual or parent_manual, runtime)
         self.scopes.append(s)
         return s
 
