@@ -51,7 +51,7 @@ def _site(_getframe: Any = sys._getframe, _info: dict[int, tuple[Any, Any]] = _C
     one call once the instruction is specialised, which made keys (and WAR deps) drift between
     repeated builds. Code objects are keyed by id (hashing a code object re-hashes its bytecode).
     """
-    f = _getframe(2)
+    f = _getframe(3)  # 0 _site, 1 KernelScope.add, 2 the record_* function that called it (DSL)
     while f is not None:
         code = f.f_code
         ent = _info.get(id(code))
@@ -68,6 +68,9 @@ def _site(_getframe: Any = sys._getframe, _info: dict[int, tuple[Any, Any]] = _C
     ent = _info.get(id(bcode))
     bpos = ent[1] if ent is not None and ent[0] is bcode else _code_info(bcode)
     return (id(code), pos[f.f_lasti >> 1], id(bcode), bpos[b.f_lasti >> 1] if bpos is not None else None)
+
+
+_SITE_IDS: dict[tuple[Any, ...], int] = {}  # call-site key -> interned id (Node.site)
 
 
 def _pos(frame: Any, positions: list[Any]) -> Any:
@@ -102,6 +105,9 @@ class Node:
         self.side = side  # cube | vec | auto (GM load) | shared (scalar) | none
         self.site = site
         self.ring = ring
+
+
+_BINARY: list[Any] = []  # [kernels.dsl.ops._binary], filled when kernels.dsl.ops is imported
 
 
 class Tile:
@@ -149,31 +155,29 @@ class Tile:
         self.node = t.node
 
     def _bin(self, other: Any, name: str, rev: bool = False) -> Tile:
-        from kernels.dsl import ops
+        return _BINARY[0](name, other, self) if rev else _BINARY[0](name, self, other)
 
-        fn = getattr(ops, name)
-        return fn(other, self) if rev else fn(self, other)
-
+    # operators call ops._binary directly (fewer DSL frames for _site to walk)
     def __add__(self, o: Any) -> Tile:
-        return self._bin(o, "add")
+        return _BINARY[0]("add", self, o)
 
     def __radd__(self, o: Any) -> Tile:
-        return self._bin(o, "add", True)
+        return _BINARY[0]("add", o, self)
 
     def __sub__(self, o: Any) -> Tile:
-        return self._bin(o, "sub")
+        return _BINARY[0]("sub", self, o)
 
     def __rsub__(self, o: Any) -> Tile:
-        return self._bin(o, "sub", True)
+        return _BINARY[0]("sub", o, self)
 
     def __mul__(self, o: Any) -> Tile:
-        return self._bin(o, "mul")
+        return _BINARY[0]("mul", self, o)
 
     def __rmul__(self, o: Any) -> Tile:
-        return self._bin(o, "mul", True)
+        return _BINARY[0]("mul", o, self)
 
     def __truediv__(self, o: Any) -> Tile:
-        return self._bin(o, "div")
+        return _BINARY[0]("div", self, o)
 
     def __neg__(self) -> Tile:
         from kernels.dsl import ops
@@ -233,7 +237,11 @@ class KernelScope:
 
     def add(self, kind: str, name: str, inputs: list[Node], shape: list[int], dtype: DataType,
             side: str) -> Node:
-        site = _site()
+        """Append a node (call only from a ``record_*`` function: :func:`_site` skips that frame)."""
+        key = _site()
+        site = _SITE_IDS.get(key)
+        if site is None:  # intern: small ints hash and compare faster in slot keys and signatures
+            site = _SITE_IDS[key] = len(_SITE_IDS)
         sc = self.site_count
         cnt = sc.get(site, 0)
         sc[site] = cnt + 1
@@ -242,6 +250,9 @@ class KernelScope:
         n = Node(len(nodes), kind, name, inputs, shape, dtype, side, site, cnt % stages[-1] if stages else 0)
         nodes.append(n)
         return n
+
+
+_TILE_OR_VIEW = (Tile, TensorView)  # for isinstance (a ``Tile | TensorView`` union is built per call)
 
 
 def kernel_scope() -> KernelScope:
@@ -350,7 +361,7 @@ def record_vec_op(name: str, out_shape: list[int], dtype: DataType, inputs: list
     """A VECTOR-pipe op on AIV lane 0. ``inputs`` are tiles (or GM views, loaded whole) or scalars
     (ignored). ``work_shape`` is the region the op iterates over (default: the output valid region)."""
     ks = kernel_scope()
-    tiles = [as_tile(i) for i in inputs if isinstance(i, Tile | TensorView)]
+    tiles = [i if type(i) is Tile else as_tile(i) for i in inputs if isinstance(i, _TILE_OR_VIEW)]
     nodes = [t.node for t in tiles if t.node is not None]
     valid = list(valid_shape) if valid_shape is not None else list(out_shape)
     n = ks.add("vec", name, nodes, list(work_shape) if work_shape is not None else valid, dtype, "vec")

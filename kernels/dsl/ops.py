@@ -11,7 +11,7 @@ import builtins
 from typing import Any
 
 from kernels.dsl import block
-from kernels.dsl.block import Tile, as_tile, kernel_scope, record_cube, record_store, record_vec_op
+from kernels.dsl.block import _TILE_OR_VIEW, Tile, as_tile, kernel_scope, record_cube, record_store, record_vec_op
 from kernels.dsl.recorder import TensorView, active, current
 from kernels.dsl.types import (
     FP32,
@@ -31,7 +31,7 @@ def _in_kernel() -> bool:
 
 
 def _tile_or_scalar(x: Any) -> Any:
-    if isinstance(x, Tile | TensorView):
+    if isinstance(x, _TILE_OR_VIEW):
         return as_tile(x)
     return x
 
@@ -61,6 +61,9 @@ def _binary(name: str, a: Any, b: Any) -> Any:
     if isinstance(b, Tile):
         return record_vec_op(f"{name}s", b.shape, b.dtype, [b], valid_shape=b.valid)
     return _scalar_bin(name, a, b)
+
+
+block._BINARY[:] = [_binary]
 
 
 def _scalar_bin(name: str, a: Any, b: Any) -> Any:
@@ -143,7 +146,7 @@ def relu(t: Any) -> Tile:
 
 def cast(x: Any, target_type: DataType, mode: str = "round") -> Any:
     """Dtype conversion: a VEC op with ``hops`` = legalised instruction count (§15)."""
-    if not isinstance(x, Tile | TensorView):
+    if not isinstance(x, _TILE_OR_VIEW):
         if target_type.name in ("INDEX", "INT32", "INT64", "INT16", "INT8", "UINT32", "UINT8"):
             return int(x) if x is not None else 0
         return float(x) if x is not None else 0.0

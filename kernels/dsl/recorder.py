@@ -328,7 +328,7 @@ class TensorView:
         if rec.kernel is not None:
             from kernels.dsl import block
 
-            return block.load_view(TensorView(self.base, tuple(shp), self, "slice", tuple(off),
+            return block.record_load(TensorView(self.base, tuple(shp), self, "slice", tuple(off),
                                               capture=self.capture))
         return TensorView(self.base, tuple(shp), self, "slice", tuple(off), capture=None)
 
@@ -341,7 +341,7 @@ class TensorView:
             rec.error(f"slice assignment into {self.name} in orchestration code is not supported")
         from kernels.dsl import block
 
-        block.store_view(value, view)
+        block.record_store(value, view)
 
 
 # ------------------------------------------------------------------------------------------------
