@@ -29,6 +29,18 @@ from sim.ir import (
 from sim.ir import Tensor as IRTensor
 
 _ACTIVE: list[Recorder] = []
+_ALL = slice(None)
+_MODS: dict[str, Any] = {}
+
+
+def _block() -> Any:
+    """``kernels.dsl.block`` (imported on first use: it imports this module)."""
+    m = _MODS.get("block")
+    if m is None:
+        from kernels.dsl import block as m
+
+        _MODS["block"] = m
+    return m
 
 
 def current() -> Recorder:
@@ -287,30 +299,30 @@ class TensorView:
         return fast_model(Region, {"tensor": self.base.id, "offset": o, "shape": s})
 
     # -- slicing ----------------------------------------------------------------------------------
-    def _box(self, key: Any) -> tuple[list[int], list[int], list[bool]]:
+    def _box(self, key: Any) -> tuple[list[int], list[int]]:
         if not isinstance(key, tuple):
             key = (key,)
-        if len(key) > len(self.shape):
-            current().error(f"{self.name}: {len(key)} indices for a {len(self.shape)}-d tensor")
-        off, shp, keep = [], [], []
-        for d, dim in enumerate(self.shape):
-            k = key[d] if d < len(key) else slice(None)
-            if isinstance(k, slice):
-                if k.step not in (None, 1):
+        shape = self.shape
+        nk = len(key)
+        if nk > len(shape):
+            current().error(f"{self.name}: {nk} indices for a {len(shape)}-d tensor")
+        off, shp = [], []
+        for d, dim in enumerate(shape):
+            k = key[d] if d < nk else _ALL
+            if type(k) is slice:
+                if k.step is not None and k.step != 1:
                     current().error(f"{self.name}: slice step {k.step} not supported")
                 a = 0 if k.start is None else int(k.start)
                 b = dim if k.stop is None else int(k.stop)
-                keep.append(True)
             else:
                 a = int(k)
                 b = a + 1
-                keep.append(False)
             if a < 0 or b > dim or b <= a:
                 current().error(
                     f"slice [{a}:{b}] out of bounds on dim {d} of {self.name} {list(self.shape)}")
             off.append(a)
             shp.append(b - a)
-        return off, shp, keep
+        return off, shp
 
     def window(self, off: list[int], shp: list[int], valid: list[int] | None = None,
                pad: Any = None) -> TensorView:
@@ -323,25 +335,21 @@ class TensorView:
                           None if valid is None else tuple(int(x) for x in valid), pad)
 
     def __getitem__(self, key: Any) -> Any:
-        off, shp, _keep = self._box(key)
+        off, shp = self._box(key)
         rec = current()
         if rec.kernel is not None:
-            from kernels.dsl import block
-
-            return block.record_load(TensorView(self.base, tuple(shp), self, "slice", tuple(off),
-                                              capture=self.capture))
+            return _block().record_load(TensorView(self.base, tuple(shp), self, "slice", tuple(off),
+                                                   capture=self.capture))
         return TensorView(self.base, tuple(shp), self, "slice", tuple(off), capture=None)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        off, shp, _keep = self._box(key)
+        off, shp = self._box(key)
         rec = current()
         view = TensorView(self.base, tuple(shp), self, "slice", tuple(off),
                           capture=self.capture if rec.kernel is not None else None)
         if rec.kernel is None:
             rec.error(f"slice assignment into {self.name} in orchestration code is not supported")
-        from kernels.dsl import block
-
-        block.record_store(value, view)
+        _block().record_store(value, view)
 
 
 # ------------------------------------------------------------------------------------------------
