@@ -118,8 +118,8 @@ class Tile:
     def __init__(self, node: Node | None, shape: list[int], dtype: DataType,
                  valid: list[int] | None = None, space: str = "Vec") -> None:
         self.node = node
-        self.shape = sh = [int(s) for s in shape]
-        self.valid = sh.copy() if valid is None else [int(v) for v in valid]
+        self.shape = sh = list(map(int, shape))
+        self.valid = sh.copy() if valid is None else list(map(int, valid))
         self.dtype = dtype
         self.space = space
 

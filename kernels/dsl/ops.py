@@ -463,9 +463,10 @@ def _data_get(x: TensorView, idx: list[int]) -> Any:
         return 0
     off, _ = x.to_base(idx, [1] * len(idx))
     try:
-        return data[tuple(off)].item() if hasattr(data[tuple(off)], "item") else data[tuple(off)]
+        v = data[tuple(off)]
     except (IndexError, TypeError):
         return 0
+    return v.item() if hasattr(v, "item") else v
 
 
 def read(x: Any, idx: Any) -> Any:

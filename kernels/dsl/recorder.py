@@ -13,6 +13,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from kernels.dsl.types import DataType
 from sim.errors import UserError
 from sim.ir import (
@@ -75,17 +77,32 @@ class GMBase:
 _FIELDS_SETS: dict[Any, set[str]] = {}
 
 
+def _slot_setter(name: str) -> Any:
+    """Setter of one of BaseModel's slots (the member descriptor's ``__set__``, a bit faster than
+    ``object.__setattr__``)."""
+    d = BaseModel.__dict__.get(name)
+    if d is not None and hasattr(d, "__set__"):
+        return d.__set__
+    return lambda m, v: object.__setattr__(m, name, v)
+
+
+_SET_FS = _slot_setter("__pydantic_fields_set__")
+_SET_EX = _slot_setter("__pydantic_extra__")
+_SET_PR = _slot_setter("__pydantic_private__")
+
+
 def fast_model(cls: Any, data: dict[str, Any], _new: Any = object.__new__, _set: Any = object.__setattr__,
-               _sets: dict[Any, set[str]] = _FIELDS_SETS) -> Any:
+               _sets: dict[Any, set[str]] = _FIELDS_SETS, _fs: Any = _SET_FS, _ex: Any = _SET_EX,
+               _pr: Any = _SET_PR) -> Any:
     """Build a pydantic model from a complete, already-valid field dict without validation."""
     m = _new(cls)
     _set(m, "__dict__", data)
     fs = _sets.get(cls)
     if fs is None or len(fs) != len(data):
         fs = _sets[cls] = set(data)
-    _set(m, "__pydantic_fields_set__", fs)  # shared: every field is always set
-    _set(m, "__pydantic_extra__", None)
-    _set(m, "__pydantic_private__", None)
+    _fs(m, fs)  # shared: every field is always set
+    _ex(m, None)
+    _pr(m, None)
     return m
 
 
@@ -331,8 +348,8 @@ class TensorView:
             if a < 0 or a + n > dim or n < 0 or (n == 0 and valid is None):
                 current().error(
                     f"slice [{a}:{a + n}] out of bounds on dim {d} of {self.name} {list(self.shape)}")
-        return TensorView(self.base, tuple(int(x) for x in shp), self, "slice", tuple(int(x) for x in off),
-                          None if valid is None else tuple(int(x) for x in valid), pad)
+        return TensorView(self.base, tuple(map(int, shp)), self, "slice", tuple(map(int, off)),
+                          None if valid is None else tuple(map(int, valid)), pad)
 
     def __getitem__(self, key: Any) -> Any:
         off, shp = self._box(key)
