@@ -9,8 +9,6 @@ Fields with status CALIBRATE are placeholders a calibration step may fit
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -410,11 +408,9 @@ class ChipConfig(BaseModel):
     def write(self, path: str | Path) -> None:
         """Write as TOML (``.toml``) or JSON (anything else), via temp file + rename."""
         path = Path(path)
-        text = self.to_toml() if path.suffix == ".toml" else self.to_json()
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        from sim.fileio import write_text_atomic
+
+        write_text_atomic(path, self.to_toml() if path.suffix == ".toml" else self.to_json())
 
 
 def _toml_value(v: Any) -> str:

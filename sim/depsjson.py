@@ -11,11 +11,10 @@ Simulated buffers get deterministic addresses: tensors are laid out in id order 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from sim.fileio import write_text_atomic
 from sim.ir import ArgDir, Edge, Region, Task, TaskGraph, TaskKind
 
 BUFFER_BASE = 0x12C0000000
@@ -35,21 +34,6 @@ def fnv1a64(data: bytes) -> int:
         h ^= b
         h = (h * _FNV_PRIME) & 0xFFFFFFFFFFFFFFFF
     return h
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same directory + rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _strides(shape: list[int]) -> list[int]:

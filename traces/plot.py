@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from traces.perf import PerfData
 
@@ -49,9 +50,16 @@ def plot_swimlane(pd: PerfData, out: Path, title: str = "") -> Path:
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False,
               ncol=1 if len(funcs) <= 40 else 2)
     fig.tight_layout()
+    return save_png_atomic(fig, out)
+
+
+def save_png_atomic(fig: Any, out: Path) -> Path:
+    """Save a matplotlib figure as PNG via a temp file + rename (no version stamp: deterministic)."""
+    import matplotlib.pyplot as plt
+
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    fig.savefig(tmp, format="png")
+    fig.savefig(tmp, format="png", metadata={"Software": None})
     plt.close(fig)
     tmp.replace(out)
     return out

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
+from sim.fileio import write_text_atomic
 from sim.records import RunResult
 from traces import depsfile
 from traces.merged import Style, build_events, core_tid, dump_trace
@@ -29,24 +28,6 @@ from traces.stats import format_extras, format_table, metrics, wall_of_events
 DEFAULT_STAMP = "20260630_000000"  # merged-trace file-name timestamp (deterministic)
 RECORD_NAMES = ("l2_swimlane_records.json", "chip_swimlane_records.json", "l2_perf_records.json")
 PIPE_ORDER = ("MTE2", "MTE1", "CUBE", "VECTOR", "FIXPIPE", "MTE3", "SCALAR")
-
-
-def atomic_write(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temp file in the same directory + rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def _names_for(result: RunResult) -> dict[str, Any]:
@@ -124,12 +105,12 @@ def write_run_dir(result: RunResult, out_dir: Path | str, *, level: int = 4, pip
         events = events + pipe_lane_events(result, pd)
     kernel = result.graph.kernel
     paths = [
-        atomic_write(out / ("chip_swimlane_records.json" if later_names else "l2_swimlane_records.json"),
+        write_text_atomic(out / ("chip_swimlane_records.json" if later_names else "l2_swimlane_records.json"),
                      dump_records(rec)),
-        atomic_write(out / "deps.json", depsfile.deps_text(deps)),
-        atomic_write(out / f"name_map_{kernel}.json", json.dumps(nm, indent=2) + "\n"),
-        atomic_write(out / f"merged_swimlane_{stamp}.json", dump_trace(events)),
-        atomic_write(out / "stats.txt", format_table(pd) + format_extras(pd, wall)),
+        write_text_atomic(out / "deps.json", depsfile.deps_text(deps)),
+        write_text_atomic(out / f"name_map_{kernel}.json", json.dumps(nm, indent=2) + "\n"),
+        write_text_atomic(out / f"merged_swimlane_{stamp}.json", dump_trace(events)),
+        write_text_atomic(out / "stats.txt", format_table(pd) + format_extras(pd, wall)),
     ]
     return paths
 
@@ -254,4 +235,4 @@ def load_trace_file(path: Path, obj: Any = None) -> Loaded:
     return Loaded(pd, wall_of_events(events), events, path, path.parent)
 
 
-__all__ = ["write_run_dir", "run_metrics", "load_path", "Loaded", "Row", "atomic_write"]
+__all__ = ["write_run_dir", "run_metrics", "load_path", "Loaded", "Row"]

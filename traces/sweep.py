@@ -249,12 +249,9 @@ def plot_sweep(doc: dict[str, Any], out: Path) -> Path:
     fig.suptitle(f"sweep of {xfield} — chip {doc['chip']}, mode {doc['mode']}, L2 {doc['l2']}, "
                  f"runs {doc['runs']}", fontsize=11)
     fig.tight_layout(rect=(0, 0, right, 0.96))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    fig.savefig(tmp, format="png", metadata={"Software": None})
-    plt.close(fig)
-    tmp.replace(out)
-    return out
+    from traces.plot import save_png_atomic
+
+    return save_png_atomic(fig, out)
 
 
 def _short_specs(specs: list[str]) -> dict[str, str]:

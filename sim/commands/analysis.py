@@ -32,10 +32,11 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _critical_path(args: argparse.Namespace) -> int:
+    from sim.fileio import write_text_atomic
     from traces.critical_path import analyse, mark_path, report_md, summary_line
     from traces.merged import build_events, dump_trace
     from traces.perf import load_json
-    from traces.rundir import atomic_write, load_path
+    from traces.rundir import load_path
 
     d = Path(args.dir)
     if not d.is_dir():
@@ -46,14 +47,14 @@ def _critical_path(args: argparse.Namespace) -> int:
     label = args.label or d.name
     cp = analyse(ld.pd, tol=args.tol)
     report = report_md(cp, label)
-    atomic_write(d / "critical_path_report.md", report)
+    write_text_atomic(d / "critical_path_report.md", report)
     if not args.no_trace_copies:
         if ld.trace_path is not None:
             events = load_json(ld.trace_path).get("traceEvents", [])
         else:
             events = build_events(ld.pd)
-        atomic_write(d / "CPM_static.json", dump_trace(mark_path(events, set(cp.static_path))))
-        atomic_write(d / "CPM_observed.json", dump_trace(mark_path(events, {s.task for s in cp.observed})))
+        write_text_atomic(d / "CPM_static.json", dump_trace(mark_path(events, set(cp.static_path))))
+        write_text_atomic(d / "CPM_observed.json", dump_trace(mark_path(events, {s.task for s in cp.observed})))
     if args.md:
         print(report, end="")
     print(summary_line(cp, label))

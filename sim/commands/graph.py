@@ -88,7 +88,8 @@ def summary(g: TaskGraph) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from kernels.registry import build_graph
-    from sim.depsjson import dumps, to_deps_json, write_text_atomic
+    from sim.depsjson import dumps, to_deps_json
+    from sim.fileio import write_text_atomic
 
     params = _parse_params(args.param or [])
     t0 = time.perf_counter()

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,14 +27,7 @@ from sim.fidelity import (
     format_table,
     load_measurements,
 )
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+from sim.fileio import write_text_atomic
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
@@ -68,7 +59,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             per_run.append(traces.run_metrics(res, level=level))
             if seed == 0:
                 traces.write_run_dir(res, out / wname / var, level=level)
-                _atomic_write(out / wname / var / "run_records.json", slim_run(res).model_dump_json() + "\n")
+                write_text_atomic(out / wname / var / "run_records.json", slim_run(res).model_dump_json() + "\n")
             progress()
         simulated.setdefault(wname, {})[var] = mean_metrics(per_run)
     rows = build_rows(meas, simulated)
@@ -76,8 +67,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     doc = fidelity_json(rows)
     doc["chip"] = chip.name
     doc["runs"] = runs
-    _atomic_write(out / "fidelity.json", json.dumps(doc, indent=1, sort_keys=False) + "\n")
-    _atomic_write(out / "fidelity.md", format_table(rows, markdown=True))
+    write_text_atomic(out / "fidelity.json", json.dumps(doc, indent=1, sort_keys=False) + "\n")
+    write_text_atomic(out / "fidelity.md", format_table(rows, markdown=True))
     print(f"chip preset: {chip.name}   runs per variant: {runs}   traces: {out}/<workload>/<variant>/")
     print(table, end="")
     print(f"wrote {out / 'fidelity.json'}  ({time.perf_counter() - t0:.1f} s)")
@@ -128,7 +119,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     out = (
         Path(args.output) if args.output else Path(hwmodels.__file__).parent / "presets" / f"{CALIBRATED_PRESET}.toml"
     )
-    _atomic_write(out, calibrated_preset_toml(base.name, out.stem, result, provenance_note(result)))
+    write_text_atomic(out, calibrated_preset_toml(base.name, out.stem, result, provenance_note(result)))
     hwmodels.load_chip(path=out)  # the written preset must load
     for k, v in result.params.items():
         print(f"  {k} = {v}")

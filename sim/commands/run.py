@@ -7,14 +7,13 @@ start -> last end), then the run's Total Test Time and swimlane wall (µs).
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import UserError
+from sim.fileio import write_text_atomic
 
 if TYPE_CHECKING:
     from sim.records import RunResult
@@ -43,19 +42,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--pmu", action="store_true", help="PMU run: no pending-slot or early dispatch")
     p.add_argument("-o", "--out", metavar="DIR", help="output directory (created if missing)")
     p.set_defaults(func=run)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def task_table(result: RunResult) -> list[tuple[str, int, int, float, float]]:
@@ -139,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
             traces = None
         if traces is not None and hasattr(traces, "write_run_dir"):
             traces.write_run_dir(result, out, level=level)
-        _atomic_write(out / "run_records.json", result.model_dump_json() + "\n")
+        write_text_atomic(out / "run_records.json", result.model_dump_json() + "\n")
 
     print(f"{graph.kernel}:{graph.variant} mode={graph.mode} chip={result.chip} seed={args.seed} "
           f"l2={args.l2} level={level}")

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
+from sim.fileio import write_text_atomic
 
 MAX_POINTS = 200
 PROGRESS_MIN_POINTS = 50  # without a TTY, show progress only from this many points on
@@ -50,20 +49,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("-o", "--out", metavar="DIR", help="write sweep.json, sweep.md and sweep.png into DIR")
     p.add_argument("--md", action="store_true", help="print the table as markdown")
     p.set_defaults(func=cmd_sweep)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _load(args: argparse.Namespace, extra: list[str]):
@@ -188,8 +173,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
           f"(µs; Δ% vs the first point){sets_note}")
     print(format_table(doc, markdown=args.md), end="")
     if out is not None:
-        _atomic_write(out / "sweep.json", sweep_json(doc))
-        _atomic_write(out / "sweep.md", format_table(doc, markdown=True))
+        write_text_atomic(out / "sweep.json", sweep_json(doc))
+        write_text_atomic(out / "sweep.md", format_table(doc, markdown=True))
         plot_sweep(doc, out / "sweep.png")
         print(f"wrote {out / 'sweep.json'}, {out / 'sweep.md'}, {out / 'sweep.png'}")
     return 0
