@@ -142,16 +142,6 @@ def test_golden_tiny_merged_trace() -> None:
     assert text == path.read_text()
 
 
-def test_private_deps_writer_matches_project_pairs() -> None:
-    from traces.depsfile import _private_deps_dict, deps_dict
-
-    g = sized_run(60).graph
-    mine, proj = _private_deps_dict(g), deps_dict(g)
-    assert [t["task_id"] for t in mine["tasks"]] == [t["task_id"] for t in proj["tasks"]]
-    assert parse_deps(mine).pairs == parse_deps(proj).pairs
-    assert parse_deps(mine).kernel_ids == parse_deps(proj).kernel_ids
-
-
 def test_validator_catches_broken_traces() -> None:
     ev = build_events(perf_from_result(tiny_run())[0])
     assert trace_problems({"traceEvents": ev}) == []
