@@ -923,24 +923,35 @@ class _Sim:
                 tried.add(ts.idx)
                 self._broadcast()
             for g in groups:
-                blk = ts.next_block
-                ts.next_block += 1
                 placed += 1
-                for lane, core in zip(ts.lanes, g, strict=True):
-                    core.token += 1
-                    sub = _Sub(ts, blk, lane, core, core.token, th.idx)
-                    t += p.payload
-                    if stage == "idle":
-                        core.running = sub
-                        core.ack_seen = False
-                    else:
-                        core.pending = sub
-                    subs.append(sub)
-                    self.subs.append(sub)
+                t = self._assign_block(ts, g, stage, th, t, subs, gated=False)
         if not subs:
             return t, n_sync
         t = self._publish(subs, t)
         return t, len(subs) + n_sync
+
+    def _assign_block(self, ts: _TaskState, cores: list[_Core], stage: str, th: _Thread, t: float,
+                      subs: list[_Sub], *, gated: bool) -> float:
+        """Claim the task's next block on ``cores`` (one per lane): a subtask per lane with the core's
+        next token, into its running (IDLE stage) or pending slot; returns ``t`` plus the payload
+        builds (ns). Gated (early-dispatch) subtasks are also remembered for the doorbell."""
+        blk = ts.next_block
+        ts.next_block += 1
+        for lane, core in zip(ts.lanes, cores, strict=True):
+            core.token += 1
+            sub = _Sub(ts, blk, lane, core, core.token, th.idx)
+            sub.gated = gated
+            t += self.p.payload
+            if stage == "idle":
+                core.running = sub
+                core.ack_seen = False
+            else:
+                core.pending = sub
+            subs.append(sub)
+            self.subs.append(sub)
+            if gated:
+                ts.staged.append(sub)
+        return t
 
     def _publish(self, subs: list[_Sub], t: float) -> float:
         """Store barrier, one counter read (dispatch_ts) per batch, one register write per subtask."""
@@ -1023,22 +1034,8 @@ class _Sim:
                 self.early_q.appendleft(ts)
                 break
             for stage, g in groups:
-                blk = ts.next_block
-                ts.next_block += 1
                 blocks += 1
-                for lane, core in zip(ts.lanes, g, strict=True):
-                    core.token += 1
-                    sub = _Sub(ts, blk, lane, core, core.token, th.idx)
-                    sub.gated = True
-                    t += p.payload
-                    if stage == "idle":
-                        core.running = sub
-                        core.ack_seen = False
-                    else:
-                        core.pending = sub
-                    subs.append(sub)
-                    self.subs.append(sub)
-                    ts.staged.append(sub)
+                t = self._assign_block(ts, g, stage, th, t, subs, gated=True)
             if ts.next_block < ts.task.block_num:
                 self.early_q.append(ts)
         if not subs:
