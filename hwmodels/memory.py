@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from sim.ir import Region, TaskGraph
+
+if TYPE_CHECKING:  # numpy is imported only when an irregular line set needs it (start-up time)
+    import numpy as np
 
 DTYPE_BYTES: dict[str, float] = {
     "BF16": 2, "FP16": 2, "FP32": 4, "INT8": 1, "UINT8": 1, "INT16": 2, "UINT16": 2, "INT32": 4,
@@ -132,9 +134,13 @@ def _region_lines_general(shape: Sequence[int], itemsize: float, region: Region,
                 ranges.append([lo, hi])
         if len(ranges) <= _BIG and all(ranges[i][1] <= ranges[i + 1][0] for i in range(len(ranges) - 1)):
             return LineSet(region.tensor, tuple((a, b, 1) for a, b in ranges), None, sum(b - a for a, b in ranges))
+        import numpy as np
+
         lo_a = np.array([r[0] for r in ranges], dtype=np.int64)
         hi_a = np.array([r[1] for r in ranges], dtype=np.int64) - 1
     else:
+        import numpy as np
+
         st = np.zeros(1, dtype=np.int64) + base
         for i in range(k):
             st = (st[:, None] + np.arange(rsh[i], dtype=np.int64)[None, :] * strides[i]).ravel()
@@ -155,7 +161,7 @@ class _TensorLines:
 
     def __init__(self, n: int, shape: list[int], itemsize: float, kind: str) -> None:
         self.arr = bytearray(n)  # 0 absent, 1 clean, 2 dirty
-        self.view = np.frombuffer(self.arr, dtype=np.uint8) if n else np.zeros(0, dtype=np.uint8)
+        self.view: np.ndarray | None = None  # numpy view of ``arr``, made on first irregular access
         self.n = n
         self.count = 0  # resident lines
         self.dirty = 0  # dirty lines
@@ -164,6 +170,14 @@ class _TensorLines:
         self.itemsize = itemsize
         self.kind = kind
         self.strides = _strides(shape)
+
+    def np_view(self) -> np.ndarray:
+        """A numpy uint8 view sharing ``arr`` (for fancy-indexed access by irregular line sets)."""
+        if self.view is None:
+            import numpy as np
+
+            self.view = np.frombuffer(self.arr, dtype=np.uint8) if self.n else np.zeros(0, dtype=np.uint8)
+        return self.view
 
 
 class L2State:
@@ -246,7 +260,9 @@ class L2State:
                 if z:
                     arr[lo:hi:st] = seg.replace(b"\x00", b"\x01")
         else:
-            view = tl.view
+            import numpy as np
+
+            view = tl.np_view()
             seg = view[ls.idx]
             hits = int(np.count_nonzero(seg))
             if hits < n:
@@ -280,7 +296,9 @@ class L2State:
                 if a < m:
                     arr[lo:hi:st] = b"\x02" * m
         else:
-            view = tl.view
+            import numpy as np
+
+            view = tl.np_view()
             seg = view[ls.idx]
             resident = int(np.count_nonzero(seg))
             already = int(np.count_nonzero(seg == 2))
