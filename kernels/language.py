@@ -137,3 +137,4 @@ def __getattr__(name: str) -> Any:
 
 
 from kernels.dsl.ops_extra import *  # noqa: F401,F403,E402
+from kernels.dsl.surface import *  # noqa: F401,F403,E402

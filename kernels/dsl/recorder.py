@@ -368,6 +368,27 @@ class TensorView:
             rec.error(f"slice assignment into {self.name} in orchestration code is not supported")
         _block().record_store(value, view)
 
+    # -- dispatch predicates: ``predicate=(cnt[e] > 0)`` in orchestration (kernels.dsl.surface) ------
+    def _cmp(self, other: Any, op: str) -> Any:
+        rec = active()
+        if rec is None or rec.kernel is not None or not isinstance(other, int):
+            return NotImplemented
+        from kernels.dsl.surface import Predicate
+
+        return Predicate(self, op, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._cmp(other, ">")
+
+    def __ge__(self, other: Any) -> Any:
+        return self._cmp(other, ">=")
+
+    def __lt__(self, other: Any) -> Any:
+        return self._cmp(other, "<")
+
+    def __le__(self, other: Any) -> Any:
+        return self._cmp(other, "<=")
+
 
 # ------------------------------------------------------------------------------------------------
 # Tasks and scopes
@@ -397,6 +418,7 @@ class TaskRec:
     allocates: list[GMBase] = field(default_factory=list)
     shape: CoreShape = CoreShape.AIV
     site: Any = None
+    predicate: Any = None  # dispatch predicate (pl.submit/spmd_submit); recorded policy: true
 
 
 class TaskHandle:
@@ -498,7 +520,7 @@ class Recorder:
         parent_manual = self.scopes[-1].manual if self.scopes else False
         # dsl-surface.md §18.7: the compiler wraps loop bodies in AUTO scopes, but not inside manual
         # scopes - such a body stays on the manual scope's depth (ring); pl.scope() still opens one.
-        runtime = not (parent_manual and kind == "loop" and loop_kind != "scope")
+        runtime = not (parent_manual and kind in ("loop", "if") and loop_kind != "scope")
         depth = (self.scopes[-1].depth + (1 if runtime else 0)) if self.scopes else 1
         s = RtScope(depth, kind, loop_kind, set(written or ()), len(self.tasks), None,
                     manual or parent_manual, runtime)

@@ -20,7 +20,7 @@ from typing import Any
 
 from kernels.dsl.block import KernelScope
 from kernels.dsl.recorder import Recorder, TaskHandle, TaskRec, TensorView, active, current
-from kernels.dsl.types import DTYPES, DataType, Dyn, Level, TensorType
+from kernels.dsl.types import DTYPES, RUNTIME, DataType, Dyn, Level, TensorType
 from sim.errors import UserError
 from sim.ir import CoreShape, TaskGraph, TaskKind
 
@@ -130,6 +130,8 @@ def record(entry: Any, *, kernel: str | None = None, variant: str = "default", m
                 elif isinstance(spec, TensorSpec) and spec.data is not None:
                     view.base.data = spec.data
                 call[pname] = view
+            elif p.default is RUNTIME:
+                raise UserError(f"{name}: parameter {pname} defaults to pl.RUNTIME; pass its value to pl.record")
             elif p.default is not inspect.Parameter.empty:
                 continue
             else:
@@ -325,6 +327,10 @@ class at(_KernelCtx):  # noqa: N801
                  no_dep_args: Any = None, allow_early_resolve: bool = False, optimizations: Any = None,
                  optimization: Any = None, windowize: bool = False, split: Any = None) -> None:
         super().__init__(1, name_hint, deps, allow_early_resolve, False, no_dep_args, level)
+        if optimization is not None:  # legacy pl.chunked_loop_optimizer (§13)
+            from kernels.dsl.surface import legacy_optimization
+
+            self.optimizations = legacy_optimization(optimization)
 
     def __enter__(self) -> TaskHandle:
         rec = current()

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from sim.errors import UserError
+
 
 @dataclass(frozen=True)
 class DataType:
@@ -95,8 +97,35 @@ class TensorType:
     direction: str = "In"  # In | Out | InOut
 
 
+class _Layout:
+    """A tensor layout marker (``pl.DN``); the recorder rejects it on annotations (§3)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"pl.{self.name}"
+
+
+DN = _Layout("DN")
+
+
+class _Runtime:
+    """``pl.RUNTIME``: default of a ``pl.Scalar`` parameter that stays unspecialised (a value is
+    required when recording)."""
+
+    def __repr__(self) -> str:
+        return "pl.RUNTIME"
+
+
+RUNTIME = _Runtime()
+
+
 class _TensorMeta(type):
     def __getitem__(cls, item: Any) -> TensorType:
+        if isinstance(item, tuple) and any(isinstance(x, _Layout) for x in item):
+            raise UserError("pl.Tensor[...]: layout marker pl.DN is not supported on a Tensor annotation; "
+                            "use b_trans=True on pl.matmul or pl.transpose instead")
         if not isinstance(item, tuple) or len(item) != 2:
             raise TypeError("pl.Tensor[[dims...], dtype] expects a shape list and a dtype")
         shape, dtype = item
