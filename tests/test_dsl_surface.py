@@ -124,6 +124,21 @@ def test_spmd_submit_predicate_needs_producer_in_deps():
         pl.record(bad)
 
 
+def test_spmd_predicate_is_recorded_and_checked():
+    @pl.jit
+    def prog(x: pl.Tensor[[64, 64], pl.FP32], y: pl.Out[pl.Tensor[[64, 64], pl.FP32]],
+             cnt: pl.Out[pl.Tensor[[4, 1], pl.INT32]], ok: bool = True):
+        c = pl.submit(count, cnt)
+        with pl.spmd(4, deps=[c] if ok else None, predicate=(cnt[1] >= 2)):
+            b = pl.get_block_idx()
+            y[16 * b:16 * b + 16, 0:64] = pl.exp(x[16 * b:16 * b + 16, 0:64])
+
+    g = pl.record(prog)
+    assert g.kernel_tasks()[1].block_num == 4  # default policy: the predicate holds
+    with pytest.raises(UserError, match="must be in deps="):
+        pl.record(prog, ok=False)
+
+
 def test_spmd_submit_bad_block_count():
     @pl.jit
     def bad(x: pl.Tensor[[64, 64], pl.FP32], y: pl.Out[pl.Tensor[[64, 64], pl.FP32]]):
@@ -371,6 +386,16 @@ def test_chunked_loop_optimizer_is_plain_at_with_warning(opt):
     assert [t.kind for t in g.tasks] == [TaskKind.KERNEL]
     if opt.split is not None:
         assert opt.as_optimizations() == [pl.split(pl.SplitMode.UP_DOWN)]
+
+
+def test_legacy_at_split_keyword_warns_and_maps():
+    from kernels.dsl.surface import legacy_optimization
+
+    with pytest.warns(DeprecationWarning, match="legacy spelling"):
+        g = pl.record(_legacy({"split": pl.SplitMode.UP_DOWN}))
+    assert [t.name for t in g.kernel_tasks()] == ["k"]
+    with pytest.warns(DeprecationWarning):
+        assert legacy_optimization(None, pl.SplitMode.LEFT_RIGHT) == [pl.split(pl.SplitMode.LEFT_RIGHT)]
 
 
 def test_unknown_optimization_rejected():

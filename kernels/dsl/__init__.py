@@ -3,7 +3,9 @@
 Modules: ``types`` (dtypes, annotations, enums, cast hops), ``recorder`` (GM tensors/views, runtime
 scopes, task records, TaskGraph assembly), ``block`` (tiles, per-block nodes, lowering to
 ``sim.ir.Op``), ``scopes`` (jit, at, spmd, loops, arrays, task_dummy, ``record``), ``ops``
-(tile/tensor ops), ``ops_extra`` (ops added for further kernels).
+(tile/tensor ops), ``ops_extra`` (ops added for further kernels), ``surface`` (``submit``/``spmd_submit``
+of kernel functions, ``while_``/``cond``, ``sort32``/``mrgsort``, ``col_expand_expdif``,
+``aiv_shard``/``aic_gather``, ``RUNTIME``, the rejected ``DN``, legacy ``chunked_loop_optimizer``).
 
 Running a kernel::
 
@@ -36,5 +38,7 @@ as read-only.
 Known limits: integer indexing keeps the dimension (``x[3, 0:64]`` is ``[1, 64]``); orchestration
 ``pl.transpose``/``pl.assemble`` and ``pl.range(init_values=...)`` carrying are not supported;
 ``pl.split``/``split_aiv`` halving is not modelled (lane 0 does all vector work); the FIXPIPE
-cast folding of a matmul result (§7) is not applied.
+cast folding of a matmul result (§7) is not applied; ``predicate=`` is validated and kept on the task
+record with the policy "true" (the IR has no field for it); ``chunked_loop_optimizer`` scopes are
+plain ``pl.at`` tasks (``chunk=`` loops are not split into one task per chunk).
 """

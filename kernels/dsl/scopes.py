@@ -226,6 +226,7 @@ class _KernelCtx:
         self.passthrough = False
         self.frame: Any = None
         self.env: dict[str, Any] = {}
+        self.predicate: Any = None
 
     def _open(self, frame: Any) -> KernelScope:
         rec = current()
@@ -238,6 +239,10 @@ class _KernelCtx:
         task.explicit = _handles(self.deps)
         task.allow_early_resolve = bool(self.are)
         task.sync_start = bool(self.sync)
+        if self.predicate is not None:  # HEAD-only dispatch predicate (recorded; policy: true)
+            from kernels.dsl.surface import _predicate
+
+            task.predicate = _predicate(self.predicate, task.explicit)
         ks = KernelScope(task, self.n)
         rec.kernel = ks
         return ks
@@ -267,6 +272,7 @@ class spmd(_KernelCtx):  # noqa: N801 - pypto spelling
                  sync_start: bool = False, allow_early_resolve: bool = False, optimizations: Any = None,
                  predicate: Any = None, core_num: Any = None, no_dep_args: Any = None) -> None:
         super().__init__(n, name_hint, deps, allow_early_resolve, sync_start, no_dep_args)
+        self.predicate = predicate
 
     def __iter__(self) -> Iterator[int]:
         rec = current()
@@ -327,10 +333,10 @@ class at(_KernelCtx):  # noqa: N801
                  no_dep_args: Any = None, allow_early_resolve: bool = False, optimizations: Any = None,
                  optimization: Any = None, windowize: bool = False, split: Any = None) -> None:
         super().__init__(1, name_hint, deps, allow_early_resolve, False, no_dep_args, level)
-        if optimization is not None:  # legacy pl.chunked_loop_optimizer (§13)
+        if optimization is not None or split is not None:  # legacy spellings (§0, §13)
             from kernels.dsl.surface import legacy_optimization
 
-            self.optimizations = legacy_optimization(optimization)
+            self.optimizations = legacy_optimization(optimization, split)
 
     def __enter__(self) -> TaskHandle:
         rec = current()

@@ -15,7 +15,7 @@ from typing import Any
 
 from kernels.dsl import ops
 from kernels.dsl.block import Tile, as_tile, kernel_scope, record_vec_op
-from kernels.dsl.recorder import ArgRec, TaskHandle, TaskRec, TensorView, active, current
+from kernels.dsl.recorder import ArgRec, TaskHandle, TaskRec, TensorView, current
 from kernels.dsl.scopes import JitFunction, _handles, _KernelCtx
 from kernels.dsl.types import DN, RUNTIME, SplitMode, TensorType
 from sim.errors import UserError
@@ -346,18 +346,23 @@ class ChunkedLoopOptimizer:
 chunked_loop_optimizer = ChunkedLoopOptimizer()
 
 
-def legacy_optimization(opt: Any) -> list[Any]:
-    """Map ``pl.at(optimization=...)`` to an ``optimizations=`` list, warning about the legacy form."""
+def legacy_optimization(opt: Any, split: Any = None) -> list[Any]:
+    """Map the legacy ``pl.at(optimization=..., split=...)`` to an ``optimizations=`` list (warns)."""
+    mapped: list[Any] = []
+    if split is not None:
+        if not isinstance(split, SplitMode):
+            current().error(f"pl.at(split={split!r}): expected a pl.SplitMode")
+        warnings.warn("pl.at(split=...) is a legacy spelling; recorded as optimizations=[pl.split(mode)]",
+                      DeprecationWarning, stacklevel=3)
+        mapped = [("split", split, None)]
     if opt is None:
-        return []
+        return mapped
     if isinstance(opt, ChunkedLoopOptimizer):
         warnings.warn("pl.chunked_loop_optimizer is a legacy spelling (removed from pypto 2026-05-25); "
                       "recorded as a plain pl.at" + (" with pl.split" if opt.split is not None else ""),
                       DeprecationWarning, stacklevel=3)
-        return opt.as_optimizations()
-    rec = active()
-    if rec is not None:
-        rec.error(f"pl.at(optimization={opt!r}): only the legacy pl.chunked_loop_optimizer is accepted")
+        return opt.as_optimizations() or mapped
+    current().error(f"pl.at(optimization={opt!r}): only the legacy pl.chunked_loop_optimizer is accepted")
     return []
 
 
