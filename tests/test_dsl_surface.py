@@ -408,3 +408,40 @@ def test_program_decorator_rejected():
         @pl.program
         class P:  # noqa: N801
             pass
+
+
+@pl.jit
+def chunked_prog(x: pl.Tensor[[128, 64], pl.FP32], y: pl.Out[pl.Tensor[[128, 64], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="ck", optimization=pl.chunked_loop_optimizer):
+        for i in pl.parallel(8, chunk=2):
+            y[16 * i:16 * i + 16, 0:64] = pl.exp(x[16 * i:16 * i + 16, 0:64])
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="after"):
+        y[0:16, 0:64] = pl.neg(x[0:16, 0:64])
+
+
+def test_chunked_loop_optimizer_one_task_per_chunk():
+    with pytest.warns(DeprecationWarning):
+        g = pl.record(chunked_prog)
+    kt = g.kernel_tasks()
+    assert [t.name for t in kt] == ["ck"] * 4 + ["after"]
+    chunks = kt[:4]
+    assert all([o.name for o in t.blocks[0].ops if o.kind == "vec"] == ["exp", "exp"] for t in chunks)
+    assert [[o.region.offset[0] for o in t.blocks[0].ops if o.kind == "load"] for t in chunks] == [
+        [0, 16], [32, 48], [64, 80], [96, 112]]
+    assert {_ring(t) for t in chunks} == {2} and _ring(kt[4]) == 1  # the chunk loop is an orchestration loop
+    assert all(_dirs(t) == [ArgDir.INPUT, ArgDir.OUTPUT_EXISTING] for t in chunks)  # parallel: no R-seq
+    ids = {t.idx for t in chunks}
+    assert not any(e.pred in ids and e.succ in ids for e in g.edges)
+    assert _dirs(kt[4]) == [ArgDir.INPUT, ArgDir.INOUT]  # R-prior after the chunk loop
+
+
+def test_chunked_loop_tile_across_chunks_rejected():
+    @pl.jit
+    def bad(x: pl.Tensor[[128, 64], pl.FP32], y: pl.Out[pl.Tensor[[128, 64], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, optimization=pl.chunked_loop_optimizer):
+            t = pl.exp(x[0:16, 0:64])
+            for i in pl.parallel(4, chunk=2):
+                y[16 * i:16 * i + 16, 0:64] = pl.add(t, t)
+
+    with pytest.warns(DeprecationWarning), pytest.raises(UserError, match="earlier chunk"):
+        pl.record(bad)

@@ -40,5 +40,7 @@ Known limits: integer indexing keeps the dimension (``x[3, 0:64]`` is ``[1, 64]`
 ``pl.split``/``split_aiv`` halving is not modelled (lane 0 does all vector work); the FIXPIPE
 cast folding of a matmul result (§7) is not applied; ``predicate=`` is validated and kept on the task
 record with the policy "true" (the IR has no field for it); ``chunked_loop_optimizer`` scopes are
-plain ``pl.at`` tasks (``chunk=`` loops are not split into one task per chunk).
+plain ``pl.at`` tasks unless they hold a ``pl.parallel(n, chunk=C)`` loop (then one task per chunk,
+[INFERRED]); ``aiv_shard``/``aic_gather`` only check and name the crossing (the hand-off is recorded
+where the value is consumed).
 """

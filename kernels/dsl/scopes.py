@@ -337,6 +337,7 @@ class at(_KernelCtx):  # noqa: N801
             from kernels.dsl.surface import legacy_optimization
 
             self.optimizations = legacy_optimization(optimization, split)
+        self.chunked = optimization is not None and type(optimization).__name__ == "ChunkedLoopOptimizer"
 
     def __enter__(self) -> TaskHandle:
         rec = current()
@@ -346,19 +347,36 @@ class at(_KernelCtx):  # noqa: N801
                 self.passthrough = True  # sole statement of a with pl.spmd body: InCore wrapper only
                 return TaskHandle(ks.task)
             rec.error("pl.at inside another kernel scope")
-        self.ks = self._open(_user_frame())
+        frame = _user_frame()
+        if getattr(self, "chunked", False):  # legacy chunking: later chunks reopen under this site
+            from types import SimpleNamespace
+
+            from kernels.dsl.surface import ChunkedScope
+
+            frame = self.frame_key = SimpleNamespace(f_code=frame.f_code, f_lineno=frame.f_lineno)
+            self.ks = self._open(frame)
+            self.ks.chunk = ChunkedScope(self)
+        else:
+            self.ks = self._open(frame)
         self.ks.begin_block(0)
         return TaskHandle(self.ks.task)
 
     def __exit__(self, et: Any, ev: Any, tb: Any) -> None:
         if self.passthrough:
             return
+        chunk = getattr(self.ks, "chunk", None)
         if et is not None:
             self._abort()
+            if chunk is not None and chunk.started:
+                current().pop_scope()
             return
         assert self.ks is not None
+        if chunk is not None:
+            chunk.check(self.ks)
         self.ks.end_block()
         self._close()
+        if chunk is not None:
+            chunk.finish()
 
 
 def get_block_idx() -> int:
@@ -458,7 +476,12 @@ def range_(*args: Any, init_values: Any = None) -> Iterator[int]:
 
 
 def parallel(*args: Any, init_values: Any = None, chunk: Any = None) -> Iterator[int]:
-    """``pl.parallel``: like range, but writes get no R-seq promotion."""
+    """``pl.parallel``: like range, but writes get no R-seq promotion. ``chunk=C`` splits the loop
+    into one task per C iterations inside a legacy ``pl.chunked_loop_optimizer`` scope."""
+    rec = active()
+    ks = rec.kernel if rec is not None else None
+    if chunk is not None and ks is not None and getattr(ks, "chunk", None) is not None:
+        return ks.chunk.loop(_bounds(args), chunk)
     return _loop("parallel", args)
 
 

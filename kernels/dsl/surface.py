@@ -324,7 +324,8 @@ class ChunkedLoopOptimizer:
     """Legacy ``pl.chunked_loop_optimizer`` (removed from pypto 2026-05-25, §13).
 
     Accepted on ``pl.at(optimization=...)`` with a warning; ``split=`` maps to ``pl.split``.
-    The scope is recorded as a plain ``pl.at`` (``chunk=`` loops are not split into tasks).
+    A ``pl.parallel(n, chunk=C)`` loop in the scope becomes one task per chunk (:class:`ChunkedScope`);
+    without such a loop the scope is a plain ``pl.at``.
     """
 
     def __init__(self, split: Any = None) -> None:
@@ -344,6 +345,82 @@ class ChunkedLoopOptimizer:
 
 
 chunked_loop_optimizer = ChunkedLoopOptimizer()
+
+
+class ChunkedScope:
+    """A ``pl.at(optimization=pl.chunked_loop_optimizer)`` scope running a ``pl.parallel(n, chunk=C)``
+    loop: the outer chunk loop is an orchestration ``pl.parallel`` (one task per chunk, each in its
+    own runtime scope, no R-seq), the C inner iterations form the kernel (§13, [INFERRED] from the
+    old pass docs). Ops before the loop belong to the first chunk's task, ops after it to the last.
+    """
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.started = False
+        self.parent: Any = None
+        self.snapshot: set[int] = set()
+        self.written: set[int] = set()
+        self.scope: Any = None
+        self.stale: set[int] = set()
+        self.keep: list[Any] = []
+
+    def _push(self) -> None:
+        rec = current()
+        self.scope = rec.push_scope("loop", loop_kind="parallel", written=self.snapshot)
+
+    def _pop(self) -> None:
+        rec = current()
+        rec.pop_scope()
+        self.written |= self.scope.written
+
+    def loop(self, r: range, chunk: int) -> Iterator[int]:
+        """Iterate ``r``; every ``chunk`` iterations the current task is closed and a new one opened."""
+        rec = current()
+        if not isinstance(chunk, int) or chunk < 1:
+            rec.error(f"pl.parallel(chunk={chunk!r}): chunk must be a positive int")
+        if self.started:
+            rec.error("pl.chunked_loop_optimizer: only one chunk= loop per scope is supported")
+        self.started = True
+        ctx = self.ctx
+        ks = ctx.ks
+        self.parent = rec.scopes[-1]
+        self.snapshot = set(self.parent.written)
+        self._push()
+        ks.task.ring = rec.ring()
+        for k, i in enumerate(r):
+            if k and k % chunk == 0:
+                ks = self._next(ks)
+            yield i
+
+    def _next(self, ks: Any) -> Any:
+        ctx = self.ctx
+        self.check(ks)
+        self.keep.extend(ks.nodes)  # keep them alive: their ids must not be reused by new nodes
+        stale = {id(n) for n in ks.nodes}
+        ks.end_block()
+        ctx._close()
+        self._pop()
+        self._push()
+        ks = ctx._open(ctx.frame_key)
+        ks.chunk = self
+        ks.begin_block(0)
+        ctx.ks = ks
+        self.stale |= stale
+        return ks
+
+    def check(self, ks: Any) -> None:
+        """Error if the current chunk's ops use a tile computed in an earlier chunk's task."""
+        for n in ks.nodes:
+            for i in (*n.inputs, n.acc):
+                if i is not None and id(i) in self.stale:
+                    current().error(f"pl.chunked_loop_optimizer: op {n.name} uses a tile from an earlier "
+                                    "chunk's task (each chunk is a separate kernel)")
+
+    def finish(self) -> None:
+        """After the scope's last task is submitted: leave the chunk scope, merge the writes."""
+        if self.started:
+            self._pop()
+            self.parent.written |= self.written
 
 
 def legacy_optimization(opt: Any, split: Any = None) -> list[Any]:
