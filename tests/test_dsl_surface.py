@@ -445,3 +445,12 @@ def test_chunked_loop_tile_across_chunks_rejected():
 
     with pytest.warns(DeprecationWarning), pytest.raises(UserError, match="earlier chunk"):
         pl.record(bad)
+
+
+def test_submit_bad_arguments_is_a_user_error():
+    @pl.jit
+    def bad(x: pl.Tensor[[16, 64], pl.FP32]):
+        pl.submit(scale, x)  # missing y
+
+    with pytest.raises(UserError, match="bad arguments"):
+        pl.record(bad)

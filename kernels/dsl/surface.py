@@ -77,7 +77,7 @@ def _declared(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, A
     try:
         bound = sig.bind(*args, **kwargs)
     except TypeError as exc:
-        current().error(f"pl.submit({fn.__name__}): {exc}")
+        current().error(f"pl.submit({getattr(fn, '__name__', fn)!r}): bad arguments: {exc}")
         raise AssertionError from None
     out = []
     for name, value in bound.arguments.items():
@@ -95,13 +95,14 @@ def _submit(n: int, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], name
     func = fn.fn if isinstance(fn, JitFunction) else fn
     if not callable(func):
         rec.error(f"{what}: first argument {fn!r} is not a kernel function")
-    ctx = _KernelCtx(n, name_hint or func.__name__, deps, allow_early_resolve, bool(sync_start), None)
+    fname = getattr(func, "__name__", type(func).__name__)
+    ctx = _KernelCtx(n, name_hint or fname, deps, allow_early_resolve, bool(sync_start), None)
     pred = _predicate(predicate, _handles(deps))
+    params = _declared(func, args, kwargs)
     # one kernel function = one name, whatever the call site (unrolled copies still get suffixes)
-    ks = ctx._open(SimpleNamespace(f_code=func.__code__, f_lineno=-1))
+    ks = ctx._open(SimpleNamespace(f_code=getattr(func, "__code__", func), f_lineno=-1))
     ctx.ks = ks
     task = ks.task
-    params = _declared(func, args, kwargs)
     for value, _d in params:  # every tensor parameter is a task argument, in parameter order
         if isinstance(value, TensorView) and id(value.capture) not in task.args:
             task.args[id(value.capture)] = ArgRec(value.capture)
