@@ -380,7 +380,11 @@ def build_events(pd: PerfData, style: Style = "pypto", overhead: bool = False) -
         if not pd.sched:
             ev.append(_meta("process_name", 2, {"name": "AICPU Scheduler"}))
             ev.append(_meta("process_sort_index", 2, {"sort_index": 2}))
-        ev.extend(overhead_counters(pd))
+        counters = overhead_counters(pd)
+        # the converter leaves these tracks unnamed; naming them keeps every pid/tid described
+        for name in sorted({c["name"] for c in counters}, key=OH_TIDS.__getitem__):
+            ev.append(_meta("thread_name", 2, {"name": name}, OH_TIDS[name]))
+        ev.extend(counters)
     return ev
 
 

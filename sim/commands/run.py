@@ -41,6 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--jitter", type=float, default=0.0, help="relative sigma of seeded lane-duration noise")
     p.add_argument("--pmu", action="store_true", help="PMU run: no pending-slot or early dispatch")
     p.add_argument("-o", "--out", metavar="DIR", help="output directory (created if missing)")
+    t = p.add_argument_group("trace options (with -o)")
+    t.add_argument("--pipe-lanes", action="store_true", help="add per-core in-core pipe lanes (MTE2, VECTOR, ...)")
+    t.add_argument("--overhead", action="store_true", help="add the scheduler-overhead counter tracks")
+    t.add_argument("--style", choices=("pypto", "june"), default="pypto",
+                   help="merged-trace layout: the converter pinned by pypto (default) or simpler's June one")
+    t.add_argument("--later-names", action="store_true",
+                   help="write chip_swimlane_records.json in the 2026-08 layout instead of l2_swimlane_records.json")
     p.set_defaults(func=run)
 
 
@@ -119,12 +126,10 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise UserError(f"-o {out}: exists and is not a directory")
-        try:
-            import traces
-        except ImportError:
-            traces = None
-        if traces is not None and hasattr(traces, "write_run_dir"):
-            traces.write_run_dir(result, out, level=level)
+        import traces
+
+        traces.write_run_dir(result, out, level=level, pipe_lanes=args.pipe_lanes, style=args.style,
+                             later_names=args.later_names, overhead=args.overhead)
         write_text_atomic(out / "run_records.json", result.model_dump_json() + "\n")
 
     print(f"{graph.kernel}:{graph.variant} mode={graph.mode} chip={result.chip} seed={args.seed} "
