@@ -140,3 +140,25 @@ def test_head_oh_uses_previous_end_and_clamps() -> None:
     pd = parse_records(rec, "x")
     got = sorted(round(h, 6) for h in head_oh(pd))
     assert got == [0.0, 0.4, 1.0]  # C clamped; B = start - prev_end (20 ticks); A = start - dispatch (50 ticks)
+
+
+def test_trace_only_dir_and_loop_figures(tmp_path: Path, capsys) -> None:
+    full = tmp_path / "full"
+    write_run_dir(sized_run(120), full)
+    rec = json.loads((full / "l2_swimlane_records.json").read_text())
+    disp = [p for g in rec["aicpu_scheduler_phases"] for p in g if p["kind"] == "dispatch"]
+    hit, miss = sum(p["pop_hit"] for p in disp), sum(p["pop_miss"] for p in disp)
+    assert main(["overhead", str(full)]) == 0
+    text = capsys.readouterr().out
+    assert f"pop hit-rate: {hit}/{hit + miss} =" in text
+    loops = sum(max(p["loop_iter"] for p in g) - min(p["loop_iter"] for p in g) + 1
+                for g in rec["aicpu_scheduler_phases"] if g)
+    assert f"all threads: {loops} loops" in text
+    only = tmp_path / "trace_only"
+    only.mkdir()
+    src = next(full.glob("merged_swimlane_*.json"))
+    (only / src.name).write_text(src.read_text())
+    assert main(["overhead", str(only)]) == 0
+    text = _check_report(only, capsys.readouterr().out)
+    assert "PARTIAL REPORT: no scheduler phase records; no deps.json" in text
+    assert "the input holds no scheduler phase records" in text

@@ -221,8 +221,10 @@ def _part4(pd: PerfData, rep: OverheadReport) -> Part:
 
 def _part5(pd: PerfData, rep: OverheadReport) -> Part:
     part = Part(5, "Scheduler loop")
-    if pd.level < 3 or not any(pd.sched):
+    if pd.level < 3:
         part.note = f"not available at level {pd.level}: needs scheduler phase records (level >= 3)"
+    elif not any(pd.sched):
+        part.note = "not available: the input holds no scheduler phase records (aicpu_scheduler_phases)"
     else:
         rows = []
         win_all = 0.0
@@ -329,6 +331,8 @@ def _header(rep: OverheadReport, pd: PerfData) -> list[str]:
     missing = []
     if pd.level < 3:
         missing.append(f"level {pd.level} records (full report needs level >= 3)")
+    elif not any(pd.sched):
+        missing.append("no scheduler phase records")
     if pd.deps is None:
         missing.append("no deps.json")
     out = [f"subtask rows: {len(pd.rows)}, swimlane level {pd.level}, makespan [min start, max end] = "
