@@ -15,7 +15,7 @@ import functools
 import inspect
 import linecache
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from kernels.dsl.block import KernelScope
@@ -455,11 +455,18 @@ def _loop(kind: str, args: tuple[Any, ...], stage: int = 1) -> Iterator[int]:
             finally:
                 rec.unroll.pop()
         return
+    yield from orchestration_loop(rec, kind, r)
+
+
+def orchestration_loop(rec: Any, kind: str, it: Iterable[int]) -> Iterator[int]:
+    """Iterate ``it`` as an orchestration loop of ``kind``: each iteration body is its own runtime
+    scope that starts from a snapshot of what was written before the loop (R-prior), and the
+    loop's writes are added to the enclosing scope afterwards."""
     parent = rec.scopes[-1]
     snapshot = set(parent.written)
     written: set[int] = set()
     try:
-        for i in r:
+        for i in it:
             s = rec.push_scope("loop", loop_kind=kind, written=snapshot)
             try:
                 yield i

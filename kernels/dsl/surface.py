@@ -16,7 +16,7 @@ from typing import Any
 from kernels.dsl import ops
 from kernels.dsl.block import Tile, as_tile, kernel_scope, record_vec_op
 from kernels.dsl.recorder import ArgRec, TaskHandle, TaskRec, TensorView, current
-from kernels.dsl.scopes import JitFunction, _handles, _KernelCtx
+from kernels.dsl.scopes import JitFunction, _handles, _KernelCtx, orchestration_loop
 from kernels.dsl.types import DN, RUNTIME, SplitMode, TensorType
 from sim.errors import UserError
 
@@ -187,19 +187,7 @@ def _loop_over(kind: str, it: Iterator[int]) -> Iterator[int]:
     if rec.kernel is not None:
         yield from it
         return
-    parent = rec.scopes[-1]
-    snapshot = set(parent.written)
-    written: set[int] = set()
-    try:
-        for i in it:
-            s = rec.push_scope("loop", loop_kind=kind, written=snapshot)
-            try:
-                yield i
-            finally:
-                rec.pop_scope()
-                written |= s.written
-    finally:
-        parent.written |= written
+    yield from orchestration_loop(rec, kind, it)
 
 
 
