@@ -7,19 +7,9 @@ tested with durations that are easy to reason about. Units: ns, bytes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
+from hwmodels.incore import BlockProfile
 from sim.ir import Block, Task
-
-
-@dataclass
-class StubProfile:
-    """Same fields as ``hwmodels.BlockProfile``."""
-
-    compute_ns: float
-    hbm_bytes: float
-    pipe_busy_ns: dict[str, float] = field(default_factory=dict)
-    breakdown: dict[str, float] = field(default_factory=dict)
 
 
 class StubCostModel:
@@ -32,11 +22,11 @@ class StubCostModel:
     def make_l2(self, graph: object, init: str) -> None:
         return None
 
-    def profile(self, task: Task, block: Block, l2: object) -> dict[str, StubProfile]:
-        out: dict[str, StubProfile] = {}
+    def profile(self, task: Task, block: Block, l2: object) -> dict[str, BlockProfile]:
+        out: dict[str, BlockProfile] = {}
         for op in block.ops:
             lane = op.lane
-            prof = out.setdefault(lane, StubProfile(0.0, 0.0))
+            prof = out.setdefault(lane, BlockProfile(0.0, 0.0))
             ns = self.op_ns + self.ns_per_byte * op.nbytes
             prof.compute_ns += ns
             prof.pipe_busy_ns[op.pipe.value] = prof.pipe_busy_ns.get(op.pipe.value, 0.0) + ns

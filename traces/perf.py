@@ -207,6 +207,27 @@ def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
+def _phase_groups(path: str, rec: dict[str, Any], key: str, int_keys: tuple[str, ...], *, kind: bool) -> list[Any]:
+    """Check ``rec[key]``: an array (per thread) of arrays of phase objects with integer ``int_keys``
+    (and a string ``kind`` when asked); raise naming the first bad record. Returns the groups."""
+    raw = rec.get(key, [])
+    if not isinstance(raw, list):
+        raise _bad(path, key, "expected an array of arrays")
+    for t, g in enumerate(raw):
+        if not isinstance(g, list):
+            raise _bad(path, f"{key}[{t}]", "expected an array")
+        for i, p in enumerate(g):
+            w = f"{key}[{t}][{i}]"
+            if kind and (not isinstance(p, dict) or not isinstance(p.get("kind"), str)):
+                raise _bad(path, w, "expected an object with a string 'kind'")
+            if not isinstance(p, dict):
+                raise _bad(path, w, "expected an object")
+            for k in int_keys:
+                if not _is_int(p.get(k)):
+                    raise _bad(path, w, f"expected integer '{k}', got {p.get(k)!r}")
+    return raw
+
+
 def parse_records(rec: Any, path: str = "<records>", deps: DepsInfo | None = None,
                   names: dict[int, str] | None = None, orchestrator_name: str | None = None) -> PerfData:
     """Validate a records object (June or later layout) and join it into :class:`PerfData`.
@@ -246,32 +267,9 @@ def parse_records(rec: Any, path: str = "<records>", deps: DepsInfo | None = Non
     for i, r in enumerate(aicpu):
         if not (isinstance(r, list) and len(r) == 4 and all(_is_int(x) for x in r)):
             raise _bad(path, f"aicpu_tasks[{i}]", f"expected 4 integers, got {_short(r)}")
-    sched_raw = rec.get("aicpu_scheduler_phases", [])
-    if not isinstance(sched_raw, list):
-        raise _bad(path, "aicpu_scheduler_phases", "expected an array of arrays")
-    for t, g in enumerate(sched_raw):
-        if not isinstance(g, list):
-            raise _bad(path, f"aicpu_scheduler_phases[{t}]", "expected an array")
-        for i, p in enumerate(g):
-            w = f"aicpu_scheduler_phases[{t}][{i}]"
-            if not isinstance(p, dict) or not isinstance(p.get("kind"), str):
-                raise _bad(path, w, "expected an object with a string 'kind'")
-            for k in ("start_cycles", "end_cycles"):
-                if not _is_int(p.get(k)):
-                    raise _bad(path, w, f"expected integer '{k}', got {p.get(k)!r}")
-    orch_raw = rec.get("aicpu_orchestrator_phases", [])
-    if not isinstance(orch_raw, list):
-        raise _bad(path, "aicpu_orchestrator_phases", "expected an array of arrays")
-    for t, g in enumerate(orch_raw):
-        if not isinstance(g, list):
-            raise _bad(path, f"aicpu_orchestrator_phases[{t}]", "expected an array")
-        for i, p in enumerate(g):
-            w = f"aicpu_orchestrator_phases[{t}][{i}]"
-            if not isinstance(p, dict):
-                raise _bad(path, w, "expected an object")
-            for k in ("submit_idx", "task_id", "start_cycles", "end_cycles"):
-                if not _is_int(p.get(k)):
-                    raise _bad(path, w, f"expected integer '{k}', got {p.get(k)!r}")
+    sched_raw = _phase_groups(path, rec, "aicpu_scheduler_phases", ("start_cycles", "end_cycles"), kind=True)
+    orch_raw = _phase_groups(path, rec, "aicpu_orchestrator_phases",
+                             ("submit_idx", "task_id", "start_cycles", "end_cycles"), kind=False)
 
     # --- base tick (smallest non-zero tick) ---
     cands: list[int] = []
