@@ -224,6 +224,15 @@ class CoreModel(_Section):
                                      "extra time of the FIRST kernel a cold core runs in a launch (cold "
                                      "instruction/scalar caches behind a far NoC route). No source quantifies it "
                                      "(hardware.md §14.10/§14.12); applied by the engine once per cold core", ge=0)
+    first_kernel_extra_per_load_ns: float = F(880.0, "ns", "DERIVED",
+                                              "extra time per MTE2 GM load request of the FIRST kernel a cold "
+                                              "core runs: a cold core's first GM accesses pay what its first "
+                                              "dcci + ACK pays over a warm one, 0.9 - 0.02 us (runtime.md §6.4, "
+                                              "measured cold-start investigation); hardware.md §14.10", ge=0)
+    first_kernel_cold_max_ns: float = F(5310.0, "ns", "CALIBRATE",
+                                        "upper bound of a cold core's first-kernel extra (its GM request path is "
+                                        "warm after a bounded number of requests); prior: the largest measured "
+                                        "cold first-task extra, 5.31 us (runtime.md §6.4); 0 = no bound", ge=0)
     first_kernel_cold_from_cluster_frac: float = F(0.0, "fraction", "CHOICE",
                                                    "only cores of clusters >= this fraction of the cluster count "
                                                    "pay first_kernel_extra_ns. 0 = every core (the calibrated "
@@ -242,7 +251,11 @@ class RuntimeParams(_Section):
     n_sched_threads: int = F(3, "threads", "SOURCE", "runtime config; thread_of_cluster = b mod n (runtime.md §14)",
                              ge=1)
     orch_to_sched: bool = F(False, "-", "SOURCE", "runtime default (runtime.md §14)")
-    orch_submit_us: float = F(0.874, "us", "MEASURED", "device-log profiling (runtime.md §14)", ge=0)
+    orch_submit_us: float = F(0.874, "us", "CALIBRATE",
+                              "one submit_task call. Prior: 0.874 us, the MEASURED average over 16704 warm submits "
+                              "(paged attention); a 181-task run measured 3.0 us/task for its whole orchestration "
+                              "window, so the cost depends on the program: calibrate against level-4 orch_submit "
+                              "bars or the wall (runtime.md §3.2)", ge=0)
     orch_between_submits_us: float = F(0.38, "us", "DERIVED", "device log (runtime.md §14)", ge=0)
     orch_alloc_us: float = F(0.3, "us", "CALIBRATE", "runtime.md §14", ge=0)
     orch_swimlane_record_us: float = F(0.1, "us", "CALIBRATE", "runtime.md §14", ge=0)

@@ -47,6 +47,7 @@ class BlockProfile:
     hbm_bytes: float
     pipe_busy_ns: dict[str, float] = field(default_factory=dict)
     breakdown: dict[str, float] = field(default_factory=dict)
+    gm_loads: int = 0  # MTE2 GM->UB/L1 load requests the lane issues (count)
 
 
 # --- per-op constants ------------------------------------------------------------------------------
@@ -457,7 +458,7 @@ class CoreCostModel:
         if hit is None:
             hit = self._schedule(comp, cls, lanes_active)
             self._memo[mkey] = hit
-        return {k: BlockProfile(v.compute_ns, v.hbm_bytes, dict(v.pipe_busy_ns), dict(v.breakdown))
+        return {k: BlockProfile(v.compute_ns, v.hbm_bytes, dict(v.pipe_busy_ns), dict(v.breakdown), v.gm_loads)
                 for k, v in hit.items()}
 
     def _schedule(self, comp: _Compiled, cls: list[tuple[int, int, int]],
@@ -570,9 +571,12 @@ class CoreCostModel:
             busy = [0.0] * 7
             last = -1
             tend = 0.0
+            loads = 0
             for i in range(n):
                 if comp.lane[i] != ln:
                     continue
+                if costs[i].dma == 1 and costs[i].track:
+                    loads += 1
                 busy[pkey[i] % 7] += bocc[i]
                 for bp, extra in costs[i].busy_extra:
                     busy[bp] += extra
@@ -589,6 +593,7 @@ class CoreCostModel:
                 hbm_bytes=hbm[ln],
                 pipe_busy_ns={PIPES[p]: busy[p] for p in range(7)},
                 breakdown={CATS[c]: bd[c] for c in range(12) if bd[c] > 0.0},
+                gm_loads=loads,
             )
         return out
 

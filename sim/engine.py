@@ -127,6 +127,8 @@ class _Params:
         self.cold_start = opts.cold_start
         self.jitter = opts.jitter
         self.first_kernel_extra = float(chip.core.first_kernel_extra_ns)
+        self.first_kernel_per_load = float(chip.core.first_kernel_extra_per_load_ns)
+        self.first_kernel_cold_max = float(chip.core.first_kernel_cold_max_ns)
         self.cold_from_cluster = float(chip.core.first_kernel_cold_from_cluster_frac) * int(chip.soc.clusters)
         self.cold_aiv_only = bool(chip.core.first_kernel_cold_aiv_only)
 
@@ -583,10 +585,15 @@ class _Sim:
             # first kernel body on this core in the launch: cold instruction and scalar caches
             core.ran = True
             p = self.p
-            if (compute > 0 and p.first_kernel_extra > 0 and core.cluster >= p.cold_from_cluster
+            cold = p.first_kernel_extra
+            if prof is not None:
+                cold += p.first_kernel_per_load * prof.gm_loads
+            if p.first_kernel_cold_max > 0:
+                cold = min(cold, p.first_kernel_cold_max)
+            if (compute > 0 and cold > 0 and core.cluster >= p.cold_from_cluster
                     and not (p.cold_aiv_only and core.kind == "aic")):
-                compute += p.first_kernel_extra
-                sub.breakdown["cold_core"] = p.first_kernel_extra
+                compute += cold
+                sub.breakdown["cold_core"] = cold
         sub.compute_ns = compute
         if compute <= 0:
             self._lane_end(sub)

@@ -53,7 +53,7 @@ def _two_waves_on_one_core() -> TaskGraph:
 def test_first_kernel_extra_is_paid_once_per_core(extra_ns: float) -> None:
     g = _two_waves_on_one_core()
     chip = hwmodels.load_chip(overrides=["soc.clusters=1", "soc.aiv_per_cluster=1",
-                                         f"core.first_kernel_extra_ns={extra_ns}"])
+                                         f"core.first_kernel_extra_ns={extra_ns}", "core.first_kernel_cold_max_ns=0"])
     r = simulate(g, chip, RunOptions(cold_start=False), cost_model=StubCostModel())
     first, second = sorted(r.subtasks, key=lambda s: s.start)
     assert first.core_id == second.core_id
@@ -61,6 +61,39 @@ def test_first_kernel_extra_is_paid_once_per_core(extra_ns: float) -> None:
     assert d1 - d2 == pytest.approx(extra_ns, abs=1e-6)
     assert first.breakdown.get("cold_core", 0.0) == pytest.approx(extra_ns)
     assert "cold_core" not in second.breakdown
+
+
+def _loads_block(n_loads: int) -> TaskGraph:
+    """One single-block AIV task with ``n_loads`` independent 2 KiB loads (each its own region)."""
+    from sim.ir import Region, Tensor
+
+    ops = [Op(kind="load", name="load", pipe=Pipe.MTE2, lane="aiv0", dtype="FP32", shape=[8, 64], nbytes=2048,
+              rows=8, region=Region(tensor=0, offset=[8 * i, 0], shape=[8, 64]))
+           for i in range(n_loads)]
+    task = Task(idx=0, task_id=1 << 32, name="ld", shape=CoreShape.AIV, kernel_ids=[-1, 0, -1],
+                blocks=[Block(idx=0, ops=ops)])
+    return TaskGraph(kernel="ld", tasks=[task], tensors=[Tensor(id=0, name="x", shape=[8 * n_loads, 64],
+                                                                dtype="FP32")],
+                     func_names={0: "ld"})
+
+
+@pytest.mark.parametrize(("n_loads", "per_load", "cap", "expected"), [
+    (2, 880.0, 12000.0, 1760.0),  # a small kernel pays per request
+    (35, 880.0, 12000.0, 12000.0),  # a load-heavy one is bounded
+    (35, 880.0, 0.0, 30800.0),  # 0 = no bound
+    (4, 0.0, 12000.0, 0.0),
+])
+def test_cold_first_kernel_extra_scales_with_gm_loads_up_to_the_bound(n_loads: int, per_load: float, cap: float,
+                                                                        expected: float) -> None:
+    chip = hwmodels.load_chip(overrides=["core.first_kernel_extra_ns=0",
+                                         f"core.first_kernel_extra_per_load_ns={per_load}",
+                                         f"core.first_kernel_cold_max_ns={cap}"])
+    r = simulate(_loads_block(n_loads), chip, RunOptions(cold_start=False))
+    (row,) = r.subtasks
+    assert row.breakdown.get("cold_core", 0.0) == pytest.approx(expected)
+    warm = simulate(_loads_block(n_loads), hwmodels.load_chip(overrides=["core.first_kernel_extra_per_load_ns=0"]),
+                    RunOptions(cold_start=False)).subtasks[0]
+    assert (row.end - row.start) - (warm.end - warm.start) == pytest.approx(expected, abs=1.0)
 
 
 def test_cold_core_selection_by_cluster_and_kind() -> None:
@@ -114,3 +147,15 @@ def test_reproduce_writes_fidelity_and_meets_the_fitted_targets(tmp_path, capsys
             assert (d / "l2_swimlane_records.json").is_file() and (d / "run_records.json").is_file()
     assert main(["explain", str(out / "qkv_proj_rope_decode" / "baseline"), "q_head_rms_nope_rope"]) == 0
     assert "cold core" in capsys.readouterr().out
+
+
+def test_reproduce_in_worker_processes_equals_inline(tmp_path, capsys) -> None:
+    outs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"j{jobs}"
+        assert main(["reproduce", "--runs", "2", "--jobs", str(jobs), "-o", str(out)]) == 0
+        outs[jobs] = out
+    capsys.readouterr()
+    assert (outs[1] / "fidelity.json").read_bytes() == (outs[2] / "fidelity.json").read_bytes()
+    rel = "decode_attention_hca/precompute/l2_swimlane_records.json"
+    assert (outs[1] / rel).read_bytes() == (outs[2] / rel).read_bytes()

@@ -115,3 +115,26 @@ def test_nelder_mead_finds_a_quadratic_minimum() -> None:
     x, fx, evals = nelder_mead(f, [0.5, 0.5], [0.1, 0.1], max_evals=200, tol=1e-12)
     assert math.isclose(x[0], 0.3, abs_tol=1e-3) and math.isclose(x[1], 0.7, abs_tol=1e-3)
     assert fx < 1e-6 and evals <= 200
+
+
+def test_fit_is_deterministic_and_stays_in_bounds() -> None:
+    from sim.calibration import FREE_PARAMS, fit
+
+    targets = fit_targets(load_measurements())
+    a = fit(targets, max_evals=9, runs=1)
+    b = fit(targets, max_evals=9, runs=1)
+    assert a.params == b.params and a.loss == b.loss
+    assert a.evaluations <= 9 + len(FREE_PARAMS) + 1
+    for p in FREE_PARAMS:
+        assert p.lo <= a.params[p.field] <= p.hi
+
+
+def test_halton_points_fill_the_unit_cube() -> None:
+    from sim.calibration import _halton
+
+    pts = [_halton(i, 4) for i in range(1, 65)]
+    assert all(0.0 <= x < 1.0 for p in pts for x in p)
+    assert len({tuple(p) for p in pts}) == 64
+    for d in range(4):  # every coordinate visits both halves
+        xs = [p[d] for p in pts]
+        assert min(xs) < 0.25 and max(xs) > 0.75

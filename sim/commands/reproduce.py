@@ -19,6 +19,7 @@ from pathlib import Path
 from hwmodels.chip import CALIBRATED_PRESET
 from sim.errors import UserError
 from sim.fidelity import (
+    DEFAULT_RUNS,
     VARIANTS,
     WORKLOADS,
     build_rows,
@@ -30,12 +31,58 @@ from sim.fidelity import (
 from sim.fileio import write_text_atomic
 
 
-def cmd_reproduce(args: argparse.Namespace) -> int:
-    import hwmodels
+def _reproduce_job(job: tuple) -> tuple[str, str, dict]:
+    """One workload × variant: build, simulate ``runs`` seeds, write seed 0's traces (worker-safe)."""
     import traces
     from kernels.registry import build_graph
     from sim.engine import RunOptions, simulate
     from traces.compare import mean_metrics
+
+    wname, var, kernel, mode, level, chip, runs, jitter, outdir = job
+    graph = build_graph(f"{kernel}:{var}", mode=mode)
+    per_run = []
+    for seed in range(runs):
+        res = simulate(graph, chip, RunOptions(seed=seed, swimlane_level=level, jitter=jitter))
+        per_run.append(traces.run_metrics(res, level=level))
+        if seed == 0:
+            traces.write_run_dir(res, Path(outdir), level=level)
+            write_text_atomic(Path(outdir) / "run_records.json", slim_run(res).model_dump_json() + "\n")
+    return wname, var, mean_metrics(per_run)
+
+
+def run_jobs(fn, jobs: list, workers: int, progress=None) -> list:
+    """``fn`` over ``jobs`` in up to ``workers`` processes (inline when 1); results in job order."""
+    workers = max(1, min(workers, len(jobs)))
+    if workers == 1:
+        out = []
+        for j in jobs:
+            out.append(fn(j))
+            if progress:
+                progress()
+        return out
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+        futs = [ex.submit(fn, j) for j in jobs]
+        out = []
+        for f in futs:
+            out.append(f.result())
+            if progress:
+                progress()
+    return out
+
+
+def default_workers() -> int:
+    """Worker processes for independent simulations: the machine's CPU count (at most 4 jobs here)."""
+    import os
+
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    import hwmodels
 
     t0 = time.perf_counter()
     meas = load_measurements(args.measurements)
@@ -46,22 +93,16 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     out = Path(args.out)
     runs = max(1, args.runs)
     jitter = args.jitter if runs > 1 else 0.0
-    simulated: dict[str, dict[str, dict]] = {}
-    jobs = [(w, v) for w in meas.values for v in VARIANTS]
-    progress = _progress(len(jobs) * runs, enabled=runs > 1 and sys.stderr.isatty())
-    for wname, var in jobs:
+    jobs = []
+    for wname in meas.values:
         kernel, mode = WORKLOADS[wname]
-        level = meas.levels[wname]
-        graph = build_graph(f"{kernel}:{var}", mode=mode)
-        per_run = []
-        for seed in range(runs):
-            res = simulate(graph, chip, RunOptions(seed=seed, swimlane_level=level, jitter=jitter))
-            per_run.append(traces.run_metrics(res, level=level))
-            if seed == 0:
-                traces.write_run_dir(res, out / wname / var, level=level)
-                write_text_atomic(out / wname / var / "run_records.json", slim_run(res).model_dump_json() + "\n")
-            progress()
-        simulated.setdefault(wname, {})[var] = mean_metrics(per_run)
+        for var in VARIANTS:
+            jobs.append((wname, var, kernel, mode, meas.levels[wname], chip, runs, jitter, str(out / wname / var)))
+    workers = args.jobs if args.jobs else default_workers()
+    progress = _progress(len(jobs), enabled=sys.stderr.isatty())
+    simulated: dict[str, dict[str, dict]] = {}
+    for wname, var, metrics in run_jobs(_reproduce_job, jobs, workers, progress):
+        simulated.setdefault(wname, {})[var] = metrics
     rows = build_rows(meas, simulated)
     table = format_table(rows, markdown=args.md)
     doc = fidelity_json(rows)
@@ -87,7 +128,7 @@ def _progress(total: int, enabled: bool):
         return lambda: None
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc="simulating", unit="run", leave=False)
+    bar = tqdm(total=total, desc="simulating", unit="job", leave=False)
     return lambda: bar.update(1)
 
 
@@ -194,8 +235,21 @@ def explain_function(result, func: str) -> str:
     rest = {k: v for k, v in keys.items() if k not in seen}
     for k, v in sorted(rest.items(), key=lambda kv: -kv[1]):
         lines.append(f"  {k:<28} {v:8.3f}")
-    n_cold = sum(1 for s in rows if s.breakdown.get("cold_core", 0.0) > 0)
-    lines.append(f"  rows that were their core's first kernel in the launch: {n_cold} of {n}")
+    cold = [s for s in rows if s.breakdown.get("cold_core", 0.0) > 0]
+    lines.append(f"  rows that were their core's first kernel in the launch: {len(cold)} of {n}")
+    if cold:
+        warm_ex = [(s.end - s.start) / 1000.0 for s in rows if s not in cold]
+        cold_ex = [(s.end - s.start) / 1000.0 for s in cold]
+        extra = sum(s.breakdown["cold_core"] for s in cold) / len(cold) / 1000.0
+        core = (result.chip_params or {}).get("core", {})
+        rule = ""
+        if core:
+            rule = (f" = min({core.get('first_kernel_extra_ns', 0.0):g} ns + GM loads x "
+                    f"{core.get('first_kernel_extra_per_load_ns', 0.0):g} ns, bound "
+                    f"{core.get('first_kernel_cold_max_ns', 0.0):g} ns)")
+        lines.append(f"    cold rows: Avg Exec {sum(cold_ex) / len(cold_ex):.3f} µs, extra {extra:.3f} µs each{rule}")
+        if warm_ex:
+            lines.append(f"    warm rows: Avg Exec {sum(warm_ex) / len(warm_ex):.3f} µs")
     lines.append("")
     lines.append("Pipe busy (PMU view, µs per row): " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(pipes.items())))
     # span: dispatch staggering and waves
@@ -233,8 +287,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chip", help="chip preset (default: the calibrated preset if present, else 910C)")
     p.add_argument("--chip-file", help="chip TOML/JSON file (e.g. written by `swimsim calibrate -o`)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a chip field")
-    p.add_argument("--runs", type=int, default=3, help="runs per variant (seeds 0..N-1), averaged (default 3, "
-                   "as the measurement)")
+    p.add_argument("--runs", type=int, default=DEFAULT_RUNS,
+                   help=f"seeded runs per variant (seeds 0..N-1), averaged (default {DEFAULT_RUNS}: the expected "
+                   "value of the measured 3-run mean, with little Monte-Carlo noise)")
+    p.add_argument("--jobs", type=int, default=0, help="worker processes (default: the CPU count)")
     p.add_argument("--jitter", type=float, default=0.03, help="relative jitter when --runs > 1")
     p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
     p.add_argument("--md", action="store_true", help="print the table as markdown")
@@ -243,8 +299,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("calibrate", help="fit the free chip parameters on the standalone baseline")
     c.add_argument("--measurements", help="measurement JSON (only the standalone baseline is read for fitting)")
     c.add_argument("--base", help="preset to start from (default: 910C)")
-    c.add_argument("--max-evals", type=int, default=80, help="simulation budget")
-    c.add_argument("--runs", type=int, default=3, help="seeds averaged per evaluation (the measurement: 3 runs)")
+    c.add_argument("--max-evals", type=int, default=250, help="evaluation budget (each averages --runs seeds)")
+    c.add_argument("--runs", type=int, default=DEFAULT_RUNS,
+                   help=f"seeds averaged per evaluation (default {DEFAULT_RUNS}, as `reproduce`)")
     c.add_argument("--jitter", type=float, default=0.03, help="relative per-block jitter when --runs > 1")
     c.add_argument("-o", "--output", help=f"preset file to write (default: hwmodels/presets/{CALIBRATED_PRESET}.toml)")
     c.set_defaults(func=cmd_calibrate)
