@@ -138,3 +138,22 @@ def test_halton_points_fill_the_unit_cube() -> None:
     for d in range(4):  # every coordinate visits both halves
         xs = [p[d] for p in pts]
         assert min(xs) < 0.25 and max(xs) > 0.75
+
+
+def test_calibrated_preset_file_keeps_the_base_chip(tmp_path) -> None:
+    import hwmodels
+    from sim.calibration import FitResult
+    from sim.commands.reproduce import calibrated_preset_toml
+
+    base = hwmodels.load_chip("910B4")
+    res = FitResult({"vector.op_fixed_ns": 150.5, "runtime.orch_submit_us": 2.0}, 0.01, 10, {}, {})
+    p = tmp_path / "fit.toml"
+    p.write_text(calibrated_preset_toml(base, "fit", res, "fitted on X"))
+    chip = hwmodels.load_chip(path=p)
+    assert chip.vector.op_fixed_ns == 150.5 and chip.runtime.orch_submit_us == 2.0
+    assert chip.provenance == {"vector.op_fixed_ns": "fitted on X", "runtime.orch_submit_us": "fitted on X"}
+    a, b = chip.model_dump(), base.model_dump()
+    for d in (a, b):
+        d["vector"].pop("op_fixed_ns"), d["runtime"].pop("orch_submit_us")
+        d.pop("name"), d.pop("provenance")
+    assert a == b

@@ -160,7 +160,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     out = (
         Path(args.output) if args.output else Path(hwmodels.__file__).parent / "presets" / f"{CALIBRATED_PRESET}.toml"
     )
-    write_text_atomic(out, calibrated_preset_toml(base.name, out.stem, result, provenance_note(result)))
+    write_text_atomic(out, calibrated_preset_toml(base, out.stem, result, provenance_note(result)))
     hwmodels.load_chip(path=out)  # the written preset must load
     for k, v in result.params.items():
         print(f"  {k} = {v}")
@@ -168,22 +168,31 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def calibrated_preset_toml(base: str, name: str, result, note: str) -> str:
-    """A preset file listing only the fitted fields, with their provenance."""
+def calibrated_preset_toml(base, name: str, result, note: str) -> str:
+    """A preset file: the base chip's non-default fields plus the fitted ones (with provenance)."""
+    from hwmodels.chip import SECTIONS, _toml_value, chip_from_dict
+
+    default = chip_from_dict({"name": "defaults"}, "defaults").model_dump()
+    have = base.model_dump()
+    fields: dict[str, dict[str, object]] = {}
+    for sec in SECTIONS:
+        for k, v in have[sec].items():
+            if v != default[sec][k]:
+                fields.setdefault(sec, {})[k] = v
+    for k, v in result.params.items():
+        sec, field = k.split(".", 1)
+        fields.setdefault(sec, {})[field] = v
     lines = [
-        f"# {name}: preset {base} with the free parameters fitted by `swimsim calibrate`.",
+        f"# {name}: preset {base.name} with the free parameters fitted by `swimsim calibrate`.",
         f"# {note}",
         f'name = "{name}"',
         "",
         "[provenance]",
     ]
     lines += [f'"{k}" = "{note}"' for k in sorted(result.params)]
-    by_section: dict[str, list[str]] = {}
-    for k, v in sorted(result.params.items()):
-        sec, field = k.split(".", 1)
-        by_section.setdefault(sec, []).append(f"{field} = {v!r}")
-    for sec, fields in by_section.items():
-        lines += ["", f"[{sec}]", *fields]
+    for sec in SECTIONS:
+        if sec in fields:
+            lines += ["", f"[{sec}]", *(f"{k} = {_toml_value(v)}" for k, v in sorted(fields[sec].items()))]
     return "\n".join(lines) + "\n"
 
 
