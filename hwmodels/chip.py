@@ -235,13 +235,13 @@ class CoreModel(_Section):
                                         "cold first-task extra, 5.31 us (runtime.md §6.4); 0 = no bound", ge=0)
     first_kernel_cold_from_cluster_frac: float = F(0.0, "fraction", "CHOICE",
                                                    "only cores of clusters >= this fraction of the cluster count "
-                                                   "pay first_kernel_extra_ns. 0 = every core (the calibrated "
+                                                   "pay the cold first-kernel extra. 0 = every core (the calibrated "
                                                    "choice); 0.5 with first_kernel_cold_aiv_only mirrors the "
                                                    "measured cold first-task head cost ('about half the cores, "
                                                    "mostly AIV at high cluster offsets', runtime.md §6.4) but fits "
                                                    "the validation data worse (README, calibration)", ge=0, le=1)
     first_kernel_cold_aiv_only: bool = F(False, "-", "CHOICE",
-                                         "only AIV cores pay first_kernel_extra_ns (see "
+                                         "only AIV cores pay the cold first-kernel extra (see "
                                          "first_kernel_cold_from_cluster_frac)")
 
 
