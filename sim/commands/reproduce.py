@@ -52,26 +52,25 @@ def _reproduce_job(job: tuple) -> tuple[str, str, dict]:
 
 def run_jobs(fn, jobs: list, workers: int, progress=None) -> list:
     """``fn`` over ``jobs`` in up to ``workers`` processes (inline when 1); results in job order."""
-    workers = max(1, min(workers, len(jobs)))
-    if workers == 1:
+
+    def collect(results) -> list:
         out = []
-        for j in jobs:
-            out.append(fn(j))
+        for r in results:
+            out.append(r)
             if progress:
                 progress()
         return out
+
+    workers = max(1, min(workers, len(jobs)))
+    if workers == 1:
+        return collect(fn(j) for j in jobs)
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
         futs = [ex.submit(fn, j) for j in jobs]
-        out = []
-        for f in futs:
-            out.append(f.result())
-            if progress:
-                progress()
-    return out
+        return collect(f.result() for f in futs)
 
 
 def default_workers() -> int:
@@ -247,7 +246,7 @@ def explain_function(result, func: str) -> str:
     cold = [s for s in rows if s.breakdown.get("cold_core", 0.0) > 0]
     lines.append(f"  rows that were their core's first kernel in the launch: {len(cold)} of {n}")
     if cold:
-        warm_ex = [(s.end - s.start) / 1000.0 for s in rows if s not in cold]
+        warm_ex = [(s.end - s.start) / 1000.0 for s in rows if s.breakdown.get("cold_core", 0.0) <= 0]
         cold_ex = [(s.end - s.start) / 1000.0 for s in cold]
         extra = sum(s.breakdown["cold_core"] for s in cold) / len(cold) / 1000.0
         core = (result.chip_params or {}).get("core", {})
