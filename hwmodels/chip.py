@@ -243,6 +243,12 @@ class CoreModel(_Section):
     first_kernel_cold_aiv_only: bool = F(False, "-", "CHOICE",
                                          "only AIV cores pay the cold first-kernel extra (see "
                                          "first_kernel_cold_from_cluster_frac)")
+    first_kernel_cold_counts_head: bool = F(False, "-", "CHOICE",
+                                            "True: one warm-up per cold core, counted from its first token, so the "
+                                            "measured cold head cost it already waited before start (runtime.md "
+                                            "§6.4) is deducted from its first-kernel extra. False (the calibrated "
+                                            "choice): the two add. True fits the standalone baseline better but "
+                                            "predicts the validation data worse (README, calibration)")
 
 
 class RuntimeParams(_Section):

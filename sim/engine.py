@@ -131,6 +131,7 @@ class _Params:
         self.first_kernel_cold_max = float(chip.core.first_kernel_cold_max_ns)
         self.cold_from_cluster = float(chip.core.first_kernel_cold_from_cluster_frac) * int(chip.soc.clusters)
         self.cold_aiv_only = bool(chip.core.first_kernel_cold_aiv_only)
+        self.cold_counts_head = bool(chip.core.first_kernel_cold_counts_head)
 
 
 # --------------------------------------------------------------------------------------------
@@ -590,6 +591,8 @@ class _Sim:
                 cold += p.first_kernel_per_load * prof.gm_loads
             if p.first_kernel_cold_max > 0:
                 cold = min(cold, p.first_kernel_cold_max)
+            if p.cold_counts_head:
+                cold = max(0.0, cold - core.cold_extra)
             if (compute > 0 and cold > 0 and core.cluster >= p.cold_from_cluster
                     and not (p.cold_aiv_only and core.kind == "aic")):
                 compute += cold

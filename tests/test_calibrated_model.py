@@ -96,6 +96,18 @@ def test_cold_first_kernel_extra_scales_with_gm_loads_up_to_the_bound(n_loads: i
     assert (row.end - row.start) - (warm.end - warm.start) == pytest.approx(expected, abs=1.0)
 
 
+@pytest.mark.parametrize(("head_us", "expected"), [(0.0, 1760.0), (1.0, 760.0), (3.0, 0.0)])
+def test_cold_head_cost_counts_towards_the_first_kernel_extra_when_chosen(head_us: float, expected: float) -> None:
+    """With ``first_kernel_cold_counts_head`` the cold head wait is deducted; without it the two add."""
+    common = ["core.first_kernel_extra_ns=0", "core.first_kernel_extra_per_load_ns=880",
+              "core.first_kernel_cold_max_ns=0", "runtime.cold_first_task_extra_prob=1",
+              f"runtime.cold_first_task_extra_min_us={head_us}", f"runtime.cold_first_task_extra_max_us={head_us}"]
+    for counts, want in ((True, expected), (False, 1760.0)):
+        chip = hwmodels.load_chip(overrides=[*common, f"core.first_kernel_cold_counts_head={counts}"])
+        (row,) = simulate(_loads_block(2), chip, RunOptions()).subtasks
+        assert row.breakdown.get("cold_core", 0.0) == pytest.approx(want)
+
+
 def test_cold_core_selection_by_cluster_and_kind() -> None:
     g = _two_waves_on_one_core()
     # the only cluster (index 0) is below the threshold -> nobody pays
@@ -147,6 +159,9 @@ def test_reproduce_writes_fidelity_and_meets_the_fitted_targets(tmp_path, capsys
             assert (d / "l2_swimlane_records.json").is_file() and (d / "run_records.json").is_file()
     assert main(["explain", str(out / "qkv_proj_rope_decode" / "baseline"), "q_head_rms_nope_rope"]) == 0
     assert "cold core" in capsys.readouterr().out
+    checks = json.loads((out / "runtime_checks.json").read_text())
+    assert set(checks["targets"]) == set(checks["simulated"]["decode_attention_hca"]["baseline"])
+    assert "runtime checks" in table and "scheduler loop time" in table
 
 
 def test_reproduce_in_worker_processes_equals_inline(tmp_path, capsys) -> None:
@@ -157,5 +172,6 @@ def test_reproduce_in_worker_processes_equals_inline(tmp_path, capsys) -> None:
         outs[jobs] = out
     capsys.readouterr()
     assert (outs[1] / "fidelity.json").read_bytes() == (outs[2] / "fidelity.json").read_bytes()
+    assert (outs[1] / "runtime_checks.json").read_bytes() == (outs[2] / "runtime_checks.json").read_bytes()
     rel = "decode_attention_hca/precompute/l2_swimlane_records.json"
     assert (outs[1] / rel).read_bytes() == (outs[2] / rel).read_bytes()

@@ -20,6 +20,7 @@ from hwmodels.chip import CALIBRATED_PRESET
 from sim.errors import UserError
 from sim.fidelity import (
     DEFAULT_RUNS,
+    FIT_VARIANT,
     VARIANTS,
     WORKLOADS,
     build_rows,
@@ -29,25 +30,29 @@ from sim.fidelity import (
     load_measurements,
 )
 from sim.fileio import write_text_atomic
+from traces.runtime_checks import CHECKS, format_checks
 
 
-def _reproduce_job(job: tuple) -> tuple[str, str, dict]:
-    """One workload × variant: build, simulate ``runs`` seeds, write seed 0's traces (worker-safe)."""
+def _reproduce_job(job: tuple) -> tuple[str, str, dict, dict]:
+    """One workload × variant: mean metrics of ``runs`` seeds, seed 0's traces and runtime checks (worker-safe)."""
     import traces
     from kernels.registry import build_graph
     from sim.engine import RunOptions, simulate
     from traces.compare import mean_metrics
+    from traces.runtime_checks import runtime_values
 
     wname, var, kernel, mode, level, chip, runs, jitter, outdir = job
     graph = build_graph(f"{kernel}:{var}", mode=mode)
     per_run = []
+    checks: dict = {}
     for seed in range(runs):
         res = simulate(graph, chip, RunOptions(seed=seed, swimlane_level=level, jitter=jitter))
         per_run.append(traces.run_metrics(res, level=level))
         if seed == 0:
             traces.write_run_dir(res, Path(outdir), level=level)
             write_text_atomic(Path(outdir) / "run_records.json", slim_run(res).model_dump_json() + "\n")
-    return wname, var, mean_metrics(per_run)
+            checks = runtime_values(res)
+    return wname, var, mean_metrics(per_run), checks
 
 
 def run_jobs(fn, jobs: list, workers: int, progress=None) -> list:
@@ -100,8 +105,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     workers = args.jobs if args.jobs else default_workers()
     progress = _progress(len(jobs), enabled=sys.stderr.isatty())
     simulated: dict[str, dict[str, dict]] = {}
-    for wname, var, metrics in run_jobs(_reproduce_job, jobs, workers, progress):
+    checks: dict[str, dict[str, dict]] = {}
+    for wname, var, metrics, chk in run_jobs(_reproduce_job, jobs, workers, progress):
         simulated.setdefault(wname, {})[var] = metrics
+        checks.setdefault(wname, {})[var] = chk
     rows = build_rows(meas, simulated)
     table = format_table(rows, markdown=args.md)
     doc = fidelity_json(rows)
@@ -111,8 +118,19 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     write_text_atomic(out / "fidelity.md", format_table(rows, markdown=True))
     print(f"chip preset: {chip.name}   runs per variant: {runs}   traces: {out}/<workload>/<variant>/")
     print(table, end="")
-    print(f"wrote {out / 'fidelity.json'}  ({time.perf_counter() - t0:.1f} s)")
+    cols = {_short_workload(w): per_var[FIT_VARIANT] for w, per_var in checks.items() if FIT_VARIANT in per_var}
+    write_text_atomic(out / "runtime_checks.json", json.dumps(
+        {"targets": {c.key: {"label": c.label, "lo": c.lo, "hi": c.hi, "source": c.source} for c in CHECKS},
+         "simulated": checks}, indent=1) + "\n")
+    print(f"\nruntime checks (seed 0, {FIT_VARIANT}; runtime.md §14 targets, measured on other workloads):")
+    print(format_checks(cols, markdown=args.md), end="")
+    print(f"wrote {out / 'fidelity.json'}, {out / 'runtime_checks.json'}  ({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+def _short_workload(name: str) -> str:
+    """Column label of a workload: its first word (``qkv``, ``decode``)."""
+    return name.split("_")[0]
 
 
 def slim_run(res):
