@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,8 +209,16 @@ def format_table(rows: Sequence[MetricRow], *, markdown: bool = False) -> str:
             _fmt_pct(delta_pct(r.simulated["baseline"], r.simulated["precompute"])),
         ]
         body.append(cells)
+    text = _render(head, body, markdown)
     if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * 8) + "|"]
+        return text
+    return text + "(F = fitted on the standalone baseline by `swimsim calibrate`; P = predicted)\n"
+
+
+def _render(head: list[str], body: list[list[str]], markdown: bool) -> str:
+    """Two left-aligned label columns, the rest right-aligned; plain text or a markdown table."""
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + "|"]
         lines += ["| " + " | ".join(c) + " |" for c in body]
         return "\n".join(lines) + "\n"
     widths = [max(len(h), *(len(c[i]) for c in body)) for i, h in enumerate(head)]
@@ -218,5 +227,34 @@ def format_table(rows: Sequence[MetricRow], *, markdown: bool = False) -> str:
     )
     lines = [fmt_row(head), "  ".join("-" * w for w in widths)]
     lines += [fmt_row(c) for c in body]
-    lines.append("(F = fitted on the standalone baseline by `swimsim calibrate`; P = predicted)")
     return "\n".join(lines) + "\n"
+
+
+def run_spread(meas: Measurements, per_seed: dict[str, dict[str, list[dict]]]) -> dict:
+    """``{workload: {metric: {variant: [min, median, max]}}}`` of the simulated per-seed values (µs)."""
+    out: dict = {}
+    for wname, metrics in meas.values.items():
+        for mname in metrics:
+            for var in VARIANTS:
+                vals = [metric_value(m, mname) for m in per_seed.get(wname, {}).get(var, [])]
+                vals = sorted(v for v in vals if v is not None)
+                if vals:
+                    out.setdefault(wname, {}).setdefault(mname, {})[var] = [
+                        round(vals[0], 3), round(statistics.median(vals), 3), round(vals[-1], 3)]
+    return out
+
+
+def format_spread(meas: Measurements, spread: dict, *, markdown: bool = False) -> str:
+    """workload | metric | measured | simulated min / median / max, per variant (µs)."""
+    head = ["workload", "metric"]
+    for var in VARIANTS:
+        head += [f"meas {var[:4]}", f"sim {var[:4]} min / med / max"]
+    body = []
+    for wname, metrics in meas.values.items():
+        for mname, per_var in metrics.items():
+            cells = [wname, mname]
+            for var in VARIANTS:
+                s = spread.get(wname, {}).get(mname, {}).get(var)
+                cells += [_fmt(per_var.get(var)), "-" if s is None else " / ".join(f"{x:.2f}" for x in s)]
+            body.append(cells)
+    return _render(head, body, markdown)

@@ -162,6 +162,13 @@ def test_reproduce_writes_fidelity_and_meets_the_fitted_targets(tmp_path, capsys
     checks = json.loads((out / "runtime_checks.json").read_text())
     assert set(checks["targets"]) == set(checks["simulated"]["decode_attention_hca"]["baseline"])
     assert "runtime checks" in table and "scheduler loop time" in table
+    spread = json.loads((out / "run_spread.json").read_text())["workloads"]
+    for wl, metrics in doc["workloads"].items():
+        for name, m in metrics.items():
+            for var in ("baseline", "precompute"):
+                if var in m and m[var]["simulated"] is not None:
+                    lo, _med, hi = spread[wl][name][var]
+                    assert lo - 1e-3 <= m[var]["simulated"] <= hi + 1e-3
 
 
 def test_reproduce_in_worker_processes_equals_inline(tmp_path, capsys) -> None:
@@ -172,6 +179,7 @@ def test_reproduce_in_worker_processes_equals_inline(tmp_path, capsys) -> None:
         outs[jobs] = out
     capsys.readouterr()
     assert (outs[1] / "fidelity.json").read_bytes() == (outs[2] / "fidelity.json").read_bytes()
-    assert (outs[1] / "runtime_checks.json").read_bytes() == (outs[2] / "runtime_checks.json").read_bytes()
+    for name in ("runtime_checks.json", "run_spread.json"):
+        assert (outs[1] / name).read_bytes() == (outs[2] / name).read_bytes()
     rel = "decode_attention_hca/precompute/l2_swimlane_records.json"
     assert (outs[1] / rel).read_bytes() == (outs[2] / rel).read_bytes()

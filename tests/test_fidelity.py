@@ -19,8 +19,10 @@ from sim.fidelity import (
     delta_pct,
     fidelity_json,
     fit_targets,
+    format_spread,
     format_table,
     load_measurements,
+    run_spread,
 )
 
 
@@ -157,3 +159,18 @@ def test_calibrated_preset_file_keeps_the_base_chip(tmp_path) -> None:
         d["vector"].pop("op_fixed_ns"), d["runtime"].pop("orch_submit_us")
         d.pop("name"), d.pop("provenance")
     assert a == b
+
+
+def test_run_spread_is_min_median_max_per_seed() -> None:
+    meas = load_measurements()
+    seeds = [_fake_metrics(x) for x in (1.0, 1.2, 0.9)]
+    per_seed = {w: {"baseline": seeds, "precompute": seeds[:1]} for w in meas.values}
+    spread = run_spread(meas, per_seed)
+    qh = spread[FIT_WORKLOAD]["q_head_rms_nope_rope.avg_exec"]
+    assert qh["baseline"] == [pytest.approx(18.0), pytest.approx(20.0), pytest.approx(24.0)]
+    assert qh["precompute"] == [20.0, 20.0, 20.0]
+    assert spread[FIT_WORKLOAD]["q_rope_cs.avg_exec"]["baseline"] == [5.0, 5.0, 5.0]
+    text = format_spread(meas, spread)
+    assert "18.00 / 20.00 / 24.00" in text
+    md = format_spread(meas, spread, markdown=True)
+    assert md.splitlines()[1].startswith("|---|---|---:|")

@@ -26,15 +26,17 @@ from sim.fidelity import (
     build_rows,
     fidelity_json,
     fit_targets,
+    format_spread,
     format_table,
     load_measurements,
+    run_spread,
 )
 from sim.fileio import write_text_atomic
 from traces.runtime_checks import CHECKS, format_checks
 
 
-def _reproduce_job(job: tuple) -> tuple[str, str, dict, dict]:
-    """One workload × variant: mean metrics of ``runs`` seeds, seed 0's traces and runtime checks (worker-safe)."""
+def _reproduce_job(job: tuple) -> tuple[str, str, dict, dict, list[dict]]:
+    """One workload × variant: mean and per-seed metrics, seed 0's traces and runtime checks (worker-safe)."""
     import traces
     from kernels.registry import build_graph
     from sim.engine import RunOptions, simulate
@@ -52,7 +54,7 @@ def _reproduce_job(job: tuple) -> tuple[str, str, dict, dict]:
             traces.write_run_dir(res, Path(outdir), level=level)
             write_text_atomic(Path(outdir) / "run_records.json", slim_run(res).model_dump_json() + "\n")
             checks = runtime_values(res)
-    return wname, var, mean_metrics(per_run), checks
+    return wname, var, mean_metrics(per_run), checks, per_run
 
 
 def run_jobs(fn, jobs: list, workers: int, progress=None) -> list:
@@ -106,9 +108,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     progress = _progress(len(jobs), enabled=sys.stderr.isatty())
     simulated: dict[str, dict[str, dict]] = {}
     checks: dict[str, dict[str, dict]] = {}
-    for wname, var, metrics, chk in run_jobs(_reproduce_job, jobs, workers, progress):
+    per_seed: dict[str, dict[str, list[dict]]] = {}
+    for wname, var, metrics, chk, seeds in run_jobs(_reproduce_job, jobs, workers, progress):
         simulated.setdefault(wname, {})[var] = metrics
         checks.setdefault(wname, {})[var] = chk
+        per_seed.setdefault(wname, {})[var] = seeds
     rows = build_rows(meas, simulated)
     table = format_table(rows, markdown=args.md)
     doc = fidelity_json(rows)
@@ -124,7 +128,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
          "simulated": checks}, indent=1) + "\n")
     print(f"\nruntime checks (seed 0, {FIT_VARIANT}; runtime.md §14 targets, measured on other workloads):")
     print(format_checks(cols, markdown=args.md), end="")
-    print(f"wrote {out / 'fidelity.json'}, {out / 'runtime_checks.json'}  ({time.perf_counter() - t0:.1f} s)")
+    spread = run_spread(meas, per_seed)
+    write_text_atomic(out / "run_spread.json", json.dumps({"runs": runs, "workloads": spread}, indent=1) + "\n")
+    if runs > 1:
+        print(f"\nrun-to-run spread of the simulated values (min / median / max over {runs} seeded runs):")
+        print(format_spread(meas, spread, markdown=args.md), end="")
+    written = ", ".join(str(out / f) for f in ("fidelity.json", "runtime_checks.json", "run_spread.json"))
+    print(f"wrote {written}  ({time.perf_counter() - t0:.1f} s)")
     return 0
 
 
