@@ -32,7 +32,7 @@ from sim.fidelity import (
     run_spread,
 )
 from sim.fileio import write_text_atomic
-from traces.runtime_checks import CHECKS, format_checks
+from traces.runtime_checks import CHECKS, format_checks, runtime_values
 
 
 def _reproduce_job(job: tuple) -> tuple[str, str, dict, dict, list[dict]]:
@@ -41,7 +41,6 @@ def _reproduce_job(job: tuple) -> tuple[str, str, dict, dict, list[dict]]:
     from kernels.registry import build_graph
     from sim.engine import RunOptions, simulate
     from traces.compare import mean_metrics
-    from traces.runtime_checks import runtime_values
 
     wname, var, kernel, mode, level, chip, runs, jitter, outdir = job
     graph = build_graph(f"{kernel}:{var}", mode=mode)
