@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.errors import UserError
+from sim.tables import render_table
 
 DEFAULT_MEASUREMENTS = Path(__file__).parent / "validation" / "pr648_measurements.json"
 
@@ -209,25 +210,10 @@ def format_table(rows: Sequence[MetricRow], *, markdown: bool = False) -> str:
             _fmt_pct(delta_pct(r.simulated["baseline"], r.simulated["precompute"])),
         ]
         body.append(cells)
-    text = _render(head, body, markdown)
+    text = render_table(head, body, markdown=markdown)
     if markdown:
         return text
     return text + "(F = fitted on the standalone baseline by `swimsim calibrate`; P = predicted)\n"
-
-
-def _render(head: list[str], body: list[list[str]], markdown: bool) -> str:
-    """Two left-aligned label columns, the rest right-aligned; plain text or a markdown table."""
-    if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + "|"]
-        lines += ["| " + " | ".join(c) + " |" for c in body]
-        return "\n".join(lines) + "\n"
-    widths = [max(len(h), *(len(c[i]) for c in body)) for i, h in enumerate(head)]
-    fmt_row: Callable[[list[str]], str] = lambda cs: "  ".join(  # noqa: E731
-        c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cs, widths, strict=True))
-    )
-    lines = [fmt_row(head), "  ".join("-" * w for w in widths)]
-    lines += [fmt_row(c) for c in body]
-    return "\n".join(lines) + "\n"
 
 
 def run_spread(meas: Measurements, per_seed: dict[str, dict[str, list[dict]]]) -> dict:
@@ -257,4 +243,4 @@ def format_spread(meas: Measurements, spread: dict, *, markdown: bool = False) -
                 s = spread.get(wname, {}).get(mname, {}).get(var)
                 cells += [_fmt(per_var.get(var)), "-" if s is None else " / ".join(f"{x:.2f}" for x in s)]
             body.append(cells)
-    return _render(head, body, markdown)
+    return render_table(head, body, markdown=markdown)

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sim.records import RunResult, SubtaskRecord
+from sim.tables import render_table
 
 
 @dataclass(frozen=True)
@@ -105,12 +106,4 @@ def format_checks(columns: dict[str, dict[str, float | None]], *, markdown: bool
         vals = [columns[lb].get(c.key) for lb in labels]
         cells = ["-" if v is None else f"{v:.2f}" for v in vals]
         body.append([c.label, c.target_text(), *cells, " / ".join(c.verdict(v) for v in vals), c.source])
-    if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(r) + " |" for r in body]
-        return "\n".join(lines) + "\n"
-    widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
-    fmt = "  ".join(f"{{:{'<' if i in (0, len(head) - 1) else '>'}{w}}}" for i, w in enumerate(widths))
-    lines = [fmt.format(*head), "  ".join("-" * w for w in widths)]
-    lines += [fmt.format(*r) for r in body]
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    return render_table(head, body, markdown=markdown, left=(0, len(head) - 1))
