@@ -32,15 +32,15 @@ from sim.fidelity import (
     run_spread,
 )
 from sim.fileio import write_text_atomic
+from traces.compare import mean_metrics
 from traces.runtime_checks import CHECKS, format_checks, runtime_values
 
 
-def _reproduce_job(job: tuple) -> tuple[str, str, dict, dict, list[dict]]:
-    """One workload × variant: mean and per-seed metrics, seed 0's traces and runtime checks (worker-safe)."""
+def _reproduce_job(job: tuple) -> tuple[str, str, list[dict], dict]:
+    """One workload × variant: per-seed metrics, seed 0's traces and runtime checks (worker-safe)."""
     import traces
     from kernels.registry import build_graph
     from sim.engine import RunOptions, simulate
-    from traces.compare import mean_metrics
 
     wname, var, kernel, mode, level, chip, runs, jitter, outdir = job
     graph = build_graph(f"{kernel}:{var}", mode=mode)
@@ -53,7 +53,7 @@ def _reproduce_job(job: tuple) -> tuple[str, str, dict, dict, list[dict]]:
             traces.write_run_dir(res, Path(outdir), level=level)
             write_text_atomic(Path(outdir) / "run_records.json", slim_run(res).model_dump_json() + "\n")
             checks = runtime_values(res)
-    return wname, var, mean_metrics(per_run), checks, per_run
+    return wname, var, per_run, checks
 
 
 def run_jobs(fn, jobs: list, workers: int, progress=None) -> list:
@@ -108,8 +108,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     simulated: dict[str, dict[str, dict]] = {}
     checks: dict[str, dict[str, dict]] = {}
     per_seed: dict[str, dict[str, list[dict]]] = {}
-    for wname, var, metrics, chk, seeds in run_jobs(_reproduce_job, jobs, workers, progress):
-        simulated.setdefault(wname, {})[var] = metrics
+    for wname, var, seeds, chk in run_jobs(_reproduce_job, jobs, workers, progress):
+        simulated.setdefault(wname, {})[var] = mean_metrics(seeds)
         checks.setdefault(wname, {})[var] = chk
         per_seed.setdefault(wname, {})[var] = seeds
     rows = build_rows(meas, simulated)
