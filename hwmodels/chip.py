@@ -284,6 +284,10 @@ class RuntimeParams(_Section):
     publish_barrier_us: float = F(0.05, "us", "CALIBRATE", "runtime.md §14", ge=0)
     publish_per_subtask_us: float = F(0.005, "us", "MEASURED", "runtime.md §14", ge=0)
     sched_idle_iter_us: float = F(0.20, "us", "CALIBRATE", "runtime.md §14", ge=0)
+    t0_queue_checks: int = F(2, "queue accesses per iteration", "SOURCE",
+                             "loop steps 5 (wire) and 6 (dummy drain) run on T0 only (runtime.md §5): a wiring-queue "
+                             "check and a dummy-queue pop attempt on every T0 iteration, idle ones included, each "
+                             "costed as one dispatch_pop_us; the steps all threads run are in sched_idle_iter_us", ge=0)
     local_ready_cap: int = F(64, "tasks per shape", "SOURCE", "runtime.md §14", ge=1)
     dummy_drain_batch: int = F(16, "tasks", "SOURCE", "runtime.md §14", ge=1)
     dmb_propagation_us: float = F(0.14, "us", "MEASURED", "AICPU write -> AICore sees token (runtime.md §14)",

@@ -102,6 +102,7 @@ class _Params:
         self.barrier = rt.publish_barrier_us * us
         self.publish = rt.publish_per_subtask_us * us
         self.idle_iter = rt.sched_idle_iter_us * us
+        self.t0_extra = int(rt.t0_queue_checks) * self.pop  # T0's own queue checks per iteration
         self.local_cap = int(rt.local_ready_cap)
         self.dummy_batch = int(rt.dummy_drain_batch)
         self.prop = rt.dmb_propagation_us * us
@@ -1154,6 +1155,7 @@ class _Sim:
             t, n1 = yield from self._sweep(th, t)
             nw = nd = 0
             if th.idx == 0:
+                t += p.t0_extra
                 t, nw = yield from self._wire(th, t)
                 t, nd = yield from self._dummy(th, t)
             t, ndis = yield from self._dispatch(th, t)
@@ -1180,7 +1182,7 @@ class _Sim:
         env = self.env
         polled = self._polled(th)
         n = len(polled)
-        per = max(2 * n * p.poll + p.idle_iter, 1e-3)
+        per = max(2 * n * p.poll + p.idle_iter + (p.t0_extra if th.idx == 0 else 0.0), 1e-3)
         while True:
             now = env.now
             k_now = _ceil_nonneg((now - s0) / per)

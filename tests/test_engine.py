@@ -378,3 +378,19 @@ def test_swimlane_cost_switch_removes_observer_effect() -> None:
                                  for x in switches(off))
     assert min(switches(on)) > max(switches(off))
     assert _run(g, off).submits[0].end < _run(g, on).submits[0].end
+
+
+@pytest.mark.parametrize("checks", [0, 2, 5])
+def test_t0_wiring_backoff_counts_its_own_queue_checks(checks: int) -> None:
+    """runtime.md §3.3/§5: with fewer than 30 tasks queued and the orchestrator still busy, T0 wires
+    after 32 skipped iterations, and each T0 iteration also pays its own queue checks."""
+    sets = ["runtime.orch_submit_us=5.0", f"runtime.t0_queue_checks={checks}"]
+    chip = load_chip(None, sets)
+    rt = chip.runtime
+    g = TaskGraph(kernel="backoff", tasks=[_kernel(i, CoreShape.AIV, 1, 1) for i in range(20)])
+    r = _run(g, chip, cold_start=False, swimlane_level=4)
+    first_wire = min(p.start for p in r.phases if p.kind == "wire" and p.thread == 0)
+    per = (rt.sched_idle_iter_us + checks * rt.dispatch_pop_us) * 1000
+    since = r.submits[0].end
+    assert since + rt.wiring_backoff_iters * per - 1e-6 <= first_wire <= since + (rt.wiring_backoff_iters + 2) * per
+    assert first_wire < r.notes["orch_end_ns"]  # the back-off, not the end of orchestration, drained first
