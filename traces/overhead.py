@@ -94,6 +94,19 @@ def _has_aicpu(pd: PerfData) -> bool:
     return pd.level >= 2 and any(r.finish > 0 for r in pd.rows)
 
 
+def _unavailable(pd: PerfData, needs: str, level: int) -> str:
+    """Note for a report part the input's capture level cannot give."""
+    return f"not available at level {pd.level}: needs {needs} (level >= {level})"
+
+
+def _lacks_aicpu(part: Part, pd: PerfData, needs: str) -> bool:
+    """True, with the part's note set, when the input has no AICPU dispatch/finish times."""
+    if _has_aicpu(pd):
+        return False
+    part.note = _unavailable(pd, needs, 2)
+    return True
+
+
 def head_oh(pd: PerfData) -> list[float]:
     """Per row ``min(start − dispatch, start − prev_end)`` clamped at 0 (µs); prev_end = same-core previous end."""
     out = []
@@ -125,8 +138,7 @@ def _part1(pd: PerfData, lo: float, hi: float, rep: OverheadReport) -> Part:
     if pd.deps is None:
         part.note = "not available: needs deps.json (ready times come from the dependency graph)"
         return part
-    if not _has_aicpu(pd):
-        part.note = f"not available at level {pd.level}: needs dispatch times (level >= 2)"
+    if _lacks_aicpu(part, pd, "dispatch times"):
         return part
     means = track_means(overhead_counters(pd), lo, hi)
     mk = hi - lo
@@ -154,8 +166,7 @@ def _part1(pd: PerfData, lo: float, hi: float, rep: OverheadReport) -> Part:
 
 def _part2(pd: PerfData, mk: float) -> Part:
     part = Part(2, "AICore switch")
-    if not _has_aicpu(pd):
-        part.note = f"not available at level {pd.level}: needs dispatch times (level >= 2)"
+    if _lacks_aicpu(part, pd, "dispatch times"):
         return part
     part.lines.append("switch = per-core gap [prev_end, start] when the next task was dispatched before the "
                       "previous one ended (dispatch < prev_end: pure switch overhead); other gaps are "
@@ -199,8 +210,7 @@ def _part2(pd: PerfData, mk: float) -> Part:
 
 def _part3(pd: PerfData, rep: OverheadReport) -> Part:
     part = Part(3, "Head OH distribution (µs)")
-    if not _has_aicpu(pd):
-        part.note = f"not available at level {pd.level}: needs dispatch times (level >= 2)"
+    if _lacks_aicpu(part, pd, "dispatch times"):
         return part
     rep.head = head_oh(pd)
     part.lines.append("head = min(start − dispatch, start − prev_end) clamped at 0, per subtask row")
@@ -210,8 +220,7 @@ def _part3(pd: PerfData, rep: OverheadReport) -> Part:
 
 def _part4(pd: PerfData, rep: OverheadReport) -> Part:
     part = Part(4, "Tail OH distribution (µs)")
-    if not _has_aicpu(pd):
-        part.note = f"not available at level {pd.level}: needs finish times (level >= 2)"
+    if _lacks_aicpu(part, pd, "finish times"):
         return part
     rep.tail = [r.finish - r.end for r in pd.rows]
     part.lines.append("tail = finish − end, per subtask row")
@@ -222,7 +231,7 @@ def _part4(pd: PerfData, rep: OverheadReport) -> Part:
 def _part5(pd: PerfData, rep: OverheadReport) -> Part:
     part = Part(5, "Scheduler loop")
     if pd.level < 3:
-        part.note = f"not available at level {pd.level}: needs scheduler phase records (level >= 3)"
+        part.note = _unavailable(pd, "scheduler phase records", 3)
     elif not any(pd.sched):
         part.note = "not available: the input holds no scheduler phase records (aicpu_scheduler_phases)"
     else:
