@@ -27,11 +27,18 @@ _STATUSES = {
 }
 
 
-def F(default: Any, unit: str, status: str, source: str, **kw: Any) -> Any:  # noqa: N802
-    """A field whose description reads ``unit: U | status: S | source: ...``."""
+def F(default: Any, unit: str, status: str, source: str, *, timing: bool = True, **kw: Any) -> Any:  # noqa: N802
+    """A field whose description reads ``unit: U | status: S | source: ...``.
+
+    ``timing=False`` marks a descriptive field: recorded for completeness (buffer sizes, ring
+    capacities, validation facts) but not read by the timing model, so changing it changes nothing
+    (:func:`descriptive_fields`; ``swimsim sweep`` refuses to vary one).
+    """
     if status not in _STATUSES:
         raise ValueError(f"unknown status tag {status}")
-    return Field(default, description=f"unit: {unit} | status: {status} | source: {source}", **kw)
+    extra = None if timing else {"timing": False}
+    return Field(default, description=f"unit: {unit} | status: {status} | source: {source}",
+                 json_schema_extra=extra, **kw)
 
 
 class _Section(BaseModel):
@@ -42,11 +49,11 @@ class SocPreset(_Section):
     """Per-SoC topology and clocks (hardware.md §2)."""
 
     soc_version: str = F("Ascend910_9391", "-", "SPEC", "CANN INI SoC name (hardware.md §2)")
-    product_line: str = F("A3", "-", "SPEC", "CANN INI (hardware.md §2)")
+    product_line: str = F("A3", "-", "SPEC", "CANN INI (hardware.md §2)", timing=False)
     clusters: int = F(24, "count", "SPEC", "INI cube_core_cnt (hardware.md §2)", ge=1, le=64)
-    aic_per_cluster: int = F(1, "count", "SPEC", "hardware.md §1 cluster shape", ge=1, le=1)
+    aic_per_cluster: int = F(1, "count", "SPEC", "hardware.md §1 cluster shape", ge=1, le=1, timing=False)
     aiv_per_cluster: int = F(2, "count", "SPEC", "hardware.md §1 cluster shape", ge=1, le=2)
-    aicpu_user_cores: int = F(6, "count", "SPEC", "INI ai_cpu_cnt (hardware.md §2)", ge=1)
+    aicpu_user_cores: int = F(6, "count", "SPEC", "INI ai_cpu_cnt (hardware.md §2)", ge=1, timing=False)
     cube_freq_mhz: float = F(1850.0, "MHz", "SPEC", "INI cube_freq (hardware.md §2)", gt=0)
     vec_freq_mhz: float = F(1850.0, "MHz", "ASSUMPTION", "= cube clock; A2 INI has no vec_freq (hardware.md §2)",
                             gt=0)
@@ -54,26 +61,29 @@ class SocPreset(_Section):
     hbm_bw_gbps: float = F(1600.0, "GB/s (= bytes/ns)", "CALIBRATE",
                            "press ~1.6 TB/s per die, aggregate (hardware.md §9.4)", gt=0)
     l2_size_mib: float = F(192.0, "MiB", "SPEC", "INI l2_size (hardware.md §2, §9.1)", gt=0)
-    sys_counter_hz: int = F(50_000_000, "Hz", "SOURCE", "PLATFORM_PROF_SYS_CNT_FREQ (hardware.md §11)", gt=0)
+    sys_counter_hz: int = F(50_000_000, "Hz", "SOURCE", "PLATFORM_PROF_SYS_CNT_FREQ (hardware.md §11); the "
+                            "records use the a2a3 50 MHz tick (formats.md §1)", gt=0, timing=False)
 
 
 class AicBuffers(_Section):
     """AIC on-chip buffers (hardware.md §3)."""
 
-    l1_bytes: int = F(524288, "bytes", "SPEC", "INI l1_size (hardware.md §3)", gt=0)
+    l1_bytes: int = F(524288, "bytes", "SPEC", "INI l1_size (hardware.md §3)", gt=0, timing=False)
     l0a_bytes: int = F(65536, "bytes", "SPEC", "INI (hardware.md §3)", gt=0)
     l0b_bytes: int = F(65536, "bytes", "SPEC", "INI (hardware.md §3)", gt=0)
     l0c_bytes: int = F(131072, "bytes", "SPEC", "INI (hardware.md §3)", gt=0)
-    bias_table_bytes: int = F(1024, "bytes", "SPEC", "INI (hardware.md §3)", gt=0)
-    fb_bytes: list[int] = F([2048, 1024, 2048, 2048], "bytes each", "SPEC", "INI FB0..FB3 (hardware.md §3)")
+    bias_table_bytes: int = F(1024, "bytes", "SPEC", "INI (hardware.md §3)", gt=0, timing=False)
+    fb_bytes: list[int] = F([2048, 1024, 2048, 2048], "bytes each", "SPEC", "INI FB0..FB3 (hardware.md §3)",
+                            timing=False)
 
 
 class AivBuffers(_Section):
     """AIV unified buffer (hardware.md §3)."""
 
-    ub_bytes: int = F(196608, "bytes", "SPEC", "INI (hardware.md §3)", gt=0)
-    ub_safe_bytes: int = F(188416, "bytes", "SOURCE", "pypto SoC description, pto-isa#170 (hardware.md §3)", gt=0)
-    ub_block_bytes: int = F(32, "bytes", "SPEC", "INI UB block (hardware.md §3)", gt=0)
+    ub_bytes: int = F(196608, "bytes", "SPEC", "INI (hardware.md §3)", gt=0, timing=False)
+    ub_safe_bytes: int = F(188416, "bytes", "SOURCE", "pypto SoC description, pto-isa#170 (hardware.md §3)", gt=0,
+                           timing=False)
+    ub_block_bytes: int = F(32, "bytes", "SPEC", "INI UB block (hardware.md §3)", gt=0, timing=False)
 
     @model_validator(mode="after")
     def _safe_le_ub(self) -> AivBuffers:
@@ -95,9 +105,9 @@ class CoreRates(_Section):
     l2_write: float = F(86.0, "B/cycle", "SPEC", "INI l2_write_rate (hardware.md §4.1)", gt=0)
     l1_to_l0a: float = F(512.0, "B/cycle", "SPEC", "INI peak, upper bound only (hardware.md §4.1)", gt=0)
     l1_to_l0b: float = F(256.0, "B/cycle", "SPEC", "INI peak, upper bound only (hardware.md §4.1)", gt=0)
-    ub_to_ddr: float = F(64.0, "B/cycle", "SPEC", "INI ub_to_ddr_rate (hardware.md §4.1)", gt=0)
+    ub_to_ddr: float = F(64.0, "B/cycle", "SPEC", "INI ub_to_ddr_rate (hardware.md §4.1)", gt=0, timing=False)
     ub_to_l2: float = F(64.0, "B/cycle", "SPEC", "INI ub_to_l2_rate (hardware.md §4.1)", gt=0)
-    ub_to_l1: float = F(128.0, "B/cycle", "SPEC", "INI; no such path on a2a3 (hardware.md §4.1)", gt=0)
+    ub_to_l1: float = F(128.0, "B/cycle", "SPEC", "INI; no such path on a2a3 (hardware.md §4.1)", gt=0, timing=False)
 
 
 class CubeModel(_Section):
@@ -297,7 +307,10 @@ class RuntimeParams(_Section):
                                           ge=0, le=1)
     cold_first_task_extra_min_us: float = F(1.5, "us", "MEASURED", "uniform lower bound (runtime.md §14)", ge=0)
     cold_first_task_extra_max_us: float = F(5.3, "us", "MEASURED", "uniform upper bound (runtime.md §14)", ge=0)
-    aicore_counter_read_us: float = F(0.15, "us", "MEASURED", "0.10-0.20 with swimlane on (runtime.md §14)", ge=0)
+    aicore_counter_read_us: float = F(0.15, "us", "MEASURED",
+                                      "0.10-0.20 with swimlane on (runtime.md §14); already inside the measured "
+                                      "local setup and record write-back figures (runtime.md §6.4)", ge=0,
+                                      timing=False)
     local_setup_after_idle_us: float = F(0.02, "us", "MEASURED", "0-0.02 (runtime.md §14)", ge=0)
     local_setup_back_to_back_us: float = F(0.29, "us", "MEASURED", "mean 0.28-0.35 (runtime.md §14)", ge=0)
     local_setup_cold_us: float = F(0.9, "us", "MEASURED", "0.5-1.0 (runtime.md §14)", ge=0)
@@ -310,18 +323,18 @@ class RuntimeParams(_Section):
     pmu_mode: bool = F(False, "-", "SOURCE", "disables pending slots and early dispatch (runtime.md §14)")
     swimlane_level: int = F(4, "-", "SOURCE", "pypto passes True -> 4 (runtime.md §14)", ge=0, le=4)
     swimlane_costs: bool = F(True, "-", "CHOICE", "model the swimlane's own observer costs (runtime.md §12)")
-    rings: int = F(4, "count", "SOURCE", "runtime.md §11", ge=1)
-    task_window_per_ring: int = F(16384, "slots", "SOURCE", "runtime.md §11", ge=1)
-    heap_per_ring_mib: int = F(256, "MiB", "SOURCE", "runtime.md §11", ge=1)
-    dep_list_pool_per_ring: int = F(16384, "entries", "SOURCE", "runtime.md §11", ge=1)
-    tensormap_pool: int = F(65536, "entries", "SOURCE", "runtime.md §11", ge=1)
-    tensormap_buckets: int = F(4096, "buckets", "SOURCE", "runtime.md §11", ge=1)
-    ready_queue_per_shape: int = F(65536, "tasks", "SOURCE", "runtime.md §11", ge=1)
+    rings: int = F(4, "count", "SOURCE", "runtime.md §11", ge=1, timing=False)
+    task_window_per_ring: int = F(16384, "slots", "SOURCE", "runtime.md §11", ge=1, timing=False)
+    heap_per_ring_mib: int = F(256, "MiB", "SOURCE", "runtime.md §11", ge=1, timing=False)
+    dep_list_pool_per_ring: int = F(16384, "entries", "SOURCE", "runtime.md §11", ge=1, timing=False)
+    tensormap_pool: int = F(65536, "entries", "SOURCE", "runtime.md §11", ge=1, timing=False)
+    tensormap_buckets: int = F(4096, "buckets", "SOURCE", "runtime.md §11", ge=1, timing=False)
+    ready_queue_per_shape: int = F(65536, "tasks", "SOURCE", "runtime.md §11", ge=1, timing=False)
     wiring_queue: int = F(1024, "tasks", "SOURCE", "runtime.md §11", ge=1)
     early_dispatch_queue: int = F(64, "tasks", "SOURCE", "runtime.md §11", ge=1)
-    fanin_inline_capacity: int = F(64, "entries", "SOURCE", "runtime.md §11", ge=1)
-    max_scope_depth: int = F(64, "levels", "SOURCE", "runtime.md §11", ge=1)
-    sched_timeout_s: float = F(10.0, "s", "SOURCE", "onboard scheduler timeout (runtime.md §11)", gt=0)
+    fanin_inline_capacity: int = F(64, "entries", "SOURCE", "runtime.md §11", ge=1, timing=False)
+    max_scope_depth: int = F(64, "levels", "SOURCE", "runtime.md §11", ge=1, timing=False)
+    sched_timeout_s: float = F(10.0, "s", "SOURCE", "onboard scheduler timeout (runtime.md §11)", gt=0, timing=False)
 
     @model_validator(mode="after")
     def _cold_range(self) -> RuntimeParams:
@@ -333,10 +346,11 @@ class RuntimeParams(_Section):
 class MeasuredDma(_Section):
     """Measured data-movement facts, for validation only (hardware.md §9.3); not used by the cost model."""
 
-    gather_row_us: float = F(0.44, "us/row", "MEASURED", "pypto-lib PR #775 (hardware.md §9.3)", ge=0)
-    bulk_row_us: float = F(0.02, "us/row", "MEASURED", "pypto-lib PR #775 (hardware.md §9.3)", ge=0)
-    nd2nz_lane_gbps: float = F(21.0, "GB/s", "MEASURED", "pypto-lib PR #628 (hardware.md §9.3)", ge=0)
-    sdma_single_stream_gbps: float = F(285.0, "GB/s", "MEASURED", "pypto-lib PR #963 (hardware.md §9.3)", ge=0)
+    gather_row_us: float = F(0.44, "us/row", "MEASURED", "pypto-lib PR #775 (hardware.md §9.3)", ge=0, timing=False)
+    bulk_row_us: float = F(0.02, "us/row", "MEASURED", "pypto-lib PR #775 (hardware.md §9.3)", ge=0, timing=False)
+    nd2nz_lane_gbps: float = F(21.0, "GB/s", "MEASURED", "pypto-lib PR #628 (hardware.md §9.3)", ge=0, timing=False)
+    sdma_single_stream_gbps: float = F(285.0, "GB/s", "MEASURED", "pypto-lib PR #963 (hardware.md §9.3)", ge=0,
+                                       timing=False)
 
 
 SECTIONS: dict[str, type[_Section]] = {
@@ -416,6 +430,7 @@ class ChipConfig(BaseModel):
 
     def to_toml(self) -> str:
         """TOML text with one comment line (unit | status | source) above each field."""
+        desc = set(descriptive_fields())
         lines = [f"# swimsim chip config {self.name} ({self.soc.soc_version})",
                  f"name = {_toml_value(self.name)}"]
         for sec_name in SECTIONS:
@@ -424,7 +439,8 @@ class ChipConfig(BaseModel):
             lines.append(f"[{sec_name}]")
             for fname, finfo in type(sec).model_fields.items():
                 if finfo.description:
-                    lines.append(f"# {finfo.description}")
+                    note = " | descriptive: not read by the timing model" if f"{sec_name}.{fname}" in desc else ""
+                    lines.append(f"# {finfo.description}{note}")
                 lines.append(f"{fname} = {_toml_value(getattr(sec, fname))}")
         return "\n".join(lines) + "\n"
 
@@ -593,6 +609,21 @@ def calibratable_fields() -> list[str]:
             if finfo.description and "status: CALIBRATE |" in finfo.description:
                 out.append(f"{sec_name}.{fname}")
     return out
+
+
+def descriptive_fields() -> list[str]:
+    """Dotted names of the fields the timing model does not read (declared with ``timing=False``)."""
+    out = []
+    for sec_name, sec in SECTIONS.items():
+        for fname, finfo in sec.model_fields.items():
+            if isinstance(finfo.json_schema_extra, dict) and finfo.json_schema_extra.get("timing") is False:
+                out.append(f"{sec_name}.{fname}")
+    return out
+
+
+def canonical_field(key: str) -> str:
+    """``section.field`` of an override key (``field`` alone when unambiguous); UserError if unknown."""
+    return ".".join(_resolve_key(key))
 
 
 def field_description(dotted: str) -> str:

@@ -72,6 +72,25 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _note_descriptive_overrides(args: argparse.Namespace) -> None:
+    """One stderr line per ``--set`` of a field the timing model does not read (not for ``chips``)."""
+    overrides = getattr(args, "overrides", None) or getattr(args, "set", None) or []
+    if not overrides or args.command == "chips":
+        return
+    from hwmodels.chip import canonical_field, descriptive_fields
+
+    desc = set(descriptive_fields())
+    for item in overrides:
+        key = item.partition("=")[0]
+        try:
+            field = canonical_field(key)
+        except UserError:
+            continue  # the command reports the bad key itself
+        if field in desc:
+            print(f"swimsim: note: --set {field}: descriptive field, not read by the timing model; "
+                  "the results do not change", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; ``argv=None`` (the process entry point) reads ``sys.argv``."""
     # a short-lived process allocating many small objects: collect young objects less often
@@ -81,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(_selected(argv) or "")
     args = parser.parse_args(argv)
     try:
+        _note_descriptive_overrides(args)
         rc = args.func(args)
     except UserError as exc:
         print(f"swimsim: error: {exc}", file=sys.stderr)

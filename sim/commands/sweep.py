@@ -72,6 +72,8 @@ def _canonical_field(key: str) -> tuple[str, str]:
 
 def parse_vary(args: argparse.Namespace) -> list[tuple[str, list[str], list[Any]]]:
     """(dotted field, raw values, typed values) per --vary, each value checked by load_chip."""
+    from hwmodels.chip import descriptive_fields
+
     out: list[tuple[str, list[str], list[Any]]] = []
     seen: set[str] = set()
     for item in args.vary:
@@ -96,6 +98,9 @@ def parse_vary(args: argparse.Namespace) -> list[tuple[str, list[str], list[Any]
             field = f"{sec}.{fname}"
             typed.append(getattr(getattr(chip, sec), fname))
         assert field is not None
+        if field in descriptive_fields():
+            raise UserError(f"--vary {field}: descriptive field, not read by the timing model, so every point "
+                            "would give the same numbers (`swimsim chips --show` marks these fields)")
         if field in seen:
             raise UserError(f"--vary {item}: {field} is already varied")
         seen.add(field)
