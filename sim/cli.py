@@ -14,6 +14,7 @@ import argparse
 import gc
 import importlib
 import sys
+from typing import NoReturn
 
 from sim.errors import UserError
 
@@ -51,10 +52,17 @@ def _selected(argv: list[str]) -> str | None:
     return None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the tool's error style: one line naming the argument, exit status 2, no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The full parser. ``only=None`` imports every command module; ``only=NAME`` imports just the
     module of command NAME (``""``: none) and registers stubs (help line only) for the others."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="swimsim",
         description="Cycle-approximate simulator of the Ascend a2a3 NPU and the PTO runtime.",
     )

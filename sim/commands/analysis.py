@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.commands import non_negative_int, positive_int
 from sim.errors import UserError
 
 
@@ -83,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("a", help="run directory (or file), or kernel spec simulated on the spot")
     p.add_argument("b", help="run directory (or file), or kernel spec simulated on the spot")
     p.add_argument("--mode", default="decode", help="mode for kernel specs (default decode)")
-    p.add_argument("--runs", type=int, default=1, help="seeds 0..N-1 averaged for kernel specs")
+    p.add_argument("--runs", type=positive_int, default=1, help="seeds 0..N-1 averaged for kernel specs")
     p.add_argument("--chip", default=None, help="chip preset for kernel specs")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="chip parameter override")
     p.add_argument("--md", action="store_true", help="markdown table")
@@ -93,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("critical-path", help="static CPM and observed blame path of a run directory")
     p.add_argument("dir")
     p.add_argument("--md", action="store_true", help="print the markdown report")
-    p.add_argument("--tol", type=int, default=2, help="happens-before tolerance in ticks (default 2)")
+    p.add_argument("--tol", type=non_negative_int, default=2, help="happens-before tolerance in ticks (default 2)")
     p.add_argument("--label", default=None, help="label in the summary line (default: directory name)")
     p.add_argument("--no-trace-copies", action="store_true", help="do not write CPM_static/observed.json")
     p.set_defaults(func=_critical_path)

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from hwmodels.chip import CALIBRATED_PRESET
+from sim.commands import non_negative_float, non_negative_int, positive_int
 from sim.errors import UserError
 from sim.fidelity import (
     DEFAULT_RUNS,
@@ -96,7 +97,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     else:
         chip = hwmodels.load_chip(args.chip or hwmodels.recommended_preset(), overrides=args.set or [])
     out = Path(args.out)
-    runs = max(1, args.runs)
+    runs = args.runs
     jitter = args.jitter if runs > 1 else 0.0
     jobs = []
     for wname in meas.values:
@@ -322,11 +323,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chip", help="chip preset (default: the calibrated preset if present, else 910C)")
     p.add_argument("--chip-file", help="chip TOML/JSON file (e.g. written by `swimsim calibrate -o`)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a chip field")
-    p.add_argument("--runs", type=int, default=DEFAULT_RUNS,
+    p.add_argument("--runs", type=positive_int, default=DEFAULT_RUNS,
                    help=f"seeded runs per variant (seeds 0..N-1), averaged (default {DEFAULT_RUNS}: the expected "
                    "value of the measured 3-run mean, with little Monte-Carlo noise)")
-    p.add_argument("--jobs", type=int, default=0, help="worker processes (default: the CPU count)")
-    p.add_argument("--jitter", type=float, default=0.03, help="relative jitter when --runs > 1")
+    p.add_argument("--jobs", type=non_negative_int, default=0, help="worker processes (default: the CPU count)")
+    p.add_argument("--jitter", type=non_negative_float, default=0.03, help="relative jitter when --runs > 1")
     p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
     p.add_argument("--md", action="store_true", help="print the table as markdown")
     p.set_defaults(func=cmd_reproduce)
@@ -334,10 +335,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("calibrate", help="fit the free chip parameters on the standalone baseline")
     c.add_argument("--measurements", help="measurement JSON (only the standalone baseline is read for fitting)")
     c.add_argument("--base", help="preset to start from (default: 910C)")
-    c.add_argument("--max-evals", type=int, default=250, help="evaluation budget (each averages --runs seeds)")
-    c.add_argument("--runs", type=int, default=DEFAULT_RUNS,
+    c.add_argument("--max-evals", type=positive_int, default=250, help="evaluation budget (each averages --runs seeds)")
+    c.add_argument("--runs", type=positive_int, default=DEFAULT_RUNS,
                    help=f"seeds averaged per evaluation (default {DEFAULT_RUNS}, as `reproduce`)")
-    c.add_argument("--jitter", type=float, default=0.03, help="relative per-block jitter when --runs > 1")
+    c.add_argument("--jitter", type=non_negative_float, default=0.03, help="relative per-block jitter when --runs > 1")
     c.add_argument("-o", "--output", help=f"preset file to write (default: hwmodels/presets/{CALIBRATED_PRESET}.toml)")
     c.set_defaults(func=cmd_calibrate)
 

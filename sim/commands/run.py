@@ -12,6 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.commands import non_negative_float
 from sim.errors import UserError
 from sim.fileio import write_text_atomic
 
@@ -38,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--level", type=int, choices=[1, 2, 3, 4], default=None,
                    help="swimlane level: profiling costs and what the trace contains "
                         "(default: the chip's runtime.swimlane_level, 4 in the presets)")
-    p.add_argument("--jitter", type=float, default=0.0, help="relative sigma of seeded lane-duration noise")
+    p.add_argument("--jitter", type=non_negative_float, default=0.0,
+                   help="relative sigma of seeded lane-duration noise")
     p.add_argument("--pmu", action="store_true", help="PMU run: no pending-slot or early dispatch")
     p.add_argument("-o", "--out", metavar="DIR", help="output directory (created if missing)")
     t = p.add_argument_group("trace options (with -o)")
@@ -113,8 +115,6 @@ def run(args: argparse.Namespace) -> int:
 
     name = args.chip or (None if args.chip_file else recommended_preset())
     chip = load_chip(name, args.overrides, path=args.chip_file)  # bad chip input fails fast
-    if args.jitter < 0:
-        raise UserError(f"--jitter {args.jitter}: expected a value >= 0")
     graph = build_graph(args.kernel, args.mode)
     level = args.level if args.level is not None else max(1, int(chip.runtime.swimlane_level))
     opts = RunOptions(seed=args.seed, l2_init=args.l2, swimlane_level=level, jitter=args.jitter,

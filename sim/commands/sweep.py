@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sim.commands import positive_int
 from sim.errors import UserError
 from sim.fileio import write_text_atomic
 
@@ -40,8 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                    help="fixed chip override applied under every point (repeatable)")
     p.add_argument("--l2", choices=["cold", "inputs_warm", "warm"], default="inputs_warm",
                    help="initial L2 state (default inputs_warm; use cold to see HBM bandwidth effects)")
-    p.add_argument("--runs", type=int, default=1, help="seeds 0..N-1 averaged per point (jitter 0.03 when N > 1; "
-                   "default 1)")
+    p.add_argument("--runs", type=positive_int, default=1,
+                   help="seeds 0..N-1 averaged per point (jitter 0.03 when N > 1; default 1)")
     p.add_argument("--metric", action="append", default=[], metavar="METRIC",
                    help="wall | total_test_time | aicore_span | FUNC.avg_exec | FUNC.span | FUNC.avg_latency | "
                         "... (repeatable; default: wall, total_test_time and the Avg Exec of the 3 functions "
@@ -133,8 +134,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from traces.compare import RUN_JITTER, mean_metrics
     from traces.sweep import check_metric, default_metrics, format_table, plot_sweep, sweep_doc, sweep_json
 
-    if args.runs < 1:
-        raise UserError(f"--runs {args.runs}: expected a positive integer")
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
         raise UserError(f"-o {out}: exists and is not a directory")
