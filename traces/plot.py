@@ -57,9 +57,9 @@ def save_png_atomic(fig: Any, out: Path) -> Path:
     """Save a matplotlib figure as PNG via a temp file + rename (no version stamp: deterministic)."""
     import matplotlib.pyplot as plt
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    fig.savefig(tmp, format="png", metadata={"Software": None})
-    plt.close(fig)
-    tmp.replace(out)
-    return out
+    from sim.fileio import write_atomic
+
+    try:
+        return write_atomic(out, lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}))
+    finally:
+        plt.close(fig)
