@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
 from sim.errors import UserError
 
@@ -601,24 +602,21 @@ def load_chip(name: str | None = None, overrides: Sequence[str] = (), path: str 
     return chip_from_dict(data, origin)
 
 
+def _fields_where(pred: Callable[[FieldInfo], bool]) -> list[str]:
+    """Dotted names of the section fields whose FieldInfo satisfies ``pred``, in declaration order."""
+    return [f"{sec_name}.{fname}" for sec_name, sec in SECTIONS.items()
+            for fname, finfo in sec.model_fields.items() if pred(finfo)]
+
+
 def calibratable_fields() -> list[str]:
     """Dotted names of every field whose status is CALIBRATE (placeholders to fit)."""
-    out = []
-    for sec_name, sec in SECTIONS.items():
-        for fname, finfo in sec.model_fields.items():
-            if finfo.description and "status: CALIBRATE |" in finfo.description:
-                out.append(f"{sec_name}.{fname}")
-    return out
+    return _fields_where(lambda fi: bool(fi.description) and "status: CALIBRATE |" in fi.description)
 
 
 def descriptive_fields() -> list[str]:
     """Dotted names of the fields the timing model does not read (declared with ``timing=False``)."""
-    out = []
-    for sec_name, sec in SECTIONS.items():
-        for fname, finfo in sec.model_fields.items():
-            if isinstance(finfo.json_schema_extra, dict) and finfo.json_schema_extra.get("timing") is False:
-                out.append(f"{sec_name}.{fname}")
-    return out
+    return _fields_where(lambda fi: isinstance(fi.json_schema_extra, dict)
+                         and fi.json_schema_extra.get("timing") is False)
 
 
 def canonical_field(key: str) -> str:

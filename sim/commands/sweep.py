@@ -60,20 +60,9 @@ def _load(args: argparse.Namespace, extra: list[str]):
     return load_chip(args.chip or recommended_preset(), [*args.overrides, *extra])
 
 
-def _canonical_field(key: str) -> tuple[str, str]:
-    """(section, field) of a key load_chip accepted (``field`` alone when it is unambiguous)."""
-    from hwmodels.chip import SECTIONS
-
-    if "." in key:
-        sec, _, field = key.partition(".")
-        return sec, field
-    (sec,) = [s for s, m in SECTIONS.items() if key in m.model_fields]
-    return sec, key
-
-
 def parse_vary(args: argparse.Namespace) -> list[tuple[str, list[str], list[Any]]]:
     """(dotted field, raw values, typed values) per --vary, each value checked by load_chip."""
-    from hwmodels.chip import descriptive_fields
+    from hwmodels.chip import canonical_field, descriptive_fields
 
     out: list[tuple[str, list[str], list[Any]]] = []
     seen: set[str] = set()
@@ -95,8 +84,8 @@ def parse_vary(args: argparse.Namespace) -> list[tuple[str, list[str], list[Any]
                 if msg.startswith("--set "):
                     raise UserError("--vary " + msg[len("--set "):]) from None
                 raise UserError(f"--vary {key}={raw}: {msg}") from None
-            sec, fname = _canonical_field(key)
-            field = f"{sec}.{fname}"
+            field = canonical_field(key)
+            sec, fname = field.split(".")
             typed.append(getattr(getattr(chip, sec), fname))
         assert field is not None
         if field in descriptive_fields():
