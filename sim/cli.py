@@ -56,7 +56,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with the tool's error style: one line naming the argument, exit status 2, no usage dump."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, f"swimsim: error: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
