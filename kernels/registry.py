@@ -1,5 +1,8 @@
 """Kernel registry: ``build_graph("kernel[:variant]", mode)`` for the CLI and the engine.
 
+A spec may also name a user's kernel file, ``my_kernel.py[:variant]``: the file is imported once
+and the kernel its ``register(...)`` call added is used.
+
 Kernels register a builder ``builder(variant, mode, **options) -> TaskGraph`` with
 :func:`register`. ``qkv_proj_rope`` is registered here; ``decode_attention_hca`` registers itself
 from ``kernels/models/decode_attention_hca.py`` (imported lazily when present).
@@ -10,8 +13,10 @@ from __future__ import annotations
 import gc
 import importlib
 import importlib.util
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
@@ -80,10 +85,77 @@ def modes(kernel: str) -> list[str]:
     return list(_REGISTRY[kernel].modes) if kernel in _REGISTRY else []
 
 
+_FILES: dict[Path, list[str]] = {}  # resolved kernel file -> the kernels it registered
+_FROM_FILE: dict[str, Path] = {}  # kernel name -> the user file that registered it
+
+
+def _user_line(tb: Any, path: Path) -> str:
+    """`` (line N)`` of the innermost traceback frame inside ``path``, if any."""
+    line = ""
+    while tb is not None:
+        if Path(tb.tb_frame.f_code.co_filename).resolve() == path:
+            line = f" (line {tb.tb_lineno})"
+        tb = tb.tb_next
+    return line
+
+
+def load_kernel_file(path: str | Path) -> list[str]:
+    """Import a user's kernel file once; the kernels its ``register(...)`` calls added or replaced."""
+    p = Path(path).resolve()
+    if p in _FILES:
+        return _FILES[p]
+    if not p.is_file():
+        raise UserError(f"{path}: no such kernel file")
+    _load()
+    before = dict(_REGISTRY)
+    name = f"swimsim_kernel_{len(_FILES)}_{p.stem}"
+    spec = importlib.util.spec_from_file_location(name, p)
+    if spec is None or spec.loader is None:
+        raise UserError(f"{path}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    sys.path.insert(0, str(p.parent))  # as for a script: its own directory's modules import
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # the user's code: report it in one line, pointing into their file
+        sys.modules.pop(name, None)
+        if isinstance(exc, UserError):
+            raise UserError(f"{path}: {exc}") from None
+        if isinstance(exc, SyntaxError):
+            line, msg = f" (line {exc.lineno})", exc.msg
+        else:
+            line, msg = _user_line(exc.__traceback__, p), str(exc)
+        raise UserError(f"{path}: import failed{line}: {type(exc).__name__}: {msg}") from None
+    finally:
+        sys.path.remove(str(p.parent))
+    added = [k for k, e in _REGISTRY.items() if before.get(k) is not e]
+    if not added:
+        raise UserError(f"{path}: registers no kernel (call kernels.registry.register(name, build, ...))")
+    _FILES[p] = added
+    for k in added:
+        _FROM_FILE[k] = p
+    return added
+
+
+def _file_kernel(part: str) -> str:
+    """The kernel a ``my_kernel.py`` spec part stands for: the file's only kernel, or the one named
+    like the file."""
+    names = load_kernel_file(part)
+    if len(names) == 1:
+        return names[0]
+    stem = Path(part).stem
+    if stem in names:
+        return stem
+    raise UserError(f"{part}: registers several kernels ({', '.join(names)}) and none is named {stem!r}; "
+                    "register one kernel per file, or name it after the file")
+
+
 def parse_spec(spec: str) -> tuple[str, str]:
-    """``"kernel[:variant]"`` -> (kernel, variant); errors name the bad part."""
+    """``"kernel[:variant]"`` or ``"file.py[:variant]"`` -> (kernel, variant); errors name the bad part."""
     kernel, _, variant = spec.partition(":")
     kernel = kernel.strip()
+    if kernel.endswith(".py"):
+        kernel = _file_kernel(kernel)
     _load(kernel)
     if kernel not in _REGISTRY and kernel in _BROKEN:
         raise UserError(f"{kernel}: its model module failed to import ({_BROKEN[kernel]})")
@@ -109,6 +181,15 @@ def build_graph(spec: str, mode: str = "decode", **options: Any) -> TaskGraph:
     gc.disable()
     try:
         return entry.builder(variant, mode, **options)
+    except UserError:
+        raise
+    except Exception as exc:
+        user_file = _FROM_FILE.get(kernel)
+        if user_file is None:  # a built-in model failing is a bug of ours: keep the traceback
+            raise
+        line = _user_line(exc.__traceback__, user_file)
+        raise UserError(f"{user_file.name}{line}: recording {kernel}:{variant} failed: "
+                        f"{type(exc).__name__}: {exc}") from None
     finally:
         if was:
             gc.enable()

@@ -94,7 +94,7 @@ def format_compare(before: dict[str, Any], after: dict[str, Any], labels: tuple[
 def resolve_side(arg: str, mode: str, runs: int, chip: str | None, overrides: list[str]) -> dict[str, Any]:
     """A directory/file argument is loaded; anything else is a kernel spec simulated on the spot."""
     p = Path(arg)
-    if p.is_dir() or p.is_file():
+    if p.is_dir() or (p.is_file() and p.suffix != ".py"):  # my_kernel.py is a kernel spec
         return metrics_of_path(p)
     if runs < 1:
         raise UserError(f"--runs {runs}: expected a positive integer")
