@@ -162,6 +162,8 @@ def test_reproduce_writes_fidelity_and_meets_the_fitted_targets(tmp_path, capsys
     checks = json.loads((out / "runtime_checks.json").read_text())
     assert set(checks["targets"]) == set(checks["simulated"]["decode_attention_hca"]["baseline"])
     assert "runtime checks" in table and "scheduler loop time" in table
+    png = (out / "fidelity.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20000
     spread = json.loads((out / "run_spread.json").read_text())["workloads"]
     for wl, metrics in doc["workloads"].items():
         for name, m in metrics.items():
@@ -179,7 +181,7 @@ def test_reproduce_in_worker_processes_equals_inline(tmp_path, capsys) -> None:
         outs[jobs] = out
     capsys.readouterr()
     assert (outs[1] / "fidelity.json").read_bytes() == (outs[2] / "fidelity.json").read_bytes()
-    for name in ("runtime_checks.json", "run_spread.json"):
+    for name in ("runtime_checks.json", "run_spread.json", "fidelity.png"):
         assert (outs[1] / name).read_bytes() == (outs[2] / name).read_bytes()
     rel = "decode_attention_hca/precompute/l2_swimlane_records.json"
     assert (outs[1] / rel).read_bytes() == (outs[2] / rel).read_bytes()

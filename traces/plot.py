@@ -63,3 +63,74 @@ def save_png_atomic(fig: Any, out: Path) -> Path:
         return write_atomic(out, lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}))
     finally:
         plt.close(fig)
+
+
+def plot_fidelity(doc: dict[str, Any], spread: dict[str, Any], out: Path, title: str = "") -> Path:
+    """PNG of a ``fidelity.json`` document: left, each metric's error % per variant (bar = mean of the
+    seeded runs, whisker = min..max run) against the ±5 % (fitted) and ±10 % (predicted) bands; right,
+    the measured and simulated change baseline → precompute (%). ``spread`` is ``run_spread.json``'s
+    ``workloads`` object (µs)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    rows: list[tuple[str, str, dict[str, Any]]] = []  # (label, variant, cell) for the error panel
+    deltas: list[tuple[str, float | None, float | None]] = []  # (label, measured Δ%, simulated Δ%)
+    for wname, w in doc["workloads"].items():
+        short = wname.split("_")[0]
+        for mname, m in w["metrics"].items():
+            label = f"{short} {mname.replace('.avg_exec', ' avg').replace('.span', ' span')}".replace(
+                "q_head_rms_nope_rope", "q_head")
+            for var in ("baseline", "precompute"):
+                cell = m.get(var)
+                if cell and cell.get("error_pct") is not None:
+                    lo_hi = spread.get(wname, {}).get(mname, {}).get(var)
+                    meas = cell["measured"]
+                    whisk = None if not lo_hi else ((lo_hi[0] - meas) / meas * 100, (lo_hi[2] - meas) / meas * 100)
+                    rows.append((label, var, {**cell, "whisker": whisk}))
+            d = m.get("delta_pct")
+            if d and d.get("measured") is not None:
+                deltas.append((label, d["measured"], d.get("simulated")))
+    colors = {"fitted": "tab:blue", "predicted": "tab:orange"}
+    height = max(4.0, 0.32 * max(len(rows), 2 * len(deltas)) + 1.6)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, height), dpi=100, gridspec_kw={"width_ratios": [3, 2]})
+    ys = list(range(len(rows)))[::-1]
+    for y, (_label, var, cell) in zip(ys, rows, strict=True):
+        e = cell["error_pct"]
+        ax.barh(y, e, height=0.7, color=colors[cell["role"]], hatch="//" if var == "precompute" else None,
+                edgecolor="black", linewidth=0.4)
+        if cell["whisker"]:
+            lo, hi = cell["whisker"]
+            ax.plot([lo, hi], [y, y], color="black", linewidth=1.0)
+        ax.text(e + (1 if e >= 0 else -1), y, f"{e:+.1f}%", va="center", ha="left" if e >= 0 else "right",
+                fontsize=7)
+    ax.axvspan(-10, 10, color="tab:orange", alpha=0.08)
+    ax.axvspan(-5, 5, color="tab:blue", alpha=0.10)
+    ax.axvline(0, color="black", linewidth=0.6)
+    ax.set_yticks(ys)
+    ax.set_yticklabels([f"{label} ({var[:4]})" for label, var, _ in rows], fontsize=8)
+    ax.set_xlabel("simulated vs measured (%); whisker = min..max over the seeded runs", fontsize=9)
+    ax.set_title("error per metric", fontsize=10)
+    ax.grid(axis="x", linestyle=":", linewidth=0.5)
+    ax.legend(handles=[Patch(facecolor=colors["fitted"], label="fitted (band ±5 %)"),
+                       Patch(facecolor=colors["predicted"], label="predicted (band ±10 %)"),
+                       Patch(facecolor="white", edgecolor="black", hatch="//", label="precompute variant")],
+              loc="lower right", fontsize=7, frameon=False)
+    yd = list(range(len(deltas)))[::-1]
+    for y, (_label, dm, ds) in zip(yd, deltas, strict=True):
+        bx.barh(y + 0.18, dm, height=0.34, color="0.55", edgecolor="black", linewidth=0.4)
+        if ds is not None:
+            bx.barh(y - 0.18, ds, height=0.34, color="tab:green", edgecolor="black", linewidth=0.4)
+    bx.axvline(0, color="black", linewidth=0.6)
+    bx.set_yticks(yd)
+    bx.set_yticklabels([label for label, _, _ in deltas], fontsize=8)
+    bx.set_xlabel("change baseline → precompute (%)", fontsize=9)
+    bx.set_title("what the change does", fontsize=10)
+    bx.grid(axis="x", linestyle=":", linewidth=0.5)
+    bx.legend(handles=[Patch(facecolor="0.55", label="measured"), Patch(facecolor="tab:green", label="simulated")],
+              loc="lower right", fontsize=7, frameon=False)
+    fig.suptitle(title or "fidelity", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return save_png_atomic(fig, out)

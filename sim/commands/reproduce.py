@@ -133,7 +133,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     if runs > 1:
         print(f"\nrun-to-run spread of the simulated values (min / median / max over {runs} seeded runs):")
         print(format_spread(meas, spread, markdown=args.md), end="")
-    written = ", ".join(str(out / f) for f in ("fidelity.json", "runtime_checks.json", "run_spread.json"))
+    from traces.plot import plot_fidelity
+
+    plot_fidelity(doc, spread, out / "fidelity.png",
+                  title=f"swimsim reproduce: chip {chip.name}, {runs} seeded run(s) per variant")
+    written = ", ".join(str(out / f) for f in ("fidelity.json", "fidelity.png", "runtime_checks.json",
+                                                "run_spread.json"))
     print(f"wrote {written}  ({time.perf_counter() - t0:.1f} s)")
     return 0
 
