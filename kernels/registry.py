@@ -127,7 +127,8 @@ def load_kernel_file(path: str | Path) -> list[str]:
             line, msg = _user_line(exc.__traceback__, p), str(exc)
         raise UserError(f"{path}: import failed{line}: {type(exc).__name__}: {msg}") from None
     finally:
-        sys.path.remove(str(p.parent))
+        if str(p.parent) in sys.path:  # the file may have edited sys.path itself
+            sys.path.remove(str(p.parent))
     added = [k for k, e in _REGISTRY.items() if before.get(k) is not e]
     if not added:
         raise UserError(f"{path}: registers no kernel (call kernels.registry.register(name, build, ...))")
