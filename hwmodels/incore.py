@@ -50,6 +50,22 @@ class BlockProfile:
     gm_loads: int = 0  # MTE2 GM->UB/L1 load requests the lane issues (count)
 
 
+@dataclass(frozen=True)
+class OpTiming:
+    """Where the list scheduler put one op of a block (ns from the first op, prologue excluded)."""
+
+    index: int  # program order within the block
+    lane: str  # aic / aiv0 / aiv1
+    pipe: str  # MTE2, VECTOR, ...
+    name: str
+    shape: tuple[int, ...]
+    start_ns: float  # issue on its pipe
+    busy_end_ns: float  # the pipe is free again
+    ready_ns: float  # its result is usable (after the latency: L2/GM for loads, sync for vector ops)
+    waited_for: int  # index of the op (or pipe predecessor) that decided the start; -1 = none
+    critical: bool  # on the lane's critical path (the chain that ends last)
+
+
 # --- per-op constants ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -398,10 +414,8 @@ class CoreCostModel:
         return _Compiled(st.lane, st.pkey, deps, costs, dma_pos, [st.dma_cand[j] for j in dma_pos], pipelined)
 
     # ---- profile ----------------------------------------------------------------------------
-    def profile(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
-        """Profiles of the block's active lanes ("aic"/"aiv0"/"aiv1"); classifies and marks L2 lines now."""
-        if task.kind != TaskKind.KERNEL:
-            return {}
+    def _prepare(self, block: Block, l2: L2State) -> tuple[_Struct, _Compiled, list[tuple[int, int, int, int]]]:
+        """Structure, compiled costs and the L2 classification of every DMA op (marks lines now)."""
         st = _structure(block, l2)
         comp = self._by_sig.get(st.sig)
         if comp is None:
@@ -452,6 +466,13 @@ class CoreCostModel:
                 cls.append((ls.n, l2.read(ls), 0, 0))
             else:
                 cls.append((ls.n, 0, l2.write(ls), 0))
+        return st, comp, cls
+
+    def profile(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
+        """Profiles of the block's active lanes ("aic"/"aiv0"/"aiv1"); classifies and marks L2 lines now."""
+        if task.kind != TaskKind.KERNEL:
+            return {}
+        st, comp, cls = self._prepare(block, l2)
         lanes_active = _active_lanes(task, comp.lane)
         mkey = (st.sig, tuple(cls), lanes_active)
         hit = self._memo.get(mkey)
@@ -461,8 +482,19 @@ class CoreCostModel:
         return {k: BlockProfile(v.compute_ns, v.hbm_bytes, dict(v.pipe_busy_ns), dict(v.breakdown), v.gm_loads)
                 for k, v in hit.items()}
 
+    def op_timeline(self, task: Task, block: Block, l2: L2State) -> list[OpTiming]:
+        """Every op of the block as the list scheduler placed it (ns from the block's first op, after the
+        prologue), with what it waited for and whether it is on its lane's critical path."""
+        if task.kind != TaskKind.KERNEL:
+            return []
+        _st, comp, cls = self._prepare(block, l2)
+        trace: list[OpTiming] = []
+        self._schedule(comp, cls, _active_lanes(task, comp.lane), trace=trace, ops=block.ops)
+        return trace
+
     def _schedule(self, comp: _Compiled, cls: list[tuple[int, int, int]],
-                  lanes_active: tuple[int, ...]) -> dict[str, BlockProfile]:
+                  lanes_active: tuple[int, ...], trace: list[OpTiming] | None = None,
+                  ops: list[Op] | None = None) -> dict[str, BlockProfile]:
         n = len(comp.costs)
         costs = comp.costs
         occ = [c.occ for c in costs]
@@ -588,6 +620,17 @@ class CoreCostModel:
             if last >= 0:
                 self._attribute(comp, last, done[last], start, rel, done, binder, dseg, bd)
             total = pro + tend
+            if trace is not None and ops is not None:
+                crit = set()
+                cur = last
+                while cur >= 0 and comp.lane[cur] == ln:
+                    crit.add(cur)
+                    cur = binder[cur][0] if binder[cur] is not None else -1
+                for i in range(n):
+                    if comp.lane[i] == ln:
+                        b_ = binder[i]
+                        trace.append(OpTiming(i, LANES[ln], PIPES[pkey[i] % 7], ops[i].name, tuple(ops[i].shape),
+                                              start[i], rel[i], done[i], -1 if b_ is None else b_[0], i in crit))
             out[LANES[ln]] = BlockProfile(
                 compute_ns=total,
                 hbm_bytes=hbm[ln],

@@ -159,6 +159,11 @@ def test_reproduce_writes_fidelity_and_meets_the_fitted_targets(tmp_path, capsys
             assert (d / "l2_swimlane_records.json").is_file() and (d / "run_records.json").is_file()
     assert main(["explain", str(out / "qkv_proj_rope_decode" / "baseline"), "q_head_rms_nope_rope"]) == 0
     assert "cold core" in capsys.readouterr().out
+    # reproduce stores slim graphs: --ops rebuilds the op lists from the registry
+    assert main(["explain", str(out / "decode_attention_hca" / "precompute"), "q_rope_cs", "--ops"]) == 0
+    ops_text = capsys.readouterr().out
+    assert "q_rope_cs block 0" in ops_text and "critical path by op (" in ops_text
+    assert len([ln for ln in ops_text.splitlines() if ln.split()[:1] and ln.split()[0].isdigit()]) == 26
     checks = json.loads((out / "runtime_checks.json").read_text())
     assert set(checks["targets"]) == set(checks["simulated"]["decode_attention_hca"]["baseline"])
     assert "runtime checks" in table and "scheduler loop time" in table

@@ -174,3 +174,17 @@ def test_run_spread_is_min_median_max_per_seed() -> None:
     assert "18.00 / 20.00 / 24.00" in text
     md = format_spread(meas, spread, markdown=True)
     assert md.splitlines()[1].startswith("|---|---|---:|")
+
+
+def test_explain_ops_critical_shares_add_up(tmp_path, capsys) -> None:
+    d = tmp_path / "run"
+    assert main(["run", "qkv_proj_rope:precompute", "-o", str(d)]) == 0
+    capsys.readouterr()
+    assert main(["explain", str(d), "q_head_rms_nope_rope", "--ops", "--block", "5"]) == 0
+    text = capsys.readouterr().out
+    head = text.splitlines()[0]
+    ops_us = float(head.split("ops ")[1].split(" µs")[0])
+    shares = [float(ln.split()[2]) for ln in text.split("critical path by op")[1].splitlines()[1:] if ln.strip()]
+    assert sum(shares) == pytest.approx(ops_us, abs=0.01)
+    assert main(["explain", str(d), "q_head_rms_nope_rope", "--ops", "--block", "32"]) == 2
+    assert "--block 32: q_head_rms_nope_rope has blocks 0..31" in capsys.readouterr().err

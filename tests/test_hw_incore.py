@@ -275,3 +275,30 @@ def test_atomic_store_costs_more() -> None:
     atomic = plain.model_copy(update={"atomic": True})
     assert prof(graph(Block(idx=0, ops=[atomic])))["aiv0"].compute_ns > \
         prof(graph(Block(idx=0, ops=[plain])))["aiv0"].compute_ns
+
+
+def test_op_timeline_matches_the_profile_and_chains_the_critical_path() -> None:
+    ops = [load(0, 0, 8, 64), vec("mul", [8, 64], [0]), load(8, 0, 8, 64), vec("row_sum", [8, 64], [1]),
+           vec("add", [8, 64], [2, 3]), vec("cast", [8, 64], [4], dtype="BF16")]
+    g = graph(Block(idx=0, ops=ops))
+    m = CoreCostModel(CHIP)
+    t = g.tasks[0]
+    tl = m.op_timeline(t, t.blocks[0], L2State(CHIP, g, "inputs_warm"))
+    p = m.profile(t, t.blocks[0], L2State(CHIP, g, "inputs_warm"))["aiv0"]
+    assert [o.index for o in tl] == list(range(len(ops)))
+    pro = CHIP.core.kernel_prologue_ns + CHIP.core.kernel_epilogue_ns
+    assert max(o.ready_ns for o in tl) + pro == pytest.approx(p.compute_ns)
+    for o in tl:
+        assert o.start_ns <= o.busy_end_ns <= o.ready_ns
+        if o.waited_for >= 0:
+            assert tl[o.waited_for].index < o.index
+    # the critical path is a chain from the op that ends last back to an op that waited for nothing
+    crit = [o for o in tl if o.critical]
+    last = max(tl, key=lambda o: o.ready_ns)
+    assert last.critical
+    chain, cur = [], last
+    while cur.waited_for >= 0 and tl[cur.waited_for].critical:
+        chain.append(cur.index)
+        cur = tl[cur.waited_for]
+    chain.append(cur.index)
+    assert sorted(chain) == [o.index for o in crit]

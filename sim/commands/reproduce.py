@@ -33,6 +33,7 @@ from sim.fidelity import (
     run_spread,
 )
 from sim.fileio import write_text_atomic
+from sim.tables import render_table
 from traces.compare import mean_metrics
 from traces.runtime_checks import CHECKS, format_checks, runtime_values
 
@@ -316,9 +317,86 @@ def explain_function(result, func: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _graph_with_ops(result):
+    """The run's task graph with its per-block op lists (rebuilt from the registry when the run
+    directory stored a slim graph, as `reproduce` does)."""
+    g = result.graph
+    if any(t.blocks for t in g.tasks):
+        return g
+    from kernels.registry import build_graph
+
+    try:
+        full = build_graph(f"{g.kernel}:{g.variant}", g.mode)
+    except UserError as exc:
+        raise UserError(f"this run directory holds no op lists and its kernel cannot be rebuilt ({exc})") from None
+    if len(full.tasks) != len(g.tasks) or full.params != g.params:
+        raise UserError(f"the rebuilt {g.kernel}:{g.variant} graph differs from the recorded one "
+                        f"(params {full.params} vs {g.params}); re-run it with `swimsim run`")
+    return full
+
+
+def explain_ops(result, func: str, block: int) -> str:
+    """In-core timeline of one block of ``func`` (µs): every op as the list scheduler placed it, the
+    critical path, and the critical time per op name. L2 is replayed over the run's earlier blocks."""
+    from hwmodels.chip import chip_from_dict
+    from hwmodels.incore import CoreCostModel
+    from hwmodels.memory import L2State
+
+    rows = [s for s in result.subtasks if s.func == func]
+    if not rows:
+        names = sorted({s.func for s in result.subtasks})
+        raise UserError(f"function {func!r} not in this run (functions: {', '.join(names)})")
+    mine = [s for s in rows if s.block == block]
+    if not mine:
+        raise UserError(f"--block {block}: {func} has blocks 0..{max(s.block for s in rows)}")
+    row = mine[0]
+    graph = _graph_with_ops(result)
+    chip = chip_from_dict(result.chip_params, "run_records.json chip_params")
+    model = CoreCostModel(chip)
+    l2 = L2State(chip, graph, init="inputs_warm")
+    done: set[tuple[int, int]] = set()
+    for s in sorted(result.subtasks, key=lambda s: (s.start, s.core_id)):  # earlier blocks warm L2
+        if s is row:
+            break
+        if (s.task, s.block) not in done:
+            done.add((s.task, s.block))
+            t = graph.tasks[s.task]
+            model.profile(t, t.blocks[s.block], l2)
+    task = graph.tasks[row.task]
+    ops = [o for o in model.op_timeline(task, task.blocks[block], l2) if o.lane == row.lane]
+    pro = (chip.core.kernel_prologue_ns + chip.core.kernel_epilogue_ns) / 1000.0
+    total = max((o.ready_ns for o in ops), default=0.0) / 1000.0
+    exec_us = (row.end - row.start) / 1000.0
+    lines = [f"{func} block {block} ({row.lane} of core {row.core_id}): ops {total:.3f} µs + prologue/epilogue "
+             f"{pro:.3f} µs = {total + pro:.3f} µs; the row's Exec is {exec_us:.3f} µs (the rest: cold-core "
+             "extra, HBM contention, jitter)",
+             "L2 replayed over the run's earlier blocks; times from the first op; * = on the critical path", ""]
+    head = ["#", "pipe", "op", "shape", "start", "busy end", "ready", "waits on", ""]
+    body = [[str(o.index), o.pipe, o.name, "x".join(str(d) for d in o.shape), f"{o.start_ns / 1000:.3f}",
+             f"{o.busy_end_ns / 1000:.3f}", f"{o.ready_ns / 1000:.3f}",
+             "-" if o.waited_for < 0 else f"#{o.waited_for}", "*" if o.critical else ""] for o in ops]
+    lines.append(render_table(head, body).rstrip("\n"))
+    by_idx = {o.index: o for o in ops}
+    crit: dict[str, list[float]] = {}
+    for o in ops:
+        if o.critical:
+            prev = by_idx.get(o.waited_for)
+            share = o.ready_ns - (prev.ready_ns if prev is not None and prev.critical else 0.0)
+            c = crit.setdefault(o.name, [0, 0.0])
+            c[0] += 1
+            c[1] += share / 1000.0
+    lines += ["", f"critical path by op ({sum(c[0] for c in crit.values())} ops, {total:.3f} µs):"]
+    for name, (k, us) in sorted(crit.items(), key=lambda kv: -kv[1][1]):
+        lines.append(f"  {name:<22} x{k:<4} {us:8.3f} µs  ({us / total * 100 if total else 0:5.1f} %)")
+    return "\n".join(lines) + "\n"
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     result = _load_run(Path(args.trace_dir))
-    print(explain_function(result, args.func_name), end="")
+    if args.ops:
+        print(explain_ops(result, args.func_name, args.block), end="")
+    else:
+        print(explain_function(result, args.func_name), end="")
     return 0
 
 
@@ -350,4 +428,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("explain", help="break a function's Avg Exec and span down (pipes, memory, overhead)")
     e.add_argument("trace_dir", help="run directory written by `swimsim run -o` or `swimsim reproduce`")
     e.add_argument("func_name", metavar="FUNC", help="function name, e.g. q_head_rms_nope_rope")
+    e.add_argument("--ops", action="store_true",
+                   help="print one block's in-core op timeline (start, end, what it waited for, critical path) "
+                        "and the critical time per op name")
+    e.add_argument("--block", type=non_negative_int, default=0, help="block for --ops (default 0)")
     e.set_defaults(func=cmd_explain)
