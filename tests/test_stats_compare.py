@@ -29,6 +29,19 @@ def test_compare_dirs_text_and_md(tmp_path: Path, capsys: pytest.CaptureFixture)
     assert capsys.readouterr().out.splitlines()[0].split() == ["metric", "before", "after", "delta", "%"]
 
 
+def test_compare_plot_is_a_deterministic_png(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_run_dir(tiny_run(0), a)
+    write_run_dir(tiny_run(1), b)
+    pngs = []
+    for name in ("one.png", "two.png"):
+        assert main(["compare", str(a), str(b), "--plot", str(tmp_path / name)]) == 0
+        assert capsys.readouterr().err.rstrip().endswith(f"wrote {tmp_path / name}")
+        pngs.append((tmp_path / name).read_bytes())
+    assert pngs[0][:8] == b"\x89PNG\r\n\x1a\n" and len(pngs[0]) > 10000
+    assert pngs[0] == pngs[1]
+
+
 def test_missing_function_and_mean() -> None:
     m1, m2 = run_metrics(tiny_run()), run_metrics(sized_run(30))
     rows = compare_rows(m1, m2)

@@ -134,3 +134,54 @@ def plot_fidelity(doc: dict[str, Any], spread: dict[str, Any], out: Path, title:
     fig.suptitle(title or "fidelity", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     return save_png_atomic(fig, out)
+
+
+def plot_compare(rows: list[tuple[str, float | None, float | None]], labels: tuple[str, str], out: Path,
+                 title: str = "") -> Path:
+    """PNG of a before/after comparison (:func:`traces.compare.compare_rows`, µs): two panels, whole run
+    (wall, Total Test Time) and per function (Avg Exec, span), paired bars with the change in %."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    whole = [r for r in rows if not r[0].endswith((" Avg Exec (us)", " span (us)"))]
+    funcs = [r for r in rows if r[0].endswith(" Avg Exec (us)")]
+    spans = {r[0][: -len(" span (us)")]: r for r in rows if r[0].endswith(" span (us)")}
+    height = max(3.5, 0.42 * len(funcs) + 1.8)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, height), dpi=100, gridspec_kw={"width_ratios": [1, 3]})
+
+    def bars(axis: Any, items: list[tuple[str, float | None, float | None]]) -> None:
+        ys = list(range(len(items)))[::-1]
+        for y, (_name, b, a) in zip(ys, items, strict=True):
+            if b is not None:
+                axis.barh(y + 0.2, b, height=0.38, color="0.6", edgecolor="black", linewidth=0.4)
+            if a is not None:
+                axis.barh(y - 0.2, a, height=0.38, color="tab:blue", edgecolor="black", linewidth=0.4)
+            note = f"{(a - b) / b * 100:+.1f}%" if a is not None and b else "new" if b is None else "gone"
+            axis.text(max(a or 0.0, b or 0.0), y, f"  {note}", va="center", fontsize=8)
+        axis.set_yticks(ys)
+        axis.set_yticklabels([n.replace(" (us)", "") for n, _, _ in items], fontsize=8)
+        axis.set_xlabel("µs", fontsize=9)
+        axis.grid(axis="x", linestyle=":", linewidth=0.5)
+        axis.margins(x=0.18)
+
+    bars(ax, whole)
+    ax.set_title("whole run", fontsize=10)
+    bars(bx, funcs)
+    bx.set_title("Avg Exec per function (span in the labels)", fontsize=10)
+    labels_f = []
+    for name, _, _ in funcs:
+        f = name[: -len(" Avg Exec (us)")]
+        s = spans.get(f)
+        span_txt = "" if s is None else f"  [span {'-' if s[1] is None else f'{s[1]:.1f}'} → " \
+                                        f"{'-' if s[2] is None else f'{s[2]:.1f}'}]"
+        labels_f.append(f + span_txt)
+    bx.set_yticklabels(labels_f, fontsize=8)
+    from matplotlib.patches import Patch
+
+    bx.legend(handles=[Patch(facecolor="0.6", label=labels[0]), Patch(facecolor="tab:blue", label=labels[1])],
+              loc="lower right", fontsize=8, frameon=False)
+    fig.suptitle(title or f"{labels[0]} vs {labels[1]}", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return save_png_atomic(fig, out)

@@ -27,8 +27,14 @@ def _compare(args: argparse.Namespace) -> int:
 
     before = resolve_side(args.a, args.mode, args.runs, args.chip, args.set or [])
     after = resolve_side(args.b, args.mode, args.runs, args.chip, args.set or [])
-    print(format_compare(before, after, (args.a, args.b) if args.labels else ("before", "after"), md=args.md),
-          end="")
+    labels = (args.a, args.b) if args.labels else ("before", "after")
+    print(format_compare(before, after, labels, md=args.md), end="")
+    if args.plot:
+        from traces.compare import compare_rows
+        from traces.plot import plot_compare
+
+        plot_compare(compare_rows(before, after), labels, Path(args.plot), title=f"{args.a}  →  {args.b}")
+        print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -89,6 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="chip parameter override")
     p.add_argument("--md", action="store_true", help="markdown table")
     p.add_argument("--labels", action="store_true", help="use the arguments as column labels")
+    p.add_argument("--plot", metavar="PNG", help="also draw the comparison as a PNG (paired bars, change in %%)")
     p.set_defaults(func=_compare)
 
     p = sub.add_parser("critical-path", help="static CPM and observed blame path of a run directory")
