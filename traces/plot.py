@@ -8,12 +8,19 @@ from typing import Any
 from traces.perf import PerfData
 
 
-def plot_swimlane(pd: PerfData, out: Path, title: str = "") -> Path:
-    """Render the Worker View of ``pd`` to a PNG at ``out`` (Agg backend). Returns ``out``."""
+def pyplot() -> Any:
+    """matplotlib.pyplot on the non-interactive Agg backend (imported on first use: start-up stays light)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_swimlane(pd: PerfData, out: Path, title: str = "") -> Path:
+    """Render the Worker View of ``pd`` to a PNG at ``out`` (Agg backend). Returns ``out``."""
+    plt = pyplot()
     from matplotlib.patches import Patch
 
     cores = sorted({r.core_id for r in pd.rows})
@@ -70,10 +77,7 @@ def plot_fidelity(doc: dict[str, Any], spread: dict[str, Any], out: Path, title:
     seeded runs, whisker = min..max run) against the ±5 % (fitted) and ±10 % (predicted) bands; right,
     the measured and simulated change baseline → precompute (%). ``spread`` is ``run_spread.json``'s
     ``workloads`` object (µs)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib.patches import Patch
 
     rows: list[tuple[str, str, dict[str, Any]]] = []  # (label, variant, cell) for the error panel
@@ -118,13 +122,8 @@ def plot_fidelity(doc: dict[str, Any], spread: dict[str, Any], out: Path, title:
                        Patch(facecolor=colors["predicted"], label="predicted (band ±10 %)"),
                        Patch(facecolor="white", edgecolor="black", hatch="//", label="precompute variant")],
               loc="lower right", fontsize=7, frameon=False)
-    yd = list(range(len(deltas)))[::-1]
-    for y, (_label, dm, ds) in zip(yd, deltas, strict=True):
-        bx.barh(y + 0.18, dm, height=0.34, color="0.55", edgecolor="black", linewidth=0.4)
-        if ds is not None:
-            bx.barh(y - 0.18, ds, height=0.34, color="tab:green", edgecolor="black", linewidth=0.4)
+    _paired_barh(bx, deltas, ("0.55", "tab:green"), notes=False)
     bx.axvline(0, color="black", linewidth=0.6)
-    bx.set_yticks(yd)
     bx.set_yticklabels([label for label, _, _ in deltas], fontsize=8)
     bx.set_xlabel("change baseline → precompute (%)", fontsize=9)
     bx.set_title("what the change does", fontsize=10)
@@ -140,10 +139,7 @@ def plot_compare(rows: list[tuple[str, float | None, float | None]], labels: tup
                  title: str = "") -> Path:
     """PNG of a before/after comparison (:func:`traces.compare.compare_rows`, µs): two panels, whole run
     (wall, Total Test Time) and per function (Avg Exec, span), paired bars with the change in %."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     whole = [r for r in rows if not r[0].endswith((" Avg Exec (us)", " span (us)"))]
     funcs = [r for r in rows if r[0].endswith(" Avg Exec (us)")]
@@ -152,15 +148,7 @@ def plot_compare(rows: list[tuple[str, float | None, float | None]], labels: tup
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, height), dpi=100, gridspec_kw={"width_ratios": [1, 3]})
 
     def bars(axis: Any, items: list[tuple[str, float | None, float | None]]) -> None:
-        ys = list(range(len(items)))[::-1]
-        for y, (_name, b, a) in zip(ys, items, strict=True):
-            if b is not None:
-                axis.barh(y + 0.2, b, height=0.38, color="0.6", edgecolor="black", linewidth=0.4)
-            if a is not None:
-                axis.barh(y - 0.2, a, height=0.38, color="tab:blue", edgecolor="black", linewidth=0.4)
-            note = f"{(a - b) / b * 100:+.1f}%" if a is not None and b else "new" if b is None else "gone"
-            axis.text(max(a or 0.0, b or 0.0), y, f"  {note}", va="center", fontsize=8)
-        axis.set_yticks(ys)
+        _paired_barh(axis, items, ("0.6", "tab:blue"), notes=True)
         axis.set_yticklabels([n.replace(" (us)", "") for n, _, _ in items], fontsize=8)
         axis.set_xlabel("µs", fontsize=9)
         axis.grid(axis="x", linestyle=":", linewidth=0.5)
@@ -185,3 +173,19 @@ def plot_compare(rows: list[tuple[str, float | None, float | None]], labels: tup
     fig.suptitle(title or f"{labels[0]} vs {labels[1]}", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return save_png_atomic(fig, out)
+
+
+def _paired_barh(axis: Any, items: list[tuple[str, float | None, float | None]], colors: tuple[str, str],
+                 notes: bool) -> None:
+    """One row per (label, first, second): the first value's bar above the second's, top row first;
+    with ``notes``, the change first -> second in % (or new / gone) right of the longer bar."""
+    ys = list(range(len(items)))[::-1]
+    for y, (_label, b, a) in zip(ys, items, strict=True):
+        if b is not None:
+            axis.barh(y + 0.2, b, height=0.38, color=colors[0], edgecolor="black", linewidth=0.4)
+        if a is not None:
+            axis.barh(y - 0.2, a, height=0.38, color=colors[1], edgecolor="black", linewidth=0.4)
+        if notes:
+            note = f"{(a - b) / b * 100:+.1f}%" if a is not None and b else "new" if b is None else "gone"
+            axis.text(max(a or 0.0, b or 0.0), y, f"  {note}", va="center", fontsize=8)
+    axis.set_yticks(ys)

@@ -175,11 +175,11 @@ def _is_number(v: Any) -> bool:
 def plot_sweep(doc: dict[str, Any], out: Path) -> Path:
     """PNG of every selected metric (µs) vs the first varied parameter: one subplot per metric, one
     line per spec × combination of the other varied parameters (Agg backend, temp file + rename)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
+
+    from traces.plot import pyplot, save_png_atomic
+
+    plt = pyplot()
 
     xfield = doc["vary"][0]["field"]
     xvals = doc["vary"][0]["values"]
@@ -249,8 +249,6 @@ def plot_sweep(doc: dict[str, Any], out: Path) -> Path:
     fig.suptitle(f"sweep of {xfield} — chip {doc['chip']}, mode {doc['mode']}, L2 {doc['l2']}, "
                  f"runs {doc['runs']}", fontsize=11)
     fig.tight_layout(rect=(0, 0, right, 0.96))
-    from traces.plot import save_png_atomic
-
     return save_png_atomic(fig, out)
 
 

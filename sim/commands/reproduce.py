@@ -244,10 +244,7 @@ def _load_run(dirpath: Path):
 
 def explain_function(result, func: str) -> str:
     """Text breakdown of ``func``'s Avg Exec and span (µs) from a RunResult."""
-    rows = [s for s in result.subtasks if s.func == func]
-    if not rows:
-        names = sorted({s.func for s in result.subtasks})
-        raise UserError(f"function {func!r} not in this run (functions: {', '.join(names)})")
+    rows = _function_rows(result, func)
     n = len(rows)
     execs = [(s.end - s.start) / 1000.0 for s in rows]
     avg = sum(execs) / n
@@ -317,6 +314,15 @@ def explain_function(result, func: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _function_rows(result, func: str) -> list:
+    """The run's subtask records of ``func``; UserError listing the functions if it has none."""
+    rows = [s for s in result.subtasks if s.func == func]
+    if not rows:
+        names = sorted({s.func for s in result.subtasks})
+        raise UserError(f"function {func!r} not in this run (functions: {', '.join(names)})")
+    return rows
+
+
 def _graph_with_ops(result):
     """The run's task graph with its per-block op lists (rebuilt from the registry when the run
     directory stored a slim graph, as `reproduce` does)."""
@@ -342,10 +348,7 @@ def explain_ops(result, func: str, block: int) -> str:
     from hwmodels.incore import CoreCostModel
     from hwmodels.memory import L2State
 
-    rows = [s for s in result.subtasks if s.func == func]
-    if not rows:
-        names = sorted({s.func for s in result.subtasks})
-        raise UserError(f"function {func!r} not in this run (functions: {', '.join(names)})")
+    rows = _function_rows(result, func)
     mine = [s for s in rows if s.block == block]
     if not mine:
         raise UserError(f"--block {block}: {func} has blocks 0..{max(s.block for s in rows)}")
