@@ -160,6 +160,18 @@ class VectorModel(_Section):
                            "part of op_fixed_ns that occupies the VECTOR pipe; the rest is result latency that "
                            "only delays ops depending on this one, so independent ops stream. Prior: pypto cost "
                            "model per-op constants ~0.015 us (dsl-surface.md §16, VSIM); hardware.md §14.1", ge=0)
+    lowering: str = F("a2a3", "-", "SOURCE",
+                      "how a recorded op expands into vector instructions and in-op pipe barriers. 'a2a3': "
+                      "the structure of pto-isa's a2a3 tile-op implementations (include/pto/npu/a2a3): an "
+                      "index gather is one barrier-separated step per row (offset multiply, barrier, gather); "
+                      "row_expand_* is a broadcast, a barrier and one instruction per row; a row reduction "
+                      "is one barrier-separated step per 256 B repeat of a row; arange is a scalar store "
+                      "loop. 'uniform': every recorded op is one instruction (the model of sessions 1-5)",
+                      pattern="^(a2a3|uniform)$")
+    scalar_loop_elem_cycles: float = F(5.0, "cycles", "CALIBRATE",
+                                       "one element of an op implemented as a scalar UB store loop (arange on "
+                                       "a2a3): store + index update + branch on the in-order scalar unit; no "
+                                       "source measures it (hardware.md §14.9)", ge=0)
     extra_instr_cycles: float = F(8.0, "cycles", "CALIBRATE",
                                   "issue cost of each further instruction when repeats > max_repeat", ge=0)
     factor_unary_transcendental: float = F(2.2, "x per repeat", "CALIBRATE",

@@ -131,16 +131,60 @@ def vector_repeats(chip: ChipConfig, shape: list[int], elem_bytes: float, nbytes
     return max(1, math.ceil(blocks * v.block_bytes / v.repeat_bytes))
 
 
-def vector_op_ns(chip: ChipConfig, name: str, shape: list[int], dtype: str, in_dtype: str | None = None,
-                 hops: int = 1, nbytes: int = 0, lane: int = 1) -> tuple[float, float]:
-    """(fixed issue ns, ALU ns) of one vector op: hops x (op_fixed + factor x repeats / rate)."""
+def vector_lowering(chip: ChipConfig, name: str, shape: list[int], elem_bytes: float) -> tuple[int, int, int]:
+    """(barrier-separated steps, further instructions, scalar-loop elements) of one recorded vector op.
+
+    ``vector.lowering = "a2a3"`` follows the structure of the a2a3 tile-op implementations
+    (pto-isa ``include/pto/npu/a2a3``); ``"uniform"`` makes every op one instruction.
+    """
     v = chip.vector
+    if v.lowering == "uniform" or not shape:
+        return 1, 0, 0
+    n = name.lower()
+    cols = shape[-1]
+    rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
+    if n == "gather":  # index form: per row, offsets = idx * elem (vmuls), barrier, vgather
+        return rows, rows, 0
+    if n.startswith("row_expand"):  # broadcast the [R,1] operand (vbrcb), barrier, one instruction per row
+        return 2, max(0, rows - 1), 0
+    if n in ("row_sum", "row_max", "row_min"):  # pairwise adds of a row's repeats, then the reduce
+        return max(1, math.ceil(cols * elem_bytes / v.repeat_bytes)), 0, 0
+    if n == "arange":  # a scalar loop writing each element into UB, then the S->V hand-over
+        return 1, 0, cols
+    return 1, 0, 0
+
+
+def vector_op_parts(chip: ChipConfig, name: str, shape: list[int], dtype: str, in_dtype: str | None = None,
+                    hops: int = 1, nbytes: int = 0, lane: int = 1) -> tuple[float, float, float]:
+    """(fixed ns a dependent op waits for, the part of it that holds the VECTOR pipe, ALU ns) of one op.
+
+    One step costs ``op_fixed_ns`` (issue + barrier + latency), of which ``op_issue_ns`` holds the
+    pipe; every step but the last ends in a pipe barrier, so it holds the pipe in full. Further
+    instructions cost ``op_issue_ns`` each, scalar-loop elements ``scalar_loop_elem_cycles``.
+    """
+    v = chip.vector
+    cns = _cycles_ns(chip, lane)
     eb = max(dtype_bytes(dtype), dtype_bytes(in_dtype, 0))
     rep = vector_repeats(chip, shape, eb, nbytes)
     n_instr = math.ceil(rep / v.max_repeat)
     cyc = _vec_factor(chip, name) * rep / v.repeats_per_cycle + (n_instr - 1) * v.extra_instr_cycles
     hops = max(1, hops)
-    return hops * v.op_fixed_ns, hops * cyc * _cycles_ns(chip, lane)
+    alu = hops * cyc * cns
+    if v.lowering == "uniform":
+        fixed = hops * v.op_fixed_ns
+        return fixed, min(fixed, hops * v.op_issue_ns), alu
+    steps, extra, scalar = vector_lowering(chip, name, shape, eb)
+    steps *= hops
+    issue = min(v.op_fixed_ns, v.op_issue_ns)
+    held = (steps - 1) * v.op_fixed_ns + issue + extra * v.op_issue_ns + scalar * v.scalar_loop_elem_cycles * cns
+    return held + v.op_fixed_ns - issue, held, alu
+
+
+def vector_op_ns(chip: ChipConfig, name: str, shape: list[int], dtype: str, in_dtype: str | None = None,
+                 hops: int = 1, nbytes: int = 0, lane: int = 1) -> tuple[float, float]:
+    """(fixed issue/sync ns, ALU ns) of one vector op (see :func:`vector_op_parts`)."""
+    fixed, _held, alu = vector_op_parts(chip, name, shape, dtype, in_dtype, hops, nbytes, lane)
+    return fixed, alu
 
 
 def cube_tiles(chip: ChipConfig, m: int, n: int, k: int, b_a: float) -> tuple[int, int, int]:
@@ -228,8 +272,8 @@ def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> _OpCost
     dma, l2, core = chip.dma, chip.l2, chip.core
     handoff = kind == "handoff"
     if pipe == P_VEC:
-        fixed, alu = vector_op_ns(chip, op.name, op.shape, op.dtype, op.in_dtype, op.hops, op.nbytes, lane)
-        issue = min(fixed, max(1, op.hops) * chip.vector.op_issue_ns)
+        fixed, issue, alu = vector_op_parts(chip, op.name, op.shape, op.dtype, op.in_dtype, op.hops, op.nbytes,
+                                            lane)
         return _OpCost(issue + alu, fixed - issue, ((C_SYNC, fixed), (C_VEC, alu)))
     if pipe == P_CUBE:
         if op.mnk and len(op.mnk) >= 3:

@@ -142,6 +142,21 @@ _SHAPES = (CoreShape.AIC, CoreShape.AIV, CoreShape.MIX)
 _LANES = ("aic", "aiv0", "aiv1")
 
 
+def noise_keys(graph: TaskGraph) -> list[str]:
+    """Per task, the key its seeded jitter is drawn under: function name and its n-th submission.
+
+    Not the submit index, so two variants of a kernel draw the same noise for the tasks they
+    share (common random numbers) and a before/after comparison sees the change, not reshuffled noise.
+    """
+    seen: dict[str, int] = {}
+    keys: list[str] = []
+    for t in graph.tasks:
+        n = seen.get(t.name, 0)
+        seen[t.name] = n + 1
+        keys.append(f"{t.name}#{n}")
+    return keys
+
+
 class _TaskState:
     __slots__ = (
         "task", "idx", "shape", "kind", "lanes", "preds", "fanout", "fanin", "refcount",
@@ -378,6 +393,7 @@ class _Sim:
 
         preds = graph.preds()
         self.tasks = [_TaskState(t, preds[t.idx]) for t in graph.tasks]
+        self.noise_key = noise_keys(graph)
         self.n_total = len(self.tasks)
         self.n_completed = 0
         self.shared: dict[CoreShape, deque[_TaskState]] = {s: deque() for s in _SHAPES}
@@ -576,7 +592,7 @@ class _Sim:
         hbm = float(prof.hbm_bytes) if prof is not None else 0.0
         factor = 1.0
         if self.p.jitter > 0:
-            rng = random.Random(f"{self.opts.seed}:j:{ts.idx}:{sub.block}:{sub.lane}")
+            rng = random.Random(f"{self.opts.seed}:j:{self.noise_key[ts.idx]}:{sub.block}:{sub.lane}")
             factor = max(0.1, 1.0 + self.p.jitter * rng.gauss(0.0, 1.0))
         compute *= factor
         if prof is not None:

@@ -230,6 +230,42 @@ def run_spread(meas: Measurements, per_seed: dict[str, dict[str, list[dict]]]) -
     return out
 
 
+def cold_rows(result: object) -> dict[str, int]:
+    """Rows per function that paid the cold first-kernel extra (their core's first kernel)."""
+    out: dict[str, int] = {}
+    for s in result.subtasks:  # type: ignore[attr-defined]
+        if s.breakdown.get("cold_core", 0.0) > 0:
+            out[s.func] = out.get(s.func, 0) + 1
+    return out
+
+
+def cold_row_counts(meas: Measurements, per_seed: dict[str, dict[str, list[dict]]]) -> dict:
+    """``{workload: {function: {variant: [rows on cold cores, per seeded run]}}}`` (measured functions)."""
+    out: dict = {}
+    for wname, metrics in meas.values.items():
+        for func in dict.fromkeys(m.split(".", 1)[0] for m in metrics if "." in m):
+            for var in VARIANTS:
+                runs = per_seed.get(wname, {}).get(var, [])
+                counts = [int(m["funcs"][func].get("cold_rows", 0)) for m in runs if func in m.get("funcs", {})]
+                if counts:
+                    out.setdefault(wname, {}).setdefault(func, {})[var] = counts
+    return out
+
+
+def format_cold_rows(counts: dict) -> str:
+    """The runs in which a measured function had rows on cold cores ("" when none had)."""
+    lines = []
+    for wname, funcs in counts.items():
+        for func, per_var in funcs.items():
+            for var, c in per_var.items():
+                hit = sum(1 for n in c if n)
+                if hit:
+                    lines.append(f"  {wname} {func} {var}: {' '.join(map(str, c))}  ({hit} of {len(c)} runs)")
+    if not lines:
+        return ""
+    return "rows on cold cores (their core's first kernel in the launch), per seeded run:\n" + "\n".join(lines) + "\n"
+
+
 def format_spread(meas: Measurements, spread: dict, *, markdown: bool = False) -> str:
     """workload | metric | measured | simulated min / median / max, per variant (µs)."""
     head = ["workload", "metric"]

@@ -394,3 +394,29 @@ def test_t0_wiring_backoff_counts_its_own_queue_checks(checks: int) -> None:
     since = r.submits[0].end
     assert since + rt.wiring_backoff_iters * per - 1e-6 <= first_wire <= since + (rt.wiring_backoff_iters + 2) * per
     assert first_wire < r.notes["orch_end_ns"]  # the back-off, not the end of orchestration, drained first
+
+
+def test_jitter_is_drawn_per_function_so_an_inserted_task_does_not_reshuffle_it() -> None:
+    """Common random numbers: a variant that inserts a task draws the same noise for the others."""
+    from sim.engine import noise_keys
+
+    def task(idx: int, name: str) -> Task:
+        t = _kernel(idx, CoreShape.AIV, 1, 4)
+        return t.model_copy(update={"name": name})
+
+    before = TaskGraph(kernel="v", tasks=[task(0, "a"), task(1, "b"), task(2, "b")])
+    after = TaskGraph(kernel="v", tasks=[task(0, "a"), task(1, "new"), task(2, "b"), task(3, "b")])
+    assert noise_keys(before) == ["a#0", "b#0", "b#1"]
+    assert noise_keys(after) == ["a#0", "new#0", "b#0", "b#1"]
+    chip = load_chip()
+    model = StubCostModel(op_ns=100.0)
+    opts = RunOptions(seed=3, jitter=0.2, cold_start=False)
+    ra = simulate(before, chip, opts, cost_model=model)
+    rb = simulate(after, chip, opts, cost_model=model)
+
+    def execs(r: RunResult, name: str) -> list[float]:
+        return sorted(round(s.end - s.start, 6) for s in r.subtasks if s.func == name)
+
+    for name in ("a", "b"):
+        assert execs(ra, name) == execs(rb, name)
+    assert len(set(execs(ra, "b"))) == 2  # the two b tasks still draw different noise

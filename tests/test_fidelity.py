@@ -16,9 +16,12 @@ from sim.fidelity import (
     FIT_VARIANT,
     FIT_WORKLOAD,
     build_rows,
+    cold_row_counts,
+    cold_rows,
     delta_pct,
     fidelity_json,
     fit_targets,
+    format_cold_rows,
     format_spread,
     format_table,
     load_measurements,
@@ -174,6 +177,31 @@ def test_run_spread_is_min_median_max_per_seed() -> None:
     assert "18.00 / 20.00 / 24.00" in text
     md = format_spread(meas, spread, markdown=True)
     assert md.splitlines()[1].startswith("|---|---|---:|")
+
+
+def test_cold_rows_are_counted_per_function_and_run() -> None:
+    from types import SimpleNamespace
+
+    def row(func: str, cold: float) -> SimpleNamespace:
+        return SimpleNamespace(func=func, breakdown={"cold_core": cold} if cold else {})
+
+    res = SimpleNamespace(subtasks=[row("a", 5.0), row("a", 0.0), row("a", 2.0), row("b", 0.0)])
+    assert cold_rows(res) == {"a": 2}
+    meas = load_measurements()
+
+    def seed(n: int) -> dict:
+        m = _fake_metrics(1.0)
+        m["funcs"]["q_head_rms_nope_rope"]["cold_rows"] = n
+        return m
+
+    per_seed = {w: {"baseline": [seed(0), seed(13), seed(0)], "precompute": [seed(0)]} for w in meas.values}
+    counts = cold_row_counts(meas, per_seed)
+    assert counts[FIT_WORKLOAD]["q_head_rms_nope_rope"] == {"baseline": [0, 13, 0], "precompute": [0]}
+    assert counts[FIT_WORKLOAD]["q_rope_cs"]["baseline"] == [0, 0, 0]
+    text = format_cold_rows(counts)
+    assert "q_head_rms_nope_rope baseline: 0 13 0  (1 of 3 runs)" in text
+    assert "precompute" not in text and "q_rope_cs" not in text  # runs without cold rows are not listed
+    assert format_cold_rows(cold_row_counts(meas, {w: {"baseline": [seed(0)]} for w in meas.values})) == ""
 
 
 def test_explain_ops_critical_shares_add_up(tmp_path, capsys) -> None:

@@ -25,8 +25,11 @@ from sim.fidelity import (
     VARIANTS,
     WORKLOADS,
     build_rows,
+    cold_row_counts,
+    cold_rows,
     fidelity_json,
     fit_targets,
+    format_cold_rows,
     format_spread,
     format_table,
     load_measurements,
@@ -50,7 +53,11 @@ def _reproduce_job(job: tuple) -> tuple[str, str, list[dict], dict]:
     checks: dict = {}
     for seed in range(runs):
         res = simulate(graph, chip, RunOptions(seed=seed, swimlane_level=level, jitter=jitter))
-        per_run.append(traces.run_metrics(res, level=level))
+        m = traces.run_metrics(res, level=level)
+        for f, n in cold_rows(res).items():
+            if f in m["funcs"]:
+                m["funcs"][f]["cold_rows"] = n
+        per_run.append(m)
         if seed == 0:
             traces.write_run_dir(res, Path(outdir), level=level)
             write_text_atomic(Path(outdir) / "run_records.json", slim_run(res).model_dump_json() + "\n")
@@ -130,10 +137,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     print(f"\nruntime checks (seed 0, {FIT_VARIANT}; runtime.md §14 targets, measured on other workloads):")
     print(format_checks(cols, markdown=args.md), end="")
     spread = run_spread(meas, per_seed)
-    write_text_atomic(out / "run_spread.json", json.dumps({"runs": runs, "workloads": spread}, indent=1) + "\n")
+    cold = cold_row_counts(meas, per_seed)
+    write_text_atomic(out / "run_spread.json", json.dumps({"runs": runs, "workloads": spread, "cold_rows": cold},
+                                                          indent=1) + "\n")
     if runs > 1:
         print(f"\nrun-to-run spread of the simulated values (min / median / max over {runs} seeded runs):")
         print(format_spread(meas, spread, markdown=args.md), end="")
+        print(format_cold_rows(cold), end="")
     from traces.plot import plot_fidelity
 
     plot_fidelity(doc, spread, out / "fidelity.png",
