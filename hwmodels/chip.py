@@ -173,7 +173,8 @@ class VectorModel(_Section):
                                        "a2a3): store + index update + branch on the in-order scalar unit; no "
                                        "source measures it (hardware.md §14.9)", ge=0)
     extra_instr_cycles: float = F(8.0, "cycles", "CALIBRATE",
-                                  "issue cost of each further instruction when repeats > max_repeat", ge=0)
+                                  "issue cost of each further instruction of one op: splits past max_repeat, "
+                                  "per-row loops of the a2a3 lowering", ge=0)
     factor_unary_transcendental: float = F(2.2, "x per repeat", "CALIBRATE",
                                            "exp/ln/sqrt/rsqrt/div/recip vs mul: ratio of a-coeffs "
                                            "(dsl-surface.md §16, VSIM)", gt=0)

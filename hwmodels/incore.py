@@ -160,7 +160,8 @@ def vector_op_parts(chip: ChipConfig, name: str, shape: list[int], dtype: str, i
 
     One step costs ``op_fixed_ns`` (issue + barrier + latency), of which ``op_issue_ns`` holds the
     pipe; every step but the last ends in a pipe barrier, so it holds the pipe in full. Further
-    instructions cost ``op_issue_ns`` each, scalar-loop elements ``scalar_loop_elem_cycles``.
+    instructions of the op (per-row loops, like the splits past ``max_repeat``) cost
+    ``extra_instr_cycles`` each, scalar-loop elements ``scalar_loop_elem_cycles``.
     """
     v = chip.vector
     cns = _cycles_ns(chip, lane)
@@ -176,7 +177,8 @@ def vector_op_parts(chip: ChipConfig, name: str, shape: list[int], dtype: str, i
     steps, extra, scalar = vector_lowering(chip, name, shape, eb)
     steps *= hops
     issue = min(v.op_fixed_ns, v.op_issue_ns)
-    held = (steps - 1) * v.op_fixed_ns + issue + extra * v.op_issue_ns + scalar * v.scalar_loop_elem_cycles * cns
+    loops = (extra * v.extra_instr_cycles + scalar * v.scalar_loop_elem_cycles) * cns
+    held = (steps - 1) * v.op_fixed_ns + issue + loops
     return held + v.op_fixed_ns - issue, held, alu
 
 

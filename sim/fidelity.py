@@ -252,15 +252,35 @@ def cold_row_counts(meas: Measurements, per_seed: dict[str, dict[str, list[dict]
     return out
 
 
-def format_cold_rows(counts: dict) -> str:
-    """The runs in which a measured function had rows on cold cores ("" when none had)."""
+def warm_run_means(meas: Measurements, per_seed: dict[str, dict[str, list[dict]]]) -> dict:
+    """``{workload: {function: {variant: {avg_exec, span, runs}}}}`` over the runs without cold rows (µs)."""
+    out: dict = {}
+    for wname, metrics in meas.values.items():
+        for func in dict.fromkeys(m.split(".", 1)[0] for m in metrics if "." in m):
+            for var in VARIANTS:
+                rows = [m["funcs"][func] for m in per_seed.get(wname, {}).get(var, [])
+                        if func in m.get("funcs", {}) and not m["funcs"][func].get("cold_rows", 0)]
+                if rows:
+                    out.setdefault(wname, {}).setdefault(func, {})[var] = {
+                        "avg_exec": round(statistics.fmean(r["avg_exec"] for r in rows), 3),
+                        "span": round(statistics.fmean(r["span"] for r in rows), 3), "runs": len(rows)}
+    return out
+
+
+def format_cold_rows(counts: dict, warm: dict | None = None) -> str:
+    """The runs in which a measured function had rows on cold cores, and its mean over the others."""
     lines = []
     for wname, funcs in counts.items():
         for func, per_var in funcs.items():
             for var, c in per_var.items():
                 hit = sum(1 for n in c if n)
-                if hit:
-                    lines.append(f"  {wname} {func} {var}: {' '.join(map(str, c))}  ({hit} of {len(c)} runs)")
+                if not hit:
+                    continue
+                line = f"  {wname} {func} {var}: {' '.join(map(str, c))}  ({hit} of {len(c)} runs"
+                w = (warm or {}).get(wname, {}).get(func, {}).get(var)
+                if w:
+                    line += f"; the other {w['runs']}: Avg Exec {w['avg_exec']:.2f}, span {w['span']:.2f} µs"
+                lines.append(line + ")")
     if not lines:
         return ""
     return "rows on cold cores (their core's first kernel in the launch), per seeded run:\n" + "\n".join(lines) + "\n"

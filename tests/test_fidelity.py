@@ -26,6 +26,7 @@ from sim.fidelity import (
     format_table,
     load_measurements,
     run_spread,
+    warm_run_means,
 )
 
 
@@ -202,6 +203,11 @@ def test_cold_rows_are_counted_per_function_and_run() -> None:
     assert "q_head_rms_nope_rope baseline: 0 13 0  (1 of 3 runs)" in text
     assert "precompute" not in text and "q_rope_cs" not in text  # runs without cold rows are not listed
     assert format_cold_rows(cold_row_counts(meas, {w: {"baseline": [seed(0)]} for w in meas.values})) == ""
+    per_seed[FIT_WORKLOAD]["baseline"][1]["funcs"]["q_head_rms_nope_rope"]["avg_exec"] = 99.0
+    warm = warm_run_means(meas, per_seed)
+    qh = warm[FIT_WORKLOAD]["q_head_rms_nope_rope"]["baseline"]
+    assert qh == {"avg_exec": 20.0, "span": 30.0, "runs": 2}  # the cold run (99 µs) is left out
+    assert "the other 2: Avg Exec 20.00, span 30.00 µs" in format_cold_rows(counts, warm)
 
 
 def test_explain_ops_critical_shares_add_up(tmp_path, capsys) -> None:

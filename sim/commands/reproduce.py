@@ -34,6 +34,7 @@ from sim.fidelity import (
     format_table,
     load_measurements,
     run_spread,
+    warm_run_means,
 )
 from sim.fileio import write_text_atomic
 from sim.tables import render_table
@@ -138,12 +139,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     print(format_checks(cols, markdown=args.md), end="")
     spread = run_spread(meas, per_seed)
     cold = cold_row_counts(meas, per_seed)
-    write_text_atomic(out / "run_spread.json", json.dumps({"runs": runs, "workloads": spread, "cold_rows": cold},
-                                                          indent=1) + "\n")
+    warm = warm_run_means(meas, per_seed)
+    write_text_atomic(out / "run_spread.json", json.dumps(
+        {"runs": runs, "workloads": spread, "cold_rows": cold, "without_cold_rows": warm}, indent=1) + "\n")
     if runs > 1:
         print(f"\nrun-to-run spread of the simulated values (min / median / max over {runs} seeded runs):")
         print(format_spread(meas, spread, markdown=args.md), end="")
-        print(format_cold_rows(cold), end="")
+        print(format_cold_rows(cold, warm), end="")
     from traces.plot import plot_fidelity
 
     plot_fidelity(doc, spread, out / "fidelity.png",
