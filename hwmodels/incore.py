@@ -154,6 +154,15 @@ def vector_lowering(chip: ChipConfig, name: str, shape: list[int], elem_bytes: f
     return 1, 0, 0
 
 
+def op_lowering(chip: ChipConfig, op: Op) -> tuple[int, int, int]:
+    """:func:`vector_lowering` of a recorded VECTOR op, cast hops included ((0, 0, 0) for other pipes)."""
+    if op.pipe != "VECTOR":
+        return 0, 0, 0
+    eb = max(dtype_bytes(op.dtype), dtype_bytes(op.in_dtype, 0))
+    steps, extra, scalar = vector_lowering(chip, op.name, op.shape, eb)
+    return steps * max(1, op.hops), extra, scalar
+
+
 def vector_op_parts(chip: ChipConfig, name: str, shape: list[int], dtype: str, in_dtype: str | None = None,
                     hops: int = 1, nbytes: int = 0, lane: int = 1) -> tuple[float, float, float]:
     """(fixed ns a dependent op waits for, the part of it that holds the VECTOR pipe, ALU ns) of one op.

@@ -220,5 +220,8 @@ def test_explain_ops_critical_shares_add_up(tmp_path, capsys) -> None:
     ops_us = float(head.split("ops ")[1].split(" µs")[0])
     shares = [float(ln.split()[2]) for ln in text.split("critical path by op")[1].splitlines()[1:] if ln.strip()]
     assert sum(shares) == pytest.approx(ops_us, abs=0.01)
+    # the steps column: an [8,64] index gather is 8 barrier steps + 8 further instructions on a2a3
+    gathers = [ln for ln in text.splitlines() if " VECTOR " in ln and " gather " in ln]
+    assert gathers and all("8 +8i" in ln for ln in gathers)
     assert main(["explain", str(d), "q_head_rms_nope_rope", "--ops", "--block", "32"]) == 2
     assert "--block 32: q_head_rms_nope_rope has blocks 0..31" in capsys.readouterr().err

@@ -357,7 +357,7 @@ def explain_ops(result, func: str, block: int) -> str:
     """In-core timeline of one block of ``func`` (µs): every op as the list scheduler placed it, the
     critical path, and the critical time per op name. L2 is replayed over the run's earlier blocks."""
     from hwmodels.chip import chip_from_dict
-    from hwmodels.incore import CoreCostModel
+    from hwmodels.incore import CoreCostModel, op_lowering
     from hwmodels.memory import L2State
 
     rows = _function_rows(result, func)
@@ -385,10 +385,18 @@ def explain_ops(result, func: str, block: int) -> str:
     lines = [f"{func} block {block} ({row.lane} of core {row.core_id}): ops {total:.3f} µs + prologue/epilogue "
              f"{pro:.3f} µs = {total + pro:.3f} µs; the row's Exec is {exec_us:.3f} µs (the rest: cold-core "
              "extra, HBM contention, jitter)",
-             "L2 replayed over the run's earlier blocks; times from the first op; * = on the critical path", ""]
-    head = ["#", "pipe", "op", "shape", "start", "busy end", "ready", "waits on", ""]
-    body = [[str(o.index), o.pipe, o.name, "x".join(str(d) for d in o.shape), f"{o.start_ns / 1000:.3f}",
-             f"{o.busy_end_ns / 1000:.3f}", f"{o.ready_ns / 1000:.3f}",
+             "L2 replayed over the run's earlier blocks; times from the first op; * = on the critical path; "
+             f"steps = barrier-separated vector steps (vector.lowering = {chip.vector.lowering}), "
+             "+Ni further instructions, +Ns scalar-loop elements", ""]
+    recorded = task.blocks[block].ops
+
+    def steps(i: int) -> str:
+        n, extra, scalar = op_lowering(chip, recorded[i])
+        return "" if not n else str(n) + (f" +{extra}i" if extra else "") + (f" +{scalar}s" if scalar else "")
+
+    head = ["#", "pipe", "op", "shape", "steps", "start", "busy end", "ready", "waits on", ""]
+    body = [[str(o.index), o.pipe, o.name, "x".join(str(d) for d in o.shape), steps(o.index),
+             f"{o.start_ns / 1000:.3f}", f"{o.busy_end_ns / 1000:.3f}", f"{o.ready_ns / 1000:.3f}",
              "-" if o.waited_for < 0 else f"#{o.waited_for}", "*" if o.critical else ""] for o in ops]
     lines.append(render_table(head, body).rstrip("\n"))
     by_idx = {o.index: o for o in ops}
