@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.errors import UserError
+from sim.records import RunResult
 from sim.tables import render_table
 
 DEFAULT_MEASUREMENTS = Path(__file__).parent / "validation" / "pr648_measurements.json"
@@ -230,20 +231,25 @@ def run_spread(meas: Measurements, per_seed: dict[str, dict[str, list[dict]]]) -
     return out
 
 
-def cold_rows(result: object) -> dict[str, int]:
+def cold_rows(result: RunResult) -> dict[str, int]:
     """Rows per function that paid the cold first-kernel extra (their core's first kernel)."""
     out: dict[str, int] = {}
-    for s in result.subtasks:  # type: ignore[attr-defined]
+    for s in result.subtasks:
         if s.breakdown.get("cold_core", 0.0) > 0:
             out[s.func] = out.get(s.func, 0) + 1
     return out
+
+
+def _measured_functions(metrics: dict) -> list[str]:
+    """Function names of the ``<function>.<metric>`` keys, in file order."""
+    return list(dict.fromkeys(m.split(".", 1)[0] for m in metrics if "." in m))
 
 
 def cold_row_counts(meas: Measurements, per_seed: dict[str, dict[str, list[dict]]]) -> dict:
     """``{workload: {function: {variant: [rows on cold cores, per seeded run]}}}`` (measured functions)."""
     out: dict = {}
     for wname, metrics in meas.values.items():
-        for func in dict.fromkeys(m.split(".", 1)[0] for m in metrics if "." in m):
+        for func in _measured_functions(metrics):
             for var in VARIANTS:
                 runs = per_seed.get(wname, {}).get(var, [])
                 counts = [int(m["funcs"][func].get("cold_rows", 0)) for m in runs if func in m.get("funcs", {})]
@@ -256,7 +262,7 @@ def warm_run_means(meas: Measurements, per_seed: dict[str, dict[str, list[dict]]
     """``{workload: {function: {variant: {avg_exec, span, runs}}}}`` over the runs without cold rows (µs)."""
     out: dict = {}
     for wname, metrics in meas.values.items():
-        for func in dict.fromkeys(m.split(".", 1)[0] for m in metrics if "." in m):
+        for func in _measured_functions(metrics):
             for var in VARIANTS:
                 rows = [m["funcs"][func] for m in per_seed.get(wname, {}).get(var, [])
                         if func in m.get("funcs", {}) and not m["funcs"][func].get("cold_rows", 0)]
