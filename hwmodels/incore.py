@@ -154,13 +154,19 @@ def vector_lowering(chip: ChipConfig, name: str, shape: list[int], elem_bytes: f
     return 1, 0, 0
 
 
+def _hopped_lowering(chip: ChipConfig, name: str, shape: list[int], elem_bytes: float,
+                     hops: int) -> tuple[int, int, int]:
+    """:func:`vector_lowering` with every step repeated per cast hop."""
+    steps, extra, scalar = vector_lowering(chip, name, shape, elem_bytes)
+    return steps * max(1, hops), extra, scalar
+
+
 def op_lowering(chip: ChipConfig, op: Op) -> tuple[int, int, int]:
     """:func:`vector_lowering` of a recorded VECTOR op, cast hops included ((0, 0, 0) for other pipes)."""
     if op.pipe != "VECTOR":
         return 0, 0, 0
-    eb = max(dtype_bytes(op.dtype), dtype_bytes(op.in_dtype, 0))
-    steps, extra, scalar = vector_lowering(chip, op.name, op.shape, eb)
-    return steps * max(1, op.hops), extra, scalar
+    return _hopped_lowering(chip, op.name, op.shape, max(dtype_bytes(op.dtype), dtype_bytes(op.in_dtype, 0)),
+                            op.hops)
 
 
 def vector_op_parts(chip: ChipConfig, name: str, shape: list[int], dtype: str, in_dtype: str | None = None,
@@ -183,8 +189,7 @@ def vector_op_parts(chip: ChipConfig, name: str, shape: list[int], dtype: str, i
     if v.lowering == "uniform":
         fixed = hops * v.op_fixed_ns
         return fixed, min(fixed, hops * v.op_issue_ns), alu
-    steps, extra, scalar = vector_lowering(chip, name, shape, eb)
-    steps *= hops
+    steps, extra, scalar = _hopped_lowering(chip, name, shape, eb, hops)
     issue = min(v.op_fixed_ns, v.op_issue_ns)
     loops = (extra * v.extra_instr_cycles + scalar * v.scalar_loop_elem_cycles) * cns
     held = (steps - 1) * v.op_fixed_ns + issue + loops
