@@ -196,13 +196,6 @@ def vector_op_parts(chip: ChipConfig, name: str, shape: list[int], dtype: str, i
     return held + v.op_fixed_ns - issue, held, alu
 
 
-def vector_op_ns(chip: ChipConfig, name: str, shape: list[int], dtype: str, in_dtype: str | None = None,
-                 hops: int = 1, nbytes: int = 0, lane: int = 1) -> tuple[float, float]:
-    """(fixed issue/sync ns, ALU ns) of one vector op (see :func:`vector_op_parts`)."""
-    fixed, _held, alu = vector_op_parts(chip, name, shape, dtype, in_dtype, hops, nbytes, lane)
-    return fixed, alu
-
-
 def cube_tiles(chip: ChipConfig, m: int, n: int, k: int, b_a: float) -> tuple[int, int, int]:
     """L0 tile (m0, n0, k0) for an M x N x K matmul: fit L0C (m0*n0*4) and L0A/L0B (halved if double-buffered)."""
     c = chip.cube

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hwmodels import CoreCostModel, L2State, load_chip
-from hwmodels.incore import PIPES, cube_cycles, drain_cycles, vector_op_ns, vector_repeats
+from hwmodels.incore import PIPES, cube_cycles, drain_cycles, vector_op_parts, vector_repeats
 from sim.ir import Block, Op, Region, Task, TaskGraph, Tensor
 
 CHIP = load_chip()
@@ -51,17 +51,18 @@ def store(row0: int, col0: int, rows: int, cols: int, deps: list[int], tensor: i
 def test_vector_cost_grows_with_repeats() -> None:
     assert vector_repeats(CHIP, [8, 64], 4) == 8  # 2 KiB = 8 x 256 B
     assert vector_repeats(CHIP, [8, 1], 4) == 1  # rows padded to 32 B
-    f1, a1 = vector_op_ns(CHIP, "add", [8, 64], "FP32")
-    f2, a2 = vector_op_ns(CHIP, "add", [64, 64], "FP32")
-    f3, a3 = vector_op_ns(CHIP, "add", [64, 1024], "FP32")
+    f1, _, a1 = vector_op_parts(CHIP, "add", [8, 64], "FP32")
+    f2, _, a2 = vector_op_parts(CHIP, "add", [64, 64], "FP32")
+    f3, _, a3 = vector_op_parts(CHIP, "add", [64, 1024], "FP32")
     assert f1 == f2 == f3 == CHIP.vector.op_fixed_ns
     assert a1 < a2 < a3
     assert a2 == pytest.approx(64 * 1000 / CHIP.soc.vec_freq_mhz)  # 64 repeats at 1 repeat/cycle
     # op classes: reductions and transcendentals cost more per repeat; cast hops multiply
-    assert vector_op_ns(CHIP, "row_sum", [64, 64], "FP32")[1] > a2
-    assert vector_op_ns(CHIP, "exp", [64, 64], "FP32")[1] > a2
-    one = sum(vector_op_ns(CHIP, "cast", [64, 64], "INT8", in_dtype="FP32", hops=1))
-    two = sum(vector_op_ns(CHIP, "cast", [64, 64], "INT8", in_dtype="FP32", hops=2))
+    assert vector_op_parts(CHIP, "row_sum", [64, 64], "FP32")[2] > a2
+    assert vector_op_parts(CHIP, "exp", [64, 64], "FP32")[2] > a2
+    one = vector_op_parts(CHIP, "cast", [64, 64], "INT8", in_dtype="FP32", hops=1)
+    two = vector_op_parts(CHIP, "cast", [64, 64], "INT8", in_dtype="FP32", hops=2)
+    one, two = one[0] + one[2], two[0] + two[2]  # fixed + ALU
     assert two == pytest.approx(2 * one)
 
 
