@@ -153,9 +153,9 @@ class VectorModel(_Section):
     repeats_per_cycle: float = F(1.0, "repeats/cycle", "SPEC", "INI vec_calc_size 256 B/cycle (hardware.md §6)",
                                  gt=0)
     op_fixed_ns: float = F(140.0, "ns", "CALIBRATE",
-                           "per-instruction fixed cost seen by a DEPENDENT op (issue + pipe barrier + flag + "
-                           "pipeline latency); ~0.14 us per small-tile op INFERRED from a dependent chain "
-                           "(hardware.md §6, §14.1)", ge=0)
+                           "fixed cost of one vector step seen by a DEPENDENT step (issue + pipe barrier + flag "
+                           "+ pipeline latency; a recorded op is one or more steps, see lowering); ~0.14 us per "
+                           "small-tile op INFERRED from a dependent chain (hardware.md §6, §14.1)", ge=0)
     op_issue_ns: float = F(30.0, "ns", "CALIBRATE",
                            "part of op_fixed_ns that occupies the VECTOR pipe; the rest is result latency that "
                            "only delays ops depending on this one, so independent ops stream. Prior: pypto cost "
