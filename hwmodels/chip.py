@@ -255,7 +255,9 @@ class CoreModel(_Section):
                                               "measured cold-start investigation); hardware.md §14.10", ge=0)
     first_kernel_cold_max_ns: float = F(5310.0, "ns", "CALIBRATE",
                                         "upper bound of a cold core's first-kernel extra (its GM request path is "
-                                        "warm after a bounded number of requests); prior: the largest measured "
+                                        "warm after a bounded number of requests; with "
+                                        "first_kernel_cold_counts_head, of its head wait plus that extra); "
+                                        "prior: the largest measured "
                                         "cold first-task extra, 5.31 us (runtime.md §6.4); 0 = no bound", ge=0)
     first_kernel_cold_from_cluster_frac: float = F(0.0, "fraction", "CHOICE",
                                                    "only cores of clusters >= this fraction of the cluster count "
@@ -267,12 +269,11 @@ class CoreModel(_Section):
     first_kernel_cold_aiv_only: bool = F(False, "-", "CHOICE",
                                          "only AIV cores pay the cold first-kernel extra (see "
                                          "first_kernel_cold_from_cluster_frac)")
-    first_kernel_cold_counts_head: bool = F(False, "-", "CHOICE",
-                                            "True: one warm-up per cold core, counted from its first token, so the "
-                                            "measured cold head cost it already waited before start (runtime.md "
-                                            "§6.4) is deducted from its first-kernel extra. False (the calibrated "
-                                            "choice): the two add. True fits the standalone baseline better but "
-                                            "predicts the validation data worse (README, calibration)")
+    first_kernel_cold_counts_head: bool = F(True, "-", "CHOICE",
+                                            "True (the calibrated choice): one warm-up per cold core, counted from "
+                                            "its first token, so the measured cold head cost it already waited "
+                                            "before start (runtime.md §6.4) is deducted from its first-kernel "
+                                            "extra. False: the two add (README, calibration)")
 
 
 class RuntimeParams(_Section):

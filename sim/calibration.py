@@ -35,7 +35,7 @@ class FreeParam:
 FREE_PARAMS: tuple[FreeParam, ...] = (
     FreeParam("vector.op_fixed_ns", 40.0, 300.0, "hardware.md §14.1 per-vector-instruction fixed cost"),
     FreeParam("core.first_kernel_cold_max_ns", 0.0, 40000.0,
-              "hardware.md §14.10 cold first kernel per core: bound of its per-GM-load extra"),
+              "hardware.md §14.10 cold first kernel per core: bound of its warm-up (head wait + per-GM-load extra)"),
     FreeParam("runtime.sched_idle_iter_us", 0.1, 2.0, "runtime.md §5 idle scheduler iteration (calibrate)"),
     FreeParam("runtime.orch_submit_us", 0.5, 4.0,
               "runtime.md §3.2 submit cost (calibrate against level-4 orch_submit bars; 0.87-3.0 µs/task)"),
@@ -149,18 +149,20 @@ def fit(
     runs: int = 1,
     jitter: float = 0.0,
     progress: Callable[[int, float], None] | None = None,
+    start: dict[str, float] | None = None,
 ) -> FitResult:
     """Fit ``free`` parameters to ``targets`` (µs metrics of the fit workload).
 
     The search runs in the unit cube (each parameter scaled to its bounds, clamped), starting from
-    the spec's prior (the preset's current value), so the result is reproducible.
+    ``start`` (field -> value, e.g. an earlier calibration) where given, else from the spec's prior
+    (the base preset's value). Every step is deterministic, so the result is reproducible.
     """
     import hwmodels
 
     chip = hwmodels.load_chip(base_chip)
     x0: list[float] = []
     for p in free:
-        v = float(_get_field(chip, p.field))
+        v = float(start[p.field]) if start and p.field in start else float(_get_field(chip, p.field))
         x0.append(min(1.0, max(0.0, (v - p.lo) / (p.hi - p.lo))))
 
     def to_params(x: list[float]) -> dict[str, float]:
@@ -175,7 +177,7 @@ def fit(
             cache[key] = loss(run_fit_workload(params, base_chip, runs=runs, jitter=jitter), targets)
         return cache[key]
 
-    # Global stage: the prior plus a deterministic Halton sample of the unit cube; then Nelder–Mead
+    # Global stage: the start point plus a deterministic Halton sample of the unit cube; then Nelder–Mead
     # from the two best starts, restarted around its best point while that still improves (the
     # jittered loss has plateaus and two basins on the qkv baseline: slow ops + cheap runtime vs the
     # reverse). Every step is deterministic, so the fit is reproducible.
@@ -236,6 +238,11 @@ def _get_field(obj: object, dotted: str) -> object:
     for part in dotted.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+def start_values(chip: object) -> dict[str, float]:
+    """The free parameters' values in ``chip`` (a start point for :func:`fit`)."""
+    return {p.field: float(_get_field(chip, p.field)) for p in FREE_PARAMS}
 
 
 def provenance_note(result: FitResult) -> str:

@@ -135,6 +135,30 @@ def test_fit_is_deterministic_and_stays_in_bounds() -> None:
         assert p.lo <= a.params[p.field] <= p.hi
 
 
+def test_fit_starts_from_the_given_point() -> None:
+    """A start point (an earlier calibration) is the first probe: with no budget left for the
+    simplex, the fit keeps it when it beats the one Halton probe."""
+    import hwmodels
+    from hwmodels.chip import CALIBRATED_PRESET
+    from sim.calibration import fit, start_values
+
+    targets = fit_targets(load_measurements())
+    start = start_values(hwmodels.load_chip(CALIBRATED_PRESET))
+    r = fit(targets, max_evals=6, runs=1, start=start)
+    assert r.evaluations == 2
+    assert r.params == pytest.approx(start, rel=1e-6)
+    prior = fit(targets, max_evals=6, runs=1)
+    assert prior.params != r.params and prior.loss > r.loss
+
+
+def test_calibrate_bad_start_is_one_line_error(tmp_path, capsys) -> None:
+    out = tmp_path / "x.toml"
+    assert main(["calibrate", "--start", str(tmp_path / "missing.toml"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "missing.toml" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
 def test_halton_points_fill_the_unit_cube() -> None:
     from sim.calibration import _halton
 
