@@ -191,8 +191,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     start = None
     if not args.from_prior:
         if args.start:
-            sp = Path(args.start)
-            start_chip = hwmodels.load_chip(path=sp) if sp.suffix in (".toml", ".json") else hwmodels.load_chip(sp.name)
+            is_file = Path(args.start).suffix in (".toml", ".json")
+            start_chip = hwmodels.load_chip(path=args.start) if is_file else hwmodels.load_chip(args.start)
         elif (PRESET_DIR / f"{CALIBRATED_PRESET}.toml").is_file():
             start_chip = hwmodels.load_chip(CALIBRATED_PRESET)
         else:
@@ -460,10 +460,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("calibrate", help="fit the free chip parameters on the standalone baseline")
     c.add_argument("--measurements", help="measurement JSON (only the standalone baseline is read for fitting)")
     c.add_argument("--base", help="preset whose other fields the result keeps (default: 910C)")
-    c.add_argument("--start", help="preset or chip file whose free-parameter values start the search "
-                                   f"(default: {CALIBRATED_PRESET} when present, i.e. refine the last fit)")
-    c.add_argument("--from-prior", action="store_true",
-                   help="start the search from the base preset's priors instead (a cold start)")
+    st = c.add_mutually_exclusive_group()
+    st.add_argument("--start", help="preset or chip file whose free-parameter values start the search "
+                                    f"(default: {CALIBRATED_PRESET} when present, i.e. refine the last fit)")
+    st.add_argument("--from-prior", action="store_true",
+                    help="start the search from the base preset's priors instead (a cold start)")
     c.add_argument("--max-evals", type=positive_int, default=250, help="evaluation budget (each averages --runs seeds)")
     c.add_argument("--runs", type=positive_int, default=DEFAULT_RUNS,
                    help=f"seeds averaged per evaluation (default {DEFAULT_RUNS}, as `reproduce`)")
