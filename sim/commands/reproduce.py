@@ -270,26 +270,39 @@ def _load_run(dirpath: Path):
         raise UserError(f"{f}: not a valid run record dump ({first})") from exc
 
 
+_EXEC_GROUPS = {
+    "pipe busy (critical path)": ("vector", "cube", "mte2", "mte1", "mte3", "fixpipe", "scalar"),
+    "memory stall": ("l2_hit_latency", "l2_miss_latency", "hbm_contention"),
+    "issue / sync overhead": ("issue_sync", "prologue", "handoff_wait"),
+    "cold core (first kernel on the core)": ("cold_core",),
+}
+
+
+def _mean_breakdown(rows: list) -> dict[str, float]:
+    """Mean critical-path breakdown per row (µs), by breakdown key."""
+    keys: dict[str, float] = {}
+    for s in rows:
+        for k, v in s.breakdown.items():
+            keys[k] = keys.get(k, 0.0) + v / 1000.0 / len(rows)
+    return keys
+
+
+def _is_cold(s) -> bool:
+    return s.breakdown.get("cold_core", 0.0) > 0
+
+
 def explain_function(result, func: str) -> str:
     """Text breakdown of ``func``'s Avg Exec and span (µs) from a RunResult."""
     rows = _function_rows(result, func)
     n = len(rows)
     execs = [(s.end - s.start) / 1000.0 for s in rows]
     avg = sum(execs) / n
-    keys: dict[str, float] = {}
-    for s in rows:
-        for k, v in s.breakdown.items():
-            keys[k] = keys.get(k, 0.0) + v / 1000.0 / n
+    keys = _mean_breakdown(rows)
     pipes: dict[str, float] = {}
     for s in rows:
         for k, v in s.pipe_busy.items():
             pipes[k] = pipes.get(k, 0.0) + v / 1000.0 / n
-    groups = {
-        "pipe busy (critical path)": ("vector", "cube", "mte2", "mte1", "mte3", "fixpipe", "scalar"),
-        "memory stall": ("l2_hit_latency", "l2_miss_latency", "hbm_contention"),
-        "issue / sync overhead": ("issue_sync", "prologue", "handoff_wait"),
-        "cold core (first kernel on the core)": ("cold_core",),
-    }
+    groups = _EXEC_GROUPS
     lines = [f"{func}: {n} rows, Avg Exec {avg:.3f} µs (min {min(execs):.3f}, max {max(execs):.3f})", ""]
     lines.append("Avg Exec breakdown (µs per row, critical-path attribution):")
     seen = set()
@@ -302,10 +315,10 @@ def explain_function(result, func: str) -> str:
     rest = {k: v for k, v in keys.items() if k not in seen}
     for k, v in sorted(rest.items(), key=lambda kv: -kv[1]):
         lines.append(f"  {k:<28} {v:8.3f}")
-    cold = [s for s in rows if s.breakdown.get("cold_core", 0.0) > 0]
+    cold = [s for s in rows if _is_cold(s)]
     lines.append(f"  rows that were their core's first kernel in the launch: {len(cold)} of {n}")
     if cold:
-        warm_ex = [(s.end - s.start) / 1000.0 for s in rows if s.breakdown.get("cold_core", 0.0) <= 0]
+        warm_ex = [(s.end - s.start) / 1000.0 for s in rows if not _is_cold(s)]
         cold_ex = [(s.end - s.start) / 1000.0 for s in cold]
         extra = sum(s.breakdown["cold_core"] for s in cold) / len(cold) / 1000.0
         core = (result.chip_params or {}).get("core", {})
@@ -342,6 +355,69 @@ def explain_function(result, func: str) -> str:
     lines.append(f"  waves: {1 + (1 if later_wave else 0)} ({len(later_wave)} rows started after the first row ended)")
     heads = [(s.start - s.dispatch) / 1000.0 for s in rows]
     lines.append(f"  Head OH mean {sum(heads) / n:.3f} µs, max {max(heads):.3f} µs")
+    return "\n".join(lines) + "\n"
+
+
+def _context_figures(rows: list) -> dict[str, float]:
+    """Avg Exec, its parts, the warm/cold split and the span parts of one function's rows (µs)."""
+    n = len(rows)
+    execs = [(s.end - s.start) / 1000.0 for s in rows]
+    avg = sum(execs) / n
+    keys = _mean_breakdown(rows)
+    out: dict[str, float] = {"avg": avg, "rows": float(n)}
+    for g, ks in _EXEC_GROUPS.items():
+        out[g] = sum(keys.get(k, 0.0) for k in ks)
+    out["other"] = avg - sum(out[g] for g in _EXEC_GROUPS)
+    warm = [e for e, s in zip(execs, rows, strict=True) if not _is_cold(s)]
+    cold = [e for e, s in zip(execs, rows, strict=True) if _is_cold(s)]
+    out["cold_rows"] = float(len(cold))
+    out["warm_avg"] = sum(warm) / len(warm) if warm else float("nan")
+    # Avg Exec = warm-row mean + (cold rows / rows) x (cold-row mean - warm-row mean)
+    out["cold_share"] = avg - out["warm_avg"] if warm else float("nan")
+    starts = sorted(s.start for s in rows)
+    end = max(s.end for s in rows)
+    out["span"] = (end - starts[0]) / 1000.0
+    out["stagger"] = (starts[-1] - starts[0]) / 1000.0
+    out["last_exec"] = (end - starts[-1]) / 1000.0
+    return out
+
+
+def explain_against(result_a, result_b, func: str, name_a: str, name_b: str) -> str:
+    """Why ``func``'s Avg Exec and span differ between two runs (µs): the same breakdown side by side,
+    and the difference split into the warm rows' cost and the share of rows on cold cores."""
+    a = _context_figures(_function_rows(result_a, func))
+    b = _context_figures(_function_rows(result_b, func))
+
+    def num(v: float) -> str:
+        return "-" if v != v else f"{0.0 if abs(v) < 5e-4 else v:.3f}"
+
+    def diff(k: str) -> str:
+        d = a[k] - b[k]
+        return "-" if d != d else f"{0.0 if abs(d) < 5e-4 else d:+.3f}"
+
+    body = [["Avg Exec", num(a["avg"]), num(b["avg"]), diff("avg")]]
+    for g in _EXEC_GROUPS:
+        body.append(["  " + g, num(a[g]), num(b[g]), diff(g)])
+    body.append(["  other (not attributed)", num(a["other"]), num(b["other"]),
+                 diff("other")])
+    body.append(["rows on cold cores / rows", f"{a['cold_rows']:.0f} / {a['rows']:.0f}",
+                 f"{b['cold_rows']:.0f} / {b['rows']:.0f}", ""])
+    body.append(["warm rows' Avg Exec", num(a["warm_avg"]), num(b["warm_avg"]), diff("warm_avg")])
+    body.append(["cold rows' share of Avg Exec", num(a["cold_share"]), num(b["cold_share"]), diff("cold_share")])
+    body.append(["Span", num(a["span"]), num(b["span"]), diff("span")])
+    body.append(["  start stagger (first start -> last start)", num(a["stagger"]), num(b["stagger"]),
+                 diff("stagger")])
+    body.append(["  last-starting row's start -> last end", num(a["last_exec"]), num(b["last_exec"]),
+                 diff("last_exec")])
+    lines = [f"{func}: A = {name_a}, B = {name_b} (µs per row; critical-path attribution)", ""]
+    lines.append(render_table(["", "A", "B", "A - B"], body, left=(0,)).rstrip("\n"))
+    d_w = a["warm_avg"] - b["warm_avg"]
+    d_c = a["cold_share"] - b["cold_share"]
+    if d_w == d_w and d_c == d_c:
+        d_w, d_c = (0.0 if abs(x) < 5e-4 else x for x in (d_w, d_c))
+        lines += ["", f"Avg Exec A - B = {a['avg'] - b['avg']:+.3f} µs: warm rows {d_w:+.3f} µs, "
+                      f"rows on cold cores {d_c:+.3f} µs "
+                      "(cold rows' share = Avg Exec - warm rows' Avg Exec)"]
     return "\n".join(lines) + "\n"
 
 
@@ -435,7 +511,12 @@ def explain_ops(result, func: str, block: int) -> str:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     result = _load_run(Path(args.trace_dir))
-    if args.ops:
+    if args.against:
+        if args.ops:
+            raise UserError("--against compares two runs' breakdowns; use --ops on one run at a time")
+        other = _load_run(Path(args.against))
+        print(explain_against(result, other, args.func_name, args.trace_dir, args.against), end="")
+    elif args.ops:
         print(explain_ops(result, args.func_name, args.block), end="")
     else:
         print(explain_function(result, args.func_name), end="")
@@ -479,4 +560,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="print one block's in-core op timeline (start, end, what it waited for, critical path) "
                         "and the critical time per op name")
     e.add_argument("--block", type=non_negative_int, default=0, help="block for --ops (default 0)")
+    e.add_argument("--against", metavar="TRACE_DIR_B",
+                   help="a second run directory: the same breakdown side by side and the difference split "
+                        "into the warm rows' cost and the rows on cold cores")
     e.set_defaults(func=cmd_explain)
