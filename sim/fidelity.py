@@ -235,7 +235,7 @@ def cold_rows(result: RunResult) -> dict[str, int]:
     """Rows per function that paid the cold first-kernel extra (their core's first kernel)."""
     out: dict[str, int] = {}
     for s in result.subtasks:
-        if s.breakdown.get("cold_core", 0.0) > 0:
+        if s.on_cold_core:
             out[s.func] = out.get(s.func, 0) + 1
     return out
 

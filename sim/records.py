@@ -40,6 +40,11 @@ class SubtaskRecord(_Model):
     # Exec breakdown for `swimsim explain` (ns; sums to end - start):
     breakdown: dict[str, float] = Field(default_factory=dict)
 
+    @property
+    def on_cold_core(self) -> bool:
+        """The row paid the cold first-kernel extra (its core's first kernel in the launch)."""
+        return self.breakdown.get("cold_core", 0.0) > 0
+
 
 class PhaseRecord(_Model):
     """One scheduler-thread phase (formats.md §1.6). Times in ns."""

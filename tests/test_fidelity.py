@@ -208,8 +208,12 @@ def test_run_spread_is_min_median_max_per_seed() -> None:
 def test_cold_rows_are_counted_per_function_and_run() -> None:
     from types import SimpleNamespace
 
-    def row(func: str, cold: float) -> SimpleNamespace:
-        return SimpleNamespace(func=func, breakdown={"cold_core": cold} if cold else {})
+    from sim.records import SubtaskRecord
+
+    def row(func: str, cold: float) -> SubtaskRecord:
+        return SubtaskRecord(task=0, task_id=0, func=func, func_id=0, block=0, lane="aiv0", core_id=24,
+                             reg_task_id=1, thread=0, dispatch=0.0, receive=0.0, start=0.0, end=1.0, finish=1.0,
+                             breakdown={"cold_core": cold} if cold else {})
 
     res = SimpleNamespace(subtasks=[row("a", 5.0), row("a", 0.0), row("a", 2.0), row("b", 0.0)])
     assert cold_rows(res) == {"a": 2}

@@ -188,19 +188,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise UserError(f"{meas.path}: no fit targets (standalone baseline metrics) found")
     print("fit targets (standalone baseline, µs): " + ", ".join(f"{k}={v}" for k, v in targets.items()))
     print("free parameters: " + ", ".join(f"{p.field} [{p.lo}, {p.hi}]" for p in FREE_PARAMS))
-    start = None
-    if not args.from_prior:
-        if args.start:
-            is_file = Path(args.start).suffix in (".toml", ".json")
-            start_chip = hwmodels.load_chip(path=args.start) if is_file else hwmodels.load_chip(args.start)
-        elif (PRESET_DIR / f"{CALIBRATED_PRESET}.toml").is_file():
-            start_chip = hwmodels.load_chip(CALIBRATED_PRESET)
-        else:
-            start_chip = None
-        if start_chip is not None:
-            start = start_values(start_chip)
-            print(f"start: {start_chip.name} (" + ", ".join(f"{k}={v:g}" for k, v in start.items()) + ")")
-    if start is None:
+    start_chip = None  # --start and --from-prior are mutually exclusive
+    if args.start:
+        is_file = Path(args.start).suffix in (".toml", ".json")
+        start_chip = hwmodels.load_chip(path=args.start) if is_file else hwmodels.load_chip(args.start)
+    elif not args.from_prior and (PRESET_DIR / f"{CALIBRATED_PRESET}.toml").is_file():
+        start_chip = hwmodels.load_chip(CALIBRATED_PRESET)
+    start = start_values(start_chip) if start_chip is not None else None
+    if start is not None:
+        print(f"start: {start_chip.name} (" + ", ".join(f"{k}={v:g}" for k, v in start.items()) + ")")
+    else:
         print(f"start: the priors of {args.base or '910C'}")
     from tqdm import tqdm
 
@@ -287,16 +284,13 @@ def _mean_breakdown(rows: list) -> dict[str, float]:
     return keys
 
 
-def _is_cold(s) -> bool:
-    return s.breakdown.get("cold_core", 0.0) > 0
-
-
 def explain_function(result, func: str) -> str:
     """Text breakdown of ``func``'s Avg Exec and span (µs) from a RunResult."""
     rows = _function_rows(result, func)
     n = len(rows)
     execs = [(s.end - s.start) / 1000.0 for s in rows]
-    avg = sum(execs) / n
+    fig = _context_figures(rows)
+    avg = fig["avg"]
     keys = _mean_breakdown(rows)
     pipes: dict[str, float] = {}
     for s in rows:
@@ -315,10 +309,9 @@ def explain_function(result, func: str) -> str:
     rest = {k: v for k, v in keys.items() if k not in seen}
     for k, v in sorted(rest.items(), key=lambda kv: -kv[1]):
         lines.append(f"  {k:<28} {v:8.3f}")
-    cold = [s for s in rows if _is_cold(s)]
+    cold = [s for s in rows if s.on_cold_core]
     lines.append(f"  rows that were their core's first kernel in the launch: {len(cold)} of {n}")
     if cold:
-        warm_ex = [(s.end - s.start) / 1000.0 for s in rows if not _is_cold(s)]
         cold_ex = [(s.end - s.start) / 1000.0 for s in cold]
         extra = sum(s.breakdown["cold_core"] for s in cold) / len(cold) / 1000.0
         core = (result.chip_params or {}).get("core", {})
@@ -331,23 +324,20 @@ def explain_function(result, func: str) -> str:
                 rule += " - the cold head wait the core already paid before start"
         each = "on average" if len({round(s.breakdown["cold_core"], 3) for s in cold}) > 1 else "each"
         lines.append(f"    cold rows: Avg Exec {sum(cold_ex) / len(cold_ex):.3f} µs, extra {extra:.3f} µs {each}{rule}")
-        if warm_ex:
-            lines.append(f"    warm rows: Avg Exec {sum(warm_ex) / len(warm_ex):.3f} µs")
+        if len(cold) < n:
+            lines.append(f"    warm rows: Avg Exec {fig['warm_avg']:.3f} µs")
     lines.append("")
     lines.append("Pipe busy (PMU view, µs per row): " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(pipes.items())))
     # span: dispatch staggering and waves
-    starts = sorted(s.start for s in rows)
-    ends = [s.end for s in rows]
-    span = (max(ends) - starts[0]) / 1000.0
-    first_end = min(ends)
+    first_end = min(s.end for s in rows)
     later_wave = [s for s in rows if s.start >= first_end]
     dispatches = sorted({s.dispatch for s in rows})
     by_thread: dict[int, float] = {}
     for s in rows:
         by_thread[s.thread] = min(by_thread.get(s.thread, s.dispatch), s.dispatch)
     lines.append("")
-    lines.append(f"Span {span:.3f} µs = start stagger {(starts[-1] - starts[0]) / 1000.0:.3f} µs "
-                 f"(first start -> last start) + last row's exec {(max(ends) - starts[-1]) / 1000.0:.3f} µs "
+    lines.append(f"Span {fig['span']:.3f} µs = start stagger {fig['stagger']:.3f} µs "
+                 f"(first start -> last start) + last row's exec {fig['last_exec']:.3f} µs "
                  "(approx. when the last-starting row also ends last)")
     lines.append(f"  dispatch batches: {len(dispatches)}; first dispatch per scheduler thread (µs after the "
                  "function's first dispatch): "
@@ -368,8 +358,8 @@ def _context_figures(rows: list) -> dict[str, float]:
     for g, ks in _EXEC_GROUPS.items():
         out[g] = sum(keys.get(k, 0.0) for k in ks)
     out["other"] = avg - sum(out[g] for g in _EXEC_GROUPS)
-    warm = [e for e, s in zip(execs, rows, strict=True) if not _is_cold(s)]
-    cold = [e for e, s in zip(execs, rows, strict=True) if _is_cold(s)]
+    warm = [e for e, s in zip(execs, rows, strict=True) if not s.on_cold_core]
+    cold = [e for e, s in zip(execs, rows, strict=True) if s.on_cold_core]
     out["cold_rows"] = float(len(cold))
     out["warm_avg"] = sum(warm) / len(warm) if warm else float("nan")
     # Avg Exec = warm-row mean + (cold rows / rows) x (cold-row mean - warm-row mean)
@@ -388,18 +378,20 @@ def explain_against(result_a, result_b, func: str, name_a: str, name_b: str) -> 
     a = _context_figures(_function_rows(result_a, func))
     b = _context_figures(_function_rows(result_b, func))
 
+    def snap(v: float) -> float:  # no "-0.000"
+        return 0.0 if abs(v) < 5e-4 else v
+
     def num(v: float) -> str:
-        return "-" if v != v else f"{0.0 if abs(v) < 5e-4 else v:.3f}"
+        return "-" if v != v else f"{snap(v):.3f}"
 
     def diff(k: str) -> str:
         d = a[k] - b[k]
-        return "-" if d != d else f"{0.0 if abs(d) < 5e-4 else d:+.3f}"
+        return "-" if d != d else f"{snap(d):+.3f}"
 
     body = [["Avg Exec", num(a["avg"]), num(b["avg"]), diff("avg")]]
     for g in _EXEC_GROUPS:
         body.append(["  " + g, num(a[g]), num(b[g]), diff(g)])
-    body.append(["  other (not attributed)", num(a["other"]), num(b["other"]),
-                 diff("other")])
+    body.append(["  other (not attributed)", num(a["other"]), num(b["other"]), diff("other")])
     body.append(["rows on cold cores / rows", f"{a['cold_rows']:.0f} / {a['rows']:.0f}",
                  f"{b['cold_rows']:.0f} / {b['rows']:.0f}", ""])
     body.append(["warm rows' Avg Exec", num(a["warm_avg"]), num(b["warm_avg"]), diff("warm_avg")])
@@ -414,7 +406,7 @@ def explain_against(result_a, result_b, func: str, name_a: str, name_b: str) -> 
     d_w = a["warm_avg"] - b["warm_avg"]
     d_c = a["cold_share"] - b["cold_share"]
     if d_w == d_w and d_c == d_c:
-        d_w, d_c = (0.0 if abs(x) < 5e-4 else x for x in (d_w, d_c))
+        d_w, d_c = snap(d_w), snap(d_c)
         lines += ["", f"Avg Exec A - B = {a['avg'] - b['avg']:+.3f} µs: warm rows {d_w:+.3f} µs, "
                       f"rows on cold cores {d_c:+.3f} µs "
                       "(cold rows' share = Avg Exec - warm rows' Avg Exec)"]
