@@ -30,6 +30,9 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("compare", "sim.commands.analysis", "before/after table: wall, Total Test Time, Avg Exec and span"),
     ("critical-path", "sim.commands.analysis", "static CPM and observed blame path of a run directory"),
     ("plot", "sim.commands.analysis", "matplotlib swimlane PNG of a run directory"),
+    ("placement", "sim.commands.analysis",
+     "where each function's blocks ran: threads, first-use cores and their Avg Exec (simulated or hardware "
+     "captures)"),
     ("overhead", "sim.commands.overhead",
      "scheduler-overhead report (formats.md §6.2 parts 1-6) of a run directory"),
     ("sweep", "sim.commands.sweep", "what-if hardware sweep: metrics over a grid of chip parameters"),

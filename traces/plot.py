@@ -175,6 +175,30 @@ def plot_compare(rows: list[tuple[str, float | None, float | None]], labels: tup
     return save_png_atomic(fig, out)
 
 
+def plot_placement(funcs: list[Any], out: Path, title: str = "") -> Path:
+    """PNG of :func:`traces.placement.placement` rows: per function, Avg Exec (µs) of the rows on reused
+    cores above that of the rows on first-use cores, with the difference in %."""
+    plt = pyplot()
+    from matplotlib.patches import Patch
+
+    items = [(f.name, f.avg_reused, f.avg_first_use) for f in funcs]
+    fig, ax = plt.subplots(figsize=(10, max(3.0, 0.42 * len(items) + 1.6)), dpi=100)
+    _paired_barh(ax, items, ("0.6", "tab:orange"), notes=False)
+    for y, (_name, reused, first) in zip(range(len(items))[::-1], items, strict=True):
+        if reused and first is not None:
+            ax.text(max(reused, first), y, f"  {(first - reused) / reused * 100:+.1f}%", va="center", fontsize=8)
+    ax.set_yticklabels([f"{f.name}  ({len(f.first_use)} of {f.rows} first-use)" for f in funcs], fontsize=8)
+    ax.set_xlabel("Avg Exec, µs", fontsize=9)
+    ax.grid(axis="x", linestyle=":", linewidth=0.5)
+    ax.margins(x=0.18)
+    ax.legend(handles=[Patch(facecolor="0.6", label="rows on reused cores"),
+                       Patch(facecolor="tab:orange", label="rows on first-use cores")],
+              loc="lower right", fontsize=8, frameon=False)
+    fig.suptitle(title or "Avg Exec on first-use vs reused cores", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return save_png_atomic(fig, out)
+
+
 def _paired_barh(axis: Any, items: list[tuple[str, float | None, float | None]], colors: tuple[str, str],
                  notes: bool) -> None:
     """One row per (label, first, second): the first value's bar above the second's, top row first;

@@ -1,4 +1,4 @@
-"""Analysis sub-commands: stats, compare, critical-path, plot."""
+"""Analysis sub-commands: stats, compare, critical-path, plot, placement."""
 
 from __future__ import annotations
 
@@ -81,6 +81,34 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _placement(args: argparse.Namespace) -> int:
+    from traces.placement import format_placement, placement
+    from traces.rundir import load_path
+
+    caps = []
+    for path in args.paths:  # every capture loads before anything is printed
+        ld = load_path(path)
+        for w in ld.pd.warnings:
+            print(w, file=sys.stderr)
+        caps.append(placement(ld.pd, str(path)))
+    known = {f.name for c in caps for f in c.funcs}
+    missing = [n for n in args.funcs or [] if n not in known]
+    if missing:
+        raise UserError(f"--func {missing[0]}: no such function in {', '.join(args.paths)} "
+                        f"(functions: {', '.join(sorted(known))})")
+    print(format_placement(caps, args.funcs or [], md=args.md), end="")
+    if args.plot:
+        from traces.placement import pooled
+        from traces.plot import plot_placement
+
+        funcs = pooled(caps) if len(caps) > 1 else caps[0].funcs
+        want = set(args.funcs or [])
+        plot_placement([f for f in funcs if not want or f.name in want], Path(args.plot),
+                       title=f"{', '.join(args.paths)}: Avg Exec on first-use vs reused cores")
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("stats", help="print the converter's statistics table for a run dir, records or trace")
     p.add_argument("path", help="run directory, l2/chip_swimlane_records.json, or merged_swimlane_*.json")
@@ -111,3 +139,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", default="swimlane.png")
     p.add_argument("--title", default=None)
     p.set_defaults(func=_plot)
+
+    p = sub.add_parser("placement", help="where each function's blocks ran: threads, first-use cores and their "
+                                         "Avg Exec (simulated or hardware captures)")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="run directory, l2/chip_swimlane_records.json or merged_swimlane_*.json; several are "
+                        "also pooled per function (e.g. the runs of one variant)")
+    p.add_argument("--func", dest="funcs", action="append", metavar="NAME", help="only this function (repeatable)")
+    p.add_argument("--md", action="store_true", help="markdown table")
+    p.add_argument("--plot", metavar="PNG", help="also draw Avg Exec on first-use vs reused cores per function "
+                                                 "(pooled over the captures)")
+    p.set_defaults(func=_placement)
