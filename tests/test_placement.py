@@ -37,12 +37,12 @@ def test_first_use_split_threads_and_excess() -> None:
     assert (b.name, b.first_use, sorted(b.reused)) == ("b", [9.0], [4.0, 6.0])
     assert b.excess == pytest.approx(9.0 - 5.0)
     assert b.per_thread == {0: 1, 1: 2} and a.per_thread == {0: 1, 1: 1}
-    assert cap.cores_used == {"aiv": 3} and cap.cores_total == {"aiv": 3} and cap.has_threads
+    assert cap.cores_used == {"aiv": 3} and cap.has_threads
     text = format_placement([cap, placement(_pd(rows, []), "y")], ["b"])
     lines = text.splitlines()
     assert [ln.split()[0] for ln in lines[2:5]] == ["x", "y", "all"]  # one row per capture, then pooled
     assert lines[4].split()[:4] == ["all", "2", "b", "6"]  # pooled rows of both captures
-    assert "T0 1 / T1 2" in lines[2] and "y: cores used AIV 3 of 3; no core_to_thread" in text
+    assert "T0 1 / T1 2" in lines[2] and "y: cores with rows AIV 3; no core_to_thread" in text
 
 
 def test_sim_capture_first_use_rows_are_the_models_cold_rows(tmp_path: Path) -> None:
@@ -82,6 +82,13 @@ def test_cli_table_pooling_and_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     assert [ln.split(" | ")[1] for ln in body] == ["q_rope_cs"] * 3
     assert body[2].startswith("| all 2 | q_rope_cs | 2 |")
     assert "no core_to_thread" in "\n".join(out) and out[-1].startswith("first-use = ")
+    trace = next(a.glob("merged_swimlane_*.json"))
+    assert main(["placement", str(trace), "--func", "q_head_rms_nope_rope", "--md"]) == 0
+    from_trace = capsys.readouterr().out.splitlines()[2].split(" | ")[2:]
+    assert main(["placement", str(a), "--func", "q_head_rms_nope_rope", "--md"]) == 0
+    from_dir = capsys.readouterr().out.splitlines()[2].split(" | ")[2:]
+    assert from_trace[0] == from_dir[0] == "32" and from_trace[1] == "-" != from_dir[1]  # no threads in a trace
+    assert from_trace[2:] == from_dir[2:]  # first-use split and Avg Exec agree with the records
     assert main(["placement", str(a), "--func", "nope"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("swimsim: error: --func nope: no such function in")

@@ -53,12 +53,11 @@ class FuncPlacement:
 
 @dataclass
 class CapturePlacement:
-    """Per-function placement of one capture, plus how many cores it used."""
+    """Per-function placement of one capture, plus how many cores ran anything."""
 
     capture: str
     funcs: list[FuncPlacement]
     cores_used: dict[str, int]  # core type -> cores with at least one row
-    cores_total: dict[str, int]  # core type -> cores in the capture's metadata
     has_threads: bool
 
 
@@ -89,10 +88,7 @@ def placement(pd: PerfData, capture: str) -> CapturePlacement:
     used: dict[str, set[int]] = {}
     for r in pd.rows:
         used.setdefault(str(r.core_type), set()).add(r.core_id)
-    total: dict[str, int] = {}
-    for t in pd.core_types:
-        total[t] = total.get(t, 0) + 1
-    return CapturePlacement(capture, list(funcs.values()), {k: len(v) for k, v in sorted(used.items())}, total,
+    return CapturePlacement(capture, list(funcs.values()), {k: len(v) for k, v in sorted(used.items())},
                             bool(threads))
 
 
@@ -152,9 +148,9 @@ def format_placement(captures: Sequence[CapturePlacement], names: Sequence[str] 
                   for r in rows]
     lines.append("")
     for c in captures:
-        used = ", ".join(f"{k.upper()} {n} of {c.cores_total.get(k, n)}" for k, n in c.cores_used.items())
+        used = ", ".join(f"{k.upper()} {n}" for k, n in c.cores_used.items())
         note = "" if c.has_threads else "; no core_to_thread (level < 3), so no rows per thread"
-        lines.append(f"{c.capture}: cores used {used}{note}")
+        lines.append(f"{c.capture}: cores with rows {used}{note}")
     lines.append("first-use = the row is its core's first in the capture; excess = Avg Exec on first-use cores "
                  "minus on reused cores (µs)")
     return "\n".join(lines) + "\n"
