@@ -309,6 +309,14 @@ class RuntimeParams(_Section):
     publish_barrier_us: float = F(0.05, "us", "CALIBRATE", "runtime.md §14", ge=0)
     publish_per_subtask_us: float = F(0.005, "us", "MEASURED", "runtime.md §14", ge=0)
     sched_idle_iter_us: float = F(0.20, "us", "CALIBRATE", "runtime.md §14", ge=0)
+    sched_start_phase_iters: float = F(1.0, "idle iterations", "CHOICE",
+                                      "each scheduler thread enters its loop at a seeded uniform offset in [0, this "
+                                      "many of its idle iterations): the threads are launched separately and nothing "
+                                      "aligns their loops (runtime.md §1.1; threads are not in lockstep: first-"
+                                      "dispatch stagger between threads median 1.92 µs, min 0.16, §6.2). 1 (the "
+                                      "calibrated choice) = an unknown relative phase; 0 = all threads start "
+                                      "together and stay in lockstep while idle, so the same peer always wins a race "
+                                      "for a shared-queue task", ge=0)
     t0_queue_checks: int = F(2, "queue accesses per iteration", "SOURCE",
                              "loop steps 5 (wire) and 6 (dummy drain) run on T0 only (runtime.md §5): a wiring-queue "
                              "check and a dummy-queue pop attempt on every T0 iteration, idle ones included, each "

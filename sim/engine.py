@@ -102,6 +102,7 @@ class _Params:
         self.barrier = rt.publish_barrier_us * us
         self.publish = rt.publish_per_subtask_us * us
         self.idle_iter = rt.sched_idle_iter_us * us
+        self.start_phase = float(getattr(rt, "sched_start_phase_iters", 0.0))
         self.t0_extra = int(rt.t0_queue_checks) * self.pop  # T0's own queue checks per iteration
         self.local_cap = int(rt.local_ready_cap)
         self.dummy_batch = int(rt.dummy_drain_batch)
@@ -1160,6 +1161,10 @@ class _Sim:
     def _scheduler(self, th: _Thread) -> Generator:
         p = self.p
         t = self.env.now
+        if p.start_phase > 0:  # seeded loop phase: the threads are not launched in lockstep
+            per = p.idle_iter + (p.t0_extra if th.idx == 0 else 0.0)
+            t += random.Random(f"{self.opts.seed}:phase:{th.idx}").uniform(0.0, p.start_phase * per)
+            yield from self._at(t)
         while True:
             th.loop_iter += 1
             self.n_iter_sim += 1
@@ -1308,10 +1313,18 @@ def _share_fn() -> Callable:
         return water_fill
 
 
+_COST_MODELS: dict[str, Any] = {}  # chip JSON -> CoreCostModel (its op/schedule memos hold across runs)
+
+
 def _default_cost_model(chip: Any) -> Any:
     from hwmodels import CoreCostModel, L2State
 
-    model = CoreCostModel(chip)
+    key = chip.model_dump_json()
+    model = _COST_MODELS.get(key)
+    if model is None:
+        if len(_COST_MODELS) >= 8:  # a sweep or a fit visits many chips; keep the recent few
+            _COST_MODELS.pop(next(iter(_COST_MODELS)))
+        model = _COST_MODELS[key] = CoreCostModel(chip)
 
     class _WithL2:
         def __init__(self) -> None:

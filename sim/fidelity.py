@@ -39,7 +39,7 @@ VARIANTS = ("baseline", "precompute")
 # Seeded runs averaged per variant by `reproduce` and per evaluation by `calibrate` (same seeds):
 # the simulator estimates the expected 3-run measured mean, so it averages enough seeds that its own
 # Monte-Carlo noise (cold-core placement, jitter) stays well below the hardware's run-to-run noise.
-DEFAULT_RUNS = 10
+DEFAULT_RUNS = 20
 
 
 @dataclass

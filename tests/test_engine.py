@@ -78,6 +78,7 @@ def chips(draw: st.DrawFn):  # noqa: ANN201
         f"soc.hbm_bw_gbps={draw(st.sampled_from([50.0, 400.0, 1600.0]))}",
         f"runtime.n_sched_threads={draw(st.integers(1, 3))}",
         f"runtime.orch_to_sched={draw(st.sampled_from(['false', 'false', 'true']))}",
+        f"runtime.sched_start_phase_iters={draw(st.sampled_from([0.0, 0.0, 1.0, 3.0]))}",
     ]
     return load_chip(None, sets)
 
@@ -420,3 +421,30 @@ def test_jitter_is_drawn_per_function_so_an_inserted_task_does_not_reshuffle_it(
     for name in ("a", "b"):
         assert execs(ra, name) == execs(rb, name)
     assert len(set(execs(ra, "b"))) == 2  # the two b tasks still draw different noise
+
+
+@pytest.mark.parametrize("phase", [0.0, 1.0])
+def test_scheduler_start_phase_decides_which_thread_takes_a_shared_task(phase: float) -> None:
+    """In lockstep (phase 0) the same peer always wins the race for a wired task, whatever the seed;
+    with seeded loop phases (runtime.sched_start_phase_iters) the winner varies with the seed."""
+    chip = load_chip(None, [f"runtime.sched_start_phase_iters={phase}"])
+    g = TaskGraph(kernel="race", tasks=[_kernel(0, CoreShape.AIV, 1, 2)])
+    winners = {next(s.thread for s in _run(g, chip, seed=seed, cold_start=False).subtasks) for seed in range(12)}
+    assert len(winners) == 1 if phase == 0 else len(winners) >= 2
+
+
+def test_cost_model_reuse_across_runs_does_not_change_results() -> None:
+    """The in-core cost model is reused between runs on the same chip (its memos hold), and a
+    different chip gets its own: a run gives the same records before and after other runs."""
+    from kernels.registry import build_graph
+    from sim import engine
+
+    g = build_graph("qkv_proj_rope:precompute", "decode")
+    chip = load_chip("910C-calibrated")
+    slow = load_chip("910C-calibrated", ["vector.op_fixed_ns=300"])
+    engine._COST_MODELS.clear()
+    first = simulate(g, chip, RunOptions(seed=3, jitter=0.03)).model_dump_json()
+    other = simulate(g, slow, RunOptions(seed=3, jitter=0.03))
+    again = simulate(g, chip, RunOptions(seed=3, jitter=0.03)).model_dump_json()
+    assert again == first and len(engine._COST_MODELS) == 2
+    assert other.model_dump_json() != first
