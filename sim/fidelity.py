@@ -245,31 +245,33 @@ def _measured_functions(metrics: dict) -> list[str]:
     return list(dict.fromkeys(m.split(".", 1)[0] for m in metrics if "." in m))
 
 
-def cold_row_counts(meas: Measurements, per_seed: dict[str, dict[str, list[dict]]]) -> dict:
-    """``{workload: {function: {variant: [rows on cold cores, per seeded run]}}}`` (measured functions)."""
-    out: dict = {}
+def _function_runs(meas: Measurements, per_seed: dict[str, dict[str, list[dict]]]):
+    """(workload, function, variant, that function's metrics in each run that has it), per measured function."""
     for wname, metrics in meas.values.items():
         for func in _measured_functions(metrics):
             for var in VARIANTS:
-                runs = per_seed.get(wname, {}).get(var, [])
-                counts = [int(m["funcs"][func].get("cold_rows", 0)) for m in runs if func in m.get("funcs", {})]
-                if counts:
-                    out.setdefault(wname, {}).setdefault(func, {})[var] = counts
+                runs = [m["funcs"][func] for m in per_seed.get(wname, {}).get(var, []) if func in m.get("funcs", {})]
+                yield wname, func, var, runs
+
+
+def cold_row_counts(meas: Measurements, per_seed: dict[str, dict[str, list[dict]]]) -> dict:
+    """``{workload: {function: {variant: [rows on cold cores, per seeded run]}}}`` (measured functions)."""
+    out: dict = {}
+    for wname, func, var, runs in _function_runs(meas, per_seed):
+        if runs:
+            out.setdefault(wname, {}).setdefault(func, {})[var] = [int(f.get("cold_rows", 0)) for f in runs]
     return out
 
 
 def warm_run_means(meas: Measurements, per_seed: dict[str, dict[str, list[dict]]]) -> dict:
     """``{workload: {function: {variant: {avg_exec, span, runs}}}}`` over the runs without cold rows (µs)."""
     out: dict = {}
-    for wname, metrics in meas.values.items():
-        for func in _measured_functions(metrics):
-            for var in VARIANTS:
-                rows = [m["funcs"][func] for m in per_seed.get(wname, {}).get(var, [])
-                        if func in m.get("funcs", {}) and not m["funcs"][func].get("cold_rows", 0)]
-                if rows:
-                    out.setdefault(wname, {}).setdefault(func, {})[var] = {
-                        "avg_exec": round(statistics.fmean(r["avg_exec"] for r in rows), 3),
-                        "span": round(statistics.fmean(r["span"] for r in rows), 3), "runs": len(rows)}
+    for wname, func, var, runs in _function_runs(meas, per_seed):
+        rows = [f for f in runs if not f.get("cold_rows", 0)]
+        if rows:
+            out.setdefault(wname, {}).setdefault(func, {})[var] = {
+                "avg_exec": round(statistics.fmean(r["avg_exec"] for r in rows), 3),
+                "span": round(statistics.fmean(r["span"] for r in rows), 3), "runs": len(rows)}
     return out
 
 

@@ -106,6 +106,12 @@ def pooled(captures: Sequence[CapturePlacement], label: str = "all") -> list[Fun
     return list(out.values())
 
 
+def select(funcs: Sequence[FuncPlacement], names: Sequence[str] = ()) -> list[FuncPlacement]:
+    """The functions named in ``names`` (all of them when it is empty), in their order."""
+    want = set(names)
+    return [f for f in funcs if not want or f.name in want]
+
+
 def _num(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
 
@@ -130,10 +136,9 @@ def table_rows(funcs: Sequence[FuncPlacement]) -> list[tuple[str, ...]]:
 
 def format_placement(captures: Sequence[CapturePlacement], names: Sequence[str] = (), *, md: bool = False) -> str:
     """The placement table of one or more captures; with several, a pooled row per function follows."""
-    want = set(names)
-    funcs = [f for c in captures for f in c.funcs if not want or f.name in want]
+    funcs = select([f for c in captures for f in c.funcs], names)
     if len(captures) > 1:
-        funcs += [f for f in pooled(captures, f"all {len(captures)}") if not want or f.name in want]
+        funcs += select(pooled(captures, f"all {len(captures)}"), names)
     rows = table_rows(funcs)
     lines: list[str] = []
     if md:
@@ -156,4 +161,4 @@ def format_placement(captures: Sequence[CapturePlacement], names: Sequence[str] 
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["FuncPlacement", "CapturePlacement", "placement", "pooled", "format_placement", "table_rows"]
+__all__ = ["FuncPlacement", "CapturePlacement", "placement", "pooled", "select", "format_placement", "table_rows"]

@@ -98,12 +98,11 @@ def _placement(args: argparse.Namespace) -> int:
                         f"(functions: {', '.join(sorted(known))})")
     print(format_placement(caps, args.funcs or [], md=args.md), end="")
     if args.plot:
-        from traces.placement import pooled
+        from traces.placement import pooled, select
         from traces.plot import plot_placement
 
         funcs = pooled(caps) if len(caps) > 1 else caps[0].funcs
-        want = set(args.funcs or [])
-        plot_placement([f for f in funcs if not want or f.name in want], Path(args.plot),
+        plot_placement(select(funcs, args.funcs or []), Path(args.plot),
                        title=f"{', '.join(args.paths)}: Avg Exec on first-use vs reused cores")
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
