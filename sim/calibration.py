@@ -150,15 +150,19 @@ def fit(
     jitter: float = 0.0,
     progress: Callable[[int, float], None] | None = None,
     start: dict[str, float] | None = None,
+    fixed: dict[str, float] | None = None,
 ) -> FitResult:
     """Fit ``free`` parameters to ``targets`` (µs metrics of the fit workload).
 
     The search runs in the unit cube (each parameter scaled to its bounds, clamped), starting from
     ``start`` (field -> value, e.g. an earlier calibration) where given, else from the spec's prior
-    (the base preset's value). Every step is deterministic, so the result is reproducible.
+    (the base preset's value). ``fixed`` (field -> value) is applied to every simulation and
+    returned with the fitted values (a profile point). Every step is deterministic, so the result
+    is reproducible.
     """
     import hwmodels
 
+    fixed = dict(fixed or {})
     chip = hwmodels.load_chip(base_chip)
     x0: list[float] = []
     for p in free:
@@ -166,7 +170,9 @@ def fit(
         x0.append(min(1.0, max(0.0, (v - p.lo) / (p.hi - p.lo))))
 
     def to_params(x: list[float]) -> dict[str, float]:
-        return {p.field: round(p.lo + min(1.0, max(0.0, xi)) * (p.hi - p.lo), 4) for p, xi in zip(free, x, strict=True)}
+        fitted = {p.field: round(p.lo + min(1.0, max(0.0, xi)) * (p.hi - p.lo), 4)
+                  for p, xi in zip(free, x, strict=True)}
+        return {**fitted, **fixed}
 
     cache: dict[tuple, float] = {}
 
@@ -243,6 +249,44 @@ def _get_field(obj: object, dotted: str) -> object:
 def start_values(chip: object) -> dict[str, float]:
     """The free parameters' values in ``chip`` (a start point for :func:`fit`)."""
     return {p.field: float(_get_field(chip, p.field)) for p in FREE_PARAMS}
+
+
+def free_param(field: str) -> FreeParam | None:
+    """The free parameter named ``field`` (dotted ChipConfig path), or None."""
+    return next((p for p in FREE_PARAMS if p.field == field), None)
+
+
+@dataclass
+class ProfilePoint:
+    """One point of a fit-loss profile: ``field`` held at ``value``, the other free parameters fitted."""
+
+    field: str
+    value: float
+    result: FitResult
+
+
+def profile(
+    targets: dict[str, float],
+    field: str,
+    values: list[float],
+    *,
+    base_chip: str | None = None,
+    max_evals: int = 70,
+    runs: int = 1,
+    jitter: float = 0.0,
+    start: dict[str, float] | None = None,
+    progress: Callable[[int, float], None] | None = None,
+) -> list[ProfilePoint]:
+    """Fit-loss profile along one free parameter (an identifiability check of the calibration).
+
+    For each value the other free parameters are re-fitted from ``start``. A flat profile means the
+    fit targets do not pin ``field``: predictions that depend on it are uncertain by the spread
+    across the flat part, whatever the best fit says.
+    """
+    free = tuple(p for p in FREE_PARAMS if p.field != field)
+    return [ProfilePoint(field, v, fit(targets, base_chip=base_chip, free=free, max_evals=max_evals, runs=runs,
+                                       jitter=jitter, start=start, fixed={field: v}, progress=progress))
+            for v in values]
 
 
 def provenance_note(result: FitResult) -> str:

@@ -76,6 +76,11 @@ def load_measurements(path: Path | str | None = None) -> Measurements:
             raise UserError(f"{p}: workloads.{wname}.metrics: expected an object")
         values[wname] = {}
         for mname, per_var in metrics.items():
+            why = metric_name_error(mname)
+            if why is not None:
+                raise UserError(f"{p}: workloads.{wname}.metrics.{mname}: unknown metric ({why})")
+            if not isinstance(per_var, dict):
+                raise UserError(f"{p}: workloads.{wname}.metrics.{mname}: expected an object of per-variant values")
             values[wname][mname] = {}
             for var in VARIANTS:
                 v = per_var.get(var)
@@ -95,12 +100,32 @@ def fit_targets(meas: Measurements) -> dict[str, float]:
     return out
 
 
+# Metric names a measurement file may use: run-wide ones, and FUNCTION.<field> per function. The
+# reused / first-use Avg Exec split is what `swimsim placement` reports on a hardware capture; a
+# standalone-baseline value of it becomes one more fit target (it separates the per-op cost from
+# the cold-core cost, which the four run-level targets cannot).
+RUN_METRICS = ("total_test_time", "swimlane_wall", "aicore_span")
+FUNC_METRICS = ("avg_exec", "span", "avg_latency", "avg_head_oh", "avg_tail_oh", "avg_exec_reused",
+                "avg_exec_first_use")
+
+
+def metric_name_error(name: str) -> str | None:
+    """Why ``name`` is not a metric name (None when it is one)."""
+    if "." in name:
+        func, what = name.rsplit(".", 1)
+        if func and what in FUNC_METRICS:
+            return None
+        return f"expected FUNCTION.<{'|'.join(FUNC_METRICS)}>"
+    return None if name in RUN_METRICS else f"expected one of {', '.join(RUN_METRICS)} or FUNCTION.<field>"
+
+
 def metric_value(metrics: dict, name: str) -> float | None:
-    """Look a metric name up in a ``traces.run_metrics`` dict (µs); None if the function is absent."""
+    """Look a metric name up in a ``traces.run_metrics`` dict (µs); None if the function or value is absent."""
     if "." in name:
         func, what = name.rsplit(".", 1)
         f = metrics["funcs"].get(func)
-        return None if f is None else float(f[what])
+        v = None if f is None else f.get(what)
+        return None if v is None else float(v)
     return float(metrics[name])
 
 

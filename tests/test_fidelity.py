@@ -26,6 +26,7 @@ from sim.fidelity import (
     format_spread,
     format_table,
     load_measurements,
+    metric_value,
     run_spread,
     warm_run_means,
 )
@@ -100,6 +101,9 @@ def test_delta_pct() -> None:
         ("{not json", "not valid JSON"),
         ('{"workloads": {"nope": {"metrics": {}}}}', "workloads.nope"),
         ('{"workloads": {"qkv_proj_rope_decode": {"metrics": {"swimlane_wall": {"baseline": "x"}}}}}', "baseline"),
+        ('{"workloads": {"qkv_proj_rope_decode": {"metrics": {"wall": {"baseline": 1}}}}}', "metrics.wall: unknown"),
+        ('{"workloads": {"qkv_proj_rope_decode": {"metrics": {"q.avg": {"baseline": 1}}}}}', "FUNCTION.<avg_exec|"),
+        ('{"workloads": {"qkv_proj_rope_decode": {"metrics": {"swimlane_wall": 3}}}}', "per-variant values"),
     ],
 )
 def test_bad_measurement_file_is_one_line_error(tmp_path, content: str, fragment: str) -> None:
@@ -278,3 +282,60 @@ def test_explain_against_splits_the_difference_into_warm_and_cold_rows(tmp_path,
     assert total == pytest.approx(avg[2], abs=1e-3) and warm + cold == pytest.approx(total, abs=2e-3)
     assert cold > 0  # standalone, some q_head rows run on cores that never ran anything
     assert main(["explain", str(a), "q_head_rms_nope_rope", "--against", str(b), "--ops"]) == 2
+
+
+def test_reused_core_avg_exec_is_one_more_fit_target(tmp_path) -> None:
+    """A standalone-baseline reused-core Avg Exec (what `swimsim placement` reads off a hardware
+    capture) joins the fit targets; the same split of another variant or workload does not."""
+    raw = json.loads(DEFAULT_MEASUREMENTS.read_text())
+    name = "q_head_rms_nope_rope.avg_exec_reused"
+    raw["workloads"][FIT_WORKLOAD]["metrics"][name] = {"baseline": 14.5, "precompute": 11.5}
+    raw["workloads"]["decode_attention_hca"]["metrics"][name] = {"baseline": 14.0}
+    p = tmp_path / "m.json"
+    p.write_text(json.dumps(raw))
+    targets = fit_targets(load_measurements(p))
+    assert targets == {**fit_targets(load_measurements()), name: 14.5}
+    sim = {"funcs": {"q_head_rms_nope_rope": {"avg_exec_reused": None, "avg_exec": 20.0}}}
+    assert metric_value(sim, name) is None and metric_value(sim, "q_head_rms_nope_rope.avg_exec") == 20.0
+
+
+def test_profile_holds_the_field_and_refits_the_others() -> None:
+    """Each profile point is a fit of the other free parameters with the field held at its value;
+    the search is deterministic, and a held value far from the best fit fits worse."""
+    import hwmodels
+    from hwmodels.chip import CALIBRATED_PRESET
+    from sim.calibration import FREE_PARAMS, profile, start_values
+
+    targets = fit_targets(load_measurements())
+    start = start_values(hwmodels.load_chip(CALIBRATED_PRESET))
+    field = "vector.op_fixed_ns"
+    pts = profile(targets, field, [start[field], 200.0], max_evals=8, runs=1, start=start)
+    again = profile(targets, field, [200.0], max_evals=8, runs=1, start=start)
+    assert [p.value for p in pts] == [start[field], 200.0]
+    for p in pts:
+        assert p.result.params[field] == p.value
+        assert all(q.lo <= p.result.params[q.field] <= q.hi for q in FREE_PARAMS)
+    assert again[0].result.params == pts[1].result.params and again[0].result.loss == pts[1].result.loss
+    assert pts[1].result.loss > 10 * pts[0].result.loss  # 200 ns per op is far off the standalone baseline
+
+
+def test_calibrate_profile_writes_table_json_png_and_presets(tmp_path, capsys) -> None:
+    import hwmodels
+
+    out = tmp_path / "prof"
+    assert main(["calibrate", "--profile", "runtime.orch_submit_us=2,3", "--runs", "1", "--max-evals", "6",
+                 "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    doc = json.loads((out / "profile.json").read_text())
+    assert [p["value"] for p in doc["points"]] == [2.0, 3.0]
+    assert (out / "profile.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for p in doc["points"]:
+        chip = hwmodels.load_chip(path=out / p["preset"])
+        assert chip.runtime.orch_submit_us == p["value"] and p["preset"] in text
+        assert set(p["error_pct"]) == set(doc["targets"]) == set(fit_targets(load_measurements()))
+    for bad, frag in (("runtime.orch_submit_us=9", "bounds [0.5, 4]"), ("nope=1", "FIELD one of"),
+                      ("runtime.orch_submit_us=x", "numbers")):
+        assert main(["calibrate", "--profile", bad, "-o", str(tmp_path / "bad")]) == 2
+        err = capsys.readouterr().err
+        assert frag in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "bad").exists()

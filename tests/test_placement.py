@@ -11,10 +11,11 @@ from kernels.registry import build_graph
 from sim.cli import main
 from sim.engine import RunOptions, simulate
 from traces import write_run_dir
+from traces.compare import mean_metrics
 from traces.perf import PerfData, Row
 from traces.placement import format_placement, placement
 from traces.rundir import load_path, perf_from_result
-from traces.stats import func_stats
+from traces.stats import func_stats, metrics
 
 
 def _pd(rows: list[Row], threads: list[int]) -> PerfData:
@@ -58,7 +59,22 @@ def test_sim_capture_first_use_rows_are_the_models_cold_rows(tmp_path: Path) -> 
     assert q.excess is not None and q.excess > 10.0  # the fitted warm-up is ~19 µs less the head wait
     stats = next(f for f in func_stats(pd) if f.name == "q_head_rms_nope_rope")
     assert q.avg_exec == pytest.approx(stats.exec_sum / stats.count, abs=1e-9)
+    # the run metrics (what reproduce and calibrate compare) carry the same split
+    m = metrics(pd, 0.0)["funcs"]["q_head_rms_nope_rope"]
+    assert (m["avg_exec_reused"], m["avg_exec_first_use"]) == (q.avg_reused, q.avg_first_use)
     assert sum(q.per_thread.values()) == q.rows == 32
+
+
+def test_metrics_split_is_none_without_such_rows_and_the_run_mean_skips_it() -> None:
+    rows = [_row(1, 0, 0.0, 10.0), _row(1, 1, 1.0, 13.0), _row(2, 0, 20.0, 24.0, 1)]
+    fa = metrics(_pd(rows, []), 30.0)["funcs"]
+    assert (fa["a"]["avg_exec_first_use"], fa["a"]["avg_exec_reused"]) == (11.0, None)
+    assert (fa["b"]["avg_exec_first_use"], fa["b"]["avg_exec_reused"]) == (None, 4.0)
+    other = metrics(_pd([_row(1, 0, 0.0, 8.0), _row(1, 0, 9.0, 15.0, 1)], []), 15.0)
+    assert other["funcs"]["a"]["avg_exec_reused"] == 6.0
+    mean = mean_metrics([metrics(_pd(rows, []), 30.0), other])
+    assert mean["funcs"]["a"]["avg_exec_reused"] == 6.0  # the run without reused rows does not count
+    assert mean["funcs"]["a"]["avg_exec_first_use"] == pytest.approx((11.0 + 8.0) / 2)
 
 
 def test_no_cold_model_no_first_use_excess() -> None:

@@ -47,8 +47,14 @@ def mean_metrics(ms: list[dict[str, Any]]) -> dict[str, Any]:
             acc = funcs.setdefault(f, {})
             for k, v in d.items():
                 acc.setdefault(k, []).append(v)
-    out["funcs"] = {f: {k: sum(v) / len(v) for k, v in d.items()} for f, d in funcs.items()}
+    out["funcs"] = {f: {k: _mean_known(v) for k, v in d.items()} for f, d in funcs.items()}
     return out
+
+
+def _mean_known(vs: list[Any]) -> Any:
+    """Mean of the values that are not None (None when all are, e.g. no reused-core rows in any run)."""
+    known = [v for v in vs if v is not None]
+    return sum(known) / len(known) if known else None
 
 
 def compare_rows(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, float | None, float | None]]:

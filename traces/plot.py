@@ -213,3 +213,24 @@ def _paired_barh(axis: Any, items: list[tuple[str, float | None, float | None]],
             note = f"{(a - b) / b * 100:+.1f}%" if a is not None and b else "new" if b is None else "gone"
             axis.text(max(a or 0.0, b or 0.0), y, f"  {note}", va="center", fontsize=8)
     axis.set_yticks(ys)
+
+
+def plot_profile(field: str, values: list[float], errors: dict[str, list[float]], out: Path,
+                 title: str = "") -> Path:
+    """PNG of a fit-loss profile: per fit target, the error % of the best fit with ``field`` held at
+    each value (the other free parameters re-fitted), and their rms."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    for name, errs in errors.items():
+        ax.plot(values, errs, marker="o", markersize=3, linewidth=1, label=name)
+    n = max(1, len(errors))
+    rms = [(sum(e[i] ** 2 for e in errors.values()) / n) ** 0.5 for i in range(len(values))]
+    ax.plot(values, rms, color="black", linewidth=2, marker="s", markersize=4, label="rms")
+    ax.axhline(0.0, color="0.5", linewidth=0.6)
+    ax.set_xlabel(field, fontsize=9)
+    ax.set_ylabel("fit-target error, %", fontsize=9)
+    ax.grid(linestyle=":", linewidth=0.5)
+    ax.legend(fontsize=7, frameon=False)
+    fig.suptitle(title or f"calibration profile along {field}", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return save_png_atomic(fig, out)

@@ -119,7 +119,7 @@ def run_metrics(result: RunResult, level: int = 4) -> dict[str, Any]:
     """Statistics of ``result`` exactly as the written files give them (µs), without writing files.
 
     Keys: total_test_time, swimlane_wall, aicore_span, funcs{name: count, avg_exec, span, avg_latency,
-    avg_head_oh, avg_tail_oh}.
+    avg_head_oh, avg_tail_oh, avg_exec_reused, avg_exec_first_use}.
     """
     pd = perf_from_result(result, level)[0]
     return metrics(pd, wall_of_events(build_events(pd)))

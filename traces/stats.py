@@ -142,12 +142,22 @@ def format_extras(pd: PerfData, wall: float | None) -> str:
 
 
 def metrics(pd: PerfData, wall: float) -> dict[str, Any]:
-    """The metrics dict of :func:`traces.run_metrics` (µs)."""
+    """The metrics dict of :func:`traces.run_metrics` (µs).
+
+    Per function also the Avg Exec of its rows on reused cores and on first-use cores (the row is
+    its core's first in the capture; :mod:`traces.placement`), None when it has no such rows.
+    """
+    from traces.placement import placement
+
     out: dict[str, Any] = {"total_test_time": total_test_time(pd.rows), "swimlane_wall": wall,
                            "aicore_span": aicore_span(pd.rows), "funcs": {}}
+    split = {fp.name: fp for fp in placement(pd, "").funcs}
     for f in func_stats(pd):
         n = f.count
+        fp = split.get(f.name)
         out["funcs"][f.name] = {"count": n, "avg_exec": f.exec_sum / n, "span": f.span,
                                 "avg_latency": f.lat_sum / n, "avg_head_oh": f.head_sum / n,
-                                "avg_tail_oh": f.tail_sum / n}
+                                "avg_tail_oh": f.tail_sum / n,
+                                "avg_exec_reused": fp.avg_reused if fp else None,
+                                "avg_exec_first_use": fp.avg_first_use if fp else None}
     return out

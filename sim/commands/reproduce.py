@@ -182,6 +182,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from hwmodels.chip import PRESET_DIR
     from sim.calibration import FREE_PARAMS, fit, provenance_note, start_values
 
+    prof = _parse_profile(args.profile) if args.profile else None
     meas = load_measurements(args.measurements)
     targets = fit_targets(meas)
     if not targets:
@@ -201,6 +202,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"start: the priors of {args.base or '910C'}")
     from tqdm import tqdm
 
+    if prof is not None:
+        return _calibrate_profile(args, targets, start, *prof)
     bar = tqdm(total=args.max_evals, desc="fitting", unit="sim", disable=not sys.stderr.isatty())
     last = [0]
 
@@ -223,6 +226,74 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for k, v in result.params.items():
         print(f"  {k} = {v}")
     print(f"loss {result.loss:.5g} after {result.evaluations} simulations; wrote {out}")
+    return 0
+
+
+def _parse_profile(spec: str) -> tuple[str, list[float]]:
+    """``FIELD=v1,v2,...`` -> (field, values); UserError naming what is wrong."""
+    from sim.calibration import FREE_PARAMS, free_param
+
+    field, sep, vals = spec.partition("=")
+    p = free_param(field.strip())
+    if not sep or p is None:
+        raise UserError(f"--profile {spec!r}: expected FIELD=v1,v2,... with FIELD one of "
+                        + ", ".join(q.field for q in FREE_PARAMS))
+    try:
+        values = [float(v) for v in vals.split(",") if v.strip()]
+    except ValueError as exc:
+        raise UserError(f"--profile {spec!r}: values must be numbers ({exc})") from exc
+    bad = [v for v in values if not p.lo <= v <= p.hi]
+    if not values or bad:
+        raise UserError(f"--profile {spec!r}: expected values within the search bounds [{p.lo:g}, {p.hi:g}]")
+    return p.field, values
+
+
+def _calibrate_profile(args: argparse.Namespace, targets: dict[str, float], start: dict[str, float] | None,
+                       field: str, values: list[float]) -> int:
+    """``calibrate --profile FIELD=v1,...``: the best fit with FIELD held at each value; table, JSON,
+    PNG and one preset per point (to run `reproduce --chip-file` on)."""
+    import hwmodels
+    from sim.calibration import metric_value, profile
+    from traces.plot import plot_profile
+
+    out = Path(args.output or "out/calibration_profile")
+    base = hwmodels.load_chip(args.base)
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(values), desc=f"profile {field}", unit="point", disable=not sys.stderr.isatty())
+    points = []
+    for v in values:
+        points += profile(targets, field, [v], base_chip=args.base, max_evals=args.max_evals, runs=args.runs,
+                          jitter=args.jitter, start=start)
+        bar.update(1)
+    bar.close()
+    names = sorted(targets)
+    errors: dict[str, list[float]] = {n: [] for n in names}
+    rows, doc = [], {"field": field, "targets": targets, "runs": args.runs, "points": []}
+    for pt in points:
+        r = pt.result
+        errs = {}
+        for n in names:
+            sim = metric_value(r.metrics, n)
+            errs[n] = (sim - targets[n]) / targets[n] * 100.0 if sim is not None else float("nan")
+            errors[n].append(errs[n])
+        stem = f"profile_{field.rsplit('.', 1)[-1]}_{pt.value:g}"
+        note = (f"{field} held at {pt.value:g} by `swimsim calibrate --profile`; the others fitted on "
+                f"{', '.join(names)} ({r.evaluations} simulations, loss {r.loss:.4g})")
+        write_text_atomic(out / f"{stem}.toml", calibrated_preset_toml(base, stem, r, note))
+        fitted = {k: v for k, v in r.params.items() if k != field}
+        rms = (r.loss / max(1, len(names))) ** 0.5 * 100.0
+        rows.append([f"{pt.value:g}", f"{r.loss:.3g}", f"{rms:.2f}",
+                     *(f"{errs[n]:+.2f}" for n in names), ", ".join(f"{k.rsplit('.', 1)[-1]}={v:.4g}"
+                                                                    for k, v in fitted.items()), f"{stem}.toml"])
+        doc["points"].append({"value": pt.value, "loss": r.loss, "rms_error_pct": rms, "evaluations": r.evaluations,
+                              "params": r.params, "error_pct": errs, "preset": f"{stem}.toml"})
+    head = [field, "loss", "rms err %", *(f"{n} err %" for n in names), "fitted", "preset"]
+    print(render_table(head, rows, markdown=False, left=(0, len(head) - 2, len(head) - 1)))
+    write_text_atomic(out / "profile.json", json.dumps(doc, indent=1) + "\n")
+    plot_profile(field, values, errors, out / "profile.png")
+    print(f"wrote {out}/profile.json, {out}/profile.png and {len(points)} presets "
+          f"(predictions: swimsim reproduce --chip-file {out}/<preset>.toml)")
     return 0
 
 
@@ -542,7 +613,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--runs", type=positive_int, default=DEFAULT_RUNS,
                    help=f"seeds averaged per evaluation (default {DEFAULT_RUNS}, as `reproduce`)")
     c.add_argument("--jitter", type=non_negative_float, default=0.03, help="relative per-block jitter when --runs > 1")
-    c.add_argument("-o", "--output", help=f"preset file to write (default: hwmodels/presets/{CALIBRATED_PRESET}.toml)")
+    c.add_argument("-o", "--output", help=f"preset file to write (default: hwmodels/presets/{CALIBRATED_PRESET}.toml); "
+                   "with --profile, the output directory (default: out/calibration_profile)")
+    c.add_argument("--profile", metavar="FIELD=V1,V2,...",
+                   help="identifiability check instead of a fit: hold one free parameter at each value, re-fit "
+                        "the others (--max-evals each), and report how well each point still fits; writes "
+                        "profile.json, profile.png and one preset per point")
     c.set_defaults(func=cmd_calibrate)
 
     e = sub.add_parser("explain", help="break a function's Avg Exec and span down (pipes, memory, overhead)")
