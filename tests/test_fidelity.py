@@ -334,8 +334,11 @@ def test_calibrate_profile_writes_table_json_png_and_presets(tmp_path, capsys) -
         assert chip.runtime.orch_submit_us == p["value"] and p["preset"] in text
         assert set(p["error_pct"]) == set(doc["targets"]) == set(fit_targets(load_measurements()))
     for bad, frag in (("runtime.orch_submit_us=9", "bounds [0.5, 4]"), ("nope=1", "FIELD one of"),
-                      ("runtime.orch_submit_us=x", "numbers")):
+                      ("runtime.orch_submit_us=x", "numbers"), ("runtime.orch_submit_us=", "at least one")):
         assert main(["calibrate", "--profile", bad, "-o", str(tmp_path / "bad")]) == 2
         err = capsys.readouterr().err
         assert frag in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "bad").exists()
+    (tmp_path / "file").write_text("")
+    assert main(["calibrate", "--profile", "runtime.orch_submit_us=2", "-o", str(tmp_path / "file")]) == 2
+    assert "not a directory" in capsys.readouterr().err

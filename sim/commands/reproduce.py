@@ -242,8 +242,9 @@ def _parse_profile(spec: str) -> tuple[str, list[float]]:
         values = [float(v) for v in vals.split(",") if v.strip()]
     except ValueError as exc:
         raise UserError(f"--profile {spec!r}: values must be numbers ({exc})") from exc
-    bad = [v for v in values if not p.lo <= v <= p.hi]
-    if not values or bad:
+    if not values:
+        raise UserError(f"--profile {spec!r}: expected at least one value after '='")
+    if any(not p.lo <= v <= p.hi for v in values):
         raise UserError(f"--profile {spec!r}: expected values within the search bounds [{p.lo:g}, {p.hi:g}]")
     return p.field, values
 
@@ -257,6 +258,8 @@ def _calibrate_profile(args: argparse.Namespace, targets: dict[str, float], star
     from traces.plot import plot_profile
 
     out = Path(args.output or "out/calibration_profile")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a directory (with --profile, -o names the output directory)")
     base = hwmodels.load_chip(args.base)
     from tqdm import tqdm
 
