@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from hwmodels.chip import CALIBRATED_PRESET
+from sim.band import BAND_TOL_PCT
 from sim.commands import non_negative_float, non_negative_int, positive_int
 from sim.errors import UserError
 from sim.fidelity import (
@@ -59,7 +60,7 @@ def _reproduce_job(job: tuple) -> tuple[str, str, list[dict], dict]:
             if f in m["funcs"]:
                 m["funcs"][f]["cold_rows"] = n
         per_run.append(m)
-        if seed == 0:
+        if seed == 0 and outdir:
             traces.write_run_dir(res, Path(outdir), level=level)
             write_text_atomic(Path(outdir) / "run_records.json", slim_run(res).model_dump_json() + "\n")
             checks = runtime_values(res)
@@ -101,6 +102,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     meas = load_measurements(args.measurements)
+    band = _band_points(args) if args.band else None  # checked before any work
     if args.chip_file:
         chip = hwmodels.load_chip(path=args.chip_file, overrides=args.set or [])
     else:
@@ -150,10 +152,58 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     plot_fidelity(doc, spread, out / "fidelity.png",
                   title=f"swimsim reproduce: chip {chip.name}, {runs} seeded run(s) per variant")
-    written = ", ".join(str(out / f) for f in ("fidelity.json", "fidelity.png", "runtime_checks.json",
-                                                "run_spread.json"))
+    files = ["fidelity.json", "fidelity.png", "runtime_checks.json", "run_spread.json"]
+    if band is not None:
+        _reproduce_band(args, meas, rows, workers, *band)
+        files.append("band.json")
+    written = ", ".join(str(out / f) for f in files)
     print(f"wrote {written}  ({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+def _band_points(args: argparse.Namespace) -> tuple:
+    """(held field, all profile points, the points within --band-tol) of ``--band DIR``; UserError if none."""
+    import hwmodels
+    from sim.band import load_profile, select
+
+    field, points = load_profile(Path(args.band))
+    used = select(points, args.band_tol)
+    if not used:
+        best = min(p.worst_pct for p in points)
+        raise UserError(f"{args.band}/profile.json: no point has every fit target within ±{args.band_tol:g} % "
+                        f"(best: ±{best:.2f} %)")
+    for p in used:
+        hwmodels.load_chip(path=p.preset, overrides=args.set or [])  # a bad preset fails here, not after the runs
+    return field, points, used
+
+
+def _reproduce_band(args: argparse.Namespace, meas, rows: list, workers: int, field: str, points: list,
+                    used: list) -> None:
+    """``reproduce --band DIR``: the same jobs for every profile preset that fits the baseline within
+    the noise; prints the band table and writes ``band.json``."""
+    import hwmodels
+    from sim.band import band_json, band_rows, format_band
+
+    runs = args.runs
+    jitter = args.jitter if runs > 1 else 0.0
+    jobs = []
+    for k, pt in enumerate(used):
+        chip = hwmodels.load_chip(path=pt.preset, overrides=args.set or [])
+        for wname in meas.values:
+            kernel, mode = WORKLOADS[wname]
+            for var in VARIANTS:
+                jobs.append((f"{k}|{wname}", var, kernel, mode, meas.levels[wname], chip, runs, jitter, ""))
+    progress = _progress(len(jobs), enabled=sys.stderr.isatty())
+    simulated: list[dict[str, dict[str, dict]]] = [{} for _ in used]
+    for key, var, seeds, _chk in run_jobs(_reproduce_job, jobs, workers, progress):
+        k, wname = key.split("|", 1)
+        simulated[int(k)].setdefault(wname, {})[var] = mean_metrics(seeds)
+    brows = band_rows(rows, [build_rows(meas, sim) for sim in simulated])
+    print(f"\ncalibration band: {len(used)} of {len(points)} profile points of {field} fit every baseline target "
+          f"within ±{args.band_tol:g} % ({', '.join(f'{p.value:g}' for p in used)}); {runs} runs each:")
+    print(format_band(brows, markdown=args.md), end="")
+    doc = band_json(field, args.band_tol, used, brows)
+    write_text_atomic(Path(args.out) / "band.json", json.dumps(doc, indent=1) + "\n")
 
 
 def _short_workload(name: str) -> str:
@@ -602,6 +652,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jitter", type=non_negative_float, default=0.03, help="relative jitter when --runs > 1")
     p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
     p.add_argument("--md", action="store_true", help="print the table as markdown")
+    p.add_argument("--band", metavar="PROFILE_DIR",
+                   help="also run every preset of a `swimsim calibrate --profile` directory that fits the baseline "
+                        "within --band-tol, and print each metric's band (min..max) over them: the part of each "
+                        "prediction the calibration does not determine; writes band.json")
+    p.add_argument("--band-tol", type=non_negative_float, default=BAND_TOL_PCT,
+                   help=f"largest fit-target error %% a profile point may have (default {BAND_TOL_PCT}: the "
+                        "reported ±4 %% run-to-run noise of a 3-run mean)")
     p.set_defaults(func=cmd_reproduce)
 
     c = sub.add_parser("calibrate", help="fit the free chip parameters on the standalone baseline")
