@@ -4,8 +4,8 @@
 point's fit-target errors. Points whose every fit target is within the measurement noise fit the
 baseline as well as the best fit does, so the spread of their predictions is the part of each
 prediction the calibration does not determine. `swimsim reproduce --band DIR` runs them all and
-reports, per metric, the band (min..max over the points and the committed preset) next to the
-committed preset's value.
+reports, per metric, the band (min..max over the points and the run's own preset) next to that
+preset's value.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def select(points: list[ProfilePreset], tol_pct: float) -> list[ProfilePreset]:
 
 @dataclass
 class BandRow:
-    """One metric of one workload: the committed value and the band over the profile points (µs, %)."""
+    """One metric of one workload: the run's value and the band over it and the profile points (µs, %)."""
 
     workload: str
     metric: str
@@ -92,8 +92,8 @@ class BandRow:
 
 
 def band_rows(main: list[MetricRow], per_point: list[list[MetricRow]]) -> list[BandRow]:
-    """Per metric of ``main``, min..max of the simulated value and of its Δ % over ``main`` (the
-    committed preset) and ``per_point`` (rows in the same order)."""
+    """Per metric of ``main``, min..max of the simulated value and of its Δ % over ``main`` (the run's
+    own preset) and ``per_point`` (rows in the same order)."""
     out: list[BandRow] = []
     per_point = [main, *per_point]
     for i, r in enumerate(main):
@@ -116,7 +116,7 @@ def _pct(x: float, ref: float | None) -> str:
 
 
 def format_band(rows: list[BandRow], *, markdown: bool = False) -> str:
-    """Table: per metric and variant, measured, the committed simulation, the band and its error band."""
+    """Table: per metric and variant, measured, the run's simulated value, the band and its error band."""
     head = ["workload", "metric", "variant", "measured", "sim", "band min..max", "error band", "measured in band"]
     body = []
     for r in rows:

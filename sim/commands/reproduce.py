@@ -304,7 +304,8 @@ def _calibrate_profile(args: argparse.Namespace, targets: dict[str, float], star
     """``calibrate --profile FIELD=v1,...``: the best fit with FIELD held at each value; table, JSON,
     PNG and one preset per point (to run `reproduce --chip-file` on)."""
     import hwmodels
-    from sim.calibration import metric_value, profile
+    from sim.calibration import profile
+    from sim.fidelity import metric_value
     from traces.plot import plot_profile
 
     out = Path(args.output or "out/calibration_profile")
@@ -313,12 +314,18 @@ def _calibrate_profile(args: argparse.Namespace, targets: dict[str, float], star
     base = hwmodels.load_chip(args.base)
     from tqdm import tqdm
 
-    bar = tqdm(total=len(values), desc=f"profile {field}", unit="point", disable=not sys.stderr.isatty())
+    bar = tqdm(total=len(values) * args.max_evals, desc=f"profile {field}", unit="sim",
+               disable=not sys.stderr.isatty())
     points = []
-    for v in values:
+    for i, v in enumerate(values):
+        def progress(evals: int, best: float, done: int = i * args.max_evals, v: float = v) -> None:
+            bar.n = min(done + evals, bar.total)
+            bar.set_postfix(value=f"{v:g}", loss=f"{best:.4g}")
+
         points += profile(targets, field, [v], base_chip=args.base, max_evals=args.max_evals, runs=args.runs,
-                          jitter=args.jitter, start=start)
-        bar.update(1)
+                          jitter=args.jitter, start=start, progress=progress)
+        bar.n = (i + 1) * args.max_evals
+        bar.refresh()
     bar.close()
     names = sorted(targets)
     errors: dict[str, list[float]] = {n: [] for n in names}
