@@ -99,3 +99,4 @@ def test_reproduce_band_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
     assert wall["lo"] <= fid["workloads"]["qkv_proj_rope_decode"]["metrics"]["swimlane_wall"]["baseline"][
         "simulated"] <= wall["hi"]
     assert wall["lo"] < wall["hi"]  # a cheaper submit shortens the wall
+    assert (out / "band.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "band.png" in text

@@ -234,3 +234,59 @@ def plot_profile(field: str, values: list[float], errors: dict[str, list[float]]
     fig.suptitle(title or f"calibration profile along {field}", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return save_png_atomic(fig, out)
+
+
+def plot_band(doc: dict[str, Any], out: Path, title: str = "") -> Path:
+    """PNG of a ``band.json`` document: left, per metric and variant the error band (% vs measured,
+    min..max over the profile points and the run's preset) with the run's own error as a dot, against
+    the ±10 % band; right, the band of the change baseline → precompute with the measured change."""
+    plt = pyplot()
+    from matplotlib.lines import Line2D
+
+    errs: list[tuple[str, float, float, float | None]] = []  # (label, lo %, hi %, run %)
+    deltas: list[tuple[str, float, float, float | None]] = []  # (label, lo, hi, measured Δ %)
+    for wname, w in doc["workloads"].items():
+        short = wname.split("_")[0]
+        for mname, m in w.items():
+            label = f"{short} {mname.replace('.avg_exec', ' avg').replace('.span', ' span')}".replace(
+                "q_head_rms_nope_rope", "q_head")
+            meas: dict[str, float | None] = {}
+            for var in ("baseline", "precompute"):
+                c = m.get(var)
+                if not c:
+                    continue
+                meas[var] = c.get("measured")
+                if c.get("measured"):
+                    ref = c["measured"]
+                    run = None if c.get("simulated") is None else (c["simulated"] - ref) / ref * 100
+                    errs.append((f"{label} ({var[:4]})", (c["lo"] - ref) / ref * 100, (c["hi"] - ref) / ref * 100,
+                                 run))
+            d = m.get("delta_pct")
+            b, p = meas.get("baseline"), meas.get("precompute")
+            if d:
+                deltas.append((label, d["lo"], d["hi"], (p - b) / b * 100 if b and p is not None else None))
+    height = max(4.0, 0.32 * max(len(errs), len(deltas)) + 1.6)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, height), dpi=100, gridspec_kw={"width_ratios": [3, 2]})
+    for axis, items, color in ((ax, errs, "tab:orange"), (bx, deltas, "tab:green")):
+        ys = list(range(len(items)))[::-1]
+        for y, (_label, lo, hi, dot) in zip(ys, items, strict=True):
+            axis.barh(y, max(hi - lo, 0.2), left=lo, height=0.6, color=color, alpha=0.45, edgecolor="black",
+                      linewidth=0.4)
+            if dot is not None:
+                axis.plot([dot], [y], marker="o" if axis is ax else "D", color="black", markersize=4)
+        axis.set_yticks(ys)
+        axis.set_yticklabels([it[0] for it in items], fontsize=8)
+        axis.axvline(0, color="black", linewidth=0.6)
+        axis.grid(axis="x", linestyle=":", linewidth=0.5)
+    ax.axvspan(-10, 10, color="tab:orange", alpha=0.08)
+    ax.set_xlabel("simulated vs measured (%)\nbar = band over equally good fits, dot = this run's preset", fontsize=9)
+    ax.set_title("error band per metric", fontsize=10)
+    bx.set_xlabel("change baseline → precompute (%)\nbar = simulated band, diamond = measured", fontsize=9)
+    bx.set_title("band of the change", fontsize=10)
+    ax.legend(handles=[Line2D([], [], marker="o", color="black", linestyle="", label="this run's preset")],
+              loc="lower right", fontsize=7, frameon=False)
+    pts = ", ".join(f"{v:g}" for v in doc.get("points", []))
+    fig.suptitle(title or f"calibration band: {doc.get('field', '')} = {pts} (±{doc.get('tolerance_pct', 0):g} %)",
+                 fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return save_png_atomic(fig, out)

@@ -155,7 +155,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     files = ["fidelity.json", "fidelity.png", "runtime_checks.json", "run_spread.json"]
     if band is not None:
         _reproduce_band(args, meas, rows, workers, *band)
-        files.append("band.json")
+        files += ["band.json", "band.png"]
     written = ", ".join(str(out / f) for f in files)
     print(f"wrote {written}  ({time.perf_counter() - t0:.1f} s)")
     return 0
@@ -204,6 +204,9 @@ def _reproduce_band(args: argparse.Namespace, meas, rows: list, workers: int, fi
     print(format_band(brows, markdown=args.md), end="")
     doc = band_json(field, args.band_tol, used, brows)
     write_text_atomic(Path(args.out) / "band.json", json.dumps(doc, indent=1) + "\n")
+    from traces.plot import plot_band
+
+    plot_band(doc, Path(args.out) / "band.png")
 
 
 def _short_workload(name: str) -> str:
