@@ -110,6 +110,13 @@ def test_check_metric_accepts_function_of_any_spec() -> None:
         check_metric("c.span", funcs)
     with pytest.raises(UserError, match="unknown metric"):
         check_metric("a.bogus", funcs)
+    assert check_metric("a.avg_exec_reused", funcs) == "a.avg_exec_reused"
+
+
+def test_reused_core_split_is_a_sweep_metric() -> None:
+    m = _metrics(100.0, {"a": (2, 5.0)})
+    m["funcs"]["a"].update(avg_exec_reused=None, avg_exec_first_use=5.0)
+    assert metric_value(m, "a.avg_exec_reused") is None and metric_value(m, "a.avg_exec_first_use") == 5.0
 
 
 def test_table_deltas_relative_to_first_point() -> None:

@@ -21,7 +21,8 @@ from sim.errors import UserError
 
 RUN_METRICS = {"wall": "swimlane_wall", "swimlane_wall": "swimlane_wall", "total_test_time": "total_test_time",
                "aicore_span": "aicore_span"}
-FUNC_FIELDS = ("avg_exec", "span", "avg_latency", "avg_head_oh", "avg_tail_oh", "count")
+FUNC_FIELDS = ("avg_exec", "span", "avg_latency", "avg_head_oh", "avg_tail_oh", "avg_exec_reused",
+               "avg_exec_first_use", "count")
 DEFAULT_TOP_FUNCS = 3
 
 
@@ -51,12 +52,13 @@ def default_metrics(metrics: dict[str, Any], top: int = DEFAULT_TOP_FUNCS) -> li
 
 
 def metric_value(metrics: dict[str, Any], key: str) -> float | None:
-    """The value of metric ``key`` in a metrics dict; None when the function is not in this run."""
+    """The value of metric ``key`` in a metrics dict; None when the function (or the value) is not in this run."""
     if key in RUN_METRICS:
         return float(metrics[RUN_METRICS[key]])
     func, _, field = key.rpartition(".")
     d = metrics["funcs"].get(func)
-    return None if d is None else float(d[field])
+    v = None if d is None else d.get(field)  # avg_exec_reused / _first_use: None without such rows
+    return None if v is None else float(v)
 
 
 def sweep_doc(*, chip: str, mode: str, l2: str, runs: int, jitter: float, overrides: list[str],
