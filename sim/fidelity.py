@@ -22,6 +22,7 @@ from pathlib import Path
 from sim.errors import UserError
 from sim.records import RunResult
 from sim.tables import render_table
+from traces.stats import FUNC_FIELDS, RUN_FIELDS
 
 DEFAULT_MEASUREMENTS = Path(__file__).parent / "validation" / "pr648_measurements.json"
 
@@ -104,9 +105,8 @@ def fit_targets(meas: Measurements) -> dict[str, float]:
 # reused / first-use Avg Exec split is what `swimsim placement` reports on a hardware capture; a
 # standalone-baseline value of it becomes one more fit target (it separates the per-op cost from
 # the cold-core cost, which the four run-level targets cannot).
-RUN_METRICS = ("total_test_time", "swimlane_wall", "aicore_span")
-FUNC_METRICS = ("avg_exec", "span", "avg_latency", "avg_head_oh", "avg_tail_oh", "avg_exec_reused",
-                "avg_exec_first_use")
+RUN_METRICS = RUN_FIELDS
+FUNC_METRICS = tuple(f for f in FUNC_FIELDS if f != "count")
 
 
 def metric_name_error(name: str) -> str | None:

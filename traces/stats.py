@@ -141,6 +141,12 @@ def format_extras(pd: PerfData, wall: float | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The keys of :func:`metrics`: run-wide, and per function (``funcs[name][field]``).
+RUN_FIELDS = ("total_test_time", "swimlane_wall", "aicore_span")
+FUNC_FIELDS = ("avg_exec", "span", "avg_latency", "avg_head_oh", "avg_tail_oh", "avg_exec_reused",
+               "avg_exec_first_use", "count")
+
+
 def metrics(pd: PerfData, wall: float) -> dict[str, Any]:
     """The metrics dict of :func:`traces.run_metrics` (µs).
 

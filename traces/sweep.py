@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
+from traces.stats import FUNC_FIELDS
 
 RUN_METRICS = {"wall": "swimlane_wall", "swimlane_wall": "swimlane_wall", "total_test_time": "total_test_time",
                "aicore_span": "aicore_span"}
-FUNC_FIELDS = ("avg_exec", "span", "avg_latency", "avg_head_oh", "avg_tail_oh", "avg_exec_reused",
-               "avg_exec_first_use", "count")
 DEFAULT_TOP_FUNCS = 3
 
 
