@@ -22,7 +22,7 @@ from pathlib import Path
 from sim.errors import UserError
 from sim.records import RunResult
 from sim.tables import render_table
-from traces.stats import FUNC_FIELDS, RUN_FIELDS
+from traces.stats import FUNC_FIELDS, RUN_FIELDS, metric_value
 
 DEFAULT_MEASUREMENTS = Path(__file__).parent / "validation" / "pr648_measurements.json"
 
@@ -105,7 +105,6 @@ def fit_targets(meas: Measurements) -> dict[str, float]:
 # reused / first-use Avg Exec split is what `swimsim placement` reports on a hardware capture; a
 # standalone-baseline value of it becomes one more fit target (it separates the per-op cost from
 # the cold-core cost, which the four run-level targets cannot).
-RUN_METRICS = RUN_FIELDS
 FUNC_METRICS = tuple(f for f in FUNC_FIELDS if f != "count")
 
 
@@ -116,17 +115,7 @@ def metric_name_error(name: str) -> str | None:
         if func and what in FUNC_METRICS:
             return None
         return f"expected FUNCTION.<{'|'.join(FUNC_METRICS)}>"
-    return None if name in RUN_METRICS else f"expected one of {', '.join(RUN_METRICS)} or FUNCTION.<field>"
-
-
-def metric_value(metrics: dict, name: str) -> float | None:
-    """Look a metric name up in a ``traces.run_metrics`` dict (µs); None if the function or value is absent."""
-    if "." in name:
-        func, what = name.rsplit(".", 1)
-        f = metrics["funcs"].get(func)
-        v = None if f is None else f.get(what)
-        return None if v is None else float(v)
-    return float(metrics[name])
+    return None if name in RUN_FIELDS else f"expected one of {', '.join(RUN_FIELDS)} or FUNCTION.<field>"
 
 
 def error_pct(sim: float | None, meas: float | None) -> float | None:

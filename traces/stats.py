@@ -147,6 +147,22 @@ FUNC_FIELDS = ("avg_exec", "span", "avg_latency", "avg_head_oh", "avg_tail_oh", 
                "avg_exec_first_use", "count")
 
 
+RUN_ALIASES = {"wall": "swimlane_wall"}
+
+
+def metric_value(metrics: dict[str, Any], key: str) -> float | None:
+    """Metric ``key`` of a :func:`metrics` dict (µs): a run-wide field (or ``wall``), or
+    ``FUNC.FIELD``; None when the function is not in the run or has no such value (e.g. no rows
+    on reused cores)."""
+    run_key = RUN_ALIASES.get(key, key)
+    if run_key in RUN_FIELDS:
+        return float(metrics[run_key])
+    func, _, field = key.rpartition(".")
+    d = metrics["funcs"].get(func)
+    v = None if d is None else d.get(field)
+    return None if v is None else float(v)
+
+
 def metrics(pd: PerfData, wall: float) -> dict[str, Any]:
     """The metrics dict of :func:`traces.run_metrics` (µs).
 

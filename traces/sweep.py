@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
-from traces.stats import FUNC_FIELDS
+from traces.stats import FUNC_FIELDS, RUN_ALIASES, RUN_FIELDS, metric_value
 
-RUN_METRICS = {"wall": "swimlane_wall", "swimlane_wall": "swimlane_wall", "total_test_time": "total_test_time",
-               "aicore_span": "aicore_span"}
+RUN_METRICS = (*RUN_ALIASES, *RUN_FIELDS)  # what --metric accepts besides FUNC.FIELD
 DEFAULT_TOP_FUNCS = 3
 
 
@@ -48,16 +47,6 @@ def default_metrics(metrics: dict[str, Any], top: int = DEFAULT_TOP_FUNCS) -> li
     funcs = metrics["funcs"]
     ranked = sorted(funcs, key=lambda f: (-funcs[f]["count"] * funcs[f]["avg_exec"], f))[:top]
     return ["wall", "total_test_time"] + [f"{f}.avg_exec" for f in ranked]
-
-
-def metric_value(metrics: dict[str, Any], key: str) -> float | None:
-    """The value of metric ``key`` in a metrics dict; None when the function (or the value) is not in this run."""
-    if key in RUN_METRICS:
-        return float(metrics[RUN_METRICS[key]])
-    func, _, field = key.rpartition(".")
-    d = metrics["funcs"].get(func)
-    v = None if d is None else d.get(field)  # avg_exec_reused / _first_use: None without such rows
-    return None if v is None else float(v)
 
 
 def sweep_doc(*, chip: str, mode: str, l2: str, runs: int, jitter: float, overrides: list[str],
