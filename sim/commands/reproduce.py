@@ -110,11 +110,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     out = Path(args.out)
     runs = args.runs
     jitter = args.jitter if runs > 1 else 0.0
-    jobs = []
-    for wname in meas.values:
-        kernel, mode = WORKLOADS[wname]
-        for var in VARIANTS:
-            jobs.append((wname, var, kernel, mode, meas.levels[wname], chip, runs, jitter, str(out / wname / var)))
+    jobs = _variant_jobs(meas, chip, runs, jitter, out)
     workers = args.jobs if args.jobs else default_workers()
     progress = _progress(len(jobs), enabled=sys.stderr.isatty())
     simulated: dict[str, dict[str, dict]] = {}
@@ -154,15 +150,28 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                   title=f"swimsim reproduce: chip {chip.name}, {runs} seeded run(s) per variant")
     files = ["fidelity.json", "fidelity.png", "runtime_checks.json", "run_spread.json"]
     if band is not None:
-        _reproduce_band(args, meas, rows, workers, *band)
+        _reproduce_band(args, meas, rows, workers, jitter, *band)
         files += ["band.json", "band.png"]
     written = ", ".join(str(out / f) for f in files)
     print(f"wrote {written}  ({time.perf_counter() - t0:.1f} s)")
     return 0
 
 
+def _variant_jobs(meas, chip, runs: int, jitter: float, out: Path | None, tag: str = "") -> list[tuple]:
+    """One :func:`_reproduce_job` per measured workload × variant; traces under ``out/<workload>/<variant>``
+    (none when ``out`` is None); ``tag`` prefixes the workload name the job returns."""
+    jobs = []
+    for wname in meas.values:
+        kernel, mode = WORKLOADS[wname]
+        for var in VARIANTS:
+            outdir = "" if out is None else str(out / wname / var)
+            jobs.append((tag + wname, var, kernel, mode, meas.levels[wname], chip, runs, jitter, outdir))
+    return jobs
+
+
 def _band_points(args: argparse.Namespace) -> tuple:
-    """(held field, all profile points, the points within --band-tol) of ``--band DIR``; UserError if none."""
+    """(held field, all profile points, the points within --band-tol and their chips) of ``--band DIR``;
+    UserError if none fits or a preset does not load (checked before any simulation)."""
     import hwmodels
     from sim.band import load_profile, select
 
@@ -172,27 +181,18 @@ def _band_points(args: argparse.Namespace) -> tuple:
         best = min(p.worst_pct for p in points)
         raise UserError(f"{args.band}/profile.json: no point has every fit target within ±{args.band_tol:g} % "
                         f"(best: ±{best:.2f} %)")
-    for p in used:
-        hwmodels.load_chip(path=p.preset, overrides=args.set or [])  # a bad preset fails here, not after the runs
-    return field, points, used
+    chips = [hwmodels.load_chip(path=p.preset, overrides=args.set or []) for p in used]
+    return field, points, used, chips
 
 
-def _reproduce_band(args: argparse.Namespace, meas, rows: list, workers: int, field: str, points: list,
-                    used: list) -> None:
+def _reproduce_band(args: argparse.Namespace, meas, rows: list, workers: int, jitter: float, field: str,
+                    points: list, used: list, chips: list) -> None:
     """``reproduce --band DIR``: the same jobs for every profile preset that fits the baseline within
-    the noise; prints the band table and writes ``band.json``."""
-    import hwmodels
+    the noise; prints the band table and writes ``band.json`` and ``band.png``."""
     from sim.band import band_json, band_rows, format_band
 
     runs = args.runs
-    jitter = args.jitter if runs > 1 else 0.0
-    jobs = []
-    for k, pt in enumerate(used):
-        chip = hwmodels.load_chip(path=pt.preset, overrides=args.set or [])
-        for wname in meas.values:
-            kernel, mode = WORKLOADS[wname]
-            for var in VARIANTS:
-                jobs.append((f"{k}|{wname}", var, kernel, mode, meas.levels[wname], chip, runs, jitter, ""))
+    jobs = [j for k, chip in enumerate(chips) for j in _variant_jobs(meas, chip, runs, jitter, None, f"{k}|")]
     progress = _progress(len(jobs), enabled=sys.stderr.isatty())
     simulated: list[dict[str, dict[str, dict]]] = [{} for _ in used]
     for key, var, seeds, _chk in run_jobs(_reproduce_job, jobs, workers, progress):
