@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.errors import UserError
-from sim.fidelity import VARIANTS, MetricRow, delta_pct
+from sim.fidelity import VARIANTS, MetricRow, delta_pct, error_pct
 from sim.tables import render_table
 
 # Noise of a measured 3-run mean: the kernel's authors report "roughly ±4 %" run-to-run noise on
@@ -112,7 +112,8 @@ def band_rows(main: list[MetricRow], per_point: list[list[MetricRow]]) -> list[B
 
 
 def _pct(x: float, ref: float | None) -> str:
-    return "" if not ref else f"{(x - ref) / ref * 100:+.1f}%"
+    e = error_pct(x, ref)
+    return "" if e is None else f"{e:+.1f}%"
 
 
 def format_band(rows: list[BandRow], *, markdown: bool = False) -> str:

@@ -72,6 +72,13 @@ def save_png_atomic(fig: Any, out: Path) -> Path:
         plt.close(fig)
 
 
+def _metric_label(wname: str, mname: str) -> str:
+    """Short axis label of a workload's metric (``qkv q_head avg``)."""
+    short = wname.split("_")[0]
+    return f"{short} {mname.replace('.avg_exec', ' avg').replace('.span', ' span')}".replace(
+        "q_head_rms_nope_rope", "q_head")
+
+
 def plot_fidelity(doc: dict[str, Any], spread: dict[str, Any], out: Path, title: str = "") -> Path:
     """PNG of a ``fidelity.json`` document: left, each metric's error % per variant (bar = mean of the
     seeded runs, whisker = min..max run) against the ±5 % (fitted) and ±10 % (predicted) bands; right,
@@ -83,10 +90,8 @@ def plot_fidelity(doc: dict[str, Any], spread: dict[str, Any], out: Path, title:
     rows: list[tuple[str, str, dict[str, Any]]] = []  # (label, variant, cell) for the error panel
     deltas: list[tuple[str, float | None, float | None]] = []  # (label, measured Δ%, simulated Δ%)
     for wname, w in doc["workloads"].items():
-        short = wname.split("_")[0]
         for mname, m in w["metrics"].items():
-            label = f"{short} {mname.replace('.avg_exec', ' avg').replace('.span', ' span')}".replace(
-                "q_head_rms_nope_rope", "q_head")
+            label = _metric_label(wname, mname)
             for var in ("baseline", "precompute"):
                 cell = m.get(var)
                 if cell and cell.get("error_pct") is not None:
@@ -246,10 +251,8 @@ def plot_band(doc: dict[str, Any], out: Path, title: str = "") -> Path:
     errs: list[tuple[str, float, float, float | None]] = []  # (label, lo %, hi %, run %)
     deltas: list[tuple[str, float, float, float | None]] = []  # (label, lo, hi, measured Δ %)
     for wname, w in doc["workloads"].items():
-        short = wname.split("_")[0]
         for mname, m in w.items():
-            label = f"{short} {mname.replace('.avg_exec', ' avg').replace('.span', ' span')}".replace(
-                "q_head_rms_nope_rope", "q_head")
+            label = _metric_label(wname, mname)
             meas: dict[str, float | None] = {}
             for var in ("baseline", "precompute"):
                 c = m.get(var)
