@@ -375,3 +375,34 @@ def test_exact_runs_matches_enumeration():
         assert addrs == ref
         runs = 1 + sum(1 for x, y in zip(ref, ref[1:], strict=False) if y != x + 1)
         assert v.exact_runs(off, shp) == (runs, len(ref))
+
+
+_EDITABLE = '''
+import kernels.language as pl
+
+
+@pl.jit
+def k(x: pl.Tensor[[8, 64], pl.FP32], y: pl.Out[pl.Tensor[[8, 64], pl.FP32]]):
+    with pl.spmd(2, name_hint="v"):
+        t = x[0:8, 0:64]
+        y[0:8, 0:64] = {body}
+'''
+
+
+def test_with_form_body_follows_an_edited_source(tmp_path, monkeypatch):
+    """The with-form body is re-read when its file changes (cached per source text, not per path)."""
+    import importlib
+    import sys
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    src = tmp_path / "editable_kernel.py"
+    counts = []
+    for body in ("pl.mul(t, t)", "pl.add(pl.mul(t, t), t)"):
+        src.write_text(_EDITABLE.format(body=body))
+        sys.modules.pop("editable_kernel", None)
+        importlib.invalidate_caches()
+        mod = importlib.import_module("editable_kernel")
+        g = pl.record(mod.k)
+        counts.append(sum(o.pipe == "VECTOR" for o in g.kernel_tasks()[0].blocks[1].ops))
+    sys.modules.pop("editable_kernel", None)
+    assert counts == [1, 2]

@@ -176,24 +176,36 @@ def _handles(deps: Any) -> list[TaskRec]:
 
 
 _BODY_CACHE: dict[tuple[str, int], Any] = {}
+_WITH_NODES: dict[str, tuple[str, list[Any]]] = {}  # file -> (its source, its with-statements)
+
+
+def _with_nodes(fname: str, line: int) -> list[Any]:
+    """The with-statements of ``fname``, parsed once per source text (an edited file is parsed again)."""
+    linecache.checkcache(fname)
+    src = "".join(linecache.getlines(fname))
+    if not src:
+        raise UserError(f"{fname}:{line}: with-form pl.spmd needs the kernel source file")
+    ent = _WITH_NODES.get(fname)
+    if ent is None or ent[0] != src:
+        for key in [k for k in _BODY_CACHE if k[0] == fname]:
+            del _BODY_CACHE[key]
+        withs = [n for n in ast.walk(ast.parse(src)) if isinstance(n, ast.With | ast.AsyncWith)]
+        ent = _WITH_NODES[fname] = (src, withs)
+    return ent[1]
 
 
 def _with_body(frame: Any) -> Any:
     """Compile the body of the ``with`` statement executing at ``frame``'s current line."""
     fname, line = frame.f_code.co_filename, frame.f_lineno
     key = (fname, line)
+    nodes = _with_nodes(fname, line)
     if key in _BODY_CACHE:
         return _BODY_CACHE[key]
-    src = "".join(linecache.getlines(fname))
-    if not src:
-        raise UserError(f"{fname}:{line}: with-form pl.spmd needs the kernel source file")
-    tree = ast.parse(src)
     best = None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.With | ast.AsyncWith):
-            first = node.body[0].lineno
-            if node.lineno <= line < first and (best is None or node.lineno >= best.lineno):
-                best = node
+    for node in nodes:
+        first = node.body[0].lineno
+        if node.lineno <= line < first and (best is None or node.lineno >= best.lineno):
+            best = node
     if best is None:
         raise UserError(f"{fname}:{line}: could not find the with-statement body of pl.spmd")
     mod = ast.Module(body=best.body, type_ignores=[])
