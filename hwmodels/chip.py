@@ -164,7 +164,9 @@ class VectorModel(_Section):
                       "how a recorded op expands into vector instructions and in-op pipe barriers. 'a2a3': "
                       "the structure of pto-isa's a2a3 tile-op implementations (include/pto/npu/a2a3): an "
                       "index gather is one barrier-separated step per row (offset multiply, barrier, gather); "
-                      "row_expand_* is a broadcast, a barrier and one instruction per row; a row reduction "
+                      "row_expand_* is a broadcast, a barrier and the binary op: one instruction per 256 B column "
+                      "slice (norm mode), per row only when a row has more repeats than the tile has rows "
+                      "(count mode); a row reduction "
                       "is one barrier-separated step per 256 B repeat of a row; arange is a scalar store "
                       "loop. 'uniform': every recorded op is one instruction (the model of sessions 1-5)",
                       pattern="^(a2a3|uniform)$")

@@ -131,6 +131,19 @@ def vector_repeats(chip: ChipConfig, shape: list[int], elem_bytes: float, nbytes
     return max(1, math.ceil(blocks * v.block_bytes / v.repeat_bytes))
 
 
+def _row_expand_instrs(chip: ChipConfig, rows: int, cols: int, elem_bytes: float) -> int:
+    """Instructions of a row_expand binary op after its broadcast (a2a3 TRowExpandBinOp, 2026-05 on).
+
+    Count mode, one instruction per row, only when a row holds more full 256 B repeats than the
+    tile has rows; otherwise norm mode: one instruction (``rows`` repeats) per 256 B column slice
+    of the row, or a single one when a row is shorter than a repeat.
+    """
+    per_repeat = max(1, int(chip.vector.repeat_bytes / elem_bytes)) if elem_bytes else cols
+    if cols // per_repeat > rows:
+        return max(1, rows)
+    return max(1, math.ceil(cols / per_repeat))
+
+
 def vector_lowering(chip: ChipConfig, name: str, shape: list[int], elem_bytes: float) -> tuple[int, int, int]:
     """(barrier-separated steps, further instructions, scalar-loop elements) of one recorded vector op.
 
@@ -145,8 +158,8 @@ def vector_lowering(chip: ChipConfig, name: str, shape: list[int], elem_bytes: f
     rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
     if n == "gather":  # index form: per row, offsets = idx * elem (vmuls), barrier, vgather
         return rows, rows, 0
-    if n.startswith("row_expand"):  # broadcast the [R,1] operand (vbrcb), barrier, one instruction per row
-        return 2, max(0, rows - 1), 0
+    if n.startswith("row_expand"):  # broadcast the [R,1] operand (vbrcb), barrier, the binary op
+        return 2, _row_expand_instrs(chip, rows, cols, elem_bytes) - 1, 0
     if n in ("row_sum", "row_max", "row_min"):  # pairwise adds of a row's repeats, then the reduce
         return max(1, math.ceil(cols * elem_bytes / v.repeat_bytes)), 0, 0
     if n == "arange":  # a scalar loop writing each element into UB, then the S->V hand-over

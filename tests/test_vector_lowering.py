@@ -28,8 +28,14 @@ def block_ns(chip, ops: list[Op]) -> float:  # noqa: ANN001
 def test_lowering_of_each_op_class() -> None:
     # index gather: one (offset multiply, barrier, gather) step per row
     assert vector_lowering(CHIP, "gather", [8, 64], 4) == (8, 8, 0)
-    # row_expand_*: broadcast, barrier, one instruction per row
-    assert vector_lowering(CHIP, "row_expand_mul", [8, 64], 4) == (2, 7, 0)
+    # row_expand_*: broadcast, barrier, then the binary op in norm mode (one instruction per 256 B
+    # column slice, rows as repeats) unless a row has more repeats than the tile has rows
+    assert vector_lowering(CHIP, "row_expand_mul", [8, 64], 4) == (2, 0, 0)
+    assert vector_lowering(CHIP, "row_expand_mul", [8, 32], 4) == (2, 0, 0)  # a row shorter than a repeat
+    assert vector_lowering(CHIP, "row_expand_div", [8, 512], 4) == (2, 7, 0)  # 8 slices, norm mode
+    assert vector_lowering(CHIP, "row_expand_sub", [16, 200], 4) == (2, 3, 0)  # 3 full slices + a tail
+    assert vector_lowering(CHIP, "row_expand_mul", [4, 512], 4) == (2, 3, 0)  # count mode: 4 rows
+    assert vector_lowering(CHIP, "row_expand_mul", [8, 512], 2) == (2, 3, 0)  # BF16: 4 slices
     # row reductions: one step per 256 B repeat of a row
     assert vector_lowering(CHIP, "row_sum", [8, 64], 4) == (1, 0, 0)
     assert vector_lowering(CHIP, "row_sum", [8, 512], 4) == (8, 0, 0)
