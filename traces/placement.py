@@ -14,6 +14,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sim.tables import render_table
 from traces.perf import PerfData, Row
 
 
@@ -139,18 +140,7 @@ def format_placement(captures: Sequence[CapturePlacement], names: Sequence[str] 
     funcs = select([f for c in captures for f in c.funcs], names)
     if len(captures) > 1:
         funcs += select(pooled(captures, f"all {len(captures)}"), names)
-    rows = table_rows(funcs)
-    lines: list[str] = []
-    if md:
-        lines.append("| " + " | ".join(HEADER) + " |")
-        lines.append("|" + "|".join(["---", "---"] + ["---:"] * (len(HEADER) - 2)) + "|")
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
-    else:
-        w = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADER)]
-        lines.append("  ".join(h.ljust(w[i]) if i < 2 else h.rjust(w[i]) for i, h in enumerate(HEADER)).rstrip())
-        lines.append("  ".join("-" * n for n in w))
-        lines += ["  ".join(c.ljust(w[i]) if i < 2 else c.rjust(w[i]) for i, c in enumerate(r)).rstrip()
-                  for r in rows]
+    lines = [render_table(HEADER, table_rows(funcs), markdown=md).rstrip("\n")]
     lines.append("")
     for c in captures:
         used = ", ".join(f"{k.upper()} {n}" for k, n in c.cores_used.items())

@@ -308,7 +308,7 @@ def _calibrate_profile(args: argparse.Namespace, targets: dict[str, float], star
     PNG and one preset per point (to run `reproduce --chip-file` on)."""
     import hwmodels
     from sim.calibration import profile
-    from sim.fidelity import metric_value
+    from sim.fidelity import error_pct, metric_value
     from traces.plot import plot_profile
 
     out = Path(args.output or "out/calibration_profile")
@@ -337,8 +337,8 @@ def _calibrate_profile(args: argparse.Namespace, targets: dict[str, float], star
         r = pt.result
         errs = {}
         for n in names:
-            sim = metric_value(r.metrics, n)
-            errs[n] = (sim - targets[n]) / targets[n] * 100.0 if sim is not None else float("nan")
+            e = error_pct(metric_value(r.metrics, n), targets[n])
+            errs[n] = float("nan") if e is None else e
             errors[n].append(errs[n])
         stem = f"profile_{field.rsplit('.', 1)[-1]}_{pt.value:g}"
         note = (f"{field} held at {pt.value:g} by `swimsim calibrate --profile`; the others fitted on "
