@@ -8,11 +8,13 @@ from typing import Any
 
 from sim.errors import UserError
 from sim.fileio import write_text_atomic
+from sim.ir import TaskGraph
 from sim.records import RunResult
 from traces import depsfile
-from traces.merged import Style, build_events, core_tid, dump_trace
+from traces.merged import Style, build_events, core_tid, dump_trace, events_wall
 from traces.perf import (
     CLOCK_HZ,
+    DepsInfo,
     PerfData,
     Row,
     build_records,
@@ -44,11 +46,25 @@ def perf_from_result(result: RunResult, level: int = 4, later: bool = False) -> 
     """(PerfData, records dict, deps dict, name map dict) for ``result`` — the in-memory equivalent of
     reading the written files."""
     rec = build_records(result, level, later)
-    deps = depsfile.deps_dict(result.graph)
+    deps, info = _deps_of(result.graph)
     nm = _names_for(result)
     names, oname = parse_name_map(nm)
-    pd = parse_records(rec, "<memory>", parse_deps(deps), names, oname)
+    pd = parse_records(rec, "<memory>", info, names, oname)
     return pd, rec, deps, nm
+
+
+_DEPS_MEMO: list[tuple[TaskGraph, dict[str, Any], DepsInfo]] = []  # the last graph's deps (read-only)
+
+
+def _deps_of(graph: TaskGraph) -> tuple[dict[str, Any], DepsInfo]:
+    """deps.json object and its parsed form for ``graph``, kept for the last graph: seeded runs of
+    one graph (reproduce, calibrate, sweep) share it. Callers only read both."""
+    if _DEPS_MEMO and _DEPS_MEMO[0][0] is graph:
+        return _DEPS_MEMO[0][1], _DEPS_MEMO[0][2]
+    deps = depsfile.deps_dict(graph)
+    info = parse_deps(deps)
+    _DEPS_MEMO[:] = [(graph, deps, info)]
+    return deps, info
 
 
 def pipe_lane_events(result: RunResult, pd: PerfData) -> list[dict[str, Any]]:
@@ -122,7 +138,7 @@ def run_metrics(result: RunResult, level: int = 4) -> dict[str, Any]:
     avg_head_oh, avg_tail_oh, avg_exec_reused, avg_exec_first_use}.
     """
     pd = perf_from_result(result, level)[0]
-    return metrics(pd, wall_of_events(build_events(pd)))
+    return metrics(pd, events_wall(pd))
 
 
 # --------------------------------------------------------------------------------------------
