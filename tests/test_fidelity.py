@@ -346,3 +346,21 @@ def test_calibrate_profile_writes_table_json_png_and_presets(tmp_path, capsys) -
     (tmp_path / "file").write_text("")
     assert main(["calibrate", "--profile", "runtime.orch_submit_us=2", "-o", str(tmp_path / "file")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_run_jobs_runs_the_background_task_and_ignores_its_errors() -> None:
+    from sim.commands.reproduce import run_jobs
+
+    seen: list[str] = []
+    assert run_jobs(_square, [1, 2, 3], 2, background=lambda: seen.append("ran")) == [1, 4, 9]
+    assert seen == ["ran"]  # joined before run_jobs returns
+
+    def broken() -> None:
+        raise ImportError("no plotting library")
+
+    assert run_jobs(_square, [4, 5], 2, background=broken) == [16, 25]
+    assert run_jobs(_square, [6], 1, background=broken) == [36]  # inline: no thread at all

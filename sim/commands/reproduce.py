@@ -67,8 +67,13 @@ def _reproduce_job(job: tuple) -> tuple[str, str, list[dict], dict]:
     return wname, var, per_run, checks
 
 
-def run_jobs(fn, jobs: list, workers: int, progress=None) -> list:
-    """``fn`` over ``jobs`` in up to ``workers`` processes (inline when 1); results in job order."""
+def run_jobs(fn, jobs: list, workers: int, progress=None, background=None) -> list:
+    """``fn`` over ``jobs`` in up to ``workers`` processes (inline when 1); results in job order.
+
+    ``background`` (no arguments, result ignored) runs in a thread of this process while the workers
+    work, e.g. importing the plotting library the caller needs afterwards; with forked workers it
+    starts only once every worker exists (forking while a thread imports could deadlock a child).
+    """
 
     def collect(results) -> list:
         out = []
@@ -86,8 +91,26 @@ def run_jobs(fn, jobs: list, workers: int, progress=None) -> list:
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
-        futs = [ex.submit(fn, j) for j in jobs]
-        return collect(f.result() for f in futs)
+        futs = [ex.submit(fn, j) for j in jobs]  # the first submit forks every worker
+        side = None
+        if background is not None:
+            import threading
+
+            side = threading.Thread(target=_quietly, args=(background,), daemon=True)
+            side.start()
+        out = collect(f.result() for f in futs)
+    if side is not None:
+        side.join()
+    return out
+
+
+def _quietly(fn) -> None:
+    """Run ``fn`` ignoring its errors: a background head start only (the caller redoes the work and
+    reports any error then)."""
+    try:
+        fn()
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def default_workers() -> int:
@@ -116,7 +139,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     simulated: dict[str, dict[str, dict]] = {}
     checks: dict[str, dict[str, dict]] = {}
     per_seed: dict[str, dict[str, list[dict]]] = {}
-    for wname, var, seeds, chk in run_jobs(_reproduce_job, jobs, workers, progress):
+    from traces.plot import pyplot
+
+    for wname, var, seeds, chk in run_jobs(_reproduce_job, jobs, workers, progress, background=pyplot):
         simulated.setdefault(wname, {})[var] = mean_metrics(seeds)
         checks.setdefault(wname, {})[var] = chk
         per_seed.setdefault(wname, {})[var] = seeds
