@@ -15,15 +15,19 @@ from __future__ import annotations
 
 import os
 import sys
+from math import prod as _mprod
 from typing import Any
 
-from kernels.dsl.recorder import _ACTIVE, ArgRec, TensorView, current, fast_model
+from kernels.dsl.recorder import _ACTIVE, ArgRec, TensorView, current, model_factory
 from kernels.dsl.types import FP32, DataType
 from sim.ir import CoreShape, Op, Pipe, Region
 
 _DSL_DIR = os.path.dirname(os.path.abspath(__file__))
+_getframe = sys._getframe
 _CUBE_KINDS = ("matmul", "matmul_acc")
 HANDOFF_SLOTS = 2  # default cross-core ring depth (dsl-surface.md §13 cross_core_slot)
+_new = object.__new__
+_make_op = model_factory(Op)  # an Op from a dict holding every field (no validation)
 
 
 def _prod(xs: Any) -> int:
@@ -34,47 +38,61 @@ def _prod(xs: Any) -> int:
 
 
 _CODE_INFO: dict[int, tuple[Any, Any]] = {}  # id(code) -> (code, None for DSL code | positions)
+_POS: dict[int, Any] = {}  # id(code) -> positions (None for DSL code); ids of registered code are pinned
+_SITE_IDS: dict[tuple[Any, ...], int] = {}  # call-site key -> interned id (Node.site)
+# (id(user code), its f_lasti, id(caller code), caller f_lasti) -> interned site id. A memo over
+# _SITE_IDS: an offset maps to one source position, so two offsets of one call (specialised or not)
+# memoise the same id. The code objects behind the ids are pinned by _CODE_INFO.
+_SITE_MEMO: dict[tuple[int, int, int, int], int] = {}
 
 
 def _code_info(code: Any) -> Any:
+    """Source positions of ``code`` (None for DSL code); registers (and pins) the code object."""
     ent = _CODE_INFO.get(id(code))
     if ent is None or ent[0] is not code:
         ent = (code, None if code.co_filename.startswith(_DSL_DIR) else list(code.co_positions()))
         _CODE_INFO[id(code)] = ent
+        _POS[id(code)] = ent[1]
     return ent[1]
 
 
-def _site(_getframe: Any = sys._getframe, _info: dict[int, tuple[Any, Any]] = _CODE_INFO) -> tuple[Any, ...]:
-    """Call-site key of the innermost user (non-DSL) frame and its caller.
+def _site_id(f: Any) -> int:
+    """Interned call-site id of the first user (non-DSL) frame from ``f`` outwards and its caller.
 
     Keyed by source position, not by bytecode offset: CPython 3.11 reports a different offset for
     one call once the instruction is specialised, which made keys (and WAR deps) drift between
     repeated builds. Code objects are keyed by id (hashing a code object re-hashes its bytecode).
     """
-    f = _getframe(3)  # 0 _site, 1 KernelScope.add, 2 the record_* function that called it (DSL)
+    pos_of = _POS
     while f is not None:
         code = f.f_code
-        ent = _info.get(id(code))
-        pos = ent[1] if ent is not None and ent[0] is code else _code_info(code)
+        pos = pos_of.get(id(code), False)
+        if pos is False:
+            pos = _code_info(code)
         if pos is not None:
             break
         f = f.f_back
     if f is None:
-        return ("?",)
+        key: tuple[Any, ...] = ("?",)
+        site = _SITE_IDS.get(key)
+        if site is None:
+            site = _SITE_IDS[key] = len(_SITE_IDS)
+        return site
     b = f.f_back
-    if b is None:
-        return (id(code), pos[f.f_lasti >> 1], 0, None)
-    bcode = b.f_code
-    ent = _info.get(id(bcode))
-    bpos = ent[1] if ent is not None and ent[0] is bcode else _code_info(bcode)
-    return (id(code), pos[f.f_lasti >> 1], id(bcode), bpos[b.f_lasti >> 1] if bpos is not None else None)
-
-
-_SITE_IDS: dict[tuple[Any, ...], int] = {}  # call-site key -> interned id (Node.site)
-
-
-def _pos(frame: Any, positions: list[Any]) -> Any:
-    return positions[frame.f_lasti >> 1]
+    mkey = (id(code), f.f_lasti, id(b.f_code), b.f_lasti) if b is not None else (id(code), f.f_lasti, 0, -1)
+    site = _SITE_MEMO.get(mkey)
+    if site is None:
+        if b is None:
+            key = (id(code), pos[f.f_lasti >> 1], 0, None)
+        else:
+            bcode = b.f_code
+            bpos = _code_info(bcode)
+            key = (id(code), pos[f.f_lasti >> 1], id(bcode), bpos[b.f_lasti >> 1] if bpos is not None else None)
+        site = _SITE_IDS.get(key)
+        if site is None:  # intern: small ints hash and compare faster in slot keys and signatures
+            site = _SITE_IDS[key] = len(_SITE_IDS)
+        _SITE_MEMO[mkey] = site
+    return site
 
 
 class Node:
@@ -157,7 +175,7 @@ class Tile:
     def _bin(self, other: Any, name: str, rev: bool = False) -> Tile:
         return _BINARY[0](name, other, self) if rev else _BINARY[0](name, self, other)
 
-    # operators call ops._binary directly (fewer DSL frames for _site to walk)
+    # operators call ops._binary directly (fewer DSL frames for _site_id to walk)
     def __add__(self, o: Any) -> Tile:
         return _BINARY[0]("add", self, o)
 
@@ -185,6 +203,17 @@ class Tile:
         return ops.neg(self)
 
 
+def _tile(node: Node | None, shape: list[int], dtype: DataType, valid: list[int], space: str) -> Tile:
+    """A Tile that takes ``shape`` and ``valid`` as they are (fresh lists of ints; no copy, no int())."""
+    t = _new(Tile)
+    t.node = node
+    t.shape = shape
+    t.valid = valid
+    t.dtype = dtype
+    t.space = space
+    return t
+
+
 # ------------------------------------------------------------------------------------------------
 # Kernel scope state
 # ------------------------------------------------------------------------------------------------
@@ -208,20 +237,21 @@ class KernelScope:
         self.stages = []
 
     def end_block(self) -> None:
-        sig = _signature(self.nodes) if self.n_blocks > 1 else None
-        hit = self.cache.get(sig) if sig is not None else None
-        if hit is None:
-            ops, sides, region_ops = lower(self.nodes)
-            if sig is not None:
-                self.cache[sig] = (ops, sides, region_ops)
-        else:  # same program as an earlier block: share region-free ops, re-point regions
-            tmpl, sides, region_ops = hit
-            ops = list(tmpl)
-            nodes = self.nodes
-            for oi, ni in region_ops:
-                d = dict(tmpl[oi].__dict__)
-                d["region"] = nodes[ni].region
-                ops[oi] = fast_model(Op, d)
+        nodes = self.nodes
+        if self.n_blocks > 1:
+            sig = _signature(nodes)
+            hit = self.cache.get(sig)
+            # same program as an earlier block: share region-free ops, re-point regions - unless a
+            # cross-lane GM overlap test (offset-dependent, so outside the signature) comes out otherwise
+            if hit is not None and all(_overlap(nodes[si].region, nodes[li].region) == r for si, li, r in hit[3]):
+                tmpl, sides, region_ops, _ = hit
+                ops = _repoint(tmpl, region_ops, nodes)
+            else:
+                checks: list[tuple[int, int, bool]] = []
+                ops, sides, region_ops = lower(nodes, checks)
+                self.cache.setdefault(sig, (ops, sides, region_ops, checks))
+        else:
+            ops, sides, region_ops = lower(nodes)
         self.task.blocks.append(ops)
         self.task.lanes |= sides
         self.block_idx = None
@@ -237,11 +267,22 @@ class KernelScope:
 
     def add(self, kind: str, name: str, inputs: list[Node], shape: list[int], dtype: DataType,
             side: str) -> Node:
-        """Append a node (call only from a ``record_*`` function: :func:`_site` skips that frame)."""
-        key = _site()
-        site = _SITE_IDS.get(key)
-        if site is None:  # intern: small ints hash and compare faster in slot keys and signatures
-            site = _SITE_IDS[key] = len(_SITE_IDS)
+        """Append a node (call only from a ``record_*`` function: :func:`_site_id` starts at its caller)."""
+        # the call site: as _site_id(_getframe(2)) (0 add, 1 the record_* function), its memo hit inlined
+        f = _getframe(2)
+        pos_of = _POS
+        pos = pos_of.get(id(f.f_code), False)
+        while pos is None:  # DSL frames
+            f = f.f_back
+            if f is None:
+                break
+            pos = pos_of.get(id(f.f_code), False)
+        if pos and (b := f.f_back) is not None:  # a registered user frame and its caller
+            site = _SITE_MEMO.get((id(f.f_code), f.f_lasti, id(b.f_code), b.f_lasti))
+            if site is None:
+                site = _site_id(f)
+        else:
+            site = _site_id(f)
         sc = self.site_count
         cnt = sc.get(site, 0)
         sc[site] = cnt + 1
@@ -270,8 +311,9 @@ def kernel_scope() -> KernelScope:
     raise AssertionError
 
 
-def _arg(view: TensorView) -> ArgRec:
-    args = _ACTIVE[-1].kernel.task.args
+def _arg(view: TensorView, ks: KernelScope | None = None) -> ArgRec:
+    """The task argument record of ``view`` (its orchestration capture) in the open kernel scope."""
+    args = (ks or _ACTIVE[-1].kernel).task.args
     cap = view.capture
     a = args.get(id(cap))
     if a is None:
@@ -296,21 +338,27 @@ def record_load(view: TensorView, tile_shape: list[int] | None = None, valid_sha
                 space: str | None = None, pad: Any = None) -> Tile:
     """GM -> on-chip load of ``view`` (valid region only). ``space`` "Mat" forces the cube side."""
     ks = kernel_scope()
-    shape = list(tile_shape) if tile_shape is not None else list(view.shape)
+    vshape = view.shape  # a tuple of ints
+    shape = list(tile_shape) if tile_shape is not None else list(vshape)
     if valid_shape is None and view.valid is None:
-        valid = list(view.shape)
+        valid = list(vshape)
     else:
         valid = list(valid_shape) if valid_shape is not None else list(view.valid)
-        valid = [min(int(a), int(b)) for a, b in zip(valid, view.shape, strict=True)]
+        valid = [min(int(a), int(b)) for a, b in zip(valid, vshape, strict=True)]
     side = "cube" if space in ("Mat", "Left", "Right") else ("vec" if space == "Vec" else "auto")
-    n = ks.add("load", "load", [], shape, view.dtype, side)
-    n.region = view.region(None, valid)
-    if view.parent is not None and view.parent.parent is not None:
+    base = view.base
+    dtype = base.dtype
+    n = ks.add("load", "load", [], shape, dtype, side)
+    n.region = view.region(None, valid)  # copies valid
+    parent = view.parent
+    if parent is not None and parent.parent is not None:
         _exact_dma(n, view, [0] * len(valid), valid)
-    n.base_shape = view.base.shape
-    n.nbytes = _prod(valid) * view.dtype.size
-    _arg(view).reads = True
-    return Tile(n, shape, view.dtype, valid, "Mat" if side == "cube" else "Vec")
+    n.base_shape = base.shape
+    n.nbytes = _mprod(valid) * dtype.size  # ints
+    _arg(view, ks).reads = True
+    # the tile's own lists (the node keeps ``shape``); ``valid`` is a fresh list of ints already
+    tshape = list(vshape) if tile_shape is None else list(map(int, shape))
+    return _tile(n, tshape, dtype, valid, "Mat" if side == "cube" else "Vec")
 
 
 def _exact_dma(n: Node, view: TensorView, off: list[int], shp: list[int]) -> None:
@@ -333,22 +381,30 @@ def load_view(view: TensorView) -> Tile:
 def record_store(value: Any, view: TensorView, atomic: bool = False) -> None:
     """On-chip -> GM store of the tile's valid region into ``view`` (FIXPIPE from Acc, else MTE3)."""
     ks = kernel_scope()
-    t = as_tile(value)
-    if t.dtype.name != view.dtype.name:
-        current().error(f"store of a {t.dtype.name} tile into {view.name} ({view.dtype.name}): cast first")
-    if len(t.shape) != len(view.shape) and _prod(t.shape) != _prod(view.shape):
-        current().error(f"store of tile {t.shape} into {view.name} window {list(view.shape)}")
-    valid = list(t.valid) if len(t.valid) == len(view.shape) else list(view.shape)
-    valid = [min(a, b) for a, b in zip(valid, view.shape, strict=True)]
+    t = value if type(value) is Tile else as_tile(value)
+    base = view.base
+    dtype = base.dtype
+    vshape = view.shape
+    if t.dtype.name != dtype.name:
+        current().error(f"store of a {t.dtype.name} tile into {view.name} ({dtype.name}): cast first")
+    if len(t.shape) != len(vshape) and _prod(t.shape) != _prod(vshape):
+        current().error(f"store of tile {t.shape} into {view.name} window {list(vshape)}")
+    tv = t.valid
+    if len(tv) == len(vshape):
+        valid = [a if a <= b else b for a, b in zip(tv, vshape, strict=True)]  # min(a, b)
+    else:
+        valid = list(vshape)
     inputs = [t.node] if t.node is not None else []
-    n = ks.add("store", "store", inputs, valid, view.dtype, "follow")
+    n = ks.add("store", "store", inputs, valid, dtype, "follow")
     n.region = view.region([0] * len(valid), valid)
-    if view.parent is not None and view.parent.parent is not None:
+    parent = view.parent
+    if parent is not None and parent.parent is not None:
         _exact_dma(n, view, [0] * len(valid), valid)
-    n.base_shape = view.base.shape
-    n.nbytes = _prod(valid) * view.dtype.size
-    n.atomic = bool(atomic)
-    _arg(view).writes = True
+    n.base_shape = base.shape
+    n.nbytes = _prod(valid) * dtype.size
+    if atomic:
+        n.atomic = bool(atomic)
+    _arg(view, ks).writes = True
 
 
 def store_view(value: Any, view: TensorView) -> None:
@@ -367,7 +423,8 @@ def record_vec_op(name: str, out_shape: list[int], dtype: DataType, inputs: list
     n = ks.add("vec", name, nodes, list(work_shape) if work_shape is not None else valid, dtype, "vec")
     n.nbytes = _prod(valid) * dtype.size
     n.hops = hops
-    n.in_dtype = in_dtype.name if in_dtype is not None else None
+    if in_dtype is not None:  # else the class default None
+        n.in_dtype = in_dtype.name
     for x in nodes:
         x.vec_use = True
     return Tile(n, out_shape, dtype, valid, "Vec")
@@ -407,7 +464,7 @@ def record_cube(name: str, a: Any, b: Any, *, acc: Tile | None = None, out_dtype
     for x in (ta.node, tb.node):
         if x is not None:
             x.cube_use = True
-    return Tile(n, [m, nn], odt, None, "Acc")
+    return _tile(n, [m, nn], odt, [m, nn], "Acc")
 
 
 def _dt(name: str) -> DataType:
@@ -420,13 +477,22 @@ def record_scalar(name: str, view: TensorView, index: list[int], write: bool = F
     """A scalar GM access (SCALAR pipe) of one element; returns the element value if data is bound."""
     ks = kernel_scope()
     idx = [int(i) for i in index]
-    if len(idx) != len(view.shape) or any(i < 0 or i >= d for i, d in zip(idx, view.shape, strict=True)):
-        current().error(f"pl.{name}: index {idx} out of bounds of {view.name} {list(view.shape)}")
-    n = ks.add("scalar", name, [], [1], view.dtype, "shared")
+    vshape = view.shape
+    bad = len(idx) != len(vshape)
+    if not bad:
+        for i, d in zip(idx, vshape, strict=True):
+            if i < 0 or i >= d:
+                bad = True
+                break
+    if bad:
+        current().error(f"pl.{name}: index {idx} out of bounds of {view.name} {list(vshape)}")
+    base = view.base
+    dtype = base.dtype
+    n = ks.add("scalar", name, [], [1], dtype, "shared")
     n.region = view.region(idx, [1] * len(idx))
-    n.base_shape = view.base.shape
-    n.nbytes = view.dtype.size
-    a = _arg(view)
+    n.base_shape = base.shape
+    n.nbytes = dtype.size
+    a = _arg(view, ks)
     if write:
         a.writes = True
     else:
@@ -484,13 +550,14 @@ def _resolve_sides(nodes: list[Node]) -> None:
     for n in nodes:
         if n.kind == "store" and n.inputs and n.inputs[0].kind == "load":
             n.inputs[0].vec_use = True  # GM -> GM copies go through UB
-    for n in nodes:
-        if n.kind == "load" and n.side == "auto":
-            n.side = "cube" if n.cube_use else "vec"
-            # a tile that feeds a matmul and vector work is loaded twice (L1 and UB): no L1 -> UB path
-            n.dual = n.cube_use and n.vec_use
-    for n in nodes:
-        if n.kind == "store":
+    for n in nodes:  # (a store's source comes before it: its side is final when the store is reached)
+        kind = n.kind
+        if kind == "load":
+            if n.side == "auto":
+                n.side = "cube" if n.cube_use else "vec"
+                # a tile that feeds a matmul and vector work is loaded twice (L1 and UB): no L1 -> UB path
+                n.dual = n.cube_use and n.vec_use
+        elif kind == "store":
             src = n.inputs[0] if n.inputs else None
             n.side = "cube" if (src is not None and src.side == "cube" and src.kind in _CUBE_KINDS) else "vec"
     # scalar ops take the side of the next non-scalar op (the one that most likely uses the value)
@@ -511,17 +578,29 @@ def _resolve_sides(nodes: list[Node]) -> None:
 def _signature(nodes: list[Node]) -> tuple[Any, ...]:
     """Everything lowering depends on except GM region offsets (blocks with equal signatures
     lower to the same op list)."""
-    return tuple(
+    return tuple([
         (n.site, n.ring, n.kind, n.name, n.side, n.dtype.name, tuple(n.shape), n.nbytes, n.atomic, n.hops,
-         n.in_dtype, n.cube_use, tuple(x.idx for x in n.inputs), n.acc.idx if n.acc is not None else -1,
-         (n.region.tensor, tuple(n.region.shape)) if n.region is not None else None, n.dma)
-        for n in nodes)
+         n.in_dtype, n.cube_use, tuple([x.idx for x in n.inputs]) if n.inputs else (),
+         n.acc.idx if n.acc is not None else -1,
+         (r.tensor, tuple(r.shape)) if (r := n.region) is not None else None, n.dma)
+        for n in nodes])
 
 
-def lower(nodes: list[Node]) -> tuple[list[Op], set[str], list[tuple[int, int]]]:
+def _repoint(tmpl: list[Op], region_ops: list[tuple[int, int]], nodes: list[Node]) -> list[Op]:
+    """A copy of the op list ``tmpl`` (ops shared) whose region ops take the regions of ``nodes``."""
+    ops = list(tmpl)
+    for oi, ni in region_ops:
+        ops[oi] = _make_op({**tmpl[oi].__dict__, "region": nodes[ni].region})
+    return ops
+
+
+def lower(nodes: list[Node], checks: list[tuple[int, int, bool]] | None = None
+          ) -> tuple[list[Op], set[str], list[tuple[int, int]]]:
     """Lower a block's nodes to an ordered Op list.
 
     Returns (ops, sides used, [(op index, node index)] of the ops whose GM region comes from a node).
+    ``checks`` (if given) receives (store node, load node, overlapping) of every cross-lane GM overlap
+    test made: the only part of lowering that depends on region offsets.
     """
     _resolve_sides(nodes)
     sides = {n.side for n in nodes if n.side in ("cube", "vec")}
@@ -531,7 +610,7 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str], list[tuple[int, int]]]
     slot_of: dict[tuple[int, str], Any] = {}  # (node idx, lane) -> buffer slot key of that copy
     slot_readers: dict[Any, list[int]] = {}
     ring: dict[str, list[list[int]]] = {"c2v": [], "v2c": []}  # per direction: [push, pop] pairs
-    stores: list[tuple[Region, int, str]] = []
+    stores: list[tuple[Region, int, str, int]] = []  # (region, op, lane, node index) of MIX stores
     last_aiv1: list[int] = []
     lane_of = {"cube": "aic", "vec": "aiv0"}
     region_ops: list[tuple[int, int]] = []
@@ -544,10 +623,10 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str], list[tuple[int, int]]]
            deps: list[int], rows: int = 0, row_bytes: int = 0, region: Region | None = None,
            atomic: bool = False, mnk: list[int] | None = None, in_dtype: str | None = None,
            hops: int = 1) -> Op:
-        return fast_model(Op, {"kind": kind, "name": name, "pipe": pipe, "lane": lane, "dtype": dtype,
-                               "shape": shape, "nbytes": nbytes, "rows": rows, "row_bytes": row_bytes,
-                               "region": region, "atomic": atomic, "mnk": mnk, "in_dtype": in_dtype,
-                               "hops": hops, "deps": sorted(set(deps)) if len(deps) > 1 else list(deps)})
+        return _make_op({"kind": kind, "name": name, "pipe": pipe, "lane": lane, "dtype": dtype,
+                         "shape": shape, "nbytes": nbytes, "rows": rows, "row_bytes": row_bytes,
+                         "region": region, "atomic": atomic, "mnk": mnk, "in_dtype": in_dtype,
+                         "hops": hops, "deps": sorted(set(deps)) if len(deps) > 1 else list(deps)})
 
     def war(key: Any) -> list[int]:
         return slot_readers.pop(key, [])
@@ -604,11 +683,15 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str], list[tuple[int, int]]]
             lane = lane_of[n.side]
             deps: list[int] = []
             for st in (list(stores) if mix else ()):
-                reg, sop, slane = st
-                if slane != lane and n.region is not None and _overlap(reg, n.region):
-                    sync = Node(-1, "sync", "sync", [], [0], n.dtype, "none", None, 0)
-                    deps.append(handoff(sync, slane, lane, sop, nbytes=0))
-                    stores.remove(st)
+                reg, sop, slane, sidx = st
+                if slane != lane and n.region is not None:
+                    hit = _overlap(reg, n.region)
+                    if checks is not None:
+                        checks.append((sidx, n.idx, hit))
+                    if hit:
+                        sync = Node(-1, "sync", "sync", [], [0], n.dtype, "none", None, 0)
+                        deps.append(handoff(sync, slane, lane, sop, nbytes=0))
+                        stores.remove(st)
             for x in n.inputs:  # gather_row into an existing L1 tile
                 d = get(x, lane)
                 if d is not None:
@@ -648,7 +731,7 @@ def lower(nodes: list[Node]) -> tuple[list[Op], set[str], list[tuple[int, int]]]
             for x in n.inputs:
                 read(x, lane, i)
             if mix:
-                stores.append((n.region, i, lane))
+                stores.append((n.region, i, lane, n.idx))
         elif n.kind == "vec":
             deps = war(key)
             for x in n.inputs:

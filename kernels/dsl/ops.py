@@ -8,6 +8,7 @@ valid region it works on (reductions: the input region).
 from __future__ import annotations
 
 import builtins
+import sys
 from typing import Any
 
 from kernels.dsl import block
@@ -457,11 +458,19 @@ def _index(x: TensorView, idx: Any) -> list[int]:
     return idx
 
 
-def _data_get(x: TensorView, idx: list[int]) -> Any:
+def _data_get(x: TensorView, idx: list[int], off: list[int] | None = None) -> Any:
+    """The bound data value of element ``idx`` of ``x`` (0 without data); ``off``: its base offset if known."""
     data = x.base.data
     if data is None:
         return 0
-    off, _ = x.to_base(idx, [1] * len(idx))
+    if off is None:
+        off, _ = x.to_base(idx, [1] * len(idx))
+    np = sys.modules.get("numpy")  # no numpy imported: data is no ndarray
+    if np is not None and type(data) is np.ndarray and len(off) == data.ndim:
+        try:  # one element of a plain ndarray: item() gives what data[off].item() gives, faster
+            return data.item(*off)
+        except IndexError:
+            return 0
     try:
         v = data[tuple(off)]
     except (IndexError, TypeError):
@@ -475,12 +484,16 @@ def read(x: Any, idx: Any) -> Any:
         kernel_scope()
         return 0
     idx = _index(x, idx)
-    if _in_kernel():
+    rec = active()
+    if rec is not None and rec.kernel is not None:
         block.record_scalar("read", x, idx)
-    else:
-        for i, d in zip(idx, x.shape, strict=True):
-            if i < 0 or i >= d:
-                current().error(f"pl.read: index {idx} out of bounds of {x.name} {list(x.shape)}")
+        if x.base.data is None:
+            return 0
+        # the node just recorded holds the element's base offset (same box as _data_get's to_base)
+        return _data_get(x, idx, rec.kernel.nodes[-1].region.offset)
+    for i, d in zip(idx, x.shape, strict=True):
+        if i < 0 or i >= d:
+            current().error(f"pl.read: index {idx} out of bounds of {x.name} {list(x.shape)}")
     return _data_get(x, idx)
 
 
@@ -490,10 +503,14 @@ def write(x: Any, idx: Any, value: Any) -> None:
         kernel_scope()
         return
     idx = _index(x, idx)
-    if _in_kernel():
+    rec = active()
+    off = None
+    if rec is not None and rec.kernel is not None:
         block.record_scalar("write", x, idx, write=True)
+        off = rec.kernel.nodes[-1].region.offset  # the element's base offset (as to_base gives it)
     if x.base.data is not None:
-        off, _ = x.to_base(idx, [1] * len(idx))
+        if off is None:
+            off, _ = x.to_base(idx, [1] * len(idx))
         try:
             x.base.data[tuple(off)] = value
         except (IndexError, TypeError, ValueError):

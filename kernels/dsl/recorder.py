@@ -35,13 +35,18 @@ _ALL = slice(None)
 _MODS: dict[str, Any] = {}
 
 
+_BLOCK: Any = None  # kernels.dsl.block, once imported
+
+
 def _block() -> Any:
     """``kernels.dsl.block`` (imported on first use: it imports this module)."""
+    global _BLOCK
     m = _MODS.get("block")
     if m is None:
         from kernels.dsl import block as m
 
         _MODS["block"] = m
+    _BLOCK = m
     return m
 
 
@@ -74,9 +79,6 @@ class GMBase:
     data: Any = None  # optional numpy array backing scalar pl.read/pl.write (data-dependent control)
 
 
-_FIELDS_SETS: dict[Any, set[str]] = {}
-
-
 def _slot_setter(name: str) -> Any:
     """Setter of one of BaseModel's slots (the member descriptor's ``__set__``, a bit faster than
     ``object.__setattr__``)."""
@@ -89,21 +91,32 @@ def _slot_setter(name: str) -> Any:
 _SET_FS = _slot_setter("__pydantic_fields_set__")
 _SET_EX = _slot_setter("__pydantic_extra__")
 _SET_PR = _slot_setter("__pydantic_private__")
+_SET_DICT = _slot_setter("__dict__")
 
 
-def fast_model(cls: Any, data: dict[str, Any], _new: Any = object.__new__, _set: Any = object.__setattr__,
-               _sets: dict[Any, set[str]] = _FIELDS_SETS, _fs: Any = _SET_FS, _ex: Any = _SET_EX,
-               _pr: Any = _SET_PR) -> Any:
-    """Build a pydantic model from a complete, already-valid field dict without validation."""
-    m = _new(cls)
-    _set(m, "__dict__", data)
-    fs = _sets.get(cls)
-    if fs is None or len(fs) != len(data):
-        fs = _sets[cls] = set(data)
-    _fs(m, fs)  # shared: every field is always set
-    _ex(m, None)
-    _pr(m, None)
-    return m
+def model_factory(cls: Any) -> Any:
+    """``make(data)``: a ``cls`` instance from a dict holding every field of ``cls``, already valid
+    (no validation; the instance keeps ``data`` as its ``__dict__``)."""
+    fields = set(cls.model_fields)
+
+    def make(data: dict[str, Any], _new: Any = object.__new__, _cls: Any = cls, _d: Any = _SET_DICT,
+             _fset: set[str] = fields, _fs: Any = _SET_FS, _ex: Any = _SET_EX, _pr: Any = _SET_PR) -> Any:
+        m = _new(_cls)
+        _d(m, data)
+        _fs(m, _fset)  # shared: every field is always set
+        _ex(m, None)
+        _pr(m, None)
+        return m
+
+    return make
+
+
+_new_region = model_factory(Region)
+
+
+def make_region(tensor: int, offset: list[int], shape: list[int]) -> Region:
+    """A :class:`Region` (``offset``/``shape`` in elements) built without validation; takes the lists."""
+    return _new_region({"tensor": tensor, "offset": offset, "shape": shape})
 
 
 def _prod(xs: Any) -> int:
@@ -120,9 +133,10 @@ def _strides(shape: tuple[int, ...]) -> list[int]:
     return out
 
 
-def _hull_box(lo: int, hi: int, shape: tuple[int, ...]) -> tuple[list[int], list[int]]:
-    """Smallest box of ``shape`` covering linear elements ``[lo, hi)`` (row-major)."""
-    st = _strides(shape)
+def _hull_box(lo: int, hi: int, shape: tuple[int, ...], st: Any = None) -> tuple[list[int], list[int]]:
+    """Smallest box of ``shape`` covering linear elements ``[lo, hi)`` (row-major); ``st``: its strides."""
+    if st is None:
+        st = _strides(shape)
     a = [(lo // s) % d for s, d in zip(st, shape, strict=True)]
     b = [((hi - 1) // s) % d for s, d in zip(st, shape, strict=True)]
     off, shp = [], []
@@ -143,12 +157,13 @@ def _hull_box(lo: int, hi: int, shape: tuple[int, ...]) -> tuple[list[int], list
 
 @functools.lru_cache(maxsize=1024)
 def _reshape_plan(new: tuple[int, ...], old: tuple[int, ...]) -> tuple[Any, ...]:
-    """Per dim group: (new dims, old dims, new strides, old sub-shape) - cached per shape pair."""
+    """Per dim group: (new dims, old dims, new strides, old sub-shape, its strides) - cached per shape pair."""
     plan = []
     for gi, gj in _reshape_groups(new, old):
         if gj:
-            plan.append((tuple(gi), tuple(gj), tuple(_strides(tuple(new[i] for i in gi))),
-                         tuple(old[j] for j in gj)))
+            sub_old = tuple(old[j] for j in gj)
+            plan.append((tuple(gi), tuple(gj), tuple(_strides(tuple(new[i] for i in gi))), sub_old,
+                         tuple(_strides(sub_old))))
     return tuple(plan)
 
 
@@ -197,7 +212,7 @@ class TensorView:
         self.valid = valid
         self.pad = pad
         if capture is None and parent is not None:
-            rec = active()
+            rec = _ACTIVE[-1] if _ACTIVE else None
             if rec is not None and rec.kernel is not None:
                 capture = parent.capture
         self.capture = capture if capture is not None else self
@@ -237,10 +252,13 @@ class TensorView:
             elif v.kind == "reshape":
                 noff: list[int] = [0] * len(p.shape)
                 nshp: list[int] = list(p.shape)
-                for gi, gj, st, sub_old in _reshape_plan(v.shape, p.shape):
-                    lo = sum(off[i] * s for i, s in zip(gi, st, strict=True))
-                    hi = sum((off[i] + shp[i] - 1) * s for i, s in zip(gi, st, strict=True)) + 1
-                    o2, s2 = _hull_box(lo, hi, sub_old)
+                for gi, gj, st, sub_old, st_old in _reshape_plan(v.shape, p.shape):
+                    lo = 0
+                    hi = 1
+                    for i, s in zip(gi, st, strict=True):
+                        lo += off[i] * s
+                        hi += (off[i] + shp[i] - 1) * s
+                    o2, s2 = _hull_box(lo, hi, sub_old, st_old)
                     for k, j in enumerate(gj):
                         noff[j], nshp[j] = o2[k], s2[k]
                 off, shp = noff, nshp
@@ -312,8 +330,16 @@ class TensorView:
         return runs, nrows * last
 
     def region(self, off: list[int] | None = None, shp: list[int] | None = None) -> Region:
+        """The GM box of a box of this view (default: the whole view), as a :class:`Region` of the base."""
+        p0 = self.parent
+        if p0 is None:  # the base itself (:meth:`to_base`'s first case)
+            s = list(self.shape) if shp is None else list(shp)
+            return make_region(self.base.id, [0] * len(s) if off is None else list(off), s)
+        if p0.parent is None and self.kind == "slice":  # :meth:`to_base`'s fast path
+            o = list(self.offset) if off is None else [a + b for a, b in zip(off, self.offset, strict=True)]
+            return make_region(self.base.id, o, list(self.shape) if shp is None else list(shp))
         o, s = self.to_base(off, shp)
-        return fast_model(Region, {"tensor": self.base.id, "offset": o, "shape": s})
+        return make_region(self.base.id, o, s)
 
     # -- slicing ----------------------------------------------------------------------------------
     def _box(self, key: Any) -> tuple[list[int], list[int]]:
@@ -353,10 +379,10 @@ class TensorView:
 
     def __getitem__(self, key: Any) -> Any:
         off, shp = self._box(key)
-        rec = current()
+        rec = _ACTIVE[-1] if _ACTIVE else current()
         if rec.kernel is not None:
-            return _block().record_load(TensorView(self.base, tuple(shp), self, "slice", tuple(off),
-                                                   capture=self.capture))
+            return (_BLOCK or _block()).record_load(TensorView(self.base, tuple(shp), self, "slice", tuple(off),
+                                                               capture=self.capture))
         return TensorView(self.base, tuple(shp), self, "slice", tuple(off), capture=None)
 
     def __setitem__(self, key: Any, value: Any) -> None:

@@ -189,9 +189,28 @@ def _with_nodes(fname: str, line: int) -> list[Any]:
     if ent is None or ent[0] != src:
         for key in [k for k in _BODY_CACHE if k[0] == fname]:
             del _BODY_CACHE[key]
-        withs = [n for n in ast.walk(ast.parse(src)) if isinstance(n, ast.With | ast.AsyncWith)]
-        ent = _WITH_NODES[fname] = (src, withs)
+        ent = _WITH_NODES[fname] = (src, _with_statements(ast.parse(src)))
     return ent[1]
+
+
+_STMT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")  # fields that hold statement lists
+
+
+def _with_statements(tree: ast.Module) -> list[Any]:
+    """All (async) with-statements of ``tree``, found by descending statement lists only (a with is a
+    statement: it never sits inside an expression), which is much cheaper than :func:`ast.walk`."""
+    out: list[Any] = []
+    todo: list[Any] = [tree]
+    while todo:
+        node = todo.pop()
+        for field in _STMT_LISTS:
+            sub = getattr(node, field, None)
+            if type(sub) is list:
+                for child in sub:
+                    if isinstance(child, ast.With | ast.AsyncWith):
+                        out.append(child)
+                    todo.append(child)
+    return out
 
 
 def _with_body(frame: Any) -> Any:
