@@ -402,8 +402,8 @@ def record_store(value: Any, view: TensorView, atomic: bool = False) -> None:
         _exact_dma(n, view, [0] * len(valid), valid)
     n.base_shape = base.shape
     n.nbytes = _prod(valid) * dtype.size
-    if atomic:
-        n.atomic = bool(atomic)
+    if atomic:  # else the class default False
+        n.atomic = True
     _arg(view, ks).writes = True
 
 
@@ -478,13 +478,7 @@ def record_scalar(name: str, view: TensorView, index: list[int], write: bool = F
     ks = kernel_scope()
     idx = [int(i) for i in index]
     vshape = view.shape
-    bad = len(idx) != len(vshape)
-    if not bad:
-        for i, d in zip(idx, vshape, strict=True):
-            if i < 0 or i >= d:
-                bad = True
-                break
-    if bad:
+    if len(idx) != len(vshape) or any(i < 0 or i >= d for i, d in zip(idx, vshape, strict=True)):
         current().error(f"pl.{name}: index {idx} out of bounds of {view.name} {list(vshape)}")
     base = view.base
     dtype = base.dtype

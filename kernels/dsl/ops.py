@@ -8,7 +8,6 @@ valid region it works on (reductions: the input region).
 from __future__ import annotations
 
 import builtins
-import sys
 from typing import Any
 
 from kernels.dsl import block
@@ -465,12 +464,6 @@ def _data_get(x: TensorView, idx: list[int], off: list[int] | None = None) -> An
         return 0
     if off is None:
         off, _ = x.to_base(idx, [1] * len(idx))
-    np = sys.modules.get("numpy")  # no numpy imported: data is no ndarray
-    if np is not None and type(data) is np.ndarray and len(off) == data.ndim:
-        try:  # one element of a plain ndarray: item() gives what data[off].item() gives, faster
-            return data.item(*off)
-        except IndexError:
-            return 0
     try:
         v = data[tuple(off)]
     except (IndexError, TypeError):

@@ -32,22 +32,17 @@ from sim.ir import Tensor as IRTensor
 
 _ACTIVE: list[Recorder] = []
 _ALL = slice(None)
-_MODS: dict[str, Any] = {}
-
-
 _BLOCK: Any = None  # kernels.dsl.block, once imported
 
 
 def _block() -> Any:
     """``kernels.dsl.block`` (imported on first use: it imports this module)."""
     global _BLOCK
-    m = _MODS.get("block")
-    if m is None:
-        from kernels.dsl import block as m
+    if _BLOCK is None:
+        from kernels.dsl import block
 
-        _MODS["block"] = m
-    _BLOCK = m
-    return m
+        _BLOCK = block
+    return _BLOCK
 
 
 def current() -> Recorder:
@@ -331,13 +326,6 @@ class TensorView:
 
     def region(self, off: list[int] | None = None, shp: list[int] | None = None) -> Region:
         """The GM box of a box of this view (default: the whole view), as a :class:`Region` of the base."""
-        p0 = self.parent
-        if p0 is None:  # the base itself (:meth:`to_base`'s first case)
-            s = list(self.shape) if shp is None else list(shp)
-            return make_region(self.base.id, [0] * len(s) if off is None else list(off), s)
-        if p0.parent is None and self.kind == "slice":  # :meth:`to_base`'s fast path
-            o = list(self.offset) if off is None else [a + b for a, b in zip(off, self.offset, strict=True)]
-            return make_region(self.base.id, o, list(self.shape) if shp is None else list(shp))
         o, s = self.to_base(off, shp)
         return make_region(self.base.id, o, s)
 
@@ -381,8 +369,8 @@ class TensorView:
         off, shp = self._box(key)
         rec = _ACTIVE[-1] if _ACTIVE else current()
         if rec.kernel is not None:
-            return (_BLOCK or _block()).record_load(TensorView(self.base, tuple(shp), self, "slice", tuple(off),
-                                                               capture=self.capture))
+            return _block().record_load(TensorView(self.base, tuple(shp), self, "slice", tuple(off),
+                                                   capture=self.capture))
         return TensorView(self.base, tuple(shp), self, "slice", tuple(off), capture=None)
 
     def __setitem__(self, key: Any, value: Any) -> None:
