@@ -248,6 +248,8 @@ def plot_band(doc: dict[str, Any], out: Path, title: str = "") -> Path:
     plt = pyplot()
     from matplotlib.lines import Line2D
 
+    from sim.fidelity import delta_pct, error_pct
+
     errs: list[tuple[str, float, float, float | None]] = []  # (label, lo %, hi %, run %)
     deltas: list[tuple[str, float, float, float | None]] = []  # (label, lo, hi, measured Δ %)
     for wname, w in doc["workloads"].items():
@@ -261,13 +263,11 @@ def plot_band(doc: dict[str, Any], out: Path, title: str = "") -> Path:
                 meas[var] = c.get("measured")
                 if c.get("measured"):
                     ref = c["measured"]
-                    run = None if c.get("simulated") is None else (c["simulated"] - ref) / ref * 100
-                    errs.append((f"{label} ({var[:4]})", (c["lo"] - ref) / ref * 100, (c["hi"] - ref) / ref * 100,
-                                 run))
+                    errs.append((f"{label} ({var[:4]})", error_pct(c["lo"], ref), error_pct(c["hi"], ref),
+                                 error_pct(c.get("simulated"), ref)))
             d = m.get("delta_pct")
-            b, p = meas.get("baseline"), meas.get("precompute")
             if d:
-                deltas.append((label, d["lo"], d["hi"], (p - b) / b * 100 if b and p is not None else None))
+                deltas.append((label, d["lo"], d["hi"], delta_pct(meas.get("baseline"), meas.get("precompute"))))
     height = max(4.0, 0.32 * max(len(errs), len(deltas)) + 1.6)
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, height), dpi=100, gridspec_kw={"width_ratios": [3, 2]})
     for axis, items, color in ((ax, errs, "tab:orange"), (bx, deltas, "tab:green")):
