@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
-from sim.errors import UserError
+from sim.util.errors import UserError
 
 PRESET_DIR = Path(__file__).parent / "presets"
 DEFAULT_PRESET = "910C"
@@ -472,7 +472,7 @@ class ChipConfig(BaseModel):
     def write(self, path: str | Path) -> None:
         """Write as TOML (``.toml``) or JSON (anything else), via temp file + rename."""
         path = Path(path)
-        from sim.fileio import write_text_atomic
+        from sim.util.fileio import write_text_atomic
 
         write_text_atomic(path, self.to_toml() if path.suffix == ".toml" else self.to_json())
 

@@ -185,7 +185,7 @@ class L2State:
 
     def __init__(self, chip, graph: TaskGraph, init: str = "inputs_warm") -> None:  # noqa: ANN001
         if init not in L2_INIT_STATES:
-            from sim.errors import UserError
+            from sim.util.errors import UserError
 
             raise UserError(f"L2 initial state '{init}': expected one of {', '.join(L2_INIT_STATES)}")
         self.chip = chip

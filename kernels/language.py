@@ -90,7 +90,7 @@ from kernels.dsl.types import (  # noqa: F401
     Tensor,
     dynamic,
 )
-from sim.errors import UserError
+from sim.util.errors import UserError
 
 
 def split(mode: Any = None, slot_num: int | None = None) -> tuple[str, Any, Any]:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UserError
 from sim.ir import TaskGraph
+from sim.util.errors import UserError
 
 DEFAULT_VARIANT = "baseline"
 _OPTIONAL_MODULES = ["kernels.models.decode_attention_hca"]

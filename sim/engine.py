@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any
 import simpy
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.errors import UserError
 from sim.ir import Block, CoreShape, Task, TaskGraph, TaskKind
-from sim.records import PhaseRecord, RunResult, SubmitRecord, SubtaskRecord
+from sim.ir.records import PhaseRecord, RunResult, SubmitRecord, SubtaskRecord
+from sim.util.errors import UserError
 
 if TYPE_CHECKING:
     from hwmodels import ChipConfig

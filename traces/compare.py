@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UserError
+from sim.util.errors import UserError
 
 
 def metrics_of_path(path: Path) -> dict[str, Any]:

@@ -1,15 +1,15 @@
 """``deps.json`` (formats.md §2) and the name map (§3) for a simulated TaskGraph.
 
-The documents come from ``sim.depsjson`` (the project's dependency replay); this module only
-adds a fast text encoder producing exactly ``sim.depsjson.dumps``'s bytes.
+The documents come from ``traces.depsjson`` (the project's dependency replay); this module only
+adds a fast text encoder producing exactly ``traces.depsjson.dumps``'s bytes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sim.depsjson import name_map, to_deps_json
 from sim.ir import TaskGraph
+from traces.depsjson import name_map, to_deps_json
 
 
 def deps_dict(graph: TaskGraph) -> dict[str, Any]:
@@ -18,7 +18,7 @@ def deps_dict(graph: TaskGraph) -> dict[str, Any]:
 
 
 def deps_text(doc: dict[str, Any]) -> str:
-    """deps.json file text: ``json.dumps(doc, indent=1)`` + newline (as ``sim.depsjson.dumps``), fast."""
+    """deps.json file text: ``json.dumps(doc, indent=1)`` + newline (as ``traces.depsjson.dumps``), fast."""
     from traces.jsontext import Encoder
 
     return Encoder(1, ensure_ascii=True).encode(doc) + "\n"

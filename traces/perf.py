@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UserError
-from sim.records import RunResult
+from sim.ir.records import RunResult
+from sim.util.errors import UserError
 
 CLOCK_HZ = 50_000_000  # a2a3 system counter (ticks of 20 ns)
 TICK_NS = 1e9 / CLOCK_HZ

@@ -14,7 +14,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sim.tables import render_table
+from sim.util.tables import render_table
 from traces.perf import PerfData, Row
 
 

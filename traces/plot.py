@@ -64,7 +64,7 @@ def save_png_atomic(fig: Any, out: Path) -> Path:
     """Save a matplotlib figure as PNG via a temp file + rename (no version stamp: deterministic)."""
     import matplotlib.pyplot as plt
 
-    from sim.fileio import write_atomic
+    from sim.util.fileio import write_atomic
 
     try:
         return write_atomic(out, lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}))
@@ -248,7 +248,7 @@ def plot_band(doc: dict[str, Any], out: Path, title: str = "") -> Path:
     plt = pyplot()
     from matplotlib.lines import Line2D
 
-    from sim.fidelity import delta_pct, error_pct
+    from sim.app.fidelity import delta_pct, error_pct
 
     errs: list[tuple[str, float, float, float | None]] = []  # (label, lo %, hi %, run %)
     deltas: list[tuple[str, float, float, float | None]] = []  # (label, lo, hi, measured Δ %)

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UserError
-from sim.fileio import write_text_atomic
 from sim.ir import TaskGraph
-from sim.records import RunResult
+from sim.ir.records import RunResult
+from sim.util.errors import UserError
+from sim.util.fileio import write_text_atomic
 from traces import depsfile
 from traces.merged import Style, build_events, core_tid, dump_trace, events_wall
 from traces.perf import (

@@ -12,8 +12,8 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sim.records import RunResult, SubtaskRecord
-from sim.tables import render_table
+from sim.ir.records import RunResult, SubtaskRecord
+from sim.util.tables import render_table
 
 
 @dataclass(frozen=True)

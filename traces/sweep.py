@@ -17,7 +17,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UserError
+from sim.util.errors import UserError
 from traces.stats import FUNC_FIELDS, RUN_ALIASES, RUN_FIELDS, metric_value
 
 RUN_METRICS = (*RUN_ALIASES, *RUN_FIELDS)  # what --metric accepts besides FUNC.FIELD

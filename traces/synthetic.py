@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 from sim.ir import ArgDir, Block, CoreShape, Edge, Region, Task, TaskArg, TaskGraph, TaskKind, Tensor
-from sim.records import PhaseRecord, RunResult, SubmitRecord, SubtaskRecord
+from sim.ir.records import PhaseRecord, RunResult, SubmitRecord, SubtaskRecord
 
 N_AIC, N_AIV = 24, 48
 

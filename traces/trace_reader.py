@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sim.errors import UserError
+from sim.util.errors import UserError
 from traces.perf import CLOCK_HZ, PerfData, Row
 
 _FID = re.compile(r"FuncId:(-?\d+)")

@@ -16,7 +16,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from kernels.dsl.types import DataType
-from sim.errors import UserError
 from sim.ir import (
     ArgDir,
     Block,
@@ -29,6 +28,7 @@ from sim.ir import (
     TaskKind,
 )
 from sim.ir import Tensor as IRTensor
+from sim.util.errors import UserError
 
 _ACTIVE: list[Recorder] = []
 _ALL = slice(None)
@@ -590,7 +590,7 @@ class Recorder:
 
     # -- finish -----------------------------------------------------------------------------------
     def finish(self) -> TaskGraph:
-        from sim.deps import infer_edges
+        from sim.ir.deps import infer_edges
 
         index = {id(t): i for i, t in enumerate(self.tasks)}
         local: dict[int, int] = {}

@@ -21,8 +21,8 @@ from typing import Any
 from kernels.dsl.block import KernelScope
 from kernels.dsl.recorder import Recorder, TaskHandle, TaskRec, TensorView, active, current
 from kernels.dsl.types import DTYPES, RUNTIME, DataType, Dyn, Level, TensorType
-from sim.errors import UserError
 from sim.ir import CoreShape, TaskGraph, TaskKind
+from sim.util.errors import UserError
 
 # ------------------------------------------------------------------------------------------------
 # pl.jit / pl.jit.inline / pl.record

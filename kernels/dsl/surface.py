@@ -18,7 +18,7 @@ from kernels.dsl.block import Tile, as_tile, kernel_scope, record_vec_op
 from kernels.dsl.recorder import ArgRec, TaskHandle, TaskRec, TensorView, current
 from kernels.dsl.scopes import JitFunction, _handles, _KernelCtx, orchestration_loop
 from kernels.dsl.types import DN, RUNTIME, SplitMode, TensorType
-from sim.errors import UserError
+from sim.util.errors import UserError
 
 # ------------------------------------------------------------------------------------------------
 # Dispatch predicates (HEAD-only ``predicate=``)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sim.errors import UserError
+from sim.util.errors import UserError
 
 
 @dataclass(frozen=True)

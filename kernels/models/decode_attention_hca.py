@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 import kernels.language as pl
-from sim.errors import UserError
+from sim.util.errors import UserError
 
 # ---- layer constants (spec §2) ---------------------------------------------------------------
 B = 4

@@ -368,7 +368,7 @@ def qkv_proj_rope(
 
 def build(variant: str = "baseline", mode: str = "decode", **options: Any) -> Any:
     """TaskGraph of the standalone kernel; ``options`` may override ``T``."""
-    from sim.errors import UserError
+    from sim.util.errors import UserError
 
     if mode not in MODES:
         raise UserError(f"qkv_proj_rope: unknown mode {mode!r} (expected one of {', '.join(MODES)})")

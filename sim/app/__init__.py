@@ -1,0 +1,1 @@
+"""The application: the ``swimsim`` command line, calibration, fidelity against measurements."""

@@ -1,0 +1,151 @@
+"""Analysis sub-commands: stats, compare, critical-path, plot, placement."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.app.commands import non_negative_int, positive_int
+from sim.util.errors import UserError
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from traces.rundir import load_path
+    from traces.stats import format_extras, format_table
+
+    ld = load_path(args.path)  # raises UserError before anything is printed
+    text = format_table(ld.pd) + format_extras(ld.pd, ld.wall)
+    for w in ld.pd.warnings:
+        print(w, file=sys.stderr)
+    print(text, end="")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from traces.compare import format_compare, resolve_side
+
+    before = resolve_side(args.a, args.mode, args.runs, args.chip, args.set or [])
+    after = resolve_side(args.b, args.mode, args.runs, args.chip, args.set or [])
+    labels = (args.a, args.b) if args.labels else ("before", "after")
+    print(format_compare(before, after, labels, md=args.md), end="")
+    if args.plot:
+        from traces.compare import compare_rows
+        from traces.plot import plot_compare
+
+        plot_compare(compare_rows(before, after), labels, Path(args.plot), title=f"{args.a}  →  {args.b}")
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _critical_path(args: argparse.Namespace) -> int:
+    from sim.util.fileio import write_text_atomic
+    from traces.critical_path import analyse, mark_path, report_md, summary_line
+    from traces.merged import build_events, dump_trace
+    from traces.perf import load_json
+    from traces.rundir import load_path
+
+    d = Path(args.dir)
+    if not d.is_dir():
+        raise UserError(f"{d}: not a run directory")
+    ld = load_path(d)
+    if ld.pd.deps is None:
+        raise UserError(f"{d}: no deps.json found (needed for the dependency graph)")
+    label = args.label or d.name
+    cp = analyse(ld.pd, tol=args.tol)
+    report = report_md(cp, label)
+    write_text_atomic(d / "critical_path_report.md", report)
+    if not args.no_trace_copies:
+        if ld.trace_path is not None:
+            events = load_json(ld.trace_path).get("traceEvents", [])
+        else:
+            events = build_events(ld.pd)
+        write_text_atomic(d / "CPM_static.json", dump_trace(mark_path(events, set(cp.static_path))))
+        write_text_atomic(d / "CPM_observed.json", dump_trace(mark_path(events, {s.task for s in cp.observed})))
+    if args.md:
+        print(report, end="")
+    print(summary_line(cp, label))
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from traces.plot import plot_swimlane
+    from traces.rundir import load_path
+
+    ld = load_path(args.dir)
+    if not ld.pd.rows:
+        raise UserError(f"{args.dir}: no AICore rows to plot")
+    out = Path(args.output)
+    plot_swimlane(ld.pd, out, title=args.title or Path(args.dir).name)
+    print(out)
+    return 0
+
+
+def _placement(args: argparse.Namespace) -> int:
+    from traces.placement import format_placement, placement
+    from traces.rundir import load_path
+
+    caps = []
+    for path in args.paths:  # every capture loads before anything is printed
+        ld = load_path(path)
+        for w in ld.pd.warnings:
+            print(w, file=sys.stderr)
+        caps.append(placement(ld.pd, str(path)))
+    known = {f.name for c in caps for f in c.funcs}
+    missing = [n for n in args.funcs or [] if n not in known]
+    if missing:
+        raise UserError(f"--func {missing[0]}: no such function in {', '.join(args.paths)} "
+                        f"(functions: {', '.join(sorted(known))})")
+    print(format_placement(caps, args.funcs or [], md=args.md), end="")
+    if args.plot:
+        from traces.placement import pooled, select
+        from traces.plot import plot_placement
+
+        funcs = pooled(caps) if len(caps) > 1 else caps[0].funcs
+        plot_placement(select(funcs, args.funcs or []), Path(args.plot),
+                       title=f"{', '.join(args.paths)}: Avg Exec on first-use vs reused cores")
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("stats", help="print the converter's statistics table for a run dir, records or trace")
+    p.add_argument("path", help="run directory, l2/chip_swimlane_records.json, or merged_swimlane_*.json")
+    p.set_defaults(func=_stats)
+
+    p = sub.add_parser("compare", help="before/after table: wall, Total Test Time, Avg Exec and span")
+    p.add_argument("a", help="run directory (or file), or kernel spec simulated on the spot")
+    p.add_argument("b", help="run directory (or file), or kernel spec simulated on the spot")
+    p.add_argument("--mode", default="decode", help="mode for kernel specs (default decode)")
+    p.add_argument("--runs", type=positive_int, default=1, help="seeds 0..N-1 averaged for kernel specs")
+    p.add_argument("--chip", default=None, help="chip preset for kernel specs")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="chip parameter override")
+    p.add_argument("--md", action="store_true", help="markdown table")
+    p.add_argument("--labels", action="store_true", help="use the arguments as column labels")
+    p.add_argument("--plot", metavar="PNG", help="also draw the comparison as a PNG (paired bars, change in %%)")
+    p.set_defaults(func=_compare)
+
+    p = sub.add_parser("critical-path", help="static CPM and observed blame path of a run directory")
+    p.add_argument("dir")
+    p.add_argument("--md", action="store_true", help="print the markdown report")
+    p.add_argument("--tol", type=non_negative_int, default=2, help="happens-before tolerance in ticks (default 2)")
+    p.add_argument("--label", default=None, help="label in the summary line (default: directory name)")
+    p.add_argument("--no-trace-copies", action="store_true", help="do not write CPM_static/observed.json")
+    p.set_defaults(func=_critical_path)
+
+    p = sub.add_parser("plot", help="matplotlib swimlane PNG of a run directory")
+    p.add_argument("dir")
+    p.add_argument("-o", "--output", default="swimlane.png")
+    p.add_argument("--title", default=None)
+    p.set_defaults(func=_plot)
+
+    p = sub.add_parser("placement", help="where each function's blocks ran: threads, first-use cores and their "
+                                         "Avg Exec (simulated or hardware captures)")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="run directory, l2/chip_swimlane_records.json or merged_swimlane_*.json; several are "
+                        "also pooled per function (e.g. the runs of one variant)")
+    p.add_argument("--func", dest="funcs", action="append", metavar="NAME", help="only this function (repeatable)")
+    p.add_argument("--md", action="store_true", help="markdown table")
+    p.add_argument("--plot", metavar="PNG", help="also draw Avg Exec on first-use vs reused cores per function "
+                                                 "(pooled over the captures)")
+    p.set_defaults(func=_placement)

@@ -1,0 +1,173 @@
+"""`swimsim sweep KERNEL[:VARIANT] ... --vary section.field=v1,v2`: what-if hardware sweeps.
+
+Each kernel graph is built once; every point of the cartesian product of the ``--vary`` values is
+applied as chip overrides on top of ``--chip``/``--set`` and simulated for seeds 0..N-1 (jitter
+:data:`traces.compare.RUN_JITTER` when N > 1, averaged with :func:`traces.compare.mean_metrics`).
+Prints one table (µs, Δ% relative to the first point); ``-o DIR`` writes sweep.json, sweep.md and
+sweep.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from pathlib import Path
+from typing import Any
+
+from sim.app.commands import positive_int
+from sim.util.errors import UserError
+from sim.util.fileio import write_text_atomic
+
+MAX_POINTS = 200
+PROGRESS_MIN_POINTS = 50  # without a TTY, show progress only from this many points on
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+    p = sub.add_parser("sweep", help="what-if hardware sweep: metrics over a grid of chip parameters",
+                       description="Simulate each KERNEL[:VARIANT] at every point of the cartesian product of "
+                                   "the --vary values (chip overrides) and print the metrics (µs) with their "
+                                   "change relative to the first point.")
+    p.add_argument("specs", nargs="+", metavar="KERNEL[:VARIANT]",
+                   help="registered kernel(s), e.g. qkv_proj_rope:baseline qkv_proj_rope:precompute")
+    p.add_argument("--mode", default="decode", help="kernel mode (default decode)")
+    p.add_argument("--vary", action="append", default=[], metavar="SECTION.FIELD=V1,V2,...", required=True,
+                   help="chip field and the values to sweep (repeatable; points = product of all --vary)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--chip", metavar="NAME", help="chip preset (default: the calibrated preset if present, else "
+                   "910C); see `swimsim chips`")
+    g.add_argument("--chip-file", metavar="FILE", help="TOML/JSON chip file instead of a preset")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="fixed chip override applied under every point (repeatable)")
+    p.add_argument("--l2", choices=["cold", "inputs_warm", "warm"], default="inputs_warm",
+                   help="initial L2 state (default inputs_warm; use cold to see HBM bandwidth effects)")
+    p.add_argument("--runs", type=positive_int, default=1,
+                   help="seeds 0..N-1 averaged per point (jitter 0.03 when N > 1; default 1)")
+    p.add_argument("--metric", action="append", default=[], metavar="METRIC",
+                   help="wall | total_test_time | aicore_span | FUNC.avg_exec | FUNC.span | FUNC.avg_latency | "
+                        "... (repeatable; default: wall, total_test_time and the Avg Exec of the 3 functions "
+                        "with the largest total exec)")
+    p.add_argument("-o", "--out", metavar="DIR", help="write sweep.json, sweep.md and sweep.png into DIR")
+    p.add_argument("--md", action="store_true", help="print the table as markdown")
+    p.set_defaults(func=cmd_sweep)
+
+
+def _load(args: argparse.Namespace, extra: list[str]):
+    from hwmodels.chip import load_chip, recommended_preset
+
+    if args.chip_file:
+        return load_chip(path=args.chip_file, overrides=[*args.overrides, *extra])
+    return load_chip(args.chip or recommended_preset(), [*args.overrides, *extra])
+
+
+def parse_vary(args: argparse.Namespace) -> list[tuple[str, list[str], list[Any]]]:
+    """(dotted field, raw values, typed values) per --vary, each value checked by load_chip."""
+    from hwmodels.chip import canonical_field, descriptive_fields
+
+    out: list[tuple[str, list[str], list[Any]]] = []
+    seen: set[str] = set()
+    for item in args.vary:
+        key, eq, rest = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise UserError(f"--vary {item}: expected SECTION.FIELD=V1,V2,...")
+        raws = [v.strip() for v in rest.split(",")] if rest.strip() else []
+        if not raws or any(not v for v in raws):
+            raise UserError(f"--vary {item}: empty value list or empty value (expected V1,V2,...)")
+        typed: list[Any] = []
+        field = None
+        for raw in raws:
+            try:
+                chip = _load(args, [f"{key}={raw}"])
+            except UserError as exc:
+                msg = str(exc)
+                if msg.startswith("--set "):
+                    raise UserError("--vary " + msg[len("--set "):]) from None
+                raise UserError(f"--vary {key}={raw}: {msg}") from None
+            field = canonical_field(key)
+            sec, fname = field.split(".")
+            typed.append(getattr(getattr(chip, sec), fname))
+        assert field is not None
+        if field in descriptive_fields():
+            raise UserError(f"--vary {field}: descriptive field, not read by the timing model, so every point "
+                            "would give the same numbers (`swimsim chips --show` marks these fields)")
+        if field in seen:
+            raise UserError(f"--vary {item}: {field} is already varied")
+        seen.add(field)
+        dups = [raws[i] for i, v in enumerate(typed) if v in typed[:i]]
+        if dups:
+            raise UserError(f"--vary {item}: duplicate value {dups[0]} (each value once)")
+        out.append((field, raws, typed))
+    n = 1
+    for _, raws, _ in out:
+        n *= len(raws)
+    if n > MAX_POINTS:
+        shape = " x ".join(str(len(r)) for _, r, _ in out)
+        raise UserError(f"--vary: {shape} = {n} points, at most {MAX_POINTS} allowed")
+    return out
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return lambda: None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="sweep", unit="run", leave=False, file=sys.stderr)
+    return (lambda: bar.update(1)), bar.close
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from kernels.registry import build_graph
+    from sim.engine import RunOptions, simulate
+    from traces import run_metrics
+    from traces.compare import RUN_JITTER, mean_metrics
+    from traces.sweep import check_metric, default_metrics, format_table, plot_sweep, sweep_doc, sweep_json
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise UserError(f"-o {out}: exists and is not a directory")
+    base = _load(args, [])  # bad --chip/--set fails before anything else
+    vary = parse_vary(args)
+    specs = list(dict.fromkeys(args.specs))
+    graphs = {s: build_graph(s, args.mode) for s in specs}
+    funcs = {s: list(dict.fromkeys(t.name for t in g.kernel_tasks())) for s, g in graphs.items()}
+    chosen = [check_metric(m.strip(), funcs) for m in args.metric]
+
+    runs = args.runs
+    jitter = RUN_JITTER if runs > 1 else 0.0
+    combos = list(itertools.product(*[range(len(raws)) for _, raws, _ in vary]))
+    tick, close = _progress(len(combos) * len(specs) * runs,
+                            sys.stderr.isatty() or len(combos) >= PROGRESS_MIN_POINTS)
+    points: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]] = []
+    for combo in combos:
+        sets = [f"{field}={raws[i]}" for (field, raws, _), i in zip(vary, combo, strict=True)]
+        params = {field: typed[i] for (field, _, typed), i in zip(vary, combo, strict=True)}
+        try:
+            chip = _load(args, sets)
+        except UserError as exc:  # a cross-field check failing only for this combination
+            raise UserError(f"--vary point {', '.join(sets)}: {exc}") from None
+        results: dict[str, dict[str, Any]] = {}
+        for spec in specs:
+            per_run = []
+            for seed in range(runs):
+                opts = RunOptions(seed=seed, jitter=jitter, l2_init=args.l2)
+                per_run.append(run_metrics(simulate(graphs[spec], chip, opts)))
+                tick()
+            results[spec] = mean_metrics(per_run)
+        points.append((params, results))
+    close()
+
+    metrics = {s: (chosen or default_metrics(points[0][1][s])) for s in specs}
+    doc = sweep_doc(chip=base.name, mode=args.mode, l2=args.l2, runs=runs, jitter=jitter,
+                    overrides=list(args.overrides), vary=[(f, typed) for f, _, typed in vary], specs=specs,
+                    metrics=metrics, points=points)
+    sets_note = f"  --set {' '.join(args.overrides)}" if args.overrides else ""
+    print(f"sweep: chip={base.name} mode={args.mode} l2={args.l2} runs={runs} points={len(points)} "
+          f"(µs; Δ% vs the first point){sets_note}")
+    print(format_table(doc, markdown=args.md), end="")
+    if out is not None:
+        write_text_atomic(out / "sweep.json", sweep_json(doc))
+        write_text_atomic(out / "sweep.md", format_table(doc, markdown=True))
+        plot_sweep(doc, out / "sweep.png")
+        print(f"wrote {out / 'sweep.json'}, {out / 'sweep.md'}, {out / 'sweep.png'}")
+    return 0

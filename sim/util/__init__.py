@@ -1,0 +1,1 @@
+"""Plumbing every layer shares: the one-line user error, atomic file writes, text tables."""

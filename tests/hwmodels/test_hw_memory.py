@@ -1,0 +1,134 @@
+"""L2 residency (line geometry, init states, eviction) and HBM bandwidth sharing."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hwmodels import L2State, load_chip, share_bandwidth
+from hwmodels.memory import region_lines
+from sim.ir import Region, TaskGraph, Tensor
+from sim.util.errors import UserError
+
+# --- share_bandwidth ----------------------------------------------------------------------------------
+
+demands = st.lists(st.floats(0, 1e4, allow_nan=False), max_size=12)
+totals = st.floats(0, 2e4, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(demands, totals)
+def test_share_bandwidth_properties(dem: list[float], total: float) -> None:
+    out = share_bandwidth(dem, total)
+    eps = 1e-9 * max(1.0, total)
+    assert len(out) == len(dem)
+    assert sum(out) <= total + eps  # never more than the pipe
+    assert all(0 <= o <= d + eps for o, d in zip(out, dem, strict=True))  # never above demand
+    assert sum(out) == pytest.approx(min(total, sum(dem)), rel=1e-9, abs=1e-6)  # work conserving
+    # max-min fair: a flow that got less than it asked has the largest share (nobody got more)
+    for o, d in zip(out, dem, strict=True):
+        if o < d - eps:
+            assert all(o2 <= o + eps for o2 in out)
+
+
+def test_share_bandwidth_examples() -> None:
+    assert share_bandwidth([10, 10], 10) == [5, 5]
+    assert share_bandwidth([2, 10, 10], 10) == [2, 4, 4]
+    assert share_bandwidth([], 10) == []
+    assert share_bandwidth([5, 5], 0) == [0, 0]
+    assert share_bandwidth([1, 2], 100) == [1, 2]
+
+
+# --- line geometry ------------------------------------------------------------------------------------
+
+def _brute(shape: list[int], isz: float, off: list[int], rsh: list[int], line: int, n_lines: int) -> set[int]:
+    strides = [math.prod(shape[i + 1:]) for i in range(len(shape))]
+    out: set[int] = set()
+    for idx in itertools.product(*[range(o, o + r) for o, r in zip(off, rsh, strict=True)]):
+        e = sum(i * s for i, s in zip(idx, strides, strict=True))
+        b0, b1 = int(e * isz), int(math.ceil((e + 1) * isz)) - 1
+        out.update(x for x in range(b0 // line, b1 // line + 1) if x < n_lines)
+    return out
+
+
+@st.composite
+def boxes(draw: st.DrawFn) -> tuple:
+    nd = draw(st.integers(1, 4))
+    shape = [draw(st.sampled_from([1, 2, 3, 8, 16, 64, 100, 128, 512])) for _ in range(nd)]
+    off = [draw(st.integers(0, s - 1)) for s in shape]
+    rsh = [draw(st.integers(1, min(s - o, 40))) for s, o in zip(shape, off, strict=True)]
+    isz = draw(st.sampled_from([0.5, 1, 2, 4, 8]))
+    line = draw(st.sampled_from([64, 512]))
+    return shape, isz, off, rsh, line
+
+
+@settings(max_examples=300, deadline=None)
+@given(boxes())
+def test_region_lines_match_brute_force(box: tuple) -> None:
+    shape, isz, off, rsh, line = box
+    n_lines = math.ceil(math.prod(shape) * isz / line)
+    ls = region_lines(shape, isz, Region(tensor=0, offset=off, shape=rsh), line, n_lines)
+    if ls.idx is not None:
+        got = [int(x) for x in ls.idx]
+    else:
+        got = [x for a, b, s in ls.slices for x in range(a, b, s)]
+    assert len(got) == len(set(got)) == ls.n
+    assert set(got) == _brute(shape, isz, off, rsh, line, n_lines)
+
+
+# --- L2State --------------------------------------------------------------------------------------------
+
+def _graph() -> TaskGraph:
+    mib = 1024 * 1024 // 4  # FP32 elements per MiB
+    return TaskGraph(kernel="t", tensors=[
+        Tensor(id=0, name="a", shape=[mib], dtype="FP32", kind="param"),
+        Tensor(id=1, name="b", shape=[mib], dtype="FP32", kind="alloc"),
+        Tensor(id=2, name="c", shape=[mib], dtype="FP32", kind="alloc"),
+    ])
+
+
+def _all(l2: L2State, t: int):  # noqa: ANN202
+    return l2.lines_of(Region(tensor=t, offset=[0], shape=[1024 * 1024 // 4]))
+
+
+def test_init_states() -> None:
+    chip = load_chip()
+    g = _graph()
+    assert L2State(chip, g, "cold").resident_bytes == 0
+    warm_in = L2State(chip, g, "inputs_warm")
+    assert warm_in.resident_fraction(0) == 1.0 and warm_in.resident_fraction(1) == 0.0
+    warm = L2State(chip, g, "warm")
+    assert all(warm.resident_fraction(t) == 1.0 for t in range(3))
+    with pytest.raises(UserError, match="hot"):
+        L2State(chip, g, "hot")
+
+
+def test_capacity_lru_eviction() -> None:
+    chip = load_chip(overrides=["soc.l2_size_mib=2"])  # room for two of the three 1 MiB tensors
+    g = _graph()
+    l2 = L2State(chip, g, "cold")
+    n = _all(l2, 0).n
+    assert n == 2048
+    assert l2.read(_all(l2, 0)) == 0
+    assert l2.read(_all(l2, 1)) == 0
+    assert l2.read(_all(l2, 0)) == n  # both fit
+    assert l2.read(_all(l2, 2)) == 0  # evicts b (least recently used), not a
+    assert l2.resident_bytes <= chip.l2_capacity_bytes
+    assert l2.read(_all(l2, 0)) == n
+    assert l2.read(_all(l2, 1)) == 0
+    assert l2.evictions >= 1
+
+
+def test_partial_read_and_dirty_write() -> None:
+    chip = load_chip()
+    g = _graph()
+    l2 = L2State(chip, g, "cold")
+    half = l2.lines_of(Region(tensor=1, offset=[0], shape=[128 * 1024]))
+    assert l2.write(half) == half.n
+    assert l2.write(half) == 0
+    assert l2.read(_all(l2, 1)) == half.n  # half the lines hit
+    assert l2.read(half) == half.n
