@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sim.util.errors import UserError
+from traces.stats import delta_pct
 
 
 def metrics_of_path(path: Path) -> dict[str, Any]:
@@ -15,24 +15,6 @@ def metrics_of_path(path: Path) -> dict[str, Any]:
 
     ld = load_path(path)
     return metrics(ld.pd, ld.wall)
-
-
-RUN_JITTER = 0.03  # relative per-block jitter when averaging several seeded runs (≈ the ±4 % run-to-run noise)
-
-
-def metrics_of_spec(spec: str, mode: str, runs: int, chip: str | None, overrides: list[str],
-                    level: int = 4) -> dict[str, Any]:
-    """Simulate kernel ``spec`` (e.g. ``qkv_proj_rope:baseline``) for seeds 0..runs-1; mean metrics."""
-    from hwmodels import load_chip, recommended_preset
-    from kernels.registry import build_graph  # type: ignore[import-not-found]
-    from sim.engine import RunOptions, simulate  # type: ignore[attr-defined]
-    from traces.rundir import run_metrics
-
-    graph = build_graph(spec, mode)
-    cfg = load_chip(chip or recommended_preset(), overrides)
-    jitter = RUN_JITTER if runs > 1 else 0.0
-    ms = [run_metrics(simulate(graph, cfg, RunOptions(seed=s, jitter=jitter)), level) for s in range(runs)]
-    return mean_metrics(ms)
 
 
 def mean_metrics(ms: list[dict[str, Any]]) -> dict[str, Any]:
@@ -76,9 +58,8 @@ def _fmt(x: float | None) -> str:
 
 
 def _delta(b: float | None, a: float | None) -> str:
-    if b is None or a is None or b == 0:
-        return "-"
-    return f"{(a - b) / b * 100:+.1f}%"
+    d = delta_pct(b, a)
+    return "-" if d is None else f"{d:+.1f}%"
 
 
 def format_compare(before: dict[str, Any], after: dict[str, Any], labels: tuple[str, str] = ("before", "after"),
@@ -95,13 +76,3 @@ def format_compare(before: dict[str, Any], after: dict[str, Any], labels: tuple[
              "  ".join("-" * n for n in w)]
     lines += [f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}  {r[3]:>{w[3]}}" for r in rows]
     return "\n".join(lines) + "\n"
-
-
-def resolve_side(arg: str, mode: str, runs: int, chip: str | None, overrides: list[str]) -> dict[str, Any]:
-    """A directory/file argument is loaded; anything else is a kernel spec simulated on the spot."""
-    p = Path(arg)
-    if p.is_dir() or (p.is_file() and p.suffix != ".py"):  # my_kernel.py is a kernel spec
-        return metrics_of_path(p)
-    if runs < 1:
-        raise UserError(f"--runs {runs}: expected a positive integer")
-    return metrics_of_spec(arg, mode, runs, chip, overrides)

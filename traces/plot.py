@@ -248,7 +248,7 @@ def plot_band(doc: dict[str, Any], out: Path, title: str = "") -> Path:
     plt = pyplot()
     from matplotlib.lines import Line2D
 
-    from sim.app.fidelity import delta_pct, error_pct
+    from traces.stats import delta_pct, error_pct
 
     errs: list[tuple[str, float, float, float | None]] = []  # (label, lo %, hi %, run %)
     deltas: list[tuple[str, float, float, float | None]] = []  # (label, lo, hi, measured Δ %)

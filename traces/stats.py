@@ -183,3 +183,17 @@ def metrics(pd: PerfData, wall: float) -> dict[str, Any]:
                                 "avg_exec_reused": fp.avg_reused if fp else None,
                                 "avg_exec_first_use": fp.avg_first_use if fp else None}
     return out
+
+
+def error_pct(sim: float | None, meas: float | None) -> float | None:
+    """Error of a simulated value against a measured one, % of the measured (None if either is missing)."""
+    if sim is None or meas is None or meas == 0:
+        return None
+    return (sim - meas) / meas * 100.0
+
+
+def delta_pct(before: float | None, after: float | None) -> float | None:
+    """Change from ``before`` to ``after``, % of ``before`` (None if either is missing or before is 0)."""
+    if before is None or after is None or before == 0:
+        return None
+    return (after - before) / before * 100.0

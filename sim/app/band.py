@@ -15,9 +15,10 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.app.fidelity import VARIANTS, MetricRow, delta_pct, error_pct
+from sim.app.fidelity import VARIANTS, MetricRow
 from sim.util.errors import UserError
 from sim.util.tables import render_table
+from traces.stats import delta_pct, error_pct
 
 # Noise of a measured 3-run mean: the kernel's authors report "roughly ±4 %" run-to-run noise on
 # the standalone kernel (measurement file, noise_note); a mean of 3 runs has ±4 %/√3 ≈ ±2.3 %.

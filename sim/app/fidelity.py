@@ -22,7 +22,7 @@ from pathlib import Path
 from sim.ir.records import RunResult
 from sim.util.errors import UserError
 from sim.util.tables import render_table
-from traces.stats import FUNC_FIELDS, RUN_FIELDS, metric_value
+from traces.stats import FUNC_FIELDS, RUN_FIELDS, delta_pct, error_pct, metric_value
 
 DEFAULT_MEASUREMENTS = Path(__file__).parent / "validation" / "pr648_measurements.json"
 
@@ -116,18 +116,6 @@ def metric_name_error(name: str) -> str | None:
             return None
         return f"expected FUNCTION.<{'|'.join(FUNC_METRICS)}>"
     return None if name in RUN_FIELDS else f"expected one of {', '.join(RUN_FIELDS)} or FUNCTION.<field>"
-
-
-def error_pct(sim: float | None, meas: float | None) -> float | None:
-    if sim is None or meas is None or meas == 0:
-        return None
-    return (sim - meas) / meas * 100.0
-
-
-def delta_pct(before: float | None, after: float | None) -> float | None:
-    if before is None or after is None or before == 0:
-        return None
-    return (after - before) / before * 100.0
 
 
 @dataclass

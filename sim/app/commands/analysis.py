@@ -23,7 +23,8 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from traces.compare import format_compare, resolve_side
+    from sim.app.onthespot import resolve_side
+    from traces.compare import format_compare
 
     before = resolve_side(args.a, args.mode, args.runs, args.chip, args.set or [])
     after = resolve_side(args.b, args.mode, args.runs, args.chip, args.set or [])

@@ -333,8 +333,8 @@ def _calibrate_profile(args: argparse.Namespace, targets: dict[str, float], star
     PNG and one preset per point (to run `reproduce --chip-file` on)."""
     import hwmodels
     from sim.app.calibration import profile
-    from sim.app.fidelity import error_pct, metric_value
     from traces.plot import plot_profile
+    from traces.stats import error_pct, metric_value
 
     out = Path(args.output or "out/calibration_profile")
     if out.exists() and not out.is_dir():

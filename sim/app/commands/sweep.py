@@ -2,7 +2,7 @@
 
 Each kernel graph is built once; every point of the cartesian product of the ``--vary`` values is
 applied as chip overrides on top of ``--chip``/``--set`` and simulated for seeds 0..N-1 (jitter
-:data:`traces.compare.RUN_JITTER` when N > 1, averaged with :func:`traces.compare.mean_metrics`).
+:data:`sim.app.onthespot.RUN_JITTER` when N > 1, averaged with :func:`traces.compare.mean_metrics`).
 Prints one table (µs, Δ% relative to the first point); ``-o DIR`` writes sweep.json, sweep.md and
 sweep.png.
 """
@@ -118,9 +118,10 @@ def _progress(total: int, enabled: bool):
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from kernels.registry import build_graph
+    from sim.app.onthespot import RUN_JITTER
     from sim.engine import RunOptions, simulate
     from traces import run_metrics
-    from traces.compare import RUN_JITTER, mean_metrics
+    from traces.compare import mean_metrics
     from traces.sweep import check_metric, default_metrics, format_table, plot_sweep, sweep_doc, sweep_json
 
     out = Path(args.out) if args.out else None

@@ -55,9 +55,7 @@ def test_missing_function_and_mean() -> None:
 def test_compare_kernel_specs_average_over_seeds(monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture) -> None:
     """On-the-spot form: build_graph/load_chip/simulate are called per spec, seeds 0..N-1 averaged."""
-    import hwmodels.chip
-    import kernels.registry
-    import sim.engine
+    from sim.app import onthespot
 
     calls: list[tuple[str, int]] = []
 
@@ -70,9 +68,9 @@ def test_compare_kernel_specs_average_over_seeds(monkeypatch: pytest.MonkeyPatch
         run = tiny_run(options.seed if graph.variant.endswith("a") else options.seed + 10)
         return run
 
-    monkeypatch.setattr(kernels.registry, "build_graph", fake_build)
-    monkeypatch.setattr(hwmodels.chip, "load_chip", lambda name=None, overrides=(): object())
-    monkeypatch.setattr(sim.engine, "simulate", fake_sim)
+    monkeypatch.setattr(onthespot, "build_graph", fake_build)
+    monkeypatch.setattr(onthespot, "load_chip", lambda name=None, overrides=(): object())
+    monkeypatch.setattr(onthespot, "simulate", fake_sim)
     assert main(["compare", "k:a", "k:b", "--mode", "prefill", "--runs", "3", "--md"]) == 0
     assert calls == [("k:a", 0), ("k:a", 1), ("k:a", 2), ("k:b", 0), ("k:b", 1), ("k:b", 2)]
     out = capsys.readouterr().out
