@@ -11,13 +11,12 @@ import time
 import pytest
 
 from hwmodels import CoreCostModel, L2State, load_chip
+from kernels.registry import build_graph
 
 
 @pytest.mark.bench
 @pytest.mark.parametrize("spec", ["qkv_proj_rope:baseline", "decode_attention_hca:baseline"])
 def test_profile_all_blocks_time(spec: str) -> None:
-    from kernels.registry import build_graph
-
     g = build_graph(spec)
     chip = load_chip()
     tasks = g.kernel_tasks()

@@ -1,26 +1,17 @@
-"""Chip configuration: presets for the a2a3 family (one die), TOML/JSON round trip, ``--set`` overrides.
+"""The parameter sections of a chip config: one pydantic model per hardware block or runtime part.
 
-Every field carries ``unit``, ``status`` (the hardware.md tag: SPEC, MEASURED, FIT, VSIM, DERIVED,
-INFERRED, PRESS, CALIBRATE, ASSUMPTION, SOURCE, CALIBRATED) and ``source`` in its description.
-Fields with status CALIBRATE are placeholders a calibration step may fit
-(:func:`calibratable_fields`).
+Every field is declared with :func:`F` and carries ``unit``, ``status`` (the hardware.md tag: SPEC,
+MEASURED, FIT, VSIM, DERIVED, INFERRED, PRESS, CALIBRATE, ASSUMPTION, SOURCE, CALIBRATED, CHOICE) and
+``source`` in its description. ``SECTIONS`` maps each section's TOML table name to its model, in the
+order the chip config and its TOML text list them.
 """
 
 from __future__ import annotations
 
-import json
-import tomllib
-from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.fields import FieldInfo
-
-from sim.util.errors import UserError
-
-PRESET_DIR = Path(__file__).parent / "presets"
-DEFAULT_PRESET = "910C"
 
 _STATUSES = {
     "SPEC", "MEASURED", "FIT", "VSIM", "DERIVED", "INFERRED", "PRESS", "CALIBRATE", "ASSUMPTION",
@@ -43,6 +34,7 @@ def F(default: Any, unit: str, status: str, source: str, *, timing: bool = True,
 
 
 class _Section(BaseModel):
+    """Base of every section: unknown keys, inf and nan are errors; assignments are validated."""
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=True)
 
 
@@ -88,6 +80,7 @@ class AivBuffers(_Section):
 
     @model_validator(mode="after")
     def _safe_le_ub(self) -> AivBuffers:
+        """The safe UB size fits in the UB."""
         if self.ub_safe_bytes > self.ub_bytes:
             raise ValueError("ub_safe_bytes must be <= ub_bytes")
         return self
@@ -363,6 +356,7 @@ class RuntimeParams(_Section):
 
     @model_validator(mode="after")
     def _cold_range(self) -> RuntimeParams:
+        """The cold first-task extra range is ordered (min <= max, µs)."""
         if self.cold_first_task_extra_min_us > self.cold_first_task_extra_max_us:
             raise ValueError("cold_first_task_extra_min_us must be <= cold_first_task_extra_max_us")
         return self
@@ -395,262 +389,6 @@ SECTIONS: dict[str, type[_Section]] = {
 }
 
 
-class ChipConfig(BaseModel):
-    """One die of an a2a3 chip: topology, per-core cost-model parameters and runtime timings."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    name: str = Field("910C", description="unit: - | status: CHOICE | source: preset name")
-    soc: SocPreset = Field(default_factory=SocPreset)
-    aic_buffers: AicBuffers = Field(default_factory=AicBuffers)
-    aiv_buffers: AivBuffers = Field(default_factory=AivBuffers)
-    rates: CoreRates = Field(default_factory=CoreRates)
-    cube: CubeModel = Field(default_factory=CubeModel)
-    mte1: Mte1Model = Field(default_factory=Mte1Model)
-    fixpipe: FixpipeModel = Field(default_factory=FixpipeModel)
-    vector: VectorModel = Field(default_factory=VectorModel)
-    l2: L2Model = Field(default_factory=L2Model)
-    dma: DmaModel = Field(default_factory=DmaModel)
-    core: CoreModel = Field(default_factory=CoreModel)
-    runtime: RuntimeParams = Field(default_factory=RuntimeParams)
-    measured: MeasuredDma = Field(default_factory=MeasuredDma)
-    provenance: dict[str, str] = Field(
-        default_factory=dict,
-        description="dotted field -> where a calibrated value came from (e.g. 'fitted on X, validated on Y')",
-    )
-
-    # --- derived -------------------------------------------------------------------------------
-    @property
-    def aic_count(self) -> int:
-        return self.soc.clusters * self.soc.aic_per_cluster
-
-    @property
-    def aiv_count(self) -> int:
-        return self.soc.clusters * self.soc.aiv_per_cluster
-
-    @property
-    def num_cores(self) -> int:
-        return self.aic_count + self.aiv_count
-
-    @property
-    def core_freq_hz(self) -> float:
-        """AIC (cube) clock in Hz."""
-        return self.soc.cube_freq_mhz * 1e6
-
-    @property
-    def vec_freq_hz(self) -> float:
-        return self.soc.vec_freq_mhz * 1e6
-
-    def cycles_to_ns(self, cycles: float, vector: bool = False) -> float:
-        """Core cycles -> ns at the cube (or vector) clock."""
-        return cycles * 1000.0 / (self.soc.vec_freq_mhz if vector else self.soc.cube_freq_mhz)
-
-    @property
-    def l2_capacity_bytes(self) -> int:
-        return int(self.soc.l2_size_mib * 1024 * 1024)
-
-    # --- serialisation -------------------------------------------------------------------------
-    def to_json(self) -> str:
-        return self.model_dump_json(indent=1) + "\n"
-
-    def to_toml(self) -> str:
-        """TOML text with one comment line (unit | status | source) above each field."""
-        desc = set(descriptive_fields())
-        lines = [f"# swimsim chip config {self.name} ({self.soc.soc_version})",
-                 f"name = {_toml_value(self.name)}"]
-        for sec_name in SECTIONS:
-            sec = getattr(self, sec_name)
-            lines.append("")
-            lines.append(f"[{sec_name}]")
-            for fname, finfo in type(sec).model_fields.items():
-                if finfo.description:
-                    note = " | descriptive: not read by the timing model" if f"{sec_name}.{fname}" in desc else ""
-                    lines.append(f"# {finfo.description}{note}")
-                lines.append(f"{fname} = {_toml_value(getattr(sec, fname))}")
-        return "\n".join(lines) + "\n"
-
-    def write(self, path: str | Path) -> None:
-        """Write as TOML (``.toml``) or JSON (anything else), via temp file + rename."""
-        path = Path(path)
-        from sim.util.fileio import write_text_atomic
-
-        write_text_atomic(path, self.to_toml() if path.suffix == ".toml" else self.to_json())
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v)
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
-
-
-# --- presets, overrides, loading ---------------------------------------------------------------
-
-_ALIASES = {
-    "ascend910b1": "910B1", "ascend910b2": "910B2", "ascend910b3": "910B3", "ascend910b4": "910B4",
-    "ascend910_9391": "910C", "ascend910_9392": "910C", "910c": "910C",
-}
-
-
-CALIBRATED_PRESET = "910C-calibrated"
-
-
-def recommended_preset() -> str:
-    """The preset the command line uses by default: the calibrated 910C die when present, else 910C."""
-    return CALIBRATED_PRESET if (PRESET_DIR / f"{CALIBRATED_PRESET}.toml").is_file() else DEFAULT_PRESET
-
-
-def list_presets() -> list[str]:
-    """Names of the bundled presets, sorted."""
-    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
-
-
-def _read_file(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise UserError(f"chip file {path}: cannot read ({exc.strerror})") from None
-    try:
-        if path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            data = tomllib.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        msg = str(exc).splitlines()[0]
-        raise UserError(f"chip file {path}: not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {msg}") from None
-    if not isinstance(data, dict):
-        raise UserError(f"chip file {path}: expected a table/object at top level")
-    return data
-
-
-def _field_index() -> dict[str, list[str]]:
-    """Plain field name -> dotted names that carry it."""
-    idx: dict[str, list[str]] = {"name": ["name"]}
-    for sec_name, sec in SECTIONS.items():
-        for fname in sec.model_fields:
-            idx.setdefault(fname, []).append(f"{sec_name}.{fname}")
-    return idx
-
-
-def _resolve_key(key: str) -> tuple[str, ...]:
-    key = key.strip()
-    if "." in key:
-        sec, _, fname = key.partition(".")
-        if sec not in SECTIONS:
-            raise UserError(f"--set {key}: unknown section '{sec}' (sections: {', '.join(SECTIONS)})")
-        if fname not in SECTIONS[sec].model_fields:
-            raise UserError(f"--set {key}: unknown key '{fname}' in section '{sec}'")
-        return (sec, fname)
-    hits = _field_index().get(key)
-    if not hits:
-        raise UserError(f"--set {key}: unknown key '{key}' (use section.field, see `swimsim chips --show`)")
-    if len(hits) > 1:
-        raise UserError(f"--set {key}: ambiguous key, use one of {', '.join(hits)}")
-    return tuple(hits[0].split("."))
-
-
-def _parse_value(raw: str) -> Any:
-    """Lists are written as JSON (``[1,2]``); everything else is left to pydantic's type check."""
-    raw = raw.strip()
-    if raw.startswith("["):
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError:
-            return raw
-    return raw
-
-
-def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    """Apply ``key=value`` strings to a nested config dict (returns a new dict)."""
-    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
-    for item in overrides:
-        if "=" not in item:
-            raise UserError(f"--set {item}: expected key=value")
-        key, _, raw = item.partition("=")
-        path = _resolve_key(key)
-        val = _parse_value(raw)
-        if len(path) == 1:
-            out[path[0]] = val
-        else:
-            sec = out.setdefault(path[0], {})
-            if not isinstance(sec, dict):
-                raise UserError(f"--set {key}: section '{path[0]}' is not a table")
-            sec[path[1]] = val
-    return out
-
-
-def _validation_message(exc: ValidationError, origin: str) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    msg = err["msg"]
-    extra = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    if err["type"] == "extra_forbidden":
-        return f"{origin}: unknown field '{loc}'{extra}"
-    got = err.get("input")
-    got_s = "" if isinstance(got, dict) else f", got {got!r}"
-    return f"{origin}: field '{loc}': {msg}{got_s}{extra}"
-
-
-def chip_from_dict(data: dict[str, Any], origin: str = "chip config") -> ChipConfig:
-    """Validate a nested dict; a bad field raises a one-line UserError naming it."""
-    try:
-        return ChipConfig.model_validate(data)
-    except ValidationError as exc:
-        raise UserError(_validation_message(exc, origin)) from None
-
-
-def load_chip(name: str | None = None, overrides: Sequence[str] = (), path: str | Path | None = None) -> ChipConfig:
-    """Load a preset (default ``910C``) or a TOML/JSON chip file, then apply ``--set`` overrides."""
-    if path is not None:
-        p = Path(path)
-        data = _read_file(p)
-        origin = str(p)
-    else:
-        key = name or DEFAULT_PRESET
-        key = _ALIASES.get(key.lower(), key)
-        if key not in list_presets():
-            raise UserError(f"unknown chip '{name}' (presets: {', '.join(list_presets())})")
-        data = _read_file(PRESET_DIR / f"{key}.toml")
-        data.setdefault("name", key)
-        origin = f"chip {key}"
-    if overrides:
-        data = apply_overrides(data, overrides)
-        origin += " with --set"
-    return chip_from_dict(data, origin)
-
-
-def _fields_where(pred: Callable[[FieldInfo], bool]) -> list[str]:
-    """Dotted names of the section fields whose FieldInfo satisfies ``pred``, in declaration order."""
-    return [f"{sec_name}.{fname}" for sec_name, sec in SECTIONS.items()
-            for fname, finfo in sec.model_fields.items() if pred(finfo)]
-
-
-def calibratable_fields() -> list[str]:
-    """Dotted names of every field whose status is CALIBRATE (placeholders to fit)."""
-    return _fields_where(lambda fi: bool(fi.description) and "status: CALIBRATE |" in fi.description)
-
-
-def descriptive_fields() -> list[str]:
-    """Dotted names of the fields the timing model does not read (declared with ``timing=False``)."""
-    return _fields_where(lambda fi: isinstance(fi.json_schema_extra, dict)
-                         and fi.json_schema_extra.get("timing") is False)
-
-
-def canonical_field(key: str) -> str:
-    """``section.field`` of an override key (``field`` alone when unambiguous); UserError if unknown."""
-    return ".".join(_resolve_key(key))
-
-
-def field_description(dotted: str) -> str:
-    """The ``unit | status | source`` description of a dotted field name."""
-    path = _resolve_key(dotted)
-    if len(path) == 1:
-        return ChipConfig.model_fields[path[0]].description or ""
-    return SECTIONS[path[0]].model_fields[path[1]].description or ""
+def is_descriptive(finfo: FieldInfo) -> bool:
+    """True for a field declared with ``F(..., timing=False)``: recorded, but not read by the timing model."""
+    return isinstance(finfo.json_schema_extra, dict) and finfo.json_schema_extra.get("timing") is False

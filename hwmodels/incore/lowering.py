@@ -1,0 +1,65 @@
+"""How a recorded vector op lowers to instructions: barrier-separated steps, further instructions, scalar loops.
+
+``vector.lowering = "a2a3"`` follows the structure of pto-isa's a2a3 tile-op implementations
+(``include/pto/npu/a2a3``); ``"uniform"`` makes every recorded op one instruction. The counts feed
+:func:`hwmodels.incore.opcost.vector_op_parts`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from hwmodels.chip import ChipConfig
+from hwmodels.memory import dtype_bytes
+from sim.ir import Op
+
+
+def _row_expand_instrs(chip: ChipConfig, rows: int, cols: int, elem_bytes: float) -> int:
+    """Instructions of a row_expand binary op after its broadcast (a2a3 TRowExpandBinOp, 2026-05 on).
+
+    Count mode, one instruction per row, only when a row holds more full 256 B repeats than the
+    tile has rows; otherwise norm mode: one instruction (``rows`` repeats) per 256 B column slice
+    of the row, or a single one when a row is shorter than a repeat.
+    """
+    per_repeat = max(1, int(chip.vector.repeat_bytes / elem_bytes)) if elem_bytes else cols
+    if cols // per_repeat > rows:
+        return max(1, rows)
+    return max(1, math.ceil(cols / per_repeat))
+
+
+def vector_lowering(chip: ChipConfig, name: str, shape: list[int], elem_bytes: float) -> tuple[int, int, int]:
+    """(barrier-separated steps, further instructions, scalar-loop elements) of one recorded vector op.
+
+    ``vector.lowering = "a2a3"`` follows the structure of the a2a3 tile-op implementations
+    (pto-isa ``include/pto/npu/a2a3``); ``"uniform"`` makes every op one instruction.
+    """
+    v = chip.vector
+    if v.lowering == "uniform" or not shape:
+        return 1, 0, 0
+    n = name.lower()
+    cols = shape[-1]
+    rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
+    if n == "gather":  # index form: per row, offsets = idx * elem (vmuls), barrier, vgather
+        return rows, rows, 0
+    if n.startswith("row_expand"):  # broadcast the [R,1] operand (vbrcb), barrier, the binary op
+        return 2, _row_expand_instrs(chip, rows, cols, elem_bytes) - 1, 0
+    if n in ("row_sum", "row_max", "row_min"):  # pairwise adds of a row's repeats, then the reduce
+        return max(1, math.ceil(cols * elem_bytes / v.repeat_bytes)), 0, 0
+    if n == "arange":  # a scalar loop writing each element into UB, then the S->V hand-over
+        return 1, 0, cols
+    return 1, 0, 0
+
+
+def hopped_lowering(chip: ChipConfig, name: str, shape: list[int], elem_bytes: float,
+                    hops: int) -> tuple[int, int, int]:
+    """:func:`vector_lowering` with every step repeated per cast hop."""
+    steps, extra, scalar = vector_lowering(chip, name, shape, elem_bytes)
+    return steps * max(1, hops), extra, scalar
+
+
+def op_lowering(chip: ChipConfig, op: Op) -> tuple[int, int, int]:
+    """:func:`vector_lowering` of a recorded VECTOR op, cast hops included ((0, 0, 0) for other pipes)."""
+    if op.pipe != "VECTOR":
+        return 0, 0, 0
+    return hopped_lowering(chip, op.name, op.shape, max(dtype_bytes(op.dtype), dtype_bytes(op.in_dtype, 0)),
+                           op.hops)

@@ -1,0 +1,440 @@
+"""The block-level list scheduler :class:`CoreCostModel`: a block's ops on the core pipes, and its critical path.
+
+Each op runs on one pipe of one lane (``aic``/``aiv0``/``aiv1``). Ops of one pipe of one lane run
+in program order; an op starts at ``max(pipe free, every dep done + sync cost)`` where the sync
+cost is 0 on the same pipe, ``core.cross_pipe_sync_cycles`` across pipes of a lane and
+``core.cross_core_flag_cycles`` across lanes (MIX handoff). MTE2/MTE3 are issue-serialised but
+latency-overlapped: a DMA occupies its pipe for issue + transfer and its data is ready a latency
+later, with at most ``dma.mte2_outstanding`` requests in flight. All times are ns.
+
+The per-op constants come from :func:`hwmodels.incore.opcost.op_cost`, memoised per op signature;
+block structures and whole-block results are memoised too, so a graph's repeated blocks cost one
+schedule. The interface the engine calls is ``CoreCostModel(chip).profile(task, block, l2)``
+(see :mod:`hwmodels.incore`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from operator import attrgetter
+
+from hwmodels.chip import ChipConfig
+from hwmodels.incore.opcost import OpCost, cycle_ns, op_cost
+from hwmodels.incore.pipes import (
+    C_CUBE,
+    C_FIX,
+    C_HAND,
+    C_HIT,
+    C_MISS,
+    C_MTE1,
+    C_MTE2,
+    C_MTE3,
+    C_PRO,
+    C_SCAL,
+    C_SYNC,
+    CATS,
+    LANE_IDX,
+    LANES,
+    P_CUBE,
+    P_FIX,
+    P_MTE1,
+    P_MTE2,
+    P_MTE3,
+    P_SCAL,
+    PIPE_CAT,
+    PIPE_IDX,
+    PIPES,
+)
+from hwmodels.incore.profile import BlockProfile, OpTiming
+from hwmodels.memory import L2State
+from sim.ir import Block, CoreShape, Op, Region, Task, TaskKind
+
+_OP_KEY = attrgetter("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops")
+
+@dataclass
+class _Struct:
+    """Chip-independent form of one block: op keys, lanes/pipes, deps with their sync class, L2 lines."""
+
+    block: Block
+    graph_id: int
+    lane: list[int]
+    pkey: list[int]  # lane * 7 + pipe
+    keys: list[tuple]  # op-cost cache keys
+    deps: tuple[tuple[int, ...], ...]  # dep indices per op, as recorded
+    dma_cand: list[int]  # ops that may touch GM (DMA pipes, scalar GM access)
+    lines: list[object]  # per candidate: None (untracked), a Region (geometry not computed yet) or a LineSet
+    sig: int  # structure id: blocks with equal sig have identical costs on any chip
+    has_mte1: list[bool]  # per lane: explicit MTE1 ops present (else cube ops stage L0 implicitly)
+
+
+_STRUCTS: dict[int, _Struct] = {}
+_SIGS: dict[tuple, int] = {}
+
+
+def _structure(block: Block, l2: L2State) -> _Struct:
+    """The (memoised) chip-independent structure of ``block`` in the graph of ``l2``."""
+    st = _STRUCTS.get(id(block))
+    if st is not None and st.block is block and st.graph_id == id(l2.graph):
+        return st
+    if len(_STRUCTS) > 200_000:
+        _STRUCTS.clear()
+    ops = block.ops
+    lane_idx, pipe_idx, opkey = LANE_IDX, PIPE_IDX, _OP_KEY
+    lanes = [lane_idx[o.lane] for o in ops]
+    pipes = [pipe_idx[o.pipe] for o in ops]
+    has_mte1 = [False, False, False]
+    for ln, p in zip(lanes, pipes, strict=True):
+        if p == P_MTE1:
+            has_mte1[ln] = True
+    keys = [(opkey(o), tuple(o.shape), tuple(o.mnk) if o.mnk else None, o.region is None) for o in ops]
+    deps = tuple([tuple(o.deps) for o in ops])
+    pkey = [ln * 7 + p for ln, p in zip(lanes, pipes, strict=True)]
+    cand = [i for i, p in enumerate(pipes)
+            if p == P_MTE2 or p == P_MTE3 or p == P_FIX or (p == P_SCAL and ops[i].region is not None)]
+    # regions of GM-touching ops; their line sets are computed lazily (a read of a fully resident
+    # tensor needs no geometry)
+    lines = [ops[i].region if (ops[i].region is not None and ops[i].kind != "handoff") else None for i in cand]
+    sig = _SIGS.setdefault((tuple(keys), deps, tuple(pkey), tuple(has_mte1)), len(_SIGS))
+    st = _Struct(block, id(l2.graph), lanes, pkey, keys, deps, cand, lines, sig, has_mte1)
+    _STRUCTS[id(block)] = st
+    return st
+
+
+@dataclass
+class _Compiled:
+    """Chip-dependent costs of one block structure."""
+
+    lane: list[int]
+    pkey: list[int]
+    deps: list[tuple[tuple[int, float], ...]]  # (dep index, sync ns); pipelined MTE1 deps of cube ops excluded
+    costs: list[OpCost]
+    dma_pos: list[int]  # positions in _Struct.dma_cand of ops with an L2/GM part
+    dma_ops: list[int]  # their op indices
+    pipelined: dict[int, tuple[tuple[tuple[int, float], ...], float]]  # cube op -> (MTE1 deps, 1/K-blocks)
+
+
+class CoreCostModel:
+    """Per-block in-core cost model for one chip (see module docstring)."""
+
+    def __init__(self, chip: ChipConfig) -> None:
+        """Empty memos; the chip constants the scheduler reads per block."""
+        self.chip = chip
+        self._op_cache: dict[tuple, OpCost] = {}
+        self._by_sig: dict[int, _Compiled] = {}
+        self._memo: dict[tuple, dict[str, BlockProfile]] = {}
+        self._pro = chip.core.kernel_prologue_ns
+        self._epi = chip.core.kernel_epilogue_ns
+        self._out2 = chip.dma.mte2_outstanding
+        self._out3 = chip.dma.mte3_outstanding
+        self._line = chip.l2.line_bytes
+        self._dc_lines = max(1, chip.core.scalar_dcache_bytes // chip.l2.line_bytes)
+
+    # ---- compile ----------------------------------------------------------------------------
+    def _compile(self, st: _Struct) -> _Compiled:
+        """Each op's costs and deps (with their sync ns) for one block structure on this chip."""
+        chip = self.chip
+        ops = st.block.ops
+        sync = [[0.0, chip.core.cross_pipe_sync_cycles * cycle_ns(chip, ln),
+                 chip.core.cross_core_flag_cycles * cycle_ns(chip, ln)] for ln in range(3)]
+        costs: list[OpCost] = []
+        deps: list[tuple[tuple[int, float], ...]] = []
+        pipelined: dict[int, tuple[tuple[tuple[int, float], ...], float]] = {}
+        pkey = st.pkey
+        for i, key in enumerate(st.keys):
+            ln = st.lane[i]
+            k = pkey[i]
+            implicit = not st.has_mte1[ln]
+            ckey = (key, k, implicit)
+            c = self._op_cache.get(ckey)
+            if c is None:
+                c = op_cost(chip, ops[i], ln, implicit_mte1=implicit)
+                self._op_cache[ckey] = c
+            costs.append(c)
+            sy = sync[ln]
+            dl = tuple((d, sy[0 if pkey[d] == k else (1 if pkey[d] // 7 == ln else 2)])
+                       for d in st.deps[i] if 0 <= d < i)
+            if c.kb > 1 and k % 7 == P_CUBE:
+                mv = tuple(x for x in dl if pkey[x[0]] == ln * 7 + P_MTE1)
+                if mv:
+                    pipelined[i] = (mv, 1.0 / c.kb)
+                    dl = tuple(x for x in dl if pkey[x[0]] != ln * 7 + P_MTE1)
+            deps.append(dl)
+        dma_pos = [j for j, i in enumerate(st.dma_cand) if costs[i].dma]
+        return _Compiled(st.lane, st.pkey, deps, costs, dma_pos, [st.dma_cand[j] for j in dma_pos], pipelined)
+
+    # ---- profile ----------------------------------------------------------------------------
+    def _prepare(self, block: Block, l2: L2State) -> tuple[_Struct, _Compiled, list[tuple[int, int, int, int]]]:
+        """Structure, compiled costs and the L2 classification of every DMA op (marks lines now)."""
+        st = _structure(block, l2)
+        comp = self._by_sig.get(st.sig)
+        if comp is None:
+            comp = self._by_sig[st.sig] = self._compile(st)
+        # classify every DMA op in program order (marks lines as it goes)
+        cls = []
+        init_hit = l2.init == "warm"
+        costs = comp.costs
+        lines = st.lines
+        dcache: dict[tuple[int, int, int], bool] = {}
+        dc_cap = self._dc_lines
+        lane_of = comp.lane
+        tensors = l2.tensors
+        for j, i in zip(comp.dma_pos, comp.dma_ops, strict=True):
+            c = costs[i]
+            ls = lines[j]
+            d = c.dma
+            if type(ls) is Region:
+                tl = tensors.get(ls.tensor)
+                if d == 1 and tl is not None and tl.count == tl.n and tl.n:  # fully resident: all hits
+                    l2.touch(ls.tensor)
+                    cls.append((1, 1, 0, 0))
+                    continue
+                ls = lines[j] = l2.lines_of(ls)
+            if not c.track:
+                cls.append((0, 0, 0, 0))
+            elif d >= 3:  # scalar GM access through the core's data cache
+                if ls is None:
+                    cls.append((1, 1, 0, 0))
+                    continue
+                key = (lane_of[i], ls.tensor, ls.slices[0][0] if ls.slices else int(ls.idx[0]))
+                if key in dcache:
+                    del dcache[key]
+                    dcache[key] = True
+                    cls.append((ls.n, ls.n, l2.write(ls) if d == 4 else 0, 1))
+                else:
+                    dcache[key] = True
+                    if len(dcache) > dc_cap:
+                        del dcache[next(iter(dcache))]
+                    if d == 3:
+                        cls.append((ls.n, l2.read(ls), 0, 0))
+                    else:
+                        cls.append((ls.n, 0, l2.write(ls), 0))
+            elif ls is None:
+                n = c.fallback_lines
+                cls.append((n, n if (init_hit or d == 2) else 0, n if d == 2 else 0, 0))
+            elif d == 1:
+                cls.append((ls.n, l2.read(ls), 0, 0))
+            else:
+                cls.append((ls.n, 0, l2.write(ls), 0))
+        return st, comp, cls
+
+    def profile(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
+        """Profiles of the block's active lanes ("aic"/"aiv0"/"aiv1"); classifies and marks L2 lines now."""
+        if task.kind != TaskKind.KERNEL:
+            return {}
+        st, comp, cls = self._prepare(block, l2)
+        lanes_active = _active_lanes(task, comp.lane)
+        mkey = (st.sig, tuple(cls), lanes_active)
+        hit = self._memo.get(mkey)
+        if hit is None:
+            hit = self._schedule(comp, cls, lanes_active)
+            self._memo[mkey] = hit
+        return {k: BlockProfile(v.compute_ns, v.hbm_bytes, dict(v.pipe_busy_ns), dict(v.breakdown), v.gm_loads)
+                for k, v in hit.items()}
+
+    def op_timeline(self, task: Task, block: Block, l2: L2State) -> list[OpTiming]:
+        """Every op of the block as the list scheduler placed it (ns from the block's first op, after the
+        prologue), with what it waited for and whether it is on its lane's critical path."""
+        if task.kind != TaskKind.KERNEL:
+            return []
+        _st, comp, cls = self._prepare(block, l2)
+        trace: list[OpTiming] = []
+        self._schedule(comp, cls, _active_lanes(task, comp.lane), trace=trace, ops=block.ops)
+        return trace
+
+    def _schedule(self, comp: _Compiled, cls: list[tuple[int, int, int]],
+                  lanes_active: tuple[int, ...], trace: list[OpTiming] | None = None,
+                  ops: list[Op] | None = None) -> dict[str, BlockProfile]:
+        """List-schedule the ops (ns) and build each active lane's profile; ``trace`` collects OpTimings."""
+        n = len(comp.costs)
+        costs = comp.costs
+        occ = [c.occ for c in costs]
+        lat = [c.lat for c in costs]
+        dseg: dict[int, tuple[tuple[int, float], ...]] = {}
+        hbm = [0.0, 0.0, 0.0]
+        line = self._line
+        for j, i in enumerate(comp.dma_ops):
+            c = costs[i]
+            nl, hits, newdirty, dc = cls[j]
+            ln = comp.lane[i]
+            if c.dma == 1:
+                h = hits / nl if nl else (1.0 if not c.track else 0.0)
+                x = h * c.xfer_hit + (1.0 - h) * c.xfer_miss
+                lm = c.lat_miss if (nl and hits < nl) else 0.0
+                occ[i] = c.issue + c.rows_ns + x
+                lat[i] = c.lat_hit + lm
+                dseg[i] = ((C_SYNC, c.issue), (C_MTE2, c.rows_ns + x), (C_HIT, c.lat_hit), (C_MISS, lm))
+                hbm[ln] += (nl - hits) * line
+            elif c.dma == 2:
+                occ[i] = c.issue + c.rows_ns + c.xfer_hit
+                lat[i] = c.lat_hit
+                if c.xcat == C_FIX:
+                    dseg[i] = ((C_FIX, c.xfer_hit), (C_HIT, c.lat_hit))
+                else:
+                    dseg[i] = ((C_SYNC, c.issue), (C_MTE3, c.rows_ns + c.xfer_hit), (C_HIT, c.lat_hit))
+                hbm[ln] += newdirty * line
+            elif c.dma == 3:
+                if dc:
+                    occ[i] = c.occ
+                    dseg[i] = ((C_SCAL, c.occ),)
+                else:
+                    lm = c.lat_miss if (nl and hits < nl) else 0.0
+                    occ[i] = c.occ + c.lat_hit + lm
+                    dseg[i] = ((C_SCAL, c.occ), (C_HIT, c.lat_hit), (C_MISS, lm))
+                lat[i] = 0.0
+                hbm[ln] += (nl - hits) * line
+            else:
+                if dc:
+                    occ[i] = c.issue
+                    dseg[i] = ((C_SCAL, c.issue),)
+                hbm[ln] += newdirty * line
+        bocc = occ[:]  # PMU busy per op (before pipelining stalls)
+        start = [0.0] * n
+        rel = [0.0] * n
+        done = [0.0] * n
+        # binder: (pred index, pred end time used) or None
+        binder: list[tuple[int, float] | None] = [None] * n
+        pipe_free = [0.0] * 21
+        pipe_last = [-1] * 21
+        q_mte = {}
+        out2, out3 = self._out2, self._out3
+        pkey = comp.pkey
+        deps = comp.deps
+        pipelined = comp.pipelined
+        for i in range(n):
+            k = pkey[i]
+            t = pipe_free[k]
+            b = pipe_last[k]
+            bt = t
+            for d, s in deps[i]:
+                r = done[d] + s
+                if r > t:
+                    t = r
+                    b = d
+                    bt = done[d]
+            p = k % 7
+            if pipelined and i in pipelined:  # cube op fed by MTE1 moves, K-block pipelined
+                mv, frac = pipelined[i]
+                last_in = 0.0
+                for d, s in mv:
+                    part = start[d] + (done[d] - start[d]) * frac
+                    if part + s > t:
+                        t = part + s
+                        b = d
+                        bt = part
+                    if done[d] + s > last_in:
+                        last_in = done[d] + s
+                stall = last_in + occ[i] * frac - (t + occ[i])
+                if stall > 0.0:
+                    occ[i] += stall
+                    dseg[i] = ((C_CUBE, occ[i] - stall), (C_MTE1, stall))
+            if p == P_MTE2 or p == P_MTE3:
+                q = q_mte.get(k)
+                if q is None:
+                    q = q_mte[k] = []
+                lim = out2 if p == P_MTE2 else out3
+                if len(q) >= lim:
+                    o = q[-lim]
+                    if done[o] > t:
+                        t = done[o]
+                        b = o
+                        bt = done[o]
+                q.append(i)
+            start[i] = t
+            r = t + occ[i]
+            rel[i] = r
+            done[i] = r + lat[i]
+            pipe_free[k] = r
+            pipe_last[k] = i
+            binder[i] = (b, bt) if b >= 0 else None
+        # per-lane results
+        out: dict[str, BlockProfile] = {}
+        pro = self._pro + self._epi
+        for ln in lanes_active:
+            busy = [0.0] * 7
+            last = -1
+            tend = 0.0
+            loads = 0
+            for i in range(n):
+                if comp.lane[i] != ln:
+                    continue
+                if costs[i].dma == 1 and costs[i].track:
+                    loads += 1
+                busy[pkey[i] % 7] += bocc[i]
+                for bp, extra in costs[i].busy_extra:
+                    busy[bp] += extra
+                if done[i] >= tend:
+                    tend = done[i]
+                    last = i
+            bd = [0.0] * 12
+            bd[C_PRO] = pro
+            if last >= 0:
+                self._attribute(comp, last, done[last], start, rel, done, binder, dseg, bd)
+            total = pro + tend
+            if trace is not None and ops is not None:
+                crit = set()
+                cur = last
+                while cur >= 0 and comp.lane[cur] == ln:
+                    crit.add(cur)
+                    cur = binder[cur][0] if binder[cur] is not None else -1
+                for i in range(n):
+                    if comp.lane[i] == ln:
+                        b_ = binder[i]
+                        trace.append(OpTiming(i, LANES[ln], PIPES[pkey[i] % 7], ops[i].name, tuple(ops[i].shape),
+                                              start[i], rel[i], done[i], -1 if b_ is None else b_[0], i in crit))
+            out[LANES[ln]] = BlockProfile(
+                compute_ns=total,
+                hbm_bytes=hbm[ln],
+                pipe_busy_ns={PIPES[p]: busy[p] for p in range(7)},
+                breakdown={CATS[c]: bd[c] for c in range(12) if bd[c] > 0.0},
+                gm_loads=loads,
+            )
+        return out
+
+    @staticmethod
+    def _attribute(comp: _Compiled, cur: int, cur_end: float, start: list[float], rel: list[float],
+                   done: list[float], binder: list, dseg: dict, bd: list[float]) -> None:
+        """Walk the critical path back from ``cur`` and add its time per category into ``bd``."""
+        lane = comp.lane[cur]
+        costs = comp.costs
+        while True:
+            segs = dseg.get(cur) or costs[cur].segs
+            t = start[cur]
+            for cat, d in segs:
+                if t >= cur_end:
+                    break
+                take = d if t + d <= cur_end else cur_end - t
+                bd[cat] += take
+                t += take
+            if t < cur_end:  # rounding or unsegmented occupancy
+                bd[PIPE_CAT[comp.pkey[cur] % 7]] += cur_end - t
+            b = binder[cur]
+            if b is None:
+                bd[C_SYNC] += start[cur]  # only non-zero if an op starts late with no binder
+                return
+            p, p_end = b
+            if comp.lane[p] != lane:
+                bd[C_HAND] += start[cur]
+                return
+            gap = start[cur] - p_end
+            if gap > 0:
+                bd[C_SYNC] += gap
+            cur, cur_end = p, p_end
+            if cur_end > done[cur]:
+                cur_end = done[cur]
+
+
+def _active_lanes(task: Task, op_lanes: list[int]) -> tuple[int, ...]:
+    """Lanes (0 aic, 1 aiv0, 2 aiv1) a task occupies: its ops' lanes plus the lanes its core shape holds."""
+    s = set(op_lanes)
+    if task.shape == CoreShape.AIC:
+        s.add(0)
+    elif task.shape == CoreShape.AIV:
+        if not s:
+            s.add(1)
+    elif task.shape == CoreShape.MIX:
+        for i, kid in enumerate(task.kernel_ids[:3]):
+            if kid != -1:
+                s.add(i)
+        if not s:
+            s.update((0, 1))
+    return tuple(sorted(s))
