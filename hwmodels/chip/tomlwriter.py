@@ -42,16 +42,15 @@ def preset_toml(fields: Mapping[str, Any], header: Sequence[str] = (),
         if line.endswith("["):  # an array opens (a string value would end in a quote)
             arrays.append((line[:-1], []))
             continue
-        if arrays:
-            if line.rstrip(",") == "]":
+        if arrays:  # one item per line, each ending in "," but the outermost "]"
+            item = line.removesuffix(",")
+            if item == "]":
                 before, items = arrays.pop()
-                line = before + "[" + ", ".join(items) + "]" + line[1:]
-                if arrays:
-                    arrays[-1][1].append(line.rstrip(","))
-                    continue
-            else:
-                arrays[-1][1].append(line.rstrip(","))
+                item = f"{before}[{', '.join(items)}]"
+            if arrays:
+                arrays[-1][1].append(item)
                 continue
+            line = item
         if line.startswith("["):
             table = line[1:-1]
         elif line:

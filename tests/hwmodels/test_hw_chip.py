@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from hwmodels import ChipConfig, list_presets, load_chip
-from hwmodels.chip import SECTIONS, calibratable_fields, chip_from_dict
+from hwmodels.chip import CALIBRATED_PRESET, PRESET_DIR, SECTIONS, calibratable_fields, chip_from_dict, preset_toml
 from sim.util.errors import UserError
 
 
@@ -39,6 +39,20 @@ def test_toml_and_json_round_trip(name: str, tmp_path) -> None:  # noqa: ANN001
         p = tmp_path / f"chip{suffix}"
         c.write(p)
         assert load_chip(path=p) == c
+
+
+def test_preset_toml_writes_the_calibrated_preset_byte_for_byte() -> None:
+    text = (PRESET_DIR / f"{CALIBRATED_PRESET}.toml").read_text()
+    header = [line[2:] for line in text.splitlines() if line.startswith("# ")]
+    assert preset_toml(tomllib.loads(text), header) == text
+
+
+def test_preset_toml_layout() -> None:
+    data = {"name": "\u00b5s\t", "s": {"a": [1, [2, 3]], "b": 0.1}, "provenance": {"s.b": 'say "x"'}}
+    text = preset_toml(data, ["head"], {"s.a": "unit: bytes", "name": "the name"})
+    assert text == ('# head\n# the name\nname = "\\u00b5s\\t"\n\n[s]\n# unit: bytes\na = [1, [2, 3]]\nb = 0.1\n'
+                    '\n[provenance]\n"s.b" = "say \\"x\\""\n')
+    assert tomllib.loads(text) == data
 
 
 def test_overrides_dotted_plain_bool_list() -> None:
