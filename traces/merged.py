@@ -51,6 +51,7 @@ class _Builder:
         self.c2t = pd.core_to_thread
 
     # ---- helpers -------------------------------------------------------------------------
+
     def owner(self, r: Row) -> int:
         return self.c2t[r.core_id] if r.core_id < len(self.c2t) else -1
 
@@ -95,21 +96,40 @@ class _Builder:
         self.bar_id += 1
         return i
 
-    # ---- sections ------------------------------------------------------------------------
+    # ---- sections, in the converter's order ------------------------------------------------
+
     def build(self) -> list[dict[str, Any]]:
+        """All events of the converter's layout (§4.8), in its order."""
+        sv_rows = [i for i, r in enumerate(self.pd.rows) if r.dispatch >= 0 and r.finish > 0]
+        self.worker_view(bool(sv_rows))
+        if sv_rows:
+            self.scheduler_view(sv_rows)
+        dep_pairs = self.anchor_pairs()
+        self.dependency_flows(dep_pairs)
+        complete_bars = self.complete_bars()
+        self.scheduler_phases(complete_bars)
+        submit_end = self.orchestrator()
+        self.scheduler_view_flows(dep_pairs)
+        if self.pd.level >= 3 and self.c2t and self.pd.sched:
+            self.complete_flows(complete_bars)
+            self.dispatch_flows(submit_end)
+        return self.ev
+
+    def worker_view(self, has_sv: bool) -> None:
+        """Worker View: process metadata (and the Scheduler View's when ``has_sv``), lane names, setup and
+        kernel bars."""
         pd, ev = self.pd, self.ev
         rows = pd.rows
-        sv_rows = [i for i, r in enumerate(rows) if r.dispatch >= 0 and r.finish > 0]
-        # 1. process metadata
+        # process metadata
         ev.append(meta_event("process_name", 4, {"name": "Worker View"}))
         ev.append(meta_event("process_sort_index", 4, {"sort_index": 4}))
-        if sv_rows:
+        if has_sv:
             ev.append(meta_event("process_name", 3, {"name": "Scheduler View"}))
             ev.append(meta_event("process_sort_index", 3, {"sort_index": 3}))
-        # 2. worker lane names
+        # lane names
         for c in sorted({r.core_id for r in rows}):
             ev.append(meta_event("thread_name", 4, {"name": core_name(pd, c)}, core_tid(c)))
-        # 3. setup + kernel bars
+        # setup + kernel bars
         for i, r in enumerate(rows):
             tl = task_label(r.task_id)
             if r.local_setup >= MIN_BAR:
@@ -126,43 +146,52 @@ class _Builder:
                                 "duration-us": dur, "taskId": r.task_id},
                        "cat": "event", "id": bid, "name": self.label(r), "ph": "X", "pid": 4,
                        "tid": core_tid(r.core_id), "ts": r.start, "dur": dur})
-        # 4. scheduler view
-        if sv_rows:
-            lanes_end: dict[int, list[float]] = {}
-            for i in sorted(sv_rows, key=lambda i: (rows[i].core_id, rows[i].dispatch)):
-                r = rows[i]
-                ends = lanes_end.setdefault(r.core_id, [])
-                for k, e_ in enumerate(ends):
-                    if e_ <= r.dispatch:
-                        ends[k] = r.finish
-                        self.svlane[i] = k
-                        break
-                else:
-                    self.svlane[i] = len(ends)
-                    ends.append(r.finish)
-            for c in sorted(lanes_end):
-                for k in range(len(lanes_end[c])):
-                    ev.append(meta_event("thread_name", 3, {"name": core_name(pd, c)}, core_tid(c) + k))
-            for i in sv_rows:
-                r = rows[i]
-                bid = self.next_bar_id()
-                self.svbar[i] = bid
-                ev.append({"args": {"event-hint": f"Task:{task_label(r.task_id)}, FuncId:{r.func_id}, "
-                                                  f"CoreId:{r.core_id}",
-                                    "dispatch-time-us": r.dispatch, "finish-time-us": r.finish,
-                                    "aicpu-duration-us": r.finish - r.dispatch, "taskId": r.task_id},
-                           "cat": "event", "id": bid, "name": self.label(r), "ph": "X", "pid": 3,
-                           "tid": core_tid(r.core_id) + self.svlane[i], "ts": r.dispatch,
-                           "dur": r.finish - r.dispatch})
-        # 5. dependency flows (worker view)
-        dep_pairs = self.anchor_pairs()
+
+    def scheduler_view(self, sv_rows: list[int]) -> None:
+        """Scheduler View: rows packed into lanes per core (dispatch -> finish bars)."""
+        pd, ev = self.pd, self.ev
+        rows = pd.rows
+        lanes_end: dict[int, list[float]] = {}
+        for i in sorted(sv_rows, key=lambda i: (rows[i].core_id, rows[i].dispatch)):
+            r = rows[i]
+            ends = lanes_end.setdefault(r.core_id, [])
+            for k, e_ in enumerate(ends):
+                if e_ <= r.dispatch:
+                    ends[k] = r.finish
+                    self.svlane[i] = k
+                    break
+            else:
+                self.svlane[i] = len(ends)
+                ends.append(r.finish)
+        for c in sorted(lanes_end):
+            for k in range(len(lanes_end[c])):
+                ev.append(meta_event("thread_name", 3, {"name": core_name(pd, c)}, core_tid(c) + k))
+        for i in sv_rows:
+            r = rows[i]
+            bid = self.next_bar_id()
+            self.svbar[i] = bid
+            ev.append({"args": {"event-hint": f"Task:{task_label(r.task_id)}, FuncId:{r.func_id}, "
+                                              f"CoreId:{r.core_id}",
+                                "dispatch-time-us": r.dispatch, "finish-time-us": r.finish,
+                                "aicpu-duration-us": r.finish - r.dispatch, "taskId": r.task_id},
+                       "cat": "event", "id": bid, "name": self.label(r), "ph": "X", "pid": 3,
+                       "tid": core_tid(r.core_id) + self.svlane[i], "ts": r.dispatch,
+                       "dur": r.finish - r.dispatch})
+
+    def dependency_flows(self, dep_pairs: list[tuple[int, int, dict[str, Any] | None]]) -> None:
+        """Worker View dependency arrows (pred end -> succ receive)."""
+        rows = self.pd.rows
         for pi, si, extra in dep_pairs:
             p, s = rows[pi], rows[si]
             tgt = s.receive if s.receive != 0 else s.start
             name = "hb_violation" if p.end > s.receive else "dependency"
             self.flow(name, (4, core_tid(p.core_id), p.end - FLOW_EPS), (4, core_tid(s.core_id), tgt),
                       extra, (self.kbar[pi], self.kbar[si]))
-        # 6. scheduler phases
+
+    def scheduler_phases(self, complete_bars: list[list[tuple[float, float]]]) -> None:
+        """AICPU Scheduler process: phase bars and queue-depth counters per thread, the global queue lane;
+        and the Worker View's AICPU lanes (dummy and alloc bars)."""
+        pd, ev = self.pd, self.ev
         has_phases = any(pd.sched) or any(pd.orch)
         if pd.sched:
             ev.append(meta_event("process_name", 2, {"name": "AICPU Scheduler"}))
@@ -170,7 +199,6 @@ class _Builder:
         if has_phases:
             for n in range(max(len(pd.sched), len(pd.orch))):
                 ev.append(meta_event("thread_name", 4, {"name": f"AICPU_{n}"}, 19000 + n))
-        complete_bars = self.complete_bars()
         fin_count = self.finishes_processed(complete_bars)
         for t, phases in enumerate(pd.sched):
             ev.append(meta_event("thread_name", 2, {"name": f"Sched_{t}"}, 3000 + t))
@@ -215,11 +243,14 @@ class _Builder:
                         a, v, m = (list(p["shared_at_end"]) + [0, 0, 0])[:3]
                         ev.append({"name": "shared_ready_queue", "cat": "queue", "ph": "C", "pid": 2,
                                    "tid": 3999, "ts": te, "args": {"AIC": a, "AIV": v, "MIX": m}})
-        # 7. global queue lane
+        # the global queue lane
         if pd.sched:
             ev.append(meta_event("thread_name", 2, {"name": "shared_ready_queue (global)"}, 3999))
             ev.append(meta_event("thread_sort_index", 2, {"sort_index": 100}, 3999))
-        # 8. orchestrator
+
+    def orchestrator(self) -> dict[int, tuple[int, float]]:
+        """Orchestrator process: submit bars, alloc bars; returns task -> (orchestrator, submit end µs)."""
+        pd, ev = self.pd, self.ev
         submit_end: dict[int, tuple[int, float]] = {}
         if any(pd.orch):
             oname = f"AICPU {pd.orchestrator_name}" if pd.orchestrator_name else "AICPU Orchestrator"
@@ -244,7 +275,11 @@ class _Builder:
                 ev.append({"args": {"phase": "alloc", "task_id": tid_, "event-hint": f"alloc({lab})"},
                            "cat": "event", "cname": "olive", "name": f"alloc({lab})", "ph": "X", "pid": 4,
                            "tid": 19000 + o, "ts": ts, "dur": max(te - ts, MIN_BAR)})
-        # 9. scheduler view dependency flows
+        return submit_end
+
+    def scheduler_view_flows(self, dep_pairs: list[tuple[int, int, dict[str, Any] | None]]) -> None:
+        """Scheduler View dependency arrows (pred finish -> succ dispatch)."""
+        rows = self.pd.rows
         for pi, si, extra in dep_pairs:
             if pi in self.svbar and si in self.svbar:
                 p, s = rows[pi], rows[si]
@@ -252,49 +287,52 @@ class _Builder:
                 self.flow(name, (3, core_tid(p.core_id) + self.svlane[pi], p.finish - FLOW_EPS),
                           (3, core_tid(s.core_id) + self.svlane[si], s.dispatch), extra,
                           (self.svbar[pi], self.svbar[si]))
-        # 10. complete and complete->ready flows
-        if pd.level >= 3 and self.c2t and pd.sched:
-            done_bar: dict[int, tuple[int, int]] = {}
-            for task, idx in self.by_task.items():
-                li = max(idx, key=lambda i: (rows[i].finish, -i))
-                r = rows[li]
+
+    def complete_flows(self, complete_bars: list[list[tuple[float, float]]]) -> None:
+        """Kernel end -> complete phase, and complete phase -> dispatch of the task it made ready."""
+        rows = self.pd.rows
+        done_bar: dict[int, tuple[int, int]] = {}
+        for task, idx in self.by_task.items():
+            li = max(idx, key=lambda i: (rows[i].finish, -i))
+            r = rows[li]
+            t = self.owner(r)
+            if t < 0 or t >= len(complete_bars):
+                continue
+            k = _find_bar(complete_bars[t], r.finish)
+            if k is None:
+                continue
+            done_bar[task] = (t, k)
+            self.flow("complete", (4, core_tid(r.core_id), r.end - FLOW_EPS),
+                      (2, 3000 + t, complete_bars[t][k][0]))
+        for task, idx in self.by_task.items():
+            preds = self.fanin.get(task, [])
+            if not preds or any(p not in done_bar for p in preds):
+                continue
+            t, k = max((done_bar[p] for p in preds), key=lambda tk: (complete_bars[tk[0]][tk[1]][1], tk))
+            bend = complete_bars[t][k][1]
+            di = min(idx, key=lambda i: (rows[i].dispatch, i))
+            d = rows[di]
+            if d.dispatch >= bend and self.owner(d) >= 0:
+                self.flow("complete→ready", (2, 3000 + t, bend - FLOW_EPS), (2, 3000 + self.owner(d), d.dispatch))
+
+    def dispatch_flows(self, submit_end: dict[int, tuple[int, float]]) -> None:
+        """Dispatch phase -> kernel (and Scheduler View bar); at level 4 submit -> dispatch."""
+        rows = self.pd.rows
+        for i, r in enumerate(rows):
+            t = self.owner(r)
+            if t < 0 or r.dispatch < 0:
+                continue
+            self.flow("dispatch", (2, 3000 + t, r.dispatch), (4, core_tid(r.core_id), r.start))
+            if i in self.svbar:
+                self.flow("dispatch", (2, 3000 + t, r.dispatch),
+                          (3, core_tid(r.core_id) + self.svlane[i], r.dispatch), bind=(None, self.svbar[i]))
+        if self.pd.level >= 4:
+            for r in rows:
                 t = self.owner(r)
-                if t < 0 or t >= len(complete_bars):
+                se = submit_end.get(r.task_id)
+                if t < 0 or se is None:
                     continue
-                k = _find_bar(complete_bars[t], r.finish)
-                if k is None:
-                    continue
-                done_bar[task] = (t, k)
-                self.flow("complete", (4, core_tid(r.core_id), r.end - FLOW_EPS),
-                          (2, 3000 + t, complete_bars[t][k][0]))
-            for task, idx in self.by_task.items():
-                preds = self.fanin.get(task, [])
-                if not preds or any(p not in done_bar for p in preds):
-                    continue
-                t, k = max((done_bar[p] for p in preds), key=lambda tk: (complete_bars[tk[0]][tk[1]][1], tk))
-                bend = complete_bars[t][k][1]
-                di = min(idx, key=lambda i: (rows[i].dispatch, i))
-                d = rows[di]
-                if d.dispatch >= bend and self.owner(d) >= 0:
-                    self.flow("complete→ready", (2, 3000 + t, bend - FLOW_EPS), (2, 3000 + self.owner(d), d.dispatch))
-        # 11. dispatch and submit->dispatch flows
-        if pd.level >= 3 and self.c2t and pd.sched:
-            for i, r in enumerate(rows):
-                t = self.owner(r)
-                if t < 0 or r.dispatch < 0:
-                    continue
-                self.flow("dispatch", (2, 3000 + t, r.dispatch), (4, core_tid(r.core_id), r.start))
-                if i in self.svbar:
-                    self.flow("dispatch", (2, 3000 + t, r.dispatch),
-                              (3, core_tid(r.core_id) + self.svlane[i], r.dispatch), bind=(None, self.svbar[i]))
-            if pd.level >= 4:
-                for r in rows:
-                    t = self.owner(r)
-                    se = submit_end.get(r.task_id)
-                    if t < 0 or se is None:
-                        continue
-                    self.flow("submit→dispatch", (1, 4000 + se[0], se[1]), (2, 3000 + t, r.dispatch))
-        return ev
+                self.flow("submit→dispatch", (1, 4000 + se[0], se[1]), (2, 3000 + t, r.dispatch))
 
     def anchor_pairs(self) -> list[tuple[int, int, dict[str, Any] | None]]:
         """(pred row, succ row, extra flow args) for every dependency arrow (§4.6, §4.7, §4.9)."""
