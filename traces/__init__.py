@@ -5,6 +5,12 @@ Public entry points:
 * :func:`write_run_dir` — records, deps.json, name map, merged trace and stats.txt for a RunResult.
 * :func:`run_metrics` — the statistics of a RunResult (µs) as the written files give them.
 * :func:`load_path` — a run directory, records file or merged trace back into joined rows.
+
+Modules import one way only (top to bottom; an import-linter layers contract keeps it so):
+analyses (compare, sweep, overhead) > run directories (rundir), plots, critical path > the merged
+trace (merged, pipe_lanes) > readers and statistics (records, depsjson, trace_reader, stats,
+overhead_tracks) > lanes, placement, trace_writer > the capture model (perf), jsontext > file
+schemas and helpers (jsonfile, schemas, validate, synthetic, runtime_checks).
 """
 
 from traces.rundir import load_path, run_metrics, write_run_dir

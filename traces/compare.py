@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from traces.stats import delta_pct
+from traces.rundir import load_path
+from traces.stats import delta_pct, metrics
 
 
 def metrics_of_path(path: Path) -> dict[str, Any]:
     """Metrics dict (as :func:`traces.run_metrics`) of a run directory or trace/records file."""
-    from traces.rundir import load_path
-    from traces.stats import metrics
-
     ld = load_path(path)
     return metrics(ld.pd, ld.wall)
 

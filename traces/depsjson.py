@@ -1,4 +1,4 @@
-"""``deps.json`` (dep_gen layout, formats.md §2) and the name map (§3): writer and schema checker.
+"""``deps.json`` (dep_gen layout, formats.md §2) and the name map (§3): writer, reader and schema checker.
 
 All 64-bit values (task ids, tensor ids, buffer addresses, offsets, numels) are JSON strings.
 Alloc tasks are not listed in ``tasks[]``; they appear only as ``pred`` of creator edges.
@@ -6,6 +6,10 @@ Alloc tasks are not listed in ``tasks[]``; they appear only as ``pred`` of creat
 Simulated buffers get deterministic addresses: tensors are laid out in id order from
 ``BUFFER_BASE``, each aligned to ``BUFFER_ALIGN`` bytes; ``tensor_id`` = 64-bit FNV-1a of the
 16 little-endian bytes ``buffer_addr (u64) | version (u64)`` (version is always 0 here).
+
+The reader (:func:`parse_deps`, :func:`parse_name_map`) takes the parts the tools use, checked against
+pydantic schemas that accept string or integer ids (hardware captures write either);
+:func:`validate_deps_json` checks a whole document against §2 and lists every problem.
 """
 
 from __future__ import annotations
@@ -15,7 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from sim.ir import ArgDir, Edge, Region, Task, TaskGraph, TaskKind
+from sim.ir.deps import regions_overlap
 from sim.util.fileio import write_text_atomic
+from traces.jsonfile import Loc, check
+from traces.jsontext import Encoder
+from traces.perf import DepsInfo
 
 BUFFER_BASE = 0x12C0000000
 BUFFER_ALIGN = 512
@@ -80,8 +88,6 @@ def _arg_json(lay: _Layout, idx: int, d: ArgDir, region: Region) -> dict[str, An
 
 
 def _producer_region(task: Task, consumer: Region) -> Region | None:
-    from sim.ir.deps import regions_overlap
-
     for a in task.args:
         if a.dir in (ArgDir.INOUT, ArgDir.OUTPUT_EXISTING) and regions_overlap(a.region, consumer):
             return a.region
@@ -125,11 +131,16 @@ def _edge_json(lay: _Layout, by_idx: dict[int, Task], e: Edge) -> dict[str, Any]
     return out
 
 
+_DEPS_ENC = Encoder(1, ensure_ascii=True)
+
+
 def dumps(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=1) + "\n"
+    """deps.json file text: the bytes of ``json.dumps(doc, indent=1)`` + newline, several times faster."""
+    return _DEPS_ENC.encode(doc) + "\n"
 
 
 def write_deps_json(graph: TaskGraph, path: str | Path) -> None:
+    """Write ``graph``'s deps.json to ``path`` (atomically)."""
     write_text_atomic(path, dumps(to_deps_json(graph)))
 
 
@@ -140,7 +151,66 @@ def name_map(graph: TaskGraph, orchestrator_name: str | None = None) -> dict[str
 
 
 def write_name_map(graph: TaskGraph, path: str | Path, orchestrator_name: str | None = None) -> None:
+    """Write ``graph``'s name map to ``path`` (atomically, indent 2)."""
     write_text_atomic(path, json.dumps(name_map(graph, orchestrator_name), indent=2) + "\n")
+
+
+# ------------------------------------------------------------------------------------------------
+# Reader: the parts the tools use
+# ------------------------------------------------------------------------------------------------
+def _explain_deps(loc: Loc, doc: Any) -> tuple[Loc, str] | None:
+    """The expectation at a schema error's location, as :func:`parse_deps` words it."""
+    match loc:
+        case () | ("tasks",):
+            return (), "expected an object with a 'tasks' array"
+        case ("tasks", int(), *_):
+            return loc[:2], "expected task_id and kernel_ids"
+        case ("edges",):
+            return loc, "expected an array"
+        case ("edges", int(), *_):
+            return loc[:2], "expected pred and succ task ids"
+    return None
+
+
+def _explain_name_map(loc: Loc, doc: Any) -> tuple[Loc, str] | None:
+    """The expectation at a schema error's location, as :func:`parse_name_map` words it."""
+    match loc:
+        case ():
+            return loc, "expected an object"
+        case ("callable_id_to_name",):
+            return loc, "expected an object"
+        case ("callable_id_to_name", str() as k, *_):
+            return (f"callable_id_to_name[{k!r}]",), "expected an integer key"
+    return None
+
+
+def parse_deps(obj: Any, path: str = "deps.json") -> DepsInfo:
+    """Read the parts of ``deps.json`` the tools use (string or integer ids accepted)."""
+    from traces import schemas  # lazy: start-up time
+
+    doc = check(schemas.adapter(schemas.DepsRead), obj, path, _explain_deps, strict=False)
+    info = DepsInfo()
+    for t in doc["tasks"]:
+        tid = t["task_id"]
+        info.kernel_ids[tid] = (t.get("kernel_ids", [-1, -1, -1]) + [-1, -1, -1])[:3]
+        info.block_num[tid] = t.get("block_num", 1)
+    seen: set[tuple[int, int]] = set()
+    for e in doc.get("edges", []):
+        pr = (e["pred"], e["succ"])
+        if pr not in seen:
+            seen.add(pr)
+            info.pairs.append(pr)
+    return info
+
+
+def parse_name_map(obj: Any, path: str = "name_map.json") -> tuple[dict[int, str], str | None]:
+    """(func_id -> name, orchestrator_name) from a name map object."""
+    from traces import schemas  # lazy: start-up time
+
+    doc = check(schemas.adapter(schemas.NameMapRead), obj, path, _explain_name_map, strict=False)
+    out = {k: str(v) for k, v in doc.get("callable_id_to_name", {}).items()}
+    on = doc.get("orchestrator_name")
+    return out, on if isinstance(on, str) else None
 
 
 # ------------------------------------------------------------------------------------------------

@@ -9,13 +9,14 @@ June 2026 runtime converter (§4.3, §4.7).
 from __future__ import annotations
 
 import bisect
-import json
 from typing import Any, Literal
 
 from sim.ir import task_label
-from traces.jsontext import Encoder
+from traces.lanes import core_name, core_tid, meta_event
+from traces.overhead_tracks import overhead_track_events
 from traces.perf import PerfData, Row
 from traces.stats import wall_of_events
+from traces.trace_writer import dump_trace
 
 Style = Literal["pypto", "june"]
 
@@ -25,23 +26,9 @@ FLOW_EPS = 0.01  # µs: flow sources sit just before the bar end
 MIN_BAR = 0.02  # µs: one tick, minimum alloc/dummy bar width
 
 
-def core_tid(core_id: int) -> int:
-    return 10000 + 10 * core_id
-
-
-def core_name(pd: PerfData, core_id: int) -> str:
-    ct = pd.core_types[core_id] if core_id < len(pd.core_types) else "aiv"
-    return f"{'AIC' if ct == 'aic' else 'AIV'}_{core_id}"
-
-
-def _meta(name: str, pid: int, args: dict[str, Any], tid: int | None = None) -> dict[str, Any]:
-    e: dict[str, Any] = {"args": args, "cat": "__metadata", "name": name, "ph": "M", "pid": pid}
-    if tid is not None:
-        e["tid"] = tid
-    return e
-
-
 class _Builder:
+    """The events of one capture in the converter's order; flows and bars get consecutive ids."""
+
     def __init__(self, pd: PerfData, style: Style) -> None:
         self.pd = pd
         self.style = style
@@ -64,6 +51,7 @@ class _Builder:
         self.c2t = pd.core_to_thread
 
     # ---- helpers -------------------------------------------------------------------------
+
     def owner(self, r: Row) -> int:
         return self.c2t[r.core_id] if r.core_id < len(self.c2t) else -1
 
@@ -108,21 +96,40 @@ class _Builder:
         self.bar_id += 1
         return i
 
-    # ---- sections ------------------------------------------------------------------------
+    # ---- sections, in the converter's order ------------------------------------------------
+
     def build(self) -> list[dict[str, Any]]:
+        """All events of the converter's layout (§4.8), in its order."""
+        sv_rows = [i for i, r in enumerate(self.pd.rows) if r.dispatch >= 0 and r.finish > 0]
+        self.worker_view(bool(sv_rows))
+        if sv_rows:
+            self.scheduler_view(sv_rows)
+        dep_pairs = self.anchor_pairs()
+        self.dependency_flows(dep_pairs)
+        complete_bars = self.complete_bars()
+        self.scheduler_phases(complete_bars)
+        submit_end = self.orchestrator()
+        self.scheduler_view_flows(dep_pairs)
+        if self.pd.level >= 3 and self.c2t and self.pd.sched:
+            self.complete_flows(complete_bars)
+            self.dispatch_flows(submit_end)
+        return self.ev
+
+    def worker_view(self, has_sv: bool) -> None:
+        """Worker View: process metadata (and the Scheduler View's when ``has_sv``), lane names, setup and
+        kernel bars."""
         pd, ev = self.pd, self.ev
         rows = pd.rows
-        sv_rows = [i for i, r in enumerate(rows) if r.dispatch >= 0 and r.finish > 0]
-        # 1. process metadata
-        ev.append(_meta("process_name", 4, {"name": "Worker View"}))
-        ev.append(_meta("process_sort_index", 4, {"sort_index": 4}))
-        if sv_rows:
-            ev.append(_meta("process_name", 3, {"name": "Scheduler View"}))
-            ev.append(_meta("process_sort_index", 3, {"sort_index": 3}))
-        # 2. worker lane names
+        # process metadata
+        ev.append(meta_event("process_name", 4, {"name": "Worker View"}))
+        ev.append(meta_event("process_sort_index", 4, {"sort_index": 4}))
+        if has_sv:
+            ev.append(meta_event("process_name", 3, {"name": "Scheduler View"}))
+            ev.append(meta_event("process_sort_index", 3, {"sort_index": 3}))
+        # lane names
         for c in sorted({r.core_id for r in rows}):
-            ev.append(_meta("thread_name", 4, {"name": core_name(pd, c)}, core_tid(c)))
-        # 3. setup + kernel bars
+            ev.append(meta_event("thread_name", 4, {"name": core_name(pd, c)}, core_tid(c)))
+        # setup + kernel bars
         for i, r in enumerate(rows):
             tl = task_label(r.task_id)
             if r.local_setup >= MIN_BAR:
@@ -139,54 +146,62 @@ class _Builder:
                                 "duration-us": dur, "taskId": r.task_id},
                        "cat": "event", "id": bid, "name": self.label(r), "ph": "X", "pid": 4,
                        "tid": core_tid(r.core_id), "ts": r.start, "dur": dur})
-        # 4. scheduler view
-        if sv_rows:
-            lanes_end: dict[int, list[float]] = {}
-            for i in sorted(sv_rows, key=lambda i: (rows[i].core_id, rows[i].dispatch)):
-                r = rows[i]
-                ends = lanes_end.setdefault(r.core_id, [])
-                for k, e_ in enumerate(ends):
-                    if e_ <= r.dispatch:
-                        ends[k] = r.finish
-                        self.svlane[i] = k
-                        break
-                else:
-                    self.svlane[i] = len(ends)
-                    ends.append(r.finish)
-            for c in sorted(lanes_end):
-                for k in range(len(lanes_end[c])):
-                    ev.append(_meta("thread_name", 3, {"name": core_name(pd, c)}, core_tid(c) + k))
-            for i in sv_rows:
-                r = rows[i]
-                bid = self.next_bar_id()
-                self.svbar[i] = bid
-                ev.append({"args": {"event-hint": f"Task:{task_label(r.task_id)}, FuncId:{r.func_id}, "
-                                                  f"CoreId:{r.core_id}",
-                                    "dispatch-time-us": r.dispatch, "finish-time-us": r.finish,
-                                    "aicpu-duration-us": r.finish - r.dispatch, "taskId": r.task_id},
-                           "cat": "event", "id": bid, "name": self.label(r), "ph": "X", "pid": 3,
-                           "tid": core_tid(r.core_id) + self.svlane[i], "ts": r.dispatch,
-                           "dur": r.finish - r.dispatch})
-        # 5. dependency flows (worker view)
-        dep_pairs = self.anchor_pairs()
+
+    def scheduler_view(self, sv_rows: list[int]) -> None:
+        """Scheduler View: rows packed into lanes per core (dispatch -> finish bars)."""
+        pd, ev = self.pd, self.ev
+        rows = pd.rows
+        lanes_end: dict[int, list[float]] = {}
+        for i in sorted(sv_rows, key=lambda i: (rows[i].core_id, rows[i].dispatch)):
+            r = rows[i]
+            ends = lanes_end.setdefault(r.core_id, [])
+            for k, e_ in enumerate(ends):
+                if e_ <= r.dispatch:
+                    ends[k] = r.finish
+                    self.svlane[i] = k
+                    break
+            else:
+                self.svlane[i] = len(ends)
+                ends.append(r.finish)
+        for c in sorted(lanes_end):
+            for k in range(len(lanes_end[c])):
+                ev.append(meta_event("thread_name", 3, {"name": core_name(pd, c)}, core_tid(c) + k))
+        for i in sv_rows:
+            r = rows[i]
+            bid = self.next_bar_id()
+            self.svbar[i] = bid
+            ev.append({"args": {"event-hint": f"Task:{task_label(r.task_id)}, FuncId:{r.func_id}, "
+                                              f"CoreId:{r.core_id}",
+                                "dispatch-time-us": r.dispatch, "finish-time-us": r.finish,
+                                "aicpu-duration-us": r.finish - r.dispatch, "taskId": r.task_id},
+                       "cat": "event", "id": bid, "name": self.label(r), "ph": "X", "pid": 3,
+                       "tid": core_tid(r.core_id) + self.svlane[i], "ts": r.dispatch,
+                       "dur": r.finish - r.dispatch})
+
+    def dependency_flows(self, dep_pairs: list[tuple[int, int, dict[str, Any] | None]]) -> None:
+        """Worker View dependency arrows (pred end -> succ receive)."""
+        rows = self.pd.rows
         for pi, si, extra in dep_pairs:
             p, s = rows[pi], rows[si]
             tgt = s.receive if s.receive != 0 else s.start
             name = "hb_violation" if p.end > s.receive else "dependency"
             self.flow(name, (4, core_tid(p.core_id), p.end - FLOW_EPS), (4, core_tid(s.core_id), tgt),
                       extra, (self.kbar[pi], self.kbar[si]))
-        # 6. scheduler phases
+
+    def scheduler_phases(self, complete_bars: list[list[tuple[float, float]]]) -> None:
+        """AICPU Scheduler process: phase bars and queue-depth counters per thread, the global queue lane;
+        and the Worker View's AICPU lanes (dummy and alloc bars)."""
+        pd, ev = self.pd, self.ev
         has_phases = any(pd.sched) or any(pd.orch)
         if pd.sched:
-            ev.append(_meta("process_name", 2, {"name": "AICPU Scheduler"}))
-            ev.append(_meta("process_sort_index", 2, {"sort_index": 2}))
+            ev.append(meta_event("process_name", 2, {"name": "AICPU Scheduler"}))
+            ev.append(meta_event("process_sort_index", 2, {"sort_index": 2}))
         if has_phases:
             for n in range(max(len(pd.sched), len(pd.orch))):
-                ev.append(_meta("thread_name", 4, {"name": f"AICPU_{n}"}, 19000 + n))
-        complete_bars = self.complete_bars()
+                ev.append(meta_event("thread_name", 4, {"name": f"AICPU_{n}"}, 19000 + n))
         fin_count = self.finishes_processed(complete_bars)
         for t, phases in enumerate(pd.sched):
-            ev.append(_meta("thread_name", 2, {"name": f"Sched_{t}"}, 3000 + t))
+            ev.append(meta_event("thread_name", 2, {"name": f"Sched_{t}"}, 3000 + t))
             ci = 0
             for p in phases:
                 kind = p["phase"]
@@ -228,21 +243,24 @@ class _Builder:
                         a, v, m = (list(p["shared_at_end"]) + [0, 0, 0])[:3]
                         ev.append({"name": "shared_ready_queue", "cat": "queue", "ph": "C", "pid": 2,
                                    "tid": 3999, "ts": te, "args": {"AIC": a, "AIV": v, "MIX": m}})
-        # 7. global queue lane
+        # the global queue lane
         if pd.sched:
-            ev.append(_meta("thread_name", 2, {"name": "shared_ready_queue (global)"}, 3999))
-            ev.append(_meta("thread_sort_index", 2, {"sort_index": 100}, 3999))
-        # 8. orchestrator
+            ev.append(meta_event("thread_name", 2, {"name": "shared_ready_queue (global)"}, 3999))
+            ev.append(meta_event("thread_sort_index", 2, {"sort_index": 100}, 3999))
+
+    def orchestrator(self) -> dict[int, tuple[int, float]]:
+        """Orchestrator process: submit bars, alloc bars; returns task -> (orchestrator, submit end µs)."""
+        pd, ev = self.pd, self.ev
         submit_end: dict[int, tuple[int, float]] = {}
         if any(pd.orch):
             oname = f"AICPU {pd.orchestrator_name}" if pd.orchestrator_name else "AICPU Orchestrator"
-            ev.append(_meta("process_name", 1, {"name": oname}))
-            ev.append(_meta("process_sort_index", 1, {"sort_index": 1}))
+            ev.append(meta_event("process_name", 1, {"name": oname}))
+            ev.append(meta_event("process_sort_index", 1, {"sort_index": 1}))
             dummies = {p.get("task_id", p.get("tasks_processed", 0)) & 0xFFFFFFFF
                        for g in pd.sched for p in g if p["phase"] == "dummy_task"}
             allocs = []
             for o, recs in enumerate(pd.orch):
-                ev.append(_meta("thread_name", 1, {"name": f"Orch_{o}"}, 4000 + o))
+                ev.append(meta_event("thread_name", 1, {"name": f"Orch_{o}"}, 4000 + o))
                 for p in recs:
                     tid_ = p["task_id"]
                     lab = task_label(tid_) if tid_ >= 0 else str(p["submit_idx"])
@@ -257,7 +275,11 @@ class _Builder:
                 ev.append({"args": {"phase": "alloc", "task_id": tid_, "event-hint": f"alloc({lab})"},
                            "cat": "event", "cname": "olive", "name": f"alloc({lab})", "ph": "X", "pid": 4,
                            "tid": 19000 + o, "ts": ts, "dur": max(te - ts, MIN_BAR)})
-        # 9. scheduler view dependency flows
+        return submit_end
+
+    def scheduler_view_flows(self, dep_pairs: list[tuple[int, int, dict[str, Any] | None]]) -> None:
+        """Scheduler View dependency arrows (pred finish -> succ dispatch)."""
+        rows = self.pd.rows
         for pi, si, extra in dep_pairs:
             if pi in self.svbar and si in self.svbar:
                 p, s = rows[pi], rows[si]
@@ -265,49 +287,52 @@ class _Builder:
                 self.flow(name, (3, core_tid(p.core_id) + self.svlane[pi], p.finish - FLOW_EPS),
                           (3, core_tid(s.core_id) + self.svlane[si], s.dispatch), extra,
                           (self.svbar[pi], self.svbar[si]))
-        # 10. complete and complete->ready flows
-        if pd.level >= 3 and self.c2t and pd.sched:
-            done_bar: dict[int, tuple[int, int]] = {}
-            for task, idx in self.by_task.items():
-                li = max(idx, key=lambda i: (rows[i].finish, -i))
-                r = rows[li]
+
+    def complete_flows(self, complete_bars: list[list[tuple[float, float]]]) -> None:
+        """Kernel end -> complete phase, and complete phase -> dispatch of the task it made ready."""
+        rows = self.pd.rows
+        done_bar: dict[int, tuple[int, int]] = {}
+        for task, idx in self.by_task.items():
+            li = max(idx, key=lambda i: (rows[i].finish, -i))
+            r = rows[li]
+            t = self.owner(r)
+            if t < 0 or t >= len(complete_bars):
+                continue
+            k = _find_bar(complete_bars[t], r.finish)
+            if k is None:
+                continue
+            done_bar[task] = (t, k)
+            self.flow("complete", (4, core_tid(r.core_id), r.end - FLOW_EPS),
+                      (2, 3000 + t, complete_bars[t][k][0]))
+        for task, idx in self.by_task.items():
+            preds = self.fanin.get(task, [])
+            if not preds or any(p not in done_bar for p in preds):
+                continue
+            t, k = max((done_bar[p] for p in preds), key=lambda tk: (complete_bars[tk[0]][tk[1]][1], tk))
+            bend = complete_bars[t][k][1]
+            di = min(idx, key=lambda i: (rows[i].dispatch, i))
+            d = rows[di]
+            if d.dispatch >= bend and self.owner(d) >= 0:
+                self.flow("complete→ready", (2, 3000 + t, bend - FLOW_EPS), (2, 3000 + self.owner(d), d.dispatch))
+
+    def dispatch_flows(self, submit_end: dict[int, tuple[int, float]]) -> None:
+        """Dispatch phase -> kernel (and Scheduler View bar); at level 4 submit -> dispatch."""
+        rows = self.pd.rows
+        for i, r in enumerate(rows):
+            t = self.owner(r)
+            if t < 0 or r.dispatch < 0:
+                continue
+            self.flow("dispatch", (2, 3000 + t, r.dispatch), (4, core_tid(r.core_id), r.start))
+            if i in self.svbar:
+                self.flow("dispatch", (2, 3000 + t, r.dispatch),
+                          (3, core_tid(r.core_id) + self.svlane[i], r.dispatch), bind=(None, self.svbar[i]))
+        if self.pd.level >= 4:
+            for r in rows:
                 t = self.owner(r)
-                if t < 0 or t >= len(complete_bars):
+                se = submit_end.get(r.task_id)
+                if t < 0 or se is None:
                     continue
-                k = _find_bar(complete_bars[t], r.finish)
-                if k is None:
-                    continue
-                done_bar[task] = (t, k)
-                self.flow("complete", (4, core_tid(r.core_id), r.end - FLOW_EPS),
-                          (2, 3000 + t, complete_bars[t][k][0]))
-            for task, idx in self.by_task.items():
-                preds = self.fanin.get(task, [])
-                if not preds or any(p not in done_bar for p in preds):
-                    continue
-                t, k = max((done_bar[p] for p in preds), key=lambda tk: (complete_bars[tk[0]][tk[1]][1], tk))
-                bend = complete_bars[t][k][1]
-                di = min(idx, key=lambda i: (rows[i].dispatch, i))
-                d = rows[di]
-                if d.dispatch >= bend and self.owner(d) >= 0:
-                    self.flow("complete→ready", (2, 3000 + t, bend - FLOW_EPS), (2, 3000 + self.owner(d), d.dispatch))
-        # 11. dispatch and submit->dispatch flows
-        if pd.level >= 3 and self.c2t and pd.sched:
-            for i, r in enumerate(rows):
-                t = self.owner(r)
-                if t < 0 or r.dispatch < 0:
-                    continue
-                self.flow("dispatch", (2, 3000 + t, r.dispatch), (4, core_tid(r.core_id), r.start))
-                if i in self.svbar:
-                    self.flow("dispatch", (2, 3000 + t, r.dispatch),
-                              (3, core_tid(r.core_id) + self.svlane[i], r.dispatch), bind=(None, self.svbar[i]))
-            if pd.level >= 4:
-                for r in rows:
-                    t = self.owner(r)
-                    se = submit_end.get(r.task_id)
-                    if t < 0 or se is None:
-                        continue
-                    self.flow("submit→dispatch", (1, 4000 + se[0], se[1]), (2, 3000 + t, r.dispatch))
-        return ev
+                self.flow("submit→dispatch", (1, 4000 + se[0], se[1]), (2, 3000 + t, r.dispatch))
 
     def anchor_pairs(self) -> list[tuple[int, int, dict[str, Any] | None]]:
         """(pred row, succ row, extra flow args) for every dependency arrow (§4.6, §4.7, §4.9)."""
@@ -395,118 +420,9 @@ def build_events(pd: PerfData, style: Style = "pypto", overhead: bool = False) -
     """All trace events in the converter's order (§4.8); ``overhead`` appends the §6.2 counters."""
     ev = _Builder(pd, style).build()
     if overhead and pd.deps is not None and pd.rows:
-        if not pd.sched:
-            ev.append(_meta("process_name", 2, {"name": "AICPU Scheduler"}))
-            ev.append(_meta("process_sort_index", 2, {"sort_index": 2}))
-        counters = overhead_counters(pd)
-        # the converter leaves these tracks unnamed; naming them keeps every pid/tid described
-        for name in sorted({c["name"] for c in counters}, key=OH_TIDS.__getitem__):
-            ev.append(_meta("thread_name", 2, {"name": name}, OH_TIDS[name]))
-        ev.extend(counters)
+        ev.extend(overhead_track_events(pd))
     return ev
 
 
-OH_TIDS = {"oh_aic_idle": 9101, "oh_aic_ready": 9102, "oh_aic_overhead": 9103, "oh_aiv_idle": 9111,
-           "oh_aiv_ready": 9112, "oh_aiv_overhead": 9113, "oh_all_overhead": 9121, "oh_has_overhead": 9122}
-
-
-def overhead_counters(pd: PerfData) -> list[dict[str, Any]]:
-    """Scheduler-overhead counter tracks (formats.md §6.2), pid 2, written when a value changes (µs)."""
-    rows = pd.rows
-    lo = min(r.start for r in rows)
-    hi = max(r.end for r in rows)
-    types = [t for t in ("aic", "aiv") if any(r.core_type == t for r in rows)]
-    k = {t: len({r.core_id for r in rows if r.core_type == t}) for t in types}
-    by_task: dict[int, list[Row]] = {}
-    for r in rows:
-        by_task.setdefault(r.task_id, []).append(r)
-    end_of = {t: max(r.end for r in rs) for t, rs in by_task.items()}
-    preds: dict[int, list[int]] = {}
-    assert pd.deps is not None
-    for p, s_ in pd.deps.pairs:
-        if p in end_of:
-            preds.setdefault(s_, []).append(p)
-    # (time, kind, type, delta): kind 0 = running, 1 = ready
-    deltas: list[tuple[float, int, str, int]] = []
-    for r in rows:
-        deltas.append((max(r.start, lo), 0, r.core_type, 1))
-        deltas.append((min(r.end, hi), 0, r.core_type, -1))
-    for t, rs in by_task.items():
-        disp = min(r.dispatch for r in rs)
-        ready = max(end_of[p] for p in preds[t]) if t in preds else disp
-        a, b = max(ready, lo), min(disp, hi)
-        if b > a:
-            for ct in sorted({r.core_type for r in rs}):
-                deltas.append((a, 1, ct, 1))
-                deltas.append((b, 1, ct, -1))
-    deltas.sort(key=lambda d: d[0])
-    running = {t: 0 for t in types}
-    readyn = {t: 0 for t in types}
-    last: dict[str, int | None] = {n: None for n in OH_TIDS}
-    out: list[dict[str, Any]] = []
-    i = 0
-    while i < len(deltas):
-        t0 = deltas[i][0]
-        while i < len(deltas) and deltas[i][0] == t0:
-            _, kind, ct, d = deltas[i]
-            if ct in running:
-                (running if kind == 0 else readyn)[ct] += d
-            i += 1
-        vals: dict[str, int] = {}
-        over = {}
-        for t in types:
-            idle = k[t] - running[t]
-            vals[f"oh_{t}_idle"] = idle
-            vals[f"oh_{t}_ready"] = readyn[t]
-            over[t] = int(idle > 0 and readyn[t] > 0)
-            vals[f"oh_{t}_overhead"] = over[t]
-        vals["oh_all_overhead"] = int(all(over.values()))
-        with_ready = [t for t in types if readyn[t] > 0]
-        vals["oh_has_overhead"] = int(bool(with_ready) and all(k[t] - running[t] > 0 for t in with_ready))
-        ts = round(t0, 3)
-        for name, v in vals.items():
-            if last[name] != v:
-                last[name] = v
-                out.append({"ph": "C", "cat": "overhead", "name": name, "pid": 2, "tid": OH_TIDS[name], "ts": ts,
-                            "args": {name: v}})
-    return out
-
-
-_enc_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
-_TRACE_ENC = Encoder(2, ensure_ascii=False)
-
-
-_FLOW_HEAD = ('{\n      "cat": "flow",\n      "id": %d,\n      "name": %s,\n      "ph": "%s",\n      "pid": %d,'
-              '\n      "tid": %d,\n      "ts": %r')
-_FLOW_STD = ("cat", "id", "name", "ph", "pid", "tid", "ts")
-
-
-def _flow(e: dict[str, Any]) -> str:
-    """A flow event from ``_Builder.flow`` (fixed leading keys; int extras) as indent=2 JSON."""
-    txt = _FLOW_HEAD % (e["id"], _enc_str(e["name"]), e["ph"], e["pid"], e["tid"], e["ts"])
-    if len(e) == 7:
-        return txt + "\n    }"
-    tail = []
-    for k, v in e.items():
-        if k in _FLOW_STD:
-            continue
-        tail.append(',\n      "bp": "e"' if k == "bp" else f',\n      "{k}": {v!r}')
-    return txt + "".join(tail) + "\n    }"
-
-
-def dump_trace(events: list[dict[str, Any]]) -> str:
-    """``{"traceEvents": [...]}`` with 2-space indentation, as the converter writes it.
-
-    Same bytes as ``json.dumps(obj, indent=2, ensure_ascii=False)``, about 3x faster.
-    """
-    if not events:
-        return '{\n  "traceEvents": []\n}\n'
-    out: list[str] = ['{\n  "traceEvents": [']
-    enc = _TRACE_ENC.value
-    first = True
-    for e in events:
-        out.append("\n    " if first else ",\n    ")
-        first = False
-        out.append(_flow(e) if e.get("cat") == "flow" and type(e["ts"]) is float else enc(e, "    "))
-    out.append("\n  ]\n}\n")
-    return "".join(out)
+# dump_trace is re-exported: callers build and write the trace through this module
+__all__ = ["Style", "PHASE_CNAME", "FLOW_EPS", "MIN_BAR", "build_events", "events_wall", "dump_trace"]

@@ -1,7 +1,7 @@
 """Scheduler-overhead report (``sched_overhead_analysis``, formats.md §6.2, parts 1-6).
 
 Built from :class:`traces.perf.PerfData`; all times in µs from the base tick. Part 1 integrates the
-same counter tracks the merged trace's ``--overhead`` option writes (:func:`traces.merged.overhead_counters`),
+same counter tracks the merged trace's ``--overhead`` option writes (:func:`traces.overhead_tracks.overhead_counters`),
 so its percentages are the time-weighted means of those tracks over the makespan ``[min start, max end]``.
 Parts whose inputs are missing (dispatch/finish below level 2, scheduler phases below level 3, no
 ``deps.json``) are kept with a one-line note saying what is missing.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from traces.critical_path import analyse
-from traces.merged import OH_TIDS, overhead_counters
+from traces.overhead_tracks import OH_TIDS, overhead_counters
 from traces.perf import PerfData, Row
 
 PCTS = (10, 25, 50, 75, 90, 95, 99)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sim.util.fileio import write_atomic
 from traces.perf import PerfData
+from traces.stats import delta_pct, error_pct
 
 
 def pyplot() -> Any:
-    """matplotlib.pyplot on the non-interactive Agg backend (imported on first use: start-up stays light)."""
-    import matplotlib
+    """matplotlib.pyplot on the non-interactive Agg backend (imported on first use)."""
+    import matplotlib  # lazy: start-up time
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: start-up time
 
     return plt
 
@@ -21,7 +23,7 @@ def pyplot() -> Any:
 def plot_swimlane(pd: PerfData, out: Path, title: str = "") -> Path:
     """Render the Worker View of ``pd`` to a PNG at ``out`` (Agg backend). Returns ``out``."""
     plt = pyplot()
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # lazy: start-up time
 
     cores = sorted({r.core_id for r in pd.rows})
     ypos = {c: i for i, c in enumerate(cores)}
@@ -62,9 +64,7 @@ def plot_swimlane(pd: PerfData, out: Path, title: str = "") -> Path:
 
 def save_png_atomic(fig: Any, out: Path) -> Path:
     """Save a matplotlib figure as PNG via a temp file + rename (no version stamp: deterministic)."""
-    import matplotlib.pyplot as plt
-
-    from sim.util.fileio import write_atomic
+    import matplotlib.pyplot as plt  # lazy: start-up time
 
     try:
         return write_atomic(out, lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}))
@@ -85,7 +85,7 @@ def plot_fidelity(doc: dict[str, Any], spread: dict[str, Any], out: Path, title:
     the measured and simulated change baseline → precompute (%). ``spread`` is ``run_spread.json``'s
     ``workloads`` object (µs)."""
     plt = pyplot()
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # lazy: start-up time
 
     rows: list[tuple[str, str, dict[str, Any]]] = []  # (label, variant, cell) for the error panel
     deltas: list[tuple[str, float | None, float | None]] = []  # (label, measured Δ%, simulated Δ%)
@@ -171,7 +171,7 @@ def plot_compare(rows: list[tuple[str, float | None, float | None]], labels: tup
                                         f"{'-' if s[2] is None else f'{s[2]:.1f}'}]"
         labels_f.append(f + span_txt)
     bx.set_yticklabels(labels_f, fontsize=8)
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # lazy: start-up time
 
     bx.legend(handles=[Patch(facecolor="0.6", label=labels[0]), Patch(facecolor="tab:blue", label=labels[1])],
               loc="lower right", fontsize=8, frameon=False)
@@ -184,7 +184,7 @@ def plot_placement(funcs: list[Any], out: Path, title: str = "") -> Path:
     """PNG of :func:`traces.placement.placement` rows: per function, Avg Exec (µs) of the rows on reused
     cores above that of the rows on first-use cores, with the difference in %."""
     plt = pyplot()
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # lazy: start-up time
 
     items = [(f.name, f.avg_reused, f.avg_first_use) for f in funcs]
     fig, ax = plt.subplots(figsize=(10, max(3.0, 0.42 * len(items) + 1.6)), dpi=100)
@@ -246,9 +246,7 @@ def plot_band(doc: dict[str, Any], out: Path, title: str = "") -> Path:
     min..max over the profile points and the run's preset) with the run's own error as a dot, against
     the ±10 % band; right, the band of the change baseline → precompute with the measured change."""
     plt = pyplot()
-    from matplotlib.lines import Line2D
-
-    from traces.stats import delta_pct, error_pct
+    from matplotlib.lines import Line2D  # lazy: start-up time
 
     errs: list[tuple[str, float, float, float | None]] = []  # (label, lo %, hi %, run %)
     deltas: list[tuple[str, float, float, float | None]] = []  # (label, lo, hi, measured Δ %)

@@ -1,4 +1,4 @@
-"""Writing a run directory from a RunResult, and loading run directories / trace files back."""
+"""A run directory: writing one from a RunResult, and loading run directories, records and trace files back."""
 
 from __future__ import annotations
 
@@ -10,30 +10,23 @@ from sim.ir import TaskGraph
 from sim.ir.records import RunResult
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
-from traces import depsfile
-from traces.merged import Style, build_events, core_tid, dump_trace, events_wall
-from traces.perf import (
-    CLOCK_HZ,
-    DepsInfo,
-    PerfData,
-    Row,
-    build_records,
-    dump_records,
-    load_json,
-    ns_to_tick,
-    parse_deps,
-    parse_name_map,
-    parse_records,
-)
+from traces import depsjson
+from traces.depsjson import parse_deps, parse_name_map
+from traces.jsonfile import load_json
+from traces.merged import Style, build_events, events_wall
+from traces.perf import DepsInfo, PerfData, Row
+from traces.pipe_lanes import pipe_lane_events
+from traces.records import build_records, dump_records, join_records, parse_records
 from traces.stats import format_extras, format_table, metrics, wall_of_events
+from traces.trace_reader import perf_from_trace, trace_events
+from traces.trace_writer import dump_trace
 
 DEFAULT_STAMP = "20260630_000000"  # merged-trace file-name timestamp (deterministic)
 RECORD_NAMES = ("l2_swimlane_records.json", "chip_swimlane_records.json", "l2_perf_records.json")
-PIPE_ORDER = ("MTE2", "MTE1", "CUBE", "VECTOR", "FIXPIPE", "MTE3", "SCALAR")
 
 
 def _names_for(result: RunResult) -> dict[str, Any]:
-    nm = depsfile.name_map_dict(result.graph)
+    nm = depsjson.name_map(result.graph)
     names = nm["callable_id_to_name"]
     for s in result.subtasks:  # functions missing from the graph's table
         names.setdefault(str(s.func_id), s.func)
@@ -49,7 +42,7 @@ def perf_from_result(result: RunResult, level: int = 4, later: bool = False) -> 
     deps, info = _deps_of(result.graph)
     nm = _names_for(result)
     names, oname = parse_name_map(nm)
-    pd = parse_records(rec, "<memory>", info, names, oname)
+    pd = join_records(rec, "<memory>", info, names, oname)
     return pd, rec, deps, nm
 
 
@@ -61,43 +54,10 @@ def _deps_of(graph: TaskGraph) -> tuple[dict[str, Any], DepsInfo]:
     one graph (reproduce, calibrate, sweep) share it. Callers only read both."""
     if _DEPS_MEMO and _DEPS_MEMO[0][0] is graph:
         return _DEPS_MEMO[0][1], _DEPS_MEMO[0][2]
-    deps = depsfile.deps_dict(graph)
+    deps = depsjson.to_deps_json(graph)
     info = parse_deps(deps)
     _DEPS_MEMO[:] = [(graph, deps, info)]
     return deps, info
-
-
-def pipe_lane_events(result: RunResult, pd: PerfData) -> list[dict[str, Any]]:
-    """Optional "Core Pipes" process (pid 5): one bar per pipe per subtask, sized by busy time (µs)."""
-    scale = 1e6 / CLOCK_HZ
-    ev: list[dict[str, Any]] = [
-        {"args": {"name": "Core Pipes"}, "cat": "__metadata", "name": "process_name", "ph": "M", "pid": 5},
-        {"args": {"sort_index": 5}, "cat": "__metadata", "name": "process_sort_index", "ph": "M", "pid": 5},
-    ]
-    bars: list[dict[str, Any]] = []
-    lanes: set[tuple[int, int]] = set()
-    from sim.ir import task_label
-
-    for s in sorted(result.subtasks, key=lambda s: (s.core_id, s.start)):
-        st = (ns_to_tick(s.start) - pd.base_tick) * scale
-        en = (ns_to_tick(s.end) - pd.base_tick) * scale
-        ex = en - st
-        for pipe, busy in s.pipe_busy.items():
-            if busy <= 0:
-                continue
-            k = PIPE_ORDER.index(pipe) if pipe in PIPE_ORDER else 9
-            lanes.add((s.core_id, k))
-            dur = min(busy / 1000.0, ex) if ex > 0 else busy / 1000.0
-            bars.append({"args": {"busy-us": busy / 1000.0, "util-%": round(100 * dur / ex, 1) if ex > 0 else 0.0,
-                                  "taskId": s.task_id},
-                         "cat": "pipe", "name": f"{pipe} {s.func}({task_label(s.task_id)})", "ph": "X", "pid": 5,
-                         "tid": core_tid(s.core_id) + k, "ts": st, "dur": dur})
-    for c, k in sorted(lanes):
-        ct = pd.core_types[c] if c < len(pd.core_types) else "aiv"
-        pipe = PIPE_ORDER[k] if k < len(PIPE_ORDER) else "OTHER"
-        ev.append({"args": {"name": f"{'AIC' if ct == 'aic' else 'AIV'}_{c} {pipe}"}, "cat": "__metadata",
-                   "name": "thread_name", "ph": "M", "pid": 5, "tid": core_tid(c) + k})
-    return ev + bars
 
 
 def write_run_dir(result: RunResult, out_dir: Path | str, *, level: int = 4, pipe_lanes: bool = False,
@@ -123,7 +83,7 @@ def write_run_dir(result: RunResult, out_dir: Path | str, *, level: int = 4, pip
     paths = [
         write_text_atomic(out / ("chip_swimlane_records.json" if later_names else "l2_swimlane_records.json"),
                      dump_records(rec)),
-        write_text_atomic(out / "deps.json", depsfile.deps_text(deps)),
+        write_text_atomic(out / "deps.json", depsjson.dumps(deps)),
         write_text_atomic(out / f"name_map_{kernel}.json", json.dumps(nm, indent=2) + "\n"),
         write_text_atomic(out / f"merged_swimlane_{stamp}.json", dump_trace(events)),
         write_text_atomic(out / "stats.txt", format_table(pd) + format_extras(pd, wall)),
@@ -168,7 +128,8 @@ def _find_in(d: Path, names: tuple[str, ...] | str) -> Path | None:
     return None
 
 
-def _siblings(d: Path) -> tuple[Any, dict[int, str], str | None]:
+def _siblings(d: Path) -> tuple[DepsInfo | None, dict[int, str], str | None]:
+    """deps.json and name map next to a records file (None / empty when absent)."""
     deps = None
     dp = _find_in(d, "deps.json")
     if dp is not None:
@@ -199,10 +160,10 @@ def load_path(path: Path | str) -> Loaded:
             ld.run_dir = p
             tr = _find_in(p, ("merged_swimlane*.json",))
             if tr is not None:  # the wall of the trace actually written (e.g. by the real converter)
-                obj = load_json(tr)
-                if isinstance(obj, dict) and isinstance(obj.get("traceEvents"), list):
+                events = trace_events(load_json(tr))
+                if events is not None:
                     ld.trace_path = tr
-                    ld.wall = wall_of_events([e for e in obj["traceEvents"] if isinstance(e, dict)
+                    ld.wall = wall_of_events([e for e in events if isinstance(e, dict)
                                               and isinstance(e.get("ts", 0), (int, float))])
             return ld
         rr = _find_in(p, "run_records.json")
@@ -243,8 +204,6 @@ def _load_run_records(path: Path, obj: Any) -> Loaded:
 
 def load_trace_file(path: Path, obj: Any = None) -> Loaded:
     """Rebuild joined rows from a merged trace (Worker View + Scheduler View bars)."""
-    from traces.trace_reader import perf_from_trace
-
     if obj is None:
         obj = load_json(path)
     pd, events = perf_from_trace(obj, str(path))

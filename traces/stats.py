@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from traces.perf import PerfData, Row
+from traces.placement import placement
 
 RULE_EQ = "=" * 140
 RULE_DASH = "-" * 140
@@ -169,8 +170,6 @@ def metrics(pd: PerfData, wall: float) -> dict[str, Any]:
     Per function also the Avg Exec of its rows on reused cores and on first-use cores (the row is
     its core's first in the capture; :mod:`traces.placement`), None when it has no such rows.
     """
-    from traces.placement import placement
-
     out: dict[str, Any] = {"total_test_time": total_test_time(pd.rows), "swimlane_wall": wall,
                            "aicore_span": aicore_span(pd.rows), "funcs": {}}
     split = {fp.name: fp for fp in placement(pd, "").funcs}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.util.errors import UserError
+from traces.plot import pyplot, save_png_atomic
 from traces.stats import FUNC_FIELDS, RUN_ALIASES, RUN_FIELDS, metric_value
 
 RUN_METRICS = (*RUN_ALIASES, *RUN_FIELDS)  # what --metric accepts besides FUNC.FIELD
@@ -165,11 +166,8 @@ def _is_number(v: Any) -> bool:
 def plot_sweep(doc: dict[str, Any], out: Path) -> Path:
     """PNG of every selected metric (µs) vs the first varied parameter: one subplot per metric, one
     line per spec × combination of the other varied parameters (Agg backend, temp file + rename)."""
-    from matplotlib.ticker import FuncFormatter
-
-    from traces.plot import pyplot, save_png_atomic
-
     plt = pyplot()
+    from matplotlib.ticker import FuncFormatter  # lazy: start-up time
 
     xfield = doc["vary"][0]["field"]
     xvals = doc["vary"][0]["values"]

@@ -1,7 +1,8 @@
 """Hand-built RunResults for tests and benchmarks (no engine): a tiny fixed run and a sized one.
 
 Times are produced by a trivial list schedule (ns); they only need to be plausible and
-deterministic, not realistic.
+deterministic, not realistic. Part of the package (not of ``tests/``) because the benchmarks in
+``bench/`` use it as well.
 """
 
 from __future__ import annotations

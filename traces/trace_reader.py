@@ -1,16 +1,47 @@
-"""Read a merged swimlane trace (simulated or from hardware) back into joined rows (µs)."""
+"""Read a merged swimlane trace (simulated or from hardware) back into joined rows (µs).
+
+The trace is checked against :class:`traces.schemas.TraceFile` (events are objects with a string
+``ph``, a numeric ``ts`` and an object ``args`` where present); X events need a numeric ``dur`` as well.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from pydantic import ValidationError
+
 from sim.util.errors import UserError
+from traces.jsonfile import Loc, check, value_at
 from traces.perf import CLOCK_HZ, PerfData, Row
 
 _FID = re.compile(r"FuncId:(-?\d+)")
 _CID = re.compile(r"CoreId:(\d+)")
 _LABEL = re.compile(r"^(.*)\((?:r\d+)?t\d+\)$")
+
+
+def _explain(loc: Loc, doc: Any) -> tuple[Loc, str] | None:
+    """The expectation at a schema error's location, as :func:`perf_from_trace` words it."""
+    match loc:
+        case () | ("traceEvents",):
+            return (), "expected an object with a 'traceEvents' array"
+        case ("traceEvents", int()) | ("traceEvents", int(), "ph", *_):
+            return loc[:2], "expected an object with a string 'ph'"
+        case ("traceEvents", int(), "ts", *_):
+            return loc[:2], f"expected numeric ts, got {value_at(doc, loc[:3])!r}"
+        case ("traceEvents", int(), "args", *_):
+            return loc[:2], "expected an object 'args'"
+    return None
+
+
+def trace_events(obj: Any) -> list[Any] | None:
+    """The events of a trace object, or None when it is not ``{"traceEvents": [...]}`` (events unchecked)."""
+    from traces import schemas  # lazy: start-up time
+
+    try:
+        return schemas.adapter(schemas.TraceTop).validate_python(obj, strict=True)["traceEvents"]
+    except ValidationError:
+        return None
 
 
 def _num(x: Any) -> bool:
@@ -19,8 +50,9 @@ def _num(x: Any) -> bool:
 
 def perf_from_trace(obj: Any, path: str) -> tuple[PerfData, list[dict[str, Any]]]:
     """(PerfData, events). Raises UserError naming ``path`` and the first bad event."""
-    if not isinstance(obj, dict) or not isinstance(obj.get("traceEvents"), list):
-        raise UserError(f"{path}: top level: expected an object with a 'traceEvents' array")
+    from traces import schemas  # lazy: start-up time
+
+    check(schemas.adapter(schemas.TraceFile), obj, path, _explain)
     events = obj["traceEvents"]
     setups: dict[tuple[int, int], list[tuple[float, float]]] = {}
     kernels: list[tuple[int, dict[str, Any]]] = []
@@ -28,8 +60,6 @@ def perf_from_trace(obj: Any, path: str) -> tuple[PerfData, list[dict[str, Any]]
     pids: set[int] = set()
     lane_types: dict[int, str] = {}
     for i, e in enumerate(events):
-        if not isinstance(e, dict) or not isinstance(e.get("ph"), str):
-            raise UserError(f"{path}: traceEvents[{i}]: expected an object with a string 'ph'")
         ph = e["ph"]
         if ph == "M":
             if e.get("pid") == 4 and e.get("name") == "thread_name":
@@ -37,11 +67,9 @@ def perf_from_trace(obj: Any, path: str) -> tuple[PerfData, list[dict[str, Any]]
                 if nm[:4] in ("AIC_", "AIV_") and nm[4:].isdigit():
                     lane_types[int(nm[4:])] = nm[:3].lower()
             continue
-        if "ts" in e and not _num(e["ts"]):
-            raise UserError(f"{path}: traceEvents[{i}]: expected numeric ts, got {e['ts']!r}")
         if ph != "X":
             continue
-        if not _num(e.get("ts")) or not _num(e.get("dur")):
+        if "ts" not in e or not _num(e.get("dur")):
             raise UserError(f"{path}: traceEvents[{i}]: X event needs numeric ts and dur")
         pid = e.get("pid")
         pids.add(pid)

@@ -10,8 +10,9 @@ import pytest
 from sim.app.cli import main
 from traces import write_run_dir
 from traces.critical_path import analyse, family, mark_path, report_md, summary_line
+from traces.depsjson import parse_deps
 from traces.perf import TICK_BASE as B
-from traces.perf import parse_deps, parse_records
+from traces.records import parse_records
 from traces.rundir import perf_from_result
 from traces.synthetic import sized_run
 

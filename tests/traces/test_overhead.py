@@ -12,7 +12,8 @@ import pytest
 from sim.app.cli import main
 from traces import write_run_dir
 from traces.overhead import analyse_overhead, head_oh, percentile
-from traces.perf import TICK_BASE, parse_records
+from traces.perf import TICK_BASE
+from traces.records import parse_records
 from traces.rundir import load_path
 from traces.synthetic import sized_run, tiny_run
 

@@ -9,7 +9,9 @@ import pytest
 
 from sim.app.cli import main
 from traces import run_metrics, write_run_dir
-from traces.perf import TICK_BASE, parse_deps, parse_records
+from traces.depsjson import parse_deps
+from traces.perf import TICK_BASE
+from traces.records import parse_records
 from traces.rundir import load_path, perf_from_result
 from traces.stats import format_extras, format_table, metrics
 from traces.synthetic import sized_run, tiny_run
@@ -124,6 +126,12 @@ BAD_CASES = [
     ("bad_row", None, "aicore_tasks[3]: expected 6 integers"),
     ("bad_level", None, "l2_swimlane_level: expected 1, 2, 3 or 4"),
     ("bad_aicpu", None, "aicpu_tasks[1]: expected 4 integers"),
+    ("bad_clock", None, "metadata.clock_freq_hz: expected a positive integer, got 0"),
+    ("bad_phase", None, "aicpu_scheduler_phases[0][1]: expected integer 'start_cycles', got 1.5"),
+    ("bad_kind", None, "aicpu_scheduler_phases[0][0]: expected an object with a string 'kind'"),
+    ("bad_core", None, "aicore_tasks[2]: core_id 99 outside 0..71"),
+    ("bad_deps", None, "deps.json: tasks[0]: expected task_id and kernel_ids"),
+    ("bad_name_map", None, "callable_id_to_name['x']: expected an integer key"),
 ]
 
 
@@ -132,7 +140,7 @@ def test_malformed_records_exit_2_without_table(tmp_path: Path, capsys: pytest.C
                                                 cut, msg: str) -> None:
     d = tmp_path / "run"
     write_run_dir(tiny_run(), d)
-    f = d / "l2_swimlane_records.json"
+    f = bad = d / "l2_swimlane_records.json"
     if cut is not None:
         f.write_text(cut(f.read_text()))
     else:
@@ -141,14 +149,28 @@ def test_malformed_records_exit_2_without_table(tmp_path: Path, capsys: pytest.C
             rec["aicore_tasks"][3] = [1, 2, "x", 4, 5, 6]
         elif case == "bad_level":
             rec["l2_swimlane_level"] = 7
-        else:
+        elif case == "bad_aicpu":
             rec["aicpu_tasks"][1] = [1, 2, 3]
+        elif case == "bad_clock":
+            rec["metadata"]["clock_freq_hz"] = 0
+        elif case == "bad_phase":
+            rec["aicpu_scheduler_phases"][0][1]["start_cycles"] = 1.5
+        elif case == "bad_kind":
+            del rec["aicpu_scheduler_phases"][0][0]["kind"]
+        elif case == "bad_core":
+            rec["aicore_tasks"][2][0] = 99
+        elif case == "bad_deps":
+            bad = d / "deps.json"
+            bad.write_text(json.dumps({"tasks": [{"task_id": "x"}]}))
+        else:
+            bad = next(d.glob("name_map_*.json"))
+            bad.write_text(json.dumps({"callable_id_to_name": {"x": "f"}}))
         f.write_text(json.dumps(rec))
     rc = main(["stats", str(f)])
     cap = capsys.readouterr()
     assert rc == 2
     assert cap.out == ""
-    assert str(f) in cap.err and msg in cap.err
+    assert str(bad) in cap.err and msg in cap.err
     assert len(cap.err.strip().splitlines()) == 1
 
 
@@ -162,6 +184,25 @@ def test_malformed_trace_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -
     assert main(["stats", str(f)]) == 2
     cap = capsys.readouterr()
     assert cap.out == "" and f"traceEvents[{xs[2]}]" in cap.err and str(f) in cap.err
+
+
+@pytest.mark.parametrize("field,value,msg", [
+    ("ts", "0", "expected numeric ts, got '0'"),
+    ("ph", 4, "expected an object with a string 'ph'"),
+    ("args", [1], "expected an object 'args'"),
+])
+def test_malformed_trace_event_one_line(tmp_path: Path, capsys: pytest.CaptureFixture, field: str, value,
+                                        msg: str) -> None:
+    write_run_dir(tiny_run(), tmp_path)
+    f = next(tmp_path.glob("merged_swimlane_*.json"))
+    obj = json.loads(f.read_text())
+    i = next(i for i, e in enumerate(obj["traceEvents"]) if e["ph"] == "X")
+    obj["traceEvents"][i][field] = value
+    f.write_text(json.dumps(obj))
+    assert main(["stats", str(f)]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == "" and cap.err.count("\n") == 1
+    assert f"{f}: traceEvents[{i}]: {msg}" in cap.err
 
 
 def test_missing_path_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

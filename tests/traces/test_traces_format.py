@@ -10,10 +10,14 @@ from pathlib import Path
 import pytest
 
 from traces import write_run_dir
-from traces.merged import build_events, dump_trace
-from traces.perf import parse_deps
-from traces.rundir import perf_from_result
+from traces.depsjson import dumps, parse_deps, to_deps_json
+from traces.jsontext import Encoder
+from traces.merged import build_events
+from traces.records import build_records
+from traces.rundir import load_path, perf_from_result
+from traces.stats import format_table
 from traces.synthetic import sized_run, tiny_run
+from traces.trace_writer import dump_trace
 from traces.validate import trace_problems
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -66,8 +70,6 @@ def test_spmd_labels_and_anchoring_by_style() -> None:
 
 def test_records_layout_per_level() -> None:
     run = tiny_run()
-    from traces.perf import build_records
-
     for level in (1, 2, 3, 4):
         rec = build_records(run, level)
         keys = list(rec)
@@ -164,9 +166,6 @@ def test_later_names_layout_round_trip(tmp_path: Path) -> None:
     assert "chip_swimlane_level" in rec and "l2_swimlane_level" not in rec
     assert all("local_at_start" not in p for g in rec["aicpu_scheduler_phases"] for p in g)
     write_run_dir(run, tmp_path / "june")
-    from traces.rundir import load_path
-    from traces.stats import format_table
-
     a, b = load_path(tmp_path / "later"), load_path(tmp_path / "june")
     assert format_table(a.pd) == format_table(b.pd)
     ev = json.loads(next((tmp_path / "later").glob("merged_swimlane_*.json")).read_text())["traceEvents"]
@@ -174,18 +173,8 @@ def test_later_names_layout_round_trip(tmp_path: Path) -> None:
 
 
 def test_fast_json_text_equals_stdlib() -> None:
-    from traces.depsfile import deps_dict, deps_text
-    from traces.jsontext import Encoder
-
-    g = sized_run(40).graph
-    doc = deps_dict(g)
-    assert deps_text(doc) == json.dumps(doc, indent=1) + "\n"
-    try:
-        from traces.depsjson import dumps
-    except ImportError:
-        dumps = None
-    if dumps is not None:
-        assert deps_text(doc) == dumps(doc)
+    doc = to_deps_json(sized_run(40).graph)
+    assert dumps(doc) == json.dumps(doc, indent=1) + "\n"
     odd = {"a": [1, 2.5, -0.0, 1e300, True, None, "é\n\"x\""], 3: {}, "e": [], "n": {"k": [[1], {}]}}
     for step in (1, 2, 4):
         for asc in (True, False):

@@ -7,13 +7,15 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from traces import depsfile, run_metrics
+from traces import run_metrics
 from traces.critical_path import analyse
-from traces.merged import build_events, dump_trace
-from traces.perf import dump_records, parse_deps, parse_records
+from traces.depsjson import parse_deps, to_deps_json
+from traces.merged import build_events
+from traces.records import dump_records, parse_records
 from traces.rundir import perf_from_result
 from traces.stats import wall_of_events
 from traces.synthetic import sized_run
+from traces.trace_writer import dump_trace
 from traces.validate import trace_problems
 
 
@@ -34,6 +36,6 @@ def test_random_runs(n: int, seed: int, level: int, style: str) -> None:
     assert m["swimlane_wall"] >= m["total_test_time"] - 1e-9
     # the metrics' wall skips formatting the events but must be the wall of the written trace
     assert m["swimlane_wall"] == wall_of_events(build_events(pd))
-    assert deps == depsfile.deps_dict(run.graph)  # the per-graph memo hands out this graph's deps
+    assert deps == to_deps_json(run.graph)  # the per-graph memo hands out this graph's deps
     cp = analyse(pd)
     assert cp.tiling_error == 0 and cp.static_len <= cp.makespan
