@@ -12,25 +12,24 @@ import statistics
 import tempfile
 import time
 
+from hwmodels.chip import load_chip
+from kernels.registry import build_graph
+from sim.engine import RunOptions, simulate
+from traces import run_metrics, write_run_dir
+from traces.synthetic import sized_run
+
 
 def main() -> None:
+    """Time ``write_run_dir`` and ``run_metrics`` on a synthetic or engine run and print the medians."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--subtasks", type=int, default=350)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--engine", nargs="?", const="decode_attention_hca", default=None, metavar="SPEC")
     ap.add_argument("--pipe-lanes", action="store_true")
     args = ap.parse_args()
-    from traces import run_metrics, write_run_dir
-
     if args.engine:
-        from hwmodels.chip import load_chip
-        from kernels.registry import build_graph
-        from sim.engine import RunOptions, simulate
-
         run = simulate(build_graph(args.engine, "decode"), load_chip(None, []), RunOptions(seed=0))
     else:
-        from traces.synthetic import sized_run
-
         run = sized_run(args.subtasks)
     times, cpu, mtimes = [], [], []
     for _ in range(args.repeat):

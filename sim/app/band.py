@@ -10,12 +10,16 @@ preset's value.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sim.app.fidelity import VARIANTS, MetricRow
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from sim.app.fidelity import MetricRow
+from sim.app.jsonfile import custom_error, load_model
+from sim.app.measurements import VARIANTS
 from sim.util.errors import UserError
 from sim.util.tables import render_table
 from traces.stats import delta_pct, error_pct
@@ -40,30 +44,45 @@ class ProfilePreset:
         return max(vals) if vals and not any(math.isnan(v) for v in vals) else math.inf
 
 
+class ProfileEntry(BaseModel):
+    """One point of ``profile.json``: the held value, its preset file (relative to the directory)
+    and its fit-target errors (%)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    value: float
+    preset: str
+    error_pct: dict[str, float]
+
+
+class ProfileFile(BaseModel):
+    """``profile.json`` as `swimsim calibrate --profile` writes it (only what the band reads)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    field: str = "?"
+    points: list[ProfileEntry]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_points(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("points"), list) or not data["points"]:
+            raise custom_error("expected a non-empty 'points' list")
+        return data
+
+
 def load_profile(directory: Path) -> tuple[str, list[ProfilePreset]]:
     """(held field, points) of ``DIR/profile.json``; UserError naming the file and field on bad input."""
     p = directory / "profile.json"
-    try:
-        doc = json.loads(p.read_text())
-    except FileNotFoundError as exc:
-        raise UserError(f"{p}: file not found (expected a directory written by `swimsim calibrate --profile`)") \
-            from exc
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-    pts = doc.get("points") if isinstance(doc, dict) else None
-    if not isinstance(pts, list) or not pts:
-        raise UserError(f"{p}: expected a non-empty 'points' list")
+    doc = load_model(p, ProfileFile,
+                     not_found="file not found (expected a directory written by `swimsim calibrate --profile`)")
     out: list[ProfilePreset] = []
-    for i, pt in enumerate(pts):
-        try:
-            preset = directory / str(pt["preset"])
-            errs = {str(k): float(v) for k, v in dict(pt["error_pct"]).items()}
-            out.append(ProfilePreset(float(pt["value"]), preset, errs))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise UserError(f"{p}: points[{i}]: expected value, preset and error_pct ({exc})") from exc
+    for i, pt in enumerate(doc.points):
+        preset = directory / pt.preset
         if not preset.is_file():
             raise UserError(f"{p}: points[{i}].preset: {preset} not found")
-    return str(doc.get("field", "?")), out
+        out.append(ProfilePreset(pt.value, preset, dict(pt.error_pct)))
+    return doc.field, out
 
 
 def select(points: list[ProfilePreset], tol_pct: float) -> list[ProfilePreset]:

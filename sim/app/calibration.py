@@ -1,21 +1,32 @@
 """Calibration of the chip's unknown parameters on the standalone baseline only.
 
-Protocol (issue 5): the free parameters are those the hardware spec lists as unknown
-(hardware.md §14); they are fitted **only** on the measured standalone ``qkv_proj_rope`` decode
-*baseline* metrics (``sim.app.fidelity.fit_targets``). Every other number ``swimsim reproduce``
-prints is a prediction. The fit is deterministic (fixed seed, deterministic search), and its
-result is a chip preset file with provenance.
+Protocol: the free parameters are those the hardware spec lists as unknown (hardware.md §14);
+they are fitted **only** on the measured standalone ``qkv_proj_rope`` decode *baseline* metrics
+(``sim.app.measurements.fit_targets``). Every other number ``swimsim reproduce`` prints is a
+prediction. The search is a Halton probe of the unit cube (``scipy.stats.qmc``) followed by
+restarted Nelder–Mead (``scipy.optimize.minimize``); it is deterministic (fixed seeds, no random
+draws), and its result is a chip preset file with provenance.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from sim.app.fidelity import FIT_VARIANT, FIT_WORKLOAD, WORKLOADS, metric_value
+import numpy as np
+from scipy.optimize import minimize
+from scipy.stats import qmc
+
+import hwmodels
+from kernels.registry import build_graph
+from sim.app.measurements import FIT_VARIANT, FIT_WORKLOAD, WORKLOADS
+from sim.engine import RunOptions, simulate
+from traces import run_metrics
+from traces.compare import mean_metrics
+from traces.stats import metric_value
 
 
 @dataclass(frozen=True)
@@ -45,8 +56,6 @@ FREE_PARAMS: tuple[FreeParam, ...] = (
 @lru_cache(maxsize=4)
 def _fit_graph():
     """The fit workload's task graph (built once per process)."""
-    from kernels.registry import build_graph
-
     kernel, mode = WORKLOADS[FIT_WORKLOAD]
     return build_graph(f"{kernel}:{FIT_VARIANT}", mode=mode)
 
@@ -58,16 +67,11 @@ def run_fit_workload(
 
     Returns ``traces.run_metrics`` (µs), averaged over seeds 0..runs-1 when ``runs`` > 1.
     """
-    import hwmodels
-    import traces
-    from sim.engine import RunOptions, simulate
-    from traces.compare import mean_metrics
-
     graph = _fit_graph()
     chip = hwmodels.load_chip(base_chip, overrides=[f"{k}={v}" for k, v in chip_overrides.items()])
     level = 4
     ms = [
-        traces.run_metrics(simulate(graph, chip, RunOptions(seed=s, swimlane_level=level, jitter=jitter)), level=level)
+        run_metrics(simulate(graph, chip, RunOptions(seed=s, swimlane_level=level, jitter=jitter)), level=level)
         for s in range(runs)
     ]
     return mean_metrics(ms)
@@ -86,53 +90,54 @@ def loss(metrics: dict, targets: dict[str, float]) -> float:
 
 def nelder_mead(
     f: Callable[[list[float]], float],
-    x0: list[float],
-    step: list[float],
+    x0: Sequence[float],
+    step: Sequence[float],
     *,
     max_evals: int = 80,
     tol: float = 1e-5,
     progress: Callable[[int, float], None] | None = None,
 ) -> tuple[list[float], float, int]:
-    """Deterministic Nelder–Mead minimiser (no scipy dependency). Returns (x, f(x), evaluations)."""
+    """Nelder–Mead (scipy) minimising ``f`` (values >= 0) from the simplex ``x0``, ``x0 + step[i] e_i``.
+
+    Stops when the simplex's worst and best values differ by at most ``tol × (best + tol)`` or after
+    ``max_evals`` evaluations of ``f``. scipy's ``fatol`` is absolute; the method's moves depend only
+    on the order of the values, so it minimises ``log(f + tol)``, on which ``fatol = log1p(tol)`` is
+    exactly that relative stop. ``progress(evaluations, best f)`` runs after every iteration.
+    Returns (x, f(x), evaluations).
+    """
     n = len(x0)
-    pts = [list(x0)] + [[x0[j] + (step[i] if j == i else 0.0) for j in range(n)] for i in range(n)]
-    vals = [f(p) for p in pts]
-    evals = len(pts)
-    while evals < max_evals:
-        order = sorted(range(n + 1), key=lambda i: vals[i])
-        pts, vals = [pts[i] for i in order], [vals[i] for i in order]
+    simplex = np.array([list(x0)] + [[x0[j] + (step[i] if j == i else 0.0) for j in range(n)] for i in range(n)],
+                       dtype=float)
+    seen: list[tuple[list[float], float]] = []  # every evaluation, in order
+
+    def log_f(x: np.ndarray) -> float:
+        point = [float(v) for v in x]
+        value = f(point)
+        seen.append((point, value))
+        return math.log(value + tol)
+
+    def each_iteration(intermediate_result: object) -> None:
         if progress:
-            progress(evals, vals[0])
-        if abs(vals[-1] - vals[0]) <= tol * (abs(vals[0]) + tol):
-            break
-        centroid = [sum(p[j] for p in pts[:-1]) / n for j in range(n)]
-        refl = [centroid[j] + (centroid[j] - pts[-1][j]) for j in range(n)]
-        fr = f(refl)
-        evals += 1
-        if fr < vals[0]:
-            exp = [centroid[j] + 2.0 * (centroid[j] - pts[-1][j]) for j in range(n)]
-            fe = f(exp)
-            evals += 1
-            pts[-1], vals[-1] = (exp, fe) if fe < fr else (refl, fr)
-        elif fr < vals[-2]:
-            pts[-1], vals[-1] = refl, fr
-        else:
-            con = [centroid[j] + 0.5 * (pts[-1][j] - centroid[j]) for j in range(n)]
-            fc = f(con)
-            evals += 1
-            if fc < vals[-1]:
-                pts[-1], vals[-1] = con, fc
-            else:
-                for i in range(1, n + 1):
-                    pts[i] = [pts[0][j] + 0.5 * (pts[i][j] - pts[0][j]) for j in range(n)]
-                    vals[i] = f(pts[i])
-                    evals += 1
-    best = min(range(n + 1), key=lambda i: vals[i])
-    return pts[best], vals[best], evals
+            progress(len(seen), min(v for _, v in seen))
+
+    res = minimize(log_f, simplex[0], method="Nelder-Mead", callback=each_iteration,
+                   options={"initial_simplex": simplex, "maxfev": max_evals, "xatol": math.inf,
+                            "fatol": math.log1p(tol)})
+    best = [float(v) for v in res.x]
+    value = next((v for p, v in seen if p == best), math.inf)  # inf: max_evals < 1, nothing evaluated
+    return best, value, len(seen)
+
+
+def halton(n: int, dim: int) -> list[list[float]]:
+    """Points 1..n of the (unscrambled) Halton sequence in [0, 1)^dim; bases: the first ``dim`` primes."""
+    return qmc.Halton(d=dim, scramble=False).random(n + 1)[1:].tolist()
 
 
 @dataclass
 class FitResult:
+    """A fit: parameter values (field units), loss at them, evaluations spent, their run metrics (µs)
+    and the targets (µs)."""
+
     params: dict[str, float]
     loss: float
     evaluations: int
@@ -160,8 +165,6 @@ def fit(
     returned with the fitted values (a profile point). Every step is deterministic, so the result
     is reproducible.
     """
-    import hwmodels
-
     fixed = dict(fixed or {})
     chip = hwmodels.load_chip(base_chip)
     x0: list[float] = []
@@ -188,7 +191,7 @@ def fit(
     # jittered loss has plateaus and two basins on the qkv baseline: slow ops + cheap runtime vs the
     # reverse). Every step is deterministic, so the fit is reproducible.
     n_probe = min(max(0, max_evals // 6), 24)
-    probes = [x0] + [_halton(i + 1, len(free)) for i in range(n_probe)]
+    probes = [x0] + halton(n_probe, len(free))
     scored = sorted(((objective(p), k, p) for k, p in enumerate(probes)), key=lambda t: (t[0], t[1]))
     evals = len(probes)
     x, best = scored[0][2], scored[0][0]
@@ -225,22 +228,8 @@ def _nm_restarts(objective: Callable[[list[float]], float], x: list[float], budg
     return x, best, used
 
 
-def _halton(i: int, dim: int) -> list[float]:
-    """Point ``i`` (>= 1) of the Halton sequence in [0, 1)^dim (bases: the first primes)."""
-    primes = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29)
-    out = []
-    for d in range(dim):
-        b = primes[d % len(primes)]
-        f, r, k = 1.0, 0.0, i
-        while k > 0:
-            f /= b
-            r += f * (k % b)
-            k //= b
-        out.append(r)
-    return out
-
-
 def _get_field(obj: object, dotted: str) -> object:
+    """``obj``'s attribute at the dotted path (``vector.op_fixed_ns``)."""
     for part in dotted.split("."):
         obj = getattr(obj, part)
     return obj
@@ -290,6 +279,7 @@ def profile(
 
 
 def provenance_note(result: FitResult) -> str:
+    """The provenance line a calibrated preset carries: targets, evaluations, loss, date."""
     keys = ", ".join(sorted(result.targets))
     return (
         f"fitted on {FIT_WORKLOAD} {FIT_VARIANT} ({keys}) by `swimsim calibrate` "

@@ -20,7 +20,7 @@ from sim.util.errors import UserError
 
 # (command, module registering it, one-line help) in help order. A module registering several
 # commands lists them contiguously; the help text must match the module's add_parser(help=...)
-# (tests/test_cli_lazy.py checks it).
+# (tests/app/test_cli_lazy.py checks it).
 COMMANDS: list[tuple[str, str, str]] = [
     ("graph", "sim.app.commands.graph", "build a kernel's task graph (summary, IR JSON or deps.json)"),
     ("chips", "sim.app.commands.chips", "list chip presets or show one"),
@@ -37,8 +37,8 @@ COMMANDS: list[tuple[str, str, str]] = [
      "scheduler-overhead report (formats.md §6.2 parts 1-6) of a run directory"),
     ("sweep", "sim.app.commands.sweep", "what-if hardware sweep: metrics over a grid of chip parameters"),
     ("reproduce", "sim.app.commands.reproduce", "simulate the measured comparison and print the fidelity table"),
-    ("calibrate", "sim.app.commands.reproduce", "fit the free chip parameters on the standalone baseline"),
-    ("explain", "sim.app.commands.reproduce",
+    ("calibrate", "sim.app.commands.calibrate", "fit the free chip parameters on the standalone baseline"),
+    ("explain", "sim.app.commands.explain",
      "break a function's Avg Exec and span down (pipes, memory, overhead)"),
 ]
 
@@ -76,7 +76,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name, module, help_ in COMMANDS:
         if module in load:
             if module not in done:
-                importlib.import_module(module).register(sub)
+                importlib.import_module(module).register(sub)  # lazy: start-up time
                 done.add(module)
         else:
             sub.add_parser(name, help=help_)
@@ -88,7 +88,7 @@ def _note_descriptive_overrides(args: argparse.Namespace) -> None:
     overrides = getattr(args, "overrides", None) or getattr(args, "set", None) or []
     if not overrides or args.command == "chips":
         return
-    from hwmodels.chip import canonical_field, descriptive_fields
+    from hwmodels.chip import canonical_field, descriptive_fields  # lazy: start-up time
 
     desc = set(descriptive_fields())
     for item in overrides:

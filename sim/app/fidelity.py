@@ -1,41 +1,22 @@
-"""Reproduction of a measured before/after comparison: simulate, compare, tabulate.
+"""Reproduction of a measured before/after comparison: pair measured and simulated metrics, tabulate.
 
-The measurement file (``sim/app/validation/pr648_measurements.json`` by default, same layout as
-``shared/data/pr648_measurements.json``) names workloads, their capture level and per-metric
-measured values per variant. Metric names are ``total_test_time``, ``swimlane_wall`` or
-``<function>.avg_exec`` / ``<function>.span``; all values in µs.
-
-Which numbers are *fitted* is decided by :data:`FIT_WORKLOAD` / :data:`FIT_VARIANT` (the
-calibration protocol: only the standalone baseline is used for fitting); everything else is a
-prediction.
+The measured side is a :class:`sim.app.measurements.Measurements`; the simulated side is
+``traces.run_metrics`` dicts per workload and variant (µs). Rows of the fitted workload × variant
+(:data:`sim.app.measurements.FIT_WORKLOAD` / ``FIT_VARIANT``) are marked *fitted*, all others
+*predicted*.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from sim.app.measurements import FIT_VARIANT, FIT_WORKLOAD, VARIANTS, Measurements
 from sim.ir.records import RunResult
-from sim.util.errors import UserError
 from sim.util.tables import render_table
-from traces.stats import FUNC_FIELDS, RUN_FIELDS, delta_pct, error_pct, metric_value
-
-DEFAULT_MEASUREMENTS = Path(__file__).parent / "validation" / "pr648_measurements.json"
-
-# The calibration protocol: free parameters are fitted only on these numbers.
-FIT_WORKLOAD = "qkv_proj_rope_decode"
-FIT_VARIANT = "baseline"
-
-# Workload name in the measurement file -> (kernel spec without variant, mode).
-WORKLOADS: dict[str, tuple[str, str]] = {
-    "qkv_proj_rope_decode": ("qkv_proj_rope", "decode"),
-    "decode_attention_hca": ("decode_attention_hca", "decode"),
-}
-VARIANTS = ("baseline", "precompute")
+from traces.stats import delta_pct, error_pct, metric_value
 
 # Seeded runs averaged per variant by `reproduce` and per evaluation by `calibrate` (same seeds):
 # the simulator estimates the expected 3-run measured mean, so it averages enough seeds that its own
@@ -44,82 +25,9 @@ DEFAULT_RUNS = 20
 
 
 @dataclass
-class Measurements:
-    """Parsed measurement file: workload -> metric -> variant -> µs (None = not applicable)."""
-
-    path: Path
-    levels: dict[str, int]
-    values: dict[str, dict[str, dict[str, float | None]]]
-
-
-def load_measurements(path: Path | str | None = None) -> Measurements:
-    """Read and check a measurement file; raise UserError naming the field on bad input."""
-    p = Path(path) if path else DEFAULT_MEASUREMENTS
-    try:
-        doc = json.loads(p.read_text())
-    except FileNotFoundError as exc:
-        raise UserError(f"{p}: file not found") from exc
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("workloads"), dict):
-        raise UserError(f"{p}: expected an object with a 'workloads' object")
-    levels: dict[str, int] = {}
-    values: dict[str, dict[str, dict[str, float | None]]] = {}
-    for wname, w in doc["workloads"].items():
-        if wname not in WORKLOADS:
-            raise UserError(f"{p}: workloads.{wname}: unknown workload (expected one of {sorted(WORKLOADS)})")
-        lvl = w.get("swimlane_level", 4)
-        if lvl not in (1, 2, 3, 4):
-            raise UserError(f"{p}: workloads.{wname}.swimlane_level: {lvl!r} (expected 1..4)")
-        levels[wname] = lvl
-        metrics = w.get("metrics")
-        if not isinstance(metrics, dict):
-            raise UserError(f"{p}: workloads.{wname}.metrics: expected an object")
-        values[wname] = {}
-        for mname, per_var in metrics.items():
-            why = metric_name_error(mname)
-            if why is not None:
-                raise UserError(f"{p}: workloads.{wname}.metrics.{mname}: unknown metric ({why})")
-            if not isinstance(per_var, dict):
-                raise UserError(f"{p}: workloads.{wname}.metrics.{mname}: expected an object of per-variant values")
-            values[wname][mname] = {}
-            for var in VARIANTS:
-                v = per_var.get(var)
-                if v is not None and not isinstance(v, int | float):
-                    raise UserError(f"{p}: workloads.{wname}.metrics.{mname}.{var}: {v!r} (expected a number)")
-                values[wname][mname][var] = None if v is None else float(v)
-    return Measurements(path=p, levels=levels, values=values)
-
-
-def fit_targets(meas: Measurements) -> dict[str, float]:
-    """The only measured numbers the calibration may see: standalone baseline metrics (µs)."""
-    out: dict[str, float] = {}
-    for mname, per_var in meas.values.get(FIT_WORKLOAD, {}).items():
-        v = per_var.get(FIT_VARIANT)
-        if v is not None:
-            out[mname] = v
-    return out
-
-
-# Metric names a measurement file may use: run-wide ones, and FUNCTION.<field> per function. The
-# reused / first-use Avg Exec split is what `swimsim placement` reports on a hardware capture; a
-# standalone-baseline value of it becomes one more fit target (it separates the per-op cost from
-# the cold-core cost, which the four run-level targets cannot).
-FUNC_METRICS = tuple(f for f in FUNC_FIELDS if f != "count")
-
-
-def metric_name_error(name: str) -> str | None:
-    """Why ``name`` is not a metric name (None when it is one)."""
-    if "." in name:
-        func, what = name.rsplit(".", 1)
-        if func and what in FUNC_METRICS:
-            return None
-        return f"expected FUNCTION.<{'|'.join(FUNC_METRICS)}>"
-    return None if name in RUN_FIELDS else f"expected one of {', '.join(RUN_FIELDS)} or FUNCTION.<field>"
-
-
-@dataclass
 class MetricRow:
+    """One measured metric of one workload: measured and simulated value and role per variant (µs)."""
+
     workload: str
     metric: str
     measured: dict[str, float | None] = field(default_factory=dict)
@@ -127,10 +35,12 @@ class MetricRow:
     role: dict[str, str] = field(default_factory=dict)
 
     def err(self, var: str) -> float | None:
+        """Simulated vs measured error of ``var``, % (None without both)."""
         return error_pct(self.simulated.get(var), self.measured.get(var))
 
 
 def role_of(workload: str, variant: str) -> str:
+    """``fitted`` for the calibration's workload × variant, else ``predicted``."""
     return "fitted" if (workload == FIT_WORKLOAD and variant == FIT_VARIANT) else "predicted"
 
 

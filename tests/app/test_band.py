@@ -65,6 +65,10 @@ def test_load_profile_and_select(tmp_path: Path) -> None:
     ("{oops", "not valid JSON"),
     ('{"points": []}', "non-empty 'points'"),
     ('{"points": [{"value": 1}]}', "points[0]"),
+    ('{"points": [{"value": "x", "preset": "a.toml", "error_pct": {}}]}',
+     "profile.json: points[0].value: 'x' (expected a number)"),
+    ('{"points": [{"value": 1, "preset": "a.toml", "error_pct": {"w": null}}]}',
+     "points[0].error_pct.w: None (expected a number)"),
     ('{"points": [{"value": 1, "preset": "gone.toml", "error_pct": {}}]}', "gone.toml not found"),
 ])
 def test_bad_profile_is_one_line_error(tmp_path: Path, content: str | None, fragment: str) -> None:

@@ -8,12 +8,19 @@ from pathlib import Path
 
 from sim.app.commands import non_negative_int, positive_int
 from sim.util.errors import UserError
+from sim.util.fileio import write_text_atomic
+from traces import load_path
+from traces.compare import compare_rows, format_compare
+from traces.critical_path import analyse, mark_path, report_md, summary_line
+from traces.merged import build_events, dump_trace
+from traces.perf import load_json
+from traces.placement import format_placement, placement, pooled, select
+from traces.plot import plot_compare, plot_placement, plot_swimlane
+from traces.stats import format_extras, format_table
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from traces.rundir import load_path
-    from traces.stats import format_extras, format_table
-
+    """``swimsim stats PATH``: the converter's statistics table of a run directory, records or trace."""
     ld = load_path(args.path)  # raises UserError before anything is printed
     text = format_table(ld.pd) + format_extras(ld.pd, ld.wall)
     for w in ld.pd.warnings:
@@ -23,29 +30,22 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from sim.app.onthespot import resolve_side
-    from traces.compare import format_compare
+    """``swimsim compare A B``: before/after table of two runs (directories, files or kernel specs)."""
+    # the engine (simpy) and the kernel registry, for kernel specs: only this command of the module needs them
+    from sim.app.onthespot import resolve_side  # lazy: start-up time
 
     before = resolve_side(args.a, args.mode, args.runs, args.chip, args.set or [])
     after = resolve_side(args.b, args.mode, args.runs, args.chip, args.set or [])
     labels = (args.a, args.b) if args.labels else ("before", "after")
     print(format_compare(before, after, labels, md=args.md), end="")
     if args.plot:
-        from traces.compare import compare_rows
-        from traces.plot import plot_compare
-
         plot_compare(compare_rows(before, after), labels, Path(args.plot), title=f"{args.a}  →  {args.b}")
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 
 
 def _critical_path(args: argparse.Namespace) -> int:
-    from sim.util.fileio import write_text_atomic
-    from traces.critical_path import analyse, mark_path, report_md, summary_line
-    from traces.merged import build_events, dump_trace
-    from traces.perf import load_json
-    from traces.rundir import load_path
-
+    """``swimsim critical-path DIR``: static CPM and observed path; writes the report and marked traces."""
     d = Path(args.dir)
     if not d.is_dir():
         raise UserError(f"{d}: not a run directory")
@@ -70,9 +70,7 @@ def _critical_path(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from traces.plot import plot_swimlane
-    from traces.rundir import load_path
-
+    """``swimsim plot DIR``: matplotlib swimlane PNG."""
     ld = load_path(args.dir)
     if not ld.pd.rows:
         raise UserError(f"{args.dir}: no AICore rows to plot")
@@ -83,9 +81,7 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _placement(args: argparse.Namespace) -> int:
-    from traces.placement import format_placement, placement
-    from traces.rundir import load_path
-
+    """``swimsim placement PATH...``: per function, where its blocks ran and their Avg Exec."""
     caps = []
     for path in args.paths:  # every capture loads before anything is printed
         ld = load_path(path)
@@ -99,9 +95,6 @@ def _placement(args: argparse.Namespace) -> int:
                         f"(functions: {', '.join(sorted(known))})")
     print(format_placement(caps, args.funcs or [], md=args.md), end="")
     if args.plot:
-        from traces.placement import pooled, select
-        from traces.plot import plot_placement
-
         funcs = pooled(caps) if len(caps) > 1 else caps[0].funcs
         plot_placement(select(funcs, args.funcs or []), Path(args.plot),
                        title=f"{', '.join(args.paths)}: Avg Exec on first-use vs reused cores")

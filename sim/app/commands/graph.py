@@ -9,12 +9,12 @@ import argparse
 import sys
 import time
 from collections import Counter
-from typing import TYPE_CHECKING
 
+from kernels.registry import build_graph
+from sim.ir import TaskGraph, TaskKind, task_label
 from sim.util.errors import UserError
-
-if TYPE_CHECKING:
-    from sim.ir import TaskGraph
+from sim.util.fileio import write_text_atomic
+from traces.depsjson import dumps, to_deps_json
 
 CATEGORIES = [("load", ("load",)), ("store", ("store",)), ("vec", ("vec",)),
               ("cube", ("matmul", "matmul_acc")), ("move", ("move",)), ("scalar", ("scalar",)),
@@ -54,8 +54,6 @@ def block_counts(ops: list) -> Counter:
 
 def summary(g: TaskGraph) -> str:
     """Human-readable table: one row per kernel/dummy task."""
-    from sim.ir import TaskKind, task_label
-
     kt = g.kernel_tasks()
     lines = [f"{g.kernel}:{g.variant} mode={g.mode} params={g.params}",
              f"{len(kt)} tasks / {sum(t.block_num for t in kt)} blocks "
@@ -87,10 +85,7 @@ def summary(g: TaskGraph) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kernels.registry import build_graph
-    from sim.util.fileio import write_text_atomic
-    from traces.depsjson import dumps, to_deps_json
-
+    """Build the graph and print or write it in the chosen format."""
     params = _parse_params(args.param or [])
     t0 = time.perf_counter()
     g = build_graph(args.kernel, args.mode, **params)

@@ -7,16 +7,16 @@ import sys
 from pathlib import Path
 
 from sim.util.errors import UserError
+from sim.util.fileio import write_text_atomic
+from traces import load_path
+from traces.overhead import analyse_overhead, render
 
 HELP = "scheduler-overhead report (formats.md §6.2 parts 1-6) of a run directory"
 REPORT_NAME = "sched_overhead_report.md"
 
 
 def _overhead(args: argparse.Namespace) -> int:
-    from sim.util.fileio import write_text_atomic
-    from traces.overhead import analyse_overhead, render
-    from traces.rundir import load_path
-
+    """Write the report into the run directory and print it."""
     d = Path(args.dir)
     if not d.is_dir():
         raise UserError(f"{d}: not a run directory (expected a directory holding swimlane records)")

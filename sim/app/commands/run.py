@@ -10,14 +10,15 @@ import argparse
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import traces
+from hwmodels.chip import load_chip, recommended_preset
+from kernels.registry import build_graph
 from sim.app.commands import non_negative_float
+from sim.engine import RunOptions, simulate
+from sim.ir.records import RunResult
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
-
-if TYPE_CHECKING:
-    from sim.ir.records import RunResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
@@ -106,13 +107,8 @@ def swimlane_wall_us(result: RunResult, level: int = 4) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hwmodels.chip import load_chip
-    from kernels.registry import build_graph
-    from sim.engine import RunOptions, simulate
-
+    """Simulate, write the run directory (``-o``) and print the per-task table."""
     t0 = time.perf_counter()
-    from hwmodels.chip import recommended_preset
-
     name = args.chip or (None if args.chip_file else recommended_preset())
     chip = load_chip(name, args.overrides, path=args.chip_file)  # bad chip input fails fast
     graph = build_graph(args.kernel, args.mode)
@@ -126,8 +122,6 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise UserError(f"-o {out}: exists and is not a directory")
-        import traces
-
         traces.write_run_dir(result, out, level=level, pipe_lanes=args.pipe_lanes, style=args.style,
                              later_names=args.later_names, overhead=args.overhead)
         write_text_atomic(out / "run_records.json", result.model_dump_json() + "\n")

@@ -15,9 +15,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hwmodels.chip import ChipConfig, canonical_field, descriptive_fields, load_chip, recommended_preset
+from kernels.registry import build_graph
 from sim.app.commands import positive_int
+from sim.app.onthespot import RUN_JITTER
+from sim.app.progress import ticker
+from sim.engine import RunOptions, simulate
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
+from traces import run_metrics
+from traces.compare import mean_metrics
+from traces.sweep import check_metric, default_metrics, format_table, plot_sweep, sweep_doc, sweep_json
 
 MAX_POINTS = 200
 PROGRESS_MIN_POINTS = 50  # without a TTY, show progress only from this many points on
@@ -52,9 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.set_defaults(func=cmd_sweep)
 
 
-def _load(args: argparse.Namespace, extra: list[str]):
-    from hwmodels.chip import load_chip, recommended_preset
-
+def _load(args: argparse.Namespace, extra: list[str]) -> ChipConfig:
+    """The chip of ``--chip``/``--chip-file`` with ``--set`` and then ``extra`` overrides applied."""
     if args.chip_file:
         return load_chip(path=args.chip_file, overrides=[*args.overrides, *extra])
     return load_chip(args.chip or recommended_preset(), [*args.overrides, *extra])
@@ -62,8 +69,6 @@ def _load(args: argparse.Namespace, extra: list[str]):
 
 def parse_vary(args: argparse.Namespace) -> list[tuple[str, list[str], list[Any]]]:
     """(dotted field, raw values, typed values) per --vary, each value checked by load_chip."""
-    from hwmodels.chip import canonical_field, descriptive_fields
-
     out: list[tuple[str, list[str], list[Any]]] = []
     seen: set[str] = set()
     for item in args.vary:
@@ -107,23 +112,8 @@ def parse_vary(args: argparse.Namespace) -> list[tuple[str, list[str], list[Any]
     return out
 
 
-def _progress(total: int, enabled: bool):
-    if not enabled:
-        return lambda: None, lambda: None
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc="sweep", unit="run", leave=False, file=sys.stderr)
-    return (lambda: bar.update(1)), bar.close
-
-
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from kernels.registry import build_graph
-    from sim.app.onthespot import RUN_JITTER
-    from sim.engine import RunOptions, simulate
-    from traces import run_metrics
-    from traces.compare import mean_metrics
-    from traces.sweep import check_metric, default_metrics, format_table, plot_sweep, sweep_doc, sweep_json
-
+    """Simulate every point of the grid, print the table, write sweep.json/.md/.png with ``-o``."""
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
         raise UserError(f"-o {out}: exists and is not a directory")
@@ -137,8 +127,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     runs = args.runs
     jitter = RUN_JITTER if runs > 1 else 0.0
     combos = list(itertools.product(*[range(len(raws)) for _, raws, _ in vary]))
-    tick, close = _progress(len(combos) * len(specs) * runs,
-                            sys.stderr.isatty() or len(combos) >= PROGRESS_MIN_POINTS)
+    tick, close = ticker(len(combos) * len(specs) * runs,
+                         enabled=sys.stderr.isatty() or len(combos) >= PROGRESS_MIN_POINTS, desc="sweep", unit="run")
     points: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]] = []
     for combo in combos:
         sets = [f"{field}={raws[i]}" for (field, raws, _), i in zip(vary, combo, strict=True)]

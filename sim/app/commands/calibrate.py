@@ -1,0 +1,165 @@
+"""``swimsim calibrate``: fit the free chip parameters on the standalone baseline, or profile one.
+
+Without ``--profile`` the fit (:func:`sim.app.calibration.fit`) starts from the last calibration
+(or ``--start`` / ``--from-prior``) and writes a preset with provenance. ``--profile FIELD=v1,...``
+holds one free parameter at each value, re-fits the others and writes a table, ``profile.json``,
+``profile.png`` and one preset per point (what ``reproduce --band`` reads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+import hwmodels
+from hwmodels.chip import CALIBRATED_PRESET, PRESET_DIR
+from sim.app.calibrated_preset import calibrated_preset_toml
+from sim.app.calibration import FREE_PARAMS, fit, free_param, profile, provenance_note, start_values
+from sim.app.commands import non_negative_float, positive_int
+from sim.app.fidelity import DEFAULT_RUNS
+from sim.app.measurements import fit_targets, load_measurements
+from sim.util.errors import UserError
+from sim.util.fileio import write_text_atomic
+from sim.util.tables import render_table
+from traces.plot import plot_profile
+from traces.stats import error_pct, metric_value
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit the free parameters on the baseline and write the preset (or, with ``--profile``, the profile)."""
+    prof = _parse_profile(args.profile) if args.profile else None
+    meas = load_measurements(args.measurements)
+    targets = fit_targets(meas)
+    if not targets:
+        raise UserError(f"{meas.path}: no fit targets (standalone baseline metrics) found")
+    print("fit targets (standalone baseline, µs): " + ", ".join(f"{k}={v}" for k, v in targets.items()))
+    print("free parameters: " + ", ".join(f"{p.field} [{p.lo}, {p.hi}]" for p in FREE_PARAMS))
+    start_chip = None  # --start and --from-prior are mutually exclusive
+    if args.start:
+        is_file = Path(args.start).suffix in (".toml", ".json")
+        start_chip = hwmodels.load_chip(path=args.start) if is_file else hwmodels.load_chip(args.start)
+    elif not args.from_prior and (PRESET_DIR / f"{CALIBRATED_PRESET}.toml").is_file():
+        start_chip = hwmodels.load_chip(CALIBRATED_PRESET)
+    start = start_values(start_chip) if start_chip is not None else None
+    if start is not None:
+        print(f"start: {start_chip.name} (" + ", ".join(f"{k}={v:g}" for k, v in start.items()) + ")")
+    else:
+        print(f"start: the priors of {args.base or '910C'}")
+    if prof is not None:
+        return _calibrate_profile(args, targets, start, *prof)
+    bar = tqdm(total=args.max_evals, desc="fitting", unit="sim", disable=not sys.stderr.isatty())
+    last = [0]
+
+    def progress(evals: int, best: float) -> None:
+        bar.update(max(0, evals - last[0]))
+        last[0] = evals
+        bar.set_postfix(loss=f"{best:.4g}")
+
+    result = fit(
+        targets, base_chip=args.base, max_evals=args.max_evals, runs=args.runs, jitter=args.jitter, progress=progress,
+        start=start,
+    )
+    bar.close()
+    base = hwmodels.load_chip(args.base)
+    out = Path(args.output) if args.output else PRESET_DIR / f"{CALIBRATED_PRESET}.toml"
+    write_text_atomic(out, calibrated_preset_toml(base, out.stem, result.params, provenance_note(result)))
+    hwmodels.load_chip(path=out)  # the written preset must load
+    for k, v in result.params.items():
+        print(f"  {k} = {v}")
+    print(f"loss {result.loss:.5g} after {result.evaluations} simulations; wrote {out}")
+    return 0
+
+
+def _parse_profile(spec: str) -> tuple[str, list[float]]:
+    """``FIELD=v1,v2,...`` -> (field, values); UserError naming what is wrong."""
+    field, sep, vals = spec.partition("=")
+    p = free_param(field.strip())
+    if not sep or p is None:
+        raise UserError(f"--profile {spec!r}: expected FIELD=v1,v2,... with FIELD one of "
+                        + ", ".join(q.field for q in FREE_PARAMS))
+    try:
+        values = [float(v) for v in vals.split(",") if v.strip()]
+    except ValueError as exc:
+        raise UserError(f"--profile {spec!r}: values must be numbers ({exc})") from exc
+    if not values:
+        raise UserError(f"--profile {spec!r}: expected at least one value after '='")
+    if any(not p.lo <= v <= p.hi for v in values):
+        raise UserError(f"--profile {spec!r}: expected values within the search bounds [{p.lo:g}, {p.hi:g}]")
+    return p.field, values
+
+
+def _calibrate_profile(args: argparse.Namespace, targets: dict[str, float], start: dict[str, float] | None,
+                       field: str, values: list[float]) -> int:
+    """``calibrate --profile FIELD=v1,...``: the best fit with FIELD held at each value; table, JSON,
+    PNG and one preset per point (to run `reproduce --chip-file` on)."""
+    out = Path(args.output or "out/calibration_profile")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a directory (with --profile, -o names the output directory)")
+    base = hwmodels.load_chip(args.base)
+    bar = tqdm(total=len(values) * args.max_evals, desc=f"profile {field}", unit="sim",
+               disable=not sys.stderr.isatty())
+    points = []
+    for i, v in enumerate(values):
+        def progress(evals: int, best: float, done: int = i * args.max_evals, v: float = v) -> None:
+            bar.n = min(done + evals, bar.total)
+            bar.set_postfix(value=f"{v:g}", loss=f"{best:.4g}")
+
+        points += profile(targets, field, [v], base_chip=args.base, max_evals=args.max_evals, runs=args.runs,
+                          jitter=args.jitter, start=start, progress=progress)
+        bar.n = (i + 1) * args.max_evals
+        bar.refresh()
+    bar.close()
+    names = sorted(targets)
+    errors: dict[str, list[float]] = {n: [] for n in names}
+    rows, doc = [], {"field": field, "targets": targets, "runs": args.runs, "points": []}
+    for pt in points:
+        r = pt.result
+        errs = {}
+        for n in names:
+            e = error_pct(metric_value(r.metrics, n), targets[n])
+            errs[n] = float("nan") if e is None else e
+            errors[n].append(errs[n])
+        stem = f"profile_{field.rsplit('.', 1)[-1]}_{pt.value:g}"
+        note = (f"{field} held at {pt.value:g} by `swimsim calibrate --profile`; the others fitted on "
+                f"{', '.join(names)} ({r.evaluations} simulations, loss {r.loss:.4g})")
+        write_text_atomic(out / f"{stem}.toml", calibrated_preset_toml(base, stem, r.params, note))
+        fitted = {k: v for k, v in r.params.items() if k != field}
+        rms = (r.loss / max(1, len(names))) ** 0.5 * 100.0
+        rows.append([f"{pt.value:g}", f"{r.loss:.3g}", f"{rms:.2f}",
+                     *(f"{errs[n]:+.2f}" for n in names), ", ".join(f"{k.rsplit('.', 1)[-1]}={v:.4g}"
+                                                                    for k, v in fitted.items()), f"{stem}.toml"])
+        doc["points"].append({"value": pt.value, "loss": r.loss, "rms_error_pct": rms, "evaluations": r.evaluations,
+                              "params": r.params, "error_pct": errs, "preset": f"{stem}.toml"})
+    head = [field, "loss", "rms err %", *(f"{n} err %" for n in names), "fitted", "preset"]
+    print(render_table(head, rows, markdown=False, left=(0, len(head) - 2, len(head) - 1)))
+    write_text_atomic(out / "profile.json", json.dumps(doc, indent=1) + "\n")
+    plot_profile(field, values, errors, out / "profile.png")
+    print(f"wrote {out}/profile.json, {out}/profile.png and {len(points)} presets "
+          f"(predictions: swimsim reproduce --chip-file {out}/<preset>.toml)")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+    c = sub.add_parser("calibrate", help="fit the free chip parameters on the standalone baseline")
+    c.add_argument("--measurements", help="measurement JSON (only the standalone baseline is read for fitting)")
+    c.add_argument("--base", help="preset whose other fields the result keeps (default: 910C)")
+    st = c.add_mutually_exclusive_group()
+    st.add_argument("--start", help="preset or chip file whose free-parameter values start the search "
+                                    f"(default: {CALIBRATED_PRESET} when present, i.e. refine the last fit)")
+    st.add_argument("--from-prior", action="store_true",
+                    help="start the search from the base preset's priors instead (a cold start)")
+    c.add_argument("--max-evals", type=positive_int, default=250, help="evaluation budget (each averages --runs seeds)")
+    c.add_argument("--runs", type=positive_int, default=DEFAULT_RUNS,
+                   help=f"seeds averaged per evaluation (default {DEFAULT_RUNS}, as `reproduce`)")
+    c.add_argument("--jitter", type=non_negative_float, default=0.03, help="relative per-block jitter when --runs > 1")
+    c.add_argument("-o", "--output", help=f"preset file to write (default: hwmodels/presets/{CALIBRATED_PRESET}.toml); "
+                   "with --profile, the output directory (default: out/calibration_profile)")
+    c.add_argument("--profile", metavar="FIELD=V1,V2,...",
+                   help="identifiability check instead of a fit: hold one free parameter at each value, re-fit "
+                        "the others (--max-evals each), and report how well each point still fits; writes "
+                        "profile.json, profile.png and one preset per point")
+    c.set_defaults(func=cmd_calibrate)

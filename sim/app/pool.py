@@ -1,0 +1,62 @@
+"""Independent jobs (seeded simulations) over a pool of forked worker processes, results in job order."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+
+def default_workers() -> int:
+    """Worker processes for independent simulations: the CPUs this process may run on."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def run_jobs(fn: Callable[[J], R], jobs: Sequence[J], workers: int, progress: Callable[[], None] | None = None,
+             background: Callable[[], Any] | None = None) -> list[R]:
+    """``fn`` over ``jobs`` in up to ``workers`` processes (inline when 1); results in job order.
+
+    ``fn`` and the jobs must be picklable (``fn`` a module-level function). ``progress`` (no
+    arguments) runs once per finished job. ``background`` (no arguments, result ignored) runs in a
+    thread of this process while the workers work, e.g. importing the plotting library the caller
+    needs afterwards; with forked workers it starts only once every worker exists (forking while a
+    thread imports could deadlock a child).
+    """
+
+    def collect(results: Iterable[R]) -> list[R]:
+        out = []
+        for r in results:
+            out.append(r)
+            if progress:
+                progress()
+        return out
+
+    workers = max(1, min(workers, len(jobs)))
+    if workers == 1:
+        return collect(fn(j) for j in jobs)
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+        futs = [ex.submit(fn, j) for j in jobs]  # the first submit forks every worker
+        side = None
+        if background is not None:
+            side = threading.Thread(target=_quietly, args=(background,), daemon=True)
+            side.start()
+        out = collect(f.result() for f in futs)
+    if side is not None:
+        side.join()
+    return out
+
+
+def _quietly(fn: Callable[[], Any]) -> None:
+    """Run ``fn`` ignoring its errors: a background head start only (the caller redoes the work and
+    reports any error then)."""
+    try:
+        fn()
+    except Exception:  # noqa: BLE001
+        pass
