@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 from pydantic import BaseModel, ConfigDict, Field
 
+from hwmodels.memory import HbmFlow, HbmShare
 from sim.ir import Block, CoreShape, Task, TaskGraph, TaskKind
 from sim.ir.records import PhaseRecord, RunResult, SubmitRecord, SubtaskRecord
 from sim.util.errors import UserError
@@ -282,60 +283,25 @@ class _Thread:
         self.end_time = 0.0
 
 
-class _Job:
-    __slots__ = ("sub", "rem", "demand", "speed")
-
-    def __init__(self, sub: _Sub, compute_ns: float, demand: float) -> None:
-        self.sub = sub
-        self.rem = compute_ns
-        self.demand = demand
-        self.speed = 1.0
-
-
 class _Fluid:
-    """Running lanes sharing HBM bandwidth (bytes/ns) max-min fairly; calls back on lane end."""
+    """simpy side of HBM sharing: one timeout armed at the next lane end of the fluid model
+    (``hwmodels.memory.HbmShare``); calls ``on_end(sub)`` for each lane that finishes."""
 
-    def __init__(self, env: simpy.Environment, bw: float, share: Callable, on_end: Callable) -> None:
+    def __init__(self, env: simpy.Environment, bw: float, on_end: Callable) -> None:
         self.env = env
-        self.bw = bw
-        self.share = share
+        self.share = HbmShare(bw)
         self.on_end = on_end
-        self.jobs: list[_Job] = []
-        self.last = 0.0
         self.version = 0
 
-    def add(self, job: _Job) -> None:
-        self._advance()
-        self.jobs.append(job)
-        self._reshare()
+    def add(self, sub: _Sub, compute_ns: float, demand: float) -> None:
+        self.share.add(HbmFlow(sub, compute_ns, demand), self.env.now)
         self._arm()
-
-    def _advance(self) -> None:
-        now = self.env.now
-        dt = now - self.last
-        if dt > 0:
-            for j in self.jobs:
-                j.rem -= dt * j.speed
-        self.last = now
-
-    def _reshare(self) -> None:
-        flows = [j for j in self.jobs if j.demand > 0]
-        if not flows:
-            return
-        total = sum(j.demand for j in flows)
-        if total <= self.bw:
-            for j in flows:
-                j.speed = 1.0
-            return
-        shares = self.share([j.demand for j in flows], self.bw)
-        for j, s in zip(flows, shares, strict=True):
-            j.speed = min(1.0, s / j.demand) if s > 0 else 1e-12
 
     def _arm(self) -> None:
         self.version += 1
-        if not self.jobs:
+        dt = self.share.next_end()
+        if dt is None:
             return
-        dt = min(max(j.rem, 0.0) / j.speed for j in self.jobs)
         ver = self.version
         ev = self.env.timeout(max(dt, 0.0))
         ev.callbacks.append(lambda _e: self._fire(ver))
@@ -343,15 +309,10 @@ class _Fluid:
     def _fire(self, ver: int) -> None:
         if ver != self.version:
             return
-        self._advance()
-        done = [j for j in self.jobs if j.rem <= 1e-6 * max(1.0, j.speed)]
-        if not done:  # float slack: finish the closest one
-            done = [min(self.jobs, key=lambda j: j.rem / j.speed)]
-        self.jobs = [j for j in self.jobs if j not in done]
-        self._reshare()
+        done = self.share.finish(self.env.now)
         self._arm()
         for j in done:
-            self.on_end(j.sub)
+            self.on_end(j.owner)
 
 
 def _ceil_nonneg(x: float) -> int:
@@ -373,8 +334,7 @@ class _Sim:
         self.env = env = simpy.Environment()
         self.cost = cost_model
         self.l2 = self._make_l2(cost_model, graph, opts.l2_init)
-        share = _share_fn()
-        self.fluid = _Fluid(env, float(chip.soc.hbm_bw_gbps), share, self._lane_end)
+        self.fluid = _Fluid(env, float(chip.soc.hbm_bw_gbps), self._lane_end)
 
         # cores and threads
         n_cl = int(chip.soc.clusters)
@@ -619,7 +579,7 @@ class _Sim:
         if compute <= 0:
             self._lane_end(sub)
             return
-        self.fluid.add(_Job(sub, compute, hbm / compute))
+        self.fluid.add(sub, compute, hbm / compute)
 
     def _lane_end(self, sub: _Sub) -> None:
         now = self.env.now
@@ -1300,17 +1260,6 @@ class _Sim:
             core_to_thread=[c.thread for c in self.cores], n_sched_threads=len(self.threads),
             subtasks=recs, phases=phases, submits=self.submits, notes=notes,
         )
-
-
-def _share_fn() -> Callable:
-    try:
-        from hwmodels import share_bandwidth
-
-        return share_bandwidth
-    except ImportError:
-        from sim.engine_stub import water_fill
-
-        return water_fill
 
 
 _COST_MODELS: dict[str, Any] = {}  # chip JSON -> CoreCostModel (its op/schedule memos hold across runs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from stub_cost import StubCostModel
 
 import hwmodels
 from hwmodels import CoreCostModel, L2State
@@ -12,7 +13,6 @@ from hwmodels.chip import CALIBRATED_PRESET, calibratable_fields, field_descript
 from sim.app.calibration import FREE_PARAMS
 from sim.app.cli import main
 from sim.engine import RunOptions, simulate
-from sim.engine_stub import StubCostModel
 from sim.ir import Block, CoreShape, Edge, Op, Pipe, Task, TaskGraph
 
 

@@ -8,10 +8,10 @@ from collections import defaultdict
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from stub_cost import StubCostModel
 
 from hwmodels.chip import load_chip
 from sim.engine import RunOptions, simulate
-from sim.engine_stub import StubCostModel
 from sim.ir import Block, CoreShape, Edge, Op, Pipe, Task, TaskGraph, TaskKind
 from sim.ir.records import RunResult
 from sim.util.errors import UserError
