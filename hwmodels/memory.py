@@ -2,7 +2,8 @@
 
 L2 residency is tracked per GM tensor as one byte per line (0 absent, 1 clean, 2 dirty), with
 LRU eviction of whole tensors when the resident total exceeds the L2 capacity. HBM bandwidth is
-split among concurrent flows by max-min fairness (:func:`share_bandwidth`).
+split among concurrent flows by max-min fairness (:func:`share_bandwidth`); :class:`HbmShare` is the
+fluid model of lanes that run at the same time and slow each other down through that split.
 """
 
 from __future__ import annotations
@@ -356,3 +357,78 @@ def share_bandwidth(demand_rates: Sequence[float], total: float) -> list[float]:
         if remaining < 0.0:
             remaining = 0.0
     return out
+
+
+class HbmFlow:
+    """One lane's work in the fluid HBM model.
+
+    ``rem`` is the work left in ns at full speed, ``demand`` the HBM rate (bytes/ns) the lane moves at
+    full speed, ``speed`` its current fraction of full speed (0..1]; ``owner`` is the caller's handle
+    (the engine's subtask), returned with the flow when it finishes.
+    """
+
+    __slots__ = ("owner", "rem", "demand", "speed")
+
+    def __init__(self, owner: object, work_ns: float, demand: float) -> None:
+        self.owner = owner
+        self.rem = work_ns
+        self.demand = demand
+        self.speed = 1.0
+
+
+class HbmShare:
+    """Lanes running at the same time, sharing ``bw`` bytes/ns of HBM bandwidth max-min fairly.
+
+    Fluid model: between two changes of the set of flows every flow progresses at its ``speed``
+    (its :func:`share_bandwidth` share over its demand, at most 1; 1 for all while the total demand
+    fits). The caller tells the model the simulated time ``now`` (ns) of each change; ``next_end``
+    says how long (ns) until the first running flow finishes at the current speeds.
+    """
+
+    def __init__(self, bw: float) -> None:
+        self.bw = bw
+        self.flows: list[HbmFlow] = []
+        self.last = 0.0  # time (ns) up to which every flow's ``rem`` is accounted
+
+    def add(self, flow: HbmFlow, now: float) -> None:
+        """Start ``flow`` at ``now`` (ns); the speeds of all flows are shared anew."""
+        self._advance(now)
+        self.flows.append(flow)
+        self._reshare()
+
+    def next_end(self) -> float | None:
+        """Time (ns) from the last change until the first flow finishes at the current speeds; None if idle."""
+        if not self.flows:
+            return None
+        return min(max(j.rem, 0.0) / j.speed for j in self.flows)
+
+    def finish(self, now: float) -> list[HbmFlow]:
+        """Remove and return the flows done at ``now`` (ns), at least one (the closest, against float
+        slack); the speeds of the remaining flows are shared anew."""
+        self._advance(now)
+        done = [j for j in self.flows if j.rem <= 1e-6 * max(1.0, j.speed)]
+        if not done:
+            done = [min(self.flows, key=lambda j: j.rem / j.speed)]
+        self.flows = [j for j in self.flows if j not in done]
+        self._reshare()
+        return done
+
+    def _advance(self, now: float) -> None:
+        dt = now - self.last
+        if dt > 0:
+            for j in self.flows:
+                j.rem -= dt * j.speed
+        self.last = now
+
+    def _reshare(self) -> None:
+        flows = [j for j in self.flows if j.demand > 0]
+        if not flows:
+            return
+        total = sum(j.demand for j in flows)
+        if total <= self.bw:
+            for j in flows:
+                j.speed = 1.0
+            return
+        shares = share_bandwidth([j.demand for j in flows], self.bw)
+        for j, s in zip(flows, shares, strict=True):
+            j.speed = min(1.0, s / j.demand) if s > 0 else 1e-12

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from stub_cost import StubCostModel
 
 import hwmodels
 from hwmodels import CoreCostModel, L2State
@@ -12,8 +13,7 @@ from hwmodels.chip import CALIBRATED_PRESET, calibratable_fields, field_descript
 from sim.app.calibration import FREE_PARAMS
 from sim.app.cli import main
 from sim.engine import RunOptions, simulate
-from sim.engine_stub import StubCostModel
-from sim.ir import Block, CoreShape, Edge, Op, Pipe, Task, TaskGraph
+from sim.ir import Block, CoreShape, Edge, Op, Pipe, Region, Task, TaskGraph, Tensor
 
 
 def _vec_block(n: int, dependent: bool) -> tuple[TaskGraph, Task, Block]:
@@ -65,8 +65,6 @@ def test_first_kernel_extra_is_paid_once_per_core(extra_ns: float) -> None:
 
 def _loads_block(n_loads: int) -> TaskGraph:
     """One single-block AIV task with ``n_loads`` independent 2 KiB loads (each its own region)."""
-    from sim.ir import Region, Tensor
-
     ops = [Op(kind="load", name="load", pipe=Pipe.MTE2, lane="aiv0", dtype="FP32", shape=[8, 64], nbytes=2048,
               rows=8, region=Region(tensor=0, offset=[8 * i, 0], shape=[8, 64]))
            for i in range(n_loads)]

@@ -8,11 +8,12 @@ from collections import defaultdict
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from stub_cost import StubCostModel
 
 from hwmodels.chip import load_chip
-from sim.engine import RunOptions, simulate
-from sim.engine_stub import StubCostModel
-from sim.ir import Block, CoreShape, Edge, Op, Pipe, Task, TaskGraph, TaskKind
+from kernels.registry import build_graph
+from sim.engine import RunOptions, cost_model, noise_keys, simulate
+from sim.ir import ArgDir, Block, CoreShape, Edge, Op, Pipe, Region, Task, TaskArg, TaskGraph, TaskKind, Tensor
 from sim.ir.records import RunResult
 from sim.util.errors import UserError
 
@@ -305,8 +306,6 @@ def test_early_dispatch_stages_consumers_before_producer_finish() -> None:
 
 def _load_graph(blocks: int) -> TaskGraph:
     """``blocks`` AIV blocks, each loading its own 2 MiB slab of a cold GM tensor (real cost model)."""
-    from sim.ir import ArgDir, Region, TaskArg, Tensor
-
     rows, cols = 256, 4096
     x = Tensor(id=0, name="x", shape=[rows * 8, cols], dtype="FP16", nbytes=rows * 8 * cols * 2)
     bl = [Block(idx=b, ops=[Op(kind="load", name="load", pipe=Pipe.MTE2, lane="aiv0", dtype="FP16",
@@ -399,8 +398,6 @@ def test_t0_wiring_backoff_counts_its_own_queue_checks(checks: int) -> None:
 
 def test_jitter_is_drawn_per_function_so_an_inserted_task_does_not_reshuffle_it() -> None:
     """Common random numbers: a variant that inserts a task draws the same noise for the others."""
-    from sim.engine import noise_keys
-
     def task(idx: int, name: str) -> Task:
         t = _kernel(idx, CoreShape.AIV, 1, 4)
         return t.model_copy(update={"name": name})
@@ -436,15 +433,12 @@ def test_scheduler_start_phase_decides_which_thread_takes_a_shared_task(phase: f
 def test_cost_model_reuse_across_runs_does_not_change_results() -> None:
     """The in-core cost model is reused between runs on the same chip (its memos hold), and a
     different chip gets its own: a run gives the same records before and after other runs."""
-    from kernels.registry import build_graph
-    from sim import engine
-
     g = build_graph("qkv_proj_rope:precompute", "decode")
     chip = load_chip("910C-calibrated")
     slow = load_chip("910C-calibrated", ["vector.op_fixed_ns=300"])
-    engine._COST_MODELS.clear()
+    cost_model._COST_MODELS.clear()
     first = simulate(g, chip, RunOptions(seed=3, jitter=0.03)).model_dump_json()
     other = simulate(g, slow, RunOptions(seed=3, jitter=0.03))
     again = simulate(g, chip, RunOptions(seed=3, jitter=0.03)).model_dump_json()
-    assert again == first and len(engine._COST_MODELS) == 2
+    assert again == first and len(cost_model._COST_MODELS) == 2
     assert other.model_dump_json() != first

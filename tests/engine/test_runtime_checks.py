@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from stub_cost import StubCostModel
 
 import hwmodels
 from sim.engine import RunOptions, simulate
-from sim.engine_stub import StubCostModel
 from sim.ir import Block, CoreShape, Edge, Op, Pipe, Task, TaskGraph
 from traces.runtime_checks import CHECKS, RuntimeCheck, format_checks, runtime_values
 

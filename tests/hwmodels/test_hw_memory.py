@@ -1,4 +1,4 @@
-"""L2 residency (line geometry, init states, eviction) and HBM bandwidth sharing."""
+"""L2 residency (line geometry, init states, eviction) and HBM bandwidth sharing (split, fluid model)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hwmodels import L2State, load_chip, share_bandwidth
-from hwmodels.memory import region_lines
+from hwmodels.memory import HbmFlow, HbmShare, region_lines
 from sim.ir import Region, TaskGraph, Tensor
 from sim.util.errors import UserError
 
@@ -42,6 +42,40 @@ def test_share_bandwidth_examples() -> None:
     assert share_bandwidth([5, 5], 0) == [0, 0]
     assert share_bandwidth([1, 2], 100) == [1, 2]
 
+
+
+def test_hbm_share_flows_within_bandwidth_run_at_full_speed() -> None:
+    hbm = HbmShare(10.0)
+    a, b = HbmFlow("a", 100.0, 4.0), HbmFlow("b", 50.0, 0.0)
+    hbm.add(a, 0.0)
+    hbm.add(b, 0.0)
+    assert (a.speed, b.speed) == (1.0, 1.0)
+    assert hbm.next_end() == 50.0
+    assert [f.owner for f in hbm.finish(50.0)] == ["b"]
+    assert a.rem == 50.0 and hbm.next_end() == 50.0
+
+
+def test_hbm_share_slows_flows_max_min_fairly_and_speeds_up_when_one_ends() -> None:
+    hbm = HbmShare(10.0)
+    small, big = HbmFlow("small", 100.0, 2.0), HbmFlow("big", 100.0, 16.0)
+    hbm.add(small, 0.0)
+    hbm.add(big, 0.0)
+    assert small.speed == 1.0 and big.speed == 0.5  # 2 + 8 of 10 bytes/ns
+    assert hbm.next_end() == 100.0
+    assert [f.owner for f in hbm.finish(100.0)] == ["small"]
+    assert big.rem == 50.0 and big.speed == 10.0 / 16.0
+    assert hbm.next_end() == pytest.approx(80.0)
+    assert [f.owner for f in hbm.finish(180.0)] == ["big"]
+    assert hbm.next_end() is None
+
+
+def test_hbm_share_finish_returns_the_closest_flow_under_float_slack() -> None:
+    hbm = HbmShare(1.0)
+    a, b = HbmFlow("a", 10.0, 0.0), HbmFlow("b", 20.0, 0.0)
+    hbm.add(a, 0.0)
+    hbm.add(b, 0.0)
+    assert [f.owner for f in hbm.finish(9.0)] == ["a"]  # called early: still the one that ends first
+    assert [f.owner for f in hbm.flows] == ["b"]
 
 # --- line geometry ------------------------------------------------------------------------------------
 

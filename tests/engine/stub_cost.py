@@ -1,12 +1,11 @@
 """Stand-in in-core cost model for engine tests (fixed cost per op; no L2 model).
 
-The engine normally uses ``hwmodels.CoreCostModel``. This stub exists so engine invariants can be
-tested with durations that are easy to reason about. Units: ns, bytes.
+The engine's default is ``hwmodels.incore.CoreCostModel``; engine tests pass this stub as
+``simulate(..., cost_model=StubCostModel())`` so invariants can be checked with durations that are
+easy to reason about. Units: ns, bytes.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from hwmodels.incore import BlockProfile
 from sim.ir import Block, Task
@@ -35,16 +34,3 @@ class StubCostModel:
                 prof.hbm_bytes += op.nbytes
         return out
 
-
-def water_fill(demand_rates: Sequence[float], total: float) -> list[float]:
-    """Max-min fair split of ``total`` bytes/ns among flows wanting ``demand_rates`` bytes/ns."""
-    n = len(demand_rates)
-    out = [0.0] * n
-    left = total
-    order = sorted(range(n), key=lambda i: demand_rates[i])
-    for k, i in enumerate(order):
-        fair = left / (n - k)
-        give = min(demand_rates[i], fair)
-        out[i] = give
-        left -= give
-    return out

@@ -1,0 +1,162 @@
+"""What an AICore does with a token, in simulated time (runtime.md §6.3, §6.4, §10).
+
+A published token arrives at its core ``dmb_propagation`` after the register write. The core
+takes tokens in order: when it is free it *receives* the token (after the record write-back of
+its previous lane), pays its local setup (dcci + ACK: cold, after idle, back to back, or the gated
+setup after the doorbell), *starts* the lane, executes it through the cost model's profile with
+HBM shared among all running lanes (:mod:`sim.engine.hbm`), and *ends* it. All times are ns.
+
+Two cold costs land here: a seeded fraction of the cores pays a Head-OH excess on its first token
+(``Core.cold_extra``), and the first kernel body each core runs in a launch pays the cold
+instruction/scalar-cache cost (``first_kernel_*`` of the chip's core section).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import simpy
+
+from sim.engine.cores import Subtask
+from sim.engine.cost_model import CostModel
+from sim.engine.hbm import HbmLanes
+from sim.engine.params import RuntimeParams
+from sim.engine.threads import SchedulerThread
+from sim.ir import Block
+
+__all__ = ["AICores"]
+
+
+class AICores:
+    """The physical cores of the die: token reception, local setup, lane execution, lane end.
+
+    ``cost`` gives each block's lane profiles (once per block, when its first lane starts); the
+    seeded jitter multiplies a lane's time by ``max(0.1, 1 + jitter * N(0, 1))`` drawn per
+    (seed, ``noise_key`` of the task, block, lane). The owning scheduler thread is notified
+    whenever a core's COND value is about to change (lane start, lane end).
+    """
+
+    def __init__(self, env: simpy.Environment, p: RuntimeParams, seed: int, cost: CostModel, l2: Any,
+                 noise_key: list[str], hbm_bw: float, threads: list[SchedulerThread]) -> None:
+        self.env = env
+        self.p = p
+        self.seed = seed
+        self.cost = cost
+        self.l2 = l2
+        self.noise_key = noise_key
+        self.threads = threads
+        self.hbm = HbmLanes(env, hbm_bw, self._lane_end)
+
+    def deliver(self, sub: Subtask, arrive: float) -> None:
+        """The token of ``sub`` arrives at its core at ``arrive`` (ns); taken now if the core is free."""
+        sub.arrive = arrive
+        core = sub.core
+        if core.busy is None:
+            self._begin(sub)
+        else:
+            core.nxt = sub
+
+    def ring(self, subs: list[Subtask], t: float) -> None:
+        """Release staged subtasks: ring each core's doorbell at ``t`` (runtime.md §10 step 3)."""
+        for sub in subs:
+            sub.rung = t + self.p.doorbell
+            core = sub.core
+            if core.busy is sub and sub.start is None:  # already spinning on the doorbell
+                sub.receive = max(sub.receive, sub.rung)
+                self._start_at(sub, sub.receive + self.p.gated_setup)
+
+    def _begin(self, sub: Subtask) -> None:
+        """The core takes the token: receive, local setup, then the lane starts."""
+        p = self.p
+        core = sub.core
+        core.busy = sub
+        if sub.gated:
+            extra = core.cold_extra if not core.used else 0.0
+            core.used = True
+            sub.receive = max(sub.arrive + extra, core.free_at)
+            if sub.rung is None:
+                return  # dcci done, spinning on the doorbell without ACK
+            sub.receive = max(sub.receive, sub.rung)
+            self._start_at(sub, sub.receive + p.gated_setup)
+            return
+        if not core.used and core.cold_extra > 0:
+            # Cold first task (runtime.md §6.4): the measured Head OH excess over steady state is
+            # ``cold_extra``; ``local_setup_cold`` of it is dcci + ACK, the rest NoC propagation.
+            core.used = True
+            setup = min(p.setup_cold, core.cold_extra)
+            receive = max(sub.arrive + core.cold_extra - setup, core.free_at)
+        elif not core.used:
+            core.used = True  # the other half of the cores start like a warm core after idle
+            receive = max(sub.arrive, core.free_at)
+            setup = p.setup_idle
+        else:
+            receive = max(sub.arrive, core.free_at)
+            setup = p.setup_idle if sub.arrive - core.free_at >= p.idle_threshold else p.setup_b2b
+        sub.receive = receive
+        self._start_at(sub, receive + setup)
+
+    def _start_at(self, sub: Subtask, start: float) -> None:
+        sub.start = start
+        ev = self.env.timeout(max(0.0, start - self.env.now))
+        ev.callbacks.append(lambda _e: self._lane_start(sub))
+        self.threads[sub.core.thread].notify()
+
+    def _lane_start(self, sub: Subtask) -> None:
+        """The lane starts: its profile (cost model, jitter, first-kernel cost) enters the HBM share."""
+        ts = sub.ts
+        profs = ts.profiles.get(sub.block)
+        if profs is None:
+            blocks = ts.task.blocks
+            blk = blocks[sub.block] if sub.block < len(blocks) else (
+                blocks[sub.block % len(blocks)] if blocks else Block(idx=sub.block))
+            profs = self.cost.profile(ts.task, blk, self.l2)
+            ts.profiles[sub.block] = profs
+        prof = profs.get(sub.lane)
+        if prof is None and sub.lane == "aiv1":
+            prof = profs.get("aiv0")
+        compute = float(prof.compute_ns) if prof is not None else 0.0
+        hbm = float(prof.hbm_bytes) if prof is not None else 0.0
+        factor = 1.0
+        if self.p.jitter > 0:
+            rng = random.Random(f"{self.seed}:j:{self.noise_key[ts.idx]}:{sub.block}:{sub.lane}")
+            factor = max(0.1, 1.0 + self.p.jitter * rng.gauss(0.0, 1.0))
+        compute *= factor
+        if prof is not None:
+            sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
+            sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
+        core = sub.core
+        if not core.ran:
+            # first kernel body on this core in the launch: cold instruction and scalar caches
+            core.ran = True
+            p = self.p
+            cold = p.first_kernel_extra
+            if prof is not None:
+                cold += p.first_kernel_per_load * prof.gm_loads
+            if p.first_kernel_cold_max > 0:
+                cold = min(cold, p.first_kernel_cold_max)
+            if p.cold_counts_head:
+                cold = max(0.0, cold - core.cold_extra)
+            if (compute > 0 and cold > 0 and core.cluster >= p.cold_from_cluster
+                    and not (p.cold_aiv_only and core.kind == "aic")):
+                compute += cold
+                sub.breakdown["cold_core"] = cold
+        sub.compute_ns = compute
+        if compute <= 0:
+            self._lane_end(sub)
+            return
+        self.hbm.add(sub, compute, hbm / compute)
+
+    def _lane_end(self, sub: Subtask) -> None:
+        """The lane ends now: the core writes its record back and takes the next token, if any."""
+        now = self.env.now
+        sub.end = now
+        sub.breakdown["hbm_contention"] = max(0.0, (now - sub.start) - sub.compute_ns)
+        core = sub.core
+        core.busy = None
+        core.free_at = now + self.p.writeback
+        nxt = core.nxt
+        if nxt is not None:
+            core.nxt = None
+            self._begin(nxt)
+        self.threads[core.thread].notify()

@@ -1,0 +1,49 @@
+"""simpy glue for HBM sharing: lanes that run at the same time slow each other down.
+
+The memory model is :class:`hwmodels.memory.HbmShare` (fluid, max-min fair). This module only
+turns it into events: after every change of the set of running lanes it arms one timeout at the
+next lane end; a timeout armed before a later change is stale and ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import simpy
+
+from hwmodels.memory import HbmFlow, HbmShare
+from sim.engine.cores import Subtask
+
+__all__ = ["HbmLanes"]
+
+
+class HbmLanes:
+    """Running lanes sharing ``bw`` bytes/ns of HBM; calls ``on_end(sub)`` at each lane's end."""
+
+    def __init__(self, env: simpy.Environment, bw: float, on_end: Callable[[Subtask], None]) -> None:
+        self.env = env
+        self.share = HbmShare(bw)
+        self.on_end = on_end
+        self.version = 0  # bumped at every change: only the latest armed timeout fires
+
+    def add(self, sub: Subtask, compute_ns: float, demand: float) -> None:
+        """Start ``sub``'s lane now: ``compute_ns`` of work at full speed, ``demand`` bytes/ns of HBM."""
+        self.share.add(HbmFlow(sub, compute_ns, demand), self.env.now)
+        self._arm()
+
+    def _arm(self) -> None:
+        self.version += 1
+        dt = self.share.next_end()
+        if dt is None:
+            return
+        ver = self.version
+        ev = self.env.timeout(max(dt, 0.0))
+        ev.callbacks.append(lambda _e: self._fire(ver))
+
+    def _fire(self, ver: int) -> None:
+        if ver != self.version:
+            return
+        done = self.share.finish(self.env.now)
+        self._arm()
+        for j in done:
+            self.on_end(j.owner)

@@ -1,0 +1,20 @@
+"""Per-run options of :func:`sim.engine.simulate`: what varies between runs of the same chip."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["RunOptions"]
+
+
+class RunOptions(BaseModel):
+    """Per-run options (not chip properties)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = 0
+    l2_init: str = Field("inputs_warm", description="initial L2 state: cold | inputs_warm | warm")
+    swimlane_level: int = Field(4, ge=0, le=4, description="profiling level; sets AICPU-side profiling costs")
+    jitter: float = Field(0.0, ge=0.0, description="relative sigma of seeded noise on lane durations")
+    pmu_mode: bool = Field(False, description="PMU run: no pending-slot dispatch, no early dispatch")
+    cold_start: bool = Field(True, description="first task per core pays the measured cold extra (seeded)")

@@ -1,0 +1,72 @@
+"""The AICPU orchestrator thread (runtime.md §3).
+
+It submits the graph's tasks in order, one submit call each: ``orch_between`` (ns) between calls,
+then the call's own cost (``orch_alloc`` for an alloc task, ``orch_submit`` otherwise) and, at
+swimlane level 4, its record. An alloc task completes inline; every other task is published to
+the wiring queue for T0 (JUNE), waiting while the queue is full. After the last submit, with
+``orch_to_sched``, the orchestrator thread becomes one more scheduler thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import simpy
+
+from sim.engine.clock import at
+from sim.engine.dependencies import Dependencies
+from sim.engine.params import RuntimeParams
+from sim.engine.queues import WiringQueue
+from sim.engine.threads import SchedulerThread, broadcast
+from sim.ir import TaskKind
+from sim.ir.records import SubmitRecord
+
+__all__ = ["Orchestrator"]
+
+
+class Orchestrator:
+    """The submit loop (a simpy process, :meth:`run`); ``submits`` holds one record per call and
+    ``end`` the time (ns) of the last submit's end. ``become_scheduler`` is called after the last
+    submit when the chip sets ``orch_to_sched``."""
+
+    def __init__(self, env: simpy.Environment, p: RuntimeParams, deps: Dependencies, wiring: WiringQueue,
+                 threads: list[SchedulerThread], become_scheduler: Callable[[], None]) -> None:
+        self.env = env
+        self.p = p
+        self.deps = deps
+        self.wiring = wiring
+        self.threads = threads
+        self.become_scheduler = become_scheduler
+        self.submits: list[SubmitRecord] = []
+        self.end = 0.0
+
+    def run(self) -> Generator[Any, Any, None]:
+        """Submit every task from time 0, then close the wiring queue and wake every thread."""
+        p = self.p
+        wq = self.wiring
+        t = 0.0
+        for i, ts in enumerate(self.deps.tasks):
+            if i:
+                t += p.orch_between
+            start = t
+            t += p.orch_alloc if ts.kind == TaskKind.ALLOC else p.orch_submit
+            t += p.orch_record
+            yield from at(self.env, t)
+            if ts.kind == TaskKind.ALLOC:
+                self.deps.complete_at_submit(ts)
+            else:
+                while len(wq.items) >= p.wq_cap:  # back-pressure: wait for T0 to drain
+                    wq.space = self.env.event()
+                    yield wq.space
+                    t = max(t, self.env.now)
+                if not wq.items:
+                    wq.since = self.env.now
+                wq.items.append(ts)
+                self.threads[0].notify()
+            self.submits.append(SubmitRecord(submit_idx=i, task=ts.idx, task_id=ts.task.task_id, start=start, end=t))
+        wq.closed = True
+        self.end = t
+        if p.orch_to_sched:
+            self.become_scheduler()
+        broadcast(self.threads)

@@ -1,0 +1,62 @@
+"""The run records of one finished run (:class:`sim.ir.records.RunResult`, times in ns)."""
+
+from __future__ import annotations
+
+from hwmodels.chip import ChipConfig
+from sim.engine.cores import Core, Subtask
+from sim.engine.threads import SchedulerThread
+from sim.ir import CoreShape, TaskGraph
+from sim.ir.records import RunResult, SubmitRecord, SubtaskRecord
+
+__all__ = ["build_result"]
+
+_LANE_IDX = {"aic": 0, "aiv0": 1, "aiv1": 2}
+
+
+def build_result(graph: TaskGraph, chip: ChipConfig, seed: int, cores: list[Core], threads: list[SchedulerThread],
+                 subs: list[Subtask], submits: list[SubmitRecord], orch_end: float, n_iter_sim: int) -> RunResult:
+    """Subtask records sorted by (task, block, lane); phase records by thread, each thread's in
+    emission order; submit records; and the run's notes (ns, iteration counts)."""
+    g = graph
+    name_to_id = {v: k for k, v in g.func_names.items()}
+    recs = []
+    lane_idx = _LANE_IDX
+    for s in sorted(subs, key=lambda s: (s.ts.idx, s.block, lane_idx[s.lane])):
+        t = s.ts.task
+        func = t.name
+        if s.ts.shape == CoreShape.MIX:
+            suffix = "_aic" if s.lane == "aic" else "_aiv"
+            if not func.endswith(suffix):
+                func = func + suffix
+        fid = t.kernel_ids[lane_idx[s.lane]] if len(t.kernel_ids) == 3 else -1
+        if fid == -1 and s.lane == "aiv0" and len(t.kernel_ids) == 3:
+            fid = t.kernel_ids[2]
+        if fid == -1:
+            fid = name_to_id.get(t.name, -1)
+        recs.append(SubtaskRecord(
+            task=t.idx, task_id=t.task_id, func=func, func_id=fid, block=s.block, lane=s.lane,
+            core_id=s.core.id, reg_task_id=s.reg, thread=s.thread, dispatch=s.dispatch,
+            receive=s.receive, start=s.start, end=s.end, finish=s.finish,
+            pipe_busy=s.pipe_busy, breakdown=s.breakdown,
+        ))
+    phases = [r for th in threads for r in th.phases]  # threads in index order
+    last_finish = max((r.finish for r in recs), default=0.0)
+    first_dispatch = min((r.dispatch for r in recs), default=0.0)
+    sched_end = max(th.end_time for th in threads)
+    notes = {
+        "orch_end_ns": orch_end,
+        "sched_end_ns": sched_end,
+        "first_dispatch_ns": first_dispatch,
+        "last_finish_ns": last_finish,
+        "total_test_time_ns": last_finish - first_dispatch,
+        "simulated_iterations": float(n_iter_sim),
+    }
+    for th in threads:
+        notes[f"loop_iters_t{th.idx}"] = float(th.loop_iter)
+    chip_params = chip.model_dump(mode="json") if hasattr(chip, "model_dump") else {}
+    return RunResult(
+        graph=g, chip=str(getattr(chip, "name", "custom")), chip_params=chip_params, seed=seed,
+        num_cores=len(cores), core_types=[c.kind for c in cores],
+        core_to_thread=[c.thread for c in cores], n_sched_threads=len(threads),
+        subtasks=recs, phases=phases, submits=submits, notes=notes,
+    )

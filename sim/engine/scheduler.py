@@ -1,0 +1,191 @@
+"""The AICPU scheduler threads' loop (runtime.md §5).
+
+Each thread is a simpy process running :meth:`Scheduler.loop`. One iteration, on the thread's own
+clock ``t`` (ns): exit check, completion poll (a COND read of ``cond_poll`` per polled core, FINs
+stamped and resolved), T0's wiring and dummy drain, dispatch (:mod:`sim.engine.dispatch`),
+early-dispatch staging when nothing was dispatched, a second completion poll, the deferred
+release, and ``sched_idle_iter`` for an iteration without progress.
+
+Iterations in which nothing can happen are not simulated one by one: an idle thread computes the
+first iteration that can observe a change (a COND value becoming visible, ready work it can place,
+a staging chance, wiring or dummy work for T0), sleeps until then or until a peer or core wakes it,
+and accounts the skipped iterations in ``loop_iter`` (:meth:`Scheduler._quiet`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from sim.engine.clock import EPS, at, ceil_nonneg
+from sim.engine.cond import next_change, observe
+from sim.engine.cond import polled as polled_cores
+from sim.engine.cores import Cluster
+from sim.engine.dependencies import Dependencies
+from sim.engine.dispatch import Dispatcher
+from sim.engine.early_dispatch import EarlyDispatch
+from sim.engine.params import RuntimeParams
+from sim.engine.queues import ReadyQueues, WiringQueue
+from sim.engine.threads import SchedulerThread, deal
+
+__all__ = ["Scheduler"]
+
+
+class Scheduler:
+    """The scheduler threads (``threads``, owning ``clusters``) and their loop; ``n_iter_sim`` counts
+    the iterations simulated one by one (skipped ones are not counted)."""
+
+    def __init__(self, env: simpy.Environment, p: RuntimeParams, seed: int, threads: list[SchedulerThread],
+                 clusters: list[Cluster], wiring: WiringQueue, ready: ReadyQueues, deps: Dependencies,
+                 dispatcher: Dispatcher, early: EarlyDispatch) -> None:
+        self.env = env
+        self.p = p
+        self.seed = seed
+        self.threads = threads
+        self.clusters = clusters
+        self.wiring = wiring
+        self.ready = ready
+        self.deps = deps
+        self.dispatcher = dispatcher
+        self.early = early
+        self.n_iter_sim = 0
+
+    def start(self) -> None:
+        """Start every thread's loop process now, in thread order."""
+        for th in self.threads:
+            self.env.process(self.loop(th))
+
+    def add_thread(self) -> None:
+        """``orch_to_sched``: the orchestrator thread becomes one more scheduler and all clusters are
+        dealt again across every thread (runtime.md §1.1); its loop starts now."""
+        th = SchedulerThread(len(self.threads), self.env)
+        self.threads.append(th)
+        deal(self.threads, self.clusters)
+        self.env.process(self.loop(th))
+
+    def loop(self, th: SchedulerThread) -> Generator[Any, Any, None]:
+        """``th``'s scheduler loop, from now until every task is complete and its cores are empty."""
+        p = self.p
+        t = self.env.now
+        if p.start_phase > 0:  # seeded loop phase: the threads are not launched in lockstep
+            per = p.idle_iter + (p.t0_extra if th.idx == 0 else 0.0)
+            t += random.Random(f"{self.seed}:phase:{th.idx}").uniform(0.0, p.start_phase * per)
+            yield from at(self.env, t)
+        while True:
+            th.loop_iter += 1
+            self.n_iter_sim += 1
+            if self.deps.all_done() and not any(c.running is not None for c in th.cores):
+                if th.pop_hit or th.pop_miss:
+                    th.phase("dispatch", t, t, 0, pop_hit=th.pop_hit, pop_miss=th.pop_miss)
+                th.end_time = t
+                return
+            t, n1 = yield from self._sweep(th, t)
+            nw = nd = 0
+            if th.idx == 0:
+                t += p.t0_extra
+                t, nw = yield from self.deps.wire(th, t)
+                t, nd = yield from self.deps.drain_dummies(th, t)
+            t, ndis = yield from self.dispatcher.dispatch(th, t)
+            nst = 0
+            if not ndis and self.early.queue:
+                t, nst = yield from self.dispatcher.stage(th, t)
+            t, n2 = yield from self._sweep(th, t)
+            progress = n1 or nw or nd or ndis or nst or n2
+            if th.deferred >= p.release_cap or (not progress and th.deferred):
+                rs = t
+                t += th.deferred * p.release_per_task + p.ctr_phase
+                th.deferred = 0
+                th.phase("release", rs, t, 0)
+            if progress:
+                yield from at(self.env, t)
+                continue
+            t += p.idle_iter
+            yield from at(self.env, t)
+            t = yield from self._quiet(th, t)
+
+    def _sweep(self, th: SchedulerThread, t: float) -> Generator[Any, Any, tuple[float, int]]:
+        """One completion poll from ``th``'s clock ``t`` (ns): read each polled core's COND, stamp and
+        count FINs, complete tasks whose last subtask finished; returns the new clock and the FINs."""
+        p = self.p
+        polled = polled_cores(th)
+        if not polled:
+            return t, 0
+        rs = t
+        la, sa = self.ready.depths(th)
+        n = 0
+        for c in polled:
+            t += p.poll
+            r, pd = c.running, c.pending
+            if r is None:
+                continue
+            if t > self.env.now and (r.end is None or (pd is not None and pd.end is None)):
+                yield from at(self.env, t)
+            done = observe(c, t, p.fin_vis)
+            if not done:
+                continue
+            fin = t
+            for s in done:
+                s.finish = fin
+                t += p.ctr_task + p.per_fin
+                n += 1
+                ts = s.ts
+                ts.subs_done += 1
+                if ts.subs_done == ts.subs_total:
+                    t = yield from self.deps.complete(th, ts, t, to_shared=False)
+        if n:
+            t += p.ctr_phase
+            le, _ = self.ready.depths(th)
+            th.phase("complete", rs, t, n, local_at_start=la, shared_at_start=sa,
+                     local_at_end=le, shared_at_end=list(sa))
+        return t, n
+
+    def _quiet(self, th: SchedulerThread, s0: float) -> Generator[Any, Any, float]:
+        """Skip iterations that cannot observe anything; return the start (ns) of the next real one.
+
+        Iteration ``k`` after ``s0`` starts at ``s0 + k * per`` (``per``: the idle iteration with its
+        polls); the thread sleeps until the first ``k`` that can see a change, or until woken.
+        """
+        p = self.p
+        env = self.env
+        wq = self.wiring
+        polled = polled_cores(th)
+        n = len(polled)
+        per = max(2 * n * p.poll + p.idle_iter + (p.t0_extra if th.idx == 0 else 0.0), 1e-3)
+        while True:
+            now = env.now
+            k_now = ceil_nonneg((now - s0) / per)
+            k: int | None = None
+            for j, c in enumerate(polled):
+                v = next_change(c, p.fin_vis)
+                if v is not None:
+                    kk = ceil_nonneg((v - s0 - (n + j + 1) * p.poll) / per)
+                    k = kk if k is None else min(k, kk)
+            if ((not polled and self.deps.all_done()) or self.dispatcher.has_work(th)
+                    or (self.early.queue and self.dispatcher.can_stage(th)) or polled_cores(th) != polled):
+                k = k_now if k is None else min(k, k_now)
+            kq = 0
+            if th.idx == 0:
+                if self.ready.dummy:
+                    k = k_now if k is None else min(k, k_now)
+                if wq.items:
+                    if len(wq.items) >= p.wiring_batch or wq.closed:
+                        kw = k_now
+                    else:
+                        kq = ceil_nonneg((wq.since - s0) / per)
+                        kw = max(k_now, kq + max(0, p.wiring_backoff - th.wire_skip))
+                    k = kw if k is None else min(k, kw)
+            if k is not None and s0 + k * per <= now + EPS:
+                break
+            th.wake = env.event()
+            if k is None:
+                yield th.wake
+            else:
+                yield env.any_of([env.timeout(s0 + k * per - now), th.wake])
+        if th.idx == 0 and wq.items:
+            kq = ceil_nonneg((wq.since - s0) / per)
+            th.wire_skip += max(0, k - kq)
+        th.loop_iter += k
+        return s0 + k * per

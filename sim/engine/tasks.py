@@ -1,0 +1,87 @@
+"""Per-task runtime bookkeeping: the state the runtime keeps for one submitted task.
+
+A :class:`TaskState` follows one task of the graph from submit through wiring (fanin, fanout,
+refcount), dispatch of its blocks (``next_block``), completion of its subtasks, and the
+speculative early-dispatch flags (runtime.md §2, §3.3, §8, §10).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.ir import CoreShape, Task, TaskGraph, TaskKind
+
+__all__ = ["LANES", "SHAPES", "TaskState", "noise_keys", "task_lanes"]
+
+SHAPES = (CoreShape.AIC, CoreShape.AIV, CoreShape.MIX)  # the shapes with a ready queue, in this order
+LANES = ("aic", "aiv0", "aiv1")  # the lanes of a cluster, in ``kernel_ids`` order
+
+
+class TaskState:
+    """One task's runtime state.
+
+    ``fanin`` is the producer count + 1 (set at wiring), ``refcount`` counts the producers seen
+    complete (+1 at wiring); the task is ready when they are equal. ``subs_total`` subtasks (blocks x
+    active lanes) must finish before the task completes. ``early_depth`` is None unless the task may
+    release consumers early (its auto-chain depth otherwise); ``dfanin`` counts producers flagged and
+    dispatched, or complete at wiring; ``cand`` marks a staging candidate.
+    """
+
+    __slots__ = (
+        "task", "idx", "shape", "kind", "lanes", "preds", "fanout", "fanin", "refcount",
+        "completed", "next_block", "subs_total", "subs_done", "profiles", "early_depth", "dispatched",
+        "dfanin", "cand",
+    )
+
+    def __init__(self, task: Task, preds: list[int]) -> None:
+        self.task = task
+        self.idx = task.idx
+        self.shape = task.shape
+        self.kind = task.kind
+        self.lanes = task_lanes(task)
+        self.preds = preds
+        self.fanout: list[TaskState] = []
+        self.fanin = 0
+        self.refcount = 0
+        self.completed = False
+        self.next_block = 0
+        self.subs_total = task.block_num * len(self.lanes) if task.kind == TaskKind.KERNEL else 0
+        self.subs_done = 0
+        self.profiles: dict[int, dict[str, Any]] = {}  # block -> {lane: cost-model profile}, memo per run
+        self.early_depth: int | None = 0 if task.allow_early_resolve else None  # flag (auto-chain depth)
+        self.dispatched = False  # first dispatch seen (early-dispatch candidate detection runs once)
+        self.dfanin = 0  # producers flagged-and-dispatched or complete at wiring (runtime.md §10)
+        self.cand = False  # STAGING candidate
+
+
+def task_lanes(task: Task) -> list[str]:
+    """Active lanes (runtime.md §2): from kernel_ids, else from the shape / the ops' lanes."""
+    if task.shape == CoreShape.AIC:
+        return ["aic"]
+    if task.shape == CoreShape.AIV:
+        return ["aiv0"]
+    if task.shape != CoreShape.MIX:
+        return []
+    act = [n for n, k in zip(LANES, task.kernel_ids, strict=False) if k != -1]
+    if len(act) >= 2:
+        return act
+    seen = {op.lane for b in task.blocks[:1] for op in b.ops}
+    act = [n for n in LANES if n in seen]
+    if len(act) >= 2:
+        return act
+    return ["aic", "aiv0"]
+
+
+def noise_keys(graph: TaskGraph) -> list[str]:
+    """Per task, the key its seeded jitter is drawn under: function name and its n-th submission.
+
+    Not the submit index, so two variants of a kernel draw the same noise for the tasks they
+    share (common random numbers) and a before/after comparison sees the change, not reshuffled noise.
+    """
+    seen: dict[str, int] = {}
+    keys: list[str] = []
+    for t in graph.tasks:
+        n = seen.get(t.name, 0)
+        seen[t.name] = n + 1
+        keys.append(f"{t.name}#{n}")
+    return keys

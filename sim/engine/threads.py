@@ -1,0 +1,74 @@
+"""AICPU scheduler threads: what each one owns and records, and how peers wake it.
+
+A :class:`SchedulerThread` owns whole clusters (dealt round-robin, runtime.md §1.2), keeps a
+thread-local LIFO ready buffer per shape (runtime.md §4), counts its loop iterations and emits its
+own phase records. A thread with nothing to observe sleeps on its ``wake`` event; any actor that
+changes something the thread may act on calls :meth:`SchedulerThread.notify` (or :func:`broadcast`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import simpy
+
+from sim.engine.cores import Cluster, Core
+from sim.engine.tasks import SHAPES, TaskState
+from sim.ir import CoreShape
+from sim.ir.records import PhaseRecord
+
+__all__ = ["SchedulerThread", "broadcast", "deal"]
+
+
+class SchedulerThread:
+    """Scheduler thread ``idx``: its clusters and cores (tracker order: cluster by cluster, AIC then
+    AIVs), local ready buffers, loop counters and phase records."""
+
+    def __init__(self, idx: int, env: simpy.Environment) -> None:
+        self.idx = idx
+        self.clusters: list[Cluster] = []
+        self.cores: list[Core] = []  # tracker order: cluster by cluster, aic then aivs
+        self.aic: list[Core] = []
+        self.aiv: list[Core] = []
+        self.local: dict[CoreShape, list[TaskState]] = {s: [] for s in SHAPES}
+        self.loop_iter = 0  # loop iterations, simulated or skipped
+        self.wake = env.event()
+        self.pop_hit = 0
+        self.pop_miss = 0
+        self.deferred = 0  # completed tasks waiting for the deferred release
+        self.wire_skip = 0  # T0: consecutive iterations that skipped wiring (back-off)
+        self.end_time = 0.0  # ns: the loop's exit
+        self.phases: list[PhaseRecord] = []
+
+    def notify(self) -> None:
+        """Wake the thread if it sleeps (at the current simulated time)."""
+        if not self.wake.triggered:
+            self.wake.succeed()
+
+    def phase(self, kind: str, start: float, end: float, n: int, **kw: Any) -> None:
+        """Record one phase (ns) of this thread's current loop iteration that processed ``n`` items."""
+        self.phases.append(
+            PhaseRecord(thread=self.idx, kind=kind, start=start, end=end, loop_iter=self.loop_iter,
+                        tasks_processed=n, **kw)
+        )
+
+
+def broadcast(threads: list[SchedulerThread]) -> None:
+    """Wake every sleeping thread."""
+    for th in threads:
+        th.notify()
+
+
+def deal(threads: list[SchedulerThread], clusters: list[Cluster]) -> None:
+    """Give cluster ``b`` to thread ``b mod len(threads)`` (runtime.md §1.2); sets each core's owner."""
+    n = len(threads)
+    for th in threads:
+        th.clusters, th.cores, th.aic, th.aiv = [], [], [], []
+    for cl in clusters:
+        th = threads[cl.idx % n]
+        th.clusters.append(cl)
+        th.cores += [cl.aic, *cl.aivs]
+        th.aic.append(cl.aic)
+        th.aiv += cl.aivs
+        for c in (cl.aic, *cl.aivs):
+            c.thread = th.idx

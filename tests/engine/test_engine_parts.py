@@ -1,0 +1,98 @@
+"""The engine's parts on their own: COND rules, cluster ownership, slot eligibility, HBM events."""
+
+from __future__ import annotations
+
+import simpy
+
+from sim.engine.cond import next_change, observe, polled
+from sim.engine.cores import Core, Subtask, build_cores
+from sim.engine.dispatch import eligible, mix_fit
+from sim.engine.hbm import HbmLanes
+from sim.engine.tasks import TaskState
+from sim.engine.threads import SchedulerThread, deal
+from sim.ir import CoreShape, Task
+
+_VIS = 10.0
+
+
+def _sub(core: Core, start: float | None = None, end: float | None = None, gated: bool = False) -> Subtask:
+    ts = TaskState(Task(idx=0, task_id=0, name="k", shape=CoreShape.AIV, block_num=1), [])
+    s = Subtask(ts, 0, "aiv0", core, core.token + 1, 0)
+    core.token += 1
+    s.start, s.end, s.gated = start, end, gated
+    return s
+
+
+def test_cond_running_slot_ack_then_fin_become_visible_after_the_visibility_delay() -> None:
+    core = Core(0, "aiv", 0, 0)
+    r = core.running = _sub(core, start=100.0)
+    assert next_change(core, _VIS) == 110.0
+    assert observe(core, 109.0, _VIS) == () and not core.ack_seen
+    assert observe(core, 110.0, _VIS) == () and core.ack_seen
+    assert next_change(core, _VIS) is None  # ACK seen, end not known yet
+    r.end = 150.0
+    assert next_change(core, _VIS) == 160.0
+    assert observe(core, 160.0, _VIS) == (r,) and core.running is None
+
+
+def test_cond_pending_slot_start_promotes_it_and_completes_the_running_one() -> None:
+    core = Core(0, "aiv", 0, 0)
+    r = core.running = _sub(core, start=0.0, end=50.0)
+    pd = core.pending = _sub(core)
+    assert next_change(core, _VIS) is None  # the pending task's start decides
+    pd.start = 60.0
+    assert observe(core, 69.0, _VIS) == ()
+    assert observe(core, 70.0, _VIS) == (r,)
+    assert core.running is pd and core.pending is None and core.ack_seen
+
+
+def test_cond_both_slots_finished_at_one_read() -> None:
+    core = Core(0, "aiv", 0, 0)
+    r = core.running = _sub(core, start=0.0, end=50.0)
+    pd = core.pending = _sub(core, start=60.0, end=80.0)
+    assert observe(core, 90.0, _VIS) == (r, pd) and core.running is None and core.pending is None
+
+
+def test_gated_core_is_not_polled_until_its_doorbell() -> None:
+    th = SchedulerThread(0, simpy.Environment())
+    _, clusters = build_cores(1, 1, 1)
+    deal([th], clusters)
+    aic, aiv = th.cores
+    aic.running = _sub(aic, start=0.0)
+    aiv.running = _sub(aiv, gated=True)
+    assert polled(th) == [aic]
+    aiv.running.rung = 5.0
+    assert polled(th) == [aic, aiv]
+
+
+def test_clusters_are_dealt_round_robin_with_runtime_core_ids() -> None:
+    env = simpy.Environment()
+    cores, clusters = build_cores(5, 2, 2)
+    threads = [SchedulerThread(i, env) for i in range(2)]
+    deal(threads, clusters)
+    assert [cl.idx for cl in threads[0].clusters] == [0, 2, 4]
+    assert [c.id for c in threads[1].cores] == [1, 7, 8, 3, 11, 12]  # AIC b, then AIVs 5 + 2b, 6 + 2b
+    threads.append(SchedulerThread(2, env))
+    deal(threads, clusters)
+    assert [c.thread for c in cores[:5]] == [0, 1, 2, 0, 1]
+
+
+def test_slot_eligibility_and_mix_fit_reject_a_mixed_cluster() -> None:
+    _, (cl,) = build_cores(1, 2, 1)
+    assert mix_fit(cl, ["aic", "aiv0", "aiv1"], "idle") == [cl.aic, *cl.aivs]
+    cl.aivs[0].running = _sub(cl.aivs[0], start=0.0)
+    assert mix_fit(cl, ["aic", "aiv0", "aiv1"], "idle") is None
+    assert mix_fit(cl, ["aic", "aiv0"], "idle") == [cl.aic, cl.aivs[1]]
+    assert not eligible(cl.aivs[0], "pending")  # ACK not seen yet
+    cl.aivs[0].ack_seen = True
+    assert eligible(cl.aivs[0], "pending") and not eligible(cl.aivs[0], "idle")
+
+
+def test_hbm_lanes_end_at_the_shared_bandwidth_times() -> None:
+    env = simpy.Environment()
+    ends: list[tuple[float, str]] = []
+    hbm = HbmLanes(env, 10.0, lambda sub: ends.append((env.now, sub)))
+    hbm.add("small", 100.0, 2.0)  # type: ignore[arg-type]  # any handle comes back as it went in
+    hbm.add("big", 100.0, 16.0)  # type: ignore[arg-type]
+    env.run()
+    assert ends == [(100.0, "small"), (180.0, "big")]  # big at half speed, then at 10/16 alone
