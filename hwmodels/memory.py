@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sim.ir import Region, TaskGraph
+from sim.util.errors import UserError
 
 if TYPE_CHECKING:  # numpy is imported only when an irregular line set needs it (start-up time)
     import numpy as np
@@ -135,12 +136,12 @@ def _region_lines_general(shape: Sequence[int], itemsize: float, region: Region,
                 ranges.append([lo, hi])
         if len(ranges) <= _BIG and all(ranges[i][1] <= ranges[i + 1][0] for i in range(len(ranges) - 1)):
             return LineSet(region.tensor, tuple((a, b, 1) for a, b in ranges), None, sum(b - a for a, b in ranges))
-        import numpy as np
+        import numpy as np  # lazy: start-up time
 
         lo_a = np.array([r[0] for r in ranges], dtype=np.int64)
         hi_a = np.array([r[1] for r in ranges], dtype=np.int64) - 1
     else:
-        import numpy as np
+        import numpy as np  # lazy: start-up time
 
         st = np.zeros(1, dtype=np.int64) + base
         for i in range(k):
@@ -175,7 +176,7 @@ class _TensorLines:
     def np_view(self) -> np.ndarray:
         """A numpy uint8 view sharing ``arr`` (for fancy-indexed access by irregular line sets)."""
         if self.view is None:
-            import numpy as np
+            import numpy as np  # lazy: start-up time
 
             self.view = np.frombuffer(self.arr, dtype=np.uint8) if self.n else np.zeros(0, dtype=np.uint8)
         return self.view
@@ -186,8 +187,6 @@ class L2State:
 
     def __init__(self, chip, graph: TaskGraph, init: str = "inputs_warm") -> None:  # noqa: ANN001
         if init not in L2_INIT_STATES:
-            from sim.util.errors import UserError
-
             raise UserError(f"L2 initial state '{init}': expected one of {', '.join(L2_INIT_STATES)}")
         self.chip = chip
         self.graph = graph
@@ -261,7 +260,7 @@ class L2State:
                 if z:
                     arr[lo:hi:st] = seg.replace(b"\x00", b"\x01")
         else:
-            import numpy as np
+            import numpy as np  # lazy: start-up time
 
             view = tl.np_view()
             seg = view[ls.idx]
@@ -297,7 +296,7 @@ class L2State:
                 if a < m:
                     arr[lo:hi:st] = b"\x02" * m
         else:
-            import numpy as np
+            import numpy as np  # lazy: start-up time
 
             view = tl.np_view()
             seg = view[ls.idx]
