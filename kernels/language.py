@@ -11,17 +11,27 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from kernels.dsl.block import (  # noqa: F401
-    Tile,
-    record_cube,
-    record_gather_row,
-    record_load,
-    record_scalar,
-    record_store,
-    record_vec_op,
+from kernels.dsl.kernel_scopes import (  # noqa: F401
+    Array,
+    TensorSpec,
+    array,
+    at,
+    get_block_idx,
+    get_block_num,
+    jit,
+    manual_scope,
+    parallel,
+    pipeline,
+    record,
+    scope,
+    split_aiv,
+    spmd,
+    task_dummy,
+    unroll,
 )
-from kernels.dsl.ops import *  # noqa: F401,F403
-from kernels.dsl.ops import (
+from kernels.dsl.kernel_scopes import range_ as range  # noqa: A004,F401
+from kernels.dsl.ops_vector import *  # noqa: F401,F403
+from kernels.dsl.ops_vector import (
     arange,
     assemble,
     cast,
@@ -41,27 +51,17 @@ from kernels.dsl.ops import (
     store,
     write,
 )
-from kernels.dsl.ops import slice as _slice
-from kernels.dsl.recorder import TaskHandle, TensorView  # noqa: F401
-from kernels.dsl.scopes import (  # noqa: F401
-    Array,
-    TensorSpec,
-    array,
-    at,
-    get_block_idx,
-    get_block_num,
-    jit,
-    manual_scope,
-    parallel,
-    pipeline,
-    record,
-    scope,
-    split_aiv,
-    spmd,
-    task_dummy,
-    unroll,
+from kernels.dsl.ops_vector import slice as _slice
+from kernels.dsl.tasks import TaskHandle, TensorView  # noqa: F401
+from kernels.dsl.tiles import (  # noqa: F401
+    Tile,
+    record_cube,
+    record_gather_row,
+    record_load,
+    record_scalar,
+    record_store,
+    record_vec_op,
 )
-from kernels.dsl.scopes import range_ as range  # noqa: A004,F401
 from kernels.dsl.types import (  # noqa: F401
     BF16,
     BOOL,
@@ -108,7 +108,7 @@ def no_dep(t: Any) -> Any:
 
 
 def _tile_ns() -> SimpleNamespace:
-    import kernels.dsl.ops as o
+    import kernels.dsl.ops_vector as o
 
     names = {n: getattr(o, n) for n in o.__all__}
     names.update(get_block_idx=get_block_idx, get_block_num=get_block_num, MaskPattern=MaskPattern,
@@ -136,5 +136,5 @@ def __getattr__(name: str) -> Any:
     raise UnsupportedOp(f"pl.{name} is not supported by the swimsim recording DSL")
 
 
-from kernels.dsl.ops_extra import *  # noqa: F401,F403,E402
-from kernels.dsl.surface import *  # noqa: F401,F403,E402
+from kernels.dsl.ops_memory import *  # noqa: F401,F403,E402
+from kernels.dsl.submit import *  # noqa: F401,F403,E402

@@ -1,9 +1,9 @@
 """The recording ``pypto.language`` stand-in (import it as ``import kernels.language as pl``).
 
-Modules: ``types`` (dtypes, annotations, enums, cast hops), ``recorder`` (GM tensors/views, runtime
-scopes, task records, TaskGraph assembly), ``block`` (tiles, per-block nodes, lowering to
-``sim.ir.Op``), ``scopes`` (jit, at, spmd, loops, arrays, task_dummy, ``record``), ``ops``
-(tile/tensor ops), ``ops_extra`` (ops added for further kernels), ``surface`` (``submit``/``spmd_submit``
+Modules: ``types`` (dtypes, annotations, enums, cast hops), ``tasks`` (GM tensors/views, runtime
+scopes, task records, TaskGraph assembly), ``tiles`` (tiles, per-block nodes, lowering to
+``sim.ir.Op``), ``kernel_scopes`` (jit, at, spmd, loops, arrays, task_dummy, ``record``), ``ops_vector``
+(tile/tensor ops), ``ops_memory`` (ops added for further kernels), ``submit`` (``submit``/``spmd_submit``
 of kernel functions, ``while_``/``cond``, ``sort32``/``mrgsort``, ``col_expand_expdif``,
 ``aiv_shard``/``aic_gather``, ``RUNTIME``, the rejected ``DN``, legacy ``chunked_loop_optimizer``).
 
@@ -12,7 +12,7 @@ Running a kernel::
     graph = pl.record(entry, kernel="name", variant="v", mode="decode", dyn={"T": 8},
                       params={...}, data={"param": ndarray}, args={"variant": "v"})
 
-Recorder API for new ops (``kernels.dsl.block``; all must be called inside a kernel scope):
+Recorder API for new ops (``kernels.dsl.tiles``; all must be called inside a kernel scope):
 
 * ``record_load(view, tile_shape=None, valid_shape=None, space=None) -> Tile`` - GM -> UB/L1 (the
   side is decided at block end: L1 if a matmul consumes it; ``space="Mat"`` forces L1).

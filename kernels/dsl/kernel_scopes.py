@@ -18,8 +18,8 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from kernels.dsl.block import KernelScope
-from kernels.dsl.recorder import Recorder, TaskHandle, TaskRec, TensorView, active, current
+from kernels.dsl.tasks import Recorder, TaskHandle, TaskRec, TensorView, active, current
+from kernels.dsl.tiles import KernelScope
 from kernels.dsl.types import DTYPES, RUNTIME, DataType, Dyn, Level, TensorType
 from sim.ir import CoreShape, TaskGraph, TaskKind
 from sim.util.errors import UserError
@@ -271,7 +271,7 @@ class _KernelCtx:
         task.allow_early_resolve = bool(self.are)
         task.sync_start = bool(self.sync)
         if self.predicate is not None:  # HEAD-only dispatch predicate (recorded; policy: true)
-            from kernels.dsl.surface import _predicate
+            from kernels.dsl.submit import _predicate
 
             task.predicate = _predicate(self.predicate, task.explicit)
         ks = KernelScope(task, self.n)
@@ -365,7 +365,7 @@ class at(_KernelCtx):  # noqa: N801
                  optimization: Any = None, windowize: bool = False, split: Any = None) -> None:
         super().__init__(1, name_hint, deps, allow_early_resolve, False, no_dep_args, level)
         if optimization is not None or split is not None:  # legacy spellings (§0, §13)
-            from kernels.dsl.surface import legacy_optimization
+            from kernels.dsl.submit import legacy_optimization
 
             self.optimizations = legacy_optimization(optimization, split)
         self.chunked = optimization is not None and type(optimization).__name__ == "ChunkedLoopOptimizer"
@@ -382,7 +382,7 @@ class at(_KernelCtx):  # noqa: N801
         if getattr(self, "chunked", False):  # legacy chunking: later chunks reopen under this site
             from types import SimpleNamespace
 
-            from kernels.dsl.surface import ChunkedScope
+            from kernels.dsl.submit import ChunkedScope
 
             frame = self.frame_key = SimpleNamespace(f_code=frame.f_code, f_lineno=frame.f_lineno)
             self.ks = self._open(frame)

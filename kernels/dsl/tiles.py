@@ -6,7 +6,7 @@ destination (UB or L1) depends on whether a matmul consumes it. :func:`lower` th
 ordered op list with pipes, lanes, cross-core hand-offs and intra-block deps (RAW through values,
 WAR through ring slots of each call site; ``pl.pipeline(stage=s)`` gives a site ``s`` slots).
 
-Public recorder API (used by ``kernels.dsl.ops`` and by ``kernels.dsl.ops_extra``):
+Public recorder API (used by ``kernels.dsl.ops_vector`` and by ``kernels.dsl.ops_memory``):
 ``record_load``, ``record_store``, ``record_vec_op``, ``record_cube``, ``record_scalar``,
 ``record_gather_row``, ``new_l1_tile``, ``as_tile``, ``kernel_scope``.
 """
@@ -18,7 +18,7 @@ import sys
 from math import prod as _mprod
 from typing import Any
 
-from kernels.dsl.recorder import _ACTIVE, ArgRec, TensorView, current, model_factory
+from kernels.dsl.tasks import _ACTIVE, ArgRec, TensorView, current, model_factory
 from kernels.dsl.types import FP32, DataType
 from sim.ir import CoreShape, Op, Pipe, Region
 
@@ -125,7 +125,7 @@ class Node:
         self.ring = ring
 
 
-_BINARY: list[Any] = []  # [kernels.dsl.ops._binary], filled when kernels.dsl.ops is imported
+_BINARY: list[Any] = []  # [kernels.dsl.ops_vector._binary], filled when kernels.dsl.ops_vector is imported
 
 
 class Tile:
@@ -198,7 +198,7 @@ class Tile:
         return _BINARY[0]("div", self, o)
 
     def __neg__(self) -> Tile:
-        from kernels.dsl import ops
+        from kernels.dsl import ops_vector as ops
 
         return ops.neg(self)
 

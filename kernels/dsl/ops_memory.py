@@ -1,15 +1,15 @@
 """Extra ops for further kernels (owned by the decode_attention_hca helper).
 
-Define new ops with the recorder API of :mod:`kernels.dsl.block` (``record_vec_op``,
+Define new ops with the recorder API of :mod:`kernels.dsl.tiles` (``record_vec_op``,
 ``record_load``, ``record_store``, ``record_cube``, ``record_scalar``, ``record_gather_row``)
 and list their names in ``__all__``; ``kernels.language`` re-exports them last.
 """
 
 from __future__ import annotations
 
-from kernels.dsl import block
-from kernels.dsl.block import Tile, kernel_scope
-from kernels.dsl.recorder import TensorView, current
+from kernels.dsl import tiles as block
+from kernels.dsl.tasks import TensorView, current
+from kernels.dsl.tiles import Tile, kernel_scope
 
 # (The stable call-site key workaround that lived here is now ``block._site`` itself: it keys frames
 # by source position and code objects by id.)

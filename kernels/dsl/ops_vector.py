@@ -1,7 +1,7 @@
 """Tensor/tile ops of the recording ``pl`` (dsl-surface.md §6-§12).
 
 Each op checks where it runs (orchestration vs kernel), validates shapes/dtypes and records one
-node through :mod:`kernels.dsl.block`. Shapes are element counts; the recorded op shape is the
+node through :mod:`kernels.dsl.tiles`. Shapes are element counts; the recorded op shape is the
 valid region it works on (reductions: the input region).
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from kernels.dsl import block
-from kernels.dsl.block import _TILE_OR_VIEW, Tile, as_tile, kernel_scope, record_cube, record_store, record_vec_op
-from kernels.dsl.recorder import TensorView, active, current
+from kernels.dsl import tiles as block
+from kernels.dsl.tasks import TensorView, active, current
+from kernels.dsl.tiles import _TILE_OR_VIEW, Tile, as_tile, kernel_scope, record_cube, record_store, record_vec_op
 from kernels.dsl.types import (
     FP32,
     INDEX,

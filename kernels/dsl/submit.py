@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from kernels.dsl import ops
-from kernels.dsl.block import Tile, as_tile, kernel_scope, record_vec_op
-from kernels.dsl.recorder import ArgRec, TaskHandle, TaskRec, TensorView, current
-from kernels.dsl.scopes import JitFunction, _handles, _KernelCtx, orchestration_loop
+from kernels.dsl import ops_vector as ops
+from kernels.dsl.kernel_scopes import JitFunction, _handles, _KernelCtx, orchestration_loop
+from kernels.dsl.tasks import ArgRec, TaskHandle, TaskRec, TensorView, current
+from kernels.dsl.tiles import Tile, as_tile, kernel_scope, record_vec_op
 from kernels.dsl.types import DN, RUNTIME, SplitMode, TensorType
 from sim.util.errors import UserError
 

@@ -2,7 +2,7 @@
 
 One :class:`Recorder` is active while a ``@pl.jit`` entry runs (:func:`current`). Orchestration code
 runs as plain Python; each kernel scope execution opens a :class:`TaskRec`; kernel bodies record
-per-block programs through :mod:`kernels.dsl.block`. Task ids, func ids, argument directions and
+per-block programs through :mod:`kernels.dsl.tiles`. Task ids, func ids, argument directions and
 dependency edges are resolved when the recording finishes (:meth:`Recorder.finish`).
 """
 
@@ -32,14 +32,14 @@ from sim.util.errors import UserError
 
 _ACTIVE: list[Recorder] = []
 _ALL = slice(None)
-_BLOCK: Any = None  # kernels.dsl.block, once imported
+_BLOCK: Any = None  # kernels.dsl.tiles, once imported
 
 
 def _block() -> Any:
-    """``kernels.dsl.block`` (imported on first use: it imports this module)."""
+    """``kernels.dsl.tiles`` (imported on first use: it imports this module)."""
     global _BLOCK
     if _BLOCK is None:
-        from kernels.dsl import block
+        from kernels.dsl import tiles as block
 
         _BLOCK = block
     return _BLOCK
@@ -382,12 +382,12 @@ class TensorView:
             rec.error(f"slice assignment into {self.name} in orchestration code is not supported")
         _block().record_store(value, view)
 
-    # -- dispatch predicates: ``predicate=(cnt[e] > 0)`` in orchestration (kernels.dsl.surface) ------
+    # -- dispatch predicates: ``predicate=(cnt[e] > 0)`` in orchestration (kernels.dsl.submit) ------
     def _cmp(self, other: Any, op: str) -> Any:
         rec = active()
         if rec is None or rec.kernel is not None or not isinstance(other, int):
             return NotImplemented
-        from kernels.dsl.surface import Predicate
+        from kernels.dsl.submit import Predicate
 
         return Predicate(self, op, other)
 
@@ -474,7 +474,7 @@ class Recorder:
         self.tensors: list[GMBase] = []
         self.tasks: list[TaskRec] = []
         self.scopes: list[RtScope] = []
-        self.kernel: Any = None  # the open KernelScope (kernels.dsl.block), or None
+        self.kernel: Any = None  # the open KernelScope (kernels.dsl.tiles), or None
         self.scope_names: dict[Any, str] = {}
         self.used_names: dict[str, int] = {}
         self.func_stack: list[str] = []
