@@ -2,8 +2,8 @@
 
 Running a ``@pl.jit`` entry through :func:`record` (or ``kernels.registry.build_graph``) executes
 orchestration code as Python and records the task graph the PTO runtime would see, with each
-block's in-core op list (see ``kernels/dsl/``). Names that the recorder does not implement raise
-a one-line error naming the op.
+block's in-core op list (see ``kernels/dsl/``). This module only gathers the names; names that the
+recorder does not implement raise a one-line error naming the op.
 """
 
 from __future__ import annotations
@@ -11,60 +11,77 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from kernels.dsl.block import (  # noqa: F401
-    Tile,
-    record_cube,
-    record_gather_row,
-    record_load,
-    record_scalar,
-    record_store,
-    record_vec_op,
-)
-from kernels.dsl.ops import *  # noqa: F401,F403
-from kernels.dsl.ops import (
-    arange,
+from kernels.dsl.control import cond, manual_scope, parallel, pipeline, scope, split_aiv, unroll, while_
+from kernels.dsl.control import range_ as range  # pl.range, pl.slice, pl.abs, pl.min, pl.max: pypto names
+from kernels.dsl.cube import record_cube, record_gather_row
+from kernels.dsl.explicit_deps import Array, array, task_dummy
+from kernels.dsl.jit import TensorSpec, jit, program, record
+from kernels.dsl.kernel_scopes import at, get_block_idx, get_block_num, spmd
+from kernels.dsl.legacy import chunked_loop_optimizer
+from kernels.dsl.markers import cross_core_slot, no_dep, split
+from kernels.dsl.ops_cube import aic_gather, aiv_shard, create_l1, gather_row, matmul, matmul_acc
+from kernels.dsl.ops_memory import (
     assemble,
-    cast,
-    create_l1,
     create_tensor,
     create_tile,
+    load,
+    load_into,
+    reshape,
+    set_validshape,
+    slice,
+    store,
+    view,
+)
+from kernels.dsl.ops_scalar import check_divisible, dim, error, max, min, read, set_data, write
+from kernels.dsl.ops_vector import (
+    abs,
+    add,
+    arange,
+    cast,
+    col_expand,
+    col_expand_add,
+    col_expand_div,
+    col_expand_expdif,
+    col_expand_mul,
+    col_expand_sub,
+    col_max,
+    col_min,
+    col_sum,
+    concat,
+    div,
+    exp,
     fillpad,
     full,
     gather,
-    gather_row,
-    load,
-    matmul,
-    matmul_acc,
-    read,
-    reshape,
-    set_validshape,
-    store,
-    write,
+    log,
+    maximum,
+    minimum,
+    mrgsort,
+    mul,
+    neg,
+    recip,
+    relu,
+    row_expand_add,
+    row_expand_div,
+    row_expand_mul,
+    row_expand_sub,
+    row_max,
+    row_min,
+    row_sum,
+    rsqrt,
+    sort32,
+    sqrt,
+    sub,
+    transpose,
 )
-from kernels.dsl.ops import slice as _slice
-from kernels.dsl.recorder import TaskHandle, TensorView  # noqa: F401
-from kernels.dsl.scopes import (  # noqa: F401
-    Array,
-    TensorSpec,
-    array,
-    at,
-    get_block_idx,
-    get_block_num,
-    jit,
-    manual_scope,
-    parallel,
-    pipeline,
-    record,
-    scope,
-    split_aiv,
-    spmd,
-    task_dummy,
-    unroll,
-)
-from kernels.dsl.scopes import range_ as range  # noqa: A004,F401
-from kernels.dsl.types import (  # noqa: F401
+from kernels.dsl.submit import spmd_submit, submit
+from kernels.dsl.tasks import TaskHandle
+from kernels.dsl.tensors import Predicate, TensorView
+from kernels.dsl.tiles import Tile, record_load, record_scalar, record_store, record_vec_op
+from kernels.dsl.types import (
     BF16,
     BOOL,
+    DN,
     FP16,
     FP32,
     INDEX,
@@ -72,6 +89,7 @@ from kernels.dsl.types import (  # noqa: F401
     INT16,
     INT32,
     INT64,
+    RUNTIME,
     TASK_ID,
     UINT8,
     UINT32,
@@ -92,38 +110,21 @@ from kernels.dsl.types import (  # noqa: F401
 )
 from sim.util.errors import UserError
 
-
-def split(mode: Any = None, slot_num: int | None = None) -> tuple[str, Any, Any]:
-    """``pl.split(mode)`` optimisation marker (recorded as a no-op)."""
-    return ("split", mode, slot_num)
-
-
-def cross_core_slot(slot_num: int = 2) -> tuple[str, int]:
-    """``pl.cross_core_slot(slot_num=N)`` optimisation marker (recorded as a no-op)."""
-    return ("cross_core_slot", slot_num)
-
-
-def no_dep(t: Any) -> Any:
-    return t
-
-
-def _tile_ns() -> SimpleNamespace:
-    import kernels.dsl.ops as o
-
-    names = {n: getattr(o, n) for n in o.__all__}
-    names.update(get_block_idx=get_block_idx, get_block_num=get_block_num, MaskPattern=MaskPattern,
-                 load=load, store=store, create_tile=create_tile, full=full, slice=_slice)
-    return SimpleNamespace(**names)
-
-
-tile = _tile_ns()
-tensor = _tile_ns()
+# ``pl.tile`` / ``pl.tensor``: the tile and tensor ops under their pypto namespaces
+_TILE_OPS = (
+    add, sub, mul, div, maximum, minimum, neg, abs, exp, log, sqrt, rsqrt, recip, relu, cast, full, arange,
+    fillpad, row_sum, row_max, row_min, col_sum, col_max, col_min, row_expand_mul, row_expand_div,
+    row_expand_sub, row_expand_add, col_expand_mul, col_expand_add, col_expand_sub, col_expand_div, col_expand,
+    gather, transpose, concat, matmul, matmul_acc, create_tensor, create_tile, create_l1, gather_row, slice,
+    view, reshape, set_validshape, load, store, assemble, read, write, min, max, dim, set_data, error,
+    check_divisible, get_block_idx, get_block_num,
+)
+_TILE_NS = {f.__name__: f for f in _TILE_OPS} | {"INDEX": INDEX, "MaskPattern": MaskPattern}
+tile = SimpleNamespace(**_TILE_NS)
+tensor = SimpleNamespace(**_TILE_NS)
 system = SimpleNamespace(task_dummy=task_dummy, available_cluster_count=lambda: 24,
                          available_aiv_count=lambda: 48)
 inline = jit.inline
-
-_ = (arange, assemble, cast, create_l1, create_tensor, fillpad, gather, gather_row, matmul, matmul_acc,
-     read, reshape, set_validshape, write)
 
 
 class UnsupportedOp(UserError, AttributeError):
@@ -136,5 +137,26 @@ def __getattr__(name: str) -> Any:
     raise UnsupportedOp(f"pl.{name} is not supported by the swimsim recording DSL")
 
 
-from kernels.dsl.ops_extra import *  # noqa: F401,F403,E402
-from kernels.dsl.surface import *  # noqa: F401,F403,E402
+__all__ = [
+    # types, annotations, enums
+    "BF16", "BOOL", "DN", "FP16", "FP32", "INDEX", "INT8", "INT16", "INT32", "INT64", "RUNTIME", "TASK_ID",
+    "UINT8", "UINT32", "AtomicType", "DataType", "InOut", "Level", "MaskPattern", "Mem", "MemorySpace", "Out",
+    "PadValue", "Scalar", "SplitMode", "TaskId", "Tensor", "dynamic",
+    # values
+    "Array", "Predicate", "TaskHandle", "TensorSpec", "TensorView", "Tile", "UnsupportedOp",
+    # entries, scopes, control flow, submission
+    "jit", "inline", "program", "record", "at", "spmd", "get_block_idx", "get_block_num", "manual_scope",
+    "scope", "range", "parallel", "pipeline", "unroll", "split_aiv", "while_", "cond", "array", "task_dummy",
+    "submit", "spmd_submit", "system", "split", "cross_core_slot", "no_dep", "chunked_loop_optimizer",
+    # operations
+    "add", "sub", "mul", "div", "maximum", "minimum", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "recip",
+    "relu", "cast", "full", "arange", "fillpad", "row_sum", "row_max", "row_min", "col_sum", "col_max",
+    "col_min", "row_expand_mul", "row_expand_div", "row_expand_sub", "row_expand_add", "col_expand_mul",
+    "col_expand_add", "col_expand_sub", "col_expand_div", "col_expand", "col_expand_expdif", "gather",
+    "transpose", "concat", "sort32", "mrgsort", "matmul", "matmul_acc", "create_l1", "gather_row",
+    "aiv_shard", "aic_gather", "create_tensor", "create_tile", "slice", "view", "reshape", "set_validshape",
+    "load", "store", "assemble", "load_into", "read", "write", "min", "max", "dim", "set_data", "error",
+    "check_divisible", "tile", "tensor",
+    # recorder API for new ops
+    "record_load", "record_store", "record_vec_op", "record_scalar", "record_cube", "record_gather_row",
+]

@@ -4,8 +4,9 @@ A spec may also name a user's kernel file, ``my_kernel.py[:variant]``: the file 
 and the kernel its ``register(...)`` call added is used.
 
 Kernels register a builder ``builder(variant, mode, **options) -> TaskGraph`` with
-:func:`register`. ``qkv_proj_rope`` is registered here; ``decode_attention_hca`` registers itself
-from ``kernels/models/decode_attention_hca.py`` (imported lazily when present).
+:func:`register`. The built-in models are the modules :mod:`kernels.models` names (``REQUIRED``,
+``OPTIONAL``): each is imported by name when its kernel is first asked for, and its ``build``,
+``VARIANTS`` and ``MODES`` registered; an optional model that fails to import is reported when named.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kernels import models
 from sim.ir import TaskGraph
 from sim.util.errors import UserError
 
 DEFAULT_VARIANT = "baseline"
-_OPTIONAL_MODULES = ["kernels.models.decode_attention_hca"]
 
 
 @dataclass
@@ -45,33 +46,33 @@ def register(name: str, builder: Callable[..., TaskGraph], variants: list[str], 
     _REGISTRY[name] = KernelEntry(name, builder, list(variants), list(modes))
 
 
+def _register_model(name: str, module: Any) -> None:
+    """Register the kernel ``name`` of a built-in model module (its ``build``, ``VARIANTS``, ``MODES``)."""
+    register(name, module.build, module.VARIANTS, list(module.MODES))
+
+
 def _load(kernel: str | None = None) -> None:
     """Register the built-in kernels; import the optional model modules - only the one named
     ``kernel`` when that names one (keeps ``swimsim run qkv_proj_rope`` from importing them all)."""
     global _loaded
     if not _loaded:
         _loaded = True
-        from kernels.models import qkv_proj_rope
-
-        register("qkv_proj_rope", qkv_proj_rope.build, qkv_proj_rope.VARIANTS, list(qkv_proj_rope.MODES))
+        for name, mod in models.REQUIRED.items():
+            _register_model(name, importlib.import_module(mod))
     if kernel is not None and kernel in _REGISTRY:
         return
-    for mod in _OPTIONAL_MODULES:
-        short = mod.rsplit(".", 1)[-1]
-        if mod in _optional_done or (kernel is not None and kernel != short and kernel in _by_module()):
+    for name, mod in models.OPTIONAL.items():
+        if mod in _optional_done or (kernel is not None and kernel != name and kernel in models.OPTIONAL):
             continue
         _optional_done.add(mod)
         if importlib.util.find_spec(mod) is None:
             continue
         try:
-            importlib.import_module(mod)
+            module = importlib.import_module(mod)
         except Exception as exc:  # a broken optional model must not take the others down
-            _BROKEN[short] = f"{type(exc).__name__}: {exc}"
-
-
-def _by_module() -> set[str]:
-    """Kernel names that are the short name of an optional module."""
-    return {m.rsplit(".", 1)[-1] for m in _OPTIONAL_MODULES}
+            _BROKEN[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        _register_model(name, module)
 
 
 def available() -> dict[str, list[str]]:

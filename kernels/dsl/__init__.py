@@ -1,18 +1,27 @@
 """The recording ``pypto.language`` stand-in (import it as ``import kernels.language as pl``).
 
-Modules: ``types`` (dtypes, annotations, enums, cast hops), ``recorder`` (GM tensors/views, runtime
-scopes, task records, TaskGraph assembly), ``block`` (tiles, per-block nodes, lowering to
-``sim.ir.Op``), ``scopes`` (jit, at, spmd, loops, arrays, task_dummy, ``record``), ``ops``
-(tile/tensor ops), ``ops_extra`` (ops added for further kernels), ``surface`` (``submit``/``spmd_submit``
-of kernel functions, ``while_``/``cond``, ``sort32``/``mrgsort``, ``col_expand_expdif``,
-``aiv_shard``/``aic_gather``, ``RUNTIME``, the rejected ``DN``, legacy ``chunked_loop_optimizer``).
+Layers, each importing only the ones below it (the import-linter contract in pyproject.toml):
+
+1. ``types`` (dtypes, annotations, enums, cast hops); ``context`` (the active recording, errors);
+   ``ir_build`` (``sim.ir`` Regions and Ops built without validation).
+2. ``tensors``: GM buffers and views (``pl.Tensor`` values), view geometry, dispatch predicates.
+3. ``tasks``: task records, runtime scopes, the ``Recorder`` and its TaskGraph assembly.
+4. In-core recording: ``sites`` (call-site ids), ``lowering`` (a block's nodes -> ``sim.ir.Op``),
+   ``tiles`` (tiles, the open kernel scope, the recorder API), ``cube`` (cube-side recorder API).
+5. ``pl`` operations: ``ops_vector``, ``ops_cube``, ``ops_memory``, ``ops_scalar``; ``markers``.
+6. Scopes: ``explicit_deps`` (``deps=``, ``pl.array``, ``task_dummy``), ``legacy``
+   (``chunked_loop_optimizer``), ``with_body``, ``control`` (loops, ``while_``/``cond``, runtime
+   scopes), ``kernel_scopes`` (``pl.at``, ``pl.spmd``), ``jit`` (``pl.jit``, ``pl.record``),
+   ``submit`` (``pl.submit``/``pl.spmd_submit``).
+7. ``kernels.language``: the ``pl`` namespace (it only gathers names).
 
 Running a kernel::
 
     graph = pl.record(entry, kernel="name", variant="v", mode="decode", dyn={"T": 8},
                       params={...}, data={"param": ndarray}, args={"variant": "v"})
 
-Recorder API for new ops (``kernels.dsl.block``; all must be called inside a kernel scope):
+Recorder API for new ops (``kernels.dsl.tiles`` and ``kernels.dsl.cube``; all must be called inside a
+kernel scope):
 
 * ``record_load(view, tile_shape=None, valid_shape=None, space=None) -> Tile`` - GM -> UB/L1 (the
   side is decided at block end: L1 if a matmul consumes it; ``space="Mat"`` forces L1).

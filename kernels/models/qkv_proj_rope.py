@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import kernels.language as pl
+from sim.util.errors import UserError
 
 # model constants (spec §2, preset FLASH)
 D = 4096
@@ -368,8 +369,6 @@ def qkv_proj_rope(
 
 def build(variant: str = "baseline", mode: str = "decode", **options: Any) -> Any:
     """TaskGraph of the standalone kernel; ``options`` may override ``T``."""
-    from sim.util.errors import UserError
-
     if mode not in MODES:
         raise UserError(f"qkv_proj_rope: unknown mode {mode!r} (expected one of {', '.join(MODES)})")
     t = int(options.pop("T", MODES[mode]))

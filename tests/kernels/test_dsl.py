@@ -359,7 +359,7 @@ def test_reshape_of_strided_window_has_exact_dma_rows():
 
 
 def test_exact_runs_matches_enumeration():
-    from kernels.dsl.recorder import Recorder
+    from kernels.dsl.tasks import Recorder
     from kernels.dsl.types import FP32
 
     with Recorder("t") as rec:

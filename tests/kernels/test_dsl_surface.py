@@ -389,7 +389,7 @@ def test_chunked_loop_optimizer_is_plain_at_with_warning(opt):
 
 
 def test_legacy_at_split_keyword_warns_and_maps():
-    from kernels.dsl.surface import legacy_optimization
+    from kernels.dsl.legacy import legacy_optimization
 
     with pytest.warns(DeprecationWarning, match="legacy spelling"):
         g = pl.record(_legacy({"split": pl.SplitMode.UP_DOWN}))

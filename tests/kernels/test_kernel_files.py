@@ -19,6 +19,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 @pytest.fixture(autouse=True)
 def _restore_registry() -> Iterator[None]:
+    registry.available()  # the built-in kernels are registered before the snapshot
     saved = dict(registry._REGISTRY), dict(registry._FILES), dict(registry._FROM_FILE)  # noqa: SLF001
     yield
     for live, old in zip((registry._REGISTRY, registry._FILES, registry._FROM_FILE), saved, strict=True):  # noqa: SLF001

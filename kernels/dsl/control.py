@@ -1,0 +1,189 @@
+"""Orchestration control flow and runtime scopes: ``pl.range``, ``pl.parallel``, ``pl.pipeline``,
+``pl.unroll``, ``pl.split_aiv``, ``pl.while_``, ``pl.cond``, ``pl.manual_scope``, ``pl.scope``.
+
+In orchestration code (dsl-surface.md §18.7) each loop iteration is its own runtime scope
+(ring = min(depth, 3)) that starts from a snapshot of what was written before the loop; inside a
+kernel scope the same names are device loops (``pl.pipeline(stage=s)`` sets the WAR ring depth
+of the call sites inside).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from kernels.dsl.context import active, current
+from kernels.dsl.tensors import TensorView
+from kernels.dsl.tiles import Tile
+
+
+class manual_scope:  # noqa: N801
+    """``with pl.manual_scope():`` - tasks inside get only explicit ``deps=`` edges."""
+
+    def __enter__(self) -> None:
+        rec = current()
+        if rec.kernel is not None:
+            rec.error("pl.manual_scope inside a kernel scope")
+        if rec.scopes and rec.scopes[-1].manual:
+            rec.error("pl.manual_scope cannot be nested in another manual scope")
+        rec.push_scope("manual", manual=True, written=rec.scopes[-1].written if rec.scopes else None)
+
+    def __exit__(self, *exc: Any) -> None:
+        rec = current()
+        s = rec.pop_scope()
+        if rec.scopes:
+            rec.scopes[-1].written |= s.written
+
+
+class scope(manual_scope):  # noqa: N801
+    """``with pl.scope():`` (manual placement of an AUTO runtime scope)."""
+
+    def __enter__(self) -> None:
+        rec = current()
+        rec.push_scope("loop", loop_kind="scope", written=rec.scopes[-1].written if rec.scopes else None)
+
+
+def _bounds(args: tuple[Any, ...]) -> range:
+    vals = [int(a) for a in args]
+    if len(vals) == 1:
+        return range(vals[0])
+    if len(vals) == 2:
+        return range(vals[0], vals[1])
+    if len(vals) == 3:
+        return range(vals[0], vals[1], vals[2])
+    raise TypeError("loop takes (stop), (start, stop) or (start, stop, step)")
+
+
+def _loop(kind: str, args: tuple[Any, ...], stage: int = 1) -> Iterator[int]:
+    rec = current()
+    r = _bounds(args)
+    if rec.kernel is not None:  # device loop
+        ks = rec.kernel
+        if kind == "pipeline":
+            ks.stages.append(max(1, int(stage)))
+        try:
+            yield from r
+        finally:
+            if kind == "pipeline":
+                ks.stages.pop()
+        return
+    if kind == "unroll":  # compile-time expansion: straight-line copies (distinct kernels), no scope
+        for i in r:
+            rec.unroll.append(i)
+            try:
+                yield i
+            finally:
+                rec.unroll.pop()
+        return
+    yield from orchestration_loop(rec, kind, r)
+
+
+def orchestration_loop(rec: Any, kind: str, it: Iterable[int]) -> Iterator[int]:
+    """Iterate ``it`` as an orchestration loop of ``kind``: each iteration body is its own runtime
+    scope that starts from a snapshot of what was written before the loop (R-prior), and the
+    loop's writes are added to the enclosing scope afterwards."""
+    parent = rec.scopes[-1]
+    snapshot = set(parent.written)
+    written: set[int] = set()
+    try:
+        for i in it:
+            s = rec.push_scope("loop", loop_kind=kind, written=snapshot)
+            try:
+                yield i
+            finally:
+                rec.pop_scope()
+                written |= s.written
+    finally:
+        parent.written |= written
+
+
+def range_(*args: Any, init_values: Any = None) -> Iterator[int]:
+    """``pl.range``: orchestration loop (one runtime scope per iteration, R-seq) or device loop."""
+    return _loop("range", args)
+
+
+def parallel(*args: Any, init_values: Any = None, chunk: Any = None) -> Iterator[int]:
+    """``pl.parallel``: like range, but writes get no R-seq promotion. ``chunk=C`` splits the loop
+    into one task per C iterations inside a legacy ``pl.chunked_loop_optimizer`` scope."""
+    rec = active()
+    ks = rec.kernel if rec is not None else None
+    if chunk is not None and ks is not None and ks.chunk is not None:
+        return ks.chunk.loop(_bounds(args), chunk)
+    return _loop("parallel", args)
+
+
+def pipeline(*args: Any, stage: int = 2, init_values: Any = None) -> Iterator[int]:
+    """``pl.pipeline(n, stage=s)``: in a kernel, each call site inside gets ``s`` buffer slots."""
+    return _loop("pipeline", args, stage)
+
+
+def unroll(*args: Any) -> Iterator[int]:
+    """``pl.unroll``: compile-time expansion."""
+    return _loop("unroll", args)
+
+
+def split_aiv(n: int = 2, mode: Any = None) -> Iterator[int]:
+    """``pl.split_aiv`` (recorded as lane-0 work only; both-lane splitting is not modelled)."""
+    rec = current()
+    if rec.kernel is None:
+        rec.error("pl.split_aiv outside a kernel scope")
+    yield 0
+
+
+def while_(cond: Callable[[], Any], *, max_iters: int = 1 << 20) -> Iterator[int]:
+    """``for i in pl.while_(lambda: <condition>):`` - iterate while the condition holds.
+
+    The condition is re-evaluated before every iteration (it may use ``pl.read`` values and
+    Python state the body updates). In orchestration each iteration is its own runtime scope and
+    writes take R-seq, like ``pl.range``; in a kernel it is a sequential device loop.
+    """
+    rec = current()
+    if not callable(cond):
+        rec.error(f"pl.while_: condition {cond!r} must be a callable re-evaluated per iteration")
+
+    def gen() -> Iterator[int]:
+        i = 0
+        while bool(cond()):
+            if i >= max_iters:
+                current().error(f"pl.while_: loop did not terminate after {max_iters} iterations")
+            yield i
+            i += 1
+
+    return _loop_over("while", gen())
+
+
+def _loop_over(kind: str, it: Iterator[int]) -> Iterator[int]:
+    """Run ``it`` as an orchestration loop of ``kind`` (scopes per iteration) or a device loop."""
+    rec = current()
+    if rec.kernel is not None:
+        yield from it
+        return
+    yield from orchestration_loop(rec, kind, it)
+
+
+def cond(pred: Any, then_fn: Callable[[], Any] | None = None, else_fn: Callable[[], Any] | None = None) -> Any:
+    """``pl.cond(pred, then_fn, else_fn)``: run the branch ``pred`` selects and return its value.
+
+    ``pred`` must be concrete at record time (a Python/``pl.read`` value). In orchestration the
+    taken branch runs in its own AUTO runtime scope that starts from a snapshot of what was written
+    before it (§18.4 R-prior); in a kernel it is a plain branch. Without branches it returns
+    ``bool(pred)``.
+    """
+    rec = current()
+    if isinstance(pred, Tile | TensorView):
+        rec.error("pl.cond: the condition must be a scalar value (use pl.read), not a tensor or tile")
+    taken = bool(pred)
+    fn = then_fn if taken else else_fn
+    if then_fn is None and else_fn is None:
+        return taken
+    if fn is None:
+        return None
+    if rec.kernel is not None:
+        return fn()
+    parent = rec.scopes[-1]
+    s = rec.push_scope("if", written=parent.written)
+    try:
+        return fn()
+    finally:
+        rec.pop_scope()
+        parent.written |= s.written

@@ -1,0 +1,73 @@
+"""Cube-side in-core recording: matmuls (operands moved L1 -> L0), L1 tiles, and GM rows DMA'd into L1.
+
+Part of the recorder API next to :mod:`kernels.dsl.tiles`: ``record_cube``, ``record_gather_row``,
+``new_l1_tile``. Shapes are elements, sizes bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kernels.dsl.context import current
+from kernels.dsl.tensors import TensorView, prod
+from kernels.dsl.tiles import Tile, as_tile, exact_dma, kernel_scope, raw_tile, task_arg
+from kernels.dsl.types import FP32, INT32, DataType
+
+
+def record_cube(name: str, a: Any, b: Any, *, acc: Tile | None = None, out_dtype: DataType | None = None,
+                a_trans: bool = False, b_trans: bool = False) -> Tile:
+    """A CUBE matmul (``name`` "matmul" or "matmul_acc"); operands become L1 -> L0 moves."""
+    ks = kernel_scope()
+    rec = current()
+    ta, tb = as_tile(a), as_tile(b)
+    if ta.dtype.name != tb.dtype.name:
+        rec.error(f"pl.{name}: operand dtype mismatch {ta.dtype.name} x {tb.dtype.name}")
+    if len(ta.shape) != 2 or len(tb.shape) != 2:
+        rec.error(f"pl.{name}: 2-d operands expected, got {ta.shape} x {tb.shape}")
+    m, ka = (ta.shape[1], ta.shape[0]) if a_trans else (ta.shape[0], ta.shape[1])
+    kb, nn = (tb.shape[1], tb.shape[0]) if b_trans else (tb.shape[0], tb.shape[1])
+    if ka != kb:
+        rec.error(f"pl.{name}: K mismatch {ta.shape} x {tb.shape} (a_trans={a_trans}, b_trans={b_trans})")
+    natural = "INT32" if ta.dtype.name in ("INT8", "UINT8") else "FP32"
+    if acc is not None:
+        odt = acc.dtype
+        if acc.shape != [m, nn]:
+            rec.error(f"pl.matmul_acc: accumulator {acc.shape} does not match [{m}, {nn}]")
+    else:
+        odt = out_dtype or (FP32 if natural == "FP32" else INT32)
+    if odt.name != natural:
+        rec.error(f"pl.{name}: {ta.dtype.name} inputs accumulate in {natural}, not {odt.name}")
+    inputs = [x for x in (ta.node, tb.node) if x is not None]
+    if acc is not None and acc.node is not None:
+        inputs.append(acc.node)
+    n = ks.add(name, name, inputs, [m, nn], odt, "cube")
+    n.mnk = [m, nn, ka]
+    n.in_dtype = ta.dtype.name
+    n.nbytes = m * nn * odt.size
+    n.acc = acc.node if acc is not None else None
+    for x in (ta.node, tb.node):
+        if x is not None:
+            x.cube_use = True
+    return raw_tile(n, [m, nn], odt, [m, nn], "Acc")
+
+
+def new_l1_tile(shape: list[int], dtype: DataType) -> Tile:
+    """An L1 (Mat) tile with no producer (``pl.create_l1``); makes its users cube-side."""
+    kernel_scope()
+    return Tile(None, shape, dtype, shape, "Mat")
+
+
+def record_gather_row(acc: Tile, view: TensorView, dst_offset: list[int], valid_shape: list[int] | None = None
+                      ) -> Tile:
+    """GM window -> sub-window of an L1 tile (cube-side MTE2). Returns the updated L1 tile."""
+    ks = kernel_scope()
+    valid = list(valid_shape) if valid_shape is not None else list(view.shape)
+    inputs = [acc.node] if acc.node is not None else []
+    n = ks.add("gather_row", "gather_row", inputs, valid, view.dtype, "cube")
+    n.region = view.region([0] * len(valid), valid)
+    if view.parent is not None and view.parent.parent is not None:
+        exact_dma(n, view, [0] * len(valid), valid)
+    n.base_shape = view.base.shape
+    n.nbytes = prod(valid) * view.dtype.size
+    task_arg(view).reads = True
+    return Tile(n, acc.shape, acc.dtype, acc.valid, "Mat")

@@ -1,0 +1,137 @@
+"""Entries: ``@pl.jit`` functions (orchestration code), ``pl.jit.inline`` helpers, and ``pl.record``, which
+runs an entry with concrete shapes and returns its TaskGraph; class-style ``@pl.program`` is rejected.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from kernels.dsl.context import active
+from kernels.dsl.tasks import Recorder
+from kernels.dsl.types import RUNTIME, DataType, Dyn, TensorType
+from sim.ir import TaskGraph
+from sim.util.errors import UserError
+
+
+class TensorSpec:
+    """A concrete argument for a bare ``pl.Tensor`` parameter: shape, dtype, optional data."""
+
+    def __init__(self, shape: list[int], dtype: DataType, data: Any = None) -> None:
+        self.shape = [int(s) for s in shape]
+        self.dtype = dtype
+        self.data = data
+
+
+class JitFunction:
+    """A ``@pl.jit`` entry: its body is orchestration code. Use :func:`record` to run it."""
+
+    def __init__(self, fn: Callable[..., Any], auto_scope: bool = True) -> None:
+        self.fn = fn
+        self.auto_scope = auto_scope
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        rec = active()
+        if rec is None:
+            raise UserError(f"{self.fn.__name__}: call @pl.jit entries through pl.record(...)")
+        rec.func_stack.append(self.fn.__name__)
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            rec.func_stack.pop()
+
+
+def _inline(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``@pl.jit.inline``: spliced into the caller (a plain call)."""
+    fn.__pl_inline__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+class _Jit:
+    """``pl.jit``: ``@pl.jit`` / ``@pl.jit(auto_scope=...)`` entries; ``pl.jit.inline`` (``incore``) helpers."""
+
+    inline = staticmethod(_inline)
+    incore = staticmethod(_inline)
+
+    def __call__(self, fn: Callable[..., Any] | None = None, *, auto_scope: bool = True) -> Any:
+        if fn is None:
+            return lambda f: JitFunction(f, auto_scope)
+        return JitFunction(fn, auto_scope)
+
+
+jit = _Jit()
+
+
+def _resolve_dims(shape: tuple[Any, ...], dyn: dict[str, int], where: str) -> tuple[int, ...]:
+    out = []
+    for d in shape:
+        if isinstance(d, Dyn):
+            if d.name not in dyn:
+                raise UserError(f"{where}: dynamic dim {d.name} is not bound (pass dyn={{'{d.name}': n}})")
+            out.append(int(dyn[d.name]))
+        else:
+            out.append(int(d))
+    return tuple(out)
+
+
+def record(entry: Any, *, kernel: str | None = None, variant: str = "default", mode: str = "decode",
+           dyn: dict[str, int] | None = None, params: dict[str, int] | None = None,
+           data: dict[str, Any] | None = None, args: dict[str, Any] | None = None,
+           **kwargs: Any) -> TaskGraph:
+    """Run a ``@pl.jit`` entry with concrete shapes and return its TaskGraph.
+
+    Tensor parameters are created from their annotations (dynamic dims bound by ``dyn``) or from a
+    :class:`TensorSpec` passed by keyword; other parameters come from ``kwargs`` or defaults.
+    ``data`` maps parameter names to numpy arrays read by scalar ``pl.read``; ``args`` gives
+    entry arguments whose names clash with this function's keywords (e.g. ``variant``).
+    """
+    fn = entry.fn if isinstance(entry, JitFunction) else entry
+    kwargs = {**kwargs, **(args or {})}
+    name = kernel or fn.__name__
+    dyn = dict(dyn or {})
+    rec = Recorder(name, variant, mode, params)
+    rec.dyn = dyn
+    sig = inspect.signature(fn, eval_str=True)
+    call: dict[str, Any] = {}
+    with rec:
+        rec.push_scope("func")
+        for pname, p in sig.parameters.items():
+            ann = p.annotation
+            if pname in kwargs and not isinstance(kwargs[pname], TensorSpec):
+                call[pname] = kwargs[pname]
+                continue
+            if isinstance(ann, TensorType) or isinstance(kwargs.get(pname), TensorSpec):
+                spec = kwargs.get(pname)
+                direction = ann.direction if isinstance(ann, TensorType) else "In"
+                if isinstance(spec, TensorSpec):
+                    shape, dt = tuple(spec.shape), spec.dtype
+                else:
+                    if ann.shape is None or ann.dtype is None:
+                        raise UserError(f"{name}: parameter {pname} needs a TensorSpec (bare pl.Tensor)")
+                    shape = _resolve_dims(ann.shape, dyn, f"{name}: parameter {pname}")
+                    dt = ann.dtype
+                view = rec.new_tensor(pname, shape, dt, "param", declared=direction)
+                if data and pname in data:
+                    view.base.data = data[pname]
+                elif isinstance(spec, TensorSpec) and spec.data is not None:
+                    view.base.data = spec.data
+                call[pname] = view
+            elif p.default is RUNTIME:
+                raise UserError(f"{name}: parameter {pname} defaults to pl.RUNTIME; pass its value to pl.record")
+            elif p.default is not inspect.Parameter.empty:
+                continue
+            else:
+                raise UserError(f"{name}: no value for parameter {pname}")
+        rec.func_stack.append(fn.__name__)
+        fn(**call)
+        rec.func_stack.pop()
+        rec.pop_scope()
+        return rec.finish()
+
+
+def program(cls: Any = None, **_kw: Any) -> Any:
+    """``@pl.program`` (class-style programs, §4): named so kernel files import, rejected when applied."""
+    raise UserError("@pl.program class-style programs are not supported by the recorder; use @pl.jit entries")

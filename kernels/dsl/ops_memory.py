@@ -1,0 +1,159 @@
+"""Memory ``pl`` operations (dsl-surface.md §6): GM intermediates and on-chip buffers, views and
+windows, reshapes, explicit loads and stores, assembly into tensors or tiles, loads into tile rows.
+
+In orchestration code these build GM views (no op); in a kernel scope they record loads, stores
+and copies through :mod:`kernels.dsl.tiles`. Shapes and offsets are element counts.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from kernels.dsl.context import current, in_kernel
+from kernels.dsl.cube import new_l1_tile
+from kernels.dsl.tensors import TensorView, prod
+from kernels.dsl.tiles import Tile, as_tile, kernel_scope, record_load, record_store, record_vec_op
+from kernels.dsl.types import FP32, AtomicType, DataType, MemorySpace
+
+_pyslice = builtins.slice
+
+
+def create_tensor(shape: list[int], dtype: DataType = FP32, manual_dep: bool = False,
+                  init_value: Any = None, name: str | None = None) -> Any:
+    """O: a GM intermediate (batched into the scope's alloc task). K: an on-chip UB buffer."""
+    rec = current()
+    if rec.kernel is not None:
+        kernel_scope()
+        return Tile(None, list(shape), dtype, list(shape), "Vec")
+    return rec.create_tensor(list(shape), dtype, name=name, manual_dep=manual_dep)
+
+
+def create_tile(shape: list[int], dtype: DataType = FP32, target_memory: Any = MemorySpace.Vec) -> Tile:
+    kernel_scope()
+    if target_memory in (MemorySpace.Mat, MemorySpace.Left, MemorySpace.Right):
+        return new_l1_tile(list(shape), dtype)
+    return Tile(None, list(shape), dtype, list(shape), "Vec")
+
+
+def slice(x: Any, shape: list[int], offset: list[int], valid_shape: list[int] | None = None,  # noqa: A001
+          pad_value: Any = None, clamp: bool = False) -> Any:
+    """O: a view. K on GM: a load of the valid region. K on a tile: a zero-copy view."""
+    if isinstance(x, Tile):
+        t = x[tuple(_pyslice(o, o + s) for o, s in zip(offset, shape, strict=True))]
+        if valid_shape is not None:
+            t.valid = [int(v) for v in valid_shape]
+        return t
+    if not isinstance(x, TensorView):
+        current().error(f"pl.slice of {type(x).__name__}")
+    view = x.window([int(o) for o in offset], [int(s) for s in shape],
+                    [int(v) for v in valid_shape] if valid_shape is not None else None, pad_value)
+    if in_kernel():
+        return record_load(view)
+    return view
+
+
+def view(x: TensorView, shape: list[int], offset: list[int]) -> TensorView:
+    """A window view (never loads)."""
+    return x.window([int(o) for o in offset], [int(s) for s in shape])
+
+
+def reshape(x: Any, new_shape: list[int]) -> Any:
+    """Same bytes, new shape: a view of a GM tensor (also in a kernel), metadata on a tile."""
+    shp = [int(s) for s in new_shape]
+    if prod(shp) != prod(x.shape):
+        current().error(f"pl.reshape: {list(x.shape)} -> {shp} changes the element count")
+    if isinstance(x, Tile):
+        if x.valid == x.shape:
+            val = shp
+        elif len(shp) == 2 and len(x.shape) == 2 and shp[1] == 1 and x.shape[0] == 1:
+            val = [x.valid[1], 1]
+        elif len(shp) == 2 and len(x.shape) == 2 and shp[0] == 1 and x.shape[1] == 1:
+            val = [1, x.valid[0]]
+        else:
+            val = shp
+        return Tile(x.node, shp, x.dtype, val, x.space)
+    if isinstance(x, TensorView):
+        return TensorView(x.base, tuple(shp), x, "reshape")
+    current().error(f"pl.reshape of {type(x).__name__}")
+    raise AssertionError
+
+
+def set_validshape(t: Tile, *valid: Any) -> Tile:
+    vals = list(valid[0]) if len(valid) == 1 and isinstance(valid[0], list | tuple) else list(valid)
+    t.valid = [int(v) for v in vals]
+    return t
+
+
+def load(x: TensorView, offsets: list[int], shapes: list[int], valid_shape: list[int] | None = None,
+         target_memory: Any = MemorySpace.Vec) -> Tile:
+    """Explicit GM -> on-chip load (``pl.tile.load``)."""
+    kernel_scope()
+    v = x.window([int(o) for o in offsets], [int(s) for s in shapes])
+    space = "Mat" if target_memory in (MemorySpace.Mat, MemorySpace.Left, MemorySpace.Right) else None
+    return record_load(v, list(shapes), valid_shape, space)
+
+
+def store(tile: Any, offsets: list[int], x: TensorView, atomic: Any = None) -> TensorView:
+    """Explicit on-chip -> GM store (``pl.tile.store``)."""
+    kernel_scope()
+    t = as_tile(tile)
+    v = x.window([int(o) for o in offsets], _fit(t.shape, len(x.shape)))
+    record_store(t, v, atomic == AtomicType.Add)
+    return x
+
+
+def _fit(shape: list[int], nd: int) -> list[int]:
+    if len(shape) == nd:
+        return list(shape)
+    if len(shape) > nd:
+        lead = prod(shape[: len(shape) - nd + 1])
+        return [lead] + list(shape[len(shape) - nd + 1:])
+    return [1] * (nd - len(shape)) + list(shape)
+
+
+def assemble(x: Any, v: Any, offset: list[int], atomic: Any = None) -> Any:
+    """K, GM target: a store (atomic allowed). K, tile target: an on-chip copy."""
+    if not in_kernel():
+        current().error("pl.assemble in orchestration code (output aliasing) is not supported by the recorder")
+    if isinstance(x, Tile):
+        t = as_tile(v)
+        sub = x[tuple(_pyslice(o, o + s) for o, s in zip(offset, _fit(t.shape, len(x.shape)), strict=True))]
+        out = record_vec_op("copy", sub.shape, x.dtype, [t, x], valid_shape=t.valid)
+        x.node = out.node
+        return x
+    t = as_tile(v)
+    shp = _fit(t.shape, len(x.shape))
+    w = x.window([int(o) for o in offset], shp)
+    record_store(t, w, atomic == AtomicType.Add)
+    return x
+
+
+def load_into(tile: Tile, src: TensorView, dst_offset: list[int]) -> Tile:
+    """Load the GM window ``src`` straight into a sub-window of the on-chip tile ``tile``.
+
+    One MTE2 load of ``src``'s valid bytes and no vector copy: the DMA writes the rows in place
+    (HCA spec §12.4, the softmax_pool state tiles; rmsnorm_rope's cos/sin rows). Returns the
+    updated tile (same shape and valid region as ``tile``); later users of it wait for this load
+    and, through it, for the tile's previous producer.
+    """
+    kernel_scope()
+    if not isinstance(tile, Tile) or not isinstance(src, TensorView):
+        current().error("pl.load_into(tile, gm_window, dst_offset): expects an on-chip tile and a GM window")
+    if len(dst_offset) != len(tile.shape):
+        current().error(f"pl.load_into: offset {list(dst_offset)} does not match tile {tile.shape}")
+    ext = list(src.valid) if src.valid else list(src.shape)
+    if len(ext) != len(tile.shape):
+        ext = [1] * (len(tile.shape) - len(ext)) + ext if len(ext) < len(tile.shape) else ext[-len(tile.shape):]
+    for o, n, d in zip(dst_offset, ext, tile.shape, strict=True):
+        if o < 0 or o + n > d:
+            current().error(f"pl.load_into: window {ext} at {list(dst_offset)} does not fit tile {tile.shape}")
+    space = "Mat" if tile.space == "Mat" else "Vec"
+    t = record_load(src, space=space)
+    if tile.node is not None:
+        t.node.inputs.append(tile.node)
+    return Tile(t.node, tile.shape, tile.dtype, tile.valid, tile.space)
+
+
+__all__ = ["create_tensor", "create_tile", "slice", "view", "reshape", "set_validshape", "load", "store",
+           "assemble", "load_into"]

@@ -1,0 +1,288 @@
+"""Vector ``pl`` operations (dsl-surface.md §7, §9, §10, §15): elementwise, cast, fill, reductions,
+row/column broadcasts, gather, transpose, concat, sort.
+
+Each op checks that it runs in a kernel scope, validates shapes/dtypes and records one VECTOR node
+through :mod:`kernels.dsl.tiles`. Shapes are element counts; the recorded op shape is the valid
+region it works on (reductions: the input region).
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from kernels.dsl.context import current, in_kernel
+from kernels.dsl.tensors import prod
+from kernels.dsl.tiles import TILE_OR_VIEW, Tile, as_tile, binary, kernel_scope, record_vec_op, unary
+from kernels.dsl.types import FP32, INT32, DataType, PadValue, cast_hops
+
+
+def add(a: Any, b: Any) -> Any:
+    return binary("add", a, b)
+
+
+def sub(a: Any, b: Any) -> Any:
+    return binary("sub", a, b)
+
+
+def mul(a: Any, b: Any) -> Any:
+    return binary("mul", a, b)
+
+
+def div(a: Any, b: Any, high_precision: bool = False) -> Any:
+    return binary("div", a, b)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    return binary("maximum", a, b)
+
+
+def minimum(a: Any, b: Any) -> Any:
+    return binary("minimum", a, b)
+
+
+def neg(t: Any) -> Tile:
+    return unary("neg", t)
+
+
+def abs(t: Any) -> Tile:  # noqa: A001 - pypto name
+    return unary("abs", t)
+
+
+def exp(t: Any) -> Tile:
+    return unary("exp", t)
+
+
+def log(t: Any) -> Tile:
+    return unary("log", t)
+
+
+def sqrt(t: Any) -> Tile:
+    return unary("sqrt", t)
+
+
+def rsqrt(t: Any, high_precision: bool = False) -> Tile:
+    return unary("rsqrt", t)
+
+
+def recip(t: Any, high_precision: bool = False) -> Tile:
+    return unary("recip", t)
+
+
+def relu(t: Any) -> Tile:
+    return unary("relu", t)
+
+
+def cast(x: Any, target_type: DataType, mode: str = "round") -> Any:
+    """Dtype conversion: a VEC op with ``hops`` = legalised instruction count (§15)."""
+    if not isinstance(x, TILE_OR_VIEW):
+        if target_type.name in ("INDEX", "INT32", "INT64", "INT16", "INT8", "UINT32", "UINT8"):
+            return int(x) if x is not None else 0
+        return float(x) if x is not None else 0.0
+    t = as_tile(x) if in_kernel() else kernel_scope()
+    hops = cast_hops(t.dtype, target_type)
+    if hops is None:
+        current().error(f"pl.cast {t.dtype.name} -> {target_type.name} has no legal instruction chain")
+    return record_vec_op("cast", t.shape, target_type, [t], valid_shape=t.valid, hops=builtins.max(1, hops),
+                         in_dtype=t.dtype)
+
+
+def full(shape: list[int], dtype: DataType = FP32, value: Any = 0) -> Tile:
+    kernel_scope()
+    return record_vec_op("full", list(shape), dtype, [])
+
+
+def arange(start: Any, shape: list[int], dtype: DataType = INT32, descending: bool = False) -> Tile:
+    kernel_scope()
+    return record_vec_op("arange", list(shape), dtype, [])
+
+
+def fillpad(t: Any, pad_value: Any = PadValue.zero) -> Tile:
+    """Fill the invalid part of a tile; the whole tile is valid afterwards (a pass over the tile)."""
+    kernel_scope()
+    t = as_tile(t)
+    return record_vec_op("fillpad", t.shape, t.dtype, [t], valid_shape=t.shape)
+
+
+def _reduce(name: str, t: Any, axis_row: bool) -> Tile:
+    kernel_scope()
+    t = as_tile(t)
+    if len(t.shape) != 2:
+        current().error(f"pl.{name}: 2-d tile expected, got {t.shape}")
+    out = [t.shape[0], 1] if axis_row else [1, t.shape[1]]
+    valid = [t.valid[0], 1] if axis_row else [1, t.valid[1]]
+    return record_vec_op(name, out, t.dtype, [t], valid_shape=valid, work_shape=t.valid)
+
+
+def row_sum(t: Any, tmp: Any = None) -> Tile:
+    return _reduce("row_sum", t, True)
+
+
+def row_max(t: Any, tmp: Any = None) -> Tile:
+    return _reduce("row_max", t, True)
+
+
+def row_min(t: Any, tmp: Any = None) -> Tile:
+    return _reduce("row_min", t, True)
+
+
+def col_sum(t: Any, tmp: Any = None) -> Tile:
+    return _reduce("col_sum", t, False)
+
+
+def col_max(t: Any, tmp: Any = None) -> Tile:
+    return _reduce("col_max", t, False)
+
+
+def col_min(t: Any, tmp: Any = None) -> Tile:
+    return _reduce("col_min", t, False)
+
+
+def _expand(name: str, t: Any, v: Any, row: bool) -> Tile:
+    kernel_scope()
+    t, v = as_tile(t), as_tile(v)
+    if t.dtype.name != v.dtype.name:
+        current().error(f"pl.{name}: dtype mismatch {t.dtype.name} vs {v.dtype.name} (use pl.cast)")
+    if row and (prod(v.shape) != t.shape[0]):
+        current().error(f"pl.{name}: per-row operand {v.shape} does not match {t.shape}")
+    if not row and (prod(v.shape) != t.shape[-1]):
+        current().error(f"pl.{name}: per-column operand {v.shape} does not match {t.shape}")
+    return record_vec_op(name, t.shape, t.dtype, [t, v], valid_shape=t.valid)
+
+
+def row_expand_mul(t: Any, v: Any) -> Tile:
+    return _expand("row_expand_mul", t, v, True)
+
+
+def row_expand_div(t: Any, v: Any) -> Tile:
+    return _expand("row_expand_div", t, v, True)
+
+
+def row_expand_sub(t: Any, v: Any) -> Tile:
+    return _expand("row_expand_sub", t, v, True)
+
+
+def row_expand_add(t: Any, v: Any) -> Tile:
+    return _expand("row_expand_add", t, v, True)
+
+
+def col_expand_mul(t: Any, v: Any) -> Tile:
+    return _expand("col_expand_mul", t, v, False)
+
+
+def col_expand_add(t: Any, v: Any) -> Tile:
+    return _expand("col_expand_add", t, v, False)
+
+
+def col_expand_sub(t: Any, v: Any) -> Tile:
+    return _expand("col_expand_sub", t, v, False)
+
+
+def col_expand_div(t: Any, v: Any) -> Tile:
+    return _expand("col_expand_div", t, v, False)
+
+
+def col_expand(target: Any, v: Any) -> Tile:
+    """Broadcast v [1,C] to target's [R,C] shape."""
+    kernel_scope()
+    t, v = as_tile(target), as_tile(v)
+    return record_vec_op("col_expand", t.shape, v.dtype, [v], valid_shape=t.valid)
+
+
+def col_expand_expdif(t: Any, v: Any) -> Tile:
+    """``exp(t[:, j] - v[0, j])``: one vec op (the cost model adds the exp pass for "expdif")."""
+    return _expand("col_expand_expdif", t, v, False)
+
+
+def gather(x: Any, dim: int = -1, index: Any = None, mask_pattern: Any = None,
+           output_dtype: DataType | None = None, **kw: Any) -> Tile:
+    """Index form (per-row lane gather; output shape = index shape) or mask form (width / 2)."""
+    kernel_scope()
+    t = as_tile(x)
+    if index is not None:
+        idx = as_tile(index)
+        if idx.dtype.name not in ("INT32", "INT16", "UINT32"):
+            current().error(f"pl.gather: index dtype {idx.dtype.name} (INT32 expected)")
+        if idx.shape[0] != t.shape[0]:
+            current().error(f"pl.gather: index rows {idx.shape} do not match source {t.shape}")
+        return record_vec_op("gather", idx.shape, t.dtype, [t, idx], valid_shape=idx.valid)
+    dt = output_dtype or t.dtype
+    cols = builtins.max(1, t.shape[-1] // 2)
+    return record_vec_op("gather_mask", [t.shape[0], cols], dt, [t], work_shape=t.valid)
+
+
+def transpose(x: Any, axis1: int = 0, axis2: int = 1) -> Any:
+    """K: a real tile transpose (VEC). O: not supported (views are row-major boxes here)."""
+    if not in_kernel():
+        current().error("pl.transpose in orchestration code is not supported by the recorder")
+    t = as_tile(x)
+    shp = list(t.shape)
+    val = list(t.valid)
+    shp[axis1], shp[axis2] = shp[axis2], shp[axis1]
+    val[axis1], val[axis2] = val[axis2], val[axis1]
+    return record_vec_op("transpose", shp, t.dtype, [t], valid_shape=val, work_shape=t.valid)
+
+
+def concat(a: Any, b: Any) -> Tile:
+    kernel_scope()
+    a, b = as_tile(a), as_tile(b)
+    return record_vec_op("concat", [a.shape[0], a.shape[1] + b.shape[1]], a.dtype, [a, b])
+
+
+def sort32(scores: Any, idx: Any) -> Tile:
+    """Sort every 32-element block of each row, carrying ``idx``; output [R, 2C] (value, index) pairs.
+
+    Cost driver (§10): the R x C/32 blocks of the valid input region (recorded as the work shape).
+    """
+    kernel_scope()
+    rec = current()
+    s, i = as_tile(scores), as_tile(idx)
+    if s.dtype.name not in ("FP16", "FP32"):
+        rec.error(f"pl.sort32: scores dtype {s.dtype.name} (FP16 or FP32 expected)")
+    if len(s.shape) != 2 or s.shape[1] % 32:
+        rec.error(f"pl.sort32: scores shape {s.shape} must be 2-d with a multiple of 32 columns")
+    if i.shape[-1] != s.shape[1]:
+        rec.error(f"pl.sort32: index shape {i.shape} does not match scores {s.shape}")
+    out = [s.shape[0], 2 * s.shape[1]]
+    valid = [s.valid[0], 2 * s.valid[1]]
+    return record_vec_op("sort32", out, s.dtype, [s, i], valid_shape=valid, work_shape=list(s.valid))
+
+
+def mrgsort(*lists: Any, block_len: int | None = None, exhausted: Any = None) -> Tile:
+    """Merge sorted runs (§10). Format 1 ``mrgsort(t, block_len=L)``: each group of 4 runs of length
+    L (a multiple of 64, counted along the pair row) becomes one run; same shape. Format 2
+    ``mrgsort(a, b[, c, d])``: 2-4 sorted lists of equal rows, joined along the columns.
+    Cost driver: the elements of one merge pass (the output valid region)."""
+    kernel_scope()
+    rec = current()
+    tiles = [as_tile(t) for t in lists]
+    if not tiles:
+        rec.error("pl.mrgsort: expects one tile (with block_len=) or 2-4 sorted lists")
+    if block_len is not None:
+        if len(tiles) != 1:
+            rec.error("pl.mrgsort(block_len=...) takes exactly one tile")
+        t = tiles[0]
+        if block_len <= 0 or block_len % 64:
+            rec.error(f"pl.mrgsort: block_len={block_len} must be a positive multiple of 64")
+        if t.shape[-1] % block_len:
+            rec.error(f"pl.mrgsort: row length {t.shape[-1]} is not a multiple of block_len={block_len}")
+        return record_vec_op("mrgsort", list(t.shape), t.dtype, [t], valid_shape=list(t.valid))
+    if not 2 <= len(tiles) <= 4:
+        rec.error(f"pl.mrgsort: format 2 merges 2-4 lists, got {len(tiles)}")
+    rows = tiles[0].shape[0]
+    for t in tiles:
+        if t.dtype.name != tiles[0].dtype.name or len(t.shape) != 2 or t.shape[0] != rows:
+            rec.error(f"pl.mrgsort: lists {[x.shape for x in tiles]} must be 2-d with equal rows and dtype")
+    out = [rows, sum(t.shape[1] for t in tiles)]
+    valid = [rows if all(t.valid[0] == t.shape[0] for t in tiles) else min(t.valid[0] for t in tiles),
+             sum(t.valid[1] for t in tiles)]
+    return record_vec_op("mrgsort", out, tiles[0].dtype, tiles, valid_shape=valid)
+
+
+__all__ = [
+    "add", "sub", "mul", "div", "maximum", "minimum", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "recip",
+    "relu", "cast", "full", "arange", "fillpad", "row_sum", "row_max", "row_min", "col_sum", "col_max",
+    "col_min", "row_expand_mul", "row_expand_div", "row_expand_sub", "row_expand_add", "col_expand_mul",
+    "col_expand_add", "col_expand_sub", "col_expand_div", "col_expand", "col_expand_expdif", "gather",
+    "transpose", "concat", "sort32", "mrgsort",
+]

@@ -1,0 +1,351 @@
+"""GM tensors: buffers (:class:`GMBase`), their views (:class:`TensorView`, the ``pl.Tensor`` value) and
+the view geometry that maps a box of a view to a box of its buffer (shapes and offsets in elements).
+
+In orchestration code indexing a view gives a narrower view; inside a kernel scope it records a load
+(and slice assignment a store) through the open kernel scope of the active recording
+(:mod:`kernels.dsl.context`). Comparing a view element with an int in orchestration code gives a
+dispatch :class:`Predicate` (``predicate=(cnt[e] > 0)``).
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+from kernels.dsl.context import ACTIVE, active, current
+from kernels.dsl.ir_build import make_region
+from kernels.dsl.types import DataType
+from sim.ir import Region
+
+_ALL = slice(None)
+
+@dataclass(eq=False)
+class GMBase:
+    """One GM buffer (entry parameter or orchestration allocation)."""
+
+    id: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: DataType
+    kind: str = "param"  # param | alloc | internal
+    creator: Any = None  # the alloc task (kernels.dsl.tasks.TaskRec) of an orchestration allocation
+    manual_dep: bool = False
+    declared: str = "In"  # entry-parameter direction (In/Out/InOut)
+    data: Any = None  # optional numpy array backing scalar pl.read/pl.write (data-dependent control)
+
+
+def prod(xs: Any) -> int:
+    """Product of ``xs`` as ints (an element count of a shape)."""
+    p = 1
+    for x in xs:
+        p *= int(x)
+    return p
+
+
+def _strides(shape: tuple[int, ...]) -> list[int]:
+    out = [1] * len(shape)
+    for i in range(len(shape) - 2, -1, -1):
+        out[i] = out[i + 1] * shape[i + 1]
+    return out
+
+
+def _hull_box(lo: int, hi: int, shape: tuple[int, ...], st: Any = None) -> tuple[list[int], list[int]]:
+    """Smallest box of ``shape`` covering linear elements ``[lo, hi)`` (row-major); ``st``: its strides."""
+    if st is None:
+        st = _strides(shape)
+    a = [(lo // s) % d for s, d in zip(st, shape, strict=True)]
+    b = [((hi - 1) // s) % d for s, d in zip(st, shape, strict=True)]
+    off, shp = [], []
+    differ = False
+    for i, d in enumerate(shape):
+        if differ:
+            off.append(0)
+            shp.append(d)
+        elif a[i] == b[i]:
+            off.append(a[i])
+            shp.append(1)
+        else:
+            differ = True
+            off.append(a[i])
+            shp.append(b[i] - a[i] + 1)
+    return off, shp
+
+
+@functools.lru_cache(maxsize=1024)
+def _reshape_plan(new: tuple[int, ...], old: tuple[int, ...]) -> tuple[Any, ...]:
+    """Per dim group: (new dims, old dims, new strides, old sub-shape, its strides) - cached per shape pair."""
+    plan = []
+    for gi, gj in _reshape_groups(new, old):
+        if gj:
+            sub_old = tuple(old[j] for j in gj)
+            plan.append((tuple(gi), tuple(gj), tuple(_strides(tuple(new[i] for i in gi))), sub_old,
+                         tuple(_strides(sub_old))))
+    return tuple(plan)
+
+
+def _reshape_groups(new: tuple[int, ...], old: tuple[int, ...]) -> list[tuple[list[int], list[int]]]:
+    """Pair consecutive dim groups of ``new`` and ``old`` with equal element products."""
+    groups: list[tuple[list[int], list[int]]] = []
+    i = j = 0
+    while i < len(new) and j < len(old):
+        gi, gj = [i], [j]
+        pi, pj = new[i], old[j]
+        i += 1
+        j += 1
+        while pi != pj:
+            if pi < pj:
+                gi.append(i)
+                pi *= new[i]
+                i += 1
+            else:
+                gj.append(j)
+                pj *= old[j]
+                j += 1
+        groups.append((gi, gj))
+    if groups:
+        groups[-1][0].extend(range(i, len(new)))
+        groups[-1][1].extend(range(j, len(old)))
+    return groups
+
+
+class TensorView:
+    """A ``pl.Tensor`` value: a view (slice/reshape chain) of one GM buffer.
+
+    ``capture`` is the nearest view created in orchestration code: that view is the task argument
+    the runtime sees when a kernel scope uses this one (dsl-surface.md §18.4).
+    """
+
+    __slots__ = ("base", "shape", "parent", "kind", "offset", "valid", "capture", "pad")
+
+    def __init__(self, base: GMBase, shape: tuple[int, ...], parent: TensorView | None = None,
+                 kind: str = "base", offset: tuple[int, ...] = (), valid: tuple[int, ...] | None = None,
+                 pad: Any = None, capture: TensorView | None = None) -> None:
+        self.base = base
+        self.shape = tuple(shape)
+        self.parent = parent
+        self.kind = kind
+        self.offset = offset
+        self.valid = valid
+        self.pad = pad
+        if capture is None and parent is not None:
+            rec = ACTIVE[-1] if ACTIVE else None
+            if rec is not None and rec.kernel is not None:
+                capture = parent.capture
+        self.capture = capture if capture is not None else self
+
+    # -- metadata ---------------------------------------------------------------------------------
+    @property
+    def dtype(self) -> DataType:
+        return self.base.dtype
+
+    @property
+    def name(self) -> str:
+        return self.base.name
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"Tensor({self.base.name}, {list(self.shape)}, {self.dtype.name})"
+
+    def to_base(self, off: list[int] | None = None, shp: list[int] | None = None) -> tuple[list[int], list[int]]:
+        """Map a box of this view (default: the whole view) to a covering box of the base buffer."""
+        shp = list(self.shape) if shp is None else list(shp)
+        p0 = self.parent
+        if p0 is None:
+            return ([0] * len(shp) if off is None else list(off)), shp
+        if p0.parent is None and self.kind == "slice":  # fast path: window of a base tensor
+            if off is None:
+                return list(self.offset), shp
+            return [o + a for o, a in zip(off, self.offset, strict=True)], shp
+        off = [0] * len(self.shape) if off is None else list(off)
+        v: TensorView = self
+        while v.parent is not None:
+            p = v.parent
+            if v.kind == "slice":
+                off = [o + a for o, a in zip(off, v.offset, strict=True)]
+            elif v.kind == "reshape":
+                noff: list[int] = [0] * len(p.shape)
+                nshp: list[int] = list(p.shape)
+                for gi, gj, st, sub_old, st_old in _reshape_plan(v.shape, p.shape):
+                    lo = 0
+                    hi = 1
+                    for i, s in zip(gi, st, strict=True):
+                        lo += off[i] * s
+                        hi += (off[i] + shp[i] - 1) * s
+                    o2, s2 = _hull_box(lo, hi, sub_old, st_old)
+                    for k, j in enumerate(gj):
+                        noff[j], nshp[j] = o2[k], s2[k]
+                off, shp = noff, nshp
+            v = p
+        return off, shp
+
+    def _addr(self, idx: list[int]) -> int:
+        """Linear element offset in the base buffer of element ``idx`` of this view."""
+        v: TensorView = self
+        while v.parent is not None:
+            p = v.parent
+            if v.kind == "slice":
+                idx = [i + a for i, a in zip(idx, v.offset, strict=True)]
+            elif v.kind == "reshape":
+                lin = 0
+                for i, d in zip(idx, v.shape, strict=True):
+                    lin = lin * d + i
+                nidx = [0] * len(p.shape)
+                for k in range(len(p.shape) - 1, -1, -1):
+                    lin, nidx[k] = divmod(lin, p.shape[k])
+                idx = nidx
+            v = p
+        lin = 0
+        for i, d in zip(idx, v.shape, strict=True):
+            lin = lin * d + i
+        return lin
+
+    def exact_runs(self, off: list[int], shp: list[int], limit: int = 1 << 16) -> tuple[int, int] | None:
+        """(contiguous base runs, elements) of a box of this view, or None above ``limit`` rows.
+
+        For views whose box maps to a strided (non-box) set of the base buffer, where
+        :meth:`to_base` can only give the covering box.
+        """
+        if not shp or any(n <= 0 for n in shp):
+            return None
+        lead = shp[:-1]
+        nrows = 1
+        for n in lead:
+            nrows *= n
+        if nrows > limit:
+            return None
+        last = shp[-1]
+        runs = 0
+        prev_end = None
+        idx = [0] * len(lead)
+        for _ in range(nrows):
+            base = [o + i for o, i in zip(off, idx, strict=False)]
+            a = self._addr(base + [off[-1]])
+            b = self._addr(base + [off[-1] + last - 1])
+            if b - a == last - 1:
+                segs = [(a, b)]
+            else:  # the row itself crosses gaps: walk its elements
+                segs = []
+                for j in range(last):
+                    e = self._addr(base + [off[-1] + j])
+                    if segs and segs[-1][1] == e - 1:
+                        segs[-1] = (segs[-1][0], e)
+                    else:
+                        segs.append((e, e))
+            for sa, sb in segs:
+                if prev_end is None or sa != prev_end + 1:
+                    runs += 1
+                prev_end = sb
+            for k in range(len(lead) - 1, -1, -1):  # next row index (row-major)
+                idx[k] += 1
+                if idx[k] < lead[k]:
+                    break
+                idx[k] = 0
+        return runs, nrows * last
+
+    def region(self, off: list[int] | None = None, shp: list[int] | None = None) -> Region:
+        """The GM box of a box of this view (default: the whole view), as a :class:`Region` of the base."""
+        o, s = self.to_base(off, shp)
+        return make_region(self.base.id, o, s)
+
+    # -- slicing ----------------------------------------------------------------------------------
+    def _box(self, key: Any) -> tuple[list[int], list[int]]:
+        if not isinstance(key, tuple):
+            key = (key,)
+        shape = self.shape
+        nk = len(key)
+        if nk > len(shape):
+            current().error(f"{self.name}: {nk} indices for a {len(shape)}-d tensor")
+        off, shp = [], []
+        for d, dim in enumerate(shape):
+            k = key[d] if d < nk else _ALL
+            if type(k) is slice:
+                if k.step is not None and k.step != 1:
+                    current().error(f"{self.name}: slice step {k.step} not supported")
+                a = 0 if k.start is None else int(k.start)
+                b = dim if k.stop is None else int(k.stop)
+            else:
+                a = int(k)
+                b = a + 1
+            if a < 0 or b > dim or b <= a:
+                current().error(
+                    f"slice [{a}:{b}] out of bounds on dim {d} of {self.name} {list(self.shape)}")
+            off.append(a)
+            shp.append(b - a)
+        return off, shp
+
+    def window(self, off: list[int], shp: list[int], valid: list[int] | None = None,
+               pad: Any = None) -> TensorView:
+        ext = shp if valid is None else [min(int(v), int(s)) for v, s in zip(valid, shp, strict=True)]
+        for d, (a, n, dim) in enumerate(zip(off, ext, self.shape, strict=True)):
+            if a < 0 or a + n > dim or n < 0 or (n == 0 and valid is None):
+                current().error(
+                    f"slice [{a}:{a + n}] out of bounds on dim {d} of {self.name} {list(self.shape)}")
+        return TensorView(self.base, tuple(map(int, shp)), self, "slice", tuple(map(int, off)),
+                          None if valid is None else tuple(map(int, valid)), pad)
+
+    def __getitem__(self, key: Any) -> Any:
+        off, shp = self._box(key)
+        rec = ACTIVE[-1] if ACTIVE else current()
+        ks = rec.kernel
+        if ks is not None:
+            return ks.load(TensorView(self.base, tuple(shp), self, "slice", tuple(off), capture=self.capture))
+        return TensorView(self.base, tuple(shp), self, "slice", tuple(off), capture=None)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        off, shp = self._box(key)
+        rec = current()
+        view = TensorView(self.base, tuple(shp), self, "slice", tuple(off),
+                          capture=self.capture if rec.kernel is not None else None)
+        if rec.kernel is None:
+            rec.error(f"slice assignment into {self.name} in orchestration code is not supported")
+        rec.kernel.store(value, view)
+
+    # -- dispatch predicates: ``predicate=(cnt[e] > 0)`` in orchestration code -----------------------
+    def _cmp(self, other: Any, op: str) -> Any:
+        rec = active()
+        if rec is None or rec.kernel is not None or not isinstance(other, int):
+            return NotImplemented
+        return Predicate(self, op, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._cmp(other, ">")
+
+    def __ge__(self, other: Any) -> Any:
+        return self._cmp(other, ">=")
+
+    def __lt__(self, other: Any) -> Any:
+        return self._cmp(other, "<")
+
+    def __le__(self, other: Any) -> Any:
+        return self._cmp(other, "<=")
+
+
+_CMP = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq,
+        "!=": operator.ne}
+
+
+class Predicate:
+    """``predicate=(cnt[e] > 0)``: one tensor element compared with an integer literal (§5).
+
+    It is checked by the scheduler, never in orchestration; the recorder keeps it on the task and
+    uses the default policy "true" (the task runs).
+    """
+
+    __slots__ = ("view", "op", "literal")
+
+    def __init__(self, view: TensorView, op: str, literal: int) -> None:
+        if op not in _CMP:
+            current().error(f"predicate: comparison {op!r} is not one of {sorted(_CMP)}")
+        if not isinstance(literal, int) or isinstance(literal, bool):
+            current().error(f"predicate: right-hand side {literal!r} must be an integer literal")
+        self.view = view
+        self.op = op
+        self.literal = literal
+
+    def __repr__(self) -> str:
+        return f"Predicate({self.view.name} {self.op} {self.literal})"
