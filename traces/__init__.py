@@ -10,7 +10,7 @@ Modules import one way only (top to bottom; an import-linter layers contract kee
 analyses (compare, sweep, overhead) > run directories (rundir), plots, critical path > the merged
 trace (merged, pipe_lanes) > readers and statistics (records, depsjson, trace_reader, stats,
 overhead_tracks) > lanes, placement, trace_writer > the capture model (perf), jsontext > file
-schemas and helpers (jsonfile, schemas, validate, synthetic, runtime_checks).
+schemas and helpers (schemas, validate, synthetic, runtime_checks).
 """
 
 from traces.rundir import load_path, run_metrics, write_run_dir

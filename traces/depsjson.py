@@ -21,7 +21,7 @@ from typing import Any
 from sim.ir import ArgDir, Edge, Region, Task, TaskGraph, TaskKind
 from sim.ir.deps import regions_overlap
 from sim.util.fileio import write_text_atomic
-from traces.jsonfile import Loc, check
+from sim.util.jsonfile import Loc, check
 from traces.jsontext import Encoder
 from traces.perf import DepsInfo
 

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from traces.jsonfile import load_json
+from sim.util.jsonfile import load_json
 
 CLOCK_HZ = 50_000_000  # a2a3 system counter (ticks of 20 ns)
 TICK_NS = 1e9 / CLOCK_HZ

@@ -15,7 +15,7 @@ from typing import Any
 
 from sim.ir.records import RunResult
 from sim.util.errors import UserError
-from traces.jsonfile import Loc, check, short, value_at
+from sim.util.jsonfile import Loc, check, short, value_at
 from traces.perf import CLOCK_HZ, DepsInfo, PerfData, Row, ns_to_tick
 
 # --------------------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from sim.ir import TaskGraph
 from sim.ir.records import RunResult
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
+from sim.util.jsonfile import load_json
 from traces import depsjson
 from traces.depsjson import parse_deps, parse_name_map
-from traces.jsonfile import load_json
 from traces.merged import Style, build_events, events_wall
 from traces.perf import DepsInfo, PerfData, Row
 from traces.pipe_lanes import pipe_lane_events

@@ -8,7 +8,7 @@
 
 Fields not listed are not checked (and left out of a validated value). The readers import this module
 on first use: creating the classes and their validators costs start-up time a command that reads
-no file should not pay. The readers word the errors themselves (:func:`traces.jsonfile.check`).
+no file should not pay. The readers word the errors themselves (:func:`sim.util.jsonfile.check`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.util.errors import UserError
-from traces.jsonfile import Loc, check, value_at
+from sim.util.jsonfile import Loc, check, value_at
 from traces.perf import CLOCK_HZ, PerfData, Row
 
 _FID = re.compile(r"FuncId:(-?\d+)")

@@ -18,9 +18,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from sim.app.fidelity import MetricRow
-from sim.app.jsonfile import custom_error, load_model
 from sim.app.measurements import VARIANTS
 from sim.util.errors import UserError
+from sim.util.jsonfile import custom_error, load_model
 from sim.util.tables import render_table
 from traces.stats import delta_pct, error_pct
 

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from sim.app.jsonfile import custom_error, load_model
+from sim.util.jsonfile import custom_error, load_model
 from traces.stats import FUNC_FIELDS, RUN_FIELDS
 
 DEFAULT_MEASUREMENTS = Path(__file__).parent / "validation" / "pr648_measurements.json"

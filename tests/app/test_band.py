@@ -62,7 +62,7 @@ def test_load_profile_and_select(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("content, fragment", [
     (None, "file not found"),
-    ("{oops", "not valid JSON"),
+    ("{oops", "invalid JSON"),
     ('{"points": []}', "non-empty 'points'"),
     ('{"points": [{"value": 1}]}', "points[0]"),
     ('{"points": [{"value": "x", "preset": "a.toml", "error_pct": {}}]}',

@@ -42,7 +42,7 @@ def test_poisoned_validation_numbers_do_not_reach_the_fit(tmp_path) -> None:
 @pytest.mark.parametrize(
     "content, fragment",
     [
-        ("{not json", "not valid JSON"),
+        ("{not json", "invalid JSON"),
         ('{"workloads": {"nope": {"metrics": {}}}}', "workloads.nope"),
         ('{"workloads": {"qkv_proj_rope_decode": {"metrics": {"swimlane_wall": {"baseline": "x"}}}}}', "baseline"),
         ('{"workloads": {"qkv_proj_rope_decode": {"metrics": {"wall": {"baseline": 1}}}}}', "metrics.wall: unknown"),
