@@ -68,7 +68,7 @@ def error_line(path: Path, err: ErrorDetails) -> str:
     return f"{path}: {where}: {msg}" if where else f"{path}: {msg}"
 
 
-def read_json(path: Path, *, not_found: str = "file not found") -> Any:
+def read_json(path: Path, *, not_found: str = "no such file or directory") -> Any:
     """The parsed JSON of ``path``; UserError ``PATH: not_found`` or ``PATH: not valid JSON (...)``."""
     try:
         text = path.read_text()
@@ -80,7 +80,7 @@ def read_json(path: Path, *, not_found: str = "file not found") -> Any:
         raise UserError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
 
 
-def load_model(path: Path, model: type[M], *, not_found: str = "file not found") -> M:
+def load_model(path: Path, model: type[M], *, not_found: str = "no such file or directory") -> M:
     """``path`` read and validated as ``model``; UserError naming the file and the first bad field."""
     doc = read_json(path, not_found=not_found)
     try:
