@@ -2,7 +2,8 @@
 
 Public entry points:
 
-* :func:`write_run_dir` — records, deps.json, name map, merged trace and stats.txt for a RunResult.
+* :func:`write_run_dir` / :func:`write_run` — records, deps.json, name map, merged trace and stats.txt
+  for a RunResult (after removing the files of an earlier run in the directory).
 * :func:`run_metrics` — the statistics of a RunResult (µs) as the written files give them.
 * :func:`load_path` — a run directory, records file or merged trace back into joined rows.
 
@@ -13,6 +14,6 @@ overhead_tracks) > lanes, placement, trace_writer > the capture model (perf), js
 schemas and helpers (schemas, validate, synthetic, runtime_checks).
 """
 
-from traces.rundir import load_path, run_metrics, write_run_dir
+from traces.rundir import load_path, run_metrics, write_run, write_run_dir
 
-__all__ = ["write_run_dir", "run_metrics", "load_path"]
+__all__ = ["write_run_dir", "write_run", "run_metrics", "load_path"]

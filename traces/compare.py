@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from traces.rundir import load_path
-from traces.stats import delta_pct, metrics
+from traces.stats import LEVEL1_NA, delta_pct, fmt_us, metrics
+
+TTT_ROW = "Total Test Time (us)"
 
 
 def metrics_of_path(path: Path) -> dict[str, Any]:
@@ -16,10 +18,11 @@ def metrics_of_path(path: Path) -> dict[str, Any]:
 
 
 def mean_metrics(ms: list[dict[str, Any]]) -> dict[str, Any]:
-    """Element-wise mean of metrics dicts (functions missing in a run are averaged over the others)."""
+    """Element-wise mean of metrics dicts (functions missing in a run are averaged over the others;
+    a value no run has, e.g. Total Test Time at level 1, stays None)."""
     if len(ms) == 1:
         return ms[0]
-    out: dict[str, Any] = {k: sum(m[k] for m in ms) / len(ms) for k in ("total_test_time", "swimlane_wall",
+    out: dict[str, Any] = {k: _mean_known([m[k] for m in ms]) for k in ("total_test_time", "swimlane_wall",
                                                                         "aicore_span")}
     funcs: dict[str, dict[str, list[float]]] = {}
     for m in ms:
@@ -38,10 +41,12 @@ def _mean_known(vs: list[Any]) -> Any:
 
 
 def compare_rows(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, float | None, float | None]]:
-    """(metric, before, after) rows: wall, Total Test Time, then per function Avg Exec and span."""
+    """(metric, before, after) rows: wall, Total Test Time, then per function Avg Exec and span.
+
+    None is a value the run does not have: a function not in it, or Total Test Time at level 1."""
     rows: list[tuple[str, float | None, float | None]] = [
         ("swimlane wall (us)", before["swimlane_wall"], after["swimlane_wall"]),
-        ("Total Test Time (us)", before["total_test_time"], after["total_test_time"]),
+        (TTT_ROW, before["total_test_time"], after["total_test_time"]),
     ]
     names = list(before["funcs"]) + [f for f in after["funcs"] if f not in before["funcs"]]
     for f in names:
@@ -51,8 +56,16 @@ def compare_rows(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[st
     return rows
 
 
-def _fmt(x: float | None) -> str:
-    return "-" if x is None else f"{x:.2f}"
+def plot_rows(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, float | None, float | None]]:
+    """The rows of :func:`compare_rows` that can be drawn: Total Test Time only when both runs have
+    it (a level-1 side has none, and a bar "gone" or "new" would be wrong)."""
+    return [r for r in compare_rows(before, after) if r[0] != TTT_ROW or (r[1] is not None and r[2] is not None)]
+
+
+def _fmt(metric: str, x: float | None) -> str:
+    if x is None:
+        return LEVEL1_NA if metric == TTT_ROW else "-"
+    return fmt_us(x)
 
 
 def _delta(b: float | None, a: float | None) -> str:
@@ -63,7 +76,7 @@ def _delta(b: float | None, a: float | None) -> str:
 def format_compare(before: dict[str, Any], after: dict[str, Any], labels: tuple[str, str] = ("before", "after"),
                    md: bool = False) -> str:
     """The table as aligned text, or markdown with ``md``."""
-    rows = [(m, _fmt(b), _fmt(a), _delta(b, a)) for m, b, a in compare_rows(before, after)]
+    rows = [(m, _fmt(m, b), _fmt(m, a), _delta(b, a)) for m, b, a in compare_rows(before, after)]
     head = ("metric", labels[0], labels[1], "delta %")
     if md:
         lines = [f"| {' | '.join(head)} |", "|---|---:|---:|---:|"]

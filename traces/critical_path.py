@@ -1,4 +1,5 @@
-"""Critical-path analysis of a swimlane capture (formats.md §6.1). All work in ticks (20 ns)."""
+"""Critical-path analysis of a swimlane capture, as simpler's ``simpler_setup/tools/critical_path.py``.
+All work in ticks (20 ns); printed and written in µs."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def family(name: str) -> str:
 
 
 def analyse(pd: PerfData, tol: int = DEFAULT_TOL) -> CPResult:
-    """Static CPM over the happens-before DAG and the observed blame path (§6.1)."""
+    """Static CPM over the happens-before DAG and the observed blame path."""
     start: dict[int, int] = {}
     end: dict[int, int] = {}
     for r in pd.rows:
@@ -165,11 +166,11 @@ def _pct(x: int, mk: int) -> float:
 
 
 def summary_line(cp: CPResult, label: str) -> str:
-    """``[label] makespan=…ms CPM=…ms(…%) compute=…% stall=…% (data-wait …%, core-wait …%, front-gap …%)``."""
-    ms = cp.tick_us / 1000.0
+    """``[label] makespan=… us CPM=… us (…%) compute=…% stall=…% (data-wait …%, core-wait …%, front-gap …%)``."""
+    us = cp.tick_us
     mk = cp.makespan
     k = cp.stall_by_kind()
-    return (f"[{label}] makespan={mk * ms:.4f}ms CPM={cp.static_len * ms:.4f}ms({_pct(cp.static_len, mk):.1f}%) "
+    return (f"[{label}] makespan={mk * us:.2f} us CPM={cp.static_len * us:.2f} us ({_pct(cp.static_len, mk):.1f}%) "
             f"compute={_pct(cp.compute, mk):.1f}% stall={_pct(cp.stall, mk):.1f}% "
             f"(data-wait {_pct(k['data-wait'], mk):.1f}%, core-wait {_pct(k['core-wait'], mk):.1f}%, "
             f"front-gap {_pct(k['front-gap'], mk):.1f}%)")
@@ -177,7 +178,6 @@ def summary_line(cp: CPResult, label: str) -> str:
 
 def report_md(cp: CPResult, label: str) -> str:
     """``critical_path_report.md`` text."""
-    ms = cp.tick_us / 1000.0
     us = cp.tick_us
     mk = cp.makespan
     k = cp.stall_by_kind()
@@ -185,15 +185,15 @@ def report_md(cp: CPResult, label: str) -> str:
     lines = [f"# Critical path — {label}", "",
              f"- tasks: {cp.n_tasks}",
              f"- happens-before edges: {cp.n_edges}",
-             f"- **makespan**: {mk * ms:.4f} ms ({mk} ticks)",
-             f"- **static CPM path**: {cp.static_len * ms:.4f} ms ({_pct(cp.static_len, mk):.1f}% of makespan), "
+             f"- **makespan**: {mk * us:.2f} µs ({mk} ticks)",
+             f"- **static CPM path**: {cp.static_len * us:.2f} µs ({_pct(cp.static_len, mk):.1f}% of makespan), "
              f"{len(cp.static_path)} tasks",
-             f"- **observed critical path**: {len(cp.observed)} tasks; compute {cp.compute * ms:.4f} ms "
-             f"({_pct(cp.compute, mk):.1f}%); stall {cp.stall * ms:.4f} ms ({_pct(cp.stall, mk):.1f}%): "
-             + ", ".join(f"{kk} {v * ms:.4f} ms ({_pct(v, mk):.1f}%)" for kk, v in k.items()),
+             f"- **observed critical path**: {len(cp.observed)} tasks; compute {cp.compute * us:.2f} µs "
+             f"({_pct(cp.compute, mk):.1f}%); stall {cp.stall * us:.2f} µs ({_pct(cp.stall, mk):.1f}%): "
+             + ", ".join(f"{kk} {v * us:.2f} µs ({_pct(v, mk):.1f}%)" for kk, v in k.items()),
              f"- tiling check: {tiling}",
              "", "## Time on the observed critical path, by kernel family", "",
-             "| kernel family | compute ms | % makespan | stall ms | # on path |",
+             "| kernel family | compute µs | % makespan | stall µs | # on path |",
              "|---|---:|---:|---:|---:|"]
     fam: dict[str, list[int]] = {}
     for s in cp.observed:
@@ -202,7 +202,7 @@ def report_md(cp: CPResult, label: str) -> str:
         f[1] += s.stall
         f[2] += 1
     for name, (c, st, n) in sorted(fam.items(), key=lambda kv: (-kv[1][0], kv[0])):
-        lines.append(f"| {name} | {c * ms:.4f} | {_pct(c, mk):.1f}% | {st * ms:.4f} | {n} |")
+        lines.append(f"| {name} | {c * us:.2f} | {_pct(c, mk):.1f}% | {st * us:.2f} | {n} |")
     lines += ["", f"## Observed critical path — all {len(cp.observed)} tasks", "",
               "| # | kernel | task µs | compute µs (%mk) | stall µs (%mk) | stall kind |",
               "|---:|---|---:|---:|---:|---|"]

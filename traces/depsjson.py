@@ -1,4 +1,5 @@
-"""``deps.json`` (dep_gen layout, formats.md §2) and the name map (§3): writer, reader and schema checker.
+"""``deps.json`` (the runtime's dep_gen layout, simpler ``docs/dfx/dep_gen.md``) and the name map
+(simpler ``docs/dfx/profiling-name-map.md``): writer, reader and schema checker.
 
 All 64-bit values (task ids, tensor ids, buffer addresses, offsets, numels) are JSON strings.
 Alloc tasks are not listed in ``tasks[]``; they appear only as ``pred`` of creator edges.
@@ -9,7 +10,7 @@ Simulated buffers get deterministic addresses: tensors are laid out in id order 
 
 The reader (:func:`parse_deps`, :func:`parse_name_map`) takes the parts the tools use, checked against
 pydantic schemas that accept string or integer ids (hardware captures write either);
-:func:`validate_deps_json` checks a whole document against §2 and lists every problem.
+:func:`validate_deps_json` checks a whole document against the dep_gen layout and lists every problem.
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ def _check_slice(obj: dict[str, Any], prefix: str, where: str, errs: list[str]) 
 
 
 def validate_deps_json(doc: Any) -> list[str]:
-    """Check a deps.json document against formats.md §2; returns the problems (empty = valid)."""
+    """Check a deps.json document against the dep_gen layout; returns the problems (empty = valid)."""
     errs: list[str] = []
     if not isinstance(doc, dict):
         return ["top level must be an object"]

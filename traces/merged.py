@@ -1,9 +1,10 @@
-"""The merged Chrome-trace JSON (``merged_swimlane_<ts>.json``) in the converter's layout (formats.md §4).
+"""The merged Chrome-trace JSON (``merged_swimlane_<ts>.json``) in the layout of the runtime's
+converter (simpler ``simpler_setup/tools/swimlane_converter.py``; docs/model.md §5).
 
 Built from :class:`traces.perf.PerfData`; ``ts``/``dur`` in µs relative to the base tick.
-``style="pypto"`` (default) follows the converter pinned by pypto at seed time (§4.9: no ``_spmd``
-suffix, dependency arrows join every row, flows carry no task counts); ``style="june"`` follows the
-June 2026 runtime converter (§4.3, §4.7).
+``style="pypto"`` (default) follows the converter pinned by pypto (at ``02bd0c4f6``: no
+``_spmd`` suffix, dependency arrows join every row, flows carry no task counts); ``style="june"``
+follows the June 2026 runtime converter (``_spmd`` labels, SPMD and MIX arrow anchoring).
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ class _Builder:
     # ---- sections, in the converter's order ------------------------------------------------
 
     def build(self) -> list[dict[str, Any]]:
-        """All events of the converter's layout (§4.8), in its order."""
+        """All events of the converter's layout, in its order."""
         sv_rows = [i for i, r in enumerate(self.pd.rows) if r.dispatch >= 0 and r.finish > 0]
         self.worker_view(bool(sv_rows))
         if sv_rows:
@@ -335,7 +336,7 @@ class _Builder:
                 self.flow("submit→dispatch", (1, 4000 + se[0], se[1]), (2, 3000 + t, r.dispatch))
 
     def anchor_pairs(self) -> list[tuple[int, int, dict[str, Any] | None]]:
-        """(pred row, succ row, extra flow args) for every dependency arrow (§4.6, §4.7, §4.9)."""
+        """(pred row, succ row, extra flow args) for every dependency arrow (anchored per ``style``)."""
         out: list[tuple[int, int, dict[str, Any] | None]] = []
         if self.pd.deps is None:
             return out
@@ -417,7 +418,7 @@ def events_wall(pd: PerfData) -> float:
 
 
 def build_events(pd: PerfData, style: Style = "pypto", overhead: bool = False) -> list[dict[str, Any]]:
-    """All trace events in the converter's order (§4.8); ``overhead`` appends the §6.2 counters."""
+    """All trace events in the converter's order; ``overhead`` appends the scheduler-overhead counters."""
     ev = _Builder(pd, style).build()
     if overhead and pd.deps is not None and pd.rows:
         ev.extend(overhead_track_events(pd))

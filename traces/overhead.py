@@ -1,4 +1,5 @@
-"""Scheduler-overhead report (``sched_overhead_analysis``, formats.md §6.2, parts 1-6).
+"""Scheduler-overhead report: parts 1-6 of simpler's ``sched_overhead_analysis`` tool (simpler
+``simpler_setup/tools/README.md`` and ``sched_overhead_analysis.py``).
 
 Built from :class:`traces.perf.PerfData`; all times in µs from the base tick. Part 1 integrates the
 same counter tracks the merged trace's ``--overhead`` option writes (:func:`traces.overhead_tracks.overhead_counters`),
@@ -255,12 +256,12 @@ def _part5(pd: PerfData, rep: OverheadReport) -> Part:
             win_all += b - a
             loops_all += loops
             rows.append([f"Sched_{t}", str(len(ph)), f"{b - a:.2f}", str(loops),
-                         f"{1000.0 * (b - a) / loops:.0f}", f"{_pct(busy, b - a):.1f}%"])
+                         f"{(b - a) / loops:.3f}", f"{_pct(busy, b - a):.1f}%"])
         part.lines.append("loops = loop_iter range of the thread's phase records; window = first phase start to "
                           "last phase end")
-        part.tables.append((["thread", "phases", "window µs", "loops", "ns/loop", "in phases"], rows))
+        part.tables.append((["thread", "phases", "window µs", "loops", "µs/loop", "in phases"], rows))
         avg_loop = win_all / loops_all if loops_all else 0.0
-        part.lines.append(f"all threads: {loops_all} loops over {win_all:.2f} µs → {1000.0 * avg_loop:.0f} ns/loop")
+        part.lines.append(f"all threads: {loops_all} loops over {win_all:.2f} µs → {avg_loop:.3f} µs/loop")
         tot = sum(v[1] for v in kinds.values())
         split = [[k, str(v[0]), str(v[2]), f"{v[1]:.2f}", f"{_pct(v[1], tot):.1f}%"]
                  for k, v in sorted(kinds.items(), key=lambda kv: (-kv[1][1], kv[0]))]

@@ -1,4 +1,5 @@
-"""Scheduler-overhead counter tracks of the merged trace (formats.md §6.2), pid 2.
+"""Scheduler-overhead counter tracks of the merged trace, pid 2 (the ``oh_*`` tracks of simpler's
+``sched_overhead_analysis``, ``simpler_setup/tools/README.md``).
 
 Per engine (AIC, AIV) over the makespan ``[min start, max end]``: idle cores, ready but undispatched
 tasks (a task is ready when its last deps.json predecessor ended), and whether both coincide
@@ -18,7 +19,7 @@ OH_TIDS = {"oh_aic_idle": 9101, "oh_aic_ready": 9102, "oh_aic_overhead": 9103, "
 
 
 def overhead_counters(pd: PerfData) -> list[dict[str, Any]]:
-    """Scheduler-overhead counter tracks (formats.md §6.2), pid 2, written when a value changes (µs)."""
+    """Scheduler-overhead counter tracks, pid 2, written when a value changes (µs)."""
     rows = pd.rows
     lo = min(r.start for r in rows)
     hi = max(r.end for r in rows)

@@ -1,4 +1,4 @@
-"""The joined capture every analysis works on: :class:`PerfData` and its :class:`Row` s (formats.md §1.10).
+"""The joined capture every analysis works on: :class:`PerfData` and its :class:`Row` s.
 
 :class:`PerfData` is the equivalent of the runtime tools' ``read_perf_data`` output: joined rows in
 µs relative to the base tick, plus the tick values themselves. :mod:`traces.records` builds it from a
@@ -20,12 +20,13 @@ TICK_BASE = 86_700_000_000_000  # positive absolute base added to every tick (0 
 
 
 def ns_to_tick(t_ns: float, base: int = TICK_BASE) -> int:
-    """Simulated ns -> absolute 50 MHz tick (truncating), formats.md §1.9."""
+    """Simulated ns -> absolute 50 MHz tick (truncating, as the counter reads; docs/model.md §5)."""
     return base + math.floor(t_ns / TICK_NS)
 
 
 class Row:
-    """One joined subtask row (formats.md §1.10). Times in µs from the base tick; ``*_t`` in ticks."""
+    """One joined subtask row (the five timestamps, docs/model.md §4.5). Times in µs from the base tick;
+    ``*_t`` in ticks."""
 
     __slots__ = ("task_id", "func_id", "core_id", "core_type", "start", "end", "dispatch", "finish",
                  "receive", "local_setup", "start_t", "end_t", "receive_t", "dispatch_t", "finish_t",

@@ -1,7 +1,9 @@
-"""The swimlane records file (formats.md §1): built from a RunResult, written, checked and joined.
+"""The swimlane records file: built from a RunResult, written, checked and joined.
 
-``l2_swimlane_records.json`` is the June 2026 layout, ``chip_swimlane_records.json`` the 2026-08 one
-(§1.11: ``chip_swimlane_level``, five-column AICore rows, queue depths only ``shared_*``). Reading
+``l2_swimlane_records.json`` is the runtime's June 2026 layout (simpler
+``docs/dfx/l2-swimlane-profiling.md``), ``chip_swimlane_records.json`` its later one (simpler
+``docs/dfx/chip-swimlane-profiling.md``: ``chip_swimlane_level``, five-column AICore rows, queue
+depths only ``shared_*``); docs/model.md §5 lists what a run writes. Reading
 checks a document against the pydantic schema below (:func:`parse_records`) and joins it into
 :class:`traces.perf.PerfData`; the in-memory path (RunResult -> records dict -> PerfData) joins with
 the same code, so statistics from a written file equal those of the in-memory run to the tick.
@@ -24,7 +26,7 @@ from traces.perf import CLOCK_HZ, DepsInfo, PerfData, Row, ns_to_tick
 
 
 def default_core_to_thread(core_types: list[str], n_sched: int) -> list[int]:
-    """Cluster ``b`` (AIC b, AIV 24+2b, 25+2b) -> thread ``b mod n_sched`` (runtime.md §1.2)."""
+    """Cluster ``b`` (AIC b, AIV 24+2b, 25+2b) -> thread ``b mod n_sched`` (docs/model.md §2.1)."""
     n_aic = sum(1 for c in core_types if c == "aic")
     out = []
     for cid in range(len(core_types)):
@@ -36,7 +38,7 @@ def default_core_to_thread(core_types: list[str], n_sched: int) -> list[int]:
 def build_records(result: RunResult, level: int = 4, later: bool = False) -> dict[str, Any]:
     """The ``l2_swimlane_records.json`` object for ``result`` at capture ``level`` (1..4).
 
-    ``later``: the 2026-08 layout (``chip_swimlane_level``; queue depths only ``shared_*``), §1.11.
+    ``later``: the runtime's later layout (``chip_swimlane_level``; queue depths only ``shared_*``).
     """
     if level not in (1, 2, 3, 4):
         raise UserError(f"swimlane level {level}: expected 1, 2, 3 or 4")
@@ -288,7 +290,7 @@ def join_records(rec: dict[str, Any], path: str = "<records>", deps: DepsInfo | 
 
 
 def resolve_func_ids(pd: PerfData) -> None:
-    """Fill ``row.func_id`` from deps.json kernel_ids (formats.md §3)."""
+    """Fill ``row.func_id`` from deps.json kernel_ids (the first non-negative one, as the runtime's tools)."""
     if pd.deps is None:
         return
     kids = pd.deps.kernel_ids

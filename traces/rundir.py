@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,19 @@ from traces.trace_writer import dump_trace
 
 DEFAULT_STAMP = "20260630_000000"  # merged-trace file-name timestamp (deterministic)
 RECORD_NAMES = ("l2_swimlane_records.json", "chip_swimlane_records.json", "l2_perf_records.json")
+
+# Files the analysis commands write into a run directory.
+CRITICAL_PATH_REPORT = "critical_path_report.md"
+CPM_TRACES = ("CPM_static.json", "CPM_observed.json")
+OVERHEAD_REPORT = "sched_overhead_report.md"
+RUN_RECORDS = "run_records.json"
+
+# Every file name swimsim writes into a run directory (glob patterns): `run`/`reproduce` write the
+# first ones, `critical-path` and `overhead` the reports. Writing a run first removes these (and
+# only these) so that nothing of an earlier run in the same directory survives.
+RUN_DIR_FILES = ("l2_swimlane_records*.json", "chip_swimlane_records*.json", "deps.json", "name_map_*.json",
+                 "merged_swimlane_*.json", "stats.txt", RUN_RECORDS, "CPM_*.json", CRITICAL_PATH_REPORT,
+                 OVERHEAD_REPORT)
 
 
 def _names_for(result: RunResult) -> dict[str, Any]:
@@ -60,16 +74,51 @@ def _deps_of(graph: TaskGraph) -> tuple[dict[str, Any], DepsInfo]:
     return deps, info
 
 
-def write_run_dir(result: RunResult, out_dir: Path | str, *, level: int = 4, pipe_lanes: bool = False,
-                  stamp: str = DEFAULT_STAMP, style: Style = "pypto", later_names: bool = False,
-                  overhead: bool = False) -> list[Path]:
-    """Write records, deps.json, name map, merged trace and stats.txt for ``result`` into ``out_dir``.
+def earlier_run_files(out_dir: Path | str) -> list[Path]:
+    """The files of :data:`RUN_DIR_FILES` in ``out_dir`` (sorted; none if it does not exist)."""
+    d = Path(out_dir)
+    if not d.is_dir():
+        return []
+    return sorted({p for pat in RUN_DIR_FILES for p in d.glob(pat) if p.is_file() or p.is_symlink()})
+
+
+def remove_earlier_run(out_dir: Path | str) -> list[Path]:
+    """Remove swimsim's own files of an earlier run from ``out_dir`` (:data:`RUN_DIR_FILES`); every
+    other file stays. Returns the removed paths."""
+    removed = earlier_run_files(out_dir)
+    for p in removed:
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise UserError(f"{p}: cannot remove the file of an earlier run ({exc.strerror or exc})") from None
+    return removed
+
+
+@dataclass
+class WrittenRun:
+    """What :func:`write_run` did: the files written, the files of an earlier run it removed (some
+    are written again), and the run's metrics (:func:`run_metrics`) from the same rows and wall as
+    ``stats.txt``."""
+
+    paths: list[Path]
+    removed: list[Path]
+    metrics: dict[str, Any]
+
+
+def write_run(result: RunResult, out_dir: Path | str, *, level: int = 4, pipe_lanes: bool = False,
+              stamp: str = DEFAULT_STAMP, style: Style = "pypto", later_names: bool = False,
+              overhead: bool = False) -> WrittenRun:
+    """Write records, deps.json, name map, merged trace and stats.txt for ``result`` into ``out_dir``,
+    after removing the files of an earlier run there (:func:`remove_earlier_run`).
 
     ``level`` 1..4 selects the captured sections; ``pipe_lanes`` adds the "Core Pipes" process;
-    ``stamp`` is the merged-trace file-name timestamp; ``style`` "pypto" (default, §4.9) or "june";
-    ``later_names`` writes ``chip_swimlane_records.json`` in the 2026-08 layout (§1.11);
-    ``overhead`` adds the scheduler-overhead counter tracks (§6.2) to the merged trace.
-    Deterministic: the same RunResult gives byte-identical files. Returns the written paths.
+    ``stamp`` is the merged-trace file-name timestamp; ``style`` "pypto" (default: the converter
+    pypto pins) or "june" (simpler's June converter); ``later_names`` writes
+    ``chip_swimlane_records.json`` in the later layout; ``overhead`` adds the scheduler-overhead
+    counter tracks to the merged trace (docs/model.md §5 lists the files). Deterministic: the same RunResult gives
+    byte-identical files.
     """
     out = Path(out_dir)
     pd, rec, deps, nm = perf_from_result(result, level, later_names)
@@ -80,15 +129,24 @@ def write_run_dir(result: RunResult, out_dir: Path | str, *, level: int = 4, pip
     if pipe_lanes:
         events = events + pipe_lane_events(result, pd)
     kernel = result.graph.kernel
+    removed = remove_earlier_run(out)
     paths = [
         write_text_atomic(out / ("chip_swimlane_records.json" if later_names else "l2_swimlane_records.json"),
-                     dump_records(rec)),
+                          dump_records(rec)),
         write_text_atomic(out / "deps.json", depsjson.dumps(deps)),
         write_text_atomic(out / f"name_map_{kernel}.json", json.dumps(nm, indent=2) + "\n"),
         write_text_atomic(out / f"merged_swimlane_{stamp}.json", dump_trace(events)),
         write_text_atomic(out / "stats.txt", format_table(pd) + format_extras(pd, wall)),
     ]
-    return paths
+    return WrittenRun(paths, removed, metrics(pd, wall))
+
+
+def write_run_dir(result: RunResult, out_dir: Path | str, *, level: int = 4, pipe_lanes: bool = False,
+                  stamp: str = DEFAULT_STAMP, style: Style = "pypto", later_names: bool = False,
+                  overhead: bool = False) -> list[Path]:
+    """:func:`write_run`; returns the written paths."""
+    return write_run(result, out_dir, level=level, pipe_lanes=pipe_lanes, stamp=stamp, style=style,
+                     later_names=later_names, overhead=overhead).paths
 
 
 def run_metrics(result: RunResult, level: int = 4) -> dict[str, Any]:
@@ -166,7 +224,7 @@ def load_path(path: Path | str) -> Loaded:
                     ld.wall = wall_of_events([e for e in events if isinstance(e, dict)
                                               and isinstance(e.get("ts", 0), (int, float))])
             return ld
-        rr = _find_in(p, "run_records.json")
+        rr = _find_in(p, RUN_RECORDS)
         if rr is not None:
             ld = _load_run_records(rr, load_json(rr))
             ld.run_dir = p
@@ -210,4 +268,5 @@ def load_trace_file(path: Path, obj: Any = None) -> Loaded:
     return Loaded(pd, wall_of_events(events), events, path, path.parent)
 
 
-__all__ = ["write_run_dir", "run_metrics", "load_path", "Loaded", "Row"]
+__all__ = ["write_run_dir", "write_run", "WrittenRun", "remove_earlier_run", "earlier_run_files", "run_metrics",
+           "load_path", "Loaded", "Row"]

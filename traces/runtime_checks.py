@@ -1,8 +1,10 @@
-"""Runtime-model checks: the simulated counterparts of runtime.md §14's validation targets.
+"""Runtime-model checks: the simulated counterparts of runtime figures measured on a2a3 silicon.
 
-The targets were measured on other workloads (qwen3 decode, a 181-task run, the cold-start
-investigation), so they check the runtime model's scale, not this kernel's numbers: a simulated
-value far outside its target points at a runtime parameter, independent of the PR648 fit.
+The targets were measured by the PTO runtime's developers on other workloads (simpler,
+https://github.com/hw-native-sys/simpler: qwen3 decode, a 181-task run, the cold-start
+investigation; docs/model.md §4 and §7 list the documents), so they check the runtime model's
+scale, not this kernel's numbers: a simulated value far outside its target points at a runtime
+parameter, independent of the PR648 fit.
 All values are µs.
 """
 
@@ -40,15 +42,16 @@ class RuntimeCheck:
 
 CHECKS: tuple[RuntimeCheck, ...] = (
     RuntimeCheck("steady_head_oh", "steady Head OH, IDLE dispatch (median)", 0.2, 0.5,
-                 "runtime.md §6.4, cold-start investigation"),
+                 "simpler 2026-06-aicore-cold-start-warmup.md"),
     RuntimeCheck("first_head_oh_max", "first-task Head OH (max over cores)", 0.3, 5.6,
-                 "runtime.md §6.4, 72 cores"),
+                 "simpler 2026-06-aicore-cold-start-warmup.md, 72 cores"),
     RuntimeCheck("switch_mean", "back-to-back switch, PENDING dispatch (mean)", 0.81, 0.81,
-                 "runtime.md §14"),
-    RuntimeCheck("loop_t0", "scheduler loop time, thread 0", 1.24, 1.24, "runtime.md §5, 181-task run"),
-    RuntimeCheck("orch_per_task", "orchestration window per submit", 3.0, 3.0, "runtime.md §3.2, 181-task run"),
+                 "simpler 2026-07-aicore-swimlane-switch-overhead-and-ack-gate.md, qwen3-14b decode"),
+    RuntimeCheck("loop_t0", "scheduler loop time, thread 0", 1.24, 1.24, "simpler docs/dfx/l2-timing.md, 181-task run"),
+    RuntimeCheck("orch_per_task", "orchestration window per submit", 3.0, 3.0,
+                 "simpler docs/dfx/l2-timing.md, 181-task run"),
     RuntimeCheck("thread_stagger", "first-dispatch stagger between threads (median)", 1.92, 1.92,
-                 "runtime.md §6.2, qwen3 decode"),
+                 "simpler 2026-06-cross-task-batched-publish.md, qwen3 decode"),
 )
 
 

@@ -1,10 +1,10 @@
 """pydantic schemas (TypedDicts) of the JSON files the traces layer reads, and their validators.
 
-* :class:`JuneRecords` / :class:`LaterRecords`: the swimlane records file (formats.md §1, §1.11),
+* :class:`JuneRecords` / :class:`LaterRecords`: the swimlane records file (June and later layouts),
   checked in strict mode (integers are JSON integers, not floats or booleans); ticks.
-* :class:`DepsRead`, :class:`NameMapRead`: the parts of ``deps.json`` (§2) and of the name map (§3)
+* :class:`DepsRead`, :class:`NameMapRead`: the parts of ``deps.json`` and of the name map
   the tools use, checked in lax mode (ids as integers or decimal strings).
-* :class:`TraceFile` / :class:`TraceTop`: a merged trace (§4), events or only its top level; µs.
+* :class:`TraceFile` / :class:`TraceTop`: a merged trace, events or only its top level; µs.
 
 Fields not listed are not checked (and left out of a validated value). The readers import this module
 on first use: creating the classes and their validators costs start-up time a command that reads

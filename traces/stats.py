@@ -1,6 +1,13 @@
-"""The converter's "Task Statistics by Function" table (formats.md §5) plus span and wall (§5.3).
+"""The converter's "Task Statistics by Function" table plus span and wall (docs/model.md §5).
 
-All values in µs, computed from the joined (tick-quantised) rows of :class:`traces.perf.PerfData`.
+All values in µs, computed from the joined (tick-quantised) rows of :class:`traces.perf.PerfData`,
+and printed with one rule, :func:`fmt_us` (2 decimals), wherever swimsim prints or writes them.
+
+Level 1 captures only AICore times: there is no AICPU dispatch or finish, so Total Test Time and
+the latency columns do not exist. The runtime's June converter prints them anyway (Total Test Time
+0.00 us, negative Tail OH); swimsim prints Total Test Time as :data:`LEVEL1_NA` and the latency
+columns as ``-``, as simpler's later converter does for the columns (simpler
+``simpler_setup/tools/README.md``, "Task Statistics"). Levels 2-4 keep the June layout byte for byte.
 """
 
 from __future__ import annotations
@@ -14,6 +21,13 @@ from traces.placement import placement
 RULE_EQ = "=" * 140
 RULE_DASH = "-" * 140
 RULE_END = "=" * 110
+
+LEVEL1_NA = "n/a (level 1)"  # Total Test Time of a level-1 capture: no AICPU dispatch/finish recorded
+
+
+def fmt_us(v: float) -> str:
+    """The one rounding rule for a printed or written µs value: 2 decimals."""
+    return f"{v:.2f}"
 
 
 @dataclass
@@ -57,10 +71,20 @@ def func_stats(pd: PerfData) -> list[FuncStats]:
 
 
 def total_test_time(rows: list[Row]) -> float:
-    """max(finish) − min(dispatch) over rows, µs (0.00 at level 1)."""
+    """max(finish) − min(dispatch) over rows, µs (0.0 at level 1, where both are 0)."""
     if not rows:
         return 0.0
     return max(r.finish for r in rows) - min(r.dispatch for r in rows)
+
+
+def run_total_test_time(pd: PerfData) -> float | None:
+    """Total Test Time of a capture, µs; None at level 1 (no dispatch/finish: not measured)."""
+    return None if pd.level < 2 else total_test_time(pd.rows)
+
+
+def total_test_time_text(v: float | None) -> str:
+    """A Total Test Time value as printed: :func:`fmt_us`, or :data:`LEVEL1_NA` for None."""
+    return LEVEL1_NA if v is None else fmt_us(v)
 
 
 def aicore_span(rows: list[Row]) -> float:
@@ -71,7 +95,7 @@ def aicore_span(rows: list[Row]) -> float:
 
 
 def wall_of_events(events: list[dict[str, Any]]) -> float:
-    """Swimlane wall (§5.3): max(ts + dur) − min(ts) over events with ts, setup bars excluded; µs."""
+    """Swimlane wall: max(ts + dur) − min(ts) over events with ts, setup bars excluded; µs."""
     lo = float("inf")
     hi = float("-inf")
     for e in events:
@@ -90,7 +114,8 @@ def wall_of_events(events: list[dict[str, Any]]) -> float:
 
 
 def format_table(pd: PerfData) -> str:
-    """The converter's table, byte-identical layout (§5.1, §5.2). Ends with a newline."""
+    """The converter's table: the June layout byte for byte at levels 2-4; at level 1 the columns
+    that need dispatch/finish print ``-`` and Total Test Time :data:`LEVEL1_NA`. Ends with a newline."""
     fs = func_stats(pd)
     lines = ["", RULE_EQ, "Task Statistics by Function",
              "  Exec = kernel time on AICore; Latency = dispatch->finish (incl. head OH + Exec + tail OH)",
@@ -104,24 +129,33 @@ def format_table(pd: PerfData) -> str:
     level1 = pd.level < 2
     for f in fs:
         n = f.count
-        pct = f.exec_sum / f.lat_sum * 100 if f.lat_sum != 0 else 0.0
-        prop = f"{'-':>12}" if level1 else f"{f.prop_sum / n:>12.2f}"
+        if level1:
+            lat, pct, head, tail, prop = f"{'-':>15}", f"{'-':>6}", f"{'-':>15}", f"{'-':>15}", f"{'-':>12}"
+        else:
+            pct_v = f.exec_sum / f.lat_sum * 100 if f.lat_sum != 0 else 0.0
+            lat, pct = f"{f.lat_sum / n:>15.2f}", f"{pct_v:>5.1f}%"
+            head, tail, prop = f"{f.head_sum / n:>15.2f}", f"{f.tail_sum / n:>15.2f}", f"{f.prop_sum / n:>12.2f}"
         lines.append(
-            f"{f.func_id:<8} {f.name:<12} {n:>5}   {f.exec_sum / n:>12.2f}  {f.lat_sum / n:>15.2f}  "
-            f"{pct:>5.1f}%   {f.head_sum / n:>15.2f}  {f.tail_sum / n:>15.2f}  {prop}  "
+            f"{f.func_id:<8} {f.name:<12} {n:>5}   {f.exec_sum / n:>12.2f}  {lat}  "
+            f"{pct}   {head}  {tail}  {prop}  "
             f"{f.local_sum / n:>13.2f}")
     lines.append(RULE_DASH)
     cnt = sum(f.count for f in fs)
     ex = sum(f.exec_sum for f in fs)
-    lat = sum(f.lat_sum for f in fs)
-    lines.append(f"{'TOTAL':<21} {cnt:>5}   {ex:>12.2f}  {lat:>15.2f}")
+    lat_sum = sum(f.lat_sum for f in fs)
+    lines.append(f"{'TOTAL':<21} {cnt:>5}   {ex:>12.2f}  {'-' if level1 else fmt_us(lat_sum):>15}")
     if pd.rows:
         lines.append("")
-        lines.append(f"Total Test Time: {total_test_time(pd.rows):.2f} us (from earliest dispatch to latest finish)")
-    if lat > 0:
+        if level1:
+            lines.append(f"Total Test Time: {LEVEL1_NA}: the capture has no AICPU dispatch/finish "
+                         "(the June converter prints 0.00 us)")
+        else:
+            lines.append(f"Total Test Time: {fmt_us(total_test_time(pd.rows))} us "
+                         "(from earliest dispatch to latest finish)")
+    if lat_sum > 0 and not level1:
         lines += ["", "--- Task execution vs Scheduler overhead ---",
                   f"  Per-task (all):  Avg Exec = {ex / cnt:.2f} us,  Avg Latency (dispatch->finish) = "
-                  f"{lat / cnt:.2f} us,  Exec/Latency = {ex / lat * 100:.2f}%",
+                  f"{lat_sum / cnt:.2f} us,  Exec/Latency = {ex / lat_sum * 100:.2f}%",
                   "  (Latency = dispatch→finish; Exec = AICore kernel time per task)"]
     lines.append(RULE_END)
     return "\n".join(lines) + "\n"
@@ -134,11 +168,11 @@ def format_extras(pd: PerfData, wall: float | None) -> str:
     lines = ["", "swimsim: span and wall (not printed by the converter)",
              f"{'Func_ID':<8} {'Func_Name':<{w}} {'Span(us)':>12}"]
     for f in fs:
-        lines.append(f"{f.func_id:<8} {f.name:<{w}} {f.span:>12.2f}")
+        lines.append(f"{f.func_id:<8} {f.name:<{w}} {fmt_us(f.span):>12}")
     if wall is not None:
-        lines.append(f"Swimlane wall: {wall:.2f} us (merged trace max end - min start, setup bars excluded)")
+        lines.append(f"Swimlane wall: {fmt_us(wall)} us (merged trace max end - min start, setup bars excluded)")
     if pd.level < 2:
-        lines.append(f"AICore Observed Span: {aicore_span(pd.rows):.2f} us (max end - min receive or start)")
+        lines.append(f"AICore Observed Span: {fmt_us(aicore_span(pd.rows))} us (max end - min receive or start)")
     return "\n".join(lines) + "\n"
 
 
@@ -153,11 +187,12 @@ RUN_ALIASES = {"wall": "swimlane_wall"}
 
 def metric_value(metrics: dict[str, Any], key: str) -> float | None:
     """Metric ``key`` of a :func:`metrics` dict (µs): a run-wide field (or ``wall``), or
-    ``FUNC.FIELD``; None when the function is not in the run or has no such value (e.g. no rows
-    on reused cores)."""
+    ``FUNC.FIELD``; None when the run has no such value (Total Test Time at level 1, a function
+    not in the run, no rows on reused cores)."""
     run_key = RUN_ALIASES.get(key, key)
     if run_key in RUN_FIELDS:
-        return float(metrics[run_key])
+        v = metrics[run_key]
+        return None if v is None else float(v)
     func, _, field = key.rpartition(".")
     d = metrics["funcs"].get(func)
     v = None if d is None else d.get(field)
@@ -165,12 +200,12 @@ def metric_value(metrics: dict[str, Any], key: str) -> float | None:
 
 
 def metrics(pd: PerfData, wall: float) -> dict[str, Any]:
-    """The metrics dict of :func:`traces.run_metrics` (µs).
+    """The metrics dict of :func:`traces.run_metrics` (µs); ``total_test_time`` is None at level 1.
 
     Per function also the Avg Exec of its rows on reused cores and on first-use cores (the row is
     its core's first in the capture; :mod:`traces.placement`), None when it has no such rows.
     """
-    out: dict[str, Any] = {"total_test_time": total_test_time(pd.rows), "swimlane_wall": wall,
+    out: dict[str, Any] = {"total_test_time": run_total_test_time(pd), "swimlane_wall": wall,
                            "aicore_span": aicore_span(pd.rows), "funcs": {}}
     split = {fp.name: fp for fp in placement(pd, "").funcs}
     for f in func_stats(pd):

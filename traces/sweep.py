@@ -19,7 +19,7 @@ from typing import Any
 
 from sim.util.errors import UserError
 from traces.plot import pyplot, save_png_atomic
-from traces.stats import FUNC_FIELDS, RUN_ALIASES, RUN_FIELDS, metric_value
+from traces.stats import FUNC_FIELDS, LEVEL1_NA, RUN_ALIASES, RUN_FIELDS, fmt_us, metric_value
 
 RUN_METRICS = (*RUN_ALIASES, *RUN_FIELDS)  # what --metric accepts besides FUNC.FIELD
 DEFAULT_TOP_FUNCS = 3
@@ -83,8 +83,8 @@ def _fmt_param(v: Any) -> str:
 
 def _fmt_value(key: str, v: float | None) -> str:
     if v is None:
-        return "-"
-    return f"{v:.0f}" if key.endswith(".count") else f"{v:.2f}"
+        return LEVEL1_NA if key == "total_test_time" else "-"
+    return f"{v:.0f}" if key.endswith(".count") else fmt_us(v)
 
 
 def _fmt_delta(v: float | None, base: float | None) -> str:

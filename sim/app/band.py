@@ -74,13 +74,13 @@ class ProfileFile(BaseModel):
 def load_profile(directory: Path) -> tuple[str, list[ProfilePreset]]:
     """(held field, points) of ``DIR/profile.json``; UserError naming the file and field on bad input."""
     p = directory / "profile.json"
-    doc = load_model(p, ProfileFile,
-                     not_found="file not found (expected a directory written by `swimsim calibrate --profile`)")
+    doc = load_model(p, ProfileFile, not_found="no such file or directory (expected a directory written by "
+                                               "`swimsim calibrate --profile`)")
     out: list[ProfilePreset] = []
     for i, pt in enumerate(doc.points):
         preset = directory / pt.preset
         if not preset.is_file():
-            raise UserError(f"{p}: points[{i}].preset: {preset} not found")
+            raise UserError(f"{p}: points[{i}].preset: {preset}: no such file or directory")
         out.append(ProfilePreset(pt.value, preset, dict(pt.error_pct)))
     return doc.field, out
 

@@ -1,6 +1,7 @@
 """Calibration of the chip's unknown parameters on the standalone baseline only.
 
-Protocol: the free parameters are those the hardware spec lists as unknown (hardware.md §14);
+Protocol: the free parameters are chip fields no public source quantifies (status CALIBRATE,
+docs/model.md; the fit is described in docs/calibration.md);
 they are fitted **only** on the measured standalone ``qkv_proj_rope`` decode *baseline* metrics
 (``sim.app.measurements.fit_targets``). Every other number ``swimsim reproduce`` prints is a
 prediction. The search is a Halton probe of the unit cube (``scipy.stats.qmc``) followed by
@@ -39,17 +40,17 @@ class FreeParam:
     why: str
 
 
-# Unknowns of hardware.md §14 / runtime.md §14 that the fit may move: as many as there are fit
+# Unknowns (CALIBRATE fields, docs/model.md §3.2, §4.3, §4.6) that the fit may move: as many as there are fit
 # targets (four), so the fit is determined. Bounds are physical ranges, not targets: the spec's prior
 # lies inside each. Kept at their priors: vector.op_issue_ns (the VSIM per-op constant), the
 # per-GM-load cold extra (derived from the measured cold dcci + ACK), the cold head cost (measured).
 FREE_PARAMS: tuple[FreeParam, ...] = (
-    FreeParam("vector.op_fixed_ns", 40.0, 300.0, "hardware.md §14.1 per-vector-instruction fixed cost"),
+    FreeParam("vector.op_fixed_ns", 40.0, 300.0, "docs/model.md §3.2 per-vector-instruction fixed cost"),
     FreeParam("core.first_kernel_cold_max_ns", 0.0, 40000.0,
-              "hardware.md §14.10 cold first kernel per core: bound of its warm-up (head wait + per-GM-load extra)"),
-    FreeParam("runtime.sched_idle_iter_us", 0.1, 2.0, "runtime.md §5 idle scheduler iteration (calibrate)"),
+              "docs/model.md §4.6 cold first kernel per core: bound of its warm-up (head wait + per-GM-load extra)"),
+    FreeParam("runtime.sched_idle_iter_us", 0.1, 2.0, "docs/model.md §4.3 idle scheduler iteration"),
     FreeParam("runtime.orch_submit_us", 0.5, 4.0,
-              "runtime.md §3.2 submit cost (calibrate against level-4 orch_submit bars; 0.87-3.0 µs/task)"),
+              "docs/model.md §4.3 submit cost (0.87-3.0 µs/task measured, simpler docs/dfx/l2-timing.md)"),
 )
 
 

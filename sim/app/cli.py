@@ -5,7 +5,8 @@ Each command module exposes ``register(subparsers)`` which adds its sub-parser(s
 
 Start-up is lazy: only the module of the command being run is imported; the other commands get a
 stub sub-parser carrying their one-line help (from :data:`COMMANDS`), so ``swimsim --help`` lists
-every command without importing numpy, pydantic models, simpy or matplotlib.
+every command without importing numpy, pydantic models, simpy or matplotlib. Bare ``swimsim``
+prints the same help (exit 0); ``swimsim --version`` prints ``swimsim <version>``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import argparse
 import gc
 import importlib
 import sys
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn
 
 from sim.util.errors import UserError
 
@@ -34,7 +36,7 @@ COMMANDS: list[tuple[str, str, str]] = [
      "where each function's blocks ran: threads, first-use cores and their Avg Exec (simulated or hardware "
      "captures)"),
     ("overhead", "sim.app.commands.overhead",
-     "scheduler-overhead report (formats.md §6.2 parts 1-6) of a run directory"),
+     "scheduler-overhead report (parts 1-6 of simpler's sched_overhead_analysis) of a run directory"),
     ("sweep", "sim.app.commands.sweep", "what-if hardware sweep: metrics over a grid of chip parameters"),
     ("reproduce", "sim.app.commands.reproduce", "simulate the measured comparison and print the fidelity table"),
     ("calibrate", "sim.app.commands.calibrate", "fit the free chip parameters on the standalone baseline"),
@@ -62,13 +64,45 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"swimsim: error: {message} (see `{self.prog} --help`)\n")
 
 
+def version() -> str:
+    """swimsim's version: the installed distribution's, else the ``pyproject.toml`` of a source tree."""
+    from importlib.metadata import PackageNotFoundError  # lazy: start-up time
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("swimsim")
+    except PackageNotFoundError:
+        pass
+    import tomllib  # lazy: start-up time
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    try:
+        return str(tomllib.loads(pyproject.read_text())["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+class _Version(argparse.Action):
+    """``--version``: print ``swimsim <version>`` and exit 0 (the version is looked up only then)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kw: Any) -> None:
+        super().__init__(option_strings, dest=dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        print(f"swimsim {version()}")
+        parser.exit(0)
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The full parser. ``only=None`` imports every command module; ``only=NAME`` imports just the
     module of command NAME (``""``: none) and registers stubs (help line only) for the others."""
     parser = _Parser(
         prog="swimsim",
-        description="Cycle-approximate simulator of the Ascend a2a3 NPU and the PTO runtime.",
+        description="Cycle-approximate simulator of the Ascend a2a3 NPU and the PTO runtime. "
+                    "Run `swimsim COMMAND --help` for a command's options.",
     )
+    parser.add_argument("--version", action=_Version, help="print swimsim's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     load = set(COMMAND_MODULES) if only is None else {m for c, m, _ in COMMANDS if c == only}
@@ -109,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     entry = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_selected(argv) or "")
+    if not argv:  # bare `swimsim`: the help, not an error
+        parser.print_help()
+        return 0
     args = parser.parse_args(argv)
     try:
         _note_descriptive_overrides(args)

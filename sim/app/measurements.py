@@ -122,6 +122,13 @@ class WorkloadMeasurements(BaseModel):
     def _is_object(cls, data: Any) -> Any:
         return _object(data)
 
+    @model_validator(mode="after")
+    def _no_level1_total_test_time(self) -> WorkloadMeasurements:
+        if self.swimlane_level < 2 and "total_test_time" in self.metrics:
+            raise custom_error("metrics.total_test_time: not measured at swimlane level 1 (the capture has no "
+                               "AICPU dispatch/finish; the June converter prints 0.00 us); compare swimlane_wall")
+        return self
+
 
 class MeasurementFile(BaseModel):
     """The whole file: ``{"workloads": {WORKLOAD: {...}}, ...}``."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from hwmodels import load_chip, recommended_preset
 from kernels.registry import build_graph
+from sim.app.paths import check_kernel_spec
 from sim.engine import RunOptions, simulate
 from sim.util.errors import UserError
 from traces.compare import mean_metrics, metrics_of_path
@@ -26,10 +27,11 @@ def metrics_of_spec(spec: str, mode: str, runs: int, chip: str | None, overrides
 
 
 def resolve_side(arg: str, mode: str, runs: int, chip: str | None, overrides: list[str]) -> dict[str, Any]:
-    """A directory/file argument is loaded; anything else is a kernel spec simulated on the spot."""
+    """A directory/file argument is loaded; anything else is a kernel spec simulated on the spot. A
+    missing path (:func:`sim.app.paths.looks_like_path`) is reported as such, not as a kernel."""
     p = Path(arg)
     if p.is_dir() or (p.is_file() and p.suffix != ".py"):  # my_kernel.py is a kernel spec
         return metrics_of_path(p)
     if runs < 1:
         raise UserError(f"--runs {runs}: expected a positive integer")
-    return metrics_of_spec(arg, mode, runs, chip, overrides)
+    return metrics_of_spec(check_kernel_spec(arg), mode, runs, chip, overrides)

@@ -1,6 +1,7 @@
 """Runtime dependency inference: a TensorMap model of the PTO runtime's submit steps.
 
-Follows runtime.md §3.1 / dsl-surface.md §18.5, per task in submission order:
+Follows the runtime's submit steps (docs/model.md §1; simpler ``docs/task-flow.md``), per task in
+submission order:
 
 1. explicit ``deps=`` edges (``source="explicit"``, ``arg=-1``);
 2. unless the task is in a manual scope, for each tensor argument: a creator edge to the alloc

@@ -18,7 +18,7 @@ SCHEMA_VERSION = 1
 
 
 class Pipe(StrEnum):
-    """In-core pipes (hardware.md §7.1)."""
+    """In-core pipes (docs/model.md §3.1)."""
 
     MTE2 = "MTE2"
     MTE1 = "MTE1"
@@ -30,7 +30,7 @@ class Pipe(StrEnum):
 
 
 class CoreShape(StrEnum):
-    """Runtime resource shape of a task (runtime.md §2)."""
+    """Runtime resource shape of a task: its ready queue (docs/model.md §4.2)."""
 
     AIC = "AIC"
     AIV = "AIV"
@@ -45,7 +45,7 @@ class TaskKind(StrEnum):
 
 
 class ArgDir(StrEnum):
-    """Call-site argument direction as the runtime sees it (dsl-surface.md §18.4)."""
+    """Call-site argument direction as the runtime sees it (docs/model.md §1)."""
 
     INPUT = "INPUT"
     OUTPUT = "OUTPUT"

@@ -1,7 +1,7 @@
 """Run records: what one simulated run produced, in simulated nanoseconds.
 
 This is the hand-off from the engine (``sim.engine``) to ``traces`` (writers, statistics,
-analyses). It mirrors what the runtime's swimlane captures (formats.md §1): one row per
+analyses). It mirrors what the runtime's swimlane captures (docs/model.md §5): one row per
 subtask (block x active lane) with its five timestamps, scheduler phase records, orchestrator
 submit records. Times are floats in ns since simulation start; writers convert to 50 MHz ticks.
 """
@@ -47,7 +47,7 @@ class SubtaskRecord(_Model):
 
 
 class PhaseRecord(_Model):
-    """One scheduler-thread phase (formats.md §1.6). Times in ns."""
+    """One scheduler-thread phase (an ``aicpu_scheduler_phases`` record, level >= 3). Times in ns."""
 
     thread: int
     kind: str  # complete | dispatch | release | wire | dummy | early_dispatch | resolve | dummy_task

@@ -30,14 +30,12 @@ Explain = Callable[[Loc, Any], tuple[Loc, str] | None]
 M = TypeVar("M", bound=BaseModel)
 
 
-def load_json(path: Path, *, not_found: str | None = None) -> Any:
+def load_json(path: Path, *, not_found: str = "no such file or directory") -> Any:
     """json.load with a one-line UserError naming the file on failure (``not_found``: the message for a
-    missing file, default the system's)."""
+    missing file)."""
     try:
         text = path.read_text()
-    except FileNotFoundError as exc:
-        if not_found is None:
-            raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    except FileNotFoundError:
         raise UserError(f"{path}: {not_found}") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror}") from None
@@ -125,7 +123,7 @@ def error_line(path: Path, err: ErrorDetails) -> str:
     return f"{path}: {where(err['loc'])}: {msg}" if err["loc"] else f"{path}: {msg}"
 
 
-def load_model(path: Path, model: type[M], *, not_found: str = "no such file") -> M:
+def load_model(path: Path, model: type[M], *, not_found: str = "no such file or directory") -> M:
     """``path`` read and validated as ``model``; UserError naming the file and the first bad field."""
     doc = load_json(path, not_found=not_found)
     try:

@@ -61,7 +61,7 @@ def test_load_profile_and_select(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content, fragment", [
-    (None, "file not found"),
+    (None, "no such file or directory"),
     ("{oops", "invalid JSON"),
     ('{"points": []}', "non-empty 'points'"),
     ('{"points": [{"value": 1}]}', "points[0]"),
@@ -69,7 +69,7 @@ def test_load_profile_and_select(tmp_path: Path) -> None:
      "profile.json: points[0].value: 'x' (expected a number)"),
     ('{"points": [{"value": 1, "preset": "a.toml", "error_pct": {"w": null}}]}',
      "points[0].error_pct.w: None (expected a number)"),
-    ('{"points": [{"value": 1, "preset": "gone.toml", "error_pct": {}}]}', "gone.toml not found"),
+    ('{"points": [{"value": 1, "preset": "gone.toml", "error_pct": {}}]}', "gone.toml: no such file or directory"),
 ])
 def test_bad_profile_is_one_line_error(tmp_path: Path, content: str | None, fragment: str) -> None:
     if content is not None:

@@ -7,6 +7,7 @@ import tomllib
 
 import pytest
 
+import hwmodels
 from sim.app.cli import main
 
 
@@ -15,7 +16,24 @@ def test_list(capsys) -> None:  # noqa: ANN001
     out = capsys.readouterr().out
     for name in ("910B1", "910B2", "910B3", "910B4", "910C"):
         assert name in out
-    assert "(default)" in out
+
+
+def test_list_marks_the_preset_run_uses_and_its_base(capsys) -> None:  # noqa: ANN001
+    """The "(default)" mark sits on the preset `run`/`reproduce` load without --chip, and a calibrated
+    preset names the preset it is built on."""
+    assert main(["chips"]) == 0
+    lines = {ln.split()[0]: ln for ln in capsys.readouterr().out.splitlines()[1:]}
+    used = hwmodels.recommended_preset()
+    assert "(default" in lines[used]
+    assert [n for n, ln in lines.items() if "(default" in ln] == [used]
+    if used == "910C-calibrated":
+        assert "910C with fitted values" in lines[used]
+        assert "(default" not in lines["910C"]
+
+
+def test_show_without_name_is_the_default_preset(capsys) -> None:  # noqa: ANN001
+    assert main(["chips", "--show"]) == 0
+    assert tomllib.loads(capsys.readouterr().out)["name"] == hwmodels.recommended_preset()
 
 
 def test_show_toml_with_set(capsys) -> None:  # noqa: ANN001

@@ -40,7 +40,7 @@ def test_json_and_deps_formats(capsys, tmp_path):
     assert TaskGraph.from_json(out).to_json() == out
     dest = tmp_path / "sub" / "deps.json"
     rc, out, _ = run(["graph", "qkv_proj_rope:precompute", "--format", "deps", "-o", str(dest)], capsys)
-    assert rc == 0 and out == ""
+    assert rc == 0 and out == f"wrote {dest}\n"
     doc = json.loads(dest.read_text())
     assert validate_deps_json(doc) == [] and len(doc["tasks"]) == 11
     assert not [p for p in dest.parent.iterdir() if p.name != "deps.json"]  # no temp files left

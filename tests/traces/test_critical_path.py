@@ -63,14 +63,16 @@ def test_core_wait_needs_tolerance() -> None:
 def test_report_tables_and_summary() -> None:
     cp = analyse(_pd())
     md = report_md(cp, "run1")
-    assert "| kernel family | compute ms | % makespan | stall ms | # on path |" in md
+    assert "| kernel family | compute µs | % makespan | stall µs | # on path |" in md
+    assert "- **makespan**: 28.00 µs (1400 ticks)" in md
     assert "| # | kernel | task µs | compute µs (%mk) | stall µs (%mk) | stall kind |" in md
     assert "Observed critical path — all 3 tasks" in md and "tiling check: exact" in md
     assert "| 2 | b_kernel_3(r1t2) | 8.00 | 8.00 (28.6%) | 2.00 (7.1%) | data-wait |" in md
     assert "| 1 | a_kernel_aic(r1t1) | 8.00 | 8.00 (28.6%) | 0.00 (0.0%) |  |" in md
     line = summary_line(cp, "run1")
-    assert line == ("[run1] makespan=0.0280ms CPM=0.0160ms(57.1%) compute=92.8% stall=7.2% "
+    assert line == ("[run1] makespan=28.00 us CPM=16.00 us (57.1%) compute=92.8% stall=7.2% "
                     "(data-wait 7.1%, core-wait 0.1%, front-gap 0.0%)")
+    assert " ms" not in md and "ms " not in line
     assert family("a_kernel_aic") == "a_kernel" and family("b_kernel_3") == "b_kernel" and family("x_2_aiv") == "x"
 
 

@@ -1,9 +1,11 @@
 """``swimsim calibrate``: fit the free chip parameters on the standalone baseline, or profile one.
 
-Without ``--profile`` the fit (:func:`sim.app.calibration.fit`) starts from the last calibration
-(or ``--start`` / ``--from-prior``) and writes a preset with provenance. ``--profile FIELD=v1,...``
-holds one free parameter at each value, re-fits the others and writes a table, ``profile.json``,
-``profile.png`` and one preset per point (what ``reproduce --band`` reads).
+Without ``--profile`` the fit (:func:`sim.app.calibration.fit`) starts from the bundled calibrated
+preset (or ``--start`` / ``--from-prior``) and writes a chip file with provenance into the current
+directory (``<base>-calibrated.toml``) or ``-o FILE``, never into the installed presets; the file is
+used with ``--chip-file``. ``--profile FIELD=v1,...`` holds one free parameter at each value,
+re-fits the others and writes a table, ``profile.json``, ``profile.png`` and one preset per point
+(what ``reproduce --band`` reads) into ``-o DIR`` (default ``out/calibration_profile``).
 """
 
 from __future__ import annotations
@@ -16,41 +18,50 @@ from pathlib import Path
 from tqdm import tqdm
 
 import hwmodels
-from hwmodels.chip import CALIBRATED_PRESET, PRESET_DIR
+from hwmodels.chip import CALIBRATED_PRESET, PRESET_DIR, ChipConfig
 from sim.app.calibrated_preset import calibrated_preset_toml
 from sim.app.calibration import FREE_PARAMS, fit, free_param, profile, provenance_note, start_values
 from sim.app.commands import non_negative_float, positive_int
 from sim.app.fidelity import DEFAULT_RUNS
 from sim.app.measurements import fit_targets, load_measurements
+from sim.app.paths import check_exists, check_out_dir, check_out_file, looks_like_path, wrote
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
 from sim.util.tables import render_table
 from traces.plot import plot_profile
 from traces.stats import error_pct, metric_value
 
+CALIBRATED_SUFFIX = "-calibrated"
+PROFILE_DIR = "out/calibration_profile"
+
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit the free parameters on the baseline and write the preset (or, with ``--profile``, the profile)."""
     prof = _parse_profile(args.profile) if args.profile else None
+    base = hwmodels.load_chip(args.base)  # a bad --base fails before any work
+    if prof is not None:
+        out = check_out_dir(args.output or PROFILE_DIR, "-o")
+    else:
+        out = check_out_file(args.output or f"{base.name}{CALIBRATED_SUFFIX}.toml", "-o")
     meas = load_measurements(args.measurements)
     targets = fit_targets(meas)
     if not targets:
         raise UserError(f"{meas.path}: no fit targets (standalone baseline metrics) found")
-    print("fit targets (standalone baseline, µs): " + ", ".join(f"{k}={v}" for k, v in targets.items()))
-    print("free parameters: " + ", ".join(f"{p.field} [{p.lo}, {p.hi}]" for p in FREE_PARAMS))
     start_chip = None  # --start and --from-prior are mutually exclusive
     if args.start:
-        is_file = Path(args.start).suffix in (".toml", ".json")
-        start_chip = hwmodels.load_chip(path=args.start) if is_file else hwmodels.load_chip(args.start)
+        is_file = looks_like_path(args.start)
+        start_chip = hwmodels.load_chip(path=check_exists(args.start)) if is_file else hwmodels.load_chip(args.start)
     elif not args.from_prior and (PRESET_DIR / f"{CALIBRATED_PRESET}.toml").is_file():
         start_chip = hwmodels.load_chip(CALIBRATED_PRESET)
     start = start_values(start_chip) if start_chip is not None else None
+    print("fit targets (standalone baseline, µs): " + ", ".join(f"{k}={v}" for k, v in targets.items()))
+    print("free parameters: " + ", ".join(f"{p.field} [{p.lo}, {p.hi}]" for p in FREE_PARAMS))
     if start is not None:
         print(f"start: {start_chip.name} (" + ", ".join(f"{k}={v:g}" for k, v in start.items()) + ")")
     else:
         print(f"start: the priors of {args.base or '910C'}")
     if prof is not None:
-        return _calibrate_profile(args, targets, start, *prof)
+        return _calibrate_profile(args, out, base, targets, start, *prof)
     bar = tqdm(total=args.max_evals, desc="fitting", unit="sim", disable=not sys.stderr.isatty())
     last = [0]
 
@@ -64,13 +75,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         start=start,
     )
     bar.close()
-    base = hwmodels.load_chip(args.base)
-    out = Path(args.output) if args.output else PRESET_DIR / f"{CALIBRATED_PRESET}.toml"
     write_text_atomic(out, calibrated_preset_toml(base, out.stem, result.params, provenance_note(result)))
     hwmodels.load_chip(path=out)  # the written preset must load
     for k, v in result.params.items():
         print(f"  {k} = {v}")
-    print(f"loss {result.loss:.5g} after {result.evaluations} simulations; wrote {out}")
+    print(f"loss {result.loss:.5g} after {result.evaluations} simulations")
+    print(f"use it: swimsim reproduce --chip-file {out}   or   swimsim run KERNEL --chip-file {out}")
+    wrote([out])
     return 0
 
 
@@ -92,17 +103,14 @@ def _parse_profile(spec: str) -> tuple[str, list[float]]:
     return p.field, values
 
 
-def _calibrate_profile(args: argparse.Namespace, targets: dict[str, float], start: dict[str, float] | None,
-                       field: str, values: list[float]) -> int:
+def _calibrate_profile(args: argparse.Namespace, out: Path, base: ChipConfig, targets: dict[str, float],
+                       start: dict[str, float] | None, field: str, values: list[float]) -> int:
     """``calibrate --profile FIELD=v1,...``: the best fit with FIELD held at each value; table, JSON,
-    PNG and one preset per point (to run `reproduce --chip-file` on)."""
-    out = Path(args.output or "out/calibration_profile")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out}: exists and is not a directory (with --profile, -o names the output directory)")
-    base = hwmodels.load_chip(args.base)
+    PNG and one preset per point (to run `reproduce --chip-file` on) in ``out``."""
     bar = tqdm(total=len(values) * args.max_evals, desc=f"profile {field}", unit="sim",
                disable=not sys.stderr.isatty())
     points = []
+    paths: list[Path] = []
     for i, v in enumerate(values):
         def progress(evals: int, best: float, done: int = i * args.max_evals, v: float = v) -> None:
             bar.n = min(done + evals, bar.total)
@@ -126,7 +134,7 @@ def _calibrate_profile(args: argparse.Namespace, targets: dict[str, float], star
         stem = f"profile_{field.rsplit('.', 1)[-1]}_{pt.value:g}"
         note = (f"{field} held at {pt.value:g} by `swimsim calibrate --profile`; the others fitted on "
                 f"{', '.join(names)} ({r.evaluations} simulations, loss {r.loss:.4g})")
-        write_text_atomic(out / f"{stem}.toml", calibrated_preset_toml(base, stem, r.params, note))
+        paths.append(write_text_atomic(out / f"{stem}.toml", calibrated_preset_toml(base, stem, r.params, note)))
         fitted = {k: v for k, v in r.params.items() if k != field}
         rms = (r.loss / max(1, len(names))) ** 0.5 * 100.0
         rows.append([f"{pt.value:g}", f"{r.loss:.3g}", f"{rms:.2f}",
@@ -136,28 +144,35 @@ def _calibrate_profile(args: argparse.Namespace, targets: dict[str, float], star
                               "params": r.params, "error_pct": errs, "preset": f"{stem}.toml"})
     head = [field, "loss", "rms err %", *(f"{n} err %" for n in names), "fitted", "preset"]
     print(render_table(head, rows, markdown=False, left=(0, len(head) - 2, len(head) - 1)))
-    write_text_atomic(out / "profile.json", json.dumps(doc, indent=1) + "\n")
-    plot_profile(field, values, errors, out / "profile.png")
-    print(f"wrote {out}/profile.json, {out}/profile.png and {len(points)} presets "
-          f"(predictions: swimsim reproduce --chip-file {out}/<preset>.toml)")
+    paths.insert(0, write_text_atomic(out / "profile.json", json.dumps(doc, indent=1) + "\n"))
+    paths.insert(1, plot_profile(field, values, errors, out / "profile.png"))
+    print(f"use them: swimsim reproduce --band {out}   or   swimsim reproduce --chip-file {out}/<preset>.toml")
+    wrote(paths)
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
-    c = sub.add_parser("calibrate", help="fit the free chip parameters on the standalone baseline")
-    c.add_argument("--measurements", help="measurement JSON (only the standalone baseline is read for fitting)")
-    c.add_argument("--base", help="preset whose other fields the result keeps (default: 910C)")
+    c = sub.add_parser("calibrate", help="fit the free chip parameters on the standalone baseline",
+                       description="Fit the free chip parameters on the standalone baseline of the measurement "
+                                   "file and write a chip file (TOML) to use with --chip-file. The installed "
+                                   "presets are never modified.")
+    c.add_argument("--measurements", metavar="FILE",
+                   help="measurement JSON (default: the bundled PR #648 data; only the standalone baseline is "
+                        "read for fitting)")
+    c.add_argument("--base", metavar="NAME", help="preset whose other fields the result keeps (default: 910C)")
     st = c.add_mutually_exclusive_group()
     st.add_argument("--start", help="preset or chip file whose free-parameter values start the search "
-                                    f"(default: {CALIBRATED_PRESET} when present, i.e. refine the last fit)")
+                                    f"(default: the bundled {CALIBRATED_PRESET} preset when installed)")
     st.add_argument("--from-prior", action="store_true",
                     help="start the search from the base preset's priors instead (a cold start)")
     c.add_argument("--max-evals", type=positive_int, default=250, help="evaluation budget (each averages --runs seeds)")
     c.add_argument("--runs", type=positive_int, default=DEFAULT_RUNS,
                    help=f"seeds averaged per evaluation (default {DEFAULT_RUNS}, as `reproduce`)")
     c.add_argument("--jitter", type=non_negative_float, default=0.03, help="relative per-block jitter when --runs > 1")
-    c.add_argument("-o", "--output", help=f"preset file to write (default: hwmodels/presets/{CALIBRATED_PRESET}.toml); "
-                   "with --profile, the output directory (default: out/calibration_profile)")
+    c.add_argument("-o", "--output", metavar="PATH",
+                   help=f"chip file to write (default: <base>{CALIBRATED_SUFFIX}.toml in the current directory, "
+                        f"e.g. ./910C{CALIBRATED_SUFFIX}.toml; an existing file is overwritten); with --profile, "
+                        f"the output directory (default: {PROFILE_DIR})")
     c.add_argument("--profile", metavar="FIELD=V1,V2,...",
                    help="identifiability check instead of a fit: hold one free parameter at each value, re-fit "
                         "the others (--max-evals each), and report how well each point still fits; writes "

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from sim.app.commands import non_negative_int
 from sim.app.explain import explain_against, explain_function, explain_ops, load_run
+from sim.app.paths import check_exists
 from sim.util.errors import UserError
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """Print the breakdown, the side-by-side comparison (``--against``) or one block's ops (``--ops``)."""
-    result = load_run(Path(args.trace_dir))
+    result = load_run(check_exists(args.trace_dir))
     if args.against:
         if args.ops:
             raise UserError("--against compares two runs' breakdowns; use --ops on one run at a time")
-        other = load_run(Path(args.against))
+        other = load_run(check_exists(args.against))
         print(explain_against(result, other, args.func_name, args.trace_dir, args.against), end="")
     elif args.ops:
         print(explain_ops(result, args.func_name, args.block), end="")

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 
 from kernels.registry import build_graph
+from sim.app.paths import check_kernel_spec, check_out_file, wrote
 from sim.ir import TaskGraph, TaskKind, task_label
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
@@ -87,17 +88,18 @@ def summary(g: TaskGraph) -> str:
 def run(args: argparse.Namespace) -> int:
     """Build the graph and print or write it in the chosen format."""
     params = _parse_params(args.param or [])
+    out = check_out_file(args.output, "-o") if args.output else None
     t0 = time.perf_counter()
-    g = build_graph(args.kernel, args.mode, **params)
+    g = build_graph(check_kernel_spec(args.kernel), args.mode, **params)
     dt = time.perf_counter() - t0
     if args.format == "json":
         text = g.to_json()
     elif args.format == "deps":
         text = dumps(to_deps_json(g))
     else:
-        text = summary(g) + f"(graph built in {dt * 1e3:.0f} ms)\n"
-    if args.output:
-        write_text_atomic(args.output, text)
+        text = summary(g) + f"(graph built in {dt:.2f} s)\n"
+    if out is not None:
+        wrote([write_text_atomic(out, text)])
     else:
         sys.stdout.write(text)
     return 0
@@ -107,8 +109,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p = sub.add_parser("graph", help="build a kernel's task graph (summary, IR JSON or deps.json)")
     p.add_argument("kernel", metavar="KERNEL[:VARIANT]", help="e.g. qkv_proj_rope:precompute")
     p.add_argument("--mode", default="decode", help="decode (default) or prefill")
-    p.add_argument("--format", choices=["summary", "json", "deps"], default="summary")
-    p.add_argument("-o", "--output", help="write to FILE (temp file + rename) instead of stdout")
+    p.add_argument("--format", choices=["summary", "json", "deps"], default="summary",
+                   help="summary: one row per task (default); json: the task-graph IR; deps: deps.json in the "
+                        "runtime's dep_gen layout")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write to FILE instead of stdout (an existing file is overwritten)")
     p.add_argument("--param", action="append", metavar="KEY=INT",
                    help="override a shape parameter (e.g. T=16); repeatable")
     p.set_defaults(func=run)

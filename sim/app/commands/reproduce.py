@@ -5,13 +5,15 @@ worker pool, :mod:`sim.app.variant_runs`), writes seed 0's traces under
 ``out/<workload>/<variant>/``, prints the fidelity table, the runtime checks and the run-to-run
 spread, and writes ``fidelity.json``/``.md``/``.png``, ``runtime_checks.json`` and
 ``run_spread.json``. ``--band DIR`` adds the calibration band over a ``calibrate --profile``
-directory (``band.json``, ``band.png``).
+directory (``band.json``, ``band.png``); without it, those two files of an earlier ``--band`` run
+are removed, so that no file in the output directory belongs to another run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,6 +35,7 @@ from sim.app.fidelity import (
     warm_run_means,
 )
 from sim.app.measurements import FIT_VARIANT, Measurements, load_measurements
+from sim.app.paths import check_exists, check_out_dir, wrote
 from sim.app.pool import default_workers, run_jobs
 from sim.app.progress import ticker
 from sim.app.variant_runs import run_variant, variant_jobs
@@ -46,13 +49,13 @@ from traces.runtime_checks import CHECKS, format_checks
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """Simulate every measured workload × variant, print the tables, write the files under ``-o``."""
     t0 = time.perf_counter()
+    out = check_out_dir(args.out, "-o")
     meas = load_measurements(args.measurements)
     band = _band_points(args) if args.band else None  # checked before any work
     if args.chip_file:
-        chip = hwmodels.load_chip(path=args.chip_file, overrides=args.set or [])
+        chip = hwmodels.load_chip(path=check_exists(args.chip_file), overrides=args.set or [])
     else:
         chip = hwmodels.load_chip(args.chip or hwmodels.recommended_preset(), overrides=args.set or [])
-    out = Path(args.out)
     runs = args.runs
     jitter = args.jitter if runs > 1 else 0.0
     jobs = variant_jobs(meas, chip, runs, jitter, out)
@@ -79,7 +82,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     write_text_atomic(out / "runtime_checks.json", json.dumps(
         {"targets": {c.key: {"label": c.label, "lo": c.lo, "hi": c.hi, "source": c.source} for c in CHECKS},
          "simulated": checks}, indent=1) + "\n")
-    print(f"\nruntime checks (seed 0, {FIT_VARIANT}; runtime.md §14 targets, measured on other workloads):")
+    print(f"\nruntime checks (seed 0, {FIT_VARIANT}; targets measured on silicon on other workloads, "
+          "simpler docs/investigations/ and docs/dfx/):")
     print(format_checks(cols, markdown=args.md), end="")
     spread = run_spread(meas, per_seed)
     cold = cold_row_counts(meas, per_seed)
@@ -92,19 +96,22 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         print(format_cold_rows(cold, warm), end="")
     plot_fidelity(doc, spread, out / "fidelity.png",
                   title=f"swimsim reproduce: chip {chip.name}, {runs} seeded run(s) per variant")
-    files = ["fidelity.json", "fidelity.png", "runtime_checks.json", "run_spread.json"]
+    files = ["fidelity.json", "fidelity.md", "fidelity.png", "runtime_checks.json", "run_spread.json"]
     if band is not None:
         _reproduce_band(args, meas, rows, workers, jitter, *band)
-        files += ["band.json", "band.png"]
-    written = ", ".join(str(out / f) for f in files)
-    print(f"wrote {written}  ({time.perf_counter() - t0:.1f} s)")
+        files += BAND_FILES
+    else:
+        for f in BAND_FILES:  # of an earlier --band run: they would not match this one
+            (out / f).unlink(missing_ok=True)
+    run_dirs = [f"{j.outdir}{os.sep}" for j in jobs if j.outdir]
+    wrote([*(out / f for f in files), *run_dirs], note=f"  ({time.perf_counter() - t0:.1f} s)")
     return 0
 
 
 def _band_points(args: argparse.Namespace) -> tuple[str, list[ProfilePreset], list[ProfilePreset], list[ChipConfig]]:
     """(held field, all profile points, the points within --band-tol and their chips) of ``--band DIR``;
     UserError if none fits or a preset does not load (checked before any simulation)."""
-    field, points = load_profile(Path(args.band))
+    field, points = load_profile(check_exists(args.band))
     used = select(points, args.band_tol)
     if not used:
         best = min(p.worst_pct for p in points)
@@ -136,6 +143,9 @@ def _reproduce_band(args: argparse.Namespace, meas: Measurements, rows: list[Met
     plot_band(doc, Path(args.out) / "band.png")
 
 
+BAND_FILES = ["band.json", "band.png"]
+
+
 def _short_workload(name: str) -> str:
     """Column label of a workload: its first word (``qkv``, ``decode``)."""
     return name.split("_")[0]
@@ -144,15 +154,18 @@ def _short_workload(name: str) -> str:
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p = sub.add_parser("reproduce", help="simulate the measured comparison and print the fidelity table")
     p.add_argument("--measurements", help="measurement JSON (default: the bundled PR #648 data)")
-    p.add_argument("--chip", help="chip preset (default: the calibrated preset if present, else 910C)")
-    p.add_argument("--chip-file", help="chip TOML/JSON file (e.g. written by `swimsim calibrate -o`)")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a chip field")
+    p.add_argument("--chip", metavar="NAME",
+                   help="chip preset (default: the calibrated preset if present, else 910C; see `swimsim chips`)")
+    p.add_argument("--chip-file", metavar="FILE", help="chip TOML/JSON file (e.g. written by `swimsim calibrate`)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a chip field (repeatable)")
     p.add_argument("--runs", type=positive_int, default=DEFAULT_RUNS,
                    help=f"seeded runs per variant (seeds 0..N-1), averaged (default {DEFAULT_RUNS}: the expected "
                    "value of the measured 3-run mean, with little Monte-Carlo noise)")
     p.add_argument("--jobs", type=non_negative_int, default=0, help="worker processes (default: the CPU count)")
     p.add_argument("--jitter", type=non_negative_float, default=0.03, help="relative jitter when --runs > 1")
-    p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
+    p.add_argument("-o", "--out", default="out", metavar="DIR",
+                   help="output directory (default: out); its fidelity, runtime-check, spread and band files and "
+                        "the run directories DIR/<workload>/<variant>/ are replaced")
     p.add_argument("--md", action="store_true", help="print the table as markdown")
     p.add_argument("--band", metavar="PROFILE_DIR",
                    help="also run every preset of a `swimsim calibrate --profile` directory that fits the baseline "

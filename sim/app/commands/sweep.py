@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from pathlib import Path
 from typing import Any
 
 from hwmodels.chip import ChipConfig, canonical_field, descriptive_fields, load_chip, recommended_preset
 from kernels.registry import build_graph
 from sim.app.commands import positive_int
 from sim.app.onthespot import RUN_JITTER
+from sim.app.paths import check_exists, check_kernel_spec, check_out_dir, wrote
 from sim.app.progress import ticker
 from sim.engine import RunOptions, simulate
 from sim.util.errors import UserError
@@ -55,7 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                    help="wall | total_test_time | aicore_span | FUNC.avg_exec | FUNC.span | FUNC.avg_latency | "
                         "... (repeatable; default: wall, total_test_time and the Avg Exec of the 3 functions "
                         "with the largest total exec)")
-    p.add_argument("-o", "--out", metavar="DIR", help="write sweep.json, sweep.md and sweep.png into DIR")
+    p.add_argument("-o", "--out", metavar="DIR", help="write sweep.json, sweep.md and sweep.png into DIR (created "
+                                                      "if missing; existing files of these names are overwritten)")
     p.add_argument("--md", action="store_true", help="print the table as markdown")
     p.set_defaults(func=cmd_sweep)
 
@@ -114,13 +115,13 @@ def parse_vary(args: argparse.Namespace) -> list[tuple[str, list[str], list[Any]
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Simulate every point of the grid, print the table, write sweep.json/.md/.png with ``-o``."""
-    out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise UserError(f"-o {out}: exists and is not a directory")
+    out = check_out_dir(args.out, "-o") if args.out else None
+    if args.chip_file:
+        check_exists(args.chip_file)
     base = _load(args, [])  # bad --chip/--set fails before anything else
     vary = parse_vary(args)
     specs = list(dict.fromkeys(args.specs))
-    graphs = {s: build_graph(s, args.mode) for s in specs}
+    graphs = {s: build_graph(check_kernel_spec(s), args.mode) for s in specs}
     funcs = {s: list(dict.fromkeys(t.name for t in g.kernel_tasks())) for s, g in graphs.items()}
     chosen = [check_metric(m.strip(), funcs) for m in args.metric]
 
@@ -157,8 +158,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
           f"(µs; Δ% vs the first point){sets_note}")
     print(format_table(doc, markdown=args.md), end="")
     if out is not None:
-        write_text_atomic(out / "sweep.json", sweep_json(doc))
-        write_text_atomic(out / "sweep.md", format_table(doc, markdown=True))
-        plot_sweep(doc, out / "sweep.png")
-        print(f"wrote {out / 'sweep.json'}, {out / 'sweep.md'}, {out / 'sweep.png'}")
+        wrote([write_text_atomic(out / "sweep.json", sweep_json(doc)),
+               write_text_atomic(out / "sweep.md", format_table(doc, markdown=True)),
+               plot_sweep(doc, out / "sweep.png")])
     return 0
