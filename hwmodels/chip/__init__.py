@@ -1,7 +1,8 @@
 """Chip configuration: presets for the a2a3 family (one die), TOML/JSON round trip, ``--set`` overrides.
 
-Every field carries ``unit``, ``status`` (the hardware.md tag: SPEC, MEASURED, FIT, VSIM, DERIVED,
-INFERRED, PRESS, CALIBRATE, ASSUMPTION, SOURCE, CALIBRATED, CHOICE) and ``source`` in its description.
+Every field carries ``unit``, ``status`` (swimsim's evidence class: SPEC, MEASURED, FIT, VSIM, DERIVED,
+INFERRED, PRESS, CALIBRATE, ASSUMPTION, SOURCE, CALIBRATED, CHOICE, defined in docs/model.md) and ``source``
+(the public origin of the value, or the docs/model.md section that states it) in its description.
 Fields with status CALIBRATE are placeholders a calibration step may fit (:func:`calibratable_fields`).
 
 * ``sections``: the parameter sections (``SECTIONS``), one pydantic model per hardware block.

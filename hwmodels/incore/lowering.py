@@ -15,7 +15,7 @@ from sim.ir import Op
 
 
 def _row_expand_instrs(chip: ChipConfig, rows: int, cols: int, elem_bytes: float) -> int:
-    """Instructions of a row_expand binary op after its broadcast (a2a3 TRowExpandBinOp, 2026-05 on).
+    """Instructions of a row_expand binary op after its broadcast (pto-isa a2a3 TRowExpandBinOp, form of May 2026).
 
     Count mode, one instruction per row, only when a row holds more full 256 B repeats than the
     tile has rows; otherwise norm mode: one instruction (``rows`` repeats) per 256 B column slice

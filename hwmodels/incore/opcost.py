@@ -2,7 +2,7 @@
 
 :func:`op_cost` turns one recorded op on one lane into an :class:`OpCost` (ns): the pipe occupancy,
 the latency after it and the critical-path segments; a DMA op's transfer and latency are finished
-per call from its L2 hit/miss classification by the scheduler. Formulas follow hardware.md §5-§9.
+per call from its L2 hit/miss classification by the scheduler. Formulas: docs/model.md §3.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def _vec_factor(chip: ChipConfig, name: str) -> float:
 
 
 def vector_repeats(chip: ChipConfig, shape: list[int], elem_bytes: float, nbytes: int = 0) -> int:
-    """256 B repeats of a vector op on a [.., R, C] tile, rows padded to 32 B blocks (dsl-surface.md §7)."""
+    """256 B repeats of a vector op on a [.., R, C] tile, rows padded to 32 B blocks (docs/model.md §3.2)."""
     v = chip.vector
     if shape:
         cols = shape[-1]
@@ -162,7 +162,7 @@ def _ceil_to(x: int, q: int) -> int:
 
 
 def _k_t(chip: ChipConfig, b_a: float) -> int:
-    """K elements of one cube fractal for ``b_a``-byte inputs (hardware.md §5)."""
+    """K elements of one cube fractal for ``b_a``-byte inputs (docs/model.md §3.4)."""
     c = chip.cube
     if b_a <= 0.5:
         return c.int4_k
@@ -172,7 +172,7 @@ def _k_t(chip: ChipConfig, b_a: float) -> int:
 
 
 def cube_cycles(chip: ChipConfig, m: int, n: int, k: int, in_dtype: str) -> tuple[float, float, int]:
-    """(C_mad, C_load, K blocks) in cycles for an M x N x K matmul (hardware.md §8.1, §8.2)."""
+    """(C_mad, C_load, K blocks) in cycles for an M x N x K matmul (docs/model.md §3.4)."""
     c = chip.cube
     b_a = dtype_bytes(in_dtype, 2)
     kt = _k_t(chip, b_a)
@@ -192,7 +192,7 @@ def cube_cycles(chip: ChipConfig, m: int, n: int, k: int, in_dtype: str) -> tupl
 
 
 def drain_cycles(chip: ChipConfig, m: int, n: int) -> float:
-    """FIXPIPE drain of an m x n accumulator tile (hardware.md §8.3)."""
+    """FIXPIPE drain of an m x n accumulator tile (docs/model.md §3.4)."""
     f = chip.fixpipe
     n0 = max(1, f.c0_bytes // f.acc_bytes)
     n1 = math.ceil(n / n0)

@@ -77,7 +77,7 @@ def test_cube_formula_16x128x256_bf16() -> None:
     # C_mad = 2 * 21 + p(1) * ceil(16/16) * K_frac(2*8) * ceil(128/16) = 42 + 128 = 170 cycles
     c_mad, _, kb = cube_cycles(CHIP, 16, 128, 256, "BF16")
     assert c_mad == 170 and kb == 2
-    # read as M x K x N (hardware.md §8 notation): M=16, K=128, N=256 -> k0 = 64 (64*256*2 = 32 KiB),
+    # read as M x K x N (docs/model.md §3.4 notation): M=16, K=128, N=256 -> k0 = 64 (64*256*2 = 32 KiB),
     # 2 K blocks, K_frac = 2*4 -> 42 + 1 * 8 * 16 = 170 as well
     assert cube_cycles(CHIP, 16, 256, 128, "BF16")[0] == 170
     one_buf = load_chip(overrides=["cube.l0_double_buffer=false"])

@@ -1,4 +1,4 @@
-"""The L2-line over-fetch calibration (hardware.md §9.2): 128 B rows cost ~+20 %, not 4x."""
+"""The L2-line over-fetch calibration (docs/model.md §3.5): 128 B rows cost ~+20 %, not 4x."""
 
 from __future__ import annotations
 
