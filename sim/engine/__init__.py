@@ -1,6 +1,6 @@
 """Discrete-event engine: runs a TaskGraph on a chip model and produces RunResult records.
 
-Model (runtime.md): one orchestrator (submit costs, JUNE wiring queue), ``n_sched_threads``
+Model (docs/model.md §4): one orchestrator (submit costs, JUNE wiring queue), ``n_sched_threads``
 scheduler threads owning clusters round-robin, each looping complete-poll / wire / dummy /
 dispatch / complete-poll with per-step costs; shared ready FIFOs per shape plus JUNE thread-local
 LIFO buffers; a running and a pending slot per core with the COND interpretation rules; AICores

@@ -1,4 +1,4 @@
-"""What an AICore does with a token, in simulated time (runtime.md §6.3, §6.4, §10).
+"""What an AICore does with a token, in simulated time (docs/model.md §4.5, §4.6; doorbells §4.4).
 
 A published token arrives at its core ``dmb_propagation`` after the register write. The core
 takes tokens in order: when it is free it *receives* the token (after the record write-back of
@@ -58,7 +58,7 @@ class AICores:
             core.nxt = sub
 
     def ring(self, subs: list[Subtask], t: float) -> None:
-        """Release staged subtasks: ring each core's doorbell at ``t`` (runtime.md §10 step 3)."""
+        """Release staged subtasks: ring each core's doorbell at ``t`` (docs/model.md §4.4)."""
         for sub in subs:
             sub.rung = t + self.p.doorbell
             core = sub.core
@@ -81,7 +81,7 @@ class AICores:
             self._start_at(sub, sub.receive + p.gated_setup)
             return
         if not core.used and core.cold_extra > 0:
-            # Cold first task (runtime.md §6.4): the measured Head OH excess over steady state is
+            # Cold first task (docs/model.md §4.6): the measured Head OH excess over steady state is
             # ``cold_extra``; ``local_setup_cold`` of it is dcci + ACK, the rest NoC propagation.
             core.used = True
             setup = min(p.setup_cold, core.cold_extra)

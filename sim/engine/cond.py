@@ -1,4 +1,4 @@
-"""The dual slot per core as the AICPU sees it through the core's COND register (runtime.md §7).
+"""The dual slot per core as the AICPU sees it through the core's COND register (docs/model.md §4.4).
 
 A COND value becomes visible to the AICPU ``fin_vis`` ns after the core changes it (ACK at a lane's
 start, FIN at its end). These rules say what a read at time ``t`` (ns) tells the owning thread

@@ -1,4 +1,4 @@
-"""AIC/AIV cores and clusters, and the subtasks they run (runtime.md §1.2, §1.3, §7).
+"""AIC/AIV cores and clusters, and the subtasks they run (docs/model.md §2.1, §4.4).
 
 A :class:`Core` carries two views of one AICore: the owning scheduler thread's bookkeeping (the
 running and pending slots, whether the running task's ACK was seen) and the physical core (the
@@ -109,7 +109,7 @@ def build_cores(n_clusters: int, aiv_per_cluster: int, n_threads: int) -> tuple[
 
 def draw_cold_starts(cores: list[Core], p: RuntimeParams, seed: int) -> None:
     """Seeded per core: with probability ``cold_prob`` its first task pays a Head-OH excess drawn
-    uniformly from [``cold_min``, ``cold_max``] ns (runtime.md §6.4); none when cold start is off."""
+    uniformly from [``cold_min``, ``cold_max``] ns (docs/model.md §4.6); none when cold start is off."""
     for c in cores:
         rng = random.Random(f"{seed}:cold:{c.id}")
         if p.cold_start and rng.random() < p.cold_prob:

@@ -1,4 +1,4 @@
-"""Dependency bookkeeping: wiring, completion and readiness (runtime.md §3.3, §4, §8).
+"""Dependency bookkeeping: wiring, completion and readiness (docs/model.md §4.2, §4.3).
 
 T0 wires submitted tasks in batches: a task's ``fanin`` is its producer count + 1, producers
 already complete count at once, the others get the task on their fanout list. When the AICPU
@@ -114,7 +114,7 @@ class Dependencies:
 
     def complete(self, th: SchedulerThread, ts: TaskState, t: float,
                  to_shared: bool) -> Generator[Any, Any, float]:
-        """Mark ``ts`` complete at ``th``'s clock ``t`` (ns) and resolve its consumers (runtime.md §8);
+        """Mark ``ts`` complete at ``th``'s clock ``t`` (ns) and resolve its consumers (docs/model.md §4.3);
         returns the clock after the resolve cost."""
         p = self.p
         ts.completed = True

@@ -1,4 +1,4 @@
-"""The dispatch policy: which ready task goes to which core, when (runtime.md §6, §9, §10 step 2).
+"""The dispatch policy: which ready task goes to which core, when (docs/model.md §4.4).
 
 Per scheduler-loop iteration, :meth:`Dispatcher.dispatch` runs the JUNE order: spill excess local
 work to the shared queues when a peer has idle cores, the IDLE stage (MIX first with strict
@@ -36,7 +36,7 @@ __all__ = ["Dispatcher", "eligible", "mix_fit"]
 
 def eligible(c: Core, stage: str) -> bool:
     """Whether core ``c`` can take a subtask in ``stage``: ``idle`` (running slot empty) or
-    ``pending`` (running, pending slot free, the running task's ACK seen; runtime.md §7)."""
+    ``pending`` (running, pending slot free, the running task's ACK seen; docs/model.md §4.4)."""
     if stage == "idle":
         return c.running is None
     return c.running is not None and c.pending is None and c.ack_seen
@@ -103,7 +103,7 @@ class Dispatcher:
 
     def dispatch(self, th: SchedulerThread, t: float) -> Generator[Any, Any, tuple[float, int]]:
         """The dispatch step of ``th``'s iteration from its clock ``t`` (ns): spill, IDLE stage, flush,
-        PENDING stage (runtime.md §6.1); returns the new clock and the subtasks published."""
+        PENDING stage (docs/model.md §4.4); returns the new clock and the subtasks published."""
         p = self.p
         if not self.ready.any_ready(th):
             return t, 0
@@ -157,7 +157,7 @@ class Dispatcher:
         return t, total
 
     def stage(self, th: SchedulerThread, t: float) -> Generator[Any, Any, tuple[float, int]]:
-        """Early-dispatch staging in an otherwise idle iteration (runtime.md §10 step 2): candidates'
+        """Early-dispatch staging in an otherwise idle iteration (docs/model.md §4.4): candidates'
         blocks go to idle cores, then free pending slots, as gated subtasks; returns the new clock
         (ns) and the blocks staged."""
         p = self.p
@@ -195,7 +195,7 @@ class Dispatcher:
 
     def _attempt(self, th: SchedulerThread, shape: CoreShape, stage: str,
                  t: float) -> Generator[Any, Any, tuple[float, int]]:
-        """One dispatch attempt for one shape and stage: pop, claim, build, publish (runtime.md §6.2)."""
+        """One dispatch attempt for one shape and stage: pop, claim, build, publish (docs/model.md §4.4)."""
         p = self.p
         budget = self._n_eligible(th, shape, stage)
         if budget == 0:
@@ -262,7 +262,7 @@ class Dispatcher:
         return t, len(subs) + n_sync
 
     def _sync_start(self, th: SchedulerThread, ts: TaskState, t: float) -> tuple[float, list[Subtask]] | None:
-        """Drain mode for a sync_start task (runtime.md §9.3), simplified: if all threads together have
+        """Drain mode for a sync_start task (docs/model.md §4.4), simplified: if all threads together have
         idle resources for every block, place them all in one pass after the barrier; else None."""
         per: list[tuple[SchedulerThread, list[Core]]] = []
         for o in [th] + [x for x in self.threads if x is not th]:

@@ -1,11 +1,11 @@
-"""Speculative early dispatch bookkeeping (``allow_early_resolve``, runtime.md §10).
+"""Speculative early dispatch bookkeeping (``allow_early_resolve``, docs/model.md §4.4).
 
 When a flagged producer is first dispatched, each consumer whose producers are now all dispatched
-(or complete) becomes a STAGING candidate and joins the candidate queue (step 1). A scheduler
-thread with nothing else to do places candidates' blocks as *gated* subtasks (step 2, the placement
-itself is in :mod:`sim.engine.dispatch`); they wait here until the task becomes ready, when every
-staged core's doorbell is rung (step 3). A consumer of a flagged producer inherits the flag up to
-``early_dispatch_chain_depth`` (auto-chain).
+(or complete) becomes a STAGING candidate and joins the candidate queue (candidate detection). A
+scheduler thread with nothing else to do places candidates' blocks as *gated* subtasks (staging,
+the placement itself is in :mod:`sim.engine.dispatch`); they wait here until the task becomes
+ready, when every staged core's doorbell is rung (release). A consumer of a flagged producer
+inherits the flag up to ``early_dispatch_chain_depth`` (auto-chain).
 """
 
 from __future__ import annotations

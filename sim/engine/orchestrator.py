@@ -1,4 +1,4 @@
-"""The AICPU orchestrator thread (runtime.md §3).
+"""The AICPU orchestrator thread (docs/model.md §4.1).
 
 It submits the graph's tasks in order, one submit call each: ``orch_between`` (ns) between calls,
 then the call's own cost (``orch_alloc`` for an alloc task, ``orch_submit`` otherwise) and, at

@@ -7,8 +7,8 @@ from sim.engine.options import RunOptions
 
 __all__ = ["RuntimeParams"]
 
-# Idle gap (µs) after which the AICore's local setup is the "after idle" value (runtime.md §6.4:
-# "0.02 µs after >= 1 µs idle, 0.29 µs otherwise"). Taken from the chip when it defines it.
+# Idle gap (µs) after which the AICore's local setup is the "after idle" value (docs/model.md §4.5:
+# 0.02 µs after >= 1 µs idle, 0.29 µs back to back). Taken from the chip when it defines it.
 _IDLE_SETUP_THRESHOLD_FALLBACK_US = 1.0
 
 

@@ -1,4 +1,4 @@
-"""The queues between AICPU threads (runtime.md §3.3, §4).
+"""The queues between AICPU threads (docs/model.md §4.1, §4.2).
 
 :class:`WiringQueue`: submitted tasks on their way from the orchestrator to T0's wiring.
 :class:`ReadyQueues`: ready tasks, one shared FIFO per shape, plus the dummy-task queue only T0

@@ -1,4 +1,4 @@
-"""The AICPU scheduler threads' loop (runtime.md §5).
+"""The AICPU scheduler threads' loop (docs/model.md §4.3).
 
 Each thread is a simpy process running :meth:`Scheduler.loop`. One iteration, on the thread's own
 clock ``t`` (ns): exit check, completion poll (a COND read of ``cond_poll`` per polled core, FINs
@@ -60,7 +60,9 @@ class Scheduler:
 
     def add_thread(self) -> None:
         """``orch_to_sched``: the orchestrator thread becomes one more scheduler and all clusters are
-        dealt again across every thread (runtime.md §1.1); its loop starts now."""
+        dealt again across every thread (docs/model.md §4.4; simpler
+        ``src/a2a3/runtime/tensormap_and_ringbuffer/runtime/scheduler/scheduler_cold_path.cpp``,
+        ``reassign_cores_for_all_threads``); its loop starts now."""
         th = SchedulerThread(len(self.threads), self.env)
         self.threads.append(th)
         deal(self.threads, self.clusters)

@@ -2,7 +2,7 @@
 
 A :class:`TaskState` follows one task of the graph from submit through wiring (fanin, fanout,
 refcount), dispatch of its blocks (``next_block``), completion of its subtasks, and the
-speculative early-dispatch flags (runtime.md §2, §3.3, §8, §10).
+speculative early-dispatch flags (docs/model.md §1, §4.2-§4.4).
 """
 
 from __future__ import annotations
@@ -50,12 +50,14 @@ class TaskState:
         self.profiles: dict[int, dict[str, Any]] = {}  # block -> {lane: cost-model profile}, memo per run
         self.early_depth: int | None = 0 if task.allow_early_resolve else None  # flag (auto-chain depth)
         self.dispatched = False  # first dispatch seen (early-dispatch candidate detection runs once)
-        self.dfanin = 0  # producers flagged-and-dispatched or complete at wiring (runtime.md §10)
+        self.dfanin = 0  # producers flagged-and-dispatched or complete at wiring (docs/model.md §4.4)
         self.cand = False  # STAGING candidate
 
 
 def task_lanes(task: Task) -> list[str]:
-    """Active lanes (runtime.md §2): from kernel_ids, else from the shape / the ops' lanes."""
+    """Active lanes: from kernel_ids ``[aic, aiv0, aiv1]``, -1 = inactive (simpler
+    ``src/a2a3/runtime/tensormap_and_ringbuffer/runtime/pto_submit_types.h``), else from the shape /
+    the ops' lanes."""
     if task.shape == CoreShape.AIC:
         return ["aic"]
     if task.shape == CoreShape.AIV:

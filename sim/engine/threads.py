@@ -1,7 +1,7 @@
 """AICPU scheduler threads: what each one owns and records, and how peers wake it.
 
-A :class:`SchedulerThread` owns whole clusters (dealt round-robin, runtime.md §1.2), keeps a
-thread-local LIFO ready buffer per shape (runtime.md §4), counts its loop iterations and emits its
+A :class:`SchedulerThread` owns whole clusters (dealt round-robin, docs/model.md §2.1), keeps a
+thread-local LIFO ready buffer per shape (docs/model.md §4.2), counts its loop iterations and emits its
 own phase records. A thread with nothing to observe sleeps on its ``wake`` event; any actor that
 changes something the thread may act on calls :meth:`SchedulerThread.notify` (or :func:`broadcast`).
 """
@@ -60,7 +60,7 @@ def broadcast(threads: list[SchedulerThread]) -> None:
 
 
 def deal(threads: list[SchedulerThread], clusters: list[Cluster]) -> None:
-    """Give cluster ``b`` to thread ``b mod len(threads)`` (runtime.md §1.2); sets each core's owner."""
+    """Give cluster ``b`` to thread ``b mod len(threads)`` (docs/model.md §2.1); sets each core's owner."""
     n = len(threads)
     for th in threads:
         th.clusters, th.cores, th.aic, th.aiv = [], [], [], []

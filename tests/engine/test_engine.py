@@ -181,9 +181,10 @@ def _check_invariants(g: TaskGraph, chip, r: RunResult, pmu: bool) -> None:  # n
             if not early:  # staged (early-dispatched) blocks may be dispatched before the producer finished
                 assert s.dispatch >= fin[q]
             assert s.start >= fin[q] + notify - 1e-6
-    # phase records (formats.md §1.6): outer phases of a thread never overlap, loop_iter never
-    # decreases, every observed FIN is counted once by a complete record, every published subtask
-    # once by a dispatch record (staged ones by early_dispatch records, counted in blocks)
+    # phase records (simpler docs/dfx/l2-swimlane-profiling.md §3.2): outer phases of a thread never
+    # overlap, loop_iter never decreases, every observed FIN is counted once by a complete record,
+    # every published subtask once by a dispatch record (staged ones by early_dispatch records, counted
+    # in blocks)
     outer = {"complete", "dispatch", "release", "wire", "dummy", "early_dispatch"}
     for th in range(r.n_sched_threads):
         ph = [p for p in r.phases if p.thread == th and p.kind in outer]
@@ -267,7 +268,7 @@ def test_more_aiv_cores_never_slower(spec: list[tuple[int, int]], c1: int, extra
         return max(s.end for s in r.subtasks)
 
     # Tolerance: with more cores one thread may claim blocks a peer would have claimed in parallel,
-    # so payload builds serialise (runtime.md §6.2); bounded by one build + publish + pop per block.
+    # so payload builds serialise (docs/model.md §4.4); bounded by one build + publish + pop per block.
     rt = load_chip().runtime
     slack = sum(b for b, _ in spec) * (rt.payload_build_per_subtask_us + rt.publish_per_subtask_us
                                        + rt.dispatch_pop_us) * 1000
@@ -289,7 +290,7 @@ def test_early_dispatch_stages_consumers_before_producer_finish() -> None:
     slow = _run(_chain(False), chip, cold_start=False)
     fin_a = max(s.finish for s in fast.subtasks if s.task == 0)
     b = [s for s in fast.subtasks if s.task == 1]
-    assert any(s.dispatch + 40 < fin_a for s in b)  # "proven" early dispatch (formats.md §6 tolerance)
+    assert any(s.dispatch + 40 < fin_a for s in b)  # early dispatch: > 2 ticks (40 ns, docs/model.md §5) before finish
     assert all(s.start >= fin_a + chip.runtime.doorbell_propagation_us * 1000 - 1e-6 for s in b)
     assert any(p.kind == "early_dispatch" for p in fast.phases)
     gap_fast = min(s.start for s in b) - fin_a
@@ -333,7 +334,7 @@ def test_hbm_contention_with_real_cost_model() -> None:
 
 @pytest.mark.parametrize("pmu", [False, True])
 def test_pending_slot_pipelining(pmu: bool) -> None:
-    """runtime.md §7: PENDING dispatch writes the next token while the core runs; the running task's
+    """docs/model.md §4.4: PENDING dispatch writes the next token while the core runs; the running task's
     FIN is only recognised at the pending task's ACK. PMU runs never use the pending slot."""
     chip = load_chip(None, ["soc.clusters=2", "runtime.n_sched_threads=1"])
     rt = chip.runtime
@@ -357,7 +358,7 @@ def test_pending_slot_pipelining(pmu: bool) -> None:
 
 
 def test_swimlane_cost_switch_removes_observer_effect() -> None:
-    """runtime.md §6.4/§12: with swimlane costs off the back-to-back switch loses the record
+    """docs/model.md §4.5: with swimlane costs off the back-to-back switch loses the record
     write-back and the dirty-cache local setup, and the orchestrator its per-submit record."""
     on = load_chip(None, ["soc.clusters=2", "runtime.n_sched_threads=1"])
     off = load_chip(None, ["soc.clusters=2", "runtime.n_sched_threads=1", "runtime.swimlane_costs=false"])
@@ -382,7 +383,7 @@ def test_swimlane_cost_switch_removes_observer_effect() -> None:
 
 @pytest.mark.parametrize("checks", [0, 2, 5])
 def test_t0_wiring_backoff_counts_its_own_queue_checks(checks: int) -> None:
-    """runtime.md §3.3/§5: with fewer than 30 tasks queued and the orchestrator still busy, T0 wires
+    """docs/model.md §4.2/§4.3: with fewer than 30 tasks queued and the orchestrator still busy, T0 wires
     after 32 skipped iterations, and each T0 iteration also pays its own queue checks."""
     sets = ["runtime.orch_submit_us=5.0", f"runtime.t0_queue_checks={checks}"]
     chip = load_chip(None, sets)

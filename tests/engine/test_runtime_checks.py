@@ -1,4 +1,4 @@
-"""Runtime-model checks (runtime.md §14 validation targets) computed from a run."""
+"""Runtime-model checks (the runtime checks of docs/calibration.md §3) computed from a run."""
 
 from __future__ import annotations
 

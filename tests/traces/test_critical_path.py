@@ -1,4 +1,4 @@
-"""Critical path (formats.md §6.1) on a hand-built capture with known answer."""
+"""Critical path (simpler simpler_setup/tools/critical_path.py) on a hand-built capture with known answer."""
 
 from __future__ import annotations
 

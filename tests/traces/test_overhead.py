@@ -1,4 +1,5 @@
-"""`swimsim overhead`: the scheduler-overhead report (formats.md §6.2) on synthetic and simulated runs."""
+"""`swimsim overhead`: the scheduler-overhead report (simpler's
+``simpler_setup/tools/sched_overhead_analysis.py``) on synthetic and simulated runs."""
 
 from __future__ import annotations
 
