@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kernels import models
+from kernels.dsl.sites import locate
 from sim.ir import TaskGraph
 from sim.util.errors import UserError
 
@@ -120,8 +121,10 @@ def load_kernel_file(path: str | Path) -> list[str]:
         spec.loader.exec_module(module)
     except Exception as exc:  # the user's code: report it in one line, pointing into their file
         sys.modules.pop(name, None)
-        if isinstance(exc, UserError):
-            raise UserError(f"{path}: {exc}") from None
+        if isinstance(exc, UserError):  # a pl misuse at import: named by its line (once, if already)
+            if getattr(locate(exc), "kernel_location", None) is None:
+                raise UserError(f"{path}: {exc}") from None
+            raise
         if isinstance(exc, SyntaxError):
             line, msg = f" (line {exc.lineno})", exc.msg
         else:

@@ -6,8 +6,9 @@ Layers, each importing only the ones below it (the import-linter contract in pyp
    ``ir_build`` (``sim.ir`` Regions and Ops built without validation).
 2. ``tensors``: GM buffers and views (``pl.Tensor`` values), view geometry, dispatch predicates.
 3. ``tasks``: task records, runtime scopes, the ``Recorder`` and its TaskGraph assembly.
-4. In-core recording: ``sites`` (call-site ids), ``lowering`` (a block's nodes -> ``sim.ir.Op``),
-   ``tiles`` (tiles, the open kernel scope, the recorder API), ``cube`` (cube-side recorder API).
+4. In-core recording: ``sites`` (call-site ids, the ``file:line`` of an error), ``lowering`` (a
+   block's nodes -> ``sim.ir.Op``), ``tiles`` (tiles, the open kernel scope, the recorder API),
+   ``cube`` (cube-side recorder API).
 5. ``pl`` operations: ``ops_vector``, ``ops_cube``, ``ops_memory``, ``ops_scalar``; ``markers``.
 6. Scopes: ``explicit_deps`` (``deps=``, ``pl.array``, ``task_dummy``), ``legacy``
    (``chunked_loop_optimizer``), ``with_body``, ``control`` (loops, ``while_``/``cond``, runtime
@@ -37,18 +38,23 @@ kernel scope):
 * ``new_l1_tile(shape, dtype)``, ``as_tile(value)``, ``kernel_scope()`` (raises the "misplaced op"
   error outside a kernel), ``current().error(msg)`` (one-line UserError naming kernel/scope/block).
 
-Semantics (dsl-surface.md §2, §18): a cube op and a vector op in one scope make a MIX task; every
-cube<->vector crossing becomes a push/pop hand-off pair (kind "handoff", ring depth 2) and AIV
-lane 1 replays the hand-offs with 0 bytes. Op.deps are RAW (values) plus WAR on per-call-site
-buffer slots (``pl.pipeline(stage=s)`` gives ``s`` slots, 1 otherwise). Blocks of one task whose
-recorded programs are equal (up to GM offsets) share their region-free Op objects: treat ops
-as read-only.
+Errors: a UserError raised while ``pl.record`` runs a kernel is re-raised with the kernel's
+``file:line`` in front (:func:`kernels.dsl.sites.locate`, the innermost frame outside swimsim's
+``kernels`` package, whose built-in models count as kernel code): raise it, don't locate it.
+
+Semantics (pypto ``docs/en/dev/passes/21-expand_mixed_kernel.md``; docs/model.md §1, §3.6): a cube
+op and a vector op in one scope make a MIX task; every cube<->vector crossing becomes a push/pop
+hand-off pair (kind "handoff", ring depth 2) and AIV lane 1 replays the hand-offs with 0 bytes.
+Op.deps are RAW (values) plus WAR on per-call-site buffer slots (``pl.pipeline(stage=s)`` gives
+``s`` slots, 1 otherwise). Blocks of one task whose recorded programs are equal (up to GM offsets)
+share their region-free Op objects: treat ops as read-only.
 
 Known limits: integer indexing keeps the dimension (``x[3, 0:64]`` is ``[1, 64]``); orchestration
 ``pl.transpose``/``pl.assemble`` and ``pl.range(init_values=...)`` carrying are not supported;
 ``pl.split``/``split_aiv`` halving is not modelled (lane 0 does all vector work); the FIXPIPE
-cast folding of a matmul result (§7) is not applied; ``predicate=`` is validated and kept on the task
-record with the policy "true" (the IR has no field for it); ``chunked_loop_optimizer`` scopes are
+cast folding of a matmul result (pypto ``docs/en/dev/passes/14-legalize_tile_cast.md``) is not
+applied; ``predicate=`` is validated and kept on the task record with the policy "true" (the IR has
+no field for it); ``chunked_loop_optimizer`` scopes are
 plain ``pl.at`` tasks unless they hold a ``pl.parallel(n, chunk=C)`` loop (then one task per chunk,
 [INFERRED]); ``aiv_shard``/``aic_gather`` only check and name the crossing (the hand-off is recorded
 where the value is consumed).

@@ -38,7 +38,8 @@ class Recording:
         return ": ".join(parts)
 
     def error(self, msg: str) -> NoReturn:
-        """Raise a one-line UserError naming kernel, scope and the offending value."""
+        """Raise a one-line UserError naming kernel, scope and the offending value (``pl.record`` puts
+        the kernel's ``file:line`` in front)."""
         raise UserError(f"{self.where()}: {msg}")
 
 

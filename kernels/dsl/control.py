@@ -1,8 +1,10 @@
 """Orchestration control flow and runtime scopes: ``pl.range``, ``pl.parallel``, ``pl.pipeline``,
 ``pl.unroll``, ``pl.split_aiv``, ``pl.while_``, ``pl.cond``, ``pl.manual_scope``, ``pl.scope``.
 
-In orchestration code (dsl-surface.md §18.7) each loop iteration is its own runtime scope
-(ring = min(depth, 3)) that starts from a snapshot of what was written before the loop; inside a
+In orchestration code each loop iteration is its own runtime scope (pypto
+``docs/en/dev/passes/44-materialize_runtime_scopes.md``; ring = min(depth, 3), pypto
+``docs/en/user/performance/05-memory.md``) that starts from a snapshot of what was written before
+the loop (pypto ``docs/en/dev/passes/37-derive_call_directions.md``); inside a
 kernel scope the same names are device loops (``pl.pipeline(stage=s)`` sets the WAR ring depth
 of the call sites inside).
 """
@@ -166,7 +168,8 @@ def cond(pred: Any, then_fn: Callable[[], Any] | None = None, else_fn: Callable[
 
     ``pred`` must be concrete at record time (a Python/``pl.read`` value). In orchestration the
     taken branch runs in its own AUTO runtime scope that starts from a snapshot of what was written
-    before it (§18.4 R-prior); in a kernel it is a plain branch. Without branches it returns
+    before it (R-prior, pypto ``docs/en/dev/passes/37-derive_call_directions.md``); in a kernel it is a
+    plain branch. Without branches it returns
     ``bool(pred)``.
     """
     rec = current()

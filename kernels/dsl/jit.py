@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kernels.dsl.context import active
+from kernels.dsl.sites import locate
 from kernels.dsl.tasks import Recorder
 from kernels.dsl.types import RUNTIME, DataType, Dyn, TensorType
 from sim.ir import TaskGraph
@@ -87,7 +88,18 @@ def record(entry: Any, *, kernel: str | None = None, variant: str = "default", m
     :class:`TensorSpec` passed by keyword; other parameters come from ``kwargs`` or defaults.
     ``data`` maps parameter names to numpy arrays read by scalar ``pl.read``; ``args`` gives
     entry arguments whose names clash with this function's keywords (e.g. ``variant``).
+    A UserError raised while recording names the kernel's source line (``my_kernel.py:17: ...``).
     """
+    try:
+        return _record(entry, kernel, variant, mode, dyn, params, data, args, kwargs)
+    except UserError as exc:  # the error path only: the recording itself does no extra work
+        locate(exc)
+        raise
+
+
+def _record(entry: Any, kernel: str | None, variant: str, mode: str, dyn: dict[str, int] | None,
+            params: dict[str, int] | None, data: dict[str, Any] | None, args: dict[str, Any] | None,
+            kwargs: dict[str, Any]) -> TaskGraph:
     fn = entry.fn if isinstance(entry, JitFunction) else entry
     kwargs = {**kwargs, **(args or {})}
     name = kernel or fn.__name__
@@ -133,5 +145,6 @@ def record(entry: Any, *, kernel: str | None = None, variant: str = "default", m
 
 
 def program(cls: Any = None, **_kw: Any) -> Any:
-    """``@pl.program`` (class-style programs, §4): named so kernel files import, rejected when applied."""
+    """``@pl.program`` (class-style programs, pypto ``docs/en/user/language/01-functions.md``): named so
+    kernel files import, rejected when applied."""
     raise UserError("@pl.program class-style programs are not supported by the recorder; use @pl.jit entries")

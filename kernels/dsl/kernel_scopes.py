@@ -161,7 +161,7 @@ class at(KernelCtx):  # noqa: N801
                  no_dep_args: Any = None, allow_early_resolve: bool = False, optimizations: Any = None,
                  optimization: Any = None, windowize: bool = False, split: Any = None) -> None:
         super().__init__(1, name_hint, deps, allow_early_resolve, False, no_dep_args, level)
-        if optimization is not None or split is not None:  # legacy spellings (§0, §13)
+        if optimization is not None or split is not None:  # legacy spellings (kernels.dsl.legacy)
             self.optimizations = legacy_optimization(optimization, split)
         self.chunked = isinstance(optimization, ChunkedLoopOptimizer)
 

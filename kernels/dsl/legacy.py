@@ -1,4 +1,5 @@
-"""The legacy ``pl.chunked_loop_optimizer`` and ``pl.at(optimization=..., split=...)`` spellings (§0, §13).
+"""The legacy ``pl.chunked_loop_optimizer`` and ``pl.at(optimization=..., split=...)`` spellings (retired in
+pypto PR #1819; pypto-lib kernels wrote them until pypto-lib PR #529, 2026-06-15).
 
 Both are accepted with a DeprecationWarning. A chunked ``pl.at`` scope holding a
 ``pl.parallel(n, chunk=C)`` loop records one task per chunk (:class:`ChunkedScope`).
@@ -15,7 +16,7 @@ from kernels.dsl.types import SplitMode
 
 
 class ChunkedLoopOptimizer:
-    """Legacy ``pl.chunked_loop_optimizer`` (removed from pypto 2026-05-25, §13).
+    """Legacy ``pl.chunked_loop_optimizer`` (retired in pypto PR #1819).
 
     Accepted on ``pl.at(optimization=...)`` with a warning; ``split=`` maps to ``pl.split``.
     A ``pl.parallel(n, chunk=C)`` loop in the scope becomes one task per chunk (:class:`ChunkedScope`);
@@ -44,8 +45,9 @@ chunked_loop_optimizer = ChunkedLoopOptimizer()
 class ChunkedScope:
     """A ``pl.at(optimization=pl.chunked_loop_optimizer)`` scope running a ``pl.parallel(n, chunk=C)``
     loop: the outer chunk loop is an orchestration ``pl.parallel`` (one task per chunk, each in its
-    own runtime scope, no R-seq), the C inner iterations form the kernel (§13, [INFERRED] from the
-    old pass docs). Ops before the loop belong to the first chunk's task, ops after it to the last.
+    own runtime scope, no R-seq), the C inner iterations form the kernel ([INFERRED] from pypto's
+    SplitChunkedLoops pass docs before PR #1819, ``docs/en/dev/passes/07-split_chunked_loops.md``).
+    Ops before the loop belong to the first chunk's task, ops after it to the last.
     ``ctx`` is the ``pl.at`` scope (its ``ks``, ``frame_key``, ``open_task``, ``close_task`` are used).
     """
 

@@ -16,7 +16,9 @@ from kernels.dsl.types import DataType
 from sim.ir import Op, Pipe, Region
 
 CUBE_KINDS = ("matmul", "matmul_acc")
-HANDOFF_SLOTS = 2  # default cross-core ring depth (dsl-surface.md §13 cross_core_slot)
+# default cross-core ring depth: 2 slots per active direction (pypto
+# docs/en/dev/language/01-statements.md, pl.cross_core_slot)
+HANDOFF_SLOTS = 2
 
 
 class Node:

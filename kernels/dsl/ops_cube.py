@@ -1,5 +1,6 @@
-"""Cube ``pl`` operations (dsl-surface.md §6, §11, §13): matmuls, L1 tiles, GM rows gathered into L1, and the
-named cube <-> AIV crossings of split-region kernels.
+"""Cube ``pl`` operations (pypto ``docs/en/user/ops/01-catalog.md``: linear algebra, gather, cross-core
+transfer): matmuls, L1 tiles, GM rows gathered into L1, and the named cube <-> AIV crossings of
+split-region kernels.
 
 Each op records through :mod:`kernels.dsl.cube` (cube side) or only checks its operand (crossings).
 """
@@ -56,13 +57,14 @@ def _crossing(name: str, t: Any, want: str) -> Tile:
 
 
 def aiv_shard(t: Any) -> Tile:
-    """Name the cube -> AIV crossing of a split-region kernel (§13). The transfer itself is recorded
+    """Name the cube -> AIV crossing of a split-region kernel (pypto
+    ``docs/en/dev/passes/10-convert_tensor_to_tile_ops.md``, AIV-split boundary). The transfer itself is recorded
     where a vector op consumes the value (FIXP + MTE2 hand-off); lane halving is not modelled."""
     return _crossing("aiv_shard", t, "cube")
 
 
 def aic_gather(t: Any) -> Tile:
-    """Name the AIV -> cube crossing of a split-region kernel (§13); recorded where the cube op
+    """Name the AIV -> cube crossing of a split-region kernel (as ``aiv_shard``); recorded where the cube op
     consumes the value (MTE3 + MTE2 hand-off)."""
     return _crossing("aic_gather", t, "vec")
 

@@ -1,5 +1,6 @@
-"""Memory ``pl`` operations (dsl-surface.md §6): GM intermediates and on-chip buffers, views and
-windows, reshapes, explicit loads and stores, assembly into tensors or tiles, loads into tile rows.
+"""Memory ``pl`` operations (pypto ``docs/en/user/language/03-memory.md``): GM intermediates and on-chip
+buffers, views and windows, reshapes, explicit loads and stores, assembly into tensors or tiles, loads
+into tile rows.
 
 In orchestration code these build GM views (no op); in a kernel scope they record loads, stores
 and copies through :mod:`kernels.dsl.tiles`. Shapes and offsets are element counts.
@@ -133,7 +134,8 @@ def load_into(tile: Tile, src: TensorView, dst_offset: list[int]) -> Tile:
     """Load the GM window ``src`` straight into a sub-window of the on-chip tile ``tile``.
 
     One MTE2 load of ``src``'s valid bytes and no vector copy: the DMA writes the rows in place
-    (HCA spec §12.4, the softmax_pool state tiles; rmsnorm_rope's cos/sin rows). Returns the
+    (an assumption for rows written as ``state[s : s + 1, :] = gm_row``: softmax_pool's state tiles in
+    pypto-lib ``models/deepseek/v4/decode_compressor_ratio128.py``; rmsnorm_rope's cos/sin rows). Returns the
     updated tile (same shape and valid region as ``tile``); later users of it wait for this load
     and, through it, for the tile's previous producer.
     """

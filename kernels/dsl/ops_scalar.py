@@ -1,5 +1,5 @@
-"""Scalar ``pl`` operations (dsl-surface.md §12): element reads and writes of GM tensors, scalar helpers,
-data binding for data-dependent control flow, and the user error.
+"""Scalar ``pl`` operations (pypto ``docs/en/user/ops/01-catalog.md``): element reads and writes of GM
+tensors, scalar helpers, data binding for data-dependent control flow, and the user error.
 
 In a kernel scope ``pl.read``/``pl.write`` record a SCALAR-pipe access (:func:`kernels.dsl.tiles.record_scalar`);
 in orchestration code they are plain value accesses. Both see the numpy array bound with

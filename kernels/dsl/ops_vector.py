@@ -1,4 +1,4 @@
-"""Vector ``pl`` operations (dsl-surface.md §7, §9, §10, §15): elementwise, cast, fill, reductions,
+"""Vector ``pl`` operations (pypto ``docs/en/user/ops/01-catalog.md``): elementwise, cast, fill, reductions,
 row/column broadcasts, gather, transpose, concat, sort.
 
 Each op checks that it runs in a kernel scope, validates shapes/dtypes and records one VECTOR node
@@ -74,7 +74,8 @@ def relu(t: Any) -> Tile:
 
 
 def cast(x: Any, target_type: DataType, mode: str = "round") -> Any:
-    """Dtype conversion: a VEC op with ``hops`` = legalised instruction count (§15)."""
+    """Dtype conversion: a VEC op with ``hops`` = legalised instruction count (pypto
+    ``docs/en/dev/passes/14-legalize_tile_cast.md``)."""
     if not isinstance(x, TILE_OR_VIEW):
         if target_type.name in ("INDEX", "INT32", "INT64", "INT16", "INT8", "UINT32", "UINT8"):
             return int(x) if x is not None else 0
@@ -232,7 +233,8 @@ def concat(a: Any, b: Any) -> Tile:
 def sort32(scores: Any, idx: Any) -> Tile:
     """Sort every 32-element block of each row, carrying ``idx``; output [R, 2C] (value, index) pairs.
 
-    Cost driver (§10): the R x C/32 blocks of the valid input region (recorded as the work shape).
+    Cost driver: the R x C/32 blocks of the valid input region (pypto ``pl.tensor.sort32`` sorts fixed
+    32-element blocks), recorded as the work shape.
     """
     kernel_scope()
     rec = current()
@@ -249,9 +251,10 @@ def sort32(scores: Any, idx: Any) -> Tile:
 
 
 def mrgsort(*lists: Any, block_len: int | None = None, exhausted: Any = None) -> Tile:
-    """Merge sorted runs (§10). Format 1 ``mrgsort(t, block_len=L)``: each group of 4 runs of length
-    L (a multiple of 64, counted along the pair row) becomes one run; same shape. Format 2
-    ``mrgsort(a, b[, c, d])``: 2-4 sorted lists of equal rows, joined along the columns.
+    """Merge sorted runs (pypto ``pl.tensor.mrgsort``). Format 1 ``mrgsort(t, block_len=L)``: each
+    group of 4 runs of length L (a multiple of 64, counted along the pair row) becomes one run; same
+    shape. Format 2 ``mrgsort(a, b[, c, d])``: 2-4 sorted lists of equal rows, joined along the
+    columns.
     Cost driver: the elements of one merge pass (the output valid region)."""
     kernel_scope()
     rec = current()

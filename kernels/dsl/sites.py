@@ -3,6 +3,8 @@
 A recorded op's site keys its WAR buffer slots (each call site has its own ring of slots) and the
 program signature blocks share op lists by. The site is the first frame outside ``kernels/dsl``
 (:data:`DSL_DIR`) and its caller; code objects are keyed by id and pinned here.
+
+:func:`locate` names the user's source line in an error raised while recording (``file:line: ...``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import os
 from typing import Any
 
 DSL_DIR = os.path.dirname(os.path.abspath(__file__))  # frames of files under it are DSL frames
+_KERNELS = os.path.dirname(DSL_DIR) + os.sep  # swimsim's kernels package ...
+_MODELS = os.path.join(_KERNELS, "models") + os.sep  # ... whose built-in models are kernel code like a user's
 
 
 _CODE_INFO: dict[int, tuple[Any, Any]] = {}  # id(code) -> (code, None for DSL code | positions)
@@ -69,3 +73,47 @@ def site_id(f: Any) -> int:
             site = _SITE_IDS[key] = len(_SITE_IDS)
         SITE_MEMO[mkey] = site
     return site
+
+
+def _in_swimsim(filename: str) -> bool:
+    """True for a file of swimsim's kernels package other than its built-in models (DSL, pl, registry)."""
+    return filename.startswith(_KERNELS) and not filename.startswith(_MODELS)
+
+
+def _shown(filename: str) -> str:
+    """``filename`` relative to the working directory when it lies below it, else as it is."""
+    if not os.path.isabs(filename):
+        return filename
+    try:
+        rel = os.path.relpath(filename)
+    except (ValueError, OSError):  # another drive; no working directory
+        return filename
+    return filename if rel.startswith(os.pardir) else rel
+
+
+def locate(exc: Exception) -> Exception:
+    """Prefix ``exc``'s message with ``file:line`` of the kernel code that raised it (error path only).
+
+    The line is the innermost frame outside swimsim's kernels package (its built-in models count as
+    kernel code): searched along the traceback, then outwards from where ``exc`` was caught (an error
+    raised by ``pl.record`` itself names the ``pl.record`` call). An error already located (its
+    ``kernel_location`` set), or raised with no kernel frame on the stack, is left as it is.
+    """
+    if getattr(exc, "kernel_location", None) is not None:
+        return exc
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    where = next((f"{_shown(f.f_code.co_filename)}:{line}" for f, line in reversed(frames)
+                  if not _in_swimsim(f.f_code.co_filename)), None)
+    f = frames[0][0].f_back if frames else None
+    while where is None and f is not None:
+        if not _in_swimsim(f.f_code.co_filename):
+            where = f"{_shown(f.f_code.co_filename)}:{f.f_lineno}"
+        f = f.f_back
+    if where is not None:
+        exc.kernel_location = where  # type: ignore[attr-defined]
+        exc.args = (f"{where}: {exc}",)
+    return exc

@@ -84,7 +84,7 @@ class RtScope:
     entry_pos: int = 0
     alloc: TaskRec | None = None
     manual: bool = False
-    runtime: bool = True  # False: a loop body inside a manual scope (no AUTO scope of its own, §18.7)
+    runtime: bool = True  # False: a loop body inside a manual scope (no AUTO scope of its own)
 
 
 class Recorder(Recording):
@@ -137,8 +137,9 @@ class Recorder(Recording):
     def push_scope(self, kind: str, loop_kind: str = "", manual: bool = False,
                    written: set[int] | None = None) -> RtScope:
         parent_manual = self.scopes[-1].manual if self.scopes else False
-        # dsl-surface.md §18.7: the compiler wraps loop bodies in AUTO scopes, but not inside manual
-        # scopes - such a body stays on the manual scope's depth (ring); pl.scope() still opens one.
+        # the compiler wraps loop and if bodies in AUTO scopes, but not inside manual scopes (pypto
+        # docs/en/dev/passes/44-materialize_runtime_scopes.md) - such a body stays on the manual
+        # scope's depth (ring); pl.scope() still opens one.
         runtime = not (parent_manual and kind in ("loop", "if") and loop_kind != "scope")
         depth = (self.scopes[-1].depth + (1 if runtime else 0)) if self.scopes else 1
         s = RtScope(depth, kind, loop_kind, set(written or ()), len(self.tasks), None,

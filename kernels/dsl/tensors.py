@@ -114,7 +114,8 @@ class TensorView:
     """A ``pl.Tensor`` value: a view (slice/reshape chain) of one GM buffer.
 
     ``capture`` is the nearest view created in orchestration code: that view is the task argument
-    the runtime sees when a kernel scope uses this one (dsl-surface.md §18.4).
+    the runtime sees when a kernel scope uses this one (a scope's live-ins become its parameters:
+    pypto ``docs/en/dev/passes/08-outline_incore_scopes.md``; docs/model.md §1).
     """
 
     __slots__ = ("base", "shape", "parent", "kind", "offset", "valid", "capture", "pad")
@@ -330,7 +331,8 @@ _CMP = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le
 
 
 class Predicate:
-    """``predicate=(cnt[e] > 0)``: one tensor element compared with an integer literal (§5).
+    """``predicate=(cnt[e] > 0)``: one tensor element compared with an integer literal (pypto
+    ``docs/en/user/tasks/03-tuning.md``).
 
     It is checked by the scheduler, never in orchestration; the recorder keeps it on the task and
     uses the default policy "true" (the task runs).

@@ -138,7 +138,8 @@ def task_arg(view: TensorView, ks: KernelScope | None = None) -> ArgRec:
 
 
 def as_tile(v: Any) -> Tile:
-    """A Tile for ``v``; a GM view used directly by a tile op is loaded whole first (§2)."""
+    """A Tile for ``v``; a GM view used directly by a tile op is loaded whole first (the entry loads of
+    pypto ``docs/en/dev/passes/10-convert_tensor_to_tile_ops.md``)."""
     if isinstance(v, Tile):
         return v
     if isinstance(v, TensorView):

@@ -1,7 +1,7 @@
 """Dtypes, annotations, enums and the cast-hop table of the recording ``pl``.
 
 Sizes are bytes per element. Nothing here records anything; it is the vocabulary the recorder and
-kernel files share (dsl-surface.md §3, §15).
+kernel files share (pypto ``docs/en/user/language/00-types.md``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ DTYPES: dict[str, DataType] = {
     d.name: d for d in (BF16, FP16, FP32, INT8, UINT8, INT16, INT32, INT64, UINT32, INDEX, TASK_ID, BOOL)
 }
 
-# Cast hop counts on a2a3 (dsl-surface.md §15): (from, to) -> tcvt instructions.
+# Cast hop counts on a2a3: (from, to) -> tcvt instructions (pypto docs/en/dev/passes/14-legalize_tile_cast.md,
+# the Ascend910B table).
 _NATIVE = {
     "BF16": {"FP32", "INT32"},
     "FP16": {"FP32", "INT16", "INT32", "INT8", "UINT8"},
@@ -98,7 +99,8 @@ class TensorType:
 
 
 class _Layout:
-    """A tensor layout marker (``pl.DN``); the recorder rejects it on annotations (§3)."""
+    """A tensor layout marker (``pl.DN``); rejected on annotations, as pypto's parser does
+    (``python/pypto/language/parser/type_resolver.py``)."""
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -154,7 +154,8 @@ def test_manual_scope_dummy_and_arrays():
     # nothing written inside the manual scope is registered: r's read of b finds no writer
     assert {(e.pred, e.succ, e.source) for e in g.edges} == {(0, 2, "explicit"), (1, 2, "explicit"),
                                                               (2, 3, "explicit")}
-    # function body 1, manual scope 2; loop bodies inside a manual scope open no AUTO scope (§18.7)
+    # function body 1, manual scope 2; loop bodies inside a manual scope open no AUTO scope (pypto
+    # MaterializeRuntimeScopes)
     assert w0.task_id >> 32 == 2 and w1.task_id >> 32 == 2
 
 
