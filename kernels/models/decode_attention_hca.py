@@ -1,6 +1,7 @@
 """DeepSeek-V4 HCA decode attention layer ``decode_attention_hca`` (compress ratio 128).
 
-Spec: shared/spec/kernels/decode_attention_hca.md (decode, B = 4 requests x S = 2 MTP tokens, T = 8).
+Mirrors pypto-lib ``models/deepseek/v4/decode_attention_hca.py`` at the commits of
+https://github.com/hw-native-sys/pypto-lib/pull/648 (decode, B = 4 requests x S = 2 MTP tokens, T = 8).
 Variants: ``baseline`` (9d923d9) and ``precompute`` (bff20f4, PR #648); they differ only in the
 inlined ``qkv_proj_rope`` (kernels.models.qkv_proj_rope).
 
@@ -11,18 +12,18 @@ rope), the manual-dependency grouped output projection (proj_o_pad, proj_a_mm, q
 per group/chunk, then proj_b_act), hca_cache_writeback and hc_post.
 
 Data-dependent control flow (softmax_pool / kv_finalize gates, topk contents, qk_pv gather sources)
-is resolved by the recording itself: the control inputs of spec §4 are built by
+is resolved by the recording itself: the control inputs of the pypto-lib harness are built by
 :func:`default_inputs` and bound to the entry parameters, ``hca_overlay_topk`` writes ``topk_all``
 element by element (``pl.write`` updates the bound array) and ``qk_pv`` reads it back.
 
 Builder options: ``gather_edges`` (default True) keeps qk_pv's gather-only sources ``kv`` and
-``cmp_kv`` as tracked inputs (spec §12.3: edges kv_rms_norm_rope -> qk_pv and kv_finalize -> qk_pv);
+``cmp_kv`` as tracked inputs (edges kv_rms_norm_rope -> qk_pv and kv_finalize -> qk_pv);
 False passes them as NoDep arguments. ``start_pos`` gives every batch the same start position
-(spec §12.1) instead of the default pattern.
+instead of the default pattern.
 
-Modelling choices where the spec leaves room:
+Modelling choices where the pypto-lib file leaves room:
 - softmax_pool's [128, 64] state tiles and rmsnorm_rope's cos/sin rows are filled by loads straight
-  into rows of an on-chip tile (``pl.load_into``, spec §12.4): one DMA each, no vector copy.
+  into rows of an on-chip tile (``pl.load_into``): one DMA each, no vector copy.
 - hc_pre's comb-group ``hc_attn_base`` loads count their 16 valid bytes (the 4th [1,8] window would
   run past the 24-entry tensor), so the AIV lane reads 1026.6 KiB where §11 says "~1027" (tile
   payload basis, errata 5).
@@ -30,7 +31,7 @@ Modelling choices where the spec leaves room:
   users address, so the rope loads are exact 8-row strided boxes (same bytes, same dependencies).
 - The orchestrator's three ``hc_attn_scale`` reads are plain values (no task, no op).
 
-The module is one kernel's model, kept whole (over 500 lines) so it reads in the spec's submission order.
+The module is one kernel's model, kept whole (over 500 lines) so it reads in the pypto-lib file's submission order.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ import kernels.language as pl
 from kernels.models.qkv_proj_rope import qkv_proj_rope_inline
 from sim.util.errors import UserError
 
-# ---- layer constants (spec §2) ---------------------------------------------------------------
+# ---- layer constants (pypto-lib config.py) ------------------------------------------------------
 B = 4
 S = 2
 T = B * S
@@ -114,7 +115,7 @@ MODES = ["decode"]
 START_PATTERN = (10, 126, 127, 128, 254, 383)
 
 
-# ---- default control inputs (spec §4) ---------------------------------------------------------
+# ---- default control inputs (as the pypto-lib harness builds them) ------------------------------
 def default_inputs(start_pos: int | None = None) -> dict[str, np.ndarray]:
     """Control tensors of the test (positions, block tables, slot mappings) as numpy arrays.
 
@@ -886,7 +887,7 @@ def decode_attention_hca(
     qkv_variant: str = "precompute",
     gather_edges: bool = True,
 ) -> None:
-    """One HCA decode attention layer (spec §6 submission order)."""
+    """One HCA decode attention layer (the pypto-lib file's submission order)."""
     x_mixed = pl.create_tensor([T, D], pl.BF16, name="x_mixed")
     post_t = pl.create_tensor([T, HC_MULT], pl.FP32, name="post_t")
     comb_t = pl.create_tensor([T, HC_MULT * HC_MULT], pl.FP32, name="comb_t")
@@ -921,8 +922,8 @@ def decode_attention_hca(
 def build(variant: str = "precompute", mode: str = "decode", **options: Any) -> Any:
     """Record the layer's TaskGraph (decode only).
 
-    Options: ``gather_edges`` (bool/int, default True; spec §12.3), ``start_pos`` (int, default the
-    spec §4 pattern). Shapes are fixed (B = 4, S = 2, T = 8).
+    Options: ``gather_edges`` (bool/int, default True), ``start_pos`` (int, default the
+    harness's pattern). Shapes are fixed (B = 4, S = 2, T = 8).
     """
     if variant not in VARIANTS:
         raise UserError(f"decode_attention_hca: unknown variant {variant!r} (expected {', '.join(VARIANTS)})")

@@ -1,4 +1,5 @@
-"""DeepSeek-V4 ``qkv_proj_rope`` (spec: shared/spec/kernels/qkv_proj_rope.md), two variants.
+"""DeepSeek-V4 ``qkv_proj_rope`` (mirrors pypto-lib ``models/deepseek/v4/qkv_proj_rope.py`` before and after
+https://github.com/hw-native-sys/pypto-lib/pull/648), two variants.
 
 ``baseline`` (9d923d9): every ``q_head_rms_nope_rope`` block rebuilds the RoPE index/sign tables
 and the interleaved cos/sin. ``precompute`` (bff20f4, PR #648): a single-block ``q_rope_cs`` task
@@ -16,7 +17,7 @@ outputs q [T,64,512] BF16, kv [T,512] BF16, qr [T,1024] INT8, qr_scale [T,1] FP3
 intermediates with ``pl.create_tensor`` (in the caller's runtime scope) and submits 10 tasks
 (baseline) or 11 (precompute). T must be a multiple of 8 and at most 128.
 
-Counts (loads, ops, blocks) come out of the recording; tests compare them with the spec's §9/§10.
+Counts (loads, ops, blocks) come out of the recording; tests compare them with counts taken from the pypto-lib file.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 import kernels.language as pl
 from sim.util.errors import UserError
 
-# model constants (spec §2, preset FLASH)
+# model constants (pypto-lib models/deepseek/v4/config.py, preset FLASH)
 D = 4096
 H = 64
 HEAD_DIM = 512
@@ -95,7 +96,7 @@ def qkv_proj_rope_inline(x: Any, wq_a: Any, wq_b: Any, wq_b_scale: Any, wkv: Any
     n_tg = t_dim // T_TILE
     precompute = variant == "precompute"
 
-    # intermediates (spec §4)
+    # intermediates (GM tensors the pypto-lib file creates)
     x_matmul = pl.create_tensor([T_MAX, D], pl.BF16, name="x_matmul")
     qr_fp32 = pl.create_tensor([T_MAX, Q_LORA], pl.FP32, name="qr_fp32")
     qr_i8_matmul = pl.create_tensor([T_MAX, Q_LORA], pl.INT8, name="qr_i8_matmul")
@@ -362,7 +363,7 @@ def qkv_proj_rope(
     qr_scale: pl.Out[pl.Tensor[[T, 1], pl.FP32]],
     variant: str = "baseline",
 ) -> None:
-    """Standalone entry (the spec's test program)."""
+    """Standalone entry (the pypto-lib file's test program)."""
     qkv_proj_rope_inline(x, wq_a, wq_b, wq_b_scale, wkv, rope_cos, rope_sin, gamma_cq, gamma_ckv,
                          q, kv, qr, qr_scale, variant=variant)
 

@@ -1,4 +1,4 @@
-"""qkv_proj_rope graphs against the spec's sanity tables (qkv_proj_rope.md §5, §7, §9, §10)."""
+"""qkv_proj_rope graphs against counts taken from the pypto-lib file (tasks, edges, loads, ops per block)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ Q_HEAD = {
 ORDER = ["qkv_x_matmul_pad", "qr_proj_seed", "qr_proj_matmul", "qr_rms_norm_quant", "qproj_matmul",
          "qproj_dequant", "q_rope_cs", "q_head_rms_nope_rope", "kv_proj_seed", "kv_proj_matmul",
          "kv_rms_norm_rope"]
-# §7 edges (producer, consumer); creator edges omitted in the spec
+# edges (producer, consumer); creator edges omitted
 EDGES = {
     ("qkv_x_matmul_pad", "qr_proj_matmul"), ("qkv_x_matmul_pad", "kv_proj_matmul"),
     ("qr_proj_seed", "qr_proj_matmul"), ("qr_proj_matmul", "qr_rms_norm_quant"),
