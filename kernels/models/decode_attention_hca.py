@@ -934,8 +934,11 @@ def build(variant: str = "precompute", mode: str = "decode", **options: Any) -> 
     if options:
         raise UserError(f"decode_attention_hca: unknown option(s) {', '.join(sorted(options))} "
                         "(known: gather_edges, start_pos; shapes are fixed at B=4, S=2, T=8)")
-    if start_pos is not None and not 0 <= int(start_pos) <= MAX_SEQ_LEN - S:
-        raise UserError(f"decode_attention_hca: start_pos={start_pos} outside [0, {MAX_SEQ_LEN - S}]")
+    # the last start whose S positions the harness's block tables still cover
+    max_start = min(MAX_SEQ_LEN, STATE_MAX_BLOCKS * STATE_BLOCK_SIZE, CMP_MAX_BLOCKS * BLOCK_SIZE * COMPRESS_RATIO) - S
+    if start_pos is not None and not 0 <= int(start_pos) <= max_start:
+        raise UserError(f"decode_attention_hca: start_pos={start_pos} outside [0, {max_start}] "
+                        "(the positions the block tables cover)")
     data = default_inputs(None if start_pos is None else int(start_pos))
     params = {"T": T, "B": B, "S": S}
     return pl.record(decode_attention_hca, kernel="decode_attention_hca", variant=variant, mode=mode,

@@ -559,6 +559,8 @@ def test_registry_and_errors() -> None:
         registry.build_graph("decode_attention_hca:baseline", mode="decode", T=16)
     with pytest.raises(UserError, match="start_pos"):
         registry.build_graph("decode_attention_hca:baseline", mode="decode", start_pos=9000)
+    with pytest.raises(UserError, match=r"start_pos=511 outside \[0, 510\]"):  # past the state block table
+        registry.build_graph("decode_attention_hca:baseline", mode="decode", start_pos=511)
 
 
 @pytest.mark.bench
