@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import threading
@@ -67,6 +68,7 @@ def iter_jobs(fn: Callable[[J], R], jobs: Sequence[J], workers: int) -> Iterator
             yield i, fn(j)
         return
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    gc.freeze()  # forked workers: no collection touches (and so copies) the pages they inherit
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     try:
         futs = {ex.submit(fn, j): i for i, j in enumerate(jobs)}
@@ -74,6 +76,7 @@ def iter_jobs(fn: Callable[[J], R], jobs: Sequence[J], workers: int) -> Iterator
             yield futs[f], f.result()
     finally:
         ex.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
 
 
 def _quietly(fn: Callable[[], Any]) -> None:
