@@ -79,6 +79,14 @@ def iter_jobs(fn: Callable[[J], R], jobs: Sequence[J], workers: int) -> Iterator
         gc.unfreeze()
 
 
+def in_background(fn: Callable[[], Any]) -> threading.Thread:
+    """Start ``fn`` (result and errors ignored) in a daemon thread of this process, e.g. importing the
+    plotting library while workers simulate; start it only once forked workers exist."""
+    side = threading.Thread(target=_quietly, args=(fn,), daemon=True)
+    side.start()
+    return side
+
+
 def _quietly(fn: Callable[[], Any]) -> None:
     """Run ``fn`` ignoring its errors: a background head start only (the caller redoes the work and
     reports any error then)."""

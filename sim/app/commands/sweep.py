@@ -20,11 +20,12 @@ from sim.app.backends import BACKENDS, check_dask, run_backend
 from sim.app.commands import positive_int
 from sim.app.onthespot import RUN_JITTER
 from sim.app.paths import check_exists, check_kernel_spec, check_out_dir, wrote
-from sim.app.pool import default_workers
+from sim.app.pool import default_workers, in_background
 from sim.app.progress import ticker
 from sim.app.sweep_grid import POINTS_FILE, PointJob, PointsFile, graph_of, grid, point_key, read_points, run_point
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
+from traces.plot import pyplot
 from traces.sweep import check_metric, default_metrics, format_table, plot_sweep, sweep_doc, sweep_json
 
 MAX_POINTS = 2000
@@ -162,10 +163,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     sink = PointsFile(out / POINTS_FILE, done) if out is not None else None
     tick, close = ticker(len(jobs), enabled=sys.stderr.isatty() or len(jobs) >= PROGRESS_MIN_POINTS,
                          desc="sweep", unit="point")
+    side = None
     try:
         for j, metrics in run_backend(args.backend, run_point, jobs, args.workers or default_workers(),
                                       args.scheduler):
             done[keys[todo[j]]] = metrics
+            if side is None and out is not None:  # the workers exist: import the plotting library meanwhile
+                side = in_background(pyplot)
             if sink is not None:
                 sink.add(keys[todo[j]], metrics)
             tick()
