@@ -145,3 +145,18 @@ def test_point_rejected_by_a_cross_field_check_fails_up_front(monkeypatch: pytes
     vary = [("a.x", ["1", "2"], [1, 2]), ("b.y", ["0", "1"], [0, 1])]
     with pytest.raises(UserError, match=r"--vary point a\.x=2, b\.y=1: x and y disagree"):
         sweep_grid.grid(vary, load)
+
+
+def test_an_interrupted_rerun_leaves_no_stale_tables(cli: CliRunner, serial: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("sweep.json", "sweep.md", "sweep.png", "points.jsonl"):
+        shutil.copy(serial / name, tmp_path / name)
+
+    def interrupted(_job: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_cmd, "run_point", interrupted)
+    rc, _, err = _sweep(cli, tmp_path, "--workers", "1")
+    assert rc == 130, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points.jsonl"]
+    assert (tmp_path / "points.jsonl").read_text() == ""

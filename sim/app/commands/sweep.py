@@ -29,6 +29,7 @@ from traces.plot import pyplot
 from traces.sweep import check_metric, default_metrics, format_table, plot_sweep, sweep_doc, sweep_json
 
 MAX_POINTS = 2000
+SWEEP_FILES = ("sweep.json", "sweep.md", "sweep.png")
 PROGRESS_MIN_POINTS = 50  # without a TTY, show progress only from this many points on
 
 
@@ -37,12 +38,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                        description="Simulate each KERNEL[:VARIANT] at every point of the cartesian product of "
                                    "the --vary values (chip overrides) and print the metrics (µs) with their "
                                    "change relative to the first point. Points run in parallel (--workers, "
-                                   "--backend); the output is in grid order whatever finishes first.")
+                                   "--backend); the output is in grid order whatever finishes first. A progress "
+                                   f"bar with ETA goes to stderr on a terminal or from {PROGRESS_MIN_POINTS} points "
+                                   "on.")
     p.add_argument("specs", nargs="+", metavar="KERNEL[:VARIANT]",
                    help="registered kernel(s), e.g. qkv_proj_rope:baseline qkv_proj_rope:precompute")
     p.add_argument("--mode", default="decode", help="kernel mode (default decode)")
     p.add_argument("--vary", action="append", default=[], metavar="SECTION.FIELD=V1,V2,...", required=True,
-                   help="chip field and the values to sweep (repeatable; points = product of all --vary)")
+                   help="chip field and the values to sweep (repeatable; the grid is the product of all --vary "
+                        f"values and the KERNEL args, at most {MAX_POINTS} combinations; every point's chip is "
+                        "checked before any simulation)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--chip", metavar="NAME", help="chip preset (default: the calibrated preset if present, else "
                    "910C); see `swimsim chips`")
@@ -59,10 +64,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                         "with the largest total exec)")
     p.add_argument("-o", "--out", metavar="DIR",
                    help="write points.jsonl (one line per point, appended as each finishes), then sweep.json, "
-                        "sweep.md and sweep.png into DIR (created if missing; existing files of these names are "
-                        "overwritten)")
+                        "sweep.md and sweep.png into DIR from those lines in grid order (created if missing; files "
+                        "of these names from an earlier sweep are removed first; Ctrl-C keeps the finished points)")
     p.add_argument("--resume", action="store_true",
-                   help="with -o: keep the points already in DIR/points.jsonl and simulate only the others")
+                   help="with -o: keep the points of DIR/points.jsonl that belong to this grid (same chip, --set, "
+                        "--mode, --l2 and --runs) and simulate only the others")
     p.add_argument("--workers", type=positive_int, default=None, metavar="N",
                    help="worker processes (default: every CPU this process may use)")
     p.add_argument("--backend", choices=BACKENDS, default="local",
@@ -160,7 +166,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         done = {k: m for k, m in read_points(out / POINTS_FILE).items() if k in set(keys)}
     todo = [i for i, k in enumerate(keys) if k not in done]
     jobs = [PointJob(cells[i][1], args.mode, cells[i][0].chip, args.l2, runs, jitter) for i in todo]
-    sink = PointsFile(out / POINTS_FILE, done) if out is not None else None
+    sink = None
+    if out is not None:
+        for name in SWEEP_FILES:  # written again at the end: none stale beside an interrupted points.jsonl
+            (out / name).unlink(missing_ok=True)
+        sink = PointsFile(out / POINTS_FILE, done)
     tick, close = ticker(len(jobs), enabled=sys.stderr.isatty() or len(jobs) >= PROGRESS_MIN_POINTS,
                          desc="sweep", unit="point")
     side = None
