@@ -120,7 +120,7 @@ class PointsFile:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, "".join(_line(k, m) for k, m in keep.items()))
         self.path = path
-        self._f: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        self._f: IO[str] = open(path, "a", encoding="utf-8")
 
     def add(self, key: str, metrics: dict[str, Any]) -> None:
         """Append one point's line in a single write and flush it to the OS."""

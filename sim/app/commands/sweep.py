@@ -163,7 +163,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     keys = [point_key(s, p.sets, common) for p, s in cells]
     done: dict[str, dict[str, Any]] = {}
     if out is not None and args.resume:
-        done = {k: m for k, m in read_points(out / POINTS_FILE).items() if k in set(keys)}
+        wanted = set(keys)
+        done = {k: m for k, m in read_points(out / POINTS_FILE).items() if k in wanted}
     todo = [i for i, k in enumerate(keys) if k not in done]
     jobs = [PointJob(cells[i][1], args.mode, cells[i][0].chip, args.l2, runs, jitter) for i in todo]
     sink = None
