@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
 J = TypeVar("J")
@@ -51,6 +52,39 @@ def run_jobs(fn: Callable[[J], R], jobs: Sequence[J], workers: int, progress: Ca
     if side is not None:
         side.join()
     return out
+
+
+def iter_jobs(fn: Callable[[J], R], jobs: Sequence[J], workers: int) -> Iterator[tuple[int, R]]:
+    """``fn`` over ``jobs`` in up to ``workers`` forked processes (inline when 1), yielding
+    (job index, result) as each job finishes (completion order).
+
+    ``fn`` and the jobs must be picklable (``fn`` a module-level function); what the parent process
+    holds before the first job (e.g. built graphs in a module-level cache) is inherited by the workers.
+    Closing the iterator early (an exception, Ctrl-C) cancels the jobs not yet started.
+    """
+    workers = max(1, min(workers, len(jobs)))
+    if workers == 1:
+        for i, j in enumerate(jobs):
+            yield i, fn(j)
+        return
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    gc.freeze()  # forked workers: no collection touches (and so copies) the pages they inherit
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    try:
+        futs = {ex.submit(fn, j): i for i, j in enumerate(jobs)}
+        for f in as_completed(futs):
+            yield futs[f], f.result()
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
+
+
+def in_background(fn: Callable[[], Any]) -> threading.Thread:
+    """Start ``fn`` (result and errors ignored) in a daemon thread of this process, e.g. importing the
+    plotting library while workers simulate; start it only once forked workers exist."""
+    side = threading.Thread(target=_quietly, args=(fn,), daemon=True)
+    side.start()
+    return side
 
 
 def _quietly(fn: Callable[[], Any]) -> None:

@@ -71,8 +71,8 @@ def test_core_count_sweep_runs_with_fewer_clusters(cli: CliRunner) -> None:
     (["--vary", "soc.clusters="], "empty value"),
     (["--vary", "soc.clusters=16,,24"], "empty value"),
     (["--vary", "soc.clusters=16,16"], "duplicate value"),
-    (["--vary", "soc.clusters=" + ",".join(str(i) for i in range(1, 12)),
-      "--vary", "soc.hbm_bw_gbps=" + ",".join(str(100 * i) for i in range(1, 20))], "at most 200"),
+    (["--vary", "vector.op_fixed_ns=" + ",".join(str(i) for i in range(1, 42)),
+      "--vary", "soc.hbm_bw_gbps=" + ",".join(str(100 * i) for i in range(1, 51))], "at most 2000"),
     (["--vary", "soc.clusters=16", "--metric", "bogus"], "unknown metric"),
     (["--vary", "soc.clusters=16", "--metric", "nofunc.avg_exec"], "functions: qkv_x_matmul_pad"),
 ])  # bad --runs values fail in argparse: tests/test_cli_args.py

@@ -1,33 +1,35 @@
 """`swimsim sweep KERNEL[:VARIANT] ... --vary section.field=v1,v2`: what-if hardware sweeps.
 
-Each kernel graph is built once; every point of the cartesian product of the ``--vary`` values is
-applied as chip overrides on top of ``--chip``/``--set`` and simulated for seeds 0..N-1 (jitter
-:data:`sim.app.onthespot.RUN_JITTER` when N > 1, averaged with :func:`traces.compare.mean_metrics`).
-Prints one table (µs, Δ% relative to the first point); ``-o DIR`` writes sweep.json, sweep.md and
-sweep.png.
-"""
+The grid is the cartesian product of the ``--vary`` values times the kernel specs; every point's chip
+(``--chip``/``--set`` plus the point's overrides) is validated before any simulation. Each kernel graph
+is built once, before the workers start; each point is simulated for seeds 0..N-1 (jitter
+:data:`sim.app.onthespot.RUN_JITTER` when N > 1, averaged with :func:`traces.compare.mean_metrics`) on
+``--workers`` forked processes or a Dask cluster (``--backend dask``). With ``-o DIR`` each finished
+point is appended to ``DIR/points.jsonl`` (``--resume`` skips the points already there) and sweep.json,
+sweep.md and sweep.png are written at the end from the points in grid order. Prints one table (µs, Δ%
+relative to the first point)"""
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
 from typing import Any
 
 from hwmodels.chip import ChipConfig, canonical_field, descriptive_fields, load_chip, recommended_preset
-from kernels.registry import build_graph
+from sim.app.backends import BACKENDS, check_dask, run_backend
 from sim.app.commands import positive_int
 from sim.app.onthespot import RUN_JITTER
 from sim.app.paths import check_exists, check_kernel_spec, check_out_dir, wrote
+from sim.app.pool import default_workers, in_background
 from sim.app.progress import ticker
-from sim.engine import RunOptions, simulate
+from sim.app.sweep_grid import POINTS_FILE, PointJob, PointsFile, graph_of, grid, point_key, read_points, run_point
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
-from traces import run_metrics
-from traces.compare import mean_metrics
+from traces.plot import pyplot
 from traces.sweep import check_metric, default_metrics, format_table, plot_sweep, sweep_doc, sweep_json
 
-MAX_POINTS = 200
+MAX_POINTS = 2000
+SWEEP_FILES = ("sweep.json", "sweep.md", "sweep.png")
 PROGRESS_MIN_POINTS = 50  # without a TTY, show progress only from this many points on
 
 
@@ -35,12 +37,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p = sub.add_parser("sweep", help="what-if hardware sweep: metrics over a grid of chip parameters",
                        description="Simulate each KERNEL[:VARIANT] at every point of the cartesian product of "
                                    "the --vary values (chip overrides) and print the metrics (µs) with their "
-                                   "change relative to the first point.")
+                                   "change relative to the first point. Points run in parallel (--workers, "
+                                   "--backend); the output is in grid order whatever finishes first. A progress "
+                                   f"bar with ETA goes to stderr on a terminal or from {PROGRESS_MIN_POINTS} points "
+                                   "on.")
     p.add_argument("specs", nargs="+", metavar="KERNEL[:VARIANT]",
                    help="registered kernel(s), e.g. qkv_proj_rope:baseline qkv_proj_rope:precompute")
     p.add_argument("--mode", default="decode", help="kernel mode (default decode)")
     p.add_argument("--vary", action="append", default=[], metavar="SECTION.FIELD=V1,V2,...", required=True,
-                   help="chip field and the values to sweep (repeatable; points = product of all --vary)")
+                   help="chip field and the values to sweep (repeatable; the grid is the product of all --vary "
+                        f"values and the KERNEL args, at most {MAX_POINTS} combinations; every point's chip is "
+                        "checked before any simulation)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--chip", metavar="NAME", help="chip preset (default: the calibrated preset if present, else "
                    "910C); see `swimsim chips`")
@@ -55,8 +62,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                    help="wall | total_test_time | aicore_span | FUNC.avg_exec | FUNC.span | FUNC.avg_latency | "
                         "... (repeatable; default: wall, total_test_time and the Avg Exec of the 3 functions "
                         "with the largest total exec)")
-    p.add_argument("-o", "--out", metavar="DIR", help="write sweep.json, sweep.md and sweep.png into DIR (created "
-                                                      "if missing; existing files of these names are overwritten)")
+    p.add_argument("-o", "--out", metavar="DIR",
+                   help="write points.jsonl (one line per point, appended as each finishes), then sweep.json, "
+                        "sweep.md and sweep.png into DIR from those lines in grid order (created if missing; files "
+                        "of these names from an earlier sweep are removed first; Ctrl-C keeps the finished points)")
+    p.add_argument("--resume", action="store_true",
+                   help="with -o: keep the points of DIR/points.jsonl that belong to this grid (same chip, --set, "
+                        "--mode, --l2 and --runs) and simulate only the others")
+    p.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                   help="worker processes (default: every CPU this process may use)")
+    p.add_argument("--backend", choices=BACKENDS, default="local",
+                   help="local: forked processes on this machine (default); dask: a Dask distributed cluster "
+                        "(needs swimsim[dask])")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --backend dask: the scheduler, e.g. tcp://host:8786 (default: a local cluster of "
+                        "--workers single-threaded worker processes)")
     p.add_argument("--md", action="store_true", help="print the table as markdown")
     p.set_defaults(func=cmd_sweep)
 
@@ -114,51 +134,79 @@ def parse_vary(args: argparse.Namespace) -> list[tuple[str, list[str], list[Any]
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    """Simulate every point of the grid, print the table, write sweep.json/.md/.png with ``-o``."""
+    """Validate the whole grid, simulate its points not yet in ``points.jsonl`` (``--resume``) on the
+    chosen backend, appending each as it finishes; print the table and write sweep.json/.md/.png
+    (``-o``) from the finished points in grid order."""
     out = check_out_dir(args.out, "-o") if args.out else None
+    if args.resume and out is None:
+        raise UserError("--resume: needs -o DIR (the sweep to continue)")
+    if args.scheduler and args.backend != "dask":
+        raise UserError("--scheduler: only with --backend dask")
+    if args.backend == "dask":
+        check_dask()
     if args.chip_file:
         check_exists(args.chip_file)
     base = _load(args, [])  # bad --chip/--set fails before anything else
     vary = parse_vary(args)
     specs = list(dict.fromkeys(args.specs))
-    graphs = {s: build_graph(check_kernel_spec(s), args.mode) for s in specs}
+    for s in specs:
+        check_kernel_spec(s)
+    points = grid(vary, lambda sets: _load(args, sets))  # every point's chip, validated before any work
+    graphs = {s: graph_of(s, args.mode) for s in specs}  # built once, before the workers fork
     funcs = {s: list(dict.fromkeys(t.name for t in g.kernel_tasks())) for s, g in graphs.items()}
     chosen = [check_metric(m.strip(), funcs) for m in args.metric]
 
     runs = args.runs
     jitter = RUN_JITTER if runs > 1 else 0.0
-    combos = list(itertools.product(*[range(len(raws)) for _, raws, _ in vary]))
-    tick, close = ticker(len(combos) * len(specs) * runs,
-                         enabled=sys.stderr.isatty() or len(combos) >= PROGRESS_MIN_POINTS, desc="sweep", unit="run")
-    points: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]] = []
-    for combo in combos:
-        sets = [f"{field}={raws[i]}" for (field, raws, _), i in zip(vary, combo, strict=True)]
-        params = {field: typed[i] for (field, _, typed), i in zip(vary, combo, strict=True)}
-        try:
-            chip = _load(args, sets)
-        except UserError as exc:  # a cross-field check failing only for this combination
-            raise UserError(f"--vary point {', '.join(sets)}: {exc}") from None
-        results: dict[str, dict[str, Any]] = {}
-        for spec in specs:
-            per_run = []
-            for seed in range(runs):
-                opts = RunOptions(seed=seed, jitter=jitter, l2_init=args.l2)
-                per_run.append(run_metrics(simulate(graphs[spec], chip, opts)))
-                tick()
-            results[spec] = mean_metrics(per_run)
-        points.append((params, results))
-    close()
+    common = {"chip": base.name, "mode": args.mode, "l2": args.l2, "runs": runs, "overrides": list(args.overrides)}
+    cells = [(p, s) for p in points for s in specs]  # grid order: specs innermost
+    keys = [point_key(s, p.sets, common) for p, s in cells]
+    done: dict[str, dict[str, Any]] = {}
+    if out is not None and args.resume:
+        wanted = set(keys)
+        done = {k: m for k, m in read_points(out / POINTS_FILE).items() if k in wanted}
+    todo = [i for i, k in enumerate(keys) if k not in done]
+    jobs = [PointJob(cells[i][1], args.mode, cells[i][0].chip, args.l2, runs, jitter) for i in todo]
+    sink = None
+    if out is not None:
+        for name in SWEEP_FILES:  # written again at the end: none stale beside an interrupted points.jsonl
+            (out / name).unlink(missing_ok=True)
+        sink = PointsFile(out / POINTS_FILE, done)
+    tick, close = ticker(len(jobs), enabled=sys.stderr.isatty() or len(jobs) >= PROGRESS_MIN_POINTS,
+                         desc="sweep", unit="point")
+    side = None
+    try:
+        for j, metrics in run_backend(args.backend, run_point, jobs, args.workers or default_workers(),
+                                      args.scheduler):
+            done[keys[todo[j]]] = metrics
+            if side is None and out is not None:  # the workers exist: import the plotting library meanwhile
+                side = in_background(pyplot)
+            if sink is not None:
+                sink.add(keys[todo[j]], metrics)
+            tick()
+    except KeyboardInterrupt:
+        close()
+        where = f"; {out / POINTS_FILE} holds them, --resume continues" if out is not None else ""
+        print(f"swimsim: interrupted: {len(done)} of {len(keys)} points finished{where}", file=sys.stderr)
+        return 130
+    finally:
+        close()
+        if sink is not None:
+            sink.close()
 
-    metrics = {s: (chosen or default_metrics(points[0][1][s])) for s in specs}
+    results = [(p.params, {s: done[keys[k * len(specs) + n]] for n, s in enumerate(specs)})
+               for k, p in enumerate(points)]
+    metrics = {s: (chosen or default_metrics(results[0][1][s])) for s in specs}
     doc = sweep_doc(chip=base.name, mode=args.mode, l2=args.l2, runs=runs, jitter=jitter,
                     overrides=list(args.overrides), vary=[(f, typed) for f, _, typed in vary], specs=specs,
-                    metrics=metrics, points=points)
+                    metrics=metrics, points=results)
     sets_note = f"  --set {' '.join(args.overrides)}" if args.overrides else ""
     print(f"sweep: chip={base.name} mode={args.mode} l2={args.l2} runs={runs} points={len(points)} "
           f"(µs; Δ% vs the first point){sets_note}")
     print(format_table(doc, markdown=args.md), end="")
     if out is not None:
-        wrote([write_text_atomic(out / "sweep.json", sweep_json(doc)),
+        wrote([out / POINTS_FILE,
+               write_text_atomic(out / "sweep.json", sweep_json(doc)),
                write_text_atomic(out / "sweep.md", format_table(doc, markdown=True)),
                plot_sweep(doc, out / "sweep.png")])
     return 0
