@@ -279,8 +279,10 @@ class CoreCostModel:
                 cls.append((ls.n, 0, l2.write(ls), 0))
         return st, comp, cls
 
-    def profile(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
-        """Profiles of the block's active lanes ("aic"/"aiv0"/"aiv1"); classifies and marks L2 lines now."""
+    def profile(self, task: Task, block: Block, l2: L2State, *, copy: bool = True) -> dict[str, BlockProfile]:
+        """Profiles of the block's active lanes ("aic"/"aiv0"/"aiv1"); classifies and marks L2 lines now.
+        ``copy=False`` returns the memoised profiles themselves, shared by every block of equal cost (for
+        callers that only read them, such as the engine: no per-block copy kept for the run)."""
         if task.kind != TaskKind.KERNEL:
             return {}
         st, comp, cls = self._prepare(block, l2)
@@ -290,6 +292,8 @@ class CoreCostModel:
         if hit is None:
             hit = self._schedule(comp, cls, lanes_active)
             self._memo[mkey] = hit
+        if not copy:
+            return hit
         return {k: BlockProfile(v.compute_ns, v.hbm_bytes, dict(v.pipe_busy_ns), dict(v.breakdown), v.gm_loads)
                 for k, v in hit.items()}
 
