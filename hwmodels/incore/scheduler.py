@@ -82,6 +82,7 @@ class _Struct:
 
 
 _STRUCTS: dict[int, _Struct] = {}
+_GRAPH: list[object] = []  # the graph whose blocks _STRUCTS and ops _OP_SID hold
 _SIGS: dict[tuple, int] = {}
 # per op object: (op, its structural id); lowering shares the Op objects of a program's blocks, so
 # blocks of one program resolve to one shape with a dictionary look-up per op
@@ -128,6 +129,10 @@ def _structure(block: Block, l2: L2State) -> _Struct:
     st = _STRUCTS.get(id(block))
     if st is not None and st.block is block and st.graph_id == id(l2.graph):
         return st
+    if _GRAPH and _GRAPH[0] is not l2.graph:  # the block and op memos hold one graph (its objects) only
+        _STRUCTS.clear()
+        _OP_SID.clear()
+    _GRAPH[:] = [l2.graph]
     if len(_STRUCTS) > 200_000:
         _STRUCTS.clear()
     if len(_OP_SID) > 2_000_000:
