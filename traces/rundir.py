@@ -112,15 +112,14 @@ class WrittenRun:
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
-    """The body with the cyclic garbage collector off and the objects alive at entry frozen: writing
-    only adds objects, and each collection would scan the whole run again. Undone on exit."""
+    """The body with the cyclic garbage collector off (writing only adds objects, and each collection
+    would scan the whole run again), restored on exit. No ``gc.freeze()``: unfreezing would undo a
+    caller's own freeze."""
     was = gc.isenabled()
     gc.disable()
-    gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
         if was:
             gc.enable()
 

@@ -125,15 +125,13 @@ def simulate(graph: TaskGraph, chip: ChipConfig, options: RunOptions | None = No
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Run the body with the cyclic garbage collector off and the objects alive at entry frozen (a
-    collection would otherwise scan the whole graph again and again while the run only adds objects);
-    both undone on exit. Reference counting still frees everything acyclic."""
+    """Run the body with the cyclic garbage collector off (a collection would scan the whole graph
+    again and again while the run only adds objects), restored on exit; reference counting still
+    frees everything acyclic. No ``gc.freeze()``: unfreezing would undo a caller's own freeze."""
     was = gc.isenabled()
     gc.disable()
-    gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
         if was:
             gc.enable()
