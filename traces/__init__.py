@@ -14,6 +14,6 @@ overhead_tracks) > lanes, placement, trace_writer > the capture model (perf), js
 schemas and helpers (schemas, validate, synthetic, runtime_checks).
 """
 
-from traces.rundir import load_path, run_metrics, write_run, write_run_dir
+from traces.rundir import dump_run_records, load_path, run_metrics, write_run, write_run_dir, write_run_records
 
-__all__ = ["write_run_dir", "write_run", "run_metrics", "load_path"]
+__all__ = ["write_run_dir", "write_run", "write_run_records", "dump_run_records", "run_metrics", "load_path"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +110,37 @@ class WrittenRun:
     metrics: dict[str, Any]
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The body with the cyclic garbage collector off (writing only adds objects, and each collection
+    would scan the whole run again), restored on exit. No ``gc.freeze()``: unfreezing would undo a
+    caller's own freeze."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+# the graph's per-block op lists: what a lean run_records.json leaves out (each block keeps its idx)
+_OPS = {"graph": {"tasks": {"__all__": {"blocks": {"__all__": {"ops"}}}}}}
+
+
+def dump_run_records(result: RunResult, *, full_ops: bool = True) -> str:
+    """The text of ``run_records.json``: ``result`` as JSON (one line and a newline). ``full_ops=False``
+    leaves out every block's op list (the in-core program, ~95 % of the bytes of a kernel graph);
+    blocks keep their ``idx`` and read back with empty ``ops``."""
+    with _gc_paused():
+        return result.model_dump_json(exclude=None if full_ops else _OPS) + "\n"
+
+
+def write_run_records(result: RunResult, out_dir: Path | str, *, full_ops: bool = True) -> Path:
+    """Write :func:`dump_run_records` to ``out_dir/run_records.json``; returns its path."""
+    return write_text_atomic(Path(out_dir) / RUN_RECORDS, dump_run_records(result, full_ops=full_ops))
+
+
 def write_run(result: RunResult, out_dir: Path | str, *, level: int = 4, pipe_lanes: bool = False,
               stamp: str = DEFAULT_STAMP, style: Style = "pypto", later_names: bool = False,
               overhead: bool = False) -> WrittenRun:
@@ -120,7 +154,12 @@ def write_run(result: RunResult, out_dir: Path | str, *, level: int = 4, pipe_la
     counter tracks to the merged trace (docs/model.md §5 lists the files). Deterministic: the same RunResult gives
     byte-identical files.
     """
-    out = Path(out_dir)
+    with _gc_paused():
+        return _write_run(result, Path(out_dir), level, pipe_lanes, stamp, style, later_names, overhead)
+
+
+def _write_run(result: RunResult, out: Path, level: int, pipe_lanes: bool, stamp: str, style: Style,
+               later_names: bool, overhead: bool) -> WrittenRun:
     pd, rec, deps, nm = perf_from_result(result, level, later_names)
     events = build_events(pd, style)
     wall = wall_of_events(events)

@@ -51,24 +51,77 @@ from sim.ir import Block, CoreShape, Op, Region, Task, TaskKind
 
 _OP_KEY = attrgetter("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops")
 
-@dataclass
-class _Struct:
-    """Chip-independent form of one block: op keys, lanes/pipes, deps with their sync class, L2 lines."""
+@dataclass(slots=True)
+class _Shape:
+    """The chip-independent, region-free part of a block structure, shared by all blocks with equal ops."""
 
-    block: Block
-    graph_id: int
     lane: list[int]
     pkey: list[int]  # lane * 7 + pipe
     keys: list[tuple]  # op-cost cache keys
     deps: tuple[tuple[int, ...], ...]  # dep indices per op, as recorded
     dma_cand: list[int]  # ops that may touch GM (DMA pipes, scalar GM access)
-    lines: list[object]  # per candidate: None (untracked), a Region (geometry not computed yet) or a LineSet
+    tracked: list[bool]  # per candidate: its region is line-tracked (a non-handoff op with a region)
     sig: int  # structure id: blocks with equal sig have identical costs on any chip
     has_mte1: list[bool]  # per lane: explicit MTE1 ops present (else cube ops stage L0 implicitly)
 
 
+@dataclass(slots=True)
+class _Struct:
+    """Chip-independent form of one block: its shared :class:`_Shape` and its own GM regions / L2 lines."""
+
+    block: Block
+    graph_id: int
+    lane: list[int]
+    pkey: list[int]
+    keys: list[tuple]
+    deps: tuple[tuple[int, ...], ...]
+    dma_cand: list[int]
+    lines: list[object]  # per candidate: None (untracked), a Region (geometry not computed yet) or a LineSet
+    sig: int
+    has_mte1: list[bool]
+
+
 _STRUCTS: dict[int, _Struct] = {}
+_GRAPH: list[object] = []  # the graph whose blocks _STRUCTS and ops _OP_SID hold
 _SIGS: dict[tuple, int] = {}
+# per op object: (op, its structural id); lowering shares the Op objects of a program's blocks, so
+# blocks of one program resolve to one shape with a dictionary look-up per op
+_OP_SID: dict[int, tuple[Op, int]] = {}
+_OP_KEYS: dict[tuple, int] = {}
+_OP_ROW: list[tuple] = []  # structural id -> (cost key, lane, pipe, deps, has region, handoff)
+_SHAPES: dict[tuple[int, ...], _Shape] = {}
+
+
+_OP_FIELDS = attrgetter("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops", "lane",
+                        "pipe")
+
+
+def _new_sid(full: tuple, o: Op) -> int:
+    """Register the structural key ``full`` of op ``o`` (see :func:`_structure`); its id."""
+    sid = _OP_KEYS[full] = len(_OP_ROW)
+    f = full[0]
+    _OP_ROW.append(((f[:9], full[1], full[2], full[3]), LANE_IDX[f[9]], PIPE_IDX[f[10]], full[4], not full[3],
+                    o.kind == "handoff"))
+    return sid
+
+
+def _shape(sids: tuple[int, ...]) -> _Shape:
+    """The shared shape of a block whose ops have the structural ids ``sids``."""
+    rows = [_OP_ROW[s] for s in sids]
+    lanes = [r[1] for r in rows]
+    pipes = [r[2] for r in rows]
+    has_mte1 = [False, False, False]
+    for ln, p in zip(lanes, pipes, strict=True):
+        if p == P_MTE1:
+            has_mte1[ln] = True
+    keys = [r[0] for r in rows]
+    deps = tuple([r[3] for r in rows])
+    pkey = [ln * 7 + p for ln, p in zip(lanes, pipes, strict=True)]
+    cand = [i for i, p in enumerate(pipes)
+            if p == P_MTE2 or p == P_MTE3 or p == P_FIX or (p == P_SCAL and rows[i][4])]
+    tracked = [rows[i][4] and not rows[i][5] for i in cand]
+    sig = _SIGS.setdefault((tuple(keys), deps, tuple(pkey), tuple(has_mte1)), len(_SIGS))
+    return _Shape(lanes, pkey, keys, deps, cand, tracked, sig, has_mte1)
 
 
 def _structure(block: Block, l2: L2State) -> _Struct:
@@ -76,26 +129,40 @@ def _structure(block: Block, l2: L2State) -> _Struct:
     st = _STRUCTS.get(id(block))
     if st is not None and st.block is block and st.graph_id == id(l2.graph):
         return st
+    if _GRAPH and _GRAPH[0] is not l2.graph:  # the block and op memos hold one graph (its objects) only
+        _STRUCTS.clear()
+        _OP_SID.clear()
+    _GRAPH[:] = [l2.graph]
     if len(_STRUCTS) > 200_000:
         _STRUCTS.clear()
+    if len(_OP_SID) > 2_000_000:
+        _OP_SID.clear()
     ops = block.ops
-    lane_idx, pipe_idx, opkey = LANE_IDX, PIPE_IDX, _OP_KEY
-    lanes = [lane_idx[o.lane] for o in ops]
-    pipes = [pipe_idx[o.pipe] for o in ops]
-    has_mte1 = [False, False, False]
-    for ln, p in zip(lanes, pipes, strict=True):
-        if p == P_MTE1:
-            has_mte1[ln] = True
-    keys = [(opkey(o), tuple(o.shape), tuple(o.mnk) if o.mnk else None, o.region is None) for o in ops]
-    deps = tuple([tuple(o.deps) for o in ops])
-    pkey = [ln * 7 + p for ln, p in zip(lanes, pipes, strict=True)]
-    cand = [i for i, p in enumerate(pipes)
-            if p == P_MTE2 or p == P_MTE3 or p == P_FIX or (p == P_SCAL and ops[i].region is not None)]
+    # an op's structural key: everything but its GM region's offset (equal keys, equal costs)
+    op_sid, op_keys, fields = _OP_SID, _OP_KEYS, _OP_FIELDS
+    sids = []
+    for o in ops:
+        e = op_sid.get(id(o))
+        if e is not None and e[0] is o:
+            sids.append(e[1])
+            continue
+        m = o.mnk
+        r = o.region
+        full = (fields(o), tuple(o.shape), tuple(m) if m else None, r is None, tuple(o.deps))
+        sid = op_keys.get(full)
+        if sid is None:
+            sid = _new_sid(full, o)
+        if r is None:  # region-free ops are shared by the blocks of one program (lowering's repoint)
+            op_sid[id(o)] = (o, sid)
+        sids.append(sid)
+    sids_t = tuple(sids)
+    sh = _SHAPES.get(sids_t)
+    if sh is None:
+        sh = _SHAPES[sids_t] = _shape(sids_t)
     # regions of GM-touching ops; their line sets are computed lazily (a read of a fully resident
     # tensor needs no geometry)
-    lines = [ops[i].region if (ops[i].region is not None and ops[i].kind != "handoff") else None for i in cand]
-    sig = _SIGS.setdefault((tuple(keys), deps, tuple(pkey), tuple(has_mte1)), len(_SIGS))
-    st = _Struct(block, id(l2.graph), lanes, pkey, keys, deps, cand, lines, sig, has_mte1)
+    lines = [ops[i].region if t else None for i, t in zip(sh.dma_cand, sh.tracked, strict=True)]
+    st = _Struct(block, id(l2.graph), sh.lane, sh.pkey, sh.keys, sh.deps, sh.dma_cand, lines, sh.sig, sh.has_mte1)
     _STRUCTS[id(block)] = st
     return st
 
@@ -217,8 +284,10 @@ class CoreCostModel:
                 cls.append((ls.n, 0, l2.write(ls), 0))
         return st, comp, cls
 
-    def profile(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
-        """Profiles of the block's active lanes ("aic"/"aiv0"/"aiv1"); classifies and marks L2 lines now."""
+    def profile(self, task: Task, block: Block, l2: L2State, *, copy: bool = True) -> dict[str, BlockProfile]:
+        """Profiles of the block's active lanes ("aic"/"aiv0"/"aiv1"); classifies and marks L2 lines now.
+        ``copy=False`` returns the memoised profiles themselves, shared by every block of equal cost (for
+        callers that only read them, such as the engine: no per-block copy kept for the run)."""
         if task.kind != TaskKind.KERNEL:
             return {}
         st, comp, cls = self._prepare(block, l2)
@@ -228,6 +297,8 @@ class CoreCostModel:
         if hit is None:
             hit = self._schedule(comp, cls, lanes_active)
             self._memo[mkey] = hit
+        if not copy:
+            return hit
         return {k: BlockProfile(v.compute_ns, v.hbm_bytes, dict(v.pipe_busy_ns), dict(v.breakdown), v.gm_loads)
                 for k, v in hit.items()}
 

@@ -40,7 +40,8 @@ class ChipCostModel:
         return L2State(self.chip, graph, init=init)
 
     def profile(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
-        return self.model.profile(task, block, l2)
+        """The model's memoised profiles, not copies: the engine only reads them."""
+        return self.model.profile(task, block, l2, copy=False)
 
 
 _COST_MODELS: dict[str, CoreCostModel] = {}  # chip JSON -> CoreCostModel (its op/schedule memos hold across runs)

@@ -5,6 +5,10 @@ turns what they recorded into the run records.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import simpy
 
 from hwmodels.chip import ChipConfig
@@ -115,4 +119,19 @@ def simulate(graph: TaskGraph, chip: ChipConfig, options: RunOptions | None = No
     """
     opts = options or RunOptions()
     model = cost_model if cost_model is not None else default_cost_model(chip)
-    return Engine(graph, chip, opts, model).run()
+    with gc_paused():
+        return Engine(graph, chip, opts, model).run()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Run the body with the cyclic garbage collector off (a collection would scan the whole graph
+    again and again while the run only adds objects), restored on exit; reference counting still
+    frees everything acyclic. No ``gc.freeze()``: unfreezing would undo a caller's own freeze."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
