@@ -14,6 +14,7 @@ from typing import Any
 from kernels.dsl.control import cond, manual_scope, parallel, pipeline, scope, split_aiv, unroll, while_
 from kernels.dsl.control import range_ as range  # pl.range, pl.slice, pl.abs, pl.min, pl.max: pypto names
 from kernels.dsl.cube import record_cube, record_gather_row
+from kernels.dsl.dynamic_dims import bind_dynamic  # also installs Tensor.bind_dynamic
 from kernels.dsl.explicit_deps import Array, array, task_dummy
 from kernels.dsl.jit import TensorSpec, jit, program, record
 from kernels.dsl.kernel_scopes import at, get_block_idx, get_block_num, spmd
@@ -156,7 +157,7 @@ __all__ = [
     "transpose", "concat", "sort32", "mrgsort", "matmul", "matmul_acc", "create_l1", "gather_row",
     "aiv_shard", "aic_gather", "create_tensor", "create_tile", "slice", "view", "reshape", "set_validshape",
     "load", "store", "assemble", "load_into", "read", "write", "min", "max", "dim", "set_data", "error",
-    "check_divisible", "tile", "tensor",
+    "check_divisible", "tile", "tensor", "bind_dynamic",
     # recorder API for new ops
     "record_load", "record_store", "record_vec_op", "record_scalar", "record_cube", "record_gather_row",
 ]
