@@ -22,8 +22,9 @@ from kernels.pypto_files import golden_standin, torch_standin
 from sim.util.errors import UserError
 
 
-class UnsupportedName(UserError, AttributeError):
-    """A name of a placeholder module."""
+class UnsupportedName(UserError):
+    """A name of a placeholder module (not an AttributeError: ``from M import NAME`` must not fall
+    back to importing a submodule ``M.NAME``)."""
 
 
 class Placeholder(types.ModuleType):
@@ -37,17 +38,18 @@ class Placeholder(types.ModuleType):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        raise UnsupportedName(f"{self.__name__}.{name} {self._hint}")
+        cls = torch_standin.TorchUnavailable if self.__name__.startswith("torch.") else UnsupportedName
+        raise cls(f"{self.__name__}.{name} {self._hint}")
 
 
 _PYPTO_HINT = "is not supported by the swimsim recording DSL"
 
 
-def _language_module() -> types.ModuleType:
-    """``pypto.language``: the names of :mod:`kernels.language` under pypto's module name."""
-    mod = types.ModuleType("pypto.language", pl_face.__doc__)
-    mod.__dict__.update({k: v for k, v in vars(pl_face).items() if not k.startswith("__")})
-    mod.__getattr__ = pl_face.__getattr__  # type: ignore[attr-defined]
+def _package(name: str, source: types.ModuleType) -> types.ModuleType:
+    """A package ``name`` holding the public names (and ``__getattr__``) of ``source``."""
+    mod = types.ModuleType(name, source.__doc__)
+    mod.__dict__.update({k: v for k, v in vars(source).items() if not k.startswith("__")})
+    mod.__getattr__ = source.__getattr__  # type: ignore[attr-defined]
     mod.__path__ = []  # type: ignore[attr-defined]
     return mod
 
@@ -92,13 +94,13 @@ def pypto_imports(folder: Path, argv: list[str]) -> Iterator[None]:
     path, meta, old_argv = list(sys.path), list(sys.meta_path), list(sys.argv)
     pypto = types.ModuleType("pypto")
     pypto.__path__ = []  # type: ignore[attr-defined]
-    language = _language_module()
+    language = _package("pypto.language", pl_face)
     pypto.language = language  # type: ignore[attr-defined]
     installed: dict[str, types.ModuleType] = {"pypto": pypto, "pypto.language": language,
                                               "golden": golden_standin}
     prefixes = {"pypto": _PYPTO_HINT}
     if not torch_installed():
-        installed["torch"] = torch_standin
+        installed["torch"] = _package("torch", torch_standin)
         prefixes["torch"] = torch_standin._HINT  # noqa: SLF001
     hidden = _siblings(folder)
     try:
