@@ -39,6 +39,18 @@ class ScalarSpec:
 
 
 @dataclass
+class RunConfig:
+    """Harness settings of later harness versions; swimsim reads ``runtime`` (the swimlane flag)."""
+
+    rtol: float = 1e-5
+    atol: float = 1e-5
+    compile_only: bool = False
+    compile: dict[str, Any] = field(default_factory=dict)
+    runtime: dict[str, Any] = field(default_factory=dict)
+    compare_fn: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class RunResult:
     """What ``run_jit`` returns: always passed (swimsim simulates timing, not values)."""
 
@@ -52,14 +64,16 @@ class RunResult:
         return "PASS (simulated by swimsim; golden not computed)"
 
 
-def run_jit(fn: Any, specs: list[Any], golden_fn: Any = None, golden_data: Any = None,
-            compile_cfg: dict[str, Any] | None = None, runtime_cfg: dict[str, Any] | None = None,
-            rtol: float = 1e-5, atol: float = 1e-5, compare_fn: Any = None, compile_only: bool = False,
-            runtime_dir: Any = None, **_kw: Any) -> RunResult:
-    """Record ``fn`` with inputs built from ``specs`` and queue it for simulation."""
+def run_jit(fn: Any, specs: list[Any], *args: Any, config: RunConfig | None = None,
+            runtime_cfg: dict[str, Any] | None = None, **_kw: Any) -> RunResult:
+    """Record ``fn`` with inputs built from ``specs`` and queue it for simulation. The runtime
+    settings come from ``runtime_cfg`` or ``config.runtime`` (either harness version)."""
     if handler is None:
         raise UserError("golden.run_jit: called outside `swimsim run`")
-    handler(fn, list(specs), dict(runtime_cfg or {}))
+    if config is None and args and isinstance(args[0], RunConfig):
+        config = args[0]
+    runtime = runtime_cfg if runtime_cfg is not None else (config.runtime if config is not None else {})
+    handler(fn, list(specs), dict(runtime or {}))
     return RunResult()
 
 

@@ -54,6 +54,32 @@ def _package(name: str, source: types.ModuleType) -> types.ModuleType:
     return mod
 
 
+def _with_func(made: Any, fn: Any) -> Any:
+    made._func = fn  # pypto exposes the undecorated function as ``_func``
+    return made
+
+
+class _PyptoJit:
+    """``pl.jit`` as pypto spells it: entries and inline functions also carry ``_func``."""
+
+    def __init__(self, jit: Any) -> None:
+        self._jit = jit
+
+    def __call__(self, fn: Any = None, **kw: Any) -> Any:
+        made = self._jit(fn, **kw)
+        if fn is None:
+            return lambda f: _with_func(made(f), f)
+        return _with_func(made, fn)
+
+    def inline(self, fn: Any) -> Any:
+        return _with_func(self._jit.inline(fn), fn)
+
+    incore = inline
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._jit, name)
+
+
 def torch_installed() -> bool:
     """Whether the real torch can be imported."""
     return "torch" in sys.modules or importlib.util.find_spec("torch") is not None
@@ -95,6 +121,8 @@ def pypto_imports(folder: Path, argv: list[str]) -> Iterator[None]:
     pypto = types.ModuleType("pypto")
     pypto.__path__ = []  # type: ignore[attr-defined]
     language = _package("pypto.language", pl_face)
+    language.jit = _PyptoJit(pl_face.jit)  # type: ignore[attr-defined]
+    language.inline = language.jit.inline  # type: ignore[attr-defined]
     pypto.language = language  # type: ignore[attr-defined]
     installed: dict[str, types.ModuleType] = {"pypto": pypto, "pypto.language": language,
                                               "golden": golden_standin}

@@ -88,10 +88,10 @@ def _unwrap(x: Any) -> Any:
 class Tensor:
     """A numpy array with a torch dtype."""
 
-    def __init__(self, a: Any, dt: dtype | None = None) -> None:
+    def __init__(self, a: Any, dt: dtype | None = None, raw: builtins.bool = False) -> None:
         arr = np.asarray(a)
         self.dtype = dt if dt is not None else _BY_NP.get(arr.dtype, float32)
-        self.a = _as(arr, self.dtype)
+        self.a = arr if raw else _as(arr, self.dtype)  # raw: a view of another tensor's values
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -102,6 +102,10 @@ class Tensor:
     @property
     def shape(self) -> tuple[builtins_int, ...]:
         return tuple(self.a.shape)
+
+    @property
+    def device(self) -> str:
+        return "cpu"
 
     @property
     def ndim(self) -> builtins_int:
@@ -151,7 +155,10 @@ class Tensor:
         return Tensor(np.transpose(self.a, _dims(dims)), self.dtype)
 
     def expand(self, *shape: Any) -> Tensor:
-        return Tensor(np.broadcast_to(self.a, _dims(shape)), self.dtype)
+        dims = _dims(shape)
+        lead = len(dims) - self.a.ndim
+        full = tuple(self.a.shape[i - lead] if d == -1 else d for i, d in enumerate(dims))
+        return Tensor(np.broadcast_to(self.a, full).copy(), self.dtype)
 
     def repeat(self, *reps: Any) -> Tensor:
         return Tensor(np.tile(self.a, _dims(reps)), self.dtype)
@@ -205,19 +212,19 @@ class Tensor:
 
     # in place
     def _fill(self, values: Any) -> Tensor:
-        self.a = _as(np.broadcast_to(values, self.shape), self.dtype).copy()
+        self.a[...] = _as(np.broadcast_to(values, self.shape), self.dtype)
         return self
 
-    def uniform_(self, a: Any = 0.0, b: Any = 1.0, **_kw: Any) -> Tensor:
-        return self._fill(_rng.uniform(a, b, self.shape))
+    def uniform_(self, a: Any = 0.0, b: Any = 1.0, **kw: Any) -> Tensor:
+        return self._fill(_gen(kw).uniform(a, b, self.shape))
 
-    def normal_(self, mean: Any = 0.0, std: Any = 1.0, **_kw: Any) -> Tensor:
-        return self._fill(_rng.normal(mean, std, self.shape))
+    def normal_(self, mean: Any = 0.0, std: Any = 1.0, **kw: Any) -> Tensor:
+        return self._fill(_gen(kw).normal(mean, std, self.shape))
 
-    def random_(self, low: Any = 0, high: Any = None, **_kw: Any) -> Tensor:
+    def random_(self, low: Any = 0, high: Any = None, **kw: Any) -> Tensor:
         if high is None:
             low, high = 0, low if low else 2 ** 31
-        return self._fill(_rng.integers(low, high, self.shape))
+        return self._fill(_gen(kw).integers(low, high, self.shape))
 
     def fill_(self, v: Any) -> Tensor:
         return self._fill(_unwrap(v))
@@ -244,6 +251,44 @@ class Tensor:
     def round(self) -> Tensor:
         return Tensor(np.round(self.a), self.dtype)
 
+    def floor(self) -> Tensor:
+        return Tensor(np.floor(self.a), self.dtype)
+
+    def ceil(self) -> Tensor:
+        return Tensor(np.ceil(self.a), self.dtype)
+
+    def log(self) -> Tensor:
+        return Tensor(np.log(self.a), self.dtype)
+
+    def rsqrt(self) -> Tensor:
+        return Tensor(1.0 / np.sqrt(self.a), self.dtype)
+
+    def sigmoid(self) -> Tensor:
+        return Tensor(1.0 / (1.0 + np.exp(-self.a)), self.dtype)
+
+    def any(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
+        return Tensor(np.any(self.a, axis=dim, keepdims=keepdim), bool)
+
+    def all(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
+        return Tensor(np.all(self.a, axis=dim, keepdims=keepdim), bool)
+
+    def __bool__(self) -> builtins.bool:
+        return builtins.bool(self.a)
+
+    def __eq__(self, o: Any) -> Tensor:  # type: ignore[override]
+        return self._bin(o, np.equal)
+
+    def __ne__(self, o: Any) -> Tensor:  # type: ignore[override]
+        return self._bin(o, np.not_equal)
+
+    __hash__ = object.__hash__
+
+    def index_select(self, dim: builtins_int, index: Any) -> Tensor:
+        return Tensor(np.take(self.a, np.asarray(_unwrap(index)), axis=dim), self.dtype)
+
+    def __matmul__(self, o: Any) -> Tensor:
+        return self._bin(o, np.matmul)
+
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch's names
         return Tensor(np.clip(self.a, _unwrap(min), _unwrap(max)), self.dtype)
 
@@ -269,7 +314,7 @@ class Tensor:
         return self._reduce(np.mean, dim, keepdim)
 
     def __getitem__(self, key: Any) -> Tensor:
-        return Tensor(self.a[_unwrap(key)], self.dtype)
+        return Tensor(self.a[_unwrap(key)], self.dtype, raw=True)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self.a[_unwrap(key)] = _as(_unwrap(value), self.dtype)
@@ -316,6 +361,9 @@ class Tensor:
     def __pow__(self, o: Any) -> Tensor:
         return self._bin(o, np.power)
 
+    def __rpow__(self, o: Any) -> Tensor:
+        return self._bin(o, np.power, True)
+
     def __neg__(self) -> Tensor:
         return Tensor(-self.a, self.dtype)
 
@@ -350,26 +398,47 @@ class Tensor:
 Size = tuple
 
 
+class Generator:
+    """``torch.Generator``: its own seeded stream, passed as ``generator=``."""
+
+    def __init__(self, device: Any = None) -> None:
+        self.rng = np.random.default_rng(0)
+
+    def manual_seed(self, seed: Any) -> Generator:
+        self.rng = np.random.default_rng(builtins_int(seed))
+        return self
+
+
+def device(*_a: Any, **_kw: Any) -> None:
+    """``torch.device``: the stand-in has only the host."""
+    return None
+
+
+def _gen(kw: dict[str, Any]) -> np.random.Generator:
+    g = kw.get("generator")
+    return g.rng if isinstance(g, Generator) else _rng
+
+
 def _make(a: Any, dt: dtype | None, default: dtype = float32) -> Tensor:
     return Tensor(a, dt or default)
 
 
-def randn(*size: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
-    return _make(_rng.standard_normal(_dims(size), dtype=np.float32), dtype)
+def randn(*size: Any, dtype: dtype | None = None, **kw: Any) -> Tensor:
+    return _make(_gen(kw).standard_normal(_dims(size), dtype=np.float32), dtype)
 
 
-def rand(*size: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
-    return _make(_rng.random(_dims(size), dtype=np.float32), dtype)
+def rand(*size: Any, dtype: dtype | None = None, **kw: Any) -> Tensor:
+    return _make(_gen(kw).random(_dims(size), dtype=np.float32), dtype)
 
 
-def randint(low: Any, high: Any = None, size: Any = None, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+def randint(low: Any, high: Any = None, size: Any = None, dtype: dtype | None = None, **kw: Any) -> Tensor:
     if high is None:
         low, high = 0, low
-    return _make(_rng.integers(low, high, size=_dims((size,))), dtype, int64)
+    return _make(_gen(kw).integers(low, high, size=_dims((size,))), dtype, int64)
 
 
-def randperm(n: builtins_int, dtype: dtype | None = None, **_kw: Any) -> Tensor:
-    return _make(_rng.permutation(n), dtype, int64)
+def randperm(n: builtins_int, dtype: dtype | None = None, **kw: Any) -> Tensor:
+    return _make(_gen(kw).permutation(n), dtype, int64)
 
 
 def zeros(*size: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
@@ -424,6 +493,48 @@ def cat(ts: list[Tensor], dim: builtins_int = 0) -> Tensor:
 
 def stack(ts: list[Tensor], dim: builtins_int = 0) -> Tensor:
     return Tensor(np.stack([t.a for t in ts], axis=dim), ts[0].dtype)
+
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    return a._bin(b.a, np.outer)  # noqa: SLF001
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    dt = a.dtype if isinstance(a, Tensor) else b.dtype if isinstance(b, Tensor) else float32
+    return Tensor(np.where(_unwrap(cond), _unwrap(a), _unwrap(b)), dt)
+
+
+def bincount(t: Tensor, weights: Any = None, minlength: builtins_int = 0) -> Tensor:
+    return Tensor(np.bincount(t.a, None if weights is None else _unwrap(weights), minlength), int64)
+
+
+def log(t: Tensor) -> Tensor:
+    return t.log()
+
+
+def rsqrt(t: Tensor) -> Tensor:
+    return t.rsqrt()
+
+
+def sigmoid(t: Tensor) -> Tensor:
+    return t.sigmoid()
+
+
+def maximum(a: Tensor, b: Any) -> Tensor:
+    return a._bin(b, np.maximum)  # noqa: SLF001
+
+
+def minimum(a: Tensor, b: Any) -> Tensor:
+    return a._bin(b, np.minimum)  # noqa: SLF001
+
+
+def softmax(t: Tensor, dim: builtins_int = -1, **_kw: Any) -> Tensor:
+    e = np.exp(t.a - t.a.max(axis=dim, keepdims=True))
+    return Tensor(e / e.sum(axis=dim, keepdims=True), t.dtype)
+
+
+def matmul(a: Tensor, b: Any) -> Tensor:
+    return a @ b
 
 
 def is_tensor(x: Any) -> builtins_int:
