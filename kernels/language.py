@@ -25,7 +25,6 @@ from kernels.dsl.ops_memory import (
     assemble,
     create_tensor,
     create_tile,
-    load,
     load_into,
     reshape,
     set_validshape,
@@ -33,6 +32,7 @@ from kernels.dsl.ops_memory import (
     store,
     view,
 )
+from kernels.dsl.ops_memory import load as _load
 from kernels.dsl.ops_scalar import check_divisible, dim, error, max, min, read, set_data, write
 from kernels.dsl.ops_vector import (
     abs,
@@ -110,6 +110,19 @@ from kernels.dsl.types import (
     dynamic,
 )
 from sim.util.errors import UserError
+
+
+def load(x: TensorView, offsets: list[int], shapes: list[int], valid_shape: list[int] | None = None,
+         target_memory: Any = MemorySpace.Vec, *, valid_shapes: list[int] | None = None,
+         transpose: bool = False) -> Tile:
+    """``pl.load``: GM -> on-chip tile of ``shapes`` elements; ``valid_shapes`` (pypto's spelling) is
+    ``valid_shape``. A transposing load is not modelled and stops."""
+    if transpose:
+        raise UserError("pl.load(transpose=True) is not supported by the swimsim recording DSL")
+    if valid_shapes is not None and valid_shape is not None:
+        raise UserError("pl.load: give valid_shape or valid_shapes, not both")
+    return _load(x, offsets, shapes, valid_shapes if valid_shapes is not None else valid_shape, target_memory)
+
 
 # ``pl.tile`` / ``pl.tensor``: the tile and tensor ops under their pypto namespaces
 _TILE_OPS = (

@@ -142,3 +142,55 @@ def test_imports_without_a_file_run() -> None:
 
         assert pl.FP32 is not None and sys.argv == ["x"]
     assert "pypto" not in sys.modules
+
+
+def test_run_config_harness_and_pypto_spellings(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+D_DYN = pl.dynamic("D_DYN")
+
+
+@pl.inline
+def body(x, y):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="copy"):
+        t = pl.load(x, [0, 0], [N, 16], valid_shapes=[N, 8])
+        pl.store(t, [0, 0], y)
+
+
+@pl.jit
+def entry(x: pl.Tensor[[N, D_DYN], pl.FP32], y: pl.Out[pl.Tensor[[N, D_DYN], pl.FP32]]):
+    x.bind_dynamic(1, D_DYN)
+    y.bind_dynamic(1, D_DYN)
+    body._func(x, y)
+
+
+if __name__ == "__main__":
+    import torch
+    from golden import RunConfig, TensorSpec, run_jit
+    specs = [TensorSpec("x", [N, 16], torch.float32), TensorSpec("y", [N, 16], torch.float32, is_output=True)]
+    run_jit(fn=entry, specs=specs, config=RunConfig(runtime=dict(enable_l2_swimlane=3)))
+""")
+    (rec,) = run_harness(path, [])
+    assert rec.level == 3 and _counts(rec.graph) == {"copy": (1, 1)}
+    assert rec.graph.params["D_DYN"] == 16  # bound by bind_dynamic
+
+
+def test_bind_dynamic_and_load_errors_name_the_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+A = pl.dynamic("A")
+
+
+@pl.jit
+def entry(x: pl.Tensor[[N, N], pl.FP32]):
+    x.bind_dynamic(0, A)
+    x.bind_dynamic(1, A)
+""" + HARNESS.replace("[N, N]", "[N, 32]"))
+    with pytest.raises(UserError, match=r"k\.py:11: bind_dynamic: A is bound to 64, but axis 1 of this tensor is 32"):
+        run_harness(path, [])
+    path = _write(tmp_path, """
+@pl.jit
+def entry(x: pl.Tensor[[N, N], pl.FP32]):
+    with pl.at(level=pl.Level.CORE_GROUP):
+        pl.load(x, [0, 0], [N, N], transpose=True)
+""" + HARNESS)
+    with pytest.raises(UserError, match=r"k\.py:8: pl\.load\(transpose=True\) is not supported"):
+        run_harness(path, [])
