@@ -48,7 +48,8 @@ _PYPTO_HINT = "is not supported by the swimsim recording DSL"
 def _package(name: str, source: types.ModuleType) -> types.ModuleType:
     """A package ``name`` holding the public names (and ``__getattr__``) of ``source``."""
     mod = types.ModuleType(name, source.__doc__)
-    mod.__dict__.update({k: v for k, v in vars(source).items() if not k.startswith("__")})
+    mod.__dict__.update({k: v for k, v in vars(source).items()
+                         if not k.startswith("__") and not isinstance(v, types.ModuleType)})
     mod.__getattr__ = source.__getattr__  # type: ignore[attr-defined]
     mod.__path__ = []  # type: ignore[attr-defined]
     return mod
