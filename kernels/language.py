@@ -129,7 +129,8 @@ _TILE_OPS = (
     add, sub, mul, div, maximum, minimum, neg, abs, exp, log, sqrt, rsqrt, recip, relu, cast, full, arange,
     fillpad, row_sum, row_max, row_min, col_sum, col_max, col_min, row_expand_mul, row_expand_div,
     row_expand_sub, row_expand_add, col_expand_mul, col_expand_add, col_expand_sub, col_expand_div, col_expand,
-    gather, transpose, concat, matmul, matmul_acc, create_tensor, create_tile, create_l1, gather_row, slice,
+    gather, transpose, concat, sort32, mrgsort, col_expand_expdif, matmul, matmul_acc, create_tensor, create_tile,
+    create_l1, gather_row, slice,
     view, reshape, set_validshape, load, store, assemble, read, write, min, max, dim, set_data, error,
     check_divisible, get_block_idx, get_block_num,
 )

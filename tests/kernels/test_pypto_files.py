@@ -141,6 +141,8 @@ def test_imports_without_a_file_run() -> None:
         import pypto.language as pl  # noqa: PLC0415
 
         assert pl.FP32 is not None and sys.argv == ["x"]
+        assert pl.tensor.mrgsort is pl.mrgsort and pl.tile.sort32 is pl.sort32
+        assert pl.jit.inline(len)._func is len
     assert "pypto" not in sys.modules
 
 
