@@ -8,6 +8,7 @@ kernel's folder that raised.
 from __future__ import annotations
 
 import importlib
+import inspect
 import random
 import re
 import runpy
@@ -21,6 +22,7 @@ import numpy as np
 
 import kernels.language as pl
 from kernels.dsl.jit import JitFunction
+from kernels.dsl.types import Dyn, TensorType
 from kernels.pypto_files import golden_standin
 from kernels.pypto_files.imports import pypto_imports, torch_installed
 from sim.ir import TaskGraph
@@ -207,6 +209,20 @@ def _number(text: str) -> int | float:
         return float(text)
 
 
+def _check_bound(fn: Any, entry: str, where: str, dims: dict[str, int], values: dict[str, Any]) -> None:
+    """Every dynamic dim and by-value parameter of ``entry`` has a value, or a one-line error
+    naming the option that gives it."""
+    for pname, p in inspect.signature(fn, eval_str=True).parameters.items():
+        ann = p.annotation
+        if isinstance(ann, TensorType):
+            for d in ann.shape or ():
+                if isinstance(d, Dyn) and d.name not in dims:
+                    raise LocatedError(f"{where}: {entry}: parameter {pname}: dynamic dim {d.name} is not bound "
+                                       f"(give --dyn {d.name}=N)")
+        elif p.default is inspect.Parameter.empty and pname not in values:
+            raise LocatedError(f"{where}: {entry}: parameter {pname} has no value (give --scalar {pname}=VALUE)")
+
+
 def record_entry(path: str | Path, entry: str, dyn: dict[str, str] | None = None,
                  scalars: dict[str, str] | None = None, seed: int = 0) -> Recording:
     """Record the ``@pl.jit`` function ``entry`` of the file with inputs from its annotations
@@ -223,6 +239,7 @@ def record_entry(path: str | Path, entry: str, dyn: dict[str, str] | None = None
         where = f"{code.co_filename}:{code.co_firstlineno}" if code else str(p)
         dims = {k: int(_number(v)) for k, v in (dyn or {}).items()}
         values = {k: _number(v) for k, v in (scalars or {}).items()}
+        _check_bound(fn.fn, entry, where, dims, values)
         try:
             graph = _record(fn, entry, where, dyn=dims, args=values)
         except LocatedError:

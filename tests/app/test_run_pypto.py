@@ -38,6 +38,11 @@ def test_errors_are_one_line(cli: CliRunner) -> None:
     rc, _, err = cli(["run", str(KERNEL), "--dyn", "T_DYN=128"])
     assert rc == 2 and err.strip() == ("swimsim: error: --dyn/--scalar record an entry from its annotations: "
                                        "name it with --entry NAME")
+    rc, _, err = cli(["run", str(KERNEL), "--entry", "row_scale_test", "--scalar", "scale=1"])
+    assert rc == 2 and err.strip().endswith("row_scale_test: parameter x: dynamic dim T_DYN is not bound "
+                                            "(give --dyn T_DYN=N)")
+    rc, _, err = cli(["run", str(KERNEL), "--entry", "row_scale_test", "--dyn", "T_DYN=64", "--dyn", "B_DYN=1"])
+    assert rc == 2 and err.strip().endswith("row_scale_test: parameter scale has no value (give --scalar scale=VALUE)")
     rc, _, err = cli(["run", "qkv_proj_rope", "--", "--x"])
     assert rc == 2 and "are for pypto kernel files" in err
     rc, _, err = cli(["run", str(KERNEL), "--", "--no-such-flag"])
