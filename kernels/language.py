@@ -14,6 +14,7 @@ from typing import Any
 from kernels.dsl.control import cond, manual_scope, parallel, pipeline, scope, split_aiv, unroll, while_
 from kernels.dsl.control import range_ as range  # pl.range, pl.slice, pl.abs, pl.min, pl.max: pypto names
 from kernels.dsl.cube import record_cube, record_gather_row
+from kernels.dsl.dynamic_dims import bind_dynamic  # also installs Tensor.bind_dynamic
 from kernels.dsl.explicit_deps import Array, array, task_dummy
 from kernels.dsl.jit import TensorSpec, jit, program, record
 from kernels.dsl.kernel_scopes import at, get_block_idx, get_block_num, spmd
@@ -24,7 +25,6 @@ from kernels.dsl.ops_memory import (
     assemble,
     create_tensor,
     create_tile,
-    load,
     load_into,
     reshape,
     set_validshape,
@@ -32,6 +32,7 @@ from kernels.dsl.ops_memory import (
     store,
     view,
 )
+from kernels.dsl.ops_memory import load as _load
 from kernels.dsl.ops_scalar import check_divisible, dim, error, max, min, read, set_data, write
 from kernels.dsl.ops_vector import (
     abs,
@@ -110,12 +111,26 @@ from kernels.dsl.types import (
 )
 from sim.util.errors import UserError
 
+
+def load(x: TensorView, offsets: list[int], shapes: list[int], valid_shape: list[int] | None = None,
+         target_memory: Any = MemorySpace.Vec, *, valid_shapes: list[int] | None = None,
+         transpose: bool = False) -> Tile:
+    """``pl.load``: GM -> on-chip tile of ``shapes`` elements; ``valid_shapes`` (pypto's spelling) is
+    ``valid_shape``. A transposing load is not modelled and stops."""
+    if transpose:
+        raise UserError("pl.load(transpose=True) is not supported by the swimsim recording DSL")
+    if valid_shapes is not None and valid_shape is not None:
+        raise UserError("pl.load: give valid_shape or valid_shapes, not both")
+    return _load(x, offsets, shapes, valid_shapes if valid_shapes is not None else valid_shape, target_memory)
+
+
 # ``pl.tile`` / ``pl.tensor``: the tile and tensor ops under their pypto namespaces
 _TILE_OPS = (
     add, sub, mul, div, maximum, minimum, neg, abs, exp, log, sqrt, rsqrt, recip, relu, cast, full, arange,
     fillpad, row_sum, row_max, row_min, col_sum, col_max, col_min, row_expand_mul, row_expand_div,
     row_expand_sub, row_expand_add, col_expand_mul, col_expand_add, col_expand_sub, col_expand_div, col_expand,
-    gather, transpose, concat, matmul, matmul_acc, create_tensor, create_tile, create_l1, gather_row, slice,
+    gather, transpose, concat, sort32, mrgsort, col_expand_expdif, matmul, matmul_acc, create_tensor, create_tile,
+    create_l1, gather_row, slice,
     view, reshape, set_validshape, load, store, assemble, read, write, min, max, dim, set_data, error,
     check_divisible, get_block_idx, get_block_num,
 )
@@ -156,7 +171,7 @@ __all__ = [
     "transpose", "concat", "sort32", "mrgsort", "matmul", "matmul_acc", "create_l1", "gather_row",
     "aiv_shard", "aic_gather", "create_tensor", "create_tile", "slice", "view", "reshape", "set_validshape",
     "load", "store", "assemble", "load_into", "read", "write", "min", "max", "dim", "set_data", "error",
-    "check_divisible", "tile", "tensor",
+    "check_divisible", "tile", "tensor", "bind_dynamic",
     # recorder API for new ops
     "record_load", "record_store", "record_vec_op", "record_scalar", "record_cube", "record_gather_row",
 ]

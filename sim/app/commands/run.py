@@ -4,6 +4,11 @@ Prints per task: name, blocks, Avg Exec (µs, mean end - start over its subtasks
 start -> last end), then the run's Total Test Time and swimlane wall (µs): the numbers of the
 statistics table ``stats.txt`` (tick-quantised rows, 2 decimals), whether or not ``-o`` is given.
 With ``-o DIR`` the files of an earlier run in DIR are removed first (docs/model.md §5).
+
+KERNEL may also be an unmodified pypto kernel file (it imports ``pypto`` and registers no swimsim
+kernel): its ``__main__`` runs with the arguments after ``--``, and each ``run_jit`` call is simulated
+into ``DIR``, ``DIR/2``, ... (``--entry NAME`` picks one); with ``--dyn``/``--scalar`` the entry is
+recorded from its annotations instead (:mod:`kernels.pypto_files`).
 """
 
 from __future__ import annotations
@@ -12,14 +17,19 @@ import argparse
 import sys
 import time
 from collections import defaultdict
+from pathlib import Path
+from typing import Any
 
 import traces
 from hwmodels.chip import load_chip, recommended_preset
+from kernels.pypto_files.loader import Recording, is_pypto_file, record_entry, run_harness
 from kernels.registry import build_graph
 from sim.app.commands import non_negative_float
 from sim.app.paths import check_exists, check_kernel_spec, check_out_dir, wrote
 from sim.engine import RunOptions, simulate
+from sim.ir import TaskGraph
 from sim.ir.records import RunResult
+from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
 from traces.rundir import RUN_DIR_FILES, RUN_RECORDS
 from traces.stats import fmt_us, total_test_time_text
@@ -60,7 +70,29 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     t.add_argument("--later-names", action="store_true",
                    help="write chip_swimlane_records.json in the runtime's later layout instead of "
                         "l2_swimlane_records.json")
-    p.set_defaults(func=run)
+    f = p.add_argument_group("pypto kernel files (KERNEL is a file importing pypto; arguments after -- go "
+                             "to its __main__)")
+    f.add_argument("--entry", metavar="NAME", help="simulate only the run_jit calls of @pl.jit function NAME "
+                   "(recorded from its annotations when the __main__ makes none)")
+    f.add_argument("--dyn", action="append", default=[], metavar="NAME=VALUE",
+                   help="record --entry from its annotations with dynamic dim NAME = VALUE (repeatable)")
+    f.add_argument("--scalar", action="append", default=[], metavar="NAME=VALUE",
+                   help="record --entry from its annotations with pl.Scalar parameter NAME = VALUE (repeatable)")
+    p.__class__ = type("RunParser", (type(p),), {"parse_known_args": _split_file_args})
+    p.set_defaults(func=run, file_args=[])
+
+
+def _split_file_args(self: argparse.ArgumentParser, args: list[str] | None = None,
+                     namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+    """argparse's parse_known_args, with everything after the first ``--`` kept as ``file_args``."""
+    args = list(sys.argv[1:] if args is None else args)
+    tail: list[str] = []
+    if "--" in args:
+        i = args.index("--")
+        args, tail = args[:i], args[i + 1:]
+    ns, extra = argparse.ArgumentParser.parse_known_args(self, args, namespace)
+    ns.file_args = tail
+    return ns, extra
 
 
 def task_table(result: RunResult, m: dict) -> list[tuple[str, int, int, float, float]]:
@@ -80,6 +112,35 @@ def task_table(result: RunResult, m: dict) -> list[tuple[str, int, int, float, f
             for name in tasks if name in funcs]
 
 
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    """``NAME=VALUE`` arguments of ``option`` as a dict."""
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip() or not value.strip():
+            raise UserError(f"{option} {item}: expected NAME=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _pypto_recordings(args: argparse.Namespace) -> list[Recording]:
+    """The recordings of a pypto kernel file: its harness's run_jit calls, or ``--entry`` from its
+    annotations."""
+    dyn, scalars = _pairs(args.dyn, "--dyn"), _pairs(args.scalar, "--scalar")
+    if (dyn or scalars) and not args.entry:
+        raise UserError("--dyn/--scalar record an entry from its annotations: name it with --entry NAME")
+    if dyn or scalars:
+        return [record_entry(args.kernel, args.entry, dyn, scalars, seed=args.seed)]
+    recs = run_harness(args.kernel, args.file_args, seed=args.seed, entry=args.entry)
+    if not recs and args.entry:
+        return [record_entry(args.kernel, args.entry, seed=args.seed)]
+    if not recs:
+        raise UserError(f"{args.kernel}: its __main__ made no run_jit call (arguments: {args.file_args}); "
+                        "name a @pl.jit function with --entry NAME [--dyn NAME=VALUE] [--scalar NAME=VALUE] "
+                        "to record it from its annotations")
+    return recs
+
+
 def run(args: argparse.Namespace) -> int:
     """Simulate, write the run directory (``-o``) and print the per-task table."""
     t0 = time.perf_counter()
@@ -88,8 +149,29 @@ def run(args: argparse.Namespace) -> int:
         check_exists(args.chip_file)
     name = args.chip or (None if args.chip_file else recommended_preset())
     chip = load_chip(name, args.overrides, path=args.chip_file)  # bad chip input fails fast
+    default_level = max(1, int(chip.runtime.swimlane_level))
+    if is_pypto_file(args.kernel):
+        recs = _pypto_recordings(args)
+        for i, rec in enumerate(recs):
+            where = out if out is None or i == 0 else check_out_dir(out / str(i + 1), "-o")
+            if len(recs) > 1:
+                print(f"== run_jit {i + 1}/{len(recs)}: {rec.name} ({rec.site})")
+            level = args.level if args.level is not None else (rec.level or default_level)
+            _simulate(rec.graph, chip, args, where, level, t0)
+            t0 = time.perf_counter()
+        return 0
+    if args.file_args or args.entry or args.dyn or args.scalar:
+        raise UserError(f"{args.kernel}: --entry, --dyn, --scalar and arguments after -- are for pypto "
+                        "kernel files (files importing pypto)")
     graph = build_graph(check_kernel_spec(args.kernel), args.mode)
-    level = args.level if args.level is not None else max(1, int(chip.runtime.swimlane_level))
+    level = args.level if args.level is not None else default_level
+    _simulate(graph, chip, args, out, level, t0)
+    return 0
+
+
+def _simulate(graph: TaskGraph, chip: Any, args: argparse.Namespace, out: Path | None, level: int,
+              t0: float) -> None:
+    """Simulate ``graph``, write the run directory to ``out`` (if given) and print the table."""
     opts = RunOptions(seed=args.seed, l2_init=args.l2, swimlane_level=level, jitter=args.jitter,
                       pmu_mode=args.pmu)
     result = simulate(graph, chip, opts)
@@ -119,4 +201,3 @@ def run(args: argparse.Namespace) -> int:
             print(f"swimsim: note: removed the files of an earlier run in {out}: {', '.join(gone)}",
                   file=sys.stderr)
         wrote(written.paths)
-    return 0

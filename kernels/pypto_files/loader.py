@@ -1,0 +1,258 @@
+"""Running an unmodified pypto kernel file: its ``__main__`` harness (default) or one ``@pl.jit``
+entry built from its annotations, each ``run_jit`` call recorded into a :class:`Recording`.
+
+Errors are one :class:`UserError` line starting ``FILE:LINE:`` at the innermost line of the
+kernel's folder that raised.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import random
+import re
+import runpy
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+import kernels.language as pl
+from kernels.dsl.jit import JitFunction
+from kernels.dsl.types import Dyn, TensorType
+from kernels.pypto_files import golden_standin
+from kernels.pypto_files.imports import pypto_imports, torch_installed
+from sim.ir import TaskGraph
+from sim.util.errors import UserError
+
+_IMPORTS_PYPTO = re.compile(r"^\s*(import\s+pypto\b|from\s+pypto\b)", re.M)
+_REGISTERS = re.compile(r"\bkernels\.(registry|language)\b|^\s*from\s+kernels\b", re.M)
+
+_DTYPES = {"bfloat16": pl.BF16, "float16": pl.FP16, "half": pl.FP16, "float32": pl.FP32, "float": pl.FP32,
+           "int8": pl.INT8, "int16": pl.INT16, "int32": pl.INT32, "int64": pl.INT64, "uint8": pl.UINT8,
+           "bool": pl.BOOL}
+
+
+class LocatedError(UserError):
+    """An error whose message already starts with its ``FILE:LINE``."""
+
+
+@dataclass
+class Recording:
+    """One recorded ``run_jit`` call: the entry's name, its graph, the swimlane level its runtime
+    settings ask for (None: not set) and the call's ``FILE:LINE``."""
+
+    name: str
+    graph: TaskGraph
+    level: int | None
+    site: str
+
+
+def is_pypto_file(path: str | Path) -> bool:
+    """Whether ``path`` is a Python file importing ``pypto`` and not written against swimsim's DSL."""
+    p = Path(path)
+    if p.suffix != ".py" or not p.is_file():
+        return False
+    text = p.read_text(errors="replace")
+    return bool(_IMPORTS_PYPTO.search(text)) and not _REGISTERS.search(text)
+
+
+def _in_folder(filename: str, folder: Path) -> bool:
+    try:
+        return Path(filename).resolve().is_relative_to(folder)
+    except OSError:
+        return False
+
+
+def _site(frames: list[tuple[str, int]], folder: Path, fallback: str) -> str:
+    """``FILE:LINE`` of the innermost frame inside ``folder``."""
+    for filename, line in reversed(frames):
+        if _in_folder(filename, folder):
+            return f"{filename}:{line}"
+    return fallback
+
+
+def _located(exc: Exception) -> bool:
+    """Whether ``exc`` already names its file and line (the recorder's own location, or the loader's)."""
+    return isinstance(exc, LocatedError) or getattr(exc, "kernel_location", None) is not None
+
+
+def _tb_frames(tb: TracebackType | None) -> list[tuple[str, int]]:
+    out = []
+    while tb is not None:
+        out.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+        tb = tb.tb_next
+    return out
+
+
+def _stack_frames() -> list[tuple[str, int]]:
+    frame, out = sys._getframe(1), []  # noqa: SLF001
+    while frame is not None:
+        out.append((frame.f_code.co_filename, frame.f_lineno))
+        frame = frame.f_back
+    return out[::-1]
+
+
+def level_of(runtime_cfg: dict[str, Any]) -> int | None:
+    """The swimlane level ``enable_l2_swimlane`` asks for: True -> 4, an int N -> N, else None."""
+    flag = runtime_cfg.get("enable_l2_swimlane")
+    if flag is True:
+        return 4
+    if flag is False or flag is None:
+        return None
+    return int(flag)
+
+
+def _pl_dtype(dt: Any, where: str) -> Any:
+    name = str(dt).removeprefix("torch.")
+    if name not in _DTYPES:
+        raise UserError(f"{where}: dtype {dt} has no swimsim counterpart")
+    return _DTYPES[name]
+
+
+def _values(init: Any, shape: list[int], np_dtype: Any) -> np.ndarray:
+    """The integer data ``init_value`` gives (callable, tensor or number), as a numpy array."""
+    v = init() if callable(init) else init
+    if hasattr(v, "detach"):
+        v = v.detach().cpu().numpy()
+    arr = np.asarray(v)
+    if arr.ndim == 0:
+        arr = np.full(shape, arr.item())
+    return arr.astype(np_dtype).reshape(shape)
+
+
+def _arguments(specs: list[Any], where: str) -> dict[str, Any]:
+    """pl.record arguments: a pl.TensorSpec per tensor (integer data where given), scalar values."""
+    args: dict[str, Any] = {}
+    for s in specs:
+        if isinstance(s, golden_standin.ScalarSpec):
+            v = s.value
+            args[s.name] = v.item() if hasattr(v, "item") else v
+            continue
+        dt = _pl_dtype(s.dtype, where)
+        data = None
+        integer = str(s.dtype).removeprefix("torch.") in ("int8", "int16", "int32", "int64", "uint8")
+        if integer and s.init_value is not None:
+            data = _values(s.init_value, list(s.shape), np.dtype(str(s.dtype).removeprefix("torch.")))
+        args[s.name] = pl.TensorSpec(list(s.shape), dt, data)
+    return args
+
+
+def _record(fn: Any, name: str, where: str, **kw: Any) -> TaskGraph:
+    graph = pl.record(fn, kernel=name, **kw)
+    if not graph.kernel_tasks():
+        raise LocatedError(f"{where}: recording {name} yields no tasks (no pl.at / incore scope ran)")
+    return graph
+
+
+def _seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    sys.modules["torch"].manual_seed(seed)
+
+
+def _execute(path: Path, run_name: str) -> dict[str, Any]:
+    """Run the file; errors become one line at the innermost line of its folder."""
+    folder = path.parent
+    try:
+        return runpy.run_path(str(path), run_name=run_name)
+    except SystemExit as exc:
+        if exc.code in (None, 0):
+            return {}
+        raise UserError(f"{path}: exited with status {exc.code}") from None
+    except Exception as exc:
+        where = _site(_tb_frames(exc.__traceback__), folder, str(path))
+        if _located(exc):
+            raise
+        if isinstance(exc, UserError):
+            raise UserError(f"{where}: {exc}") from None
+        if isinstance(exc, SyntaxError):
+            raise UserError(f"{exc.filename}:{exc.lineno}: SyntaxError: {exc.msg}") from None
+        raise UserError(f"{where}: {type(exc).__name__}: {exc}") from None
+
+
+def _prepare(path: str | Path) -> Path:
+    p = Path(path).resolve()
+    if not p.is_file():
+        raise UserError(f"{path}: no such kernel file")
+    if torch_installed():
+        importlib.import_module("torch")  # loaded before the snapshot: it stays cached
+    return p
+
+
+def run_harness(path: str | Path, args: list[str], seed: int = 0, entry: str | None = None) -> list[Recording]:
+    """Run the file's ``__main__`` with ``args`` as its arguments; one :class:`Recording` per
+    ``run_jit`` call (only those of ``entry`` when given)."""
+    p = _prepare(path)
+    out: list[Recording] = []
+
+    def handler(fn: Any, specs: list[Any], cfg: dict[str, Any]) -> None:
+        name = getattr(fn, "__name__", str(fn))
+        if entry is not None and name != entry:
+            return
+        where = _site(_stack_frames(), p.parent, str(p))
+        graph = _record(fn, name, where, args=_arguments(specs, where))
+        out.append(Recording(name, graph, level_of(cfg), where))
+
+    with pypto_imports(p.parent, [str(p), *args]):
+        _seed(seed)
+        golden_standin.handler = handler
+        try:
+            _execute(p, "__main__")
+        finally:
+            golden_standin.handler = None
+    return out
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text, 0)
+    except ValueError:
+        return float(text)
+
+
+def _check_bound(fn: Any, entry: str, where: str, dims: dict[str, int], values: dict[str, Any]) -> None:
+    """Every dynamic dim and by-value parameter of ``entry`` has a value, or a one-line error
+    naming the option that gives it."""
+    for pname, p in inspect.signature(fn, eval_str=True).parameters.items():
+        ann = p.annotation
+        if isinstance(ann, TensorType):
+            for d in ann.shape or ():
+                if isinstance(d, Dyn) and d.name not in dims:
+                    raise LocatedError(f"{where}: {entry}: parameter {pname}: dynamic dim {d.name} is not bound "
+                                       f"(give --dyn {d.name}=N)")
+        elif p.default is inspect.Parameter.empty and pname not in values:
+            raise LocatedError(f"{where}: {entry}: parameter {pname} has no value (give --scalar {pname}=VALUE)")
+
+
+def record_entry(path: str | Path, entry: str, dyn: dict[str, str] | None = None,
+                 scalars: dict[str, str] | None = None, seed: int = 0) -> Recording:
+    """Record the ``@pl.jit`` function ``entry`` of the file with inputs from its annotations
+    (dynamic dims from ``dyn``, ``pl.Scalar`` parameters from ``scalars``)."""
+    p = _prepare(path)
+    with pypto_imports(p.parent, [str(p)]):
+        _seed(seed)
+        names = _execute(p, "__swimsim_pypto__")
+        fn = names.get(entry)
+        if not isinstance(fn, JitFunction):
+            jits = sorted(k for k, v in names.items() if isinstance(v, JitFunction))
+            raise UserError(f"{p}: no @pl.jit function {entry!r} (defined: {', '.join(jits) or 'none'})")
+        code = getattr(getattr(fn, "fn", fn), "__code__", None)
+        where = f"{code.co_filename}:{code.co_firstlineno}" if code else str(p)
+        dims = {k: int(_number(v)) for k, v in (dyn or {}).items()}
+        values = {k: _number(v) for k, v in (scalars or {}).items()}
+        _check_bound(fn.fn, entry, where, dims, values)
+        try:
+            graph = _record(fn, entry, where, dyn=dims, args=values)
+        except UserError as exc:
+            if _located(exc):
+                raise
+            tb_where = _site(_tb_frames(exc.__traceback__), p.parent, where)
+            raise UserError(f"{tb_where}: {exc}") from None
+        except Exception as exc:
+            tb_where = _site(_tb_frames(exc.__traceback__), p.parent, where)
+            raise UserError(f"{tb_where}: {type(exc).__name__}: {exc}") from None
+    return Recording(entry, graph, None, where)

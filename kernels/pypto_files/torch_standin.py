@@ -1,0 +1,183 @@
+"""A numpy-backed stand-in for the few ``torch`` calls kernel harnesses make to create inputs.
+
+Installed as ``torch`` while a pypto kernel file runs and torch is not installed. It covers dtypes,
+tensor creation (randn, rand, zeros, ones, arange, full, randint, tensor, ...) and basic arithmetic
+and shaping; any other name raises :class:`TorchUnavailable` naming it. bfloat16 values are held
+as float32 rounded to bfloat16 precision.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from kernels.pypto_files.torch_tensor import (  # noqa: F401 - the torch names the stand-in provides
+    _HINT,
+    Generator,
+    Tensor,
+    TorchUnavailable,
+    _dims,
+    _gen,
+    _unwrap,
+    bfloat16,
+    bool,
+    builtins_int,
+    device,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    manual_seed,
+    short,
+    uint8,
+)
+
+Size = tuple
+
+
+def _make(a: Any, dt: dtype | None, default: dtype = float32) -> Tensor:
+    return Tensor(a, dt or default)
+
+
+def randn(*size: Any, dtype: dtype | None = None, **kw: Any) -> Tensor:
+    return _make(_gen(kw).standard_normal(_dims(size), dtype=np.float32), dtype)
+
+
+def rand(*size: Any, dtype: dtype | None = None, **kw: Any) -> Tensor:
+    return _make(_gen(kw).random(_dims(size), dtype=np.float32), dtype)
+
+
+def randint(low: Any, high: Any = None, size: Any = None, dtype: dtype | None = None, **kw: Any) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return _make(_gen(kw).integers(low, high, size=_dims((size,))), dtype, int64)
+
+
+def randperm(n: builtins_int, dtype: dtype | None = None, **kw: Any) -> Tensor:
+    return _make(_gen(kw).permutation(n), dtype, int64)
+
+
+def zeros(*size: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    return _make(np.zeros(_dims(size)), dtype)
+
+
+def ones(*size: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    return _make(np.ones(_dims(size)), dtype)
+
+
+empty = zeros
+
+
+def full(size: Any, fill_value: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    default = float32 if isinstance(fill_value, builtins.float) else int64
+    return _make(np.full(_dims((size,)), fill_value), dtype, default)
+
+
+def zeros_like(t: Tensor, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    return Tensor(np.zeros(t.shape), dtype or t.dtype)
+
+
+def ones_like(t: Tensor, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    return Tensor(np.ones(t.shape), dtype or t.dtype)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    a = np.arange(start, end, step)
+    return _make(a, dtype, int64 if a.dtype.kind in "iu" else float32)
+
+
+def tensor(data: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    return Tensor(_unwrap(data) if not isinstance(data, list) else np.asarray([_unwrap(x) for x in data]), dtype)
+
+
+def _unary(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[Tensor], Tensor]:
+    return lambda t: Tensor(f(t.a), t.dtype)
+
+
+cos, sin, exp, sqrt, abs, round = (_unary(f) for f in (np.cos, np.sin, np.exp, np.sqrt, np.abs, np.round))  # noqa: A001
+
+
+def clamp(t: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    return t.clamp(min, max)
+
+
+def cat(ts: list[Tensor], dim: builtins_int = 0) -> Tensor:
+    return Tensor(np.concatenate([t.a for t in ts], axis=dim), ts[0].dtype)
+
+
+def stack(ts: list[Tensor], dim: builtins_int = 0) -> Tensor:
+    return Tensor(np.stack([t.a for t in ts], axis=dim), ts[0].dtype)
+
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    return a._bin(b.a, np.outer)  # noqa: SLF001
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    dt = a.dtype if isinstance(a, Tensor) else b.dtype if isinstance(b, Tensor) else float32
+    return Tensor(np.where(_unwrap(cond), _unwrap(a), _unwrap(b)), dt)
+
+
+def bincount(t: Tensor, weights: Any = None, minlength: builtins_int = 0) -> Tensor:
+    return Tensor(np.bincount(t.a, None if weights is None else _unwrap(weights), minlength), int64)
+
+
+def log(t: Tensor) -> Tensor:
+    return t.log()
+
+
+def gather(t: Tensor, dim: builtins_int, index: Any) -> Tensor:
+    return t.gather(dim, index)
+
+
+def cumsum(t: Tensor, dim: builtins_int) -> Tensor:
+    return t.cumsum(dim)
+
+
+def rsqrt(t: Tensor) -> Tensor:
+    return t.rsqrt()
+
+
+def sigmoid(t: Tensor) -> Tensor:
+    return t.sigmoid()
+
+
+def maximum(a: Tensor, b: Any) -> Tensor:
+    return a._bin(b, np.maximum)  # noqa: SLF001
+
+
+def minimum(a: Tensor, b: Any) -> Tensor:
+    return a._bin(b, np.minimum)  # noqa: SLF001
+
+
+def softmax(t: Tensor, dim: builtins_int = -1, **_kw: Any) -> Tensor:
+    e = np.exp(t.a - t.a.max(axis=dim, keepdims=True))
+    return Tensor(e / e.sum(axis=dim, keepdims=True), t.dtype)
+
+
+def matmul(a: Tensor, b: Any) -> Tensor:
+    return a @ b
+
+
+def is_tensor(x: Any) -> builtins_int:
+    return isinstance(x, Tensor)
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise TorchUnavailable(f"torch.{name} {_HINT}")

@@ -1,0 +1,429 @@
+"""The torch stand-in's dtypes, seeded generators and numpy-backed ``Tensor`` (see
+:mod:`kernels.pypto_files.torch_standin`). bfloat16 values are held as float32 rounded to bfloat16
+precision; a tensor indexed with basic slices is a view, so in-place fills write through."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from sim.util.errors import UserError
+
+_HINT = "is not available without torch (pip install 'swimsim[pypto]')"
+
+
+class TorchUnavailable(UserError, AttributeError):
+    """A torch name the stand-in does not provide."""
+
+
+class dtype:  # noqa: N801 - torch's spelling
+    """A torch dtype: its name and the numpy dtype holding its values."""
+
+    def __init__(self, name: str, np_dtype: Any, is_floating_point: bool) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = is_floating_point
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+bfloat16 = dtype("bfloat16", np.float32, True)
+float16 = half = dtype("float16", np.float16, True)
+float32 = float = dtype("float32", np.float32, True)  # noqa: A001 - torch's alias
+float64 = double = dtype("float64", np.float64, True)
+int8 = dtype("int8", np.int8, False)
+int16 = short = dtype("int16", np.int16, False)
+int32 = int = dtype("int32", np.int32, False)  # noqa: A001 - torch's alias
+int64 = long = dtype("int64", np.int64, False)
+uint8 = dtype("uint8", np.uint8, False)
+bool = dtype("bool", np.bool_, False)  # noqa: A001 - torch's alias
+_BY_NP = {np.dtype(np.float32): float32, np.dtype(np.float16): float16, np.dtype(np.float64): float32,
+          np.dtype(np.int8): int8, np.dtype(np.int16): int16, np.dtype(np.int32): int32,
+          np.dtype(np.int64): int64, np.dtype(np.uint8): uint8, np.dtype(np.bool_): bool}
+
+builtins_int = builtins.int
+_rng = np.random.default_rng(0)
+
+
+def manual_seed(seed: Any) -> None:
+    """Reseed the stand-in's generator."""
+    global _rng
+    _rng = np.random.default_rng(builtins_int(seed))
+
+
+def _round_bf16(a: np.ndarray) -> np.ndarray:
+    """float32 values rounded (nearest even) to bfloat16 precision."""
+    u = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
+    u = (u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1))) & np.uint32(0xFFFF0000)
+    return u.view(np.float32)
+
+
+def _as(a: Any, dt: dtype) -> np.ndarray:
+    arr = np.asarray(a)
+    if not dt.is_floating_point and arr.dtype.kind == "f":
+        arr = np.trunc(arr)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = arr.astype(dt.np)
+    return _round_bf16(out) if dt is bfloat16 else out
+
+
+def _dims(size: tuple[Any, ...]) -> tuple[builtins_int, ...]:
+    if len(size) == 1 and isinstance(size[0], list | tuple):
+        size = tuple(size[0])
+    return tuple(builtins_int(s) for s in size)
+
+
+def _unwrap(x: Any) -> Any:
+    return x.a if isinstance(x, Tensor) else x
+
+
+class Tensor:
+    """A numpy array with a torch dtype."""
+
+    def __init__(self, a: Any, dt: dtype | None = None, raw: builtins.bool = False) -> None:
+        arr = np.asarray(a)
+        self.dtype = dt if dt is not None else _BY_NP.get(arr.dtype, float32)
+        self.a = arr if raw else _as(arr, self.dtype)  # raw: a view of another tensor's values
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise TorchUnavailable(f"torch.Tensor.{name} {_HINT}")
+
+    # shape
+    @property
+    def shape(self) -> tuple[builtins_int, ...]:
+        return tuple(self.a.shape)
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def ndim(self) -> builtins_int:
+        return self.a.ndim
+
+    def dim(self) -> builtins_int:
+        return self.a.ndim
+
+    def size(self, d: builtins_int | None = None) -> Any:
+        return self.shape if d is None else self.shape[d]
+
+    def numel(self) -> builtins_int:
+        return builtins_int(self.a.size)
+
+    def __len__(self) -> builtins_int:
+        return len(self.a)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return Tensor(self.a.reshape(_dims(shape)), self.dtype)
+
+    def view(self, *shape: Any) -> Tensor:
+        if len(shape) == 1 and isinstance(shape[0], dtype):
+            raise TorchUnavailable(f"torch.Tensor.view(dtype) {_HINT}")
+        return self.reshape(*shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim: builtins_int = 0, end_dim: builtins_int = -1) -> Tensor:
+        s = list(self.shape)
+        end = end_dim % max(len(s), 1)
+        return self.reshape(s[:start_dim] + [-1] + s[end + 1:])
+
+    def unsqueeze(self, d: builtins_int) -> Tensor:
+        return Tensor(np.expand_dims(self.a, d), self.dtype)
+
+    def squeeze(self, d: builtins_int | None = None) -> Tensor:
+        return Tensor(np.squeeze(self.a) if d is None else np.squeeze(self.a, d), self.dtype)
+
+    def transpose(self, d0: builtins_int, d1: builtins_int) -> Tensor:
+        return Tensor(np.swapaxes(self.a, d0, d1), self.dtype)
+
+    def t(self) -> Tensor:
+        return Tensor(self.a.T, self.dtype)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return Tensor(np.transpose(self.a, _dims(dims)), self.dtype)
+
+    def expand(self, *shape: Any) -> Tensor:
+        dims = _dims(shape)
+        lead = len(dims) - self.a.ndim
+        full = tuple(self.a.shape[i - lead] if d == -1 else d for i, d in enumerate(dims))
+        return Tensor(np.broadcast_to(self.a, full).copy(), self.dtype)
+
+    def repeat(self, *reps: Any) -> Tensor:
+        return Tensor(np.tile(self.a, _dims(reps)), self.dtype)
+
+    # conversion
+    def to(self, *args: Any, **kw: Any) -> Tensor:
+        dt = kw.get("dtype") or next((x for x in args if isinstance(x, dtype)), None)
+        return self if dt is None else Tensor(_as(self.a, dt), dt)
+
+    def float(self) -> Tensor:
+        return self.to(float32)
+
+    def double(self) -> Tensor:
+        return self.to(float64)
+
+    def half(self) -> Tensor:
+        return self.to(float16)
+
+    def bfloat16(self) -> Tensor:
+        return self.to(bfloat16)
+
+    def int(self) -> Tensor:
+        return self.to(int32)
+
+    def long(self) -> Tensor:
+        return self.to(int64)
+
+    def bool(self) -> Tensor:
+        return self.to(bool)
+
+    def numpy(self) -> np.ndarray:
+        return self.a
+
+    def tolist(self) -> Any:
+        return self.a.tolist()
+
+    def item(self) -> Any:
+        return self.a.item()
+
+    def clone(self) -> Tensor:
+        return Tensor(self.a.copy(), self.dtype)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def detach(self) -> Tensor:
+        return self
+
+    def cpu(self) -> Tensor:
+        return self
+
+    # in place
+    def _fill(self, values: Any) -> Tensor:
+        self.a[...] = _as(np.broadcast_to(values, self.shape), self.dtype)
+        return self
+
+    def uniform_(self, a: Any = 0.0, b: Any = 1.0, **kw: Any) -> Tensor:
+        return self._fill(_gen(kw).uniform(a, b, self.shape))
+
+    def normal_(self, mean: Any = 0.0, std: Any = 1.0, **kw: Any) -> Tensor:
+        return self._fill(_gen(kw).normal(mean, std, self.shape))
+
+    def random_(self, low: Any = 0, high: Any = None, **kw: Any) -> Tensor:
+        if high is None:
+            low, high = 0, low if low else 2 ** 31
+        return self._fill(_gen(kw).integers(low, high, self.shape))
+
+    def fill_(self, v: Any) -> Tensor:
+        return self._fill(_unwrap(v))
+
+    def zero_(self) -> Tensor:
+        return self._fill(0)
+
+    def copy_(self, src: Any) -> Tensor:
+        return self._fill(_unwrap(src))
+
+    # elementwise and reductions
+    def abs(self) -> Tensor:
+        return Tensor(np.abs(self.a), self.dtype)
+
+    def square(self) -> Tensor:
+        return Tensor(np.square(self.a), self.dtype)
+
+    def sqrt(self) -> Tensor:
+        return Tensor(np.sqrt(self.a), self.dtype)
+
+    def exp(self) -> Tensor:
+        return Tensor(np.exp(self.a), self.dtype)
+
+    def round(self) -> Tensor:
+        return Tensor(np.round(self.a), self.dtype)
+
+    def floor(self) -> Tensor:
+        return Tensor(np.floor(self.a), self.dtype)
+
+    def ceil(self) -> Tensor:
+        return Tensor(np.ceil(self.a), self.dtype)
+
+    def log(self) -> Tensor:
+        return Tensor(np.log(self.a), self.dtype)
+
+    def gather(self, dim: builtins_int, index: Any) -> Tensor:
+        return Tensor(np.take_along_axis(self.a, np.asarray(_unwrap(index)), axis=dim), self.dtype)
+
+    def cumsum(self, dim: builtins_int) -> Tensor:
+        return Tensor(np.cumsum(self.a, axis=dim), self.dtype)
+
+    def rsqrt(self) -> Tensor:
+        return Tensor(1.0 / np.sqrt(self.a), self.dtype)
+
+    def sigmoid(self) -> Tensor:
+        return Tensor(1.0 / (1.0 + np.exp(-self.a)), self.dtype)
+
+    def any(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
+        return Tensor(np.any(self.a, axis=dim, keepdims=keepdim), bool)
+
+    def all(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
+        return Tensor(np.all(self.a, axis=dim, keepdims=keepdim), bool)
+
+    def __bool__(self) -> builtins.bool:
+        return builtins.bool(self.a)
+
+    def __eq__(self, o: Any) -> Tensor:  # type: ignore[override]
+        return self._bin(o, np.equal)
+
+    def __ne__(self, o: Any) -> Tensor:  # type: ignore[override]
+        return self._bin(o, np.not_equal)
+
+    __hash__ = object.__hash__
+
+    def index_select(self, dim: builtins_int, index: Any) -> Tensor:
+        return Tensor(np.take(self.a, np.asarray(_unwrap(index)), axis=dim), self.dtype)
+
+    def __matmul__(self, o: Any) -> Tensor:
+        return self._bin(o, np.matmul)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch's names
+        return Tensor(np.clip(self.a, _unwrap(min), _unwrap(max)), self.dtype)
+
+    def clamp_min(self, v: Any) -> Tensor:
+        return self.clamp(min=v)
+
+    def clamp_max(self, v: Any) -> Tensor:
+        return self.clamp(max=v)
+
+    def _reduce(self, f: Callable[..., Any], dim: Any, keepdim: builtins_int) -> Tensor:
+        return Tensor(f(self.a, axis=dim, keepdims=keepdim), self.dtype)
+
+    def amax(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
+        return self._reduce(np.max, dim, keepdim)
+
+    def amin(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
+        return self._reduce(np.min, dim, keepdim)
+
+    def sum(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
+        return self._reduce(np.sum, dim, keepdim)
+
+    def mean(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
+        return self._reduce(np.mean, dim, keepdim)
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return Tensor(self.a[_unwrap(key)], self.dtype, raw=True)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.a[_unwrap(key)] = _as(_unwrap(value), self.dtype)
+
+    def _bin(self, other: Any, f: Callable[..., Any], reverse: builtins_int = False) -> Tensor:
+        o = _unwrap(other)
+        r = f(o, self.a) if reverse else f(self.a, o)
+        floaty = self.dtype.is_floating_point or (isinstance(other, Tensor) and other.dtype.is_floating_point)
+        dt = self.dtype if not isinstance(other, Tensor) or self.dtype.is_floating_point else other.dtype
+        if not floaty and np.asarray(r).dtype.kind == "f":
+            dt = float32
+        return Tensor(r, bool if np.asarray(r).dtype == np.bool_ else dt)
+
+    def __add__(self, o: Any) -> Tensor:
+        return self._bin(o, np.add)
+
+    def __radd__(self, o: Any) -> Tensor:
+        return self._bin(o, np.add, True)
+
+    def __sub__(self, o: Any) -> Tensor:
+        return self._bin(o, np.subtract)
+
+    def __rsub__(self, o: Any) -> Tensor:
+        return self._bin(o, np.subtract, True)
+
+    def __mul__(self, o: Any) -> Tensor:
+        return self._bin(o, np.multiply)
+
+    def __rmul__(self, o: Any) -> Tensor:
+        return self._bin(o, np.multiply, True)
+
+    def __truediv__(self, o: Any) -> Tensor:
+        return self._bin(o, np.true_divide)
+
+    def __rtruediv__(self, o: Any) -> Tensor:
+        return self._bin(o, np.true_divide, True)
+
+    def __floordiv__(self, o: Any) -> Tensor:
+        return self._bin(o, np.floor_divide)
+
+    def __mod__(self, o: Any) -> Tensor:
+        return self._bin(o, np.mod)
+
+    def __pow__(self, o: Any) -> Tensor:
+        return self._bin(o, np.power)
+
+    def __rpow__(self, o: Any) -> Tensor:
+        return self._bin(o, np.power, True)
+
+    def __and__(self, o: Any) -> Tensor:
+        return self._bin(o, np.logical_and if self.dtype is bool else np.bitwise_and)
+
+    def __or__(self, o: Any) -> Tensor:
+        return self._bin(o, np.logical_or if self.dtype is bool else np.bitwise_or)
+
+    def __invert__(self) -> Tensor:
+        return Tensor(~self.a, self.dtype)
+
+    def __neg__(self) -> Tensor:
+        return Tensor(-self.a, self.dtype)
+
+    def __lt__(self, o: Any) -> Tensor:
+        return self._bin(o, np.less)
+
+    def __le__(self, o: Any) -> Tensor:
+        return self._bin(o, np.less_equal)
+
+    def __gt__(self, o: Any) -> Tensor:
+        return self._bin(o, np.greater)
+
+    def __ge__(self, o: Any) -> Tensor:
+        return self._bin(o, np.greater_equal)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.a if dtype is None else self.a.astype(dtype)
+
+    def __index__(self) -> builtins_int:
+        return builtins_int(self.a.item())
+
+    def __int__(self) -> builtins_int:
+        return builtins_int(self.a.item())
+
+    def __float__(self) -> Any:
+        return self.a.item() * 1.0
+
+    def __repr__(self) -> str:
+        return f"tensor(shape={self.shape}, dtype={self.dtype})"
+
+
+
+class Generator:
+    """``torch.Generator``: its own seeded stream, passed as ``generator=``."""
+
+    def __init__(self, device: Any = None) -> None:
+        self.rng = np.random.default_rng(0)
+
+    def manual_seed(self, seed: Any) -> Generator:
+        self.rng = np.random.default_rng(builtins_int(seed))
+        return self
+
+
+def device(*_a: Any, **_kw: Any) -> None:
+    """``torch.device``: the stand-in has only the host."""
+    return None
+
+
+def _gen(kw: dict[str, Any]) -> np.random.Generator:
+    g = kw.get("generator")
+    return g.rng if isinstance(g, Generator) else _rng
+

@@ -1,0 +1,201 @@
+"""Unmodified pypto kernel files: the import stand-ins, their exact removal, the recording of each
+``run_jit`` call, and one-line errors at the kernel file's line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kernels.pypto_files import torch_standin as torch
+from kernels.pypto_files.imports import pypto_imports
+from kernels.pypto_files.loader import is_pypto_file, level_of, record_entry, run_harness
+from sim.util.errors import UserError
+
+STYLE = Path(__file__).resolve().parent / "pypto_style"
+KERNEL = STYLE / "row_scale.py"
+
+
+def _counts(graph) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for t in graph.kernel_tasks():
+        n, b = out.get(t.name, (0, 0))
+        out[t.name] = (n + 1, b + t.block_num)
+    return out
+
+
+def test_detects_pypto_files() -> None:
+    assert is_pypto_file(KERNEL)
+    assert not is_pypto_file(STYLE / "config.py")
+
+
+def test_harness_records_each_run_jit_call_with_data_dependent_tasks() -> None:
+    recs = run_harness(KERNEL, ["--enable-l2-swimlane", "--twice"])
+    assert [r.name for r in recs] == ["row_scale_test", "row_scale_test"]
+    assert [r.level for r in recs] == [4, 4]
+    assert recs[0].site.startswith(f"{KERNEL}:")
+    # counts [1, 3, 0, 2] -> 6 scale tasks; the row count is 4 * 4 * 16 = 256 -> 16 sum blocks
+    assert _counts(recs[0].graph) == {"scale_tile": (6, 6), "sum_tiles": (1, 16)}
+    assert _counts(recs[1].graph) == {"scale_tile": (4, 4), "sum_tiles": (1, 8)}
+
+
+def test_entry_filter_and_swimlane_flag() -> None:
+    assert run_harness(KERNEL, ["--batch", "2"], entry="other") == []
+    (rec,) = run_harness(KERNEL, ["--batch", "2"], entry="row_scale_test")
+    assert rec.level is None
+    assert level_of({"enable_l2_swimlane": True}) == 4
+    assert level_of({"enable_l2_swimlane": 2}) == 2
+    assert level_of({}) is None
+
+
+def test_annotation_mode_binds_dynamic_dims_and_scalars() -> None:
+    rec = record_entry(KERNEL, "row_scale_test", {"T_DYN": "128", "B_DYN": "2"}, {"scale": "0.5"})
+    assert _counts(rec.graph) == {"sum_tiles": (1, 8)}  # counts carry no data: no scale tasks
+    with pytest.raises(UserError, match="no @pl.jit function 'nope' .*row_scale_test"):
+        record_entry(KERNEL, "nope")
+
+
+def test_sys_modules_and_path_are_restored_exactly() -> None:
+    run_harness(KERNEL, [])  # the first run may cache submodules of packages loaded before
+    modules, path, argv, meta = dict(sys.modules), list(sys.path), list(sys.argv), list(sys.meta_path)
+    run_harness(KERNEL, ["--twice"])
+    record_entry(KERNEL, "row_scale_test", {"T_DYN": "64", "B_DYN": "1"}, {"scale": "1"})
+    assert sys.modules.keys() == modules.keys()
+    assert all(sys.modules[k] is v for k, v in modules.items())
+    assert (sys.path, sys.argv, sys.meta_path) == (path, argv, meta)
+    for name in ("pypto", "pypto.language", "golden", "config"):
+        assert name not in sys.modules
+
+
+def test_file_errors_restore_too(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("import pypto.language as pl\nimport torch\nimport torch.nn.functional as F\nF.softmax\n")
+    modules = dict(sys.modules)
+    with pytest.raises(UserError) as err:
+        run_harness(bad, [])
+    assert sys.modules.keys() == modules.keys()
+    if "torch" not in modules:
+        assert str(err.value) == (f"{bad}:4: torch.nn.functional.softmax is not available without torch "
+                                  "(pip install 'swimsim[pypto]')")
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "config.py").write_text("N = 64\n")
+    path = tmp_path / "k.py"
+    path.write_text("import pypto.language as pl\nfrom config import N\n\n" + body)
+    return path
+
+
+HARNESS = """
+if __name__ == "__main__":
+    import torch
+    from golden import TensorSpec, run_jit
+    run_jit(fn=entry, specs=[TensorSpec("x", [N, N], torch.float32)])
+"""
+
+
+def test_unsupported_dsl_name_is_one_line_at_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "@pl.jit\ndef entry(x: pl.Tensor[[N, N], pl.FP32]):\n"
+                            "    with pl.at(level=pl.Level.CORE_GROUP):\n"
+                            "        pl.frobnicate(x)\n" + HARNESS)
+    with pytest.raises(UserError) as err:
+        run_harness(path, [])
+    assert str(err.value) == f"{path}:7: pl.frobnicate is not supported by the swimsim recording DSL"
+
+
+def test_unsupported_pypto_module_names_itself(tmp_path: Path) -> None:
+    path = _write(tmp_path, "from pypto.ir.distributed_compiled_program import DistributedConfig\n")
+    with pytest.raises(UserError, match=r"k\.py:4: pypto\.ir\.distributed_compiled_program\.DistributedConfig "
+                                        "is not supported"):
+        run_harness(path, [])
+
+
+def test_zero_tasks_is_an_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "@pl.jit\ndef entry(x: pl.Tensor[[N, N], pl.FP32]):\n    return x\n" + HARNESS)
+    with pytest.raises(UserError, match=r"k\.py:\d+: recording entry yields no tasks"):
+        run_harness(path, [])
+
+
+def test_torch_standin_covers_input_creation() -> None:
+    torch.manual_seed(1)
+    a = torch.randn(4, 8)
+    b = torch.randn(4, 8)
+    torch.manual_seed(1)
+    assert np.array_equal(torch.randn(4, 8).numpy(), a.numpy())
+    assert not np.array_equal(a.numpy(), b.numpy())
+    q = (a * 100).round().clamp(-127, 127).to(torch.int8)
+    assert q.dtype is torch.int8 and q.numpy().dtype == np.int8
+    assert a.abs().amax(dim=0).shape == (8,)
+    x = torch.empty([2, 3], dtype=torch.bfloat16).uniform_(-1, 1)
+    assert x.dtype is torch.bfloat16 and (x.numpy().view(np.uint32) & 0xFFFF == 0).all()
+    assert torch.arange(6).reshape(2, 3).view(-1).tolist() == list(range(6))
+    assert torch.tensor([1, 2], dtype=torch.int32).numpy().dtype == np.int32
+    with pytest.raises(UserError, match=r"^torch\.Tensor\.logsumexp is not available without torch"):
+        a.logsumexp(0)
+
+
+def test_imports_without_a_file_run() -> None:
+    with pypto_imports(STYLE, ["x"]):
+        import pypto.language as pl  # noqa: PLC0415
+
+        assert pl.FP32 is not None and sys.argv == ["x"]
+        assert pl.tensor.mrgsort is pl.mrgsort and pl.tile.sort32 is pl.sort32
+        def f() -> None:
+            return None
+
+        assert pl.jit.inline(f)._func is f
+    assert "pypto" not in sys.modules
+
+
+def test_run_config_harness_and_pypto_spellings(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+D_DYN = pl.dynamic("D_DYN")
+
+
+@pl.inline
+def body(x, y):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="copy"):
+        t = pl.load(x, [0, 0], [N, 16], valid_shapes=[N, 8])
+        pl.store(t, [0, 0], y)
+
+
+@pl.jit
+def entry(x: pl.Tensor[[N, D_DYN], pl.FP32], y: pl.Out[pl.Tensor[[N, D_DYN], pl.FP32]]):
+    x.bind_dynamic(1, D_DYN)
+    y.bind_dynamic(1, D_DYN)
+    body._func(x, y)
+
+
+if __name__ == "__main__":
+    import torch
+    from golden import RunConfig, TensorSpec, run_jit
+    specs = [TensorSpec("x", [N, 16], torch.float32), TensorSpec("y", [N, 16], torch.float32, is_output=True)]
+    run_jit(fn=entry, specs=specs, config=RunConfig(runtime=dict(enable_l2_swimlane=3)))
+""")
+    (rec,) = run_harness(path, [])
+    assert rec.level == 3 and _counts(rec.graph) == {"copy": (1, 1)}
+    assert rec.graph.params["D_DYN"] == 16  # bound by bind_dynamic
+
+
+def test_bind_dynamic_and_load_errors_name_the_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+A = pl.dynamic("A")
+
+
+@pl.jit
+def entry(x: pl.Tensor[[N, N], pl.FP32]):
+    x.bind_dynamic(0, A)
+    x.bind_dynamic(1, A)
+""" + HARNESS.replace("[N, N]", "[N, 32]"))
+    with pytest.raises(UserError, match=r"k\.py:11: bind_dynamic: A is bound to 64, but axis 1 of this tensor is 32"):
+        run_harness(path, [])
+    path = _write(tmp_path, """
+@pl.jit
+def entry(x: pl.Tensor[[N, N], pl.FP32]):
+    with pl.at(level=pl.Level.CORE_GROUP):
+        pl.load(x, [0, 0], [N, N], transpose=True)
+""" + HARNESS)
+    with pytest.raises(UserError, match=r"k\.py:8: pl\.load\(transpose=True\) is not supported"):
+        run_harness(path, [])
