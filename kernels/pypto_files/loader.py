@@ -97,11 +97,12 @@ def _stack_frames() -> list[tuple[str, int]]:
 
 
 def level_of(runtime_cfg: dict[str, Any]) -> int | None:
-    """The swimlane level ``enable_l2_swimlane`` asks for: True -> 4, an int N -> N, else None."""
-    flag = runtime_cfg.get("enable_l2_swimlane")
+    """The swimlane level the harness asks for (``enable_l2_swimlane``, or ``enable_chip_swimlane`` as
+    later pypto-lib names it): True -> 4, an int N >= 1 -> N, False / 0 / absent -> None."""
+    flag = runtime_cfg.get("enable_chip_swimlane", runtime_cfg.get("enable_l2_swimlane"))
     if flag is True:
         return 4
-    if flag is False or flag is None:
+    if flag is False or flag is None or int(flag) == 0:
         return None
     return int(flag)
 

@@ -199,3 +199,11 @@ def entry(x: pl.Tensor[[N, N], pl.FP32]):
 """ + HARNESS)
     with pytest.raises(UserError, match=r"k\.py:8: pl\.load\(transpose=True\) is not supported"):
         run_harness(path, [])
+
+
+@pytest.mark.parametrize("cfg, level", [
+    ({"enable_l2_swimlane": True}, 4), ({"enable_l2_swimlane": 1}, 1), ({"enable_l2_swimlane": False}, None),
+    ({"enable_chip_swimlane": 2}, 2), ({"enable_chip_swimlane": 0}, None), ({}, None),
+])
+def test_level_of_reads_both_swimlane_flag_names(cfg: dict, level: int | None) -> None:
+    assert level_of(cfg) == level
