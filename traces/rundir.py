@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +11,7 @@ from sim.ir import TaskGraph
 from sim.ir.records import RunResult
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
+from sim.util.gcpause import gc_paused
 from sim.util.jsonfile import load_json
 from traces import depsjson
 from traces.depsjson import parse_deps, parse_name_map
@@ -110,19 +108,6 @@ class WrittenRun:
     metrics: dict[str, Any]
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The body with the cyclic garbage collector off (writing only adds objects, and each collection
-    would scan the whole run again), restored on exit. No ``gc.freeze()``: unfreezing would undo a
-    caller's own freeze."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
 
 # the graph's per-block op lists: what a lean run_records.json leaves out (each block keeps its idx)
 _OPS = {"graph": {"tasks": {"__all__": {"blocks": {"__all__": {"ops"}}}}}}
@@ -132,7 +117,7 @@ def dump_run_records(result: RunResult, *, full_ops: bool = True) -> str:
     """The text of ``run_records.json``: ``result`` as JSON (one line and a newline). ``full_ops=False``
     leaves out every block's op list (the in-core program, ~95 % of the bytes of a kernel graph);
     blocks keep their ``idx`` and read back with empty ``ops``."""
-    with _gc_paused():
+    with gc_paused():
         return result.model_dump_json(exclude=None if full_ops else _OPS) + "\n"
 
 
@@ -154,7 +139,7 @@ def write_run(result: RunResult, out_dir: Path | str, *, level: int = 4, pipe_la
     counter tracks to the merged trace (docs/model.md §5 lists the files). Deterministic: the same RunResult gives
     byte-identical files.
     """
-    with _gc_paused():
+    with gc_paused():
         return _write_run(result, Path(out_dir), level, pipe_lanes, stamp, style, later_names, overhead)
 
 

@@ -5,10 +5,6 @@ turns what they recorded into the run records.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import simpy
 
 from hwmodels.chip import ChipConfig
@@ -29,6 +25,7 @@ from sim.engine.threads import SchedulerThread, deal
 from sim.ir import CoreShape, TaskGraph, TaskKind
 from sim.ir.records import RunResult
 from sim.util.errors import UserError
+from sim.util.gcpause import gc_paused
 
 __all__ = ["Engine", "simulate"]
 
@@ -122,16 +119,3 @@ def simulate(graph: TaskGraph, chip: ChipConfig, options: RunOptions | None = No
     with gc_paused():
         return Engine(graph, chip, opts, model).run()
 
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Run the body with the cyclic garbage collector off (a collection would scan the whole graph
-    again and again while the run only adds objects), restored on exit; reference counting still
-    frees everything acyclic. No ``gc.freeze()``: unfreezing would undo a caller's own freeze."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
