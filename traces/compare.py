@@ -6,7 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from traces.rundir import load_path
+from sim.ir.records import RunResult
+from traces.merged import events_wall
+from traces.rundir import load_path, perf_from_result
 from traces.stats import LEVEL1_NA, delta_pct, fmt_us, metrics
 
 TTT_ROW = "Total Test Time (us)"
@@ -19,8 +21,15 @@ def metrics_of_path(path: Path) -> dict[str, Any]:
     return with_tasks(metrics(ld.pd, ld.wall), task_counts(ld.pd.rows, ld.pd.func_name))
 
 
+def metrics_of_result(result: RunResult, level: int = 4) -> dict[str, Any]:
+    """Metrics dict (as :func:`traces.run_metrics`) of a simulated run, with its task counts."""
+    pd = perf_from_result(result, level)[0]
+    return with_tasks(metrics(pd, events_wall(pd)), task_counts(pd.rows, pd.func_name))
+
+
 def task_counts(rows: list[Any], func_name: Callable[[int], str]) -> dict[str, int]:
-    """Tasks per function name: the distinct task ids of its rows."""
+    """Tasks per function name (as the statistics table names them: a mixed task's halves are two
+    functions): the distinct task ids of its rows."""
     ids: dict[str, set[int]] = {}
     for r in rows:
         ids.setdefault(func_name(r.func_id), set()).add(r.task_id)

@@ -3,7 +3,6 @@ its ``__main__`` harness, or ``FILE@REV``, a pypto kernel file as a git revision
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,7 @@ from sim.app.revisions import file_at_revision, split_rev
 from sim.engine import RunOptions, simulate
 from sim.ir import TaskGraph
 from sim.util.errors import UserError
-from traces.compare import mean_metrics, metrics_of_path, with_tasks
-from traces.rundir import run_metrics
+from traces.compare import mean_metrics, metrics_of_path, metrics_of_result
 
 RUN_JITTER = 0.03  # relative per-block jitter when averaging several seeded runs (≈ the ±4 % run-to-run noise)
 
@@ -33,11 +31,6 @@ class FileOptions:
     level: int | None = None
 
 
-def task_counts(graph: TaskGraph) -> dict[str, int]:
-    """Tasks per function name of ``graph``."""
-    return dict(Counter(t.name for t in graph.kernel_tasks()))
-
-
 def metrics_of_graph(graph: TaskGraph, chip: str | None, overrides: list[str], runs: int,
                      level: int | None = None) -> dict[str, Any]:
     """Simulate ``graph`` for seeds 0..runs-1 at swimlane ``level`` (None: the chip's); mean metrics
@@ -45,9 +38,9 @@ def metrics_of_graph(graph: TaskGraph, chip: str | None, overrides: list[str], r
     cfg = load_chip(chip or recommended_preset(), overrides)
     lvl = level if level is not None else max(1, int(cfg.runtime.swimlane_level))
     jitter = RUN_JITTER if runs > 1 else 0.0
-    ms = [run_metrics(simulate(graph, cfg, RunOptions(seed=s, jitter=jitter, swimlane_level=lvl)), lvl)
+    ms = [metrics_of_result(simulate(graph, cfg, RunOptions(seed=s, jitter=jitter, swimlane_level=lvl)), lvl)
           for s in range(runs)]
-    return with_tasks(mean_metrics(ms), task_counts(graph))
+    return mean_metrics(ms)
 
 
 def metrics_of_spec(spec: str, mode: str, runs: int, chip: str | None, overrides: list[str],
@@ -56,8 +49,8 @@ def metrics_of_spec(spec: str, mode: str, runs: int, chip: str | None, overrides
     graph = build_graph(spec, mode)
     cfg = load_chip(chip or recommended_preset(), overrides)
     jitter = RUN_JITTER if runs > 1 else 0.0
-    ms = [run_metrics(simulate(graph, cfg, RunOptions(seed=s, jitter=jitter)), level) for s in range(runs)]
-    return with_tasks(mean_metrics(ms), task_counts(graph))
+    ms = [metrics_of_result(simulate(graph, cfg, RunOptions(seed=s, jitter=jitter)), level) for s in range(runs)]
+    return mean_metrics(ms)
 
 
 def metrics_of_file(path: str | Path, runs: int, chip: str | None, overrides: list[str],

@@ -106,3 +106,19 @@ def test_split_rev() -> None:
     assert split_rev("k.py@v1@x") is None  # only FILE.py@REV
     assert split_rev("qkv_proj_rope:baseline") is None
     assert split_rev("k.py@") is None
+
+
+def test_run_directory_task_counts_match_the_simulated_run(tmp_path: Path) -> None:
+    from traces import write_run_dir
+    from traces.compare import metrics_of_path, metrics_of_result, task_changes
+    from traces.synthetic import tiny_run
+
+    run = tiny_run(0)
+    write_run_dir(run, tmp_path / "d")
+    m = metrics_of_path(tmp_path / "d")
+    assert m["tasks"] == metrics_of_result(run)["tasks"]
+    assert set(m["tasks"]) == set(m["funcs"])  # a mixed task's halves are counted as their functions
+    other = {**m, "tasks": dict(m["tasks"])}
+    first = next(iter(m["tasks"]))
+    other["tasks"][first] += 2
+    assert task_changes(m, other) == [f"{first}: {m['tasks'][first]} -> {m['tasks'][first] + 2} tasks (+2)"]
