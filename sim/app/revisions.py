@@ -6,6 +6,7 @@ exit), so the file's siblings (e.g. its ``config.py``) come from the same revisi
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tarfile
@@ -41,8 +42,9 @@ def _first_line(proc: subprocess.CompletedProcess[bytes]) -> str:
 def file_at_revision(path: str, rev: str) -> Iterator[Path]:
     """The path of ``path`` as revision ``rev`` has it, inside a temporary copy of its folder.
 
-    One-line :class:`UserError` when the folder is not in a git work tree, ``rev`` is unknown or the
-    file does not exist at ``rev``."""
+    An error raised inside names the copy's files as ``REV:PATH`` (git's notation), e.g.
+    ``HEAD~1:kern/k.py:12: NameError: ...``. One-line :class:`UserError` when the folder is not in a
+    git work tree, ``rev`` is unknown or the file does not exist at ``rev``."""
     p = Path(path).absolute()
     folder = p.parent
     if not folder.is_dir():
@@ -71,6 +73,9 @@ def file_at_revision(path: str, rev: str) -> Iterator[Path]:
         with tarfile.open(archive) as tar:
             tar.extractall(tree, filter="data")
         archive.unlink()
-        yield tree / rel
+        try:
+            yield tree / rel
+        except UserError as exc:
+            raise UserError(str(exc).replace(f"{tree}{os.sep}", f"{rev}:")) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -122,3 +122,15 @@ def test_run_directory_task_counts_match_the_simulated_run(tmp_path: Path) -> No
     first = next(iter(m["tasks"]))
     other["tasks"][first] += 2
     assert task_changes(m, other) == [f"{first}: {m['tasks'][first]} -> {m['tasks'][first] + 2} tasks (+2)"]
+
+
+def test_error_in_a_revision_names_rev_and_path(repo: Path, capsys: pytest.CaptureFixture,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    k = repo / "kern" / "k.py"
+    k.write_text(k.read_text().replace("    return y\n", "    undefined_name()\n    return y\n", 1))
+    _git(repo, "commit", "-q", "-am", "three")
+    monkeypatch.chdir(repo / "kern")
+    assert main(["compare", "k.py@HEAD~1", "k.py@HEAD"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "HEAD:kern/k.py:" in err and "undefined_name" in err
+    assert "swimsim-rev-" not in err

@@ -121,6 +121,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_stats)
 
     p = sub.add_parser("compare", help="before/after table: wall, Total Test Time, Avg Exec and span",
+                       usage="%(prog)s [options] A B [-- ARGS...]",
                        description="Before/after table (µs) of two runs: swimlane wall, Total Test Time, and per "
                                    "function its task count, Avg Exec and span, then the functions added or "
                                    "removed and the task counts that change. A side is a run directory (or "
