@@ -150,5 +150,6 @@ def format_compare(before: dict[str, Any], after: dict[str, Any], labels: tuple[
         lines += [f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}  {r[3]:>{w[3]}}" for r in rows]
     changes = task_changes(before, after)
     if changes:
-        lines += ["", "tasks added/removed per function:", *(f"  {c}" for c in changes)]
+        bullet = "- " if md else "  "
+        lines += ["", "tasks added/removed per function:", *(f"{bullet}{c}" for c in changes)]
     return "\n".join(lines) + "\n"

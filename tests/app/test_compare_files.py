@@ -74,6 +74,8 @@ def test_compare_two_files_and_level(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["compare", str(a / "k.py"), str(b / "k.py"), "--md", "--level", "1"]) == 0
     out = capsys.readouterr().out
     assert "| bias_tile tasks | - | 1 | added |" in out
+    assert out.endswith("tasks added/removed per function:\n"
+                        "- scale_tile: 6 -> 7 tasks (+1)\n- bias_tile: added (1 task)\n")
     assert "| Total Test Time (us) | n/a (level 1) | n/a (level 1) | - |" in out
     assert main(["compare", str(b / "k.py"), str(a / "k.py"), "--entry", "row_scale_test"]) == 0
     out = capsys.readouterr().out
