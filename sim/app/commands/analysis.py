@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from sim.app.commands import non_negative_int, positive_int
+from sim.app.fileargs import split_file_args
 from sim.app.paths import check_exists, check_out_file, wrote
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
@@ -32,13 +33,15 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    """``swimsim compare A B``: before/after table of two runs (directories, files or kernel specs)."""
+    """``swimsim compare A B``: before/after table of two runs (directories, files, kernel specs, pypto
+    kernel files or ``FILE@REV``)."""
     # the engine (simpy) and the kernel registry, for kernel specs: only this command of the module needs them
-    from sim.app.onthespot import resolve_side  # lazy: start-up time
+    from sim.app.onthespot import FileOptions, resolve_side  # lazy: start-up time
 
     plot = check_out_file(args.plot, "--plot") if args.plot else None
-    before = resolve_side(args.a, args.mode, args.runs, args.chip, args.set or [])
-    after = resolve_side(args.b, args.mode, args.runs, args.chip, args.set or [])
+    fopts = FileOptions(args=args.file_args, entry=args.entry, level=args.level)
+    before = resolve_side(args.a, args.mode, args.runs, args.chip, args.set or [], fopts)
+    after = resolve_side(args.b, args.mode, args.runs, args.chip, args.set or [], fopts)
     labels = (args.a, args.b) if args.labels else ("before", "after")
     print(format_compare(before, after, labels, md=args.md), end="")
     if plot is not None:
@@ -117,20 +120,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", help="run directory, l2/chip_swimlane_records.json, or merged_swimlane_*.json")
     p.set_defaults(func=_stats)
 
-    p = sub.add_parser("compare", help="before/after table: wall, Total Test Time, Avg Exec and span")
-    p.add_argument("a", help="run directory (or file), or kernel spec simulated on the spot")
-    p.add_argument("b", help="run directory (or file), or kernel spec simulated on the spot")
+    p = sub.add_parser("compare", help="before/after table: wall, Total Test Time, Avg Exec and span",
+                       usage="%(prog)s [options] A B [-- ARGS...]",
+                       description="Before/after table (µs) of two runs: swimlane wall, Total Test Time, and per "
+                                   "function its task count, Avg Exec and span, then the functions added or "
+                                   "removed and the task counts that change. A side is a run directory (or "
+                                   "records/trace file), a kernel spec, a pypto kernel file, or FILE@REV: a "
+                                   "pypto kernel file of a git work tree as revision REV has it (its folder is "
+                                   "taken from REV). Kernel specs and files are simulated on the spot; a "
+                                   "file's __main__ runs with the arguments after --.")
+    side = "run directory (or file), kernel spec, pypto kernel file, or FILE@REV (e.g. k.py@HEAD~1)"
+    p.add_argument("a", help=side)
+    p.add_argument("b", help=side)
     p.add_argument("--mode", default="decode", help="mode for kernel specs (default decode)")
-    p.add_argument("--runs", type=positive_int, default=1, help="seeds 0..N-1 averaged for kernel specs (default 1)")
+    p.add_argument("--runs", type=positive_int, default=1, help="seeds 0..N-1 averaged for kernel specs and files "
+                                                                "(default 1)")
     p.add_argument("--chip", default=None, metavar="NAME",
-                   help="chip preset for kernel specs (default: as `swimsim run`, see `swimsim chips`)")
+                   help="chip preset for kernel specs and files (default: as `swimsim run`, see `swimsim chips`)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="chip field override for kernel specs "
-                                                                       "(repeatable)")
+                                                                       "and files (repeatable)")
+    p.add_argument("--entry", metavar="NAME", help="pypto kernel files: compare the first run_jit call of @pl.jit "
+                                                   "function NAME (default: the first run_jit call)")
+    p.add_argument("--level", type=int, choices=[1, 2, 3, 4], default=None,
+                   help="pypto kernel files: swimlane level (default: the file's enable_l2_swimlane, "
+                        "else the chip's)")
     p.add_argument("--md", action="store_true", help="markdown table")
     p.add_argument("--labels", action="store_true", help="use the arguments as column labels")
     p.add_argument("--plot", metavar="PNG", help="also draw the comparison as a PNG (paired bars, change in %%; "
                                                  f"{OVERWRITE})")
-    p.set_defaults(func=_compare)
+    p.__class__ = type("CompareParser", (type(p),), {"parse_known_args": split_file_args})
+    p.set_defaults(func=_compare, file_args=[])
 
     p = sub.add_parser("critical-path", help="static CPM and observed blame path of a run directory")
     p.add_argument("dir", help="run directory (simulated or captured, with deps.json); the report "
