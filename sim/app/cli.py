@@ -29,7 +29,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("run", "sim.app.commands.run", "simulate a kernel and write its run records"),
     ("stats", "sim.app.commands.analysis",
      "print the converter's statistics table for a run dir, records or trace"),
-    ("compare", "sim.app.commands.analysis", "before/after table: wall, Total Test Time, Avg Exec and span"),
+    ("compare", "sim.app.commands.analysis", "before/after table: wall, Total Test Time, tasks, Avg Exec and span"),
     ("critical-path", "sim.app.commands.analysis", "static CPM and observed blame path of a run directory"),
     ("plot", "sim.app.commands.analysis", "matplotlib swimlane PNG of a run directory"),
     ("placement", "sim.app.commands.analysis",

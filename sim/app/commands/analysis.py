@@ -120,7 +120,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", help="run directory, l2/chip_swimlane_records.json, or merged_swimlane_*.json")
     p.set_defaults(func=_stats)
 
-    p = sub.add_parser("compare", help="before/after table: wall, Total Test Time, Avg Exec and span",
+    p = sub.add_parser("compare", help="before/after table: wall, Total Test Time, tasks, Avg Exec and span",
                        usage="%(prog)s [options] A B [-- ARGS...]",
                        description="Before/after table (µs) of two runs: swimlane wall, Total Test Time, and per "
                                    "function its task count, Avg Exec and span, then the functions added or "

@@ -25,6 +25,7 @@ from hwmodels.chip import load_chip, recommended_preset
 from kernels.pypto_files.loader import Recording, is_pypto_file, record_entry, run_harness
 from kernels.registry import build_graph
 from sim.app.commands import non_negative_float
+from sim.app.fileargs import split_file_args
 from sim.app.paths import check_exists, check_kernel_spec, check_out_dir, wrote
 from sim.engine import RunOptions, simulate
 from sim.ir import TaskGraph
@@ -78,21 +79,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                    help="record --entry from its annotations with dynamic dim NAME = VALUE (repeatable)")
     f.add_argument("--scalar", action="append", default=[], metavar="NAME=VALUE",
                    help="record --entry from its annotations with pl.Scalar parameter NAME = VALUE (repeatable)")
-    p.__class__ = type("RunParser", (type(p),), {"parse_known_args": _split_file_args})
+    p.__class__ = type("RunParser", (type(p),), {"parse_known_args": split_file_args})
     p.set_defaults(func=run, file_args=[])
 
-
-def _split_file_args(self: argparse.ArgumentParser, args: list[str] | None = None,
-                     namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
-    """argparse's parse_known_args, with everything after the first ``--`` kept as ``file_args``."""
-    args = list(sys.argv[1:] if args is None else args)
-    tail: list[str] = []
-    if "--" in args:
-        i = args.index("--")
-        args, tail = args[:i], args[i + 1:]
-    ns, extra = argparse.ArgumentParser.parse_known_args(self, args, namespace)
-    ns.file_args = tail
-    return ns, extra
 
 
 def task_table(result: RunResult, m: dict) -> list[tuple[str, int, int, float, float]]:
