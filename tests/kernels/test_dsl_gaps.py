@@ -107,3 +107,38 @@ def test_load_past_the_valid_extent_still_rejected():
 
     with pytest.raises(UserError, match=r"slice \[0:8\] out of bounds on dim 1 of x \[8, 4\]"):
         pl.record(bad)
+
+
+# ------------------------------------------------------------------------------------------------
+# pl.tensor.scatter: one vec op into dst (mask form: every other lane; index form: data-dependent lanes)
+# ------------------------------------------------------------------------------------------------
+@pl.jit
+def scat(x: pl.Tensor[[16, 64], pl.FP32], ix: pl.Tensor[[16, 32], pl.INT32],
+         y: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+    for _b in pl.spmd(1, name_hint="scat"):
+        even = pl.gather(x[0:16, 0:64], mask_pattern=pl.tile.MaskPattern.P0101)
+        buf = pl.full([16, 64], dtype=pl.FP32, value=0.0)
+        buf = pl.tensor.scatter(even, mask_pattern=pl.tile.MaskPattern.P0101, dst=buf)
+        buf = pl.tensor.scatter(even, index=ix[0:16, 0:32], dst=buf)
+        y[0:16, 0:64] = buf
+
+
+def test_scatter_records_vec_ops_into_dst():
+    ops = pl.record(scat).kernel_tasks()[0].blocks[0].ops
+    sc = [o for o in ops if o.name.startswith("scatter")]
+    assert [(o.name, o.pipe, o.shape) for o in sc] == [("scatter_mask", "VECTOR", [16, 32]),
+                                                       ("scatter", "VECTOR", [16, 32])]
+    full = next(i for i, o in enumerate(ops) if o.name == "full")
+    assert full in sc[0].deps and ops.index(sc[0]) in sc[1].deps
+    st = next(o for o in ops if o.kind == "store")
+    assert ops.index(sc[1]) in st.deps and st.nbytes == 16 * 64 * 4
+
+
+def test_scatter_needs_a_form():
+    @pl.jit
+    def bad(x: pl.Tensor[[16, 64], pl.FP32]):
+        for _b in pl.spmd(1, name_hint="scat"):
+            pl.tensor.scatter(x[0:16, 0:32])
+
+    with pytest.raises(UserError, match=r"pl.scatter: give index= or mask_pattern="):
+        pl.record(bad)
