@@ -135,16 +135,32 @@ _TILE_OPS = (
     view, reshape, set_validshape, load, store, assemble, read, write, min, max, dim, set_data, error,
     check_divisible, get_block_idx, get_block_num,
 )
-_TILE_NS = {f.__name__: f for f in _TILE_OPS} | {"INDEX": INDEX, "MaskPattern": MaskPattern}
-tile = SimpleNamespace(**_TILE_NS)
-tensor = SimpleNamespace(**_TILE_NS)
-system = SimpleNamespace(task_dummy=task_dummy, available_cluster_count=lambda: 24,
-                         available_aiv_count=lambda: 48)
-inline = jit.inline
-
-
 class UnsupportedOp(UserError, AttributeError):
     """A ``pl`` name the recorder does not implement."""
+
+
+class _Namespace(SimpleNamespace):
+    """``pl.tile`` / ``pl.tensor`` / ``pl.system``: a name it lacks is an :class:`UnsupportedOp`."""
+
+    def __init__(self, prefix: str, **names: Any) -> None:
+        super().__init__(**names)
+        object.__setattr__(self, "_prefix", prefix)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name == "syncall":
+            raise UnsupportedOp("pl.system.syncall (a barrier across a kernel's blocks) is not supported by the "
+                                "swimsim recording DSL")
+        raise UnsupportedOp(f"pl.{self._prefix}.{name} is not supported by the swimsim recording DSL")
+
+
+_TILE_NS = {f.__name__: f for f in _TILE_OPS} | {"INDEX": INDEX, "MaskPattern": MaskPattern}
+tile = _Namespace("tile", **_TILE_NS, create=create_tile)
+tensor = _Namespace("tensor", **_TILE_NS, create=create_tensor)
+system = _Namespace("system", task_dummy=task_dummy, available_cluster_count=lambda: 24,
+                    available_aiv_count=lambda: 48)
+inline = jit.inline
 
 
 def __getattr__(name: str) -> Any:
