@@ -97,11 +97,12 @@ def load(x: TensorView, offsets: list[int], shapes: list[int], valid_shape: list
     return record_load(v, list(shapes), valid_shape, space)
 
 
-def store(tile: Any, offsets: list[int], x: TensorView, atomic: Any = None) -> TensorView:
-    """Explicit on-chip -> GM store (``pl.tile.store``)."""
+def store(tile: Any, offsets: list[int], x: TensorView, atomic: Any = None,
+          shapes: list[int] | None = None) -> TensorView:
+    """Explicit on-chip -> GM store (``pl.tile.store``); ``shapes`` gives the GM window (default: the tile's)."""
     kernel_scope()
     t = as_tile(tile)
-    v = _store_window(x, [int(o) for o in offsets], t)
+    v = _store_window(x, [int(o) for o in offsets], t, shapes)
     record_store(t, v, atomic == AtomicType.Add)
     return x
 
@@ -114,11 +115,11 @@ def _edge_valid(shape: list[int], valid: Any) -> list[int] | None:
     return v if any(a < b for a, b in zip(v, shape, strict=True)) else None
 
 
-def _store_window(x: TensorView, off: list[int], t: Tile) -> TensorView:
+def _store_window(x: TensorView, off: list[int], t: Tile, shapes: list[int] | None = None) -> TensorView:
     """The GM window a store of ``t`` at ``off`` writes: the tile's shape, bounds-checked (and moved) only over
     its valid extent, so a padded tile may be stored at a tensor's edge (``[8, 8]`` tile, valid ``[8, 4]``,
     into an ``[8, 4]`` tensor)."""
-    shp = _fit(t.shape, len(x.shape))
+    shp = _fit(t.shape, len(x.shape)) if shapes is None else [int(a) for a in shapes]
     tv = t.valid
     if len(t.shape) != len(x.shape):
         tv = _fit(tv, len(x.shape)) if len(tv) == len(t.shape) and len(tv) < len(x.shape) else None

@@ -155,3 +155,15 @@ def test_namespace_create_aliases_and_unsupported_names():
     with pytest.raises(pl.UnsupportedOp, match=r"^pl.tile.nosuch is not supported"):
         pl.tile.nosuch  # noqa: B018
     assert not hasattr(pl.tensor, "nosuch")
+
+
+def test_store_with_shapes_names_the_gm_window():
+    @pl.jit
+    def k(x: pl.Tensor[[4, 64], pl.FP32], y: pl.Out[pl.Tensor[[4, 64], pl.FP32]]):
+        for b in pl.spmd(4, name_hint="rows"):
+            t = pl.tile.load(x, [b, 0], [1, 64])
+            pl.tile.store(pl.exp(t), [b, 0], y, shapes=[1, 64])
+
+    ops = pl.record(k).kernel_tasks()[0].blocks[3].ops
+    st = next(o for o in ops if o.kind == "store")
+    assert st.region.offset == [3, 0] and st.region.shape == [1, 64] and st.nbytes == 64 * 4
