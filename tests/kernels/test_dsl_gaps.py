@@ -167,3 +167,24 @@ def test_store_with_shapes_names_the_gm_window():
     ops = pl.record(k).kernel_tasks()[0].blocks[3].ops
     st = next(o for o in ops if o.kind == "store")
     assert st.region.offset == [3, 0] and st.region.shape == [1, 64] and st.nbytes == 64 * 4
+
+
+def test_slice_assignment_of_a_narrow_tile_at_the_edge():
+    @pl.jit
+    def k(x: pl.Tensor[[4, 64], pl.FP32], y: pl.Out[pl.Tensor[[4, 64], pl.FP32]]):
+        for _b in pl.spmd(1, name_hint="edge"):
+            t = pl.slice(x, [16, 64], [0, 0], valid_shape=[4, 64])
+            y[0:16, 0:64] = pl.exp(t)
+
+    ops = pl.record(k).kernel_tasks()[0].blocks[0].ops
+    st = next(o for o in ops if o.kind == "store")
+    assert st.region.shape == [4, 64] and st.nbytes == 4 * 64 * 4
+
+    @pl.jit
+    def bad(x: pl.Tensor[[4, 64], pl.FP32], y: pl.Out[pl.Tensor[[4, 64], pl.FP32]]):
+        for _b in pl.spmd(1, name_hint="edge"):
+            t = pl.slice(x, [16, 64], [0, 0], valid_shape=[4, 64])
+            y[2:18, 0:64] = pl.exp(t)
+
+    with pytest.raises(UserError, match=r"slice \[2:18\] out of bounds on dim 0 of y \[4, 64\]"):
+        pl.record(bad)
