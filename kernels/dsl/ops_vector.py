@@ -127,6 +127,24 @@ def row_min(t: Any, tmp: Any = None) -> Tile:
     return _reduce("row_min", t, True)
 
 
+def row_argmax(t: Any, tmp: Any = None) -> Tile:
+    """Per-row index of the max: a row reduction with an INT32 [R, 1] result."""
+    return _arg_reduce("row_argmax", t)
+
+
+def row_argmin(t: Any, tmp: Any = None) -> Tile:
+    return _arg_reduce("row_argmin", t)
+
+
+def _arg_reduce(name: str, t: Any) -> Tile:
+    kernel_scope()
+    t = as_tile(t)
+    if len(t.shape) != 2:
+        current().error(f"pl.{name}: 2-d tile expected, got {t.shape}")
+    return record_vec_op(name, [t.shape[0], 1], INT32, [t], valid_shape=[t.valid[0], 1], work_shape=t.valid,
+                         in_dtype=t.dtype)
+
+
 def col_sum(t: Any, tmp: Any = None) -> Tile:
     return _reduce("col_sum", t, False)
 
@@ -315,5 +333,6 @@ __all__ = [
     "relu", "cast", "full", "arange", "fillpad", "row_sum", "row_max", "row_min", "col_sum", "col_max",
     "col_min", "row_expand_mul", "row_expand_div", "row_expand_sub", "row_expand_add", "col_expand_mul",
     "col_expand_add", "col_expand_sub", "col_expand_div", "col_expand", "col_expand_expdif", "gather", "scatter",
+    "row_argmax", "row_argmin",
     "transpose", "concat", "sort32", "mrgsort",
 ]

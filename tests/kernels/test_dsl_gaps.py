@@ -188,3 +188,14 @@ def test_slice_assignment_of_a_narrow_tile_at_the_edge():
 
     with pytest.raises(UserError, match=r"slice \[2:18\] out of bounds on dim 0 of y \[4, 64\]"):
         pl.record(bad)
+
+
+def test_row_argmax_is_an_int32_row_reduction():
+    @pl.jit
+    def k(x: pl.Tensor[[8, 64], pl.FP32], y: pl.Out[pl.Tensor[[8, 1], pl.INT32]]):
+        for _b in pl.spmd(1, name_hint="am"):
+            y[0:8, 0:1] = pl.row_argmax(x[0:8, 0:64])
+
+    ops = pl.record(k).kernel_tasks()[0].blocks[0].ops
+    am = next(o for o in ops if o.name == "row_argmax")
+    assert am.pipe == "VECTOR" and am.shape == [8, 64] and am.dtype == "INT32" and am.in_dtype == "FP32"
