@@ -62,6 +62,8 @@ from kernels.dsl.ops_vector import (
     neg,
     recip,
     relu,
+    row_argmax,
+    row_argmin,
     row_expand_add,
     row_expand_div,
     row_expand_mul,
@@ -70,6 +72,7 @@ from kernels.dsl.ops_vector import (
     row_min,
     row_sum,
     rsqrt,
+    scatter,
     sort32,
     sqrt,
     sub,
@@ -127,23 +130,40 @@ def load(x: TensorView, offsets: list[int], shapes: list[int], valid_shape: list
 # ``pl.tile`` / ``pl.tensor``: the tile and tensor ops under their pypto namespaces
 _TILE_OPS = (
     add, sub, mul, div, maximum, minimum, neg, abs, exp, log, sqrt, rsqrt, recip, relu, cast, full, arange,
-    fillpad, row_sum, row_max, row_min, col_sum, col_max, col_min, row_expand_mul, row_expand_div,
+    fillpad, row_sum, row_max, row_min, row_argmax, row_argmin, col_sum, col_max, col_min, row_expand_mul,
+    row_expand_div,
     row_expand_sub, row_expand_add, col_expand_mul, col_expand_add, col_expand_sub, col_expand_div, col_expand,
-    gather, transpose, concat, sort32, mrgsort, col_expand_expdif, matmul, matmul_acc, create_tensor, create_tile,
-    create_l1, gather_row, slice,
+    gather, scatter, transpose, concat, sort32, mrgsort, col_expand_expdif, matmul, matmul_acc, create_tensor,
+    create_tile, create_l1, gather_row, slice,
     view, reshape, set_validshape, load, store, assemble, read, write, min, max, dim, set_data, error,
     check_divisible, get_block_idx, get_block_num,
 )
-_TILE_NS = {f.__name__: f for f in _TILE_OPS} | {"INDEX": INDEX, "MaskPattern": MaskPattern}
-tile = SimpleNamespace(**_TILE_NS)
-tensor = SimpleNamespace(**_TILE_NS)
-system = SimpleNamespace(task_dummy=task_dummy, available_cluster_count=lambda: 24,
-                         available_aiv_count=lambda: 48)
-inline = jit.inline
-
-
 class UnsupportedOp(UserError, AttributeError):
     """A ``pl`` name the recorder does not implement."""
+
+
+class _Namespace(SimpleNamespace):
+    """``pl.tile`` / ``pl.tensor`` / ``pl.system``: a name it lacks is an :class:`UnsupportedOp`."""
+
+    def __init__(self, prefix: str, **names: Any) -> None:
+        super().__init__(**names)
+        object.__setattr__(self, "_prefix", prefix)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name == "syncall":
+            raise UnsupportedOp("pl.system.syncall (a barrier across a kernel's blocks) is not supported by the "
+                                "swimsim recording DSL")
+        raise UnsupportedOp(f"pl.{self._prefix}.{name} is not supported by the swimsim recording DSL")
+
+
+_TILE_NS = {f.__name__: f for f in _TILE_OPS} | {"INDEX": INDEX, "MaskPattern": MaskPattern}
+tile = _Namespace("tile", **_TILE_NS, create=create_tile)
+tensor = _Namespace("tensor", **_TILE_NS, create=create_tensor)
+system = _Namespace("system", task_dummy=task_dummy, available_cluster_count=lambda: 24,
+                    available_aiv_count=lambda: 48)
+inline = jit.inline
 
 
 def __getattr__(name: str) -> Any:
@@ -167,7 +187,8 @@ __all__ = [
     "add", "sub", "mul", "div", "maximum", "minimum", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "recip",
     "relu", "cast", "full", "arange", "fillpad", "row_sum", "row_max", "row_min", "col_sum", "col_max",
     "col_min", "row_expand_mul", "row_expand_div", "row_expand_sub", "row_expand_add", "col_expand_mul",
-    "col_expand_add", "col_expand_sub", "col_expand_div", "col_expand", "col_expand_expdif", "gather",
+    "col_expand_add", "col_expand_sub", "col_expand_div", "col_expand", "col_expand_expdif", "gather", "scatter",
+    "row_argmax", "row_argmin",
     "transpose", "concat", "sort32", "mrgsort", "matmul", "matmul_acc", "create_l1", "gather_row",
     "aiv_shard", "aic_gather", "create_tensor", "create_tile", "slice", "view", "reshape", "set_validshape",
     "load", "store", "assemble", "load_into", "read", "write", "min", "max", "dim", "set_data", "error",

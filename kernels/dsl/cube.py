@@ -22,17 +22,22 @@ def record_cube(name: str, a: Any, b: Any, *, acc: Tile | None = None, out_dtype
     ta, tb = as_tile(a), as_tile(b)
     if ta.dtype.name != tb.dtype.name:
         rec.error(f"pl.{name}: operand dtype mismatch {ta.dtype.name} x {tb.dtype.name}")
-    if len(ta.shape) != 2 or len(tb.shape) != 2:
-        rec.error(f"pl.{name}: 2-d operands expected, got {ta.shape} x {tb.shape}")
-    m, ka = (ta.shape[1], ta.shape[0]) if a_trans else (ta.shape[0], ta.shape[1])
-    kb, nn = (tb.shape[1], tb.shape[0]) if b_trans else (tb.shape[0], tb.shape[1])
+    sa, sb = _strip_lead(ta.shape), _strip_lead(tb.shape)
+    if len(sa) != 2 or len(sb) != 2:
+        rec.error(f"pl.{name}: 2-d operands (or a leading batch of 1) expected, got {ta.shape} x {tb.shape}")
+    m, ka = (sa[1], sa[0]) if a_trans else (sa[0], sa[1])
+    kb, nn = (sb[1], sb[0]) if b_trans else (sb[0], sb[1])
+    # a leading batch of 1 on either operand: the 2-d matmul (same cost), result [1, .., M, N] (batch broadcast)
+    oshape = [1] * max(len(ta.shape) - 2, len(tb.shape) - 2, 0) + [m, nn]
     if ka != kb:
         rec.error(f"pl.{name}: K mismatch {ta.shape} x {tb.shape} (a_trans={a_trans}, b_trans={b_trans})")
     natural = "INT32" if ta.dtype.name in ("INT8", "UINT8") else "FP32"
     if acc is not None:
         odt = acc.dtype
-        if acc.shape != [m, nn]:
+        if _strip_lead(acc.shape) != [m, nn]:
             rec.error(f"pl.matmul_acc: accumulator {acc.shape} does not match [{m}, {nn}]")
+        if len(acc.shape) > len(oshape):
+            oshape = list(acc.shape)
     else:
         odt = out_dtype or (FP32 if natural == "FP32" else INT32)
     if odt.name != natural:
@@ -48,7 +53,15 @@ def record_cube(name: str, a: Any, b: Any, *, acc: Tile | None = None, out_dtype
     for x in (ta.node, tb.node):
         if x is not None:
             x.cube_use = True
-    return raw_tile(n, [m, nn], odt, [m, nn], "Acc")
+    return raw_tile(n, oshape, odt, list(oshape), "Acc")
+
+
+def _strip_lead(shape: list[int]) -> list[int]:
+    """``shape`` without leading 1s beyond the last two dims ([1, M, K] -> [M, K])."""
+    s = list(shape)
+    while len(s) > 2 and s[0] == 1:
+        s = s[1:]
+    return s
 
 
 def new_l1_tile(shape: list[int], dtype: DataType) -> Tile:

@@ -90,18 +90,40 @@ def load(x: TensorView, offsets: list[int], shapes: list[int], valid_shape: list
          target_memory: Any = MemorySpace.Vec) -> Tile:
     """Explicit GM -> on-chip load (``pl.tile.load``)."""
     kernel_scope()
-    v = x.window([int(o) for o in offsets], [int(s) for s in shapes])
+    shp = [int(s) for s in shapes]
+    valid = _edge_valid(shp, valid_shape)
+    v = x.window([int(o) for o in offsets], shp, valid)
     space = "Mat" if target_memory in (MemorySpace.Mat, MemorySpace.Left, MemorySpace.Right) else None
     return record_load(v, list(shapes), valid_shape, space)
 
 
-def store(tile: Any, offsets: list[int], x: TensorView, atomic: Any = None) -> TensorView:
-    """Explicit on-chip -> GM store (``pl.tile.store``)."""
+def store(tile: Any, offsets: list[int], x: TensorView, atomic: Any = None,
+          shapes: list[int] | None = None) -> TensorView:
+    """Explicit on-chip -> GM store (``pl.tile.store``); ``shapes`` gives the GM window (default: the tile's)."""
     kernel_scope()
     t = as_tile(tile)
-    v = x.window([int(o) for o in offsets], _fit(t.shape, len(x.shape)))
+    v = _store_window(x, [int(o) for o in offsets], t, shapes)
     record_store(t, v, atomic == AtomicType.Add)
     return x
+
+
+def _edge_valid(shape: list[int], valid: Any) -> list[int] | None:
+    """The valid extent when it is narrower than ``shape`` (same rank), else None."""
+    if valid is None or len(valid) != len(shape):
+        return None
+    v = [int(a) for a in valid]
+    return v if any(a < b for a, b in zip(v, shape, strict=True)) else None
+
+
+def _store_window(x: TensorView, off: list[int], t: Tile, shapes: list[int] | None = None) -> TensorView:
+    """The GM window a store of ``t`` at ``off`` writes: the tile's shape, bounds-checked (and moved) only over
+    its valid extent, so a padded tile may be stored at a tensor's edge (``[8, 8]`` tile, valid ``[8, 4]``,
+    into an ``[8, 4]`` tensor)."""
+    shp = _fit(t.shape, len(x.shape)) if shapes is None else [int(a) for a in shapes]
+    tv = t.valid
+    if len(t.shape) != len(x.shape):
+        tv = _fit(tv, len(x.shape)) if len(tv) == len(t.shape) and len(tv) < len(x.shape) else None
+    return x.window(off, shp, _edge_valid(shp, tv))
 
 
 def _fit(shape: list[int], nd: int) -> list[int]:
@@ -124,8 +146,7 @@ def assemble(x: Any, v: Any, offset: list[int], atomic: Any = None) -> Any:
         x.node = out.node
         return x
     t = as_tile(v)
-    shp = _fit(t.shape, len(x.shape))
-    w = x.window([int(o) for o in offset], shp)
+    w = _store_window(x, [int(o) for o in offset], t)
     record_store(t, w, atomic == AtomicType.Add)
     return x
 

@@ -127,6 +127,24 @@ def row_min(t: Any, tmp: Any = None) -> Tile:
     return _reduce("row_min", t, True)
 
 
+def row_argmax(t: Any, tmp: Any = None) -> Tile:
+    """Per-row index of the max: a row reduction with an INT32 [R, 1] result."""
+    return _arg_reduce("row_argmax", t)
+
+
+def row_argmin(t: Any, tmp: Any = None) -> Tile:
+    return _arg_reduce("row_argmin", t)
+
+
+def _arg_reduce(name: str, t: Any) -> Tile:
+    kernel_scope()
+    t = as_tile(t)
+    if len(t.shape) != 2:
+        current().error(f"pl.{name}: 2-d tile expected, got {t.shape}")
+    return record_vec_op(name, [t.shape[0], 1], INT32, [t], valid_shape=[t.valid[0], 1], work_shape=t.valid,
+                         in_dtype=t.dtype)
+
+
 def col_sum(t: Any, tmp: Any = None) -> Tile:
     return _reduce("col_sum", t, False)
 
@@ -212,6 +230,34 @@ def gather(x: Any, dim: int = -1, index: Any = None, mask_pattern: Any = None,
     return record_vec_op("gather_mask", [t.shape[0], cols], dt, [t], work_shape=t.valid)
 
 
+def scatter(src: Any, dim: int = -1, index: Any = None, mask_pattern: Any = None, dst: Any = None,
+            **kw: Any) -> Tile:
+    """The inverse of :func:`gather`: ``src`` written into ``dst`` (the result: ``dst``'s shape) at per-row lane
+    positions given by ``index`` (data-dependent addresses) or by ``mask_pattern`` (every other lane). One vec
+    op over ``src``'s valid region, costed as a gather; ``dst`` is an input (its other lanes are kept)."""
+    kernel_scope()
+    rec = current()
+    t = as_tile(src)
+    d = as_tile(dst) if dst is not None else None
+    if index is not None:
+        if d is None:
+            rec.error("pl.scatter: the index form needs dst=")
+        idx = as_tile(index)
+        if idx.dtype.name not in ("INT32", "INT16", "UINT32"):
+            rec.error(f"pl.scatter: index dtype {idx.dtype.name} (INT32 expected)")
+        if idx.shape[0] != t.shape[0] or idx.shape[0] != d.shape[0]:
+            rec.error(f"pl.scatter: index rows {idx.shape} do not match source {t.shape} / dst {d.shape}")
+        return record_vec_op("scatter", d.shape, d.dtype, [t, idx, d], valid_shape=d.valid, work_shape=idx.valid)
+    if mask_pattern is None:
+        rec.error("pl.scatter: give index= or mask_pattern=")
+    if d is None:
+        shp = list(t.shape[:-1]) + [t.shape[-1] * 2]
+        return record_vec_op("scatter_mask", shp, t.dtype, [t], work_shape=t.valid)
+    if d.shape[0] != t.shape[0] or d.dtype.name != t.dtype.name:
+        rec.error(f"pl.scatter: source {t.shape} {t.dtype.name} does not fit dst {d.shape} {d.dtype.name}")
+    return record_vec_op("scatter_mask", d.shape, d.dtype, [t, d], valid_shape=d.valid, work_shape=t.valid)
+
+
 def transpose(x: Any, axis1: int = 0, axis2: int = 1) -> Any:
     """K: a real tile transpose (VEC). O: not supported (views are row-major boxes here)."""
     if not in_kernel():
@@ -286,6 +332,7 @@ __all__ = [
     "add", "sub", "mul", "div", "maximum", "minimum", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "recip",
     "relu", "cast", "full", "arange", "fillpad", "row_sum", "row_max", "row_min", "col_sum", "col_max",
     "col_min", "row_expand_mul", "row_expand_div", "row_expand_sub", "row_expand_add", "col_expand_mul",
-    "col_expand_add", "col_expand_sub", "col_expand_div", "col_expand", "col_expand_expdif", "gather",
+    "col_expand_add", "col_expand_sub", "col_expand_div", "col_expand", "col_expand_expdif", "gather", "scatter",
+    "row_argmax", "row_argmin",
     "transpose", "concat", "sort32", "mrgsort",
 ]

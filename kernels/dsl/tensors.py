@@ -254,7 +254,7 @@ class TensorView:
         return make_region(self.base.id, o, s)
 
     # -- slicing ----------------------------------------------------------------------------------
-    def _box(self, key: Any) -> tuple[list[int], list[int]]:
+    def _box(self, key: Any, clip: Any = None) -> tuple[list[int], list[int]]:
         if not isinstance(key, tuple):
             key = (key,)
         shape = self.shape
@@ -272,7 +272,8 @@ class TensorView:
             else:
                 a = int(k)
                 b = a + 1
-            if a < 0 or b > dim or b <= a:
+            hi = b if clip is None or d >= len(clip) else min(b, a + int(clip[d]))
+            if a < 0 or hi > dim or b <= a:
                 current().error(
                     f"slice [{a}:{b}] out of bounds on dim {d} of {self.name} {list(self.shape)}")
             off.append(a)
@@ -298,9 +299,18 @@ class TensorView:
         return TensorView(self.base, tuple(shp), self, "slice", tuple(off), capture=None)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        off, shp = self._box(key)
+        # a tile whose valid extent is narrower than the slice: bounds-checked (and stored) over that extent only
+        clip = None
+        if not isinstance(value, TensorView):
+            tv = getattr(value, "valid", None)
+            if isinstance(tv, list) and len(tv) == len(self.shape):
+                clip = tv
+        off, shp = self._box(key, clip)
         rec = current()
-        view = TensorView(self.base, tuple(shp), self, "slice", tuple(off),
+        valid = None
+        if clip is not None and any(int(c) < n for c, n in zip(clip, shp, strict=True)):
+            valid = tuple(min(int(c), n) for c, n in zip(clip, shp, strict=True))
+        view = TensorView(self.base, tuple(shp), self, "slice", tuple(off), valid,
                           capture=self.capture if rec.kernel is not None else None)
         if rec.kernel is None:
             rec.error(f"slice assignment into {self.name} in orchestration code is not supported")
