@@ -17,7 +17,6 @@ from traces.lanes import core_name, core_tid, meta_event
 from traces.overhead_tracks import overhead_track_events
 from traces.perf import PerfData, Row
 from traces.stats import wall_of_events
-from traces.trace_writer import dump_trace
 
 Style = Literal["pypto", "june"]
 
@@ -425,5 +424,4 @@ def build_events(pd: PerfData, style: Style = "pypto", overhead: bool = False) -
     return ev
 
 
-# dump_trace is re-exported: callers build and write the trace through this module
-__all__ = ["Style", "PHASE_CNAME", "FLOW_EPS", "MIN_BAR", "build_events", "events_wall", "dump_trace"]
+__all__ = ["Style", "PHASE_CNAME", "FLOW_EPS", "MIN_BAR", "build_events", "events_wall"]

@@ -12,8 +12,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.util.jsonfile import load_json
-
 CLOCK_HZ = 50_000_000  # a2a3 system counter (ticks of 20 ns)
 TICK_NS = 1e9 / CLOCK_HZ
 TICK_BASE = 86_700_000_000_000  # positive absolute base added to every tick (0 means "absent")
@@ -86,5 +84,4 @@ def letters(n: int) -> str:
     return s
 
 
-# load_json is re-exported: sim.app reads trace files through traces.perf.load_json
-__all__ = ["CLOCK_HZ", "TICK_NS", "TICK_BASE", "ns_to_tick", "Row", "DepsInfo", "PerfData", "letters", "load_json"]
+__all__ = ["CLOCK_HZ", "TICK_NS", "TICK_BASE", "ns_to_tick", "Row", "DepsInfo", "PerfData", "letters"]

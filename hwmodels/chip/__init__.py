@@ -26,14 +26,13 @@ from hwmodels.chip.presets import (
     recommended_preset,
 )
 from hwmodels.chip.sections import SECTIONS
-from hwmodels.chip.tomlwriter import preset_toml, toml_value
+from hwmodels.chip.tomlwriter import preset_toml
 
 __all__ = [
     "SECTIONS", "ChipConfig", "chip_from_dict",
     "calibratable_fields", "canonical_field", "descriptive_fields", "field_description",
     "CALIBRATED_PRESET", "DEFAULT_PRESET", "PRESET_DIR", "apply_overrides", "list_presets", "load_chip",
     "recommended_preset",
-    "preset_toml", "toml_value",
+    "preset_toml",
 ]
 
-_toml_value = toml_value  # the name sim.app.commands.reproduce imports; preset_toml writes whole files

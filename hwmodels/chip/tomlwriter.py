@@ -61,9 +61,3 @@ def preset_toml(fields: Mapping[str, Any], header: Sequence[str] = (),
         out.append(line)
     return "\n".join(out) + "\n"
 
-
-def toml_value(value: Any) -> str:
-    """One TOML value as :func:`preset_toml` writes it (an array on one line)."""
-    if isinstance(value, Mapping):
-        raise TypeError(f"cannot write {type(value).__name__} as one TOML value")
-    return preset_toml({"v": value}).partition(" = ")[2][:-1]

@@ -1,17 +1,14 @@
 """The chip preset file `swimsim calibrate` writes: a base preset plus fitted values, with provenance.
 
-Layout (TOML via ``tomli_w``): two comment lines (what the preset is, the provenance note),
-``name``, a ``[provenance]`` table (fitted field -> note, sorted), then one table per chip section
-in :data:`hwmodels.chip.SECTIONS` order holding the base chip's non-default fields and the fitted
-ones (keys sorted). List values (``aic_buffers.fb_bytes``) are written one item a line, as tomli_w
-writes arrays.
+Layout (:func:`hwmodels.chip.preset_toml`, the writer of every preset file): two comment lines
+(what the preset is, the provenance note), ``name``, a ``[provenance]`` table (fitted field -> note,
+sorted), then one table per chip section in :data:`hwmodels.chip.SECTIONS` order holding the base
+chip's non-default fields and the fitted ones (keys sorted).
 """
 
 from __future__ import annotations
 
-import tomli_w
-
-from hwmodels.chip import SECTIONS, ChipConfig, chip_from_dict
+from hwmodels.chip import SECTIONS, ChipConfig, chip_from_dict, preset_toml
 
 
 def calibrated_preset_toml(base: ChipConfig, name: str, params: dict[str, float], note: str) -> str:
@@ -31,6 +28,5 @@ def calibrated_preset_toml(base: ChipConfig, name: str, params: dict[str, float]
     for sec in SECTIONS:
         if sec in fields:
             doc[sec] = dict(sorted(fields[sec].items()))
-    header = (f"# {name}: preset {base.name} with the free parameters fitted by `swimsim calibrate`.\n"
-              f"# {note}\n")
-    return header + tomli_w.dumps(doc)
+    return preset_toml(doc, [f"{name}: preset {base.name} with the free parameters fitted by `swimsim calibrate`.",
+                             note])

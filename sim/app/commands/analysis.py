@@ -11,15 +11,16 @@ from sim.app.fileargs import split_file_args
 from sim.app.paths import check_exists, check_out_file, wrote
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
+from sim.util.jsonfile import load_json
 from traces import load_path
 from traces.compare import format_compare, plot_rows
 from traces.critical_path import analyse, mark_path, report_md, summary_line
-from traces.merged import build_events, dump_trace
-from traces.perf import load_json
+from traces.merged import build_events
 from traces.placement import format_placement, placement, pooled, select
 from traces.plot import plot_compare, plot_placement, plot_swimlane
 from traces.rundir import CPM_TRACES, CRITICAL_PATH_REPORT
 from traces.stats import format_extras, format_table
+from traces.trace_writer import dump_trace
 
 
 def _stats(args: argparse.Namespace) -> int:
