@@ -117,6 +117,8 @@ class Dependencies:
         """Mark ``ts`` complete at ``th``'s clock ``t`` (ns) and resolve its consumers (docs/model.md §4.3);
         returns the clock after the resolve cost."""
         p = self.p
+        if t > self.env.now:
+            yield from at(self.env, t)  # peers (T0 wiring) see the task complete from t on, not earlier
         ts.completed = True
         self.n_completed += 1
         th.deferred += 1

@@ -120,11 +120,13 @@ class Scheduler:
         n = 0
         for c in polled:
             t += p.poll
-            r, pd = c.running, c.pending
-            if r is None:
+            if c.running is None:
                 continue
-            if t > self.env.now and (r.end is None or (pd is not None and pd.end is None)):
+            if t > self.env.now:
+                # the read happens at t: peers must not see its effects (FIN counts, freed slots) earlier
                 yield from at(self.env, t)
+                if c.thread != th.idx or c.running is None:
+                    continue  # meanwhile re-dealt to another thread (orch_to_sched), which polls it now
             done = observe(c, t, p.fin_vis)
             if not done:
                 continue

@@ -6,7 +6,7 @@ import os
 from collections import defaultdict
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from stub_cost import StubCostModel
 
@@ -71,14 +71,16 @@ def graphs(draw: st.DrawFn, max_tasks: int = 7, early: bool = True) -> TaskGraph
 
 
 @st.composite
-def chips(draw: st.DrawFn):  # noqa: ANN201
+def chips(draw: st.DrawFn, orch_to_sched: bool | None = None):  # noqa: ANN201
+    """Random chips; ``orch_to_sched`` fixes that switch (None: drawn, true one time in three)."""
+    orch = draw(st.sampled_from(["false", "false", "true"])) if orch_to_sched is None else str(orch_to_sched).lower()
     sets = [
         f"soc.clusters={draw(st.integers(1, 6))}",
         f"soc.cube_freq_mhz={draw(st.sampled_from([1000.0, 1500.0, 1850.0]))}",
         f"soc.vec_freq_mhz={draw(st.sampled_from([1000.0, 1850.0]))}",
         f"soc.hbm_bw_gbps={draw(st.sampled_from([50.0, 400.0, 1600.0]))}",
         f"runtime.n_sched_threads={draw(st.integers(1, 3))}",
-        f"runtime.orch_to_sched={draw(st.sampled_from(['false', 'false', 'true']))}",
+        f"runtime.orch_to_sched={orch}",
         f"runtime.sched_start_phase_iters={draw(st.sampled_from([0.0, 0.0, 1.0, 3.0]))}",
     ]
     return load_chip(None, sets)
@@ -125,6 +127,26 @@ def test_invariants(g: TaskGraph, chip, seed: int, pmu: bool) -> None:  # noqa: 
     _check_invariants(g, chip, _run(g, chip, seed=seed, pmu_mode=pmu), pmu)
 
 
+def _diamond(early: bool) -> TaskGraph:
+    """MIX(4 blocks) -> MIX(3 blocks) -> AIC(1 block), edges 0->1, 0->2, 1->2: with 2 scheduler threads
+    on 4 clusters, k1's blocks finish on cores of both threads, so both count its FINs."""
+    k0 = _kernel(0, CoreShape.MIX, 4, 1, dual=True)
+    k1 = _kernel(1, CoreShape.MIX, 3, 1, nbytes=4096, dual=True)
+    k2 = _kernel(2, CoreShape.AIC, 1, 1)
+    k2.allow_early_resolve = early
+    return TaskGraph(kernel="rand", tasks=[k0, k1, k2], edges=[
+        Edge(pred=0, succ=1, source="tensormap"), Edge(pred=0, succ=2, source="tensormap"),
+        Edge(pred=1, succ=2, source="tensormap")])
+
+
+_DIAMOND_CHIP = ["soc.clusters=4", "soc.cube_freq_mhz=1000", "soc.vec_freq_mhz=1000", "soc.hbm_bw_gbps=50",
+                 "runtime.n_sched_threads=2", "runtime.orch_to_sched=false", "runtime.sched_start_phase_iters=0"]
+
+
+# A scheduler thread whose clock ran ahead of simulated time counted a FIN before the read that saw it,
+# so a peer completed k1 (and dispatched k2) before k1's last FIN was observed (docs/model.md §4.3).
+@example(g=_diamond(True), chip=load_chip(None, _DIAMOND_CHIP), l2="warm")
+@example(g=_diamond(False), chip=load_chip(None, _DIAMOND_CHIP), l2="warm")
 @given(graphs(max_tasks=5), chips(), st.sampled_from(["cold", "inputs_warm", "warm"]))
 @settings(max_examples=max(5, _N // 3), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_invariants_real_cost_model(g: TaskGraph, chip, l2: str) -> None:  # noqa: ANN001
@@ -132,6 +154,35 @@ def test_invariants_real_cost_model(g: TaskGraph, chip, l2: str) -> None:  # noq
     assume(not any(t.sync_start and t.block_num > (2 * n_cl if t.shape == CoreShape.AIV else n_cl)
                    for t in g.kernel_tasks()))
     _check_invariants(g, chip, simulate(g, chip, RunOptions(l2_init=l2)), False)
+
+
+def _redeal_case() -> TaskGraph:
+    """A sync_start MIX task feeding two AIC tasks among independent AIC/AIV and dummy tasks."""
+    k0 = _kernel(0, CoreShape.MIX, 2, 1, dual=True)
+    k0.sync_start = True
+    tasks: list[Task] = [k0]
+    for i, kind in enumerate(["AIC", "AIC", "dummy", "AIC", "AIC", "dummy", "dummy", "AIV", "AIC", "AIV"], start=1):
+        if kind == "dummy":
+            tasks.append(Task(idx=i, task_id=(1 << 32) | i, kind=TaskKind.DUMMY, name="dep",
+                              shape=CoreShape.DUMMY, block_num=1))
+        else:
+            tasks.append(_kernel(i, CoreShape(kind), 1, 1))
+    return TaskGraph(kernel="rand", tasks=tasks, edges=[Edge(pred=0, succ=5, source="tensormap"),
+                                                        Edge(pred=0, succ=9, source="tensormap")])
+
+
+# A completion poll that yielded across the re-deal read a core its new owner had emptied meanwhile.
+@example(g=_redeal_case(), chip=load_chip(None, ["soc.clusters=5", "runtime.n_sched_threads=3",
+                                                 "runtime.orch_to_sched=true"]), seed=2)
+@given(graphs(max_tasks=10), chips(orch_to_sched=True), st.integers(0, 3))
+@_SETTINGS
+def test_invariants_orch_to_sched(g: TaskGraph, chip, seed: int) -> None:  # noqa: ANN001
+    """docs/model.md §4.4: after the last submit the orchestrator thread joins the schedulers and the
+    clusters are dealt again, while completion polls and dispatches are in flight."""
+    n_cl = chip.soc.clusters
+    assume(not any(t.sync_start and t.block_num > (2 * n_cl if t.shape == CoreShape.AIV else n_cl)
+                   for t in g.kernel_tasks()))
+    _check_invariants(g, chip, _run(g, chip, seed=seed), False)
 
 
 def _check_invariants(g: TaskGraph, chip, r: RunResult, pmu: bool) -> None:  # noqa: ANN001
