@@ -19,7 +19,7 @@ from kernels.dsl.explicit_deps import Array, array, task_dummy
 from kernels.dsl.jit import TensorSpec, jit, program, record
 from kernels.dsl.kernel_scopes import at, get_block_idx, get_block_num, spmd
 from kernels.dsl.legacy import chunked_loop_optimizer
-from kernels.dsl.markers import cross_core_slot, no_dep, split
+from kernels.dsl.markers import cross_core_slot, no_dep, split, syncall
 from kernels.dsl.ops_cube import aic_gather, aiv_shard, create_l1, gather_row, matmul, matmul_acc
 from kernels.dsl.ops_memory import (
     assemble,
@@ -152,16 +152,13 @@ class _Namespace(SimpleNamespace):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        if name == "syncall":
-            raise UnsupportedOp("pl.system.syncall (a barrier across a kernel's blocks) is not supported by the "
-                                "swimsim recording DSL")
         raise UnsupportedOp(f"pl.{self._prefix}.{name} is not supported by the swimsim recording DSL")
 
 
 _TILE_NS = {f.__name__: f for f in _TILE_OPS} | {"INDEX": INDEX, "MaskPattern": MaskPattern}
 tile = _Namespace("tile", **_TILE_NS, create=create_tile)
 tensor = _Namespace("tensor", **_TILE_NS, create=create_tensor)
-system = _Namespace("system", task_dummy=task_dummy, available_cluster_count=lambda: 24,
+system = _Namespace("system", task_dummy=task_dummy, syncall=syncall, available_cluster_count=lambda: 24,
                     available_aiv_count=lambda: 48)
 inline = jit.inline
 

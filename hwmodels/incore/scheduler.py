@@ -47,7 +47,7 @@ from hwmodels.incore.pipes import (
 )
 from hwmodels.incore.profile import BlockProfile, OpTiming
 from hwmodels.memory import L2State
-from sim.ir import Block, CoreShape, Op, Region, Task, TaskKind
+from sim.ir import BARRIER, Block, CoreShape, Op, Region, Task, TaskKind
 
 _OP_KEY = attrgetter("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops")
 
@@ -226,6 +226,8 @@ class CoreCostModel:
                     pipelined[i] = (mv, 1.0 / c.kb)
                     dl = tuple(x for x in dl if pkey[x[0]] != ln * 7 + P_MTE1)
             deps.append(dl)
+        if any(key[0][0] == BARRIER for key in st.keys):
+            _fence(st, deps, sync)
         dma_pos = [j for j, i in enumerate(st.dma_cand) if costs[i].dma]
         return _Compiled(st.lane, st.pkey, deps, costs, dma_pos, [st.dma_cand[j] for j in dma_pos], pipelined)
 
@@ -492,6 +494,30 @@ class CoreCostModel:
             cur, cur_end = p, p_end
             if cur_end > done[cur]:
                 cur_end = done[cur]
+
+
+def _fence(st: _Struct, deps: list[tuple[tuple[int, float], ...]], sync: list[list[float]]) -> None:
+    """Barrier ops (``pl.system.syncall``) as fences inside one block: a lane's k-th barrier op waits for
+    the lane's earlier ops, and the lane's later ops wait for the k-th barrier op of every lane (the
+    block's own view, as if every other block arrived at once; the engine makes blocks wait for each
+    other, :mod:`sim.engine.barriers`)."""
+    lane, pkey = st.lane, st.pkey
+    seen = [0, 0, 0]
+    nth: dict[int, list[int]] = {}  # ordinal -> its barrier ops (one per lane)
+    for i, key in enumerate(st.keys):
+        if key[0][0] == BARRIER:
+            nth.setdefault(seen[lane[i]], []).append(i)
+            seen[lane[i]] += 1
+    seen = [0, 0, 0]
+    for i, key in enumerate(st.keys):
+        ln = lane[i]
+        sy = sync[ln]
+        if key[0][0] == BARRIER:
+            seen[ln] += 1
+            deps[i] = tuple((d, sy[0 if pkey[d] == pkey[i] else 1]) for d in range(i) if lane[d] == ln)
+        elif seen[ln]:
+            extra = tuple((b, sy[0 if lane[b] == ln else 2]) for b in nth[seen[ln] - 1] if b < i)
+            deps[i] = deps[i] + extra
 
 
 def _active_lanes(task: Task, op_lanes: list[int]) -> tuple[int, ...]:

@@ -148,11 +148,11 @@ def lower(nodes: list[Node], checks: list[tuple[int, int, bool]] | None = None
     def mk(kind: str, name: str, pipe: Pipe, lane: str, dtype: str, shape: list[int], nbytes: int,
            deps: list[int], rows: int = 0, row_bytes: int = 0, region: Region | None = None,
            atomic: bool = False, mnk: list[int] | None = None, in_dtype: str | None = None,
-           hops: int = 1) -> Op:
+           hops: int = 1, site: str | None = None) -> Op:
         return make_op({"kind": kind, "name": name, "pipe": pipe, "lane": lane, "dtype": dtype,
                          "shape": shape, "nbytes": nbytes, "rows": rows, "row_bytes": row_bytes,
                          "region": region, "atomic": atomic, "mnk": mnk, "in_dtype": in_dtype,
-                         "hops": hops, "deps": sorted(set(deps)) if len(deps) > 1 else list(deps)})
+                         "hops": hops, "deps": sorted(set(deps)) if len(deps) > 1 else list(deps), "site": site})
 
     def war(key: Any) -> list[int]:
         return slot_readers.pop(key, [])
@@ -306,6 +306,11 @@ def lower(nodes: list[Node], checks: list[tuple[int, int, bool]] | None = None
             if n.acc is not None:
                 read(n.acc, "aic", i)
             produce(n, "aic", i, acc_key)
+        elif n.kind == "barrier":  # pl.system.syncall: one barrier op on each lane of its core type
+            part, where = n.barrier
+            for lane, side in (("aic", "cube"), ("aiv0", "vec"), ("aiv1", "vec")):
+                if side in part and side in (sides or {"vec"}) and (lane != "aiv1" or mix):
+                    emit(mk("barrier", n.name, Pipe.SCALAR, lane, n.dtype.name, [], 0, [], site=where))
         elif n.kind == "scalar":
             side = n.pipe_hint or "vec"
             lane = lane_of[side] if sides else "aiv0"

@@ -9,8 +9,10 @@ Lane execution is fluid: every running lane needs ``compute_ns`` at full speed a
 ``hbm_bytes`` uniformly; concurrent lanes share HBM bandwidth max-min fairly.
 
 Also modelled: speculative early dispatch (``allow_early_resolve``: candidate detection, staging
-with gated tokens, doorbells, auto-chain), ``sync_start`` placement, ``orch_to_sched`` re-deal,
-PMU mode (single issue), the swimlane observer-cost switch and the level-dependent AICPU costs.
+with gated tokens, doorbells, auto-chain), ``sync_start`` placement, barriers across a task's blocks
+(``pl.system.syncall``: all blocks launched together, each lane waits for the last arrival plus a
+cross-core sync), ``orch_to_sched`` re-deal, PMU mode (single issue), the swimlane observer-cost
+switch and the level-dependent AICPU costs.
 
 Simplifications (documented, not hidden): sync_start drain mode is one elected pass without
 stopping peers; ring/heap/TensorMap back-pressure is not modelled (only the wiring-queue limit);
@@ -32,6 +34,7 @@ Modules, one part of the runtime each:
 * :mod:`~sim.engine.threads`: scheduler-thread state, cluster ownership, wake-ups
 * :mod:`~sim.engine.cores`: cores, clusters, subtasks; :mod:`~sim.engine.cond`: the COND rules
 * :mod:`~sim.engine.aicore`: what an AICore does with a token; :mod:`~sim.engine.hbm`: HBM events
+* :mod:`~sim.engine.barriers`: barrier plans and the segments a block is cut into at its barriers
 * :mod:`~sim.engine.cost_model`: the in-core cost model interface and the default one
 * :mod:`~sim.engine.tasks`: per-task runtime state; :mod:`~sim.engine.clock`: thread-local clocks
 * :mod:`~sim.engine.records`: the run records

@@ -6,6 +6,11 @@ its previous lane), pays its local setup (dcci + ACK: cold, after idle, back to 
 setup after the doorbell), *starts* the lane, executes it through the cost model's profile with
 HBM shared among all running lanes (:mod:`sim.engine.hbm`), and *ends* it. All times are ns.
 
+A lane of a task with barriers (``pl.system.syncall``) runs in segments: at the end of each but
+the last it waits until every participant of that barrier (its lane in every block) has arrived,
+then pays the cross-core sync (``core.cross_core_flag_cycles`` on its own clock) and starts the
+next segment, profiled then (:mod:`sim.engine.barriers`).
+
 Two cold costs land here: a seeded fraction of the cores pays a Head-OH excess on its first token
 (``Core.cold_extra``), and the first kernel body each core runs in a launch pays the cold
 instruction/scalar-cache cost (``first_kernel_*`` of the chip's core section).
@@ -18,6 +23,7 @@ from typing import Any
 
 import simpy
 
+from sim.engine.barriers import Segmenter
 from sim.engine.cores import Subtask
 from sim.engine.cost_model import CostModel
 from sim.engine.hbm import HbmLanes
@@ -47,6 +53,7 @@ class AICores:
         self.noise_key = noise_key
         self.threads = threads
         self.hbm = HbmLanes(env, hbm_bw, self._lane_end)
+        self.segmenter = Segmenter()
 
     def deliver(self, sub: Subtask, arrive: float) -> None:
         """The token of ``sub`` arrives at its core at ``arrive`` (ns); taken now if the core is free."""
@@ -105,6 +112,14 @@ class AICores:
     def _lane_start(self, sub: Subtask) -> None:
         """The lane starts: its profile (cost model, jitter, first-kernel cost) enters the HBM share."""
         ts = sub.ts
+        if ts.barrier is not None:
+            blocks = ts.task.blocks
+            sub.n_seg = ts.barrier.counts[(sub.block % len(blocks), sub.lane)] + 1
+            if self.p.jitter > 0:
+                rng = random.Random(f"{self.seed}:j:{self.noise_key[ts.idx]}:{sub.block}:{sub.lane}")
+                sub.factor = max(0.1, 1.0 + self.p.jitter * rng.gauss(0.0, 1.0))
+            self._segment_start(sub)
+            return
         profs = ts.profiles.get(sub.block)
         if profs is None:
             blocks = ts.task.blocks
@@ -147,8 +162,93 @@ class AICores:
             return
         self.hbm.add(sub, compute, hbm / compute)
 
+    def _cold(self, sub: Subtask, prof: Any, compute: float) -> float:
+        """``compute`` (ns) plus the first-kernel cold cost if this is the core's first kernel body."""
+        core = sub.core
+        if core.ran:
+            return compute
+        core.ran = True
+        p = self.p
+        cold = p.first_kernel_extra
+        if prof is not None:
+            cold += p.first_kernel_per_load * prof.gm_loads
+        if p.first_kernel_cold_max > 0:
+            cold = min(cold, p.first_kernel_cold_max)
+        if p.cold_counts_head:
+            cold = max(0.0, cold - core.cold_extra)
+        if (compute > 0 and cold > 0 and core.cluster >= p.cold_from_cluster
+                and not (p.cold_aiv_only and core.kind == "aic")):
+            compute += cold
+            sub.breakdown["cold_core"] = cold
+        return compute
+
+    def _segment_start(self, sub: Subtask) -> None:
+        """Segment ``sub.seg`` of a lane with barriers starts now: its profile (taken when the block's
+        first lane starts the segment) enters the HBM share; the prologue stays in the first segment,
+        the epilogue in the last, the cold cost in the first."""
+        ts = sub.ts
+        k = sub.seg
+        key = (sub.block, k)
+        profs = ts.profiles.get(key)
+        if profs is None:
+            blocks = ts.task.blocks
+            seg = self.segmenter.segments(blocks[sub.block % len(blocks)])[k]
+            profs = self.cost.profile(ts.task, seg, self.l2)
+            ts.profiles[key] = profs
+        prof = profs.get(sub.lane)
+        if prof is None and sub.lane == "aiv1":
+            prof = profs.get("aiv0")
+        compute = float(prof.compute_ns) if prof is not None else 0.0
+        hbm = float(prof.hbm_bytes) if prof is not None else 0.0
+        cut = 0.0
+        over = getattr(self.cost, "lane_overhead_ns", None)
+        if prof is not None and over is not None:
+            cut = (over[0] if k > 0 else 0.0) + (over[1] if k < sub.n_seg - 1 else 0.0)
+            compute = max(0.0, compute - cut)
+        f = sub.factor
+        compute *= f
+        if prof is not None:
+            for n, v in prof.pipe_busy_ns.items():
+                sub.pipe_busy[n] = sub.pipe_busy.get(n, 0.0) + float(v) * f
+            for n, v in prof.breakdown.items():
+                v = float(v) - cut if n == "prologue" else float(v)
+                sub.breakdown[n] = sub.breakdown.get(n, 0.0) + max(0.0, v) * f
+        if k == 0:
+            compute = self._cold(sub, prof, compute)
+        sub.compute_ns += compute
+        if compute <= 0:
+            self._lane_end(sub)
+            return
+        self.hbm.add(sub, compute, hbm / compute)
+
+    def _arrive(self, sub: Subtask) -> None:
+        """``sub`` reached barrier ``sub.seg`` now; the last participant to arrive releases them all,
+        each continuing after its cross-core sync (ns)."""
+        now = self.env.now
+        ts = sub.ts
+        k = sub.seg
+        waiting = ts.arrived.setdefault(k, [])
+        waiting.append((sub, now))
+        assert ts.barrier is not None
+        if len(waiting) < ts.barrier.participants[k]:
+            return
+        del ts.arrived[k]
+        for s, t_arr in waiting:
+            sync = self.p.barrier_sync[s.lane]
+            s.barriers.append((t_arr, now + sync))
+            s.breakdown["barrier_wait"] = s.breakdown.get("barrier_wait", 0.0) + (now - t_arr)
+            s.breakdown["barrier_sync"] = s.breakdown.get("barrier_sync", 0.0) + sync
+            s.compute_ns += now - t_arr + sync
+            s.seg += 1
+            ev = self.env.timeout(sync)
+            ev.callbacks.append(lambda _e, s=s: self._segment_start(s))
+
     def _lane_end(self, sub: Subtask) -> None:
-        """The lane ends now: the core writes its record back and takes the next token, if any."""
+        """The lane ends now: the core writes its record back and takes the next token, if any. (A lane
+        with barriers left arrives at the next one instead.)"""
+        if sub.seg < sub.n_seg - 1:
+            self._arrive(sub)
+            return
         now = self.env.now
         sub.end = now
         sub.breakdown["hbm_contention"] = max(0.0, (now - sub.start) - sub.compute_ns)

@@ -25,11 +25,14 @@ class Subtask:
     ``dispatch`` (the batch's counter read), ``arrive`` (token visible at the core), ``receive``,
     ``start``, ``end`` (lane execution), ``finish`` (FIN observed by the AICPU); None until known.
     ``gated`` subtasks (early dispatch) wait at the core for the doorbell arriving at ``rung``.
+    A lane with barriers (``pl.system.syncall``) runs segment ``seg`` of ``n_seg``; ``barriers`` holds
+    its (arrival, departure) ns per barrier passed, ``factor`` its jitter factor.
     """
 
     __slots__ = (
         "ts", "block", "lane", "core", "reg", "thread", "dispatch", "arrive", "receive", "start",
-        "end", "finish", "pipe_busy", "breakdown", "compute_ns", "gated", "rung",
+        "end", "finish", "pipe_busy", "breakdown", "compute_ns", "gated", "rung", "seg", "n_seg", "barriers",
+        "factor",
     )
 
     def __init__(self, ts: TaskState, block: int, lane: str, core: Core, reg: int, thread: int) -> None:
@@ -50,6 +53,10 @@ class Subtask:
         self.compute_ns = 0.0
         self.gated = False  # published with not_ready = 1 (early dispatch)
         self.rung: float | None = None  # doorbell arrival at the core
+        self.seg = 0
+        self.n_seg = 1
+        self.barriers: list[tuple[float, float]] = []
+        self.factor = 1.0
 
 
 class Core:

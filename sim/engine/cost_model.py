@@ -5,7 +5,10 @@ profile has ``compute_ns`` (lane time at full speed, ns), ``hbm_bytes`` (bytes i
 HBM), ``pipe_busy_ns``, ``breakdown`` and ``gm_loads`` like :class:`hwmodels.incore.BlockProfile`.
 If the object also has ``make_l2(graph, init)``, its result is the ``l2`` passed to every
 ``profile`` call of the run (otherwise None). The engine calls ``profile`` once per block, when the
-block's first lane starts, so ``l2`` evolves in simulated start order.
+block's first lane starts, so ``l2`` evolves in simulated start order. A block with barriers
+(``pl.system.syncall``) is profiled once per segment, when its first lane starts that segment; a
+model whose profiles include a fixed per-lane prologue and epilogue says so in ``lane_overhead_ns``
+(``(prologue, epilogue)`` ns) and the engine keeps them in the first and last segment only.
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ class ChipCostModel:
     def __init__(self, chip: ChipConfig, model: CoreCostModel) -> None:
         self.chip = chip
         self.model = model
+
+    @property
+    def lane_overhead_ns(self) -> tuple[float, float]:
+        """(prologue, epilogue) ns the model adds to every lane profile: a block cut into segments at
+        barriers pays the prologue in its first segment and the epilogue in its last only."""
+        return float(self.chip.core.kernel_prologue_ns), float(self.chip.core.kernel_epilogue_ns)
 
     def make_l2(self, graph: TaskGraph, init: str) -> L2State:
         return L2State(self.chip, graph, init=init)

@@ -6,7 +6,8 @@ priority, then AIC/AIV in thread-parity order), flush the local buffers, and (un
 PENDING stage into free pending slots of busy cores. One attempt per shape and stage pops tasks,
 claims blocks on eligible cores or clusters (re-pushing a partly claimed SPMD task at once so peers
 claim the rest), builds one subtask per active lane with the core's next token, and publishes the
-batch (:meth:`Dispatcher._publish`). ``sync_start`` tasks are placed all at once in drain mode.
+batch (:meth:`Dispatcher._publish`). ``sync_start`` tasks (and tasks with a barrier across their
+blocks) are placed all at once in drain mode.
 :meth:`Dispatcher.stage` places early-dispatch candidates' blocks as gated subtasks in an otherwise
 idle iteration.
 
@@ -87,7 +88,7 @@ class Dispatcher:
                 continue  # MIX strict priority in the IDLE stage
             if self._can_place(th, shape, "idle", head):
                 return True
-            if self.p.pmu or head.task.sync_start:
+            if self.p.pmu or head.sync:
                 continue
             if shape != CoreShape.MIX and mix_work:
                 continue
@@ -219,7 +220,7 @@ class Dispatcher:
             th.pop_hit += 1
             t += p.pop
             remaining = ts.task.block_num - ts.next_block
-            if ts.task.sync_start and ts.task.block_num > 1:
+            if ts.sync and ts.task.block_num > 1:
                 got = self._sync_start(th, ts, t) if stage == "idle" else None
                 if got is None:
                     self.shared[shape].append(ts)

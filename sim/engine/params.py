@@ -73,6 +73,12 @@ class RuntimeParams:
         self.doorbell = rt.doorbell_propagation_us * us
         self.gated_setup = rt.gated_local_setup_us * us
         self.sync_barrier = rt.sync_start_barrier_us * us
+        # pl.system.syncall: after the last participant arrives, each lane pays one cross-core flag round
+        # trip (core.cross_core_flag_cycles) on its own clock before it continues (docs/model.md §4.5)
+        flag = float(chip.core.cross_core_flag_cycles)
+        cube_ns = flag * 1000.0 / chip.soc.cube_freq_mhz
+        vec_ns = flag * 1000.0 / chip.soc.vec_freq_mhz
+        self.barrier_sync = {"aic": cube_ns, "aiv0": vec_ns, "aiv1": vec_ns}
         self.cold_start = opts.cold_start
         self.jitter = opts.jitter
         self.first_kernel_extra = float(chip.core.first_kernel_extra_ns)

@@ -38,7 +38,7 @@ def build_result(graph: TaskGraph, chip: ChipConfig, seed: int, cores: list[Core
             task=t.idx, task_id=t.task_id, func=func, func_id=fid, block=s.block, lane=s.lane,
             core_id=s.core.id, reg_task_id=s.reg, thread=s.thread, dispatch=s.dispatch,
             receive=s.receive, start=s.start, end=s.end, finish=s.finish,
-            pipe_busy=s.pipe_busy, breakdown=s.breakdown,
+            pipe_busy=s.pipe_busy, breakdown=s.breakdown, barriers=s.barriers,
         )))
     phases = [r for th in threads for r in th.phases]  # threads in index order
     last_finish = max((r.finish for r in recs), default=0.0)

@@ -81,7 +81,8 @@ class Engine:
 def validate(tasks: list[TaskState], threads: list[SchedulerThread]) -> None:
     """Reject what the runtime rejects at submit: raises UserError for a kernel task without blocks,
     a MIX task needing more AIV lanes than a cluster has, a kernel task of DUMMY shape, a sync_start
-    task larger than the chip, or a chip without AIV cores."""
+    task larger than the chip, a task with a barrier across more blocks than the chip holds at once
+    (named by the barrier's kernel file:line: it could never be released), or a chip without AIV cores."""
     n_aiv = sum(len(t.aiv) for t in threads)
     for ts in tasks:
         t = ts.task
@@ -96,9 +97,14 @@ def validate(tasks: list[TaskState], threads: list[SchedulerThread]) -> None:
                 raise UserError(f"task {t.idx} ({t.name}): MIX needs {need} AIV lanes per cluster, chip has {per}")
         if ts.shape == CoreShape.DUMMY:
             raise UserError(f"task {t.idx} ({t.name}): kernel task with DUMMY shape")
-        if t.sync_start and t.block_num > 1:
+        if ts.sync and t.block_num > 1:
             n_cl = sum(len(x.clusters) for x in threads)
             limit = n_aiv if ts.shape == CoreShape.AIV else n_cl
+            if t.block_num > limit and ts.barrier is not None:
+                what = "AIV cores" if ts.shape == CoreShape.AIV else "clusters"
+                raise UserError(f"{ts.barrier.site or 'pl.system.syncall'}: task {t.idx} ({t.name}): a barrier "
+                                f"across {t.block_num} blocks needs them all resident at once, the chip has {limit} "
+                                f"{what} (expected block_num <= {limit})")
             if t.block_num > limit:
                 raise UserError(f"task {t.idx} ({t.name}): sync_start with block_num {t.block_num} > "
                                 f"{limit} ({'AIV cores' if ts.shape == CoreShape.AIV else 'clusters'})")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.engine.barriers import BarrierPlan, plan
 from sim.ir import CoreShape, Task, TaskGraph, TaskKind
 
 __all__ = ["LANES", "SHAPES", "TaskState", "noise_keys", "task_lanes"]
@@ -24,13 +25,15 @@ class TaskState:
     complete (+1 at wiring); the task is ready when they are equal. ``subs_total`` subtasks (blocks x
     active lanes) must finish before the task completes. ``early_depth`` is None unless the task may
     release consumers early (its auto-chain depth otherwise); ``dfanin`` counts producers flagged and
-    dispatched, or complete at wiring; ``cand`` marks a staging candidate.
+    dispatched, or complete at wiring; ``cand`` marks a staging candidate. ``barrier`` is the task's
+    barrier plan (None without ``pl.system.syncall``); ``sync`` says its blocks launch all together
+    (``sync_start``, or a barrier across its blocks); ``arrived[k]`` lists the lanes waiting at barrier k.
     """
 
     __slots__ = (
         "task", "idx", "shape", "kind", "lanes", "preds", "fanout", "fanin", "refcount",
         "completed", "next_block", "subs_total", "subs_done", "profiles", "early_depth", "dispatched",
-        "dfanin", "cand",
+        "dfanin", "cand", "barrier", "sync", "arrived",
     )
 
     def __init__(self, task: Task, preds: list[int]) -> None:
@@ -47,11 +50,15 @@ class TaskState:
         self.next_block = 0
         self.subs_total = task.block_num * len(self.lanes) if task.kind == TaskKind.KERNEL else 0
         self.subs_done = 0
-        self.profiles: dict[int, dict[str, Any]] = {}  # block -> {lane: cost-model profile}, memo per run
+        # block (or (block, segment) with barriers) -> {lane: cost-model profile}, memo per run
+        self.profiles: dict[Any, dict[str, Any]] = {}
         self.early_depth: int | None = 0 if task.allow_early_resolve else None  # flag (auto-chain depth)
         self.dispatched = False  # first dispatch seen (early-dispatch candidate detection runs once)
         self.dfanin = 0  # producers flagged-and-dispatched or complete at wiring (docs/model.md §4.4)
         self.cand = False  # STAGING candidate
+        self.barrier: BarrierPlan | None = plan(task, self.lanes) if task.kind == TaskKind.KERNEL else None
+        self.sync = task.sync_start or self.barrier is not None
+        self.arrived: dict[int, list[Any]] = {}  # barrier index -> subtasks waiting there
 
 
 def task_lanes(task: Task) -> list[str]:

@@ -7,6 +7,7 @@ regions the tasks read and write, the engine turns it into a :class:`~sim.ir.rec
 """
 
 from sim.ir.graph import (
+    BARRIER,
     SCHEMA_VERSION,
     ArgDir,
     Block,
@@ -24,6 +25,6 @@ from sim.ir.graph import (
 )
 
 __all__ = [
-    "SCHEMA_VERSION", "ArgDir", "Block", "CoreShape", "Edge", "Op", "Pipe", "Region", "Task", "TaskArg",
+    "BARRIER", "SCHEMA_VERSION", "ArgDir", "Block", "CoreShape", "Edge", "Op", "Pipe", "Region", "Task", "TaskArg",
     "TaskGraph", "TaskKind", "Tensor", "task_label",
 ]

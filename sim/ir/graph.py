@@ -79,15 +79,24 @@ class Tensor(_Model):
     nbytes: int = 0
 
 
+BARRIER = "barrier"  # Op.kind of a barrier across the blocks of a task (pl.system.syncall)
+
+
 class Op(_Model):
     """One in-core instruction-level operation of a block, in program order.
 
     ``deps`` are indices (into the block's ``ops``) of earlier ops this op must wait for: data
     (RAW through tiles) and buffer reuse (WAR on a UB/L1 slot, which is how ``pl.pipeline``
     stage-2 double buffering shows up). Ops on one pipe of one lane also execute in program order.
+
+    A ``barrier`` op (``pl.system.syncall``) sits on each lane that takes part in the barrier, at
+    the point of the call. It splits its lane's ops into segments: the lane's ops after its k-th
+    barrier op start only once every participant of that barrier - the lanes carrying a k-th
+    barrier op, in every block of the task - has reached it (docs/model.md §4.5). It has no pipe
+    work of its own (pipe SCALAR, 0 bytes, no deps); ``site`` names the kernel source line.
     """
 
-    kind: str  # load | store | vec | matmul | matmul_acc | move | scalar | handoff
+    kind: str  # load | store | vec | matmul | matmul_acc | move | scalar | handoff | barrier
     name: str  # e.g. "add", "row_sum", "cast", "gather", "load", "store", "matmul"
     pipe: Pipe
     lane: Literal["aic", "aiv0", "aiv1"] = "aiv0"
@@ -102,6 +111,7 @@ class Op(_Model):
     in_dtype: str | None = None  # cube input dtype / cast source dtype
     hops: int = 1  # instruction count (e.g. legalised cast chains)
     deps: list[int] = Field(default_factory=list)
+    site: str | None = Field(default=None, exclude_if=lambda v: v is None)  # kernel file:line (barrier ops)
 
 
 class Block(_Model):

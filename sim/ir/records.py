@@ -39,6 +39,9 @@ class SubtaskRecord(_Model):
     pipe_busy: dict[str, float] = Field(default_factory=dict)  # ns busy per pipe (PMU view)
     # Exec breakdown for `swimsim explain` (ns; sums to end - start):
     breakdown: dict[str, float] = Field(default_factory=dict)
+    # per barrier of the lane (pl.system.syncall), in order: (arrival, departure) ns; the lane waits for
+    # the last participant, then pays the cross-core sync (absent from the JSON when the lane has none)
+    barriers: list[tuple[float, float]] = Field(default_factory=list, exclude_if=lambda v: not v)
 
     @property
     def on_cold_core(self) -> bool:

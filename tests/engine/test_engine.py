@@ -13,7 +13,22 @@ from stub_cost import StubCostModel
 from hwmodels.chip import load_chip
 from kernels.registry import build_graph
 from sim.engine import RunOptions, cost_model, noise_keys, simulate
-from sim.ir import ArgDir, Block, CoreShape, Edge, Op, Pipe, Region, Task, TaskArg, TaskGraph, TaskKind, Tensor
+from sim.engine.barriers import Segmenter
+from sim.ir import (
+    BARRIER,
+    ArgDir,
+    Block,
+    CoreShape,
+    Edge,
+    Op,
+    Pipe,
+    Region,
+    Task,
+    TaskArg,
+    TaskGraph,
+    TaskKind,
+    Tensor,
+)
 from sim.ir.records import RunResult
 from sim.util.errors import UserError
 
@@ -25,7 +40,10 @@ def _op(lane: str, kind: str = "vec", nbytes: int = 0) -> Op:
     return Op(kind=kind, name=kind, pipe=pipe, lane=lane, nbytes=nbytes)
 
 
-def _kernel(idx: int, shape: CoreShape, blocks: int, n_ops: int, nbytes: int = 0, dual: bool = False) -> Task:
+def _kernel(idx: int, shape: CoreShape, blocks: int, n_ops: int, nbytes: int = 0, dual: bool = False,
+            after: int = 0) -> Task:
+    """A kernel task: per lane ``n_ops`` ops (+ a load of ``nbytes``); with ``after`` > 0 a barrier op
+    (pl.system.syncall) on every lane, then ``after`` more ops."""
     if shape == CoreShape.AIC:
         lanes, kids = ["aic"], [idx, -1, -1]
     elif shape == CoreShape.AIV:
@@ -38,8 +56,22 @@ def _kernel(idx: int, shape: CoreShape, blocks: int, n_ops: int, nbytes: int = 0
         ops += [_op(ln) for _ in range(n_ops)]
         if nbytes:
             ops.append(_op(ln, "load", nbytes))
+    if after:
+        ops += [Op(kind=BARRIER, name="syncall", pipe=Pipe.SCALAR, lane=ln, site="k.py:7") for ln in lanes]
+        for ln in lanes:
+            ops += [_op(ln) for _ in range(after)]
     return Task(idx=idx, task_id=(1 << 32) | idx, name=f"k{idx}", shape=shape, block_num=blocks,
                 kernel_ids=kids, blocks=[Block(idx=b, ops=ops) for b in range(blocks)])
+
+
+def _gang(t: Task) -> bool:
+    """All blocks launch together: sync_start, or a barrier across the task's blocks."""
+    return t.sync_start or any(o.kind == BARRIER for b in t.blocks for o in b.ops)
+
+
+def _too_big(g: TaskGraph, n_cl: int) -> bool:
+    """A task the runtime rejects: all blocks launched together, more blocks than cores of its shape."""
+    return any(_gang(t) and t.block_num > (2 * n_cl if t.shape == CoreShape.AIV else n_cl) for t in g.kernel_tasks())
 
 
 @st.composite
@@ -57,7 +89,8 @@ def graphs(draw: st.DrawFn, max_tasks: int = 7, early: bool = True) -> TaskGraph
         else:
             shape = CoreShape.MIX if kind.startswith("MIX") else CoreShape(kind)
             k = _kernel(i, shape, draw(st.integers(1, 6)), draw(st.integers(1, 4)),
-                        nbytes=draw(st.sampled_from([0, 4096, 65536])), dual=kind == "MIX2")
+                        nbytes=draw(st.sampled_from([0, 4096, 65536])), dual=kind == "MIX2",
+                        after=draw(st.sampled_from([0, 0, 0, 0, 1, 3])))
             k.allow_early_resolve = draw(st.booleans()) if early else False
             k.sync_start = draw(st.sampled_from([False, False, False, True])) if early else False
             tasks.append(k)
@@ -118,12 +151,10 @@ def _kernel_preds(g: TaskGraph) -> dict[int, set[int]]:
 @given(graphs(), chips(), st.integers(0, 3), st.booleans())
 @_SETTINGS
 def test_invariants(g: TaskGraph, chip, seed: int, pmu: bool) -> None:  # noqa: ANN001
-    n_cl = chip.soc.clusters
-    for t in g.kernel_tasks():  # the runtime rejects sync_start tasks larger than the chip
-        if t.sync_start and t.block_num > (2 * n_cl if t.shape == CoreShape.AIV else n_cl):
-            with pytest.raises(UserError):
-                _run(g, chip, seed=seed)
-            return
+    if _too_big(g, chip.soc.clusters):  # the runtime rejects gang-launched tasks larger than the chip
+        with pytest.raises(UserError):
+            _run(g, chip, seed=seed)
+        return
     _check_invariants(g, chip, _run(g, chip, seed=seed, pmu_mode=pmu), pmu)
 
 
@@ -150,9 +181,7 @@ _DIAMOND_CHIP = ["soc.clusters=4", "soc.cube_freq_mhz=1000", "soc.vec_freq_mhz=1
 @given(graphs(max_tasks=5), chips(), st.sampled_from(["cold", "inputs_warm", "warm"]))
 @settings(max_examples=max(5, _N // 3), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_invariants_real_cost_model(g: TaskGraph, chip, l2: str) -> None:  # noqa: ANN001
-    n_cl = chip.soc.clusters
-    assume(not any(t.sync_start and t.block_num > (2 * n_cl if t.shape == CoreShape.AIV else n_cl)
-                   for t in g.kernel_tasks()))
+    assume(not _too_big(g, chip.soc.clusters))
     _check_invariants(g, chip, simulate(g, chip, RunOptions(l2_init=l2)), False)
 
 
@@ -179,9 +208,7 @@ def _redeal_case() -> TaskGraph:
 def test_invariants_orch_to_sched(g: TaskGraph, chip, seed: int) -> None:  # noqa: ANN001
     """docs/model.md §4.4: after the last submit the orchestrator thread joins the schedulers and the
     clusters are dealt again, while completion polls and dispatches are in flight."""
-    n_cl = chip.soc.clusters
-    assume(not any(t.sync_start and t.block_num > (2 * n_cl if t.shape == CoreShape.AIV else n_cl)
-                   for t in g.kernel_tasks()))
+    assume(not _too_big(g, chip.soc.clusters))
     _check_invariants(g, chip, _run(g, chip, seed=seed), False)
 
 
@@ -247,10 +274,24 @@ def _check_invariants(g: TaskGraph, chip, r: RunResult, pmu: bool) -> None:  # n
     n_wired = sum(1 for t in g.tasks if t.kind != TaskKind.ALLOC)
     assert sum(p.tasks_processed for p in r.phases if p.kind == "wire") == n_wired
     assert len(r.submits) == len(g.tasks)
-    # sync_start tasks publish all their blocks in one pass
+    # sync_start tasks and tasks with a barrier publish all their blocks in one pass
     for t in g.kernel_tasks():
-        if t.sync_start and t.block_num > 1:
+        if _gang(t) and t.block_num > 1:
             assert len({s.dispatch for s in subs if s.task == t.idx}) == 1
+    # barriers: no lane leaves barrier k before the last participant arrived; lanes of one barrier leave
+    # after one cross-core sync on their own clock; the lane's exec time includes the waits
+    arrivals = defaultdict(list)
+    for s in subs:
+        assert len(s.barriers) == sum(1 for o in g.tasks[s.task].blocks[s.block].ops
+                                      if o.kind == BARRIER and o.lane == s.lane)
+        for k, (a, d) in enumerate(s.barriers):
+            assert s.start <= a <= d <= s.end
+            arrivals[(s.task, k)].append((s, a, d))
+    for rows in arrivals.values():
+        last = max(a for _, a, _ in rows)
+        for s, _a, d in rows:
+            cyc = 1000.0 / (chip.soc.cube_freq_mhz if s.lane == "aic" else chip.soc.vec_freq_mhz)
+            assert d == pytest.approx(last + chip.core.cross_core_flag_cycles * cyc)
     # wall between the unlimited-core critical path and the serial sum plus overheads
     dur = defaultdict(float)
     for s in subs:
@@ -274,9 +315,7 @@ def _check_invariants(g: TaskGraph, chip, r: RunResult, pmu: bool) -> None:  # n
 @given(graphs(max_tasks=5), chips(), st.integers(0, 5))
 @settings(max_examples=max(10, _N // 2), deadline=None)
 def test_same_seed_same_records(g: TaskGraph, chip, seed: int) -> None:  # noqa: ANN001
-    n_cl = chip.soc.clusters
-    assume(not any(t.sync_start and t.block_num > (2 * n_cl if t.shape == CoreShape.AIV else n_cl)
-                   for t in g.kernel_tasks()))
+    assume(not _too_big(g, chip.soc.clusters))
     a = _run(g, chip, seed=seed, jitter=0.1)
     b = _run(g, chip, seed=seed, jitter=0.1)
     assert a.model_dump_json() == b.model_dump_json()
@@ -494,3 +533,74 @@ def test_cost_model_reuse_across_runs_does_not_change_results() -> None:
     again = simulate(g, chip, RunOptions(seed=3, jitter=0.03)).model_dump_json()
     assert again == first and len(cost_model._COST_MODELS) == 2
     assert other.model_dump_json() != first
+
+
+@given(st.sampled_from([CoreShape.AIV, CoreShape.AIC, CoreShape.MIX]),
+       st.lists(st.tuples(st.integers(1, 12), st.sampled_from([0, 4096, 1 << 20])), min_size=1, max_size=8),
+       st.integers(1, 6), st.integers(0, 3), st.sampled_from([0.0, 0.2]))
+@settings(max_examples=max(10, _N // 2), deadline=None)
+def test_barrier_no_block_passes_before_the_last_arrives(shape: CoreShape, phase1: list[tuple[int, int]],
+                                                         after: int, seed: int, jitter: float) -> None:
+    """docs/model.md §4.5: a two-segment task (pl.system.syncall between the phases) whose blocks
+    reach the barrier at different times: every lane leaves it only after the last lane of the last
+    block arrived, plus one cross-core sync; phase 1 lies before the arrival, phase 2 after the departure."""
+    chip = load_chip(None, ["soc.clusters=8", "soc.hbm_bw_gbps=50", "runtime.n_sched_threads=2"])
+    lanes = ["aic"] if shape == CoreShape.AIC else ["aiv0"] if shape == CoreShape.AIV else ["aic", "aiv0", "aiv1"]
+    blocks = []
+    for b, (n1, nbytes) in enumerate(phase1):
+        ops = [_op(ln) for ln in lanes for _ in range(n1)]
+        ops += [_op(ln, "load", nbytes) for ln in lanes if nbytes]
+        ops += [Op(kind=BARRIER, name="syncall", pipe=Pipe.SCALAR, lane=ln) for ln in lanes]
+        ops += [_op(ln) for ln in lanes for _ in range(after)]
+        blocks.append(Block(idx=b, ops=ops))
+    kids = [0 if "aic" in lanes else -1, 0 if "aiv0" in lanes else -1, 0 if "aiv1" in lanes else -1]
+    lead = _kernel(0, CoreShape.AIV, 3, 2)  # busies some cores first, so the blocks do not start together
+    t = Task(idx=1, task_id=(1 << 32) | 1, name="phases", shape=shape, block_num=len(blocks), kernel_ids=kids,
+             blocks=blocks)
+    g = TaskGraph(kernel="barrier", tasks=[lead, t])
+    r = _run(g, chip, seed=seed, jitter=jitter)
+    _check_invariants(g, chip, r, False)
+    rows = [s for s in r.subtasks if s.task == 1]
+    assert len(rows) == len(blocks) * len(lanes) and all(len(s.barriers) == 1 for s in rows)
+    last = max(s.barriers[0][0] for s in rows)
+    first_leave = min(s.barriers[0][1] for s in rows)
+    assert first_leave > last  # nobody passes before the last arrival
+    floor = 0.1 * _MODEL.op_ns  # the smallest jitter factor times one op
+    for s in rows:
+        arrive, leave = s.barriers[0]
+        n1, nbytes = phase1[s.block]
+        assert arrive - s.start >= n1 * floor - 1e-6  # phase 1 ran before the arrival
+        assert s.end - leave >= after * floor - 1e-6  # phase 2 ran after the departure
+        assert s.breakdown["barrier_wait"] == pytest.approx(last - arrive)
+    assert len({s.dispatch for s in rows}) == 1  # all blocks launched together
+
+
+def test_barrier_across_more_blocks_than_the_chip_holds_names_the_kernel_line() -> None:
+    chip = load_chip(None, ["soc.clusters=2"])
+    for shape, blocks, have in ((CoreShape.MIX, 3, "2 clusters"), (CoreShape.AIV, 5, "4 AIV cores")):
+        g = TaskGraph(kernel="barrier", tasks=[_kernel(0, shape, blocks, 1, after=1)])
+        with pytest.raises(UserError) as e:
+            _run(g, chip)
+        assert str(e.value) == (f"k.py:7: task 0 (k0): a barrier across {blocks} blocks needs them all resident "
+                                f"at once, the chip has {have} (expected block_num <= {blocks - 1})")
+    # as many blocks as cores run, without a deadlock
+    r = _run(TaskGraph(kernel="barrier", tasks=[_kernel(0, CoreShape.AIV, 4, 1, after=1)]), chip)
+    assert len(r.subtasks) == 4
+
+
+def test_barrier_op_fences_its_block_in_the_op_timeline() -> None:
+    """The in-core view of one block (``swimsim explain --ops``): ops after the barrier start after
+    every op before it is done, on every lane; the engine's segments drop the barrier op itself."""
+    from hwmodels import CoreCostModel, L2State
+
+    chip = load_chip()
+    t = _kernel(0, CoreShape.MIX, 2, 3, nbytes=65536, dual=True, after=2)
+    g = TaskGraph(kernel="barrier", tasks=[t])
+    ops = t.blocks[0].ops
+    timeline = CoreCostModel(chip).op_timeline(t, t.blocks[0], L2State(chip, g, init="cold"))
+    bar = [o.index for o in timeline if ops[o.index].kind == BARRIER]
+    before = [o for o in timeline if o.index < min(bar)]
+    after = [o for o in timeline if o.index > max(bar)]
+    assert len(bar) == 3 and before and after
+    assert min(o.start_ns for o in after) >= max(o.ready_ns for o in before)
+    assert all(not any(o.kind == BARRIER for o in seg.ops) for seg in Segmenter().segments(t.blocks[0]))

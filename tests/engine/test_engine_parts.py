@@ -1,16 +1,18 @@
-"""The engine's parts on their own: COND rules, cluster ownership, slot eligibility, HBM events."""
+"""The engine's parts on their own: COND rules, cluster ownership, slot eligibility, HBM events, barrier
+segments."""
 
 from __future__ import annotations
 
 import simpy
 
+from sim.engine.barriers import Segmenter, plan
 from sim.engine.cond import next_change, observe, polled
 from sim.engine.cores import Core, Subtask, build_cores
 from sim.engine.dispatch import eligible, mix_fit
 from sim.engine.hbm import HbmLanes
 from sim.engine.tasks import TaskState
 from sim.engine.threads import SchedulerThread, deal
-from sim.ir import CoreShape, Task
+from sim.ir import BARRIER, Block, CoreShape, Op, Pipe, Task
 
 _VIS = 10.0
 
@@ -96,3 +98,24 @@ def test_hbm_lanes_end_at_the_shared_bandwidth_times() -> None:
     hbm.add("big", 100.0, 16.0)  # type: ignore[arg-type]
     env.run()
     assert ends == [(100.0, "small"), (180.0, "big")]  # big at half speed, then at 10/16 alone
+
+
+def test_segments_renumber_deps_drop_cross_segment_ones_and_share_ops_between_blocks() -> None:
+    def op(lane: str, deps: list[int], kind: str = "vec") -> Op:
+        return Op(kind=kind, name=kind, pipe=Pipe.SCALAR if kind == BARRIER else Pipe.VECTOR, lane=lane, deps=deps)
+
+    # aiv0: 0 -> 1, barrier, 3 (deps 1 and 2: one across the barrier), aiv1 barrier after its op 4
+    ops = [op("aiv0", []), op("aiv0", [0]), op("aiv0", [], BARRIER), op("aiv0", [1, 2]), op("aiv1", []),
+           op("aiv1", [], BARRIER), op("aiv1", [4]), op("aiv0", [3])]
+    seg = Segmenter()
+    a, b = Block(idx=0, ops=ops), Block(idx=1, ops=list(ops))
+    sa, sb = seg.segments(a), seg.segments(b)
+    assert [[o.lane for o in s.ops] for s in sa] == [["aiv0", "aiv0", "aiv1"], ["aiv0", "aiv1", "aiv0"]]
+    assert [[o.deps for o in s.ops] for s in sa] == [[[], [0], []], [[], [], [0]]]
+    assert sa[0].ops[0] is ops[0] and sa[0].ops[1] is ops[1]  # unchanged ops are the originals
+    assert all(x is y for s, t in zip(sa, sb, strict=True) for x, y in zip(s.ops, t.ops, strict=True))
+    assert seg.segments(a) is sa
+    t = Task(idx=0, task_id=0, name="k", shape=CoreShape.MIX, block_num=3, kernel_ids=[0, 0, 0], blocks=[a, b])
+    p = plan(t, ["aic", "aiv0", "aiv1"])
+    assert p is not None and p.participants == [6]  # aiv0 and aiv1 of blocks 0, 1, 2 (block 2 runs program 0)
+    assert p.counts[(0, "aic")] == 0 and p.counts[(1, "aiv1")] == 1

@@ -145,13 +145,10 @@ def test_scatter_needs_a_form():
 
 
 # ------------------------------------------------------------------------------------------------
-# pl.tile.create / pl.tensor.create; pl.system.syncall rejected with one line
+# pl.tile.create / pl.tensor.create; names the recorder lacks rejected with one line
 # ------------------------------------------------------------------------------------------------
 def test_namespace_create_aliases_and_unsupported_names():
     assert pl.tile.create is pl.create_tile and pl.tensor.create is pl.create_tensor
-    with pytest.raises(pl.UnsupportedOp, match=r"^pl.system.syncall \(a barrier across a kernel's blocks\) "
-                                               r"is not supported by the swimsim recording DSL$"):
-        pl.system.syncall(core_type="mix")
     with pytest.raises(pl.UnsupportedOp, match=r"^pl.tile.nosuch is not supported"):
         pl.tile.nosuch  # noqa: B018
     assert not hasattr(pl.tensor, "nosuch")
