@@ -140,22 +140,7 @@ class AICores:
         if prof is not None:
             sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
             sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
-        core = sub.core
-        if not core.ran:
-            # first kernel body on this core in the launch: cold instruction and scalar caches
-            core.ran = True
-            p = self.p
-            cold = p.first_kernel_extra
-            if prof is not None:
-                cold += p.first_kernel_per_load * prof.gm_loads
-            if p.first_kernel_cold_max > 0:
-                cold = min(cold, p.first_kernel_cold_max)
-            if p.cold_counts_head:
-                cold = max(0.0, cold - core.cold_extra)
-            if (compute > 0 and cold > 0 and core.cluster >= p.cold_from_cluster
-                    and not (p.cold_aiv_only and core.kind == "aic")):
-                compute += cold
-                sub.breakdown["cold_core"] = cold
+        compute = self._cold(sub, prof, compute)
         sub.compute_ns = compute
         if compute <= 0:
             self._lane_end(sub)
@@ -163,7 +148,8 @@ class AICores:
         self.hbm.add(sub, compute, hbm / compute)
 
     def _cold(self, sub: Subtask, prof: Any, compute: float) -> float:
-        """``compute`` (ns) plus the first-kernel cold cost if this is the core's first kernel body."""
+        """``compute`` (ns) plus the first-kernel cold cost if this is the core's first kernel body in the
+        launch (cold instruction and scalar caches)."""
         core = sub.core
         if core.ran:
             return compute
