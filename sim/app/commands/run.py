@@ -31,8 +31,7 @@ from sim.engine import RunOptions, simulate
 from sim.ir import TaskGraph
 from sim.ir.records import RunResult
 from sim.util.errors import UserError
-from sim.util.fileio import write_text_atomic
-from traces.rundir import RUN_DIR_FILES, RUN_RECORDS
+from traces.rundir import RUN_DIR_FILES
 from traces.stats import fmt_us, total_test_time_text
 
 
@@ -41,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                        description="Simulate KERNEL[:VARIANT] on a chip and print the per-task Avg Exec and "
                                    "span, Total Test Time and swimlane wall (µs, as stats.txt prints them). "
                                    "With -o DIR, write the run directory: the swimlane records, deps.json, "
-                                   "the name map, the merged trace, stats.txt and run_records.json.")
+                                   "the name map, the merged trace, stats.txt and run_records.json "
+                                   "(lean: without the op lists unless --full-records).")
     p.add_argument("kernel", metavar="KERNEL[:VARIANT]", help="registered kernel, e.g. qkv_proj_rope:baseline")
     p.add_argument("--mode", default="decode", help="kernel mode (default decode)")
     g = p.add_mutually_exclusive_group()
@@ -68,6 +68,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     t.add_argument("--overhead", action="store_true", help="add the scheduler-overhead counter tracks")
     t.add_argument("--style", choices=("pypto", "june"), default="pypto",
                    help="merged-trace layout: the converter pinned by pypto (default) or simpler's June one")
+    t.add_argument("--full-records", action="store_true",
+                   help="write run_records.json with every block's op list (default: lean, without them; "
+                        "`explain --ops` rebuilds them from the kernel name). Always full for a pypto kernel file")
     t.add_argument("--later-names", action="store_true",
                    help="write chip_swimlane_records.json in the runtime's later layout instead of "
                         "l2_swimlane_records.json")
@@ -146,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
             if len(recs) > 1:
                 print(f"== run_jit {i + 1}/{len(recs)}: {rec.name} ({rec.site})")
             level = args.level if args.level is not None else (rec.level or default_level)
-            _simulate(rec.graph, chip, args, where, level, t0)
+            _simulate(rec.graph, chip, args, where, level, t0, full_records=True)  # not rebuildable by name
             t0 = time.perf_counter()
         return 0
     if args.file_args or args.entry or args.dyn or args.scalar:
@@ -159,8 +162,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _simulate(graph: TaskGraph, chip: Any, args: argparse.Namespace, out: Path | None, level: int,
-              t0: float) -> None:
-    """Simulate ``graph``, write the run directory to ``out`` (if given) and print the table."""
+              t0: float, full_records: bool = False) -> None:
+    """Simulate ``graph``, write the run directory to ``out`` (if given) and print the table;
+    run_records.json holds the op lists with ``--full-records`` or ``full_records``."""
     opts = RunOptions(seed=args.seed, l2_init=args.l2, swimlane_level=level, jitter=args.jitter,
                       pmu_mode=args.pmu)
     result = simulate(graph, chip, opts)
@@ -170,7 +174,7 @@ def _simulate(graph: TaskGraph, chip: Any, args: argparse.Namespace, out: Path |
     if out is not None:
         written = traces.write_run(result, out, level=level, pipe_lanes=args.pipe_lanes, style=args.style,
                                    later_names=args.later_names, overhead=args.overhead)
-        written.paths.append(write_text_atomic(out / RUN_RECORDS, result.model_dump_json() + "\n"))
+        written.paths.append(traces.write_run_records(result, out, full_ops=full_records or args.full_records))
         m = written.metrics
     else:
         m = traces.run_metrics(result, level)
