@@ -18,11 +18,10 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import traces
 from hwmodels.chip import load_chip, recommended_preset
-from kernels.pypto_files.loader import Recording, is_pypto_file, record_entry, run_harness
 from kernels.registry import build_graph
 from sim.app.commands import non_negative_float
 from sim.app.fileargs import split_file_args
@@ -33,6 +32,9 @@ from sim.ir.records import RunResult
 from sim.util.errors import UserError
 from traces.rundir import RUN_DIR_FILES
 from traces.stats import fmt_us, total_test_time_text
+
+if TYPE_CHECKING:
+    from kernels.pypto_files.loader import Recording
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
@@ -83,7 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     f.add_argument("--scalar", action="append", default=[], metavar="NAME=VALUE",
                    help="record --entry from its annotations with pl.Scalar parameter NAME = VALUE (repeatable)")
     p.__class__ = type("RunParser", (type(p),), {"parse_known_args": split_file_args})
-    p.set_defaults(func=run, file_args=[])
+    p.set_defaults(func=run, file_args=[], one_shot=True)  # one_shot: see sim.app.cli.main
 
 
 
@@ -118,6 +120,8 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
 def _pypto_recordings(args: argparse.Namespace) -> list[Recording]:
     """The recordings of a pypto kernel file: its harness's run_jit calls, or ``--entry`` from its
     annotations."""
+    from kernels.pypto_files.loader import record_entry, run_harness  # lazy: start-up time
+
     dyn, scalars = _pairs(args.dyn, "--dyn"), _pairs(args.scalar, "--scalar")
     if (dyn or scalars) and not args.entry:
         raise UserError("--dyn/--scalar record an entry from its annotations: name it with --entry NAME")
@@ -133,6 +137,13 @@ def _pypto_recordings(args: argparse.Namespace) -> list[Recording]:
     return recs
 
 
+def _is_pypto_file(path: str) -> bool:
+    """:func:`kernels.pypto_files.loader.is_pypto_file` (the loader and numpy imported only for a .py KERNEL)."""
+    from kernels.pypto_files.loader import is_pypto_file  # lazy: start-up time
+
+    return is_pypto_file(path)
+
+
 def run(args: argparse.Namespace) -> int:
     """Simulate, write the run directory (``-o``) and print the per-task table."""
     t0 = time.perf_counter()
@@ -142,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     name = args.chip or (None if args.chip_file else recommended_preset())
     chip = load_chip(name, args.overrides, path=args.chip_file)  # bad chip input fails fast
     default_level = max(1, int(chip.runtime.swimlane_level))
-    if is_pypto_file(args.kernel):
+    if Path(args.kernel).suffix == ".py" and _is_pypto_file(args.kernel):
         recs = _pypto_recordings(args)
         for i, rec in enumerate(recs):
             where = out if out is None or i == 0 else check_out_dir(out / str(i + 1), "-o")
