@@ -2,7 +2,8 @@
 
 Usage: python bench/bench_all.py [--tasks N] [--repeat N] [--no-cli]
 
-* per case (qkv decode, qkv prefill, the HCA layer): graph recording, loading the graph from the
+* per case (qkv decode, qkv prefill, the HCA layer; with the cyclic collector off, as a one-shot
+  ``swimsim run`` process has it, and the HCA layer again with it on): graph recording, loading the graph from the
   on-disk graph cache (:mod:`kernels.graph_cache`), simulate (cold: first run on the graph; warm: again
   on the same graph), write (trace files of ``write_run`` at level 1 and the lean ``run_records.json``),
   and build + simulate + write with the graph recorded and with it loaded from the cache;
@@ -152,13 +153,20 @@ def synthetic_graph(n_tasks: int, width: int = 64) -> TaskGraph:
 
 
 def cases(chip: Any, repeat: int) -> tuple[list[str], TaskGraph]:
-    """The per-case table (graph record / cache load / simulate / write) and the HCA graph."""
+    """The per-case table (graph record / cache load / simulate / write) and the HCA graph: with the
+    cyclic collector off, as in a `swimsim run` process, and the HCA layer again with it on."""
     opts = RunOptions(swimlane_level=1)
     rows = ["| case | record graph | load cached graph | simulate cold | simulate warm | write | "
             "record + sim + write | cached + sim + write | tasks |", "|---|---|---|---|---|---|---|---|---|"]
     hca = None
+    specs = [(f"{label}, collector off", spec, mode, False) for label, spec, mode in SPECS]
+    specs.append(("HCA layer, collector on", HCA, "decode", True))
     with tempfile.TemporaryDirectory() as cache:
-        for label, spec, mode in SPECS:
+        for label, spec, mode, collect in specs:
+            if collect:
+                gc.enable()
+            else:
+                gc.disable()
             kernel, variant = parse_spec(spec)
             gc.collect()
             os.environ["SWIMSIM_GRAPH_CACHE"] = "off"
@@ -183,6 +191,7 @@ def cases(chip: Any, repeat: int) -> tuple[list[str], TaskGraph]:
             if spec == HCA:
                 hca = gl
             del gl, r, _r2
+    gc.enable()
     os.environ.pop("SWIMSIM_GRAPH_CACHE", None)
     assert hca is not None
     return rows, hca

@@ -60,7 +60,7 @@ def sources_digest() -> str:
 
 def _entry(d: Path, kernel: str, variant: str, mode: str) -> Path:
     key = hashlib.sha256(f"{sources_digest()}|{kernel}|{variant}|{mode}".encode()).hexdigest()[:24]
-    return d / f"{kernel}_{variant}_{mode}_{key}.pickle"
+    return d / f"{kernel}+{variant}+{mode}+{key}.pickle"
 
 
 def load(kernel: str, variant: str, mode: str) -> TaskGraph | None:
@@ -99,7 +99,7 @@ def store(graph: TaskGraph, kernel: str, variant: str, mode: str) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        for old in d.glob(f"{kernel}_{variant}_{mode}_*.pickle"):
+        for old in d.glob(f"{kernel}+{variant}+{mode}+*.pickle"):
             if old != p:
                 old.unlink(missing_ok=True)
     except OSError:

@@ -20,7 +20,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_a_hit_is_the_recorded_graph(cache: Path) -> None:
     g = build_graph("qkv_proj_rope:precompute", "decode")
-    files = list(cache.glob("qkv_proj_rope_precompute_decode_*.pickle"))
+    files = list(cache.glob("qkv_proj_rope+precompute+decode+*.pickle"))
     assert len(files) == 1
     hit = graph_cache.load("qkv_proj_rope", "precompute", "decode")
     assert isinstance(hit, TaskGraph) and hit is not g
@@ -35,17 +35,17 @@ def test_a_hit_is_the_recorded_graph(cache: Path) -> None:
 
 def test_new_sources_give_a_new_key_and_replace_the_entry(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build_graph("qkv_proj_rope:baseline", "decode")
-    old = list(cache.glob("qkv_proj_rope_baseline_decode_*.pickle"))
+    old = list(cache.glob("qkv_proj_rope+baseline+decode+*.pickle"))
     monkeypatch.setattr(graph_cache, "_digest", ["an edited source tree"])
     assert graph_cache.load("qkv_proj_rope", "baseline", "decode") is None
     build_graph("qkv_proj_rope:baseline", "decode")
-    new = list(cache.glob("qkv_proj_rope_baseline_decode_*.pickle"))
+    new = list(cache.glob("qkv_proj_rope+baseline+decode+*.pickle"))
     assert len(old) == len(new) == 1 and old != new
 
 
 def test_a_damaged_entry_is_recorded_again(cache: Path) -> None:
     g = build_graph("qkv_proj_rope:baseline", "decode")
-    (p,) = cache.glob("qkv_proj_rope_baseline_decode_*.pickle")
+    (p,) = cache.glob("qkv_proj_rope+baseline+decode+*.pickle")
     p.write_bytes(b"not a pickle")
     assert graph_cache.load("qkv_proj_rope", "baseline", "decode") is None
     assert build_graph("qkv_proj_rope:baseline", "decode").model_dump_json() == g.model_dump_json()
