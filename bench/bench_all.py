@@ -3,10 +3,11 @@
 Usage: python bench/bench_all.py [--tasks N] [--repeat N] [--no-cli]
 
 * per case (qkv decode, qkv prefill, the HCA layer; with the cyclic collector off, as a one-shot
-  ``swimsim run`` process has it, and the HCA layer again with it on): graph recording, loading the graph from the
-  on-disk graph cache (:mod:`kernels.graph_cache`), simulate (cold: first run on the graph; warm: again
-  on the same graph), write (trace files of ``write_run`` at level 1 and the lean ``run_records.json``),
-  and build + simulate + write with the graph recorded and with it loaded from the cache;
+  ``swimsim run`` process has it, and the HCA layer again with it on): graph recording, loading the
+  graph from the on-disk graph cache (:mod:`kernels.graph_cache`), simulate (cold: first run on a
+  graph object; warm: again on the same graph), write (the level-1 run directory of ``write_run`` and
+  the lean ``run_records.json``, as ``swimsim run`` writes them), and build + simulate + write with
+  the graph recorded and with it loaded from the cache;
 * the engine's event rate on a warm HCA run against a bare simpy loop of the same event count (the
   ratio is the figure of merit; measured with the collector's older objects frozen, as the cyclic
   collector is off in a one-shot ``swimsim run`` process);
@@ -77,8 +78,9 @@ def _cw(cpu: float, wall: float, digits: int = 3) -> str:
 
 
 def _write(result: Any, out: str) -> None:
+    """What `swimsim run --level 1 -o DIR` writes: the level-1 run directory and the lean run records."""
     write_run(result, out, level=1)
-    write_run_records(result, out)
+    write_run_records(result, out, full_ops=False)
 
 
 def _child(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
