@@ -49,8 +49,6 @@ from hwmodels.incore.profile import BlockProfile, OpTiming
 from hwmodels.memory import L2State
 from sim.ir import Block, CoreShape, Op, Region, Task, TaskKind
 
-_ALL_HIT = (1, 1, 0, 0)  # L2 classification (lines, hits, newly dirty, data-cache hit) of a resident read
-_UNTRACKED = (0, 0, 0, 0)
 _OP_KEY = attrgetter("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops")
 
 @dataclass(slots=True)
@@ -180,7 +178,6 @@ class _Compiled:
     dma_pos: list[int]  # positions in _Struct.dma_cand of ops with an L2/GM part
     dma_ops: list[int]  # their op indices
     pipelined: dict[int, tuple[tuple[tuple[int, float], ...], float]]  # cube op -> (MTE1 deps, 1/K-blocks)
-    plan: tuple[tuple[int, int, bool, int, int], ...] = ()  # per DMA op: (dma_cand pos, dma, track, fallback, lane)
 
 
 class CoreCostModel:
@@ -230,10 +227,7 @@ class CoreCostModel:
                     dl = tuple(x for x in dl if pkey[x[0]] != ln * 7 + P_MTE1)
             deps.append(dl)
         dma_pos = [j for j, i in enumerate(st.dma_cand) if costs[i].dma]
-        dma_ops = [st.dma_cand[j] for j in dma_pos]
-        plan = tuple((j, costs[i].dma, costs[i].track, costs[i].fallback_lines, st.lane[i])
-                     for j, i in zip(dma_pos, dma_ops, strict=True))
-        return _Compiled(st.lane, st.pkey, deps, costs, dma_pos, dma_ops, pipelined, plan)
+        return _Compiled(st.lane, st.pkey, deps, costs, dma_pos, [st.dma_cand[j] for j in dma_pos], pipelined)
 
     # ---- profile ----------------------------------------------------------------------------
     def _prepare(self, block: Block, l2: L2State) -> tuple[_Struct, _Compiled, list[tuple[int, int, int, int]]]:
@@ -244,48 +238,50 @@ class CoreCostModel:
             comp = self._by_sig[st.sig] = self._compile(st)
         # classify every DMA op in program order (marks lines as it goes)
         cls = []
-        add = cls.append
         init_hit = l2.init == "warm"
+        costs = comp.costs
         lines = st.lines
         dcache: dict[tuple[int, int, int], bool] = {}
         dc_cap = self._dc_lines
+        lane_of = comp.lane
         tensors = l2.tensors
-        for j, d, track, fallback, lane in comp.plan:
+        for j, i in zip(comp.dma_pos, comp.dma_ops, strict=True):
+            c = costs[i]
             ls = lines[j]
+            d = c.dma
             if type(ls) is Region:
                 tl = tensors.get(ls.tensor)
                 if d == 1 and tl is not None and tl.count == tl.n and tl.n:  # fully resident: all hits
-                    l2._clock += 1  # l2.touch(ls.tensor), inlined
-                    tl.last = l2._clock
-                    add(_ALL_HIT)
+                    l2.touch(ls.tensor)
+                    cls.append((1, 1, 0, 0))
                     continue
                 ls = lines[j] = l2.lines_of(ls)
-            if not track:
-                add(_UNTRACKED)
+            if not c.track:
+                cls.append((0, 0, 0, 0))
             elif d >= 3:  # scalar GM access through the core's data cache
                 if ls is None:
-                    add(_ALL_HIT)
+                    cls.append((1, 1, 0, 0))
                     continue
-                key = (lane, ls.tensor, ls.slices[0][0] if ls.slices else int(ls.idx[0]))
+                key = (lane_of[i], ls.tensor, ls.slices[0][0] if ls.slices else int(ls.idx[0]))
                 if key in dcache:
                     del dcache[key]
                     dcache[key] = True
-                    add((ls.n, ls.n, l2.write(ls) if d == 4 else 0, 1))
+                    cls.append((ls.n, ls.n, l2.write(ls) if d == 4 else 0, 1))
                 else:
                     dcache[key] = True
                     if len(dcache) > dc_cap:
                         del dcache[next(iter(dcache))]
                     if d == 3:
-                        add((ls.n, l2.read(ls), 0, 0))
+                        cls.append((ls.n, l2.read(ls), 0, 0))
                     else:
-                        add((ls.n, 0, l2.write(ls), 0))
+                        cls.append((ls.n, 0, l2.write(ls), 0))
             elif ls is None:
-                n = fallback
-                add((n, n if (init_hit or d == 2) else 0, n if d == 2 else 0, 0))
+                n = c.fallback_lines
+                cls.append((n, n if (init_hit or d == 2) else 0, n if d == 2 else 0, 0))
             elif d == 1:
-                add((ls.n, l2.read(ls), 0, 0))
+                cls.append((ls.n, l2.read(ls), 0, 0))
             else:
-                add((ls.n, 0, l2.write(ls), 0))
+                cls.append((ls.n, 0, l2.write(ls), 0))
         return st, comp, cls
 
     def profile(self, task: Task, block: Block, l2: L2State, *, copy: bool = True) -> dict[str, BlockProfile]:
