@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from pydantic import VERSION as PYDANTIC_VERSION
+
 from sim.ir import TaskGraph
 
 _ROOT = Path(__file__).resolve().parents[1]  # the directory holding the kernels and sim packages
@@ -46,9 +48,7 @@ def sources_digest() -> str:
     """SHA-256 (hex) of the recorder's sources (relative paths and bytes) and the interpreter and
     pydantic versions."""
     if not _digest:
-        import pydantic  # lazy: start-up time
-
-        h = hashlib.sha256(f"{sys.version}|{pydantic.VERSION}".encode())
+        h = hashlib.sha256(f"{sys.version}|{PYDANTIC_VERSION}".encode())
         for top in _SOURCES:
             for p in sorted(top.rglob("*.py")):
                 h.update(str(p.relative_to(_ROOT)).encode() + b"\0")
