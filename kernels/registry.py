@@ -15,12 +15,13 @@ import gc
 import importlib
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kernels import models
+from kernels import graph_cache, models
 from kernels.dsl.sites import locate
 from sim.ir import TaskGraph
 from sim.util.errors import UserError
@@ -174,27 +175,62 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return kernel, variant
 
 
+def _cacheable(kernel: str) -> bool:
+    """Whether ``kernel`` names a built-in model (not replaced by a user kernel file's ``register``)."""
+    if kernel in _FROM_FILE or kernel not in models.REQUIRED and kernel not in models.OPTIONAL:
+        return False
+    e = _REGISTRY.get(kernel)
+    return e is None or getattr(e.builder, "__module__", None) in (models.REQUIRED.get(kernel),
+                                                                      models.OPTIONAL.get(kernel))
+
+
 def build_graph(spec: str, mode: str = "decode", **options: Any) -> TaskGraph:
-    """Record the task graph of ``kernel[:variant]`` in ``mode`` (options go to the builder)."""
+    """Record the task graph of ``kernel[:variant]`` in ``mode`` (options go to the builder). A
+    built-in model's graph comes from the on-disk cache of :mod:`kernels.graph_cache` when it holds
+    the graph recorded by the current sources (the kernel's module is then not even imported)."""
+    name, _, var = spec.partition(":")
+    name, var = name.strip(), var.strip() or DEFAULT_VARIANT
+    cache = not options and not name.endswith(".py") and _cacheable(name)
+    if cache:
+        with _gc_off():
+            hit = graph_cache.load(name, var, mode)
+        if hit is not None:
+            return hit
     kernel, variant = parse_spec(spec)
     entry = _REGISTRY[kernel]
     if mode not in entry.modes:
         raise UserError(f"{kernel}: unknown mode {mode!r} (available: {', '.join(entry.modes)})")
-    # recording allocates many small acyclic objects: cyclic GC passes over the growing heap cost
-    # up to ~40 % of the build and free nothing, so it is paused for the build
+    g = _record(entry, kernel, variant, mode, options)
+    if cache and _cacheable(kernel):
+        graph_cache.store(g, kernel, variant, mode)
+    return g
+
+
+@contextmanager
+def _gc_off() -> Iterator[None]:
+    """The cyclic GC paused (restored on exit): building or loading a graph only adds objects."""
     was = gc.isenabled()
     gc.disable()
     try:
-        return entry.builder(variant, mode, **options)
-    except UserError:
-        raise
-    except Exception as exc:
-        user_file = _FROM_FILE.get(kernel)
-        if user_file is None:  # a built-in model failing is a bug of ours: keep the traceback
-            raise
-        line = _user_line(exc.__traceback__, user_file)
-        raise UserError(f"{user_file.name}{line}: recording {kernel}:{variant} failed: "
-                        f"{type(exc).__name__}: {exc}") from None
+        yield
     finally:
         if was:
             gc.enable()
+
+
+def _record(entry: KernelEntry, kernel: str, variant: str, mode: str, options: dict[str, Any]) -> TaskGraph:
+    """Run ``entry``'s builder; a user kernel file's exception becomes a one-line UserError."""
+    # recording allocates many small acyclic objects: cyclic GC passes over the growing heap cost
+    # up to ~40 % of the build and free nothing, so it is paused for the build
+    with _gc_off():
+        try:
+            return entry.builder(variant, mode, **options)
+        except UserError:
+            raise
+        except Exception as exc:
+            user_file = _FROM_FILE.get(kernel)
+            if user_file is None:  # a built-in model failing is a bug of ours: keep the traceback
+                raise
+            line = _user_line(exc.__traceback__, user_file)
+            raise UserError(f"{user_file.name}{line}: recording {kernel}:{variant} failed: "
+                            f"{type(exc).__name__}: {exc}") from None

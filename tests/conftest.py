@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from collections.abc import Callable
 
 import pytest
 
 from sim.app.cli import main
+
+# tests record graphs from the sources as they are (some patch a model's constants): no on-disk graph
+# cache, unless a test turns it on itself (tests/app/test_graph_cache.py)
+os.environ["SWIMSIM_GRAPH_CACHE"] = "off"
 
 CliRunner = Callable[[list[str]], tuple[int, str, str]]
 

@@ -147,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     args = parser.parse_args(argv)
+    if entry and getattr(args, "one_shot", False):
+        # one simulation in its own process: the cyclic GC would only rescan the graph and the
+        # records it keeps to the end; reference counting still frees every acyclic object
+        gc.disable()
     try:
         _note_descriptive_overrides(args)
         rc = args.func(args)

@@ -192,18 +192,19 @@ def _function_rows(result: RunResult, func: str) -> list[SubtaskRecord]:
 
 
 def _graph_with_ops(result: RunResult) -> TaskGraph:
-    """The run's task graph with its per-block op lists (rebuilt from the registry when the run
-    directory stored a slim graph, as `reproduce` does)."""
+    """The run's task graph with its per-block op lists: the recorded ones of a ``--full-records``
+    run, else rebuilt from the registry by kernel name (a lean ``run_records.json``, the default)."""
     g = result.graph
-    if any(t.blocks for t in g.tasks):
+    if any(b.ops for t in g.tasks for b in t.blocks):
         return g
     try:
         full = build_graph(f"{g.kernel}:{g.variant}", g.mode)
     except UserError as exc:
-        raise UserError(f"this run directory holds no op lists and its kernel cannot be rebuilt ({exc})") from None
+        raise UserError(f"this run directory holds no op lists and its kernel cannot be rebuilt by name ({exc}); "
+                        "re-run it with `swimsim run --full-records`") from None
     if len(full.tasks) != len(g.tasks) or full.params != g.params:
         raise UserError(f"the rebuilt {g.kernel}:{g.variant} graph differs from the recorded one "
-                        f"(params {full.params} vs {g.params}); re-run it with `swimsim run`")
+                        f"(params {full.params} vs {g.params}); re-run it with `swimsim run --full-records`")
     return full
 
 

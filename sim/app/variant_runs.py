@@ -2,7 +2,8 @@
 
 A job simulates one variant's graph for seeds 0..runs-1 at the workload's capture level and
 returns each seed's ``traces.run_metrics`` (µs, plus ``cold_rows`` per function); with an output
-directory it also writes seed 0's traces, its slim run records and its runtime checks.
+directory it also writes seed 0's traces, its run records (lean: without the op lists, unless
+asked) and its runtime checks.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from kernels.registry import build_graph
 from sim.app.fidelity import cold_rows
 from sim.app.measurements import VARIANTS, WORKLOADS, Measurements
 from sim.engine import RunOptions, simulate
-from sim.ir.records import RunResult
-from sim.util.fileio import write_text_atomic
-from traces import run_metrics, write_run_dir
+from traces import run_metrics, write_run_dir, write_run_records
 from traces.runtime_checks import runtime_values
 
 
@@ -33,6 +32,7 @@ class VariantJob(NamedTuple):
     runs: int  # seeds 0..runs-1
     jitter: float  # relative lane-duration jitter
     outdir: str  # where seed 0's traces go; "" = none
+    full_records: bool = False  # run_records.json with every block's op list (else lean)
 
 
 class VariantRuns(NamedTuple):
@@ -45,15 +45,17 @@ class VariantRuns(NamedTuple):
 
 
 def variant_jobs(meas: Measurements, chip: ChipConfig, runs: int, jitter: float, out: Path | None,
-                 tag: str = "") -> list[VariantJob]:
+                 tag: str = "", full_records: bool = False) -> list[VariantJob]:
     """One job per measured workload × variant; traces under ``out/<workload>/<variant>`` (none when
-    ``out`` is None); ``tag`` prefixes the key (the workload name) the job returns."""
+    ``out`` is None); ``tag`` prefixes the key (the workload name) the job returns; ``full_records``
+    writes run_records.json with the op lists."""
     jobs = []
     for wname in meas.values:
         kernel, mode = WORKLOADS[wname]
         for var in VARIANTS:
             outdir = "" if out is None else str(out / wname / var)
-            jobs.append(VariantJob(tag + wname, var, kernel, mode, meas.levels[wname], chip, runs, jitter, outdir))
+            jobs.append(VariantJob(tag + wname, var, kernel, mode, meas.levels[wname], chip, runs, jitter, outdir,
+                                   full_records))
     return jobs
 
 
@@ -71,13 +73,7 @@ def run_variant(job: VariantJob) -> VariantRuns:
         per_run.append(m)
         if seed == 0 and job.outdir:
             write_run_dir(res, Path(job.outdir), level=job.level)
-            write_text_atomic(Path(job.outdir) / "run_records.json", slim_run(res).model_dump_json() + "\n")
+            write_run_records(res, job.outdir, full_ops=job.full_records)
             checks = runtime_values(res)
     return VariantRuns(job.key, job.variant, per_run, checks)
 
-
-def slim_run(res: RunResult) -> RunResult:
-    """The RunResult without the per-block op lists (what `explain` and the readers need)."""
-    g = res.graph
-    tasks = [t.model_copy(update={"blocks": []}) for t in g.tasks]
-    return res.model_copy(update={"graph": g.model_copy(update={"tasks": tasks})})

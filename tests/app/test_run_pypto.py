@@ -22,6 +22,8 @@ def test_harness_mode_writes_one_run_directory_per_run_jit(cli: CliRunner, tmp_p
     for d in (out, out / "2"):
         records = json.loads((d / "run_records.json").read_text())
         assert records["graph"]["kernel"] == "row_scale_test"
+        # a file kernel cannot be rebuilt by name: its run records keep the op lists
+        assert any(b.get("ops") for t in records["graph"]["tasks"] for b in t["blocks"])
     rc, stdout, _ = cli(["run", str(KERNEL), "--level", "2", "--", "--enable-l2-swimlane"])
     assert rc == 0 and "level=2" in stdout
 

@@ -58,7 +58,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         chip = hwmodels.load_chip(args.chip or hwmodels.recommended_preset(), overrides=args.set or [])
     runs = args.runs
     jitter = args.jitter if runs > 1 else 0.0
-    jobs = variant_jobs(meas, chip, runs, jitter, out)
+    jobs = variant_jobs(meas, chip, runs, jitter, out, full_records=args.full_records)
     workers = args.jobs if args.jobs else default_workers()
     tick, close = ticker(len(jobs), enabled=sys.stderr.isatty(), desc="simulating", unit="job")
     simulated: dict[str, dict[str, dict]] = {}
@@ -167,6 +167,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                    help="output directory (default: out); its fidelity, runtime-check, spread and band files and "
                         "the run directories DIR/<workload>/<variant>/ are replaced")
     p.add_argument("--md", action="store_true", help="print the table as markdown")
+    p.add_argument("--full-records", action="store_true",
+                   help="write each run_records.json with every block's op list (default: lean, without them; "
+                        "`explain --ops` rebuilds them from the kernel name)")
     p.add_argument("--band", metavar="PROFILE_DIR",
                    help="also run every preset of a `swimsim calibrate --profile` directory that fits the baseline "
                         "within --band-tol, and print each metric's band (min..max) over them: the part of each "

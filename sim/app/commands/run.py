@@ -18,11 +18,10 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import traces
 from hwmodels.chip import load_chip, recommended_preset
-from kernels.pypto_files.loader import Recording, is_pypto_file, record_entry, run_harness
 from kernels.registry import build_graph
 from sim.app.commands import non_negative_float
 from sim.app.fileargs import split_file_args
@@ -31,9 +30,11 @@ from sim.engine import RunOptions, simulate
 from sim.ir import TaskGraph
 from sim.ir.records import RunResult
 from sim.util.errors import UserError
-from sim.util.fileio import write_text_atomic
-from traces.rundir import RUN_DIR_FILES, RUN_RECORDS
+from traces.rundir import RUN_DIR_FILES
 from traces.stats import fmt_us, total_test_time_text
+
+if TYPE_CHECKING:
+    from kernels.pypto_files.loader import Recording
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
@@ -41,7 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                        description="Simulate KERNEL[:VARIANT] on a chip and print the per-task Avg Exec and "
                                    "span, Total Test Time and swimlane wall (µs, as stats.txt prints them). "
                                    "With -o DIR, write the run directory: the swimlane records, deps.json, "
-                                   "the name map, the merged trace, stats.txt and run_records.json.")
+                                   "the name map, the merged trace, stats.txt and run_records.json "
+                                   "(lean: without the op lists unless --full-records).")
     p.add_argument("kernel", metavar="KERNEL[:VARIANT]", help="registered kernel, e.g. qkv_proj_rope:baseline")
     p.add_argument("--mode", default="decode", help="kernel mode (default decode)")
     g = p.add_mutually_exclusive_group()
@@ -68,6 +70,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     t.add_argument("--overhead", action="store_true", help="add the scheduler-overhead counter tracks")
     t.add_argument("--style", choices=("pypto", "june"), default="pypto",
                    help="merged-trace layout: the converter pinned by pypto (default) or simpler's June one")
+    t.add_argument("--full-records", action="store_true",
+                   help="write run_records.json with every block's op list (default: lean, without them; "
+                        "`explain --ops` rebuilds them from the kernel name). Always full for a pypto kernel file")
     t.add_argument("--later-names", action="store_true",
                    help="write chip_swimlane_records.json in the runtime's later layout instead of "
                         "l2_swimlane_records.json")
@@ -80,7 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     f.add_argument("--scalar", action="append", default=[], metavar="NAME=VALUE",
                    help="record --entry from its annotations with pl.Scalar parameter NAME = VALUE (repeatable)")
     p.__class__ = type("RunParser", (type(p),), {"parse_known_args": split_file_args})
-    p.set_defaults(func=run, file_args=[])
+    p.set_defaults(func=run, file_args=[], one_shot=True)  # one_shot: see sim.app.cli.main
 
 
 
@@ -115,6 +120,8 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
 def _pypto_recordings(args: argparse.Namespace) -> list[Recording]:
     """The recordings of a pypto kernel file: its harness's run_jit calls, or ``--entry`` from its
     annotations."""
+    from kernels.pypto_files.loader import record_entry, run_harness  # lazy: start-up time
+
     dyn, scalars = _pairs(args.dyn, "--dyn"), _pairs(args.scalar, "--scalar")
     if (dyn or scalars) and not args.entry:
         raise UserError("--dyn/--scalar record an entry from its annotations: name it with --entry NAME")
@@ -130,6 +137,13 @@ def _pypto_recordings(args: argparse.Namespace) -> list[Recording]:
     return recs
 
 
+def _is_pypto_file(path: str) -> bool:
+    """:func:`kernels.pypto_files.loader.is_pypto_file` (the loader and numpy imported only for a .py KERNEL)."""
+    from kernels.pypto_files.loader import is_pypto_file  # lazy: start-up time
+
+    return is_pypto_file(path)
+
+
 def run(args: argparse.Namespace) -> int:
     """Simulate, write the run directory (``-o``) and print the per-task table."""
     t0 = time.perf_counter()
@@ -139,14 +153,14 @@ def run(args: argparse.Namespace) -> int:
     name = args.chip or (None if args.chip_file else recommended_preset())
     chip = load_chip(name, args.overrides, path=args.chip_file)  # bad chip input fails fast
     default_level = max(1, int(chip.runtime.swimlane_level))
-    if is_pypto_file(args.kernel):
+    if Path(args.kernel).suffix == ".py" and _is_pypto_file(args.kernel):
         recs = _pypto_recordings(args)
         for i, rec in enumerate(recs):
             where = out if out is None or i == 0 else check_out_dir(out / str(i + 1), "-o")
             if len(recs) > 1:
                 print(f"== run_jit {i + 1}/{len(recs)}: {rec.name} ({rec.site})")
             level = args.level if args.level is not None else (rec.level or default_level)
-            _simulate(rec.graph, chip, args, where, level, t0)
+            _simulate(rec.graph, chip, args, where, level, t0, full_records=True)  # not rebuildable by name
             t0 = time.perf_counter()
         return 0
     if args.file_args or args.entry or args.dyn or args.scalar:
@@ -159,8 +173,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _simulate(graph: TaskGraph, chip: Any, args: argparse.Namespace, out: Path | None, level: int,
-              t0: float) -> None:
-    """Simulate ``graph``, write the run directory to ``out`` (if given) and print the table."""
+              t0: float, full_records: bool = False) -> None:
+    """Simulate ``graph``, write the run directory to ``out`` (if given) and print the table;
+    run_records.json holds the op lists with ``--full-records`` or ``full_records``."""
     opts = RunOptions(seed=args.seed, l2_init=args.l2, swimlane_level=level, jitter=args.jitter,
                       pmu_mode=args.pmu)
     result = simulate(graph, chip, opts)
@@ -170,7 +185,7 @@ def _simulate(graph: TaskGraph, chip: Any, args: argparse.Namespace, out: Path |
     if out is not None:
         written = traces.write_run(result, out, level=level, pipe_lanes=args.pipe_lanes, style=args.style,
                                    later_names=args.later_names, overhead=args.overhead)
-        written.paths.append(write_text_atomic(out / RUN_RECORDS, result.model_dump_json() + "\n"))
+        written.paths.append(traces.write_run_records(result, out, full_ops=full_records or args.full_records))
         m = written.metrics
     else:
         m = traces.run_metrics(result, level)
