@@ -279,6 +279,22 @@ def compare_case(case: Case, before: list[RunView], after: list[RunView]) -> Cas
     return CaseResult(case, rows)
 
 
+@dataclass
+class CaseJob:
+    """One case to backtest in a worker process (picklable)."""
+
+    case: Case
+    clones: list[Clone]
+    chip: ChipConfig
+    seeds: list[int]
+    jitter: float
+
+
+def run_case_job(job: CaseJob) -> CaseResult:
+    """:func:`run_case` of a job (module level: a worker process runs it)."""
+    return run_case(job.case, job.clones, job.chip, job.seeds, job.jitter, lambda: None)
+
+
 def _one_line(text: str, fallback: str) -> str:
     lines = text.strip().splitlines()
     return lines[0] if lines else fallback

@@ -113,8 +113,8 @@ def test_backtest_end_to_end(cli, repo: Path, tmp_path: Path) -> None:
 
 
 def test_backtest_is_deterministic_and_seeded(cli, repo: Path, tmp_path: Path) -> None:
-    for out in ("a", "b"):
-        assert _run(cli, repo, tmp_path, out, "--only", "tiles")[0] == 0
+    for out, jobs in (("a", "2"), ("b", "1")):  # two worker processes, then one
+        assert _run(cli, repo, tmp_path, out, "--only", "tiles", "bench", "--jobs", jobs)[0] == 0
     for f in ("backtest.json", "backtest.md", "backtest.png"):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
     assert _run(cli, repo, tmp_path, "c", "--only", "tiles", "--seed", "5")[0] == 0

@@ -16,11 +16,12 @@ import sys
 import time
 
 import hwmodels
-from sim.app.backtest import open_clone, run_case
+from sim.app.backtest import CaseJob, CaseResult, open_clone, run_case_job
 from sim.app.backtest_cases import load_cases
 from sim.app.backtest_report import backtest_json, format_report, plot_backtest, summaries
-from sim.app.commands import non_negative_float, positive_int
+from sim.app.commands import non_negative_float, non_negative_int, positive_int
 from sim.app.paths import check_exists, check_out_dir, wrote
+from sim.app.pool import default_workers, iter_jobs
 from sim.app.progress import ticker
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
@@ -48,11 +49,17 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         chip = hwmodels.load_chip(args.chip or hwmodels.recommended_preset(), overrides=args.set or [])
     seeds = [args.seed + i for i in range(args.runs)]
     jitter = args.jitter if args.runs > 1 else 0.0
-    tick, close = ticker(len(cases) * 2 * len(seeds), enabled=sys.stderr.isatty(), desc="backtest", unit="run")
+    jobs = [CaseJob(c, clones, chip, seeds, jitter) for c in cases]
+    workers = args.jobs if args.jobs else default_workers()
+    tick, close = ticker(len(jobs), enabled=sys.stderr.isatty(), desc="backtest", unit="case")
+    found: dict[int, CaseResult] = {}
     try:
-        results = [run_case(c, clones, chip, seeds, jitter, tick) for c in cases]
+        for i, res in iter_jobs(run_case_job, jobs, workers):
+            found[i] = res
+            tick()
     finally:
         close()
+    results = [found[i] for i in range(len(jobs))]
     groups = summaries(results)
     meta = {"cases_file": shown, "chip": chip.name, "runs": args.runs, "seeds": seeds, "jitter": jitter}
     doc = backtest_json(results, groups, meta)
@@ -88,6 +95,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--seed", type=int, default=0, help="first seed; runs use seeds S..S+N-1 (default 0)")
     p.add_argument("--jitter", type=non_negative_float, default=DEFAULT_JITTER,
                    help=f"relative lane-duration jitter when --runs > 1 (default {DEFAULT_JITTER})")
+    p.add_argument("--jobs", type=non_negative_int, default=0,
+                   help="worker processes, one case each (default: the CPU count); the results do not depend on it")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--chip", metavar="NAME", help="chip preset (default: the calibrated preset if present, else "
                    "910C; see `swimsim chips`)")
