@@ -8,13 +8,14 @@ PYPTO_BENCH windows come from the run's orchestrator submit records and subtask 
 Metric keys (the ``measured`` keys of a case):
 
 * run-wide: ``wall`` (swimlane wall), ``total_test_time`` (earliest dispatch to latest finish;
-  levels 2-4), ``total_exec`` (sum of Exec over every row), ``tasks`` (distinct tasks with rows);
+  levels 2-4), ``total_exec`` (sum of Exec over every row), ``tasks`` (rows: the converter's TOTAL
+  Count, one per block and lane);
 * PYPTO_BENCH: ``orch_us`` (first submit start to last submit end), ``sched_us`` (first dispatch to
   last finish), ``effective_us`` (length of the union of the two windows);
 * per function ``FUNC.FIELD``: ``avg_exec`` and ``exec`` (Avg Exec per row), ``span`` and ``time``
-  (first start to last end), ``sum_exec`` (Exec summed over rows), ``tasks`` (distinct tasks),
-  ``exec_pct`` (Exec / Latency in %, levels 2-4), ``union_span`` (length of the union of the rows'
-  start-end intervals).
+  (first start to last end), ``sum_exec`` (Exec summed over rows), ``tasks`` (rows: the converter's
+  Count), ``task_ids`` (distinct runtime tasks), ``exec_pct`` (Exec / Latency in %, levels 2-4),
+  ``union_span`` (length of the union of the rows' start-end intervals).
 
 A mixed (MIX) task's rows are named ``FUNC_aic`` and ``FUNC_aiv``; a key naming ``FUNC`` that the run
 has only as those halves reads both halves together (their rows pooled). A metric the run cannot
@@ -34,7 +35,8 @@ MIX_SUFFIXES = ("_aic", "_aiv")
 BENCH_METRICS = ("orch_us", "sched_us", "effective_us")
 RUN_METRICS = ("wall", "total_test_time", "total_exec", "tasks", *BENCH_METRICS)
 FUNC_FIELDS = {"avg_exec": "avg_exec", "exec": "avg_exec", "span": "span", "time": "span",
-               "sum_exec": "sum_exec", "tasks": "tasks", "exec_pct": "exec_pct", "union_span": "union_span"}
+               "sum_exec": "sum_exec", "tasks": "rows", "task_ids": "task_ids", "exec_pct": "exec_pct",
+               "union_span": "union_span"}
 
 
 class Unavailable(Exception):
@@ -60,7 +62,7 @@ class RunView:
     wall: float | None
     total_test_time: float | None
     total_exec: float | None
-    tasks: int | None
+    tasks: int | None  # rows
     orch: tuple[float, float] | None  # orchestrator window (start, end)
     sched: tuple[float, float] | None  # first dispatch, last finish
 
@@ -106,7 +108,7 @@ def run_view(result: RunResult, level: int) -> RunView:
         fr.intervals.append((r.start, r.end))
     funcs = {fr.stats.name: fr for fr in by_id.values()}
     return RunView(level=level, funcs=funcs, wall=events_wall(pd), total_test_time=run_total_test_time(pd),
-                   total_exec=sum(r.end - r.start for r in pd.rows), tasks=len({r.task_id for r in pd.rows}),
+                   total_exec=sum(r.end - r.start for r in pd.rows), tasks=len(pd.rows),
                    orch=orch, sched=sched)
 
 
@@ -179,7 +181,9 @@ def metric_value(view: RunView, key: str) -> float:
         return s.span
     if kind == "sum_exec":
         return s.exec_sum
-    if kind == "tasks":
+    if kind == "rows":
+        return float(s.count)
+    if kind == "task_ids":
         return float(len(fr.task_ids))
     if kind == "union_span":
         return union_length(fr.intervals)

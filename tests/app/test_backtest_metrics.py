@@ -29,7 +29,7 @@ def test_run_wide_metrics(run: RunResult) -> None:
     assert metric_value(v, "total_test_time") == pytest.approx(m["total_test_time"])
     exec_us = sum(s.end - s.start for s in run.subtasks) / 1000
     assert metric_value(v, "total_exec") == pytest.approx(exec_us, abs=TICK * len(run.subtasks))
-    assert metric_value(v, "tasks") == len({s.task_id for s in run.subtasks}) == 3
+    assert metric_value(v, "tasks") == len(run.subtasks) == 6  # rows, as the converter's TOTAL Count
 
 
 def test_per_function_metrics(run: RunResult) -> None:
@@ -44,7 +44,8 @@ def test_per_function_metrics(run: RunResult) -> None:
     assert metric_value(v, "qk_matmul.span") == pytest.approx(m["span"])
     assert metric_value(v, "qk_matmul.time") == metric_value(v, "qk_matmul.span")
     assert metric_value(v, "qk_matmul.sum_exec") == pytest.approx(sum(ex), abs=4 * TICK)
-    assert metric_value(v, "qk_matmul.tasks") == 1
+    assert metric_value(v, "qk_matmul.tasks") == 2  # rows (blocks), as the converter's Count
+    assert metric_value(v, "qk_matmul.task_ids") == 1
     lat = sum(s.finish - s.dispatch for s in rows) / 1000
     assert metric_value(v, "qk_matmul.exec_pct") == pytest.approx(sum(ex) / lat * 100, abs=1.0)
     lo, hi = min(s.start for s in rows) / 1000, max(s.end for s in rows) / 1000
@@ -76,7 +77,8 @@ def test_mix_task_reads_both_halves(run: RunResult) -> None:
     ex = [(s.end - s.start) / 1000 for s in rows]
     assert metric_value(v, "pv.avg_exec") == pytest.approx(sum(ex) / 3, abs=2 * TICK)
     assert metric_value(v, "pv.sum_exec") == pytest.approx(sum(ex), abs=6 * TICK)
-    assert metric_value(v, "pv.tasks") == 1
+    assert metric_value(v, "pv.tasks") == 3  # rows of both halves
+    assert metric_value(v, "pv.task_ids") == 1
     span = (max(s.end for s in rows) - min(s.start for s in rows)) / 1000
     assert metric_value(v, "pv.span") == pytest.approx(span, abs=2 * TICK)
     # a half by its own name reads only that half
