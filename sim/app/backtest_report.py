@@ -189,37 +189,43 @@ def backtest_json(results: list[CaseResult], groups: list[GroupSummary], meta: d
 
 
 def plot_backtest(results: list[CaseResult], out: Path, title: str) -> Path:
-    """Scatter of measured vs simulated Δ % per metric (fit and validation marked, points labelled),
-    with the y = x line."""
+    """Scatter of measured vs simulated Δ % per metric (fit and validation marked), with the y = x
+    line and the ±2 % no-change square; points are numbered, the key on the right names them."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(10, 8), dpi=110)
+    fig = plt.figure(figsize=(14, 8.5), dpi=100)
+    ax = fig.add_axes((0.06, 0.07, 0.55, 0.86))
     pts: list[tuple[float, float]] = []
+    key: list[str] = []
     for cset, marker, color in (("fit", "o", "#1f77b4"), ("validation", "s", "#ff7f0e")):
-        xs, ys, labels = [], [], []
+        xs, ys = [], []
         for c in results:
             if c.case.set != cset:
                 continue
             for r in c.rows:
-                if r.meas_delta is not None and r.sim_delta is not None:
-                    xs.append(r.meas_delta)
-                    ys.append(r.sim_delta)
-                    labels.append(f"{c.case.id} {r.metric}")
-        ax.scatter(xs, ys, marker=marker, color=color, label=f"{cset} ({len(xs)})", zorder=3)
-        for x, y, lab in zip(xs, ys, labels, strict=True):
-            ax.annotate(lab, (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+                if r.meas_delta is None or r.sim_delta is None:
+                    continue
+                xs.append(r.meas_delta)
+                ys.append(r.sim_delta)
+                key.append(f"{len(key) + 1:>2}  {c.case.id} {r.metric}  ({cset})")
+                ax.annotate(str(len(key)), (r.meas_delta, r.sim_delta), fontsize=7, xytext=(3, 3),
+                            textcoords="offset points")
+        ax.scatter(xs, ys, marker=marker, color=color, label=f"{cset} ({len(xs)} metrics)", zorder=3)
         pts += list(zip(xs, ys, strict=True))
     lim = max([10.0] + [abs(v) for p in pts for v in p]) * 1.1
+    tol = DIRECTION_TOL_PCT
+    ax.fill([-tol, tol, tol, -tol], [-tol, -tol, tol, tol], color="#dddddd", zorder=0,
+            label=f"both within ±{tol:g} %")
+    ax.fill([0, lim, lim, 0], [0, 0, lim, lim], color="#eef6ee", zorder=0)
+    ax.fill([0, -lim, -lim, 0], [0, 0, -lim, -lim], color="#eef6ee", zorder=0, label="same direction")
     ax.plot([-lim, lim], [-lim, lim], color="grey", lw=1, ls="--", label="y = x", zorder=1)
-    ax.axhline(0, color="lightgrey", lw=0.8, zorder=0)
-    ax.axvline(0, color="lightgrey", lw=0.8, zorder=0)
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
     ax.set_xlabel("measured change Δ (%)")
     ax.set_ylabel("simulated change Δ (%)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(loc="upper left")
+    ax.set_title(title, fontsize=9, loc="left")
+    ax.legend(loc="upper left", fontsize=8)
     ax.grid(True, alpha=0.3)
-    fig.tight_layout()
+    fig.text(0.63, 0.93, "\n".join(key), fontsize=6.5, family="monospace", va="top")
     return save_png_atomic(fig, out)
 
 
