@@ -171,17 +171,27 @@ def record_case(case: Case, path: Path, seed: int) -> Recording:
                             seed=seed)
 
 
-def simulate_side(case: Case, clone: Clone, commit: str, relfile: str, chip: ChipConfig, seeds: list[int],
-                  jitter: float, tick: Callable[[], None]) -> list[RunView]:
-    """The case's entry at ``commit``, simulated once per seed at the case's capture level."""
+def record_side(case: Case, clone: Clone, commit: str, relfile: str, seed: int) -> Recording:
+    """The case's entry recorded from ``relfile`` as ``commit`` has it (record once, simulate often)."""
     with folder_at(clone, commit, relfile) as path:
-        rec = record_case(case, path, seeds[0])
+        return record_case(case, path, seed)
+
+
+def simulate_views(case: Case, rec: Recording, chip: ChipConfig, seeds: list[int], jitter: float,
+                   tick: Callable[[], None] = lambda: None) -> list[RunView]:
+    """A recorded side simulated once per seed at the case's capture level."""
     views = []
     for s in seeds:
         opts = RunOptions(seed=s, swimlane_level=case.capture_level, jitter=jitter)
         views.append(run_view(simulate(rec.graph, chip, opts), case.capture_level))
         tick()
     return views
+
+
+def simulate_side(case: Case, clone: Clone, commit: str, relfile: str, chip: ChipConfig, seeds: list[int],
+                  jitter: float, tick: Callable[[], None]) -> list[RunView]:
+    """The case's entry at ``commit``, simulated once per seed at the case's capture level."""
+    return simulate_views(case, record_side(case, clone, commit, relfile, seeds[0]), chip, seeds, jitter, tick)
 
 
 # --------------------------------------------------------------------------------------------
