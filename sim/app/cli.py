@@ -39,6 +39,8 @@ COMMANDS: list[tuple[str, str, str]] = [
      "scheduler-overhead report (parts 1-6 of simpler's sched_overhead_analysis) of a run directory"),
     ("sweep", "sim.app.commands.sweep", "what-if hardware sweep: metrics over a grid of chip parameters"),
     ("reproduce", "sim.app.commands.reproduce", "simulate the measured comparison and print the fidelity table"),
+    ("backtest", "sim.app.commands.backtest",
+     "simulate measured pypto-lib changes at both commits and score the simulated changes"),
     ("calibrate", "sim.app.commands.calibrate", "fit the free chip parameters on the standalone baseline"),
     ("explain", "sim.app.commands.explain",
      "break a function's Avg Exec and span down (pipes, memory, overhead)"),

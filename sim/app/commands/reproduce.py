@@ -51,6 +51,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     out = check_out_dir(args.out, "-o")
     meas = load_measurements(args.measurements)
+    backtest_line = _backtest_line(args, out)  # checked before any work
     band = _band_points(args) if args.band else None  # checked before any work
     if args.chip_file:
         chip = hwmodels.load_chip(path=check_exists(args.chip_file), overrides=args.set or [])
@@ -103,9 +104,28 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     else:
         for f in BAND_FILES:  # of an earlier --band run: they would not match this one
             (out / f).unlink(missing_ok=True)
+    if backtest_line:
+        print(f"\n{backtest_line}")
     run_dirs = [f"{j.outdir}{os.sep}" for j in jobs if j.outdir]
     wrote([*(out / f for f in files), *run_dirs], note=f"  ({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+def _backtest_line(args: argparse.Namespace, out: Path) -> str | None:
+    """The one-line summary of ``--backtest FILE`` (one-line error if it cannot be read), else of
+    ``OUT/backtest.json`` when there is one (a note on stderr if it cannot be read), else None."""
+    from sim.app.backtest_report import read_summary_line  # lazy: only with a backtest.json
+
+    if args.backtest:
+        return read_summary_line(check_exists(args.backtest))
+    found = out / "backtest.json"
+    if not found.is_file():
+        return None
+    try:
+        return read_summary_line(found)
+    except UserError as exc:
+        print(f"swimsim: note: {exc}; no backtest summary", file=sys.stderr)
+        return None
 
 
 def _band_points(args: argparse.Namespace) -> tuple[str, list[ProfilePreset], list[ProfilePreset], list[ChipConfig]]:
@@ -174,4 +194,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--band-tol", type=non_negative_float, default=BAND_TOL_PCT,
                    help=f"largest fit-target error %% a profile point may have (default {BAND_TOL_PCT}: the "
                         "reported ±4 %% run-to-run noise of a 3-run mean)")
+    p.add_argument("--backtest", metavar="FILE",
+                   help="print the one-line summary of this `swimsim backtest` result under the report "
+                        "(default: DIR/backtest.json when it exists)")
     p.set_defaults(func=cmd_reproduce)

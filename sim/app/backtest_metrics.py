@@ -1,0 +1,195 @@
+"""The metrics a validation case measured, computed from one simulated run (µs, counts, %).
+
+A run is read the way its written files would be read: the joined, tick-quantised swimlane rows of
+:func:`traces.rundir.perf_from_result` at the case's capture level, aggregated per function by
+:func:`traces.stats.func_stats`, and the swimlane wall of :func:`traces.merged.events_wall`. The
+PYPTO_BENCH windows come from the run's orchestrator submit records and subtask rows.
+
+Metric keys (the ``measured`` keys of a case):
+
+* run-wide: ``wall`` (swimlane wall), ``total_test_time`` (earliest dispatch to latest finish;
+  levels 2-4), ``total_exec`` (sum of Exec over every row), ``tasks`` (distinct tasks with rows);
+* PYPTO_BENCH: ``orch_us`` (first submit start to last submit end), ``sched_us`` (first dispatch to
+  last finish), ``effective_us`` (length of the union of the two windows);
+* per function ``FUNC.FIELD``: ``avg_exec`` and ``exec`` (Avg Exec per row), ``span`` and ``time``
+  (first start to last end), ``sum_exec`` (Exec summed over rows), ``tasks`` (distinct tasks),
+  ``exec_pct`` (Exec / Latency in %, levels 2-4), ``union_span`` (length of the union of the rows'
+  start-end intervals).
+
+A mixed (MIX) task's rows are named ``FUNC_aic`` and ``FUNC_aiv``; a key naming ``FUNC`` that the run
+has only as those halves reads both halves together (their rows pooled). A metric the run cannot
+give raises :class:`Unavailable` with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim.ir.records import RunResult
+from traces.merged import events_wall
+from traces.rundir import perf_from_result
+from traces.stats import FuncStats, func_stats, run_total_test_time
+
+MIX_SUFFIXES = ("_aic", "_aiv")
+BENCH_METRICS = ("orch_us", "sched_us", "effective_us")
+RUN_METRICS = ("wall", "total_test_time", "total_exec", "tasks", *BENCH_METRICS)
+FUNC_FIELDS = {"avg_exec": "avg_exec", "exec": "avg_exec", "span": "span", "time": "span",
+               "sum_exec": "sum_exec", "tasks": "tasks", "exec_pct": "exec_pct", "union_span": "union_span"}
+
+
+class Unavailable(Exception):
+    """A metric the simulated run cannot give; the message is the reason (one line)."""
+
+
+@dataclass
+class FuncRows:
+    """One function's rows pooled (µs): the converter's aggregates, its task ids and Exec intervals."""
+
+    stats: FuncStats
+    task_ids: set[int] = field(default_factory=set)
+    intervals: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass
+class RunView:
+    """What the metrics read from one simulated run. Times in µs; ``level`` is the capture level
+    (0: no swimlane capture, so no per-row metrics)."""
+
+    level: int
+    funcs: dict[str, FuncRows]
+    wall: float | None
+    total_test_time: float | None
+    total_exec: float | None
+    tasks: int | None
+    orch: tuple[float, float] | None  # orchestrator window (start, end)
+    sched: tuple[float, float] | None  # first dispatch, last finish
+
+
+def union_length(intervals: list[tuple[float, float]]) -> float:
+    """Total length covered by the ``(start, end)`` intervals (overlaps counted once)."""
+    total = 0.0
+    cur_lo = cur_hi = None
+    for lo, hi in sorted(intervals):
+        if cur_hi is None or lo > cur_hi:
+            if cur_hi is not None:
+                total += cur_hi - cur_lo
+            cur_lo, cur_hi = lo, hi
+        else:
+            cur_hi = max(cur_hi, hi)
+    if cur_hi is not None:
+        total += cur_hi - cur_lo
+    return total
+
+
+def _windows(result: RunResult) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
+    """(orchestrator window, scheduler window) of the run in µs, None where it has no records."""
+    orch = None
+    if result.submits:
+        orch = (min(s.start for s in result.submits) / 1000.0, max(s.end for s in result.submits) / 1000.0)
+    sched = None
+    if result.subtasks:
+        sched = (min(s.dispatch for s in result.subtasks) / 1000.0,
+                 max(s.finish for s in result.subtasks) / 1000.0)
+    return orch, sched
+
+
+def run_view(result: RunResult, level: int) -> RunView:
+    """The metrics' view of ``result`` captured at swimlane ``level`` (0-4)."""
+    orch, sched = _windows(result)
+    if level < 1:
+        return RunView(level, {}, None, None, None, None, orch, sched)
+    pd = perf_from_result(result, level)[0]
+    by_id = {f.func_id: FuncRows(f) for f in func_stats(pd)}
+    for r in pd.rows:
+        fr = by_id[r.func_id]
+        fr.task_ids.add(r.task_id)
+        fr.intervals.append((r.start, r.end))
+    funcs = {fr.stats.name: fr for fr in by_id.values()}
+    return RunView(level=level, funcs=funcs, wall=events_wall(pd), total_test_time=run_total_test_time(pd),
+                   total_exec=sum(r.end - r.start for r in pd.rows), tasks=len({r.task_id for r in pd.rows}),
+                   orch=orch, sched=sched)
+
+
+def _pooled(parts: list[FuncRows], name: str) -> FuncRows:
+    """The rows of several functions (a MIX task's halves) as one function ``name``."""
+    s = FuncStats(parts[0].stats.func_id, name)
+    out = FuncRows(s)
+    for p in parts:
+        q = p.stats
+        s.count += q.count
+        s.exec_sum += q.exec_sum
+        s.lat_sum += q.lat_sum
+        s.first_start = min(s.first_start, q.first_start)
+        s.last_end = max(s.last_end, q.last_end)
+        out.task_ids |= p.task_ids
+        out.intervals += p.intervals
+    return out
+
+
+def function_rows(view: RunView, name: str) -> FuncRows:
+    """The rows of function ``name``: its own, else its MIX halves ``name_aic``/``name_aiv`` pooled."""
+    if name in view.funcs:
+        return view.funcs[name]
+    halves = [view.funcs[name + s] for s in MIX_SUFFIXES if name + s in view.funcs]
+    if not halves:
+        raise Unavailable(f"function {name} is not in the simulated run")
+    return _pooled(halves, name)
+
+
+def _need_rows(view: RunView, key: str) -> None:
+    if view.level < 1:
+        raise Unavailable(f"{key}: the case has no swimlane capture (level 0)")
+
+
+def _bench(view: RunView, key: str) -> float:
+    if view.orch is None or view.sched is None:
+        raise Unavailable(f"{key}: the run has no orchestrator or subtask records")
+    if key == "orch_us":
+        return view.orch[1] - view.orch[0]
+    if key == "sched_us":
+        return view.sched[1] - view.sched[0]
+    return union_length([view.orch, view.sched])
+
+
+def metric_value(view: RunView, key: str) -> float:
+    """Value of metric ``key`` in ``view`` (µs, count or %); :class:`Unavailable` with the reason when
+    the run cannot give it."""
+    if key in BENCH_METRICS:
+        return _bench(view, key)
+    if key in RUN_METRICS:
+        _need_rows(view, key)
+        if key == "total_test_time":
+            if view.total_test_time is None:
+                raise Unavailable("total_test_time: a level-1 capture has no AICPU dispatch/finish")
+            return view.total_test_time
+        v = {"wall": view.wall, "total_exec": view.total_exec, "tasks": view.tasks}[key]
+        assert v is not None
+        return float(v)
+    func, dot, fld = key.rpartition(".")
+    if not dot or not func or fld not in FUNC_FIELDS:
+        known = ", ".join([*RUN_METRICS, *(f"FUNC.{f}" for f in FUNC_FIELDS)])
+        raise Unavailable(f"{key}: not a metric swimsim computes (known: {known})")
+    _need_rows(view, key)
+    fr = function_rows(view, func)
+    s = fr.stats
+    kind = FUNC_FIELDS[fld]
+    if kind == "avg_exec":
+        return s.exec_sum / s.count
+    if kind == "span":
+        return s.span
+    if kind == "sum_exec":
+        return s.exec_sum
+    if kind == "tasks":
+        return float(len(fr.task_ids))
+    if kind == "union_span":
+        return union_length(fr.intervals)
+    if view.level < 2 or s.lat_sum <= 0:
+        raise Unavailable(f"{key}: Exec% needs dispatch/finish stamps (capture level 2-4)")
+    return s.exec_sum / s.lat_sum * 100.0
+
+
+def mean_metric(views: list[RunView], key: str) -> float:
+    """Mean of metric ``key`` over the runs; :class:`Unavailable` (the first run's reason) when a run
+    cannot give it."""
+    vals = [metric_value(v, key) for v in views]
+    return sum(vals) / len(vals)

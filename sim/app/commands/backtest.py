@@ -1,0 +1,98 @@
+"""``swimsim backtest``: simulate the measured before/after pairs of pypto-lib's history from the
+pypto-lib clones given, and score the simulated changes against the measured ones.
+
+Prints one row per case and metric (measured and simulated before → after and Δ %, whether the
+direction is right, |Δ error| in points, each simulated value's error against the measured one), the
+metrics swimsim cannot compute with the reason, the cases that could not be simulated with their
+error, and the summary per set (fit, validation), over all cases and per kernel family. Writes
+``backtest.json``, ``backtest.md`` and ``backtest.png`` into ``-o DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import hwmodels
+from sim.app.backtest import open_clone, run_case
+from sim.app.backtest_cases import load_cases
+from sim.app.backtest_report import backtest_json, format_report, plot_backtest, summaries
+from sim.app.commands import non_negative_float, positive_int
+from sim.app.paths import check_exists, check_out_dir, wrote
+from sim.app.progress import ticker
+from sim.util.errors import UserError
+from sim.util.fileio import write_text_atomic
+
+DEFAULT_RUNS = 3
+DEFAULT_JITTER = 0.03
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Backtest every case (or ``--only``), print the report, write the files under ``-o``."""
+    t0 = time.perf_counter()
+    out = check_out_dir(args.out, "-o")
+    cf, shown = load_cases(check_exists(args.cases) if args.cases else None)
+    cases = cf.cases
+    if args.only:
+        known = {c.id for c in cases}
+        for cid in args.only:
+            if cid not in known:
+                raise UserError(f"--only {cid}: no such case in {shown} (cases: {', '.join(sorted(known))})")
+        cases = [c for c in cases if c.id in set(args.only)]
+    clones = [open_clone(a) for a in args.pypto_lib]
+    if args.chip_file:
+        chip = hwmodels.load_chip(path=check_exists(args.chip_file), overrides=args.set or [])
+    else:
+        chip = hwmodels.load_chip(args.chip or hwmodels.recommended_preset(), overrides=args.set or [])
+    seeds = [args.seed + i for i in range(args.runs)]
+    jitter = args.jitter if args.runs > 1 else 0.0
+    tick, close = ticker(len(cases) * 2 * len(seeds), enabled=sys.stderr.isatty(), desc="backtest", unit="run")
+    try:
+        results = [run_case(c, clones, chip, seeds, jitter, tick) for c in cases]
+    finally:
+        close()
+    groups = summaries(results)
+    meta = {"cases_file": shown, "chip": chip.name, "runs": args.runs, "seeds": seeds, "jitter": jitter}
+    doc = backtest_json(results, groups, meta)
+    text = format_report(results, groups)
+    md = format_report(results, groups, markdown=True)
+    head = (f"swimsim backtest: {len(cases)} cases of {shown}, chip {chip.name}, {args.runs} seeded run(s) "
+            f"per side (seeds {seeds[0]}..{seeds[-1]}, jitter {jitter:g})")
+    write_text_atomic(out / "backtest.json", json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    write_text_atomic(out / "backtest.md", f"# {head}\n\n{md}")
+    plot_backtest(results, out / "backtest.png", title=head)
+    print(head)
+    print(text, end="")
+    wrote([out / "backtest.json", out / "backtest.md", out / "backtest.png"],
+          note=f"  ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+    p = sub.add_parser("backtest", help="simulate measured pypto-lib changes at both commits and score the "
+                                        "simulated changes",
+                       description="For each validation case, take the entry file's folder at the two measured "
+                                   "commits from a pypto-lib clone (git archive), simulate both with the case's "
+                                   "arguments, environment and capture level, and compare the simulated change "
+                                   "of every measured metric with the measured one.")
+    p.add_argument("--pypto-lib", action="append", required=True, metavar="[OWNER/NAME=]DIR",
+                   help="a pypto-lib clone or bare mirror (repeatable); a case uses the clone declared for its "
+                        "repository, else one whose remote URLs name it, else one whose path names it "
+                        "(owner/name or owner+name), else one holding both commits")
+    p.add_argument("--cases", metavar="FILE", help="validation case JSON (default: the bundled validation_cases.json)")
+    p.add_argument("--only", nargs="+", action="extend", metavar="CASE_ID", help="backtest only these cases")
+    p.add_argument("--runs", type=positive_int, default=DEFAULT_RUNS,
+                   help=f"seeded runs per side, averaged (default {DEFAULT_RUNS})")
+    p.add_argument("--seed", type=int, default=0, help="first seed; runs use seeds S..S+N-1 (default 0)")
+    p.add_argument("--jitter", type=non_negative_float, default=DEFAULT_JITTER,
+                   help=f"relative lane-duration jitter when --runs > 1 (default {DEFAULT_JITTER})")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--chip", metavar="NAME", help="chip preset (default: the calibrated preset if present, else "
+                   "910C; see `swimsim chips`)")
+    g.add_argument("--chip-file", metavar="FILE", help="chip TOML/JSON file (e.g. written by `swimsim calibrate`)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a chip field (repeatable)")
+    p.add_argument("-o", "--out", default="out", metavar="DIR",
+                   help="output directory (default: out): backtest.json, backtest.md, backtest.png")
+    p.set_defaults(func=cmd_backtest)

@@ -1,0 +1,116 @@
+"""Backtest metrics on hand-built run records (traces.synthetic): each metric kind, a function the run
+lacks, a MIX task's _aic/_aiv halves, and what a level-0 / level-1 capture cannot give."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.app.backtest_metrics import Unavailable, mean_metric, metric_value, run_view, union_length
+from sim.ir.records import RunResult
+from traces import run_metrics
+from traces.synthetic import tiny_run
+
+TICK = 0.02  # µs: rows are quantised to 50 MHz ticks, the raw records are not
+
+
+@pytest.fixture(scope="module")
+def run() -> RunResult:
+    return tiny_run(seed=3)
+
+
+def _rows(run: RunResult, *funcs: str) -> list:
+    return [s for s in run.subtasks if s.func in funcs]
+
+
+def test_run_wide_metrics(run: RunResult) -> None:
+    v = run_view(run, 4)
+    m = run_metrics(run, 4)
+    assert metric_value(v, "wall") == pytest.approx(m["swimlane_wall"])
+    assert metric_value(v, "total_test_time") == pytest.approx(m["total_test_time"])
+    exec_us = sum(s.end - s.start for s in run.subtasks) / 1000
+    assert metric_value(v, "total_exec") == pytest.approx(exec_us, abs=TICK * len(run.subtasks))
+    assert metric_value(v, "tasks") == len({s.task_id for s in run.subtasks}) == 3
+
+
+def test_per_function_metrics(run: RunResult) -> None:
+    v = run_view(run, 4)
+    rows = _rows(run, "qk_matmul")
+    assert len(rows) == 2
+    ex = [(s.end - s.start) / 1000 for s in rows]
+    m = run_metrics(run, 4)["funcs"]["qk_matmul"]
+    assert metric_value(v, "qk_matmul.avg_exec") == pytest.approx(m["avg_exec"])
+    assert metric_value(v, "qk_matmul.exec") == metric_value(v, "qk_matmul.avg_exec")
+    assert metric_value(v, "qk_matmul.avg_exec") == pytest.approx(sum(ex) / 2, abs=2 * TICK)
+    assert metric_value(v, "qk_matmul.span") == pytest.approx(m["span"])
+    assert metric_value(v, "qk_matmul.time") == metric_value(v, "qk_matmul.span")
+    assert metric_value(v, "qk_matmul.sum_exec") == pytest.approx(sum(ex), abs=4 * TICK)
+    assert metric_value(v, "qk_matmul.tasks") == 1
+    lat = sum(s.finish - s.dispatch for s in rows) / 1000
+    assert metric_value(v, "qk_matmul.exec_pct") == pytest.approx(sum(ex) / lat * 100, abs=1.0)
+    lo, hi = min(s.start for s in rows) / 1000, max(s.end for s in rows) / 1000
+    overlapping = max(s.start for s in rows) < min(s.end for s in rows)
+    union = hi - lo if overlapping else sum(ex)
+    assert metric_value(v, "qk_matmul.union_span") == pytest.approx(union, abs=2 * TICK)
+
+
+def test_bench_windows(run: RunResult) -> None:
+    v = run_view(run, 0)
+    orch = (min(s.start for s in run.submits) / 1000, max(s.end for s in run.submits) / 1000)
+    sched = (min(s.dispatch for s in run.subtasks) / 1000, max(s.finish for s in run.subtasks) / 1000)
+    assert metric_value(v, "orch_us") == pytest.approx(orch[1] - orch[0])
+    assert metric_value(v, "sched_us") == pytest.approx(sched[1] - sched[0])
+    assert metric_value(v, "effective_us") == pytest.approx(max(orch[1], sched[1]) - min(orch[0], sched[0]))
+
+
+def test_union_length_counts_overlaps_once() -> None:
+    assert union_length([(0, 2), (1, 3), (5, 6)]) == 4
+    assert union_length([(5, 6), (0, 1)]) == 2
+    assert union_length([]) == 0
+
+
+def test_mix_task_reads_both_halves(run: RunResult) -> None:
+    v = run_view(run, 4)
+    assert "pv" not in v.funcs and {"pv_aic", "pv_aiv"} <= set(v.funcs)
+    rows = _rows(run, "pv_aic", "pv_aiv")
+    assert len(rows) == 3
+    ex = [(s.end - s.start) / 1000 for s in rows]
+    assert metric_value(v, "pv.avg_exec") == pytest.approx(sum(ex) / 3, abs=2 * TICK)
+    assert metric_value(v, "pv.sum_exec") == pytest.approx(sum(ex), abs=6 * TICK)
+    assert metric_value(v, "pv.tasks") == 1
+    span = (max(s.end for s in rows) - min(s.start for s in rows)) / 1000
+    assert metric_value(v, "pv.span") == pytest.approx(span, abs=2 * TICK)
+    # a half by its own name reads only that half
+    aiv = [(s.end - s.start) / 1000 for s in _rows(run, "pv_aiv")]
+    assert metric_value(v, "pv_aiv.avg_exec") == pytest.approx(sum(aiv) / len(aiv), abs=2 * TICK)
+
+
+def test_missing_function_is_unavailable(run: RunResult) -> None:
+    with pytest.raises(Unavailable, match="function q_rope_cs is not in the simulated run"):
+        metric_value(run_view(run, 4), "q_rope_cs.avg_exec")
+
+
+def test_unknown_metric_kind_is_unavailable(run: RunResult) -> None:
+    with pytest.raises(Unavailable, match="not a metric swimsim computes"):
+        metric_value(run_view(run, 4), "qk_matmul.p99")
+    with pytest.raises(Unavailable, match="not a metric swimsim computes"):
+        metric_value(run_view(run, 4), "bandwidth")
+
+
+def test_capture_level_limits(run: RunResult) -> None:
+    v1 = run_view(run, 1)
+    assert metric_value(v1, "wall") > 0
+    with pytest.raises(Unavailable, match="level-1 capture"):
+        metric_value(v1, "total_test_time")
+    with pytest.raises(Unavailable, match="capture level 2-4"):
+        metric_value(v1, "qk_matmul.exec_pct")
+    v0 = run_view(run, 0)
+    for key in ("wall", "softmax.avg_exec", "total_exec"):
+        with pytest.raises(Unavailable, match="level 0"):
+            metric_value(v0, key)
+
+
+def test_mean_over_runs() -> None:
+    views = [run_view(tiny_run(seed=s), 4) for s in (0, 1)]
+    vals = [metric_value(v, "softmax.avg_exec") for v in views]
+    assert vals[0] != vals[1]
+    assert mean_metric(views, "softmax.avg_exec") == pytest.approx(sum(vals) / 2)
