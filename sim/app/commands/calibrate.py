@@ -20,7 +20,7 @@ from tqdm import tqdm
 import hwmodels
 from hwmodels.chip import CALIBRATED_PRESET, PRESET_DIR, ChipConfig
 from sim.app.calibrated_preset import calibrated_preset_toml
-from sim.app.calibration import FREE_PARAMS, fit, free_param, profile, provenance_note, start_values
+from sim.app.calibration import FREE_PARAMS, PRIORS, fit, free_param, profile, provenance_note, start_values
 from sim.app.commands import non_negative_float, positive_int
 from sim.app.fidelity import DEFAULT_RUNS
 from sim.app.measurements import fit_targets, load_measurements
@@ -72,14 +72,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     result = fit(
         targets, base_chip=args.base, max_evals=args.max_evals, runs=args.runs, jitter=args.jitter, progress=progress,
-        start=start,
+        start=start, priors=PRIORS,
     )
     bar.close()
     write_text_atomic(out, calibrated_preset_toml(base, out.stem, result.params, provenance_note(result)))
     hwmodels.load_chip(path=out)  # the written preset must load
     for k, v in result.params.items():
         print(f"  {k} = {v}")
-    print(f"loss {result.loss:.5g} after {result.evaluations} simulations")
+    print(f"objective {result.loss:.5g} (targets' squared relative errors {result.fit_loss:.5g}) "
+          f"after {result.evaluations} simulations")
+    for pr in PRIORS:
+        val = result.params.get(pr.key, (result.checks or {}).get(pr.key))
+        shown = "-" if val is None else f"{val:g}"
+        rng = f"{pr.lo:g}" if pr.lo == pr.hi else f"{pr.lo:g}-{pr.hi:g}"
+        print(f"  prior {pr.key}: {shown} (measured {rng}, noise {pr.sigma:g}; term "
+              f"{(result.terms or {}).get(pr.key, 0.0):.3g})")
     print(f"use it: swimsim reproduce --chip-file {out}   or   swimsim run KERNEL --chip-file {out}")
     wrote([out])
     return 0
@@ -136,7 +143,7 @@ def _calibrate_profile(args: argparse.Namespace, out: Path, base: ChipConfig, ta
                 f"{', '.join(names)} ({r.evaluations} simulations, loss {r.loss:.4g})")
         paths.append(write_text_atomic(out / f"{stem}.toml", calibrated_preset_toml(base, stem, r.params, note)))
         fitted = {k: v for k, v in r.params.items() if k != field}
-        rms = (r.loss / max(1, len(names))) ** 0.5 * 100.0
+        rms = (r.fit_loss / max(1, len(names))) ** 0.5 * 100.0
         rows.append([f"{pt.value:g}", f"{r.loss:.3g}", f"{rms:.2f}",
                      *(f"{errs[n]:+.2f}" for n in names), ", ".join(f"{k.rsplit('.', 1)[-1]}={v:.4g}"
                                                                     for k, v in fitted.items()), f"{stem}.toml"])
