@@ -1,12 +1,14 @@
-"""Calibration of the chip's unknown parameters on the standalone baseline only.
+"""Calibration of the chip's unknown parameters on the standalone baseline and the runtime's measurements.
 
 Protocol: the free parameters are chip fields no public source quantifies (status CALIBRATE,
 docs/model.md; the fit is described in docs/calibration.md);
 they are fitted **only** on the measured standalone ``qkv_proj_rope`` decode *baseline* metrics
-(``sim.app.measurements.fit_targets``). Every other number ``swimsim reproduce`` prints is a
-prediction. The search is a Halton probe of the unit cube (``scipy.stats.qmc``) followed by
-restarted Nelder–Mead (``scipy.optimize.minimize``); it is deterministic (fixed seeds, no random
-draws), and its result is a chip preset file with provenance.
+(``sim.app.measurements.fit_targets``) and, as noise-weighted priors (:data:`PRIORS`), on the
+runtime's own measured microbenchmarks (``traces.runtime_checks``) and the measured cold-start bound.
+Every other number ``swimsim reproduce`` prints is a prediction. The search is a Halton probe of
+the unit cube (``scipy.stats.qmc``) followed by restarted Nelder–Mead (``scipy.optimize.minimize``);
+it is deterministic (fixed seeds, no random draws), and its result is a chip preset file with
+provenance.
 """
 
 from __future__ import annotations

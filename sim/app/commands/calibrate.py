@@ -1,5 +1,9 @@
 """``swimsim calibrate``: fit the free chip parameters on the standalone baseline, or profile one.
 
+The fit's objective adds the runtime's measured microbenchmarks as noise-weighted priors
+(:data:`sim.app.calibration.PRIORS`) and prints each prior's value and term; a profile fits the
+targets alone.
+
 Without ``--profile`` the fit (:func:`sim.app.calibration.fit`) starts from the bundled calibrated
 preset (or ``--start`` / ``--from-prior``) and writes a chip file with provenance into the current
 directory (``<base>-calibrated.toml``) or ``-o FILE``, never into the installed presets; the file is
@@ -161,8 +165,10 @@ def _calibrate_profile(args: argparse.Namespace, out: Path, base: ChipConfig, ta
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     c = sub.add_parser("calibrate", help="fit the free chip parameters on the standalone baseline",
                        description="Fit the free chip parameters on the standalone baseline of the measurement "
-                                   "file and write a chip file (TOML) to use with --chip-file. The installed "
-                                   "presets are never modified.")
+                                   "file, with the runtime's measured microbenchmarks (loop time, submit window, "
+                                   "Head OH, switch, dispatch stagger) and the measured cold-start bound as "
+                                   "noise-weighted priors, and write a chip file (TOML) to use with --chip-file. "
+                                   "The installed presets are never modified.")
     c.add_argument("--measurements", metavar="FILE",
                    help="measurement JSON (default: the bundled PR #648 data; only the standalone baseline is "
                         "read for fitting)")
