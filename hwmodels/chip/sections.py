@@ -323,12 +323,29 @@ class RuntimeParams(_Section):
                              "tensormap_and_ringbuffer/docs/RUNTIME_LOGIC.md §8.1); cluster b -> thread b mod n "
                              "(scheduler_cold_path.cpp)", ge=1)
     orch_to_sched: bool = F(False, "-", "SOURCE", "simpler PTO2_ORCH_TO_SCHED, off unless set (host/runtime_maker.cpp)")
-    orch_submit_us: float = F(0.874, "us", "CALIBRATE",
-                              "one submit_task call. Prior: 0.874 us, the MEASURED average over 16704 warm submits "
-                              "(simpler tensormap_and_ringbuffer/docs/device_log_profiling.md); a 181-task run "
-                              "measured 3.0 us/task for its whole orchestration window (simpler "
-                              "docs/dfx/l2-timing.md), so the cost depends on the program; fitted: "
+    orch_submit_us: float = F(0.154, "us", "CALIBRATE",
+                              "fixed part of one submit_task call (TensorMap sync, task-ring slot, fan-in/ready "
+                              "check, finalize). Prior DERIVED: (286.3 + 380.4 + 1207.4 + 697.5) us / 16704 "
+                              "submits (simpler src/a2a3/runtime/tensormap_and_ringbuffer/docs/"
+                              "device_log_profiling.md); the per-argument parts are separate fields; fitted: "
                               "docs/calibration.md §2", ge=0)
+    orch_param_per_arg_us: float = F(0.030, "us", "DERIVED",
+                                     "param copy per tensor argument: 2147.8 us / 16704 submits / 4.25 args per "
+                                     "submit of simpler examples/a2a3/tensormap_and_ringbuffer/paged_attention "
+                                     "(device_log_profiling.md)", ge=0)
+    orch_lookup_us: float = F(0.145, "us", "DERIVED",
+                              "TensorMap lookup of one INPUT/INOUT argument with the wiring of the producer edge "
+                              "it finds (also charged per explicit dependency): 7290.3 us / 16704 submits / 3 "
+                              "lookups per paged_attention submit (device_log_profiling.md); skipped in manual "
+                              "scopes (simpler docs/manual-scope.md)", ge=0)
+    orch_insert_us: float = F(0.050, "us", "DERIVED",
+                              "TensorMap insert of one OUTPUT/OUTPUT_EXISTING/INOUT argument: 1890.4 us / 16704 "
+                              "submits / 2.25 inserts per paged_attention submit (device_log_profiling.md); "
+                              "skipped in manual scopes", ge=0)
+    orch_alloc_per_tensor_us: float = F(0.034, "us", "DERIVED",
+                                        "heap-ring allocation of one tensor an alloc_tensors call creates: "
+                                        "701.5 us / 16704 submits / 1.25 allocations per paged_attention "
+                                        "submit (device_log_profiling.md)", ge=0)
     orch_between_submits_us: float = F(0.38, "us", "DERIVED",
                                        "(20943.9 - 14601.6) us / 16704 tasks outside submit_task (simpler "
                                        "tensormap_and_ringbuffer/docs/device_log_profiling.md)", ge=0)

@@ -34,13 +34,39 @@ from hwmodels.incore.pipes import (
 from hwmodels.memory import dtype_bytes
 from sim.ir import Op
 
-_TRANSCENDENTAL = ("exp", "log", "ln", "sqrt", "rsqrt", "div", "recip", "pow", "sigmoid", "tanh", "erf")
-_REDUCE = ("row_sum", "row_max", "row_min", "col_sum", "col_max", "col_min", "argmax", "argmin", "reduce",
-           "sum", "amax")
-_GATHER = ("gather", "scatter")
-_SORT = ("sort", "mrgsort", "topk", "merge")
-_TRANSPOSE = ("transpose",)
-_COPY = ("full", "expand", "concat", "copy", "fillpad", "arange", "dup", "broadcast", "fill")
+# Cost class of every recorded vector op name (kernels/dsl): the ALU cost per 256 B repeat relative to an
+# add. Classified by the exact name, never by substring (``row_expand_mul`` is a multiply, not an ``exp``).
+_BASE_CLASS: dict[str, str] = {
+    **dict.fromkeys(("add", "sub", "mul", "maximum", "minimum", "neg", "abs", "relu", "cast"), "add"),
+    **dict.fromkeys(("exp", "log", "ln", "sqrt", "rsqrt", "div", "recip", "pow", "sigmoid", "tanh", "erf"),
+                    "transcendental"),
+    **dict.fromkeys(("row_sum", "row_max", "row_min", "col_sum", "col_max", "col_min", "row_argmax", "row_argmin"),
+                    "reduce"),
+    **dict.fromkeys(("gather", "gather_mask", "scatter", "scatter_mask"), "gather"),
+    **dict.fromkeys(("sort32", "mrgsort"), "sort"),
+    "transpose": "transpose",
+    **dict.fromkeys(("full", "col_expand", "concat", "copy", "fillpad", "arange"), "copy"),
+    "col_expand_expdif": "expdif",
+}
+_SCALAR_FORMS = ("add", "sub", "mul", "div", "maximum", "minimum")  # ``adds`` = add with a scalar operand
+
+
+def vector_cost_class(name: str) -> str:
+    """Cost class of a recorded vector op by its exact name ("add" for names outside the table).
+
+    A ``row_expand_<op>`` / ``col_expand_<op>`` costs its binary ``<op>`` (the broadcast of the
+    [R,1] operand is a lowering step, :mod:`hwmodels.incore.lowering`); ``<op>s`` (scalar operand)
+    costs ``<op>``.
+    """
+    n = name.lower()
+    if n in _BASE_CLASS:
+        return _BASE_CLASS[n]
+    for prefix in ("row_expand_", "col_expand_"):
+        if n.startswith(prefix) and n[len(prefix):] in _BASE_CLASS:
+            return _BASE_CLASS[n[len(prefix):]]
+    if n.endswith("s") and n[:-1] in _SCALAR_FORMS:
+        return _BASE_CLASS[n[:-1]]
+    return "add"
 
 
 @dataclass(frozen=True)
@@ -77,22 +103,18 @@ def _odd(x: int) -> int:
 
 
 def _vec_factor(chip: ChipConfig, name: str) -> float:
-    """ALU cost per 256 B repeat of a vector op, relative to an add, from its name class."""
+    """ALU cost per 256 B repeat of a vector op, relative to an add, from its exact-name class."""
     v = chip.vector
-    n = name.lower()
-    if any(k in n for k in _SORT):
-        return v.factor_sort
-    if any(k in n for k in _REDUCE) and "expand" not in n:
-        return v.factor_reduce
-    if any(k in n for k in _GATHER):
-        return v.factor_gather
-    if any(k in n for k in _TRANSPOSE):
-        return v.factor_transpose
-    if any(k in n for k in _TRANSCENDENTAL):
-        return v.factor_unary_transcendental + (1.0 if "expdif" in n else 0.0)
-    if any(k in n for k in _COPY):
-        return v.factor_copy
-    return 1.0
+    return {
+        "add": 1.0,
+        "transcendental": v.factor_unary_transcendental,
+        "expdif": v.factor_unary_transcendental + 1.0,  # exp(x - v): the subtract pass plus the exp
+        "reduce": v.factor_reduce,
+        "gather": v.factor_gather,
+        "sort": v.factor_sort,
+        "transpose": v.factor_transpose,
+        "copy": v.factor_copy,
+    }[vector_cost_class(name)]
 
 
 def vector_repeats(chip: ChipConfig, shape: list[int], elem_bytes: float, nbytes: int = 0) -> int:

@@ -1,12 +1,14 @@
-"""Calibration of the chip's unknown parameters on the standalone baseline only.
+"""Calibration of the chip's unknown parameters on the standalone baseline and the runtime's measurements.
 
 Protocol: the free parameters are chip fields no public source quantifies (status CALIBRATE,
 docs/model.md; the fit is described in docs/calibration.md);
 they are fitted **only** on the measured standalone ``qkv_proj_rope`` decode *baseline* metrics
-(``sim.app.measurements.fit_targets``). Every other number ``swimsim reproduce`` prints is a
-prediction. The search is a Halton probe of the unit cube (``scipy.stats.qmc``) followed by
-restarted Nelder–Mead (``scipy.optimize.minimize``); it is deterministic (fixed seeds, no random
-draws), and its result is a chip preset file with provenance.
+(``sim.app.measurements.fit_targets``) and, as noise-weighted priors (:data:`PRIORS`), on the
+runtime's own measured microbenchmarks (``traces.runtime_checks``) and the measured cold-start bound.
+Every other number ``swimsim reproduce`` prints is a prediction. The search is a Halton probe of
+the unit cube (``scipy.stats.qmc``) followed by restarted Nelder–Mead (``scipy.optimize.minimize``);
+it is deterministic (fixed seeds, no random draws), and its result is a chip preset file with
+provenance.
 """
 
 from __future__ import annotations
@@ -23,11 +25,68 @@ from scipy.stats import qmc
 
 import hwmodels
 from kernels.registry import build_graph
+from sim.app.backtest_cases import load_cases
 from sim.app.measurements import FIT_VARIANT, FIT_WORKLOAD, WORKLOADS
 from sim.engine import RunOptions, simulate
 from traces import run_metrics
 from traces.compare import mean_metrics
+from traces.runtime_checks import CHECKS, runtime_values
 from traces.stats import metric_value
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A measured value the fit must pay to leave: a runtime check (key of ``traces.runtime_checks.CHECKS``,
+    simulated on seed 0 of the fit workload) or a chip field, with the measured range ``lo``..``hi`` (field
+    units / µs) and its stated noise ``sigma`` (same units). Term: (distance outside the range / sigma)²."""
+
+    key: str
+    lo: float
+    hi: float
+    sigma: float
+    source: str
+
+    def term(self, value: float | None) -> float:
+        """The squared noise-weighted distance of ``value`` from the measured range (inf if missing)."""
+        if value is None:
+            return math.inf
+        d = self.lo - value if value < self.lo else (value - self.hi if value > self.hi else 0.0)
+        return (d / self.sigma) ** 2
+
+
+# The standalone baseline's noise: ±4 % run to run (docs/calibration.md §1), so ±2.3 % for the measured
+# 3-run means; its relative errors are divided by it so that they weigh against the priors in the same
+# units (squared standard deviations).
+SEED_NOISE = 0.023
+
+_CHECK = {c.key: c for c in CHECKS}
+# The runtime's measured microbenchmarks (traces/runtime_checks.py, simpler docs/investigations/ and
+# docs/dfx/), each weighted by the noise its source states or implies, and the measured bound of the
+# cold first-task excess as a prior on the cold-core bound (docs/calibration.md §2).
+PRIORS: tuple[Prior, ...] = (
+    Prior("loop_t0", 1.24, 1.24, 0.19, "181-task run, one capture: ±15 %"),
+    Prior("orch_per_task", 3.0, 3.0, 0.45, "181-task run, one capture: ±15 %"),
+    Prior("steady_head_oh", 0.2, 0.5, 0.1, "measured range 0.2-0.5 µs"),
+    Prior("first_head_oh_max", 0.3, 5.6, 1.0, "measured range over 72 cores"),
+    Prior("switch_mean", 0.81, 0.81, 0.08, "mean of many switches, p50 0.28 / p99 0.60 µs setup: ±10 %"),
+    Prior("thread_stagger", 1.92, 1.92, 0.96, "median; minimum 0.16 µs: ±50 %"),
+    Prior("core.first_kernel_cold_max_ns", 0.0, 5310.0, 5310.0,
+          "largest measured cold first-task head excess 5.31 µs (cold-start investigation); the head bounds the "
+          "head wait only, and a fresh AICore stream costs +3.8-4.4 % of a layer's latency (simpler #1791), so "
+          "one bound's width of noise"),
+)
+
+
+def prior_terms(params: dict[str, float], checks: dict[str, float | None],
+                priors: tuple[Prior, ...] = PRIORS) -> dict[str, float]:
+    """Each prior's term for chip-field values ``params`` and simulated runtime-check values ``checks`` (µs)."""
+    out: dict[str, float] = {}
+    for pr in priors:
+        if pr.key in _CHECK:
+            out[pr.key] = pr.term(checks.get(pr.key))
+        elif pr.key in params:
+            out[pr.key] = pr.term(params[pr.key])
+    return out
 
 
 @dataclass(frozen=True)
@@ -49,8 +108,9 @@ FREE_PARAMS: tuple[FreeParam, ...] = (
     FreeParam("core.first_kernel_cold_max_ns", 0.0, 40000.0,
               "docs/model.md §4.6 cold first kernel per core: bound of its warm-up (head wait + per-GM-load extra)"),
     FreeParam("runtime.sched_idle_iter_us", 0.1, 2.0, "docs/model.md §4.3 idle scheduler iteration"),
-    FreeParam("runtime.orch_submit_us", 0.5, 4.0,
-              "docs/model.md §4.3 submit cost (0.87-3.0 µs/task measured, simpler docs/dfx/l2-timing.md)"),
+    FreeParam("runtime.orch_submit_us", 0.1, 4.0,
+              "docs/model.md §4.1 fixed part of one submit call (0.154 µs derived; the 181-task orchestration "
+              "window measured 3.0 µs per task, simpler docs/dfx/l2-timing.md)"),
 )
 
 
@@ -68,14 +128,24 @@ def run_fit_workload(
 
     Returns ``traces.run_metrics`` (µs), averaged over seeds 0..runs-1 when ``runs`` > 1.
     """
+    return run_fit_workload_checks(chip_overrides, base_chip, runs=runs, jitter=jitter)[0]
+
+
+def run_fit_workload_checks(
+    chip_overrides: dict[str, float], base_chip: str | None, *, runs: int = 1, jitter: float = 0.0
+) -> tuple[dict, dict[str, float | None]]:
+    """:func:`run_fit_workload` and the runtime-check values (µs) of its seed-0 run."""
     graph = _fit_graph()
     chip = hwmodels.load_chip(base_chip, overrides=[f"{k}={v}" for k, v in chip_overrides.items()])
     level = 4
-    ms = [
-        run_metrics(simulate(graph, chip, RunOptions(seed=s, swimlane_level=level, jitter=jitter)), level=level)
-        for s in range(runs)
-    ]
-    return mean_metrics(ms)
+    ms = []
+    checks: dict[str, float | None] = {}
+    for s in range(max(1, runs)):
+        res = simulate(graph, chip, RunOptions(seed=s, swimlane_level=level, jitter=jitter))
+        if s == 0:
+            checks = runtime_values(res)
+        ms.append(run_metrics(res, level=level))
+    return mean_metrics(ms), checks
 
 
 def loss(metrics: dict, targets: dict[str, float]) -> float:
@@ -140,10 +210,13 @@ class FitResult:
     and the targets (µs)."""
 
     params: dict[str, float]
-    loss: float
+    loss: float  # the objective: seed errors in noise units² + prior terms (only the former without priors)
     evaluations: int
     metrics: dict
     targets: dict[str, float]
+    fit_loss: float = 0.0  # sum of squared relative errors over the targets alone (dimensionless)
+    checks: dict[str, float | None] | None = None  # runtime-check values at the fitted point (µs)
+    terms: dict[str, float] | None = None  # each prior's term at the fitted point
 
 
 def fit(
@@ -157,14 +230,17 @@ def fit(
     progress: Callable[[int, float], None] | None = None,
     start: dict[str, float] | None = None,
     fixed: dict[str, float] | None = None,
+    priors: tuple[Prior, ...] | None = None,
 ) -> FitResult:
     """Fit ``free`` parameters to ``targets`` (µs metrics of the fit workload).
 
     The search runs in the unit cube (each parameter scaled to its bounds, clamped), starting from
     ``start`` (field -> value, e.g. an earlier calibration) where given, else from the spec's prior
     (the base preset's value). ``fixed`` (field -> value) is applied to every simulation and
-    returned with the fitted values (a profile point). Every step is deterministic, so the result
-    is reproducible.
+    returned with the fitted values (a profile point). With ``priors`` (e.g. :data:`PRIORS`) the
+    objective is the targets' relative errors in units of the seed's noise (:data:`SEED_NOISE`),
+    squared, plus every prior's term, so a parameter cannot leave its measurement unpaid; without,
+    it is :func:`loss`. Every step is deterministic, so the result is reproducible.
     """
     fixed = dict(fixed or {})
     chip = hwmodels.load_chip(base_chip)
@@ -180,11 +256,19 @@ def fit(
 
     cache: dict[tuple, float] = {}
 
+    def score(params: dict[str, float]) -> tuple[float, float, dict, dict, dict]:
+        metrics, checks = run_fit_workload_checks(params, base_chip, runs=runs, jitter=jitter)
+        fl = loss(metrics, targets)
+        if priors is None:
+            return fl, fl, metrics, checks, {}
+        terms = prior_terms(params, checks, priors)
+        return fl / SEED_NOISE ** 2 + sum(terms.values()), fl, metrics, checks, terms
+
     def objective(x: list[float]) -> float:
         params = to_params(x)
         key = tuple(sorted(params.items()))
         if key not in cache:
-            cache[key] = loss(run_fit_workload(params, base_chip, runs=runs, jitter=jitter), targets)
+            cache[key] = score(params)[0]
         return cache[key]
 
     # Global stage: the start point plus a deterministic Halton sample of the unit cube; then Nelder–Mead
@@ -206,7 +290,8 @@ def fit(
         if bs < best:
             x, best = xs, bs
     params = to_params(x)
-    return FitResult(params, best, evals, run_fit_workload(params, base_chip, runs=runs, jitter=jitter), targets)
+    total, fl, metrics, checks, terms = score(params)
+    return FitResult(params, total, evals, metrics, targets, fl, checks, terms)
 
 
 def _nm_restarts(objective: Callable[[list[float]], float], x: list[float], budget: int,
@@ -279,11 +364,21 @@ def profile(
             for v in values]
 
 
+def case_ids() -> tuple[list[str], list[str]]:
+    """(fit-set ids, validation-set ids) of the bundled validation case file (sim/app/validation)."""
+    cases, _ = load_cases()
+    return ([c.id for c in cases.cases if c.set == "fit"], [c.id for c in cases.cases if c.set == "validation"])
+
+
 def provenance_note(result: FitResult) -> str:
-    """The provenance line a calibrated preset carries: targets, evaluations, loss, date."""
+    """The provenance line a calibrated preset carries: what the objective held, evaluations, loss, date,
+    and the held-out validation cases."""
     keys = ", ".join(sorted(result.targets))
+    fit_ids, val_ids = case_ids()
+    priors = f" + runtime priors ({', '.join(sorted(result.terms))})" if result.terms else ""
     return (
-        f"fitted on {FIT_WORKLOAD} {FIT_VARIANT} ({keys}) by `swimsim calibrate` "
-        f"({result.evaluations} simulations, loss {result.loss:.4g}, {date.today().isoformat()}); "
-        "validated on the precompute variant and on decode_attention_hca"
+        f"fitted on {FIT_WORKLOAD} {FIT_VARIANT} ({keys}; the seed baseline of {fit_ids[0] if fit_ids else 'PR 648'})"
+        f"{priors} by `swimsim calibrate` ({result.evaluations} simulations, objective {result.loss:.4g}, "
+        f"{date.today().isoformat()}); fit set {', '.join(fit_ids)} scored by `swimsim backtest`, not fitted; "
+        f"validated on {', '.join(val_ids)}"
     )

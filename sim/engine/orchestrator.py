@@ -1,10 +1,11 @@
 """The AICPU orchestrator thread (docs/model.md §4.1).
 
 It submits the graph's tasks in order, one submit call each: ``orch_between`` (ns) between calls,
-then the call's own cost (``orch_alloc`` for an alloc task, ``orch_submit`` otherwise) and, at
-swimlane level 4, its record. An alloc task completes inline; every other task is published to
-the wiring queue for T0 (JUNE), waiting while the queue is full. After the last submit, with
-``orch_to_sched``, the orchestrator thread becomes one more scheduler thread.
+then the call's own cost (:func:`sim.engine.params.submit_cost_ns`: per allocated tensor for an
+alloc task; per argument, TensorMap lookup and insert otherwise) and, at swimlane level 4, its
+record. An alloc task completes inline; every other task is published to the wiring queue for T0
+(JUNE), waiting while the queue is full. After the last submit, with ``orch_to_sched``, the
+orchestrator thread becomes one more scheduler thread.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import simpy
 
 from sim.engine.clock import at
 from sim.engine.dependencies import Dependencies
-from sim.engine.params import RuntimeParams
+from sim.engine.params import RuntimeParams, submit_cost_ns
 from sim.engine.queues import WiringQueue
 from sim.engine.recmem import shared_fields_set
 from sim.engine.threads import SchedulerThread, broadcast
@@ -51,7 +52,7 @@ class Orchestrator:
             if i:
                 t += p.orch_between
             start = t
-            t += p.orch_alloc if ts.kind == TaskKind.ALLOC else p.orch_submit
+            t += submit_cost_ns(p, ts.task)
             t += p.orch_record
             yield from at(self.env, t)
             if ts.kind == TaskKind.ALLOC:

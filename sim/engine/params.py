@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from hwmodels.chip import ChipConfig
 from sim.engine.options import RunOptions
+from sim.ir import ArgDir, Task, TaskKind
 
-__all__ = ["RuntimeParams"]
+__all__ = ["RuntimeParams", "submit_cost_ns"]
+
+_LOOKUP_DIRS = frozenset({ArgDir.INPUT, ArgDir.INOUT})
+_INSERT_DIRS = frozenset({ArgDir.OUTPUT, ArgDir.OUTPUT_EXISTING, ArgDir.INOUT})
 
 # Idle gap (µs) after which the AICore's local setup is the "after idle" value (docs/model.md §4.5:
 # 0.02 µs after >= 1 µs idle, 0.29 µs back to back). Taken from the chip when it defines it.
@@ -29,6 +33,10 @@ class RuntimeParams:
         self.orch_submit = rt.orch_submit_us * us
         self.orch_between = rt.orch_between_submits_us * us
         self.orch_alloc = rt.orch_alloc_us * us
+        self.orch_per_arg = rt.orch_param_per_arg_us * us
+        self.orch_lookup = rt.orch_lookup_us * us
+        self.orch_insert = rt.orch_insert_us * us
+        self.orch_alloc_per_tensor = rt.orch_alloc_per_tensor_us * us
         self.orch_record = rt.orch_swimlane_record_us * us * obs if lvl >= 4 else 0.0
         self.wiring_batch = int(rt.wiring_batch)
         self.wiring_backoff = int(rt.wiring_backoff_iters)
@@ -87,3 +95,21 @@ class RuntimeParams:
         self.cold_from_cluster = float(chip.core.first_kernel_cold_from_cluster_frac) * int(chip.soc.clusters)
         self.cold_aiv_only = bool(chip.core.first_kernel_cold_aiv_only)
         self.cold_counts_head = bool(chip.core.first_kernel_cold_counts_head)
+
+
+def submit_cost_ns(p: RuntimeParams, task: Task) -> float:
+    """AICPU time (ns) of the orchestrator's call that submits ``task`` (docs/model.md §4.1).
+
+    An alloc task: ``orch_alloc`` plus one heap allocation per tensor it creates. A kernel or dummy
+    task: the fixed ``orch_submit`` plus a parameter copy per tensor argument and, in an auto scope,
+    one TensorMap lookup (with its edge wiring) per INPUT/INOUT argument and per explicit dependency
+    and one insert per OUTPUT/OUTPUT_EXISTING/INOUT argument. A manual scope skips the TensorMap.
+    """
+    if task.kind == TaskKind.ALLOC:
+        return p.orch_alloc + p.orch_alloc_per_tensor * len(task.allocates)
+    cost = p.orch_submit + p.orch_per_arg * len(task.args)
+    if task.scope != "manual":
+        lookups = sum(1 for a in task.args if a.dir in _LOOKUP_DIRS)
+        inserts = sum(1 for a in task.args if a.dir in _INSERT_DIRS)
+        cost += p.orch_lookup * lookups + p.orch_insert * inserts
+    return cost + p.orch_lookup * len(task.explicit_deps)

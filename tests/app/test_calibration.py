@@ -131,7 +131,7 @@ def test_calibrate_profile_writes_table_json_png_and_presets(tmp_path, capsys) -
         chip = hwmodels.load_chip(path=out / p["preset"])
         assert chip.runtime.orch_submit_us == p["value"] and p["preset"] in text
         assert set(p["error_pct"]) == set(doc["targets"]) == set(fit_targets(load_measurements()))
-    for bad, frag in (("runtime.orch_submit_us=9", "bounds [0.5, 4]"), ("nope=1", "FIELD one of"),
+    for bad, frag in (("runtime.orch_submit_us=9", "bounds [0.1, 4]"), ("nope=1", "FIELD one of"),
                       ("runtime.orch_submit_us=x", "numbers"), ("runtime.orch_submit_us=", "at least one")):
         assert main(["calibrate", "--profile", bad, "-o", str(tmp_path / "bad")]) == 2
         err = capsys.readouterr().err
@@ -140,3 +140,32 @@ def test_calibrate_profile_writes_table_json_png_and_presets(tmp_path, capsys) -
     (tmp_path / "file").write_text("")
     assert main(["calibrate", "--profile", "runtime.orch_submit_us=2", "-o", str(tmp_path / "file")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_prior_term_is_zero_inside_the_measured_range_and_grows_in_noise_units() -> None:
+    from sim.app.calibration import Prior
+
+    pr = Prior("x", 1.0, 2.0, 0.5, "test")
+    assert pr.term(1.5) == 0.0 and pr.term(1.0) == 0.0 and pr.term(2.0) == 0.0
+    assert pr.term(3.0) == 4.0 and pr.term(0.5) == 1.0  # 2 and 1 noise units outside
+    assert pr.term(None) == math.inf
+
+
+def test_priors_cover_the_runtime_checks_and_the_cold_bound() -> None:
+    from sim.app.calibration import PRIORS, prior_terms
+    from traces.runtime_checks import CHECKS
+
+    keys = {p.key for p in PRIORS}
+    assert {c.key for c in CHECKS} <= keys and "core.first_kernel_cold_max_ns" in keys
+    far = prior_terms({"core.first_kernel_cold_max_ns": 18207.0}, {c.key: c.lo for c in CHECKS})
+    assert far["core.first_kernel_cold_max_ns"] > 5.0  # 18.2 µs is > 2 noise units above the 5.31 µs bound
+    assert all(v == 0.0 for k, v in far.items() if k != "core.first_kernel_cold_max_ns")
+
+
+def test_fit_with_priors_pays_for_leaving_the_measurements() -> None:
+    from sim.app.calibration import PRIORS, SEED_NOISE
+
+    targets = fit_targets(load_measurements())
+    r = fit(targets, max_evals=1, runs=1, priors=PRIORS)
+    assert r.terms is not None and set(r.terms) == {p.key for p in PRIORS}
+    assert r.loss == pytest.approx(r.fit_loss / SEED_NOISE ** 2 + sum(r.terms.values()))

@@ -40,7 +40,8 @@ def test_show_toml_with_set(capsys) -> None:  # noqa: ANN001
     assert main(["chips", "910B3", "--show", "--set", "vector.op_fixed_ns=99"]) == 0
     data = tomllib.loads(capsys.readouterr().out)
     assert data["soc"]["clusters"] == 20 and data["vector"]["op_fixed_ns"] == 99.0
-    assert data["runtime"]["orch_submit_us"] == 0.874
+    # the prior of the fixed part of a submit call (0.154 µs, derived from the measured submit breakdown)
+    assert data["runtime"]["orch_submit_us"] == 0.154
 
 
 def test_show_json(capsys) -> None:  # noqa: ANN001

@@ -1,5 +1,9 @@
 """``swimsim calibrate``: fit the free chip parameters on the standalone baseline, or profile one.
 
+The fit's objective adds the runtime's measured microbenchmarks as noise-weighted priors
+(:data:`sim.app.calibration.PRIORS`) and prints each prior's value and term; a profile fits the
+targets alone.
+
 Without ``--profile`` the fit (:func:`sim.app.calibration.fit`) starts from the bundled calibrated
 preset (or ``--start`` / ``--from-prior``) and writes a chip file with provenance into the current
 directory (``<base>-calibrated.toml``) or ``-o FILE``, never into the installed presets; the file is
@@ -20,7 +24,7 @@ from tqdm import tqdm
 import hwmodels
 from hwmodels.chip import CALIBRATED_PRESET, PRESET_DIR, ChipConfig
 from sim.app.calibrated_preset import calibrated_preset_toml
-from sim.app.calibration import FREE_PARAMS, fit, free_param, profile, provenance_note, start_values
+from sim.app.calibration import FREE_PARAMS, PRIORS, fit, free_param, profile, provenance_note, start_values
 from sim.app.commands import non_negative_float, positive_int
 from sim.app.fidelity import DEFAULT_RUNS
 from sim.app.measurements import fit_targets, load_measurements
@@ -72,14 +76,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     result = fit(
         targets, base_chip=args.base, max_evals=args.max_evals, runs=args.runs, jitter=args.jitter, progress=progress,
-        start=start,
+        start=start, priors=PRIORS,
     )
     bar.close()
     write_text_atomic(out, calibrated_preset_toml(base, out.stem, result.params, provenance_note(result)))
     hwmodels.load_chip(path=out)  # the written preset must load
     for k, v in result.params.items():
         print(f"  {k} = {v}")
-    print(f"loss {result.loss:.5g} after {result.evaluations} simulations")
+    print(f"objective {result.loss:.5g} (targets' squared relative errors {result.fit_loss:.5g}) "
+          f"after {result.evaluations} simulations")
+    for pr in PRIORS:
+        val = result.params.get(pr.key, (result.checks or {}).get(pr.key))
+        shown = "-" if val is None else f"{val:g}"
+        rng = f"{pr.lo:g}" if pr.lo == pr.hi else f"{pr.lo:g}-{pr.hi:g}"
+        print(f"  prior {pr.key}: {shown} (measured {rng}, noise {pr.sigma:g}; term "
+              f"{(result.terms or {}).get(pr.key, 0.0):.3g})")
     print(f"use it: swimsim reproduce --chip-file {out}   or   swimsim run KERNEL --chip-file {out}")
     wrote([out])
     return 0
@@ -136,7 +147,7 @@ def _calibrate_profile(args: argparse.Namespace, out: Path, base: ChipConfig, ta
                 f"{', '.join(names)} ({r.evaluations} simulations, loss {r.loss:.4g})")
         paths.append(write_text_atomic(out / f"{stem}.toml", calibrated_preset_toml(base, stem, r.params, note)))
         fitted = {k: v for k, v in r.params.items() if k != field}
-        rms = (r.loss / max(1, len(names))) ** 0.5 * 100.0
+        rms = (r.fit_loss / max(1, len(names))) ** 0.5 * 100.0
         rows.append([f"{pt.value:g}", f"{r.loss:.3g}", f"{rms:.2f}",
                      *(f"{errs[n]:+.2f}" for n in names), ", ".join(f"{k.rsplit('.', 1)[-1]}={v:.4g}"
                                                                     for k, v in fitted.items()), f"{stem}.toml"])
@@ -154,8 +165,10 @@ def _calibrate_profile(args: argparse.Namespace, out: Path, base: ChipConfig, ta
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     c = sub.add_parser("calibrate", help="fit the free chip parameters on the standalone baseline",
                        description="Fit the free chip parameters on the standalone baseline of the measurement "
-                                   "file and write a chip file (TOML) to use with --chip-file. The installed "
-                                   "presets are never modified.")
+                                   "file, with the runtime's measured microbenchmarks (loop time, submit window, "
+                                   "Head OH, switch, dispatch stagger) and the measured cold-start bound as "
+                                   "noise-weighted priors, and write a chip file (TOML) to use with --chip-file. "
+                                   "The installed presets are never modified.")
     c.add_argument("--measurements", metavar="FILE",
                    help="measurement JSON (default: the bundled PR #648 data; only the standalone baseline is "
                         "read for fitting)")
