@@ -130,6 +130,12 @@ class PointsFile:
     def close(self) -> None:
         self._f.close()
 
+    def finish(self, order: list[str], done: dict[str, dict[str, Any]]) -> None:
+        """Close, then rewrite the file atomically with the points of ``order`` in that order: a
+        finished sweep's file is the same whatever order its points completed in."""
+        self.close()
+        write_text_atomic(self.path, "".join(_line(k, done[k]) for k in order))
+
 
 def _line(key: str, metrics: dict[str, Any]) -> str:
     return json.dumps({"key": json.loads(key), "metrics": metrics}, ensure_ascii=False) + "\n"

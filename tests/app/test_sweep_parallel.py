@@ -48,6 +48,7 @@ def test_two_workers_give_identical_output(cli: CliRunner, serial: Path, tmp_pat
     assert rc == 0, err
     assert (tmp_path / "sweep.json").read_bytes() == (serial / "sweep.json").read_bytes()
     assert (tmp_path / "sweep.md").read_bytes() == (serial / "sweep.md").read_bytes()
+    assert (tmp_path / "points.jsonl").read_bytes() == (serial / "points.jsonl").read_bytes()
 
 
 def test_dask_local_cluster_gives_identical_output(cli: CliRunner, serial: Path, tmp_path: Path) -> None:
@@ -55,6 +56,7 @@ def test_dask_local_cluster_gives_identical_output(cli: CliRunner, serial: Path,
     rc, _, err = _sweep(cli, tmp_path, "--backend", "dask", "--workers", "2")
     assert rc == 0, err
     assert (tmp_path / "sweep.json").read_bytes() == (serial / "sweep.json").read_bytes()
+    assert (tmp_path / "points.jsonl").read_bytes() == (serial / "points.jsonl").read_bytes()
 
 
 def _count_simulations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -80,7 +82,7 @@ def test_resume_after_truncation_equals_an_uninterrupted_sweep(cli: CliRunner, s
     assert rc == 0, err
     assert len(calls) == 5
     assert (tmp_path / "sweep.json").read_bytes() == (serial / "sweep.json").read_bytes()
-    assert len((tmp_path / "points.jsonl").read_text().splitlines()) == 9
+    assert (tmp_path / "points.jsonl").read_bytes() == (serial / "points.jsonl").read_bytes()
 
 
 def test_interrupt_leaves_valid_points_and_resume_completes(cli: CliRunner, serial: Path, tmp_path: Path,

@@ -5,9 +5,9 @@ The grid is the cartesian product of the ``--vary`` values times the kernel spec
 is built once, before the workers start; each point is simulated for seeds 0..N-1 (jitter
 :data:`sim.app.onthespot.RUN_JITTER` when N > 1, averaged with :func:`traces.compare.mean_metrics`) on
 ``--workers`` forked processes or a Dask cluster (``--backend dask``). With ``-o DIR`` each finished
-point is appended to ``DIR/points.jsonl`` (``--resume`` skips the points already there) and sweep.json,
-sweep.md and sweep.png are written at the end from the points in grid order. Prints one table (µs, Δ%
-relative to the first point)"""
+point is appended to ``DIR/points.jsonl`` (``--resume`` skips the points already there; a finished sweep
+rewrites it in grid order), and sweep.json, sweep.md and sweep.png are written at the end from the points
+in grid order. Prints one table (µs, Δ% relative to the first point)"""
 
 from __future__ import annotations
 
@@ -194,6 +194,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if sink is not None:
             sink.close()
 
+    if sink is not None:
+        sink.finish(keys, done)  # grid order, as the completion order depends on the workers
     results = [(p.params, {s: done[keys[k * len(specs) + n]] for n, s in enumerate(specs)})
                for k, p in enumerate(points)]
     metrics = {s: (chosen or default_metrics(results[0][1][s])) for s in specs}
