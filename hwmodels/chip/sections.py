@@ -274,6 +274,10 @@ class CoreModel(_Section):
     scalar_dcache_bytes: int = F(32768, "bytes", "CALIBRATE",
                                  "scalar data cache: a pl.read/pl.write of a line it holds costs only "
                                  "scalar_access_cycles; prior (docs/model.md §3.6)", ge=0)
+    scalar_read_holds_issue: bool = F(False, "-", "CHOICE",
+                                      "a scalar pl.read of GM holds the lane's in-order instruction issue until "
+                                      "its value returns (every later op of the lane waits for it); off: the read "
+                                      "only occupies the SCALAR pipe (docs/model.md §3.6)")
     kernel_prologue_ns: float = F(200.0, "ns", "CALIBRATE",
                                   "argument decode, input dcci, pipe setup; prior (docs/model.md §3.1)", ge=0)
     kernel_epilogue_ns: float = F(100.0, "ns", "CALIBRATE",

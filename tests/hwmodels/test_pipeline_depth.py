@@ -97,13 +97,17 @@ def test_inner_pipeline_overlaps_where_inner_range_serialises() -> None:
     assert outer2_pipe4 == pytest.approx(block_ns(row_loop(16, 4, 1, 0)), rel=0.02)
 
 
+HOLD = load_chip(overrides=["core.scalar_read_holds_issue=true"])
+
+
 def test_scalar_read_holds_the_issue_of_later_ops() -> None:
-    """A ``pl.read`` of GM (an index) stalls the lane's in-order issue: the load it addresses starts
-    only after the value is back, so reads that miss the scalar data cache add their latency."""
+    """With ``core.scalar_read_holds_issue``, a ``pl.read`` of GM (an index) stalls the lane's in-order
+    issue: the load it addresses starts only after the value is back, so reads that miss the scalar
+    data cache add their latency."""
     k = row_loop(16, 4, 1, 0, read=True)
     g = record(k)
     t = g.kernel_tasks()[0]
-    tl = CoreCostModel(CHIP).op_timeline(t, t.blocks[0], L2State(CHIP, g, "cold"))
+    tl = CoreCostModel(HOLD).op_timeline(t, t.blocks[0], L2State(HOLD, g, "cold"))
     by = {o.index: o for o in tl}
     ops = t.blocks[0].ops
     reads = [i for i, o in enumerate(ops) if o.kind == "scalar"]
@@ -111,6 +115,7 @@ def test_scalar_read_holds_the_issue_of_later_ops() -> None:
     for r in reads:
         later = [i for i in range(r + 1, len(ops)) if ops[i].lane == ops[r].lane]
         assert all(by[i].start_ns >= by[r].ready_ns - 1e-9 for i in later)
-    with_read, without = block_ns(k), block_ns(row_loop(16, 4, 1, 0))
+    with_read, without = block_ns(k, HOLD), block_ns(row_loop(16, 4, 1, 0), HOLD)
     cns = 1000.0 / CHIP.soc.vec_freq_mhz
     assert with_read - without > 4 * CHIP.l2.hit_read_latency_cycles * cns  # read latencies exposed
+    assert block_ns(k) - without < with_read - without  # off: the reads only occupy the SCALAR pipe
