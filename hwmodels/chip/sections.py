@@ -274,6 +274,10 @@ class CoreModel(_Section):
     scalar_dcache_bytes: int = F(32768, "bytes", "CALIBRATE",
                                  "scalar data cache: a pl.read/pl.write of a line it holds costs only "
                                  "scalar_access_cycles; prior (docs/model.md §3.6)", ge=0)
+    scalar_read_holds_issue: bool = F(False, "-", "CHOICE",
+                                      "a scalar pl.read of GM holds the lane's in-order instruction issue until "
+                                      "its value returns (every later op of the lane waits for it); off: the read "
+                                      "only occupies the SCALAR pipe (docs/model.md §3.6)")
     kernel_prologue_ns: float = F(200.0, "ns", "CALIBRATE",
                                   "argument decode, input dcci, pipe setup; prior (docs/model.md §3.1)", ge=0)
     kernel_epilogue_ns: float = F(100.0, "ns", "CALIBRATE",
@@ -346,6 +350,13 @@ class RuntimeParams(_Section):
                                         "heap-ring allocation of one tensor an alloc_tensors call creates: "
                                         "701.5 us / 16704 submits / 1.25 allocations per paged_attention "
                                         "submit (device_log_profiling.md)", ge=0)
+    orch_fill_GBps: float = F(4.23, "GB/s", "DERIVED",
+                              "AICPU fill rate of a tensor created with an initial value (the orchestrator "
+                              "fills the buffer with memcpy while it materialises the output, simpler "
+                              "src/a2a3/runtime/tensormap_and_ringbuffer/runtime/tensor_create_info.h, "
+                              "fill_tensor_initial_value): one 128 B ChipTensor copy per "
+                              "orch_param_per_arg_us (2147.8 us / 16704 / 4.25 = 0.0303 us; "
+                              "device_log_profiling.md); docs/model.md §4.1", gt=0)
     orch_between_submits_us: float = F(0.38, "us", "DERIVED",
                                        "(20943.9 - 14601.6) us / 16704 tasks outside submit_task (simpler "
                                        "tensormap_and_ringbuffer/docs/device_log_profiling.md)", ge=0)

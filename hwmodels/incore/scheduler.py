@@ -195,6 +195,7 @@ class CoreCostModel:
         self._out3 = chip.dma.mte3_outstanding
         self._line = chip.l2.line_bytes
         self._dc_lines = max(1, chip.core.scalar_dcache_bytes // chip.l2.line_bytes)
+        self._hold = bool(chip.core.scalar_read_holds_issue)
 
     # ---- compile ----------------------------------------------------------------------------
     def _compile(self, st: _Struct) -> _Compiled:
@@ -373,11 +374,20 @@ class CoreCostModel:
         pkey = comp.pkey
         deps = comp.deps
         pipelined = comp.pipelined
+        # a scalar GM read holds its lane's in-order scalar issue until the value returns: no later
+        # instruction of the lane is issued before it (docs/model.md §3.6)
+        gate = [0.0, 0.0, 0.0]
+        gate_op = [-1, -1, -1]
+        hold = self._hold
         for i in range(n):
             k = pkey[i]
             t = pipe_free[k]
             b = pipe_last[k]
             bt = t
+            ln = k // 7
+            if gate[ln] > t:
+                t = bt = gate[ln]
+                b = gate_op[ln]
             for d, s in deps[i]:
                 r = done[d] + s
                 if r > t:
@@ -419,6 +429,9 @@ class CoreCostModel:
             pipe_free[k] = r
             pipe_last[k] = i
             binder[i] = (b, bt) if b >= 0 else None
+            if hold and costs[i].dma == 3:
+                gate[ln] = done[i]
+                gate_op[ln] = i
         # per-lane results
         out: dict[str, BlockProfile] = {}
         pro = self._pro + self._epi

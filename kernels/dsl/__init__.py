@@ -46,7 +46,8 @@ Semantics (pypto ``docs/en/dev/passes/21-expand_mixed_kernel.md``; docs/model.md
 op and a vector op in one scope make a MIX task; every cube<->vector crossing becomes a push/pop
 hand-off pair (kind "handoff", ring depth 2) and AIV lane 1 replays the hand-offs with 0 bytes.
 Op.deps are RAW (values) plus WAR on per-call-site buffer slots (``pl.pipeline(stage=s)`` gives
-``s`` slots, 1 otherwise). Blocks of one task whose recorded programs are equal (up to GM offsets)
+``s`` replicas per site, nested pipelines multiply; a plain ``pl.range`` shares its enclosing
+iteration's replica; docs/model.md §3.7). Blocks of one task whose recorded programs are equal (up to GM offsets)
 share their region-free Op objects: treat ops as read-only.
 
 Known limits: integer indexing keeps the dimension (``x[3, 0:64]`` is ``[1, 64]``); orchestration

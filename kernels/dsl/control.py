@@ -60,14 +60,10 @@ def _loop(kind: str, args: tuple[Any, ...], stage: int = 1) -> Iterator[int]:
     rec = current()
     r = _bounds(args)
     if rec.kernel is not None:  # device loop
-        ks = rec.kernel
-        if kind == "pipeline":
-            ks.stages.append(max(1, int(stage)))
-        try:
+        if kind == "unroll":  # straight-line copies: no loop frame
             yield from r
-        finally:
-            if kind == "pipeline":
-                ks.stages.pop()
+            return
+        yield from _device_loop(rec.kernel, r, max(1, int(stage)) if kind == "pipeline" else 0)
         return
     if kind == "unroll":  # compile-time expansion: straight-line copies (distinct kernels), no scope
         for i in r:
@@ -78,6 +74,22 @@ def _loop(kind: str, args: tuple[Any, ...], stage: int = 1) -> Iterator[int]:
                 rec.unroll.pop()
         return
     yield from orchestration_loop(rec, kind, r)
+
+
+def _device_loop(ks: Any, it: Iterable[int], stage: int) -> Iterator[int]:
+    """Iterate a loop inside a kernel scope. ``stage`` > 0 (``pl.pipeline``): the body is replicated
+    ``stage`` times, so iteration ``i`` uses buffer replica ``i % stage`` of every call site inside
+    (nested loops included); 0 (``pl.range`` and other plain loops): all iterations share the
+    replica of the enclosing iteration, so an inner plain loop's loads wait for the previous
+    iteration's readers (pypto-lib ``docs/pypto-coding/pypto-coding-style.md`` and
+    ``docs/debug-and-tune/performance-tuning.md``, ``pl.pipeline``)."""
+    ks.enter_loop(stage)
+    try:
+        for i in it:
+            ks.next_iteration()
+            yield i
+    finally:
+        ks.exit_loop()
 
 
 def orchestration_loop(rec: Any, kind: str, it: Iterable[int]) -> Iterator[int]:
@@ -158,7 +170,7 @@ def _loop_over(kind: str, it: Iterator[int]) -> Iterator[int]:
     """Run ``it`` as an orchestration loop of ``kind`` (scopes per iteration) or a device loop."""
     rec = current()
     if rec.kernel is not None:
-        yield from it
+        yield from _device_loop(rec.kernel, it, 0)
         return
     yield from orchestration_loop(rec, kind, it)
 

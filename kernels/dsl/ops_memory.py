@@ -22,12 +22,13 @@ _pyslice = builtins.slice
 
 def create_tensor(shape: list[int], dtype: DataType = FP32, manual_dep: bool = False,
                   init_value: Any = None, name: str | None = None) -> Any:
-    """O: a GM intermediate (batched into the scope's alloc task). K: an on-chip UB buffer."""
+    """O: a GM intermediate (batched into the scope's alloc task; with ``init_value`` the AICPU fills
+    it when it creates it, docs/model.md §4.1). K: an on-chip UB buffer."""
     rec = current()
     if rec.kernel is not None:
         kernel_scope()
         return Tile(None, list(shape), dtype, list(shape), "Vec")
-    return rec.create_tensor(list(shape), dtype, name=name, manual_dep=manual_dep)
+    return rec.create_tensor(list(shape), dtype, name=name, manual_dep=manual_dep, init=init_value is not None)
 
 
 def create_tile(shape: list[int], dtype: DataType = FP32, target_memory: Any = MemorySpace.Vec) -> Tile:

@@ -118,7 +118,7 @@ class Recorder(Recording):
         return TensorView(base, tuple(int(x) for x in shape))
 
     def create_tensor(self, shape: list[int], dtype: DataType, name: str | None = None,
-                      manual_dep: bool = False) -> TensorView:
+                      manual_dep: bool = False, init: bool = False) -> TensorView:
         scope = next(s for s in reversed(self.scopes) if s.runtime)
         if scope.alloc is None:
             scope.alloc = TaskRec(TaskKind.ALLOC, "alloc_tensors", self.ring(), shape=CoreShape.DUMMY)
@@ -127,6 +127,7 @@ class Recorder(Recording):
         nm = name or f"tensor_{len(self.tensors)}"
         view = self.new_tensor(nm, tuple(int(s) for s in shape), dtype, "alloc", manual_dep=manual_dep)
         view.base.creator = scope.alloc
+        view.base.init = init
         scope.alloc.allocates.append(view.base)
         return view
 
@@ -231,7 +232,7 @@ class Recorder(Recording):
         tensors = [
             IRTensor(id=b.id, name=b.name, shape=list(b.shape), dtype=b.dtype.name, kind=b.kind,
                      creator=index[id(b.creator)] if b.creator is not None else None,
-                     manual_dep=b.manual_dep, nbytes=prod(b.shape) * b.dtype.size)
+                     manual_dep=b.manual_dep, nbytes=prod(b.shape) * b.dtype.size, init=b.init)
             for b in self.tensors
         ]
         params = dict(self.params)

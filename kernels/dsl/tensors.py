@@ -34,6 +34,7 @@ class GMBase:
     manual_dep: bool = False
     declared: str = "In"  # entry-parameter direction (In/Out/InOut)
     data: Any = None  # optional numpy array backing scalar pl.read/pl.write (data-dependent control)
+    init: bool = False  # an orchestration tensor created with an initial value (filled by the AICPU)
 
 
 def prod(xs: Any) -> int:

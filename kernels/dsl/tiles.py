@@ -273,7 +273,9 @@ class KernelScope:
         self.n_blocks = n_blocks
         self.block_idx: int | None = None
         self.nodes: list[Node] = []
-        self.stages: list[int] = []
+        self.stages: list[int] = []  # stage of every enclosing pl.pipeline device loop
+        self.frames: list[list[int]] = []  # enclosing device loops: [stage (0: plain loop), iteration ordinal]
+        self.replica: tuple[int, ...] = ()  # (iteration % stage) of every enclosing pl.pipeline loop
         self.site_count: dict[Any, int] = {}
         self.aiv_id = 0
         self.cache: dict[Any, Any] = {}
@@ -284,6 +286,26 @@ class KernelScope:
         self.nodes = []
         self.site_count = {}
         self.stages = []
+        self.frames = []
+        self.replica = ()
+
+    def enter_loop(self, stage: int) -> None:
+        """Open a device loop: ``stage`` buffer replicas per call site (pl.pipeline), 0 for a plain loop."""
+        self.frames.append([stage, -1])
+        if stage:
+            self.stages.append(stage)
+
+    def next_iteration(self) -> None:
+        """Start the next iteration of the innermost device loop: call-site occurrences count from 0 again."""
+        self.frames[-1][1] += 1
+        self.replica = tuple([f[1] % f[0] for f in self.frames if f[0]])
+        self.site_count = {}
+
+    def exit_loop(self) -> None:
+        """Close the innermost device loop."""
+        if self.frames.pop()[0]:
+            self.stages.pop()
+        self.replica = tuple([f[1] % f[0] for f in self.frames if f[0]])
 
     def end_block(self) -> None:
         """Lower the block's nodes and append its op list to the task (blocks with the same program share ops)."""
@@ -344,7 +366,10 @@ class KernelScope:
         sc[site] = cnt + 1
         nodes = self.nodes
         stages = self.stages
-        n = Node(len(nodes), kind, name, inputs, shape, dtype, side, site, cnt % stages[-1] if stages else 0)
+        # buffer slot: the pipeline replica (one per iteration % stage of every enclosing pl.pipeline; the
+        # iterations of a plain loop share theirs) and the site's occurrence in the current iteration
+        ring = (self.replica, cnt % stages[-1]) if stages else 0
+        n = Node(len(nodes), kind, name, inputs, shape, dtype, side, site, ring)
         nodes.append(n)
         return n
 

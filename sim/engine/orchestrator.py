@@ -2,7 +2,8 @@
 
 It submits the graph's tasks in order, one submit call each: ``orch_between`` (ns) between calls,
 then the call's own cost (:func:`sim.engine.params.submit_cost_ns`: per allocated tensor for an
-alloc task; per argument, TensorMap lookup and insert otherwise) and, at swimlane level 4, its
+alloc task, with the AICPU fill of the tensors it creates with an initial value; per argument,
+TensorMap lookup and insert otherwise) and, at swimlane level 4, its
 record. An alloc task completes inline; every other task is published to the wiring queue for T0
 (JUNE), waiting while the queue is full. After the last submit, with ``orch_to_sched``, the
 orchestrator thread becomes one more scheduler thread.
@@ -42,17 +43,24 @@ class Orchestrator:
         self.become_scheduler = become_scheduler
         self.submits: list[SubmitRecord] = []
         self.end = 0.0
+        # bytes the orchestrator fills per tensor created with an initial value (tensor id -> bytes)
+        self.init_bytes: dict[int, int] = {}
+
+    def fill(self, tensors: list[Any]) -> None:
+        """Note the graph's tensors created with an initial value (their alloc task fills them)."""
+        self.init_bytes = {x.id: int(x.nbytes) for x in tensors if getattr(x, "init", False)}
 
     def run(self) -> Generator[Any, Any, None]:
         """Submit every task from time 0, then close the wiring queue and wake every thread."""
         p = self.p
         wq = self.wiring
         t = 0.0
+        filled = self.init_bytes
         for i, ts in enumerate(self.deps.tasks):
             if i:
                 t += p.orch_between
             start = t
-            t += submit_cost_ns(p, ts.task)
+            t += submit_cost_ns(p, ts.task, sum(filled.get(x, 0) for x in ts.task.allocates) if filled else 0)
             t += p.orch_record
             yield from at(self.env, t)
             if ts.kind == TaskKind.ALLOC:

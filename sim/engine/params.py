@@ -37,6 +37,7 @@ class RuntimeParams:
         self.orch_lookup = rt.orch_lookup_us * us
         self.orch_insert = rt.orch_insert_us * us
         self.orch_alloc_per_tensor = rt.orch_alloc_per_tensor_us * us
+        self.orch_fill_per_byte = 1.0 / float(rt.orch_fill_GBps)  # ns per byte (1 GB/s = 1 byte/ns)
         self.orch_record = rt.orch_swimlane_record_us * us * obs if lvl >= 4 else 0.0
         self.wiring_batch = int(rt.wiring_batch)
         self.wiring_backoff = int(rt.wiring_backoff_iters)
@@ -97,16 +98,17 @@ class RuntimeParams:
         self.cold_counts_head = bool(chip.core.first_kernel_cold_counts_head)
 
 
-def submit_cost_ns(p: RuntimeParams, task: Task) -> float:
+def submit_cost_ns(p: RuntimeParams, task: Task, init_bytes: int = 0) -> float:
     """AICPU time (ns) of the orchestrator's call that submits ``task`` (docs/model.md §4.1).
 
-    An alloc task: ``orch_alloc`` plus one heap allocation per tensor it creates. A kernel or dummy
+    An alloc task: ``orch_alloc`` plus one heap allocation per tensor it creates, plus the fill of
+    the ``init_bytes`` of its tensors created with an initial value at ``orch_fill_GBps``. A kernel or dummy
     task: the fixed ``orch_submit`` plus a parameter copy per tensor argument and, in an auto scope,
     one TensorMap lookup (with its edge wiring) per INPUT/INOUT argument and per explicit dependency
     and one insert per OUTPUT/OUTPUT_EXISTING/INOUT argument. A manual scope skips the TensorMap.
     """
     if task.kind == TaskKind.ALLOC:
-        return p.orch_alloc + p.orch_alloc_per_tensor * len(task.allocates)
+        return p.orch_alloc + p.orch_alloc_per_tensor * len(task.allocates) + p.orch_fill_per_byte * init_bytes
     cost = p.orch_submit + p.orch_per_arg * len(task.args)
     if task.scope != "manual":
         lookups = sum(1 for a in task.args if a.dir in _LOOKUP_DIRS)

@@ -59,6 +59,7 @@ class Engine:
         self.scheduler = Scheduler(env, p, opts.seed, threads, clusters, wiring, ready, self.deps, self.dispatcher,
                                    early)
         self.orchestrator = Orchestrator(env, p, self.deps, wiring, threads, self.scheduler.add_thread)
+        self.orchestrator.fill(graph.tensors)
         validate(self.deps.tasks, threads)
 
     def run(self) -> RunResult:

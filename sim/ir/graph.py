@@ -10,9 +10,9 @@ Units: bytes for sizes, elements for shapes/offsets. No times live here: duratio
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 SCHEMA_VERSION = 1
 
@@ -77,6 +77,15 @@ class Tensor(_Model):
     creator: int | None = None  # submit index of the alloc task that created it
     manual_dep: bool = False
     nbytes: int = 0
+    init: bool = False  # created by the orchestration with an initial value (the AICPU fills it)
+
+    @model_serializer(mode="wrap")
+    def _drop_default_init(self, handler: Any) -> Any:
+        """Serialise ``init`` only when set (graphs without initialised tensors keep their form)."""
+        d = handler(self)
+        if not self.init and isinstance(d, dict):
+            d.pop("init", None)
+        return d
 
 
 BARRIER = "barrier"  # Op.kind of a barrier across the blocks of a task (pl.system.syncall)
