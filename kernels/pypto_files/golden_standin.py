@@ -14,8 +14,9 @@ from typing import Any
 
 from sim.util.errors import UserError
 
-# the recording of the running file: ``handler(fn, specs, runtime_cfg)``; set by the loader
-handler: Callable[[Any, list[Any], dict[str, Any]], None] | None = None
+# the recording of the running file: ``handler(fn, specs, runtime_cfg, check)``, ``check`` the golden function
+# and tolerances (``{"golden": fn or None, "rtol": r, "atol": a}``); set by the loader
+handler: Callable[[Any, list[Any], dict[str, Any], dict[str, Any]], None] | None = None
 
 
 @dataclass
@@ -73,7 +74,13 @@ def run_jit(fn: Any, specs: list[Any], *args: Any, config: RunConfig | None = No
     if config is None and args and isinstance(args[0], RunConfig):
         config = args[0]
     runtime = runtime_cfg if runtime_cfg is not None else (config.runtime if config is not None else {})
-    handler(fn, list(specs), dict(runtime or {}))
+    golden = _kw.get("golden_fn", _kw.get("golden"))
+    if golden is None and args and callable(args[0]):
+        golden = args[0]
+    check = {"golden": golden,
+             "rtol": float(_kw.get("rtol", config.rtol if config is not None else RunConfig.rtol)),
+             "atol": float(_kw.get("atol", config.atol if config is not None else RunConfig.atol))}
+    handler(fn, list(specs), dict(runtime or {}), check)
     return RunResult()
 
 
