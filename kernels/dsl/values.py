@@ -782,6 +782,8 @@ def put(t: Any, op: str, *operands: Any, **attrs: Any) -> Any:
         t.value = p.v
     except ValueError_ as e:
         t.value = Unknown(f"pl.{op} at {kernel_line()}: {e} has no value semantics in swimsim")
+    except (ValueError, IndexError) as e:  # an operand layout the table entry does not cover
+        t.value = Unknown(f"pl.{op} at {kernel_line()}: operand shapes not covered by its value semantics ({e})")
     return t
 
 
@@ -812,6 +814,14 @@ def into(t: Any, prev: Any, src: Any, offset: list[int]) -> Any:
     ``offset`` (``pl.load_into``, ``pl.gather_row``); returns ``t``."""
     if not STATE.on:
         return t
+    try:
+        return _into(t, prev, src, offset)
+    except (ValueError, IndexError) as e:
+        t.value = Unknown(f"load into a tile window at {kernel_line()}: layout not covered ({e})")
+        return t
+
+
+def _into(t: Any, prev: Any, src: Any, offset: list[int]) -> Any:
     pv = value_of(prev)
     if isinstance(pv, Unknown):
         t.value = pv
