@@ -62,6 +62,7 @@ class _State:
 
 
 STATE = _State()
+NO_DATA: dict[str, str] = {}  # entry parameter -> why the caller could not give its data (in the unknown reason)
 
 
 def begin(on: bool) -> bool:
@@ -254,7 +255,8 @@ def gm(base: Any) -> tuple[np.ndarray, Any, str]:
     if base.data is None:
         base.data = np.zeros(base.shape, st)
         mask = np.zeros(base.shape, bool)
-        why = (f"input {base.name} has no data" if base.kind == "param"
+        why = (f"input {base.name} has no data" + (f" ({NO_DATA[base.name]})" if base.name in NO_DATA else "")
+               if base.kind == "param"
                else f"{base.name} element read before any store wrote it")
     else:
         d = np.asarray(base.data)

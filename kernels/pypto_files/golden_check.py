@@ -58,6 +58,10 @@ def golden_check(golden: Any, specs: list[Any], inputs: dict[str, np.ndarray], o
         res["golden"] = "cannot run: the file passes no golden function to run_jit"
         return res
     tensors: dict[str, Any] = {}
+    missing = [s.name for s in specs if hasattr(s, "shape") and s.name not in inputs]
+    if missing:
+        res["golden"] = f"cannot run: input {missing[0]} has no data ({unknown.get(missing[0])})"
+        return res
     for s in specs:
         if hasattr(s, "shape"):
             tensors[s.name] = _to_torch(inputs[s.name], s.dtype)

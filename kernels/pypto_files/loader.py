@@ -21,12 +21,14 @@ from typing import Any
 import numpy as np
 
 import kernels.language as pl
+from kernels.dsl import values
 from kernels.dsl.jit import JitFunction
 from kernels.dsl.types import Dyn, TensorType
 from kernels.dsl.values import STORAGE, round_to, unknown_params
 from kernels.pypto_files import golden_standin
 from kernels.pypto_files.golden_check import golden_check
 from kernels.pypto_files.imports import pypto_imports, torch_installed
+from kernels.pypto_files.torch_tensor import TorchUnavailable
 from sim.ir import TaskGraph
 from sim.util.errors import UserError
 
@@ -131,12 +133,19 @@ def _values(init: Any, shape: list[int], np_dtype: Any) -> np.ndarray:
     return arr.astype(np_dtype).reshape(shape)
 
 
-def _full_data(s: Any, dt: Any) -> np.ndarray:
+NO_DATA = values.NO_DATA  # input name -> why its initial data could not be built (value mode)
+
+
+def _full_data(s: Any, dt: Any) -> np.ndarray | None:
     """Value mode: the initial data of tensor spec ``s`` in swimsim's storage type (zeros without one)."""
     st = STORAGE[dt.name]
     if s.init_value is None:
         return np.zeros(list(s.shape), st)
-    arr = _values(s.init_value, list(s.shape), np.dtype(np.float64 if st is np.float32 else st))
+    try:
+        arr = _values(s.init_value, list(s.shape), np.dtype(np.float64 if st is np.float32 else st))
+    except TorchUnavailable as exc:  # the stand-in lacks a call the initialiser makes: the input stays unknown
+        NO_DATA[s.name] = str(exc)
+        return None
     return np.ascontiguousarray(round_to(arr, dt) if st is np.float32 else arr.astype(st))
 
 
@@ -204,9 +213,9 @@ def _prepare(path: str | Path) -> Path:
 
 
 def run_harness(path: str | Path, args: list[str], seed: int = 0, entry: str | None = None,
-                values: bool = True, check_golden: bool = False) -> list[Recording]:
+                with_values: bool = True, check_golden: bool = False) -> list[Recording]:
     """Run the file's ``__main__`` with ``args`` as its arguments; one :class:`Recording` per
-    ``run_jit`` call (only those of ``entry`` when given). ``values``: record in value mode with the
+    ``run_jit`` call (only those of ``entry`` when given). ``with_values``: record in value mode with the
     harness's data (:mod:`kernels.dsl.values`); ``check_golden``: also run the file's golden function on
     the same inputs and compare (needs ``values``)."""
     p = _prepare(path)
@@ -217,17 +226,18 @@ def run_harness(path: str | Path, args: list[str], seed: int = 0, entry: str | N
         if entry is not None and name != entry:
             return
         where = _site(_stack_frames(), p.parent, str(p))
-        call = _arguments(specs, where, values)
+        NO_DATA.clear()
+        call = _arguments(specs, where, with_values)
         inputs = {k: np.array(v.data, copy=True) for k, v in call.items()
-                  if check_golden and isinstance(v, pl.TensorSpec)}
-        graph = _record(fn, name, where, args=call, values=values)
+                  if check_golden and isinstance(v, pl.TensorSpec) and v.data is not None}
+        graph = _record(fn, name, where, args=call, values=with_values)
         golden = None
         if check_golden:
             tensors = {k: v for k, v in call.items() if isinstance(v, pl.TensorSpec)}
             unknown = unknown_params()
             golden = golden_check(check["golden"], specs, inputs, {k: v.data for k, v in tensors.items()}, unknown,
                                   check["rtol"], check["atol"])
-        out.append(Recording(name, graph, level_of(cfg), where, values, golden))
+        out.append(Recording(name, graph, level_of(cfg), where, with_values, golden))
 
     with pypto_imports(p.parent, [str(p), *args]):
         _seed(seed)

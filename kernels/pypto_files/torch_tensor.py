@@ -241,6 +241,13 @@ class Tensor:
     def sqrt(self) -> Tensor:
         return Tensor(np.sqrt(self.a), self.dtype)
 
+    def pow(self, e: Any) -> Tensor:
+        return self ** e
+
+    def unflatten(self, dim: builtins.int, sizes: Any) -> Tensor:
+        d = dim % self.a.ndim
+        return Tensor(self.a.reshape(self.a.shape[:d] + tuple(sizes) + self.a.shape[d + 1:]), self.dtype)
+
     def exp(self) -> Tensor:
         return Tensor(np.exp(self.a), self.dtype)
 

@@ -131,7 +131,7 @@ def _pypto_recordings(args: argparse.Namespace) -> list[Recording]:
         return [record_entry(args.kernel, args.entry, dyn, scalars, seed=args.seed)]
     if args.check_golden and args.no_values:
         raise UserError("--check-golden compares computed values: it cannot be combined with --no-values")
-    recs = run_harness(args.kernel, args.file_args, seed=args.seed, entry=args.entry, values=not args.no_values,
+    recs = run_harness(args.kernel, args.file_args, seed=args.seed, entry=args.entry, with_values=not args.no_values,
                        check_golden=args.check_golden)
     if args.check_golden and not recs:
         raise UserError(f"{args.kernel}: --check-golden needs a run_jit call of the file's __main__")
