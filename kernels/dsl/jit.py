@@ -9,6 +9,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from kernels.dsl.context import active
 from kernels.dsl.sites import locate
 from kernels.dsl.tasks import Recorder
@@ -96,6 +98,9 @@ def record(entry: Any, *, kernel: str | None = None, variant: str = "default", m
     """
     prev = values_begin(values)
     try:
+        if values:  # many small matmuls: one BLAS thread each is far faster than a contended pool
+            with threadpool_limits(1, "blas"):
+                return _record(entry, kernel, variant, mode, dyn, params, data, args, kwargs)
         return _record(entry, kernel, variant, mode, dyn, params, data, args, kwargs)
     except UserError as exc:  # the error path only: the recording itself does no extra work
         locate(exc)
