@@ -16,7 +16,6 @@ from threadpoolctl import threadpool_limits
 from kernels.dsl import jit, values
 from kernels.registry import build_graph
 
-
 _SEEDED: dict[tuple, np.ndarray] = {}  # (name, shape) -> the seeded input, built once outside the timing
 
 

@@ -396,6 +396,11 @@ def unknown_inputs(base: Any) -> str | None:
     return ent[2]
 
 
+def param_data() -> dict[str, np.ndarray]:
+    """Per entry parameter of the last value-mode recording that an op touched: its array as the recording left it."""
+    return {base.name: base.data for base, _, _ in STATE.masks.values() if base.kind == "param"}
+
+
 def unknown_params() -> dict[str, str | None]:
     """Per entry parameter of the last value-mode recording: why part of it is not computed, or None."""
     return {base.name: unknown_inputs(base) for base, _, _ in STATE.masks.values() if base.kind == "param"}
@@ -851,4 +856,4 @@ def _into(t: Any, prev: Any, src: Any, offset: list[int]) -> Any:
 
 __all__ = ["STATE", "TABLE", "Unknown", "begin", "end", "put", "bf16_round", "cast_values", "narrow", "round_to",
            "sort_pairs", "load_value", "store_value", "read_gm", "write_gm", "view_tile", "reshape_tile",
-           "read_tile", "into", "value_of", "unknown_inputs", "unknown_params", "gm", "need"]
+           "read_tile", "into", "value_of", "unknown_inputs", "unknown_params", "param_data", "gm", "need"]

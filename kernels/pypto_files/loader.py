@@ -235,8 +235,8 @@ def run_harness(path: str | Path, args: list[str], seed: int = 0, entry: str | N
         if check_golden:
             tensors = {k: v for k, v in call.items() if isinstance(v, pl.TensorSpec)}
             unknown = unknown_params()
-            golden = golden_check(check["golden"], specs, inputs, {k: v.data for k, v in tensors.items()}, unknown,
-                                  check["rtol"], check["atol"])
+            final = {**{k: v.data for k, v in tensors.items()}, **values.param_data()}
+            golden = golden_check(check["golden"], specs, inputs, final, unknown, check["rtol"], check["atol"])
         out.append(Recording(name, graph, level_of(cfg), where, with_values, golden))
 
     with pypto_imports(p.parent, [str(p), *args]):
