@@ -124,7 +124,10 @@ class Tensor:
 
     def view(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], dtype):
-            raise TorchUnavailable(f"torch.Tensor.view(dtype) {_HINT}")
+            to = shape[0]
+            if self.dtype is bfloat16 or to is bfloat16 or self.a.dtype.itemsize != to.np.itemsize:
+                raise TorchUnavailable(f"torch.Tensor.view({to}) of a {self.dtype} tensor {_HINT}")
+            return Tensor(np.ascontiguousarray(self.a).view(to.np), to, raw=True)
         return self.reshape(*shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
