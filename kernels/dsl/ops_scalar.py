@@ -3,7 +3,8 @@ tensors, scalar helpers, data binding for data-dependent control flow, and the u
 
 In a kernel scope ``pl.read``/``pl.write`` record a SCALAR-pipe access (:func:`kernels.dsl.tiles.record_scalar`);
 in orchestration code they are plain value accesses. Both see the numpy array bound with
-``pl.set_data`` (0 without one).
+``pl.set_data`` (0 without one); in value mode (:mod:`kernels.dsl.values`) they see the computed elements,
+and a read of an element that is not computed stops with one line.
 """
 
 from __future__ import annotations
