@@ -23,7 +23,7 @@ from kernels.dsl.tasks import ArgRec, TaskRec
 from kernels.dsl.tensors import TensorView, prod
 from kernels.dsl.types import DataType
 from kernels.dsl.values import STATE as VALUES
-from kernels.dsl.values import load_value, put, store_value, view_tile
+from kernels.dsl.values import load_value, no_semantics, put, store_value, view_tile
 from sim.ir import CoreShape
 
 _getframe = sys._getframe
@@ -258,7 +258,10 @@ def record_vec_op(name: str, out_shape: list[int], dtype: DataType, inputs: list
         n.in_dtype = in_dtype.name
     for x in nodes:
         x.vec_use = True
-    return Tile(n, out_shape, dtype, valid, "Vec")
+    t = Tile(n, out_shape, dtype, valid, "Vec")
+    if VALUES.on:  # until the op's own value hook (values.put) computes it
+        t.value = no_semantics(name)
+    return t
 
 
 def record_scalar(name: str, view: TensorView, index: list[int], write: bool = False) -> Any:

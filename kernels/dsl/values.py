@@ -113,6 +113,11 @@ def _shown(fn: str) -> str:
     return fn if rel.startswith(os.pardir) else rel
 
 
+def no_semantics(op: str) -> Unknown:
+    """The value of an op recorded without a value hook: unknown, naming the op and its kernel line."""
+    return Unknown(f"pl.{op} at {kernel_line()} has no value semantics in swimsim")
+
+
 def need(v: Any, what: str) -> Any:
     """``v`` when it is known, else the one-line error: ``what`` needs the value ``v`` stands for."""
     if isinstance(v, Unknown):
@@ -794,7 +799,7 @@ def put(t: Any, op: str, *operands: Any, **attrs: Any) -> Any:
         return t
     f = TABLE.get(op)
     if f is None:
-        t.value = Unknown(f"pl.{op} at {kernel_line()} has no value semantics in swimsim")
+        t.value = no_semantics(op)
         return t
     try:
         t.value = f(t, *operands, **attrs)
@@ -868,4 +873,4 @@ def _into(t: Any, prev: Any, src: Any, offset: list[int]) -> Any:
 
 __all__ = ["STATE", "TABLE", "Unknown", "begin", "end", "put", "bf16_round", "cast_values", "narrow", "round_to",
            "sort_pairs", "load_value", "store_value", "read_gm", "write_gm", "view_tile", "reshape_tile",
-           "read_tile", "into", "value_of", "unknown_inputs", "unknown_params", "param_data", "gm", "need"]
+           "read_tile", "into", "no_semantics", "value_of", "unknown_inputs", "unknown_params", "param_data", "gm", "need"]
