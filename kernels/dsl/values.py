@@ -871,6 +871,8 @@ def _into(t: Any, prev: Any, src: Any, offset: list[int]) -> Any:
     return t
 
 
-__all__ = ["STATE", "TABLE", "Unknown", "begin", "end", "put", "bf16_round", "cast_values", "narrow", "round_to",
-           "sort_pairs", "load_value", "store_value", "read_gm", "write_gm", "view_tile", "reshape_tile",
-           "read_tile", "into", "no_semantics", "value_of", "unknown_inputs", "unknown_params", "param_data", "gm", "need"]
+__all__ = [
+    "STATE", "TABLE", "Unknown", "begin", "end", "put", "bf16_round", "cast_values", "narrow", "round_to",
+    "sort_pairs", "load_value", "store_value", "read_gm", "write_gm", "view_tile", "reshape_tile", "read_tile",
+    "into", "no_semantics", "value_of", "unknown_inputs", "unknown_params", "param_data", "gm", "need",
+]
