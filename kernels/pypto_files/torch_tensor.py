@@ -150,6 +150,10 @@ class Tensor:
     def t(self) -> Tensor:
         return Tensor(self.a.T, self.dtype)
 
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - torch's name
+        return Tensor(self.a.T, self.dtype)
+
     def permute(self, *dims: Any) -> Tensor:
         return Tensor(np.transpose(self.a, _dims(dims)), self.dtype)
 
