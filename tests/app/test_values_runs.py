@@ -90,3 +90,16 @@ def test_check_golden_needs_values(cli: CliRunner) -> None:
     rc, _, err = cli(["run", str(KERNELS / "masked_rows.py"), "--check-golden", "--no-values"])
     assert rc == 2 and err.strip().endswith("--check-golden compares computed values: it cannot be combined "
                                             "with --no-values")
+
+
+def test_golden_that_cannot_run_says_why(cli: CliRunner, tmp_path: Path) -> None:
+    src = (KERNELS / "masked_rows.py").read_text()
+    src = src.replace("    m = tensors[\"mask\"].numpy()", "    torch.special_function_the_stand_in_lacks(1)\n    m = 0")
+    f = tmp_path / "k" / "masked_rows_nogolden.py"
+    f.parent.mkdir()
+    f.write_text(src)
+    rc, stdout, err = cli(["run", str(f), "-o", str(tmp_path / "o"), "--check-golden"])
+    assert rc == 0, err
+    line = next(x for x in stdout.splitlines() if x.startswith("golden check"))
+    assert line.startswith("golden check: cannot run: ") and "special_function_the_stand_in_lacks" in line
+    assert _tasks(stdout, "masked_sum") == 4
