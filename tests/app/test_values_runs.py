@@ -94,7 +94,7 @@ def test_check_golden_needs_values(cli: CliRunner) -> None:
 
 def test_golden_that_cannot_run_says_why(cli: CliRunner, tmp_path: Path) -> None:
     src = (KERNELS / "masked_rows.py").read_text()
-    src = src.replace("    m = tensors[\"mask\"].numpy()", "    torch.special_function_the_stand_in_lacks(1)\n    m = 0")
+    src = src.replace('    m = tensors["mask"].numpy()', "    torch.special_function_the_stand_in_lacks(1)\n    m = 0")
     f = tmp_path / "k" / "masked_rows_nogolden.py"
     f.parent.mkdir()
     f.write_text(src)
