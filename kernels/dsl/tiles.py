@@ -33,7 +33,7 @@ _new = object.__new__
 class Tile:
     """An on-chip value (UB/L1/L0C tile); ``valid`` is the real-data region."""
 
-    __slots__ = ("node", "shape", "valid", "dtype", "space", "value")  # value: numpy array (value mode)
+    __slots__ = ("node", "shape", "valid", "dtype", "space", "value", "vmask")  # value mode: array, unknown elements
 
     def __init__(self, node: Node | None, shape: list[int], dtype: DataType,
                  valid: list[int] | None = None, space: str = "Vec") -> None:
@@ -43,6 +43,7 @@ class Tile:
         self.dtype = dtype
         self.space = space
         self.value: Any = None
+        self.vmask: Any = None
 
     def __repr__(self) -> str:
         return f"Tile({self.shape}, {self.dtype.name}, valid={self.valid})"
@@ -112,6 +113,7 @@ def raw_tile(node: Node | None, shape: list[int], dtype: DataType, valid: list[i
     t.dtype = dtype
     t.space = space
     t.value = None
+    t.vmask = None
     return t
 
 

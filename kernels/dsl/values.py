@@ -90,6 +90,17 @@ class Unknown:
         return f"Unknown({self.why})"
 
 
+class Partial:
+    """The unknown elements of a tile whose other elements are known: ``m`` (True = unknown, the tile's
+    shape) and ``why`` (the reason of the first unknown input)."""
+
+    __slots__ = ("m", "why")
+
+    def __init__(self, m: np.ndarray, why: str) -> None:
+        self.m = m
+        self.why = why
+
+
 class ValueError_(Exception):
     """Raised by a table entry for an operand it cannot compute (becomes an :class:`Unknown`)."""
 
@@ -342,12 +353,25 @@ def load_value(view: Any, tile: Any, pad: Any = None) -> None:
     except (ValueError, IndexError):
         tile.value = Unknown(f"load of {view.name} {list(view.shape)} into tile {tile.shape} at {kernel_line()}")
         return
+    tile.value = out
+    tile.vmask = None
     if mask is not None:
         mwin, _ = _window(mask, view)
-        if mwin.ndim == src.ndim and not mwin[reg].all() or mwin.ndim != src.ndim and not mwin.all():
+        if mwin.ndim != src.ndim:
+            if mwin.size != src.size:
+                if not mwin.all():
+                    tile.value = Unknown(why)
+                return
+            mwin = mwin.reshape(src.shape)
+        known = mwin[reg]
+        if known.all():
+            return
+        if not known.any():
             tile.value = Unknown(why)
             return
-    tile.value = out
+        m = np.zeros(tile.shape, bool)  # some elements unknown: carried as the tile's mask
+        m[reg] = ~known
+        tile.vmask = Partial(m, why)
 
 
 def store_value(tile: Any, view: Any, valid: list[int], atomic: bool = False) -> None:
@@ -365,6 +389,14 @@ def store_value(tile: Any, view: Any, valid: list[int], atomic: bool = False) ->
     src = np.asarray(v)
     if src.shape != tuple(win.shape):
         src = src.reshape(win.shape) if src.size == win.size else src
+    pm = getattr(tile, "vmask", None)
+    if pm is not None:
+        um = pm.m.reshape(win.shape) if pm.m.shape != tuple(win.shape) and pm.m.size == win.size else pm.m
+        if mask is None:
+            mask = np.ones(data.shape, bool)
+        STATE.masks[id(view.base)] = (view.base, mask, pm.why)
+        _assign(mask, view, reg, ~um[reg])
+        mask = None  # set above
     part = round_to(src[reg], view.dtype) if view.dtype.name != tile.dtype.name else src[reg]
     if atomic:
         part = round_to(win[reg].astype(np.float64) + part, view.dtype)
@@ -376,7 +408,7 @@ def store_value(tile: Any, view: Any, valid: list[int], atomic: bool = False) ->
         _assign(mask, view, reg, True)
 
 
-def _assign(mask: np.ndarray, view: Any, reg: Any, val: bool) -> None:
+def _assign(mask: np.ndarray, view: Any, reg: Any, val: Any) -> None:
     mwin, is_view = _window(mask, view)
     if is_view:
         mwin[reg] = val
@@ -545,6 +577,7 @@ class _Arr:
     """An already-cut operand array (passes :func:`_operand` as it is)."""
 
     node = None
+    vmask = None
 
     def __init__(self, a: np.ndarray) -> None:
         self.value = a
@@ -791,6 +824,82 @@ TABLE.update({
 })
 
 
+def _m(x: Any) -> Any:
+    """Operand ``x``'s unknown-element mask (all False when it has none; a scalar: False)."""
+    if not hasattr(x, "node"):
+        return False
+    if isinstance(x, _Arr):  # a mask already cut (row/column operands)
+        return np.asarray(x.value, bool)
+    pm = getattr(x, "vmask", None)
+    return pm.m if pm is not None else np.zeros(np.shape(value_of(x)), bool)
+
+
+def _m_elementwise(out: Any, *xs: Any, **_kw: Any) -> np.ndarray:
+    res = np.zeros(out.shape, bool)
+    region = _region_shape(out.valid)
+    acc = np.zeros(region, bool)
+    for x in xs:
+        m = _m(x)
+        if m is False:
+            continue
+        reg = tuple(slice(None) if d < m.ndim and m.shape[d] == 1 and n != 1 else slice(0, n)
+                    for d, n in enumerate(out.valid))
+        acc |= np.broadcast_to(m[reg] if m.ndim == len(out.valid) else m, region)
+    res[_region(out.valid)] = acc
+    return res
+
+
+def _m_expand(row: bool) -> Callable[..., Any]:
+    def rule(out: Any, t: Any, v: Any, **_kw: Any) -> np.ndarray:
+        mv = _m(v).reshape(-1, 1) if row else _m(v).reshape(1, -1)
+        mv = mv[: out.valid[0], :] if row else mv[:, : out.valid[-1]]
+        return _m_elementwise(out, t, _Arr(mv))
+    return rule
+
+
+def _m_reduce(axis: int) -> Callable[..., Any]:
+    def rule(out: Any, t: Any, **_kw: Any) -> np.ndarray:
+        res = np.zeros(out.shape, bool)
+        res[_region(out.valid)] = _m(t)[_region(t.valid)].any(axis=axis, keepdims=True)
+        return res
+    return rule
+
+
+def _m_matmul(out: Any, a: Any, b: Any, acc: Any = None, a_trans: bool = False, b_trans: bool = False,
+              **_kw: Any) -> np.ndarray:
+    ma, mb = _strip(_m(a)), _strip(_m(b))
+    ma = ma.T if a_trans else ma
+    mb = mb.T if b_trans else mb
+    r = ma.any(axis=1, keepdims=True) | mb.any(axis=0, keepdims=True)
+    if acc is not None:
+        r = r | _strip(_m(acc))
+    return np.broadcast_to(r, _strip(np.zeros(out.shape, bool)).shape).reshape(out.shape).copy()
+
+
+def _m_copy(out: Any, src: Any, dst: Any, offset: list[int] | None = None, **_kw: Any) -> np.ndarray:
+    res = np.array(_m(dst), copy=True)
+    off = list(offset or [0] * res.ndim)
+    ms = _m(src)
+    part = ms[_region(src.valid)] if ms.ndim == res.ndim else ms.reshape(
+        [1] * (res.ndim - ms.ndim) + list(ms.shape))[_region([1] * (res.ndim - ms.ndim) + list(src.valid))]
+    res[tuple(slice(o, o + n) for o, n in zip(off, part.shape, strict=True))] = part
+    return res
+
+
+# op name -> fn(out_tile, *operands, **attributes) -> the output's unknown-element mask, for operands with
+# some unknown elements (ops without an entry make the whole result unknown)
+MASK_RULES: dict[str, Callable[..., Any]] = {name: _m_elementwise for name in _ELEMENTWISE}
+MASK_RULES.update({
+    "cast": _m_elementwise, "fillpad": _m_elementwise, "row_sum": _m_reduce(1), "row_max": _m_reduce(1),
+    "row_min": _m_reduce(1), "col_sum": _m_reduce(0), "col_max": _m_reduce(0), "col_min": _m_reduce(0),
+    "row_argmax": _m_reduce(1), "row_argmin": _m_reduce(1),
+    "row_expand_mul": _m_expand(True), "row_expand_div": _m_expand(True), "row_expand_sub": _m_expand(True),
+    "row_expand_add": _m_expand(True), "col_expand_mul": _m_expand(False), "col_expand_add": _m_expand(False),
+    "col_expand_sub": _m_expand(False), "col_expand_div": _m_expand(False), "col_expand_expdif": _m_expand(False),
+    "matmul": _m_matmul, "matmul_acc": _m_matmul, "copy": _m_copy,
+})
+
+
 def put(t: Any, op: str, *operands: Any, **attrs: Any) -> Any:
     """Compute ``t.value`` for op ``op`` of ``operands`` (value mode only); returns ``t``.
 
@@ -803,6 +912,15 @@ def put(t: Any, op: str, *operands: Any, **attrs: Any) -> Any:
         return t
     try:
         t.value = f(t, *operands, **attrs)
+        t.vmask = None
+        pms = [x for x in operands if getattr(x, "vmask", None) is not None] + \
+            ([attrs["acc"]] if getattr(attrs.get("acc"), "vmask", None) is not None else [])
+        if pms:
+            rule = MASK_RULES.get(op)
+            if rule is None:
+                t.value = Unknown(pms[0].vmask.why)
+            else:
+                t.vmask = Partial(rule(t, *operands, **attrs), pms[0].vmask.why)
     except _Propagate as p:
         t.value = p.v
     except ValueError_ as e:
@@ -817,6 +935,8 @@ def view_tile(t: Any, parent: Any, key: tuple[slice, ...]) -> Any:
     if STATE.on:
         v = value_of(parent)
         t.value = v if isinstance(v, Unknown) else v[key]
+        pm = getattr(parent, "vmask", None)
+        t.vmask = None if pm is None else Partial(pm.m[key], pm.why)
     return t
 
 
@@ -825,13 +945,19 @@ def reshape_tile(t: Any, parent: Any) -> Any:
     if STATE.on:
         v = value_of(parent)
         t.value = v if isinstance(v, Unknown) else np.reshape(v, t.shape)
+        pm = getattr(parent, "vmask", None)
+        t.vmask = None if pm is None else Partial(np.reshape(pm.m, t.shape), pm.why)
     return t
 
 
 def read_tile(t: Any, idx: list[int]) -> Any:
     """``pl.read`` of a tile element (value mode): the number, or the one-line error when unknown."""
     v = need(value_of(t), f"pl.read of a tile element {idx}")
-    return v[tuple(int(i) for i in idx)].item()
+    key = tuple(int(i) for i in idx)
+    pm = getattr(t, "vmask", None)
+    if pm is not None and pm.m[key]:
+        current().error(f"pl.read of a tile element {list(key)} needs a value that is not computed: {pm.why}")
+    return v[key].item()
 
 
 def into(t: Any, prev: Any, src: Any, offset: list[int]) -> Any:
@@ -865,9 +991,15 @@ def _into(t: Any, prev: Any, src: Any, offset: list[int]) -> Any:
     if sv.ndim != res.ndim:
         sv = sv.reshape([1] * (res.ndim - sv.ndim) + list(sv.shape)) if sv.ndim < res.ndim else \
             sv.reshape([n for n in sv.shape if n != 1][-res.ndim:])
-    res[tuple(slice(int(o), int(o) + n) for o, n in zip(offset, sv.shape, strict=True))] = \
-        round_to(sv, t.dtype) if t.dtype.name != src.dtype.name else sv
+    box = tuple(slice(int(o), int(o) + n) for o, n in zip(offset, sv.shape, strict=True))
+    res[box] = round_to(sv, t.dtype) if t.dtype.name != src.dtype.name else sv
     t.value = res
+    pp, ps = getattr(prev, "vmask", None), part.vmask
+    t.vmask = None
+    if pp is not None or ps is not None:
+        m = np.array(pp.m, copy=True) if pp is not None else np.zeros(res.shape, bool)
+        m[box] = ps.m[_region(part.valid)].reshape(sv.shape) if ps is not None else False
+        t.vmask = Partial(m, (ps or pp).why)
     return t
 
 

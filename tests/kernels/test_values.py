@@ -183,3 +183,28 @@ def test_values_mode_matches_numpy_on_elementwise_and_matmul() -> None:
     ref = np.exp((a @ b).astype(np.float32) * np.float32(0.125)).astype(np.float16).astype(np.float32)
     np.testing.assert_allclose(y, ref, rtol=2e-3)
     assert FP16.size == 2
+
+
+def test_unwritten_rows_stay_unknown_while_written_rows_compute() -> None:
+    @pl.jit
+    def k(x: pl.Tensor[[4, 16], pl.FP32], y: pl.Out[pl.Tensor[[8, 1], pl.FP32]]):
+        pad = pl.create_tensor([8, 16], dtype=pl.FP32)
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="fill"):
+            pad[0:4, :] = pl.mul(x[:, :], 2.0)  # rows 4..7 are never written
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="sum"):
+            y[:, :] = pl.row_sum(pl.exp(pad[:, :]))
+        pl.read(y, [ROW, 0])
+
+    x = np.arange(64, dtype=np.float32).reshape(4, 16) / 64
+    y = np.zeros((8, 1), np.float32)
+    global ROW
+    ROW = 2
+    _record(k, x=x, y=y)
+    np.testing.assert_allclose(y[:4, 0], np.exp(2 * x).sum(1), rtol=1e-6)
+    ROW = 5
+    with pytest.raises(UserError, match=r"pl.read of y\[5, 0\] needs a value that is not computed: "
+                                        r"tensor_\d+ element read before any store wrote it"):
+        _record(k, x=x, y=y)
+
+
+ROW = 0
