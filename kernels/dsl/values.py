@@ -27,7 +27,8 @@ Numeric rules (docs/model.md, "Value mode"):
 An op without value semantics gives an :class:`Unknown` value naming it and its kernel ``file:line``;
 nothing fails until a value is needed (``pl.read``, a data-dependent cost, the golden check), which then
 stops with that one line. A GM element nobody wrote (an input without data, an intermediate before its
-store) is unknown the same way: no read returns a made-up zero.
+store) is unknown the same way: no read returns a made-up zero. Unknown is tracked per element where an
+op's rule allows (:data:`MASK_RULES`: a tile's :class:`Partial` mask), else per tile.
 """
 
 from __future__ import annotations
