@@ -165,8 +165,11 @@ def minimum(a: Tensor, b: Any) -> Tensor:
 
 
 def softmax(t: Tensor, dim: builtins_int = -1, **_kw: Any) -> Tensor:
-    e = np.exp(t.a - t.a.max(axis=dim, keepdims=True))
-    return Tensor(e / e.sum(axis=dim, keepdims=True), t.dtype)
+    return t.softmax(dim)
+
+
+def exp2(t: Any) -> Tensor:
+    return t.exp2() if isinstance(t, Tensor) else Tensor(np.exp2(_unwrap(t)), float32)
 
 
 def matmul(a: Tensor, b: Any) -> Tensor:

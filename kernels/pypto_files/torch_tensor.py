@@ -282,6 +282,16 @@ class Tensor:
     def sigmoid(self) -> Tensor:
         return Tensor(1.0 / (1.0 + np.exp(-self.a)), self.dtype)
 
+    def softmax(self, dim: builtins.int = -1, **_kw: Any) -> Tensor:
+        e = np.exp(self.a - self.a.max(axis=dim, keepdims=True))
+        return Tensor(e / e.sum(axis=dim, keepdims=True), self.dtype)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return Tensor(np.where(_unwrap(mask), _unwrap(value), self.a), self.dtype)
+
+    def exp2(self) -> Tensor:
+        return Tensor(np.exp2(self.a), self.dtype)
+
     def any(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return Tensor(np.any(self.a, axis=dim, keepdims=keepdim), bool)
 
