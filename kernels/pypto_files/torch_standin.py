@@ -168,6 +168,10 @@ def softmax(t: Tensor, dim: builtins_int = -1, **_kw: Any) -> Tensor:
     return t.softmax(dim)
 
 
+def nonzero(t: Tensor, as_tuple: builtins.bool = False) -> Any:
+    return t.nonzero(as_tuple=as_tuple)
+
+
 def exp2(t: Any) -> Tensor:
     return t.exp2() if isinstance(t, Tensor) else Tensor(np.exp2(_unwrap(t)), float32)
 

@@ -81,6 +81,21 @@ def _unwrap(x: Any) -> Any:
     return x.a if isinstance(x, Tensor) else x
 
 
+class _MinMax(tuple):
+    """``(values, indices)`` of a reduction along a dim, also as ``.values`` / ``.indices``."""
+
+    def __new__(cls, values: Any, indices: Any) -> _MinMax:
+        return super().__new__(cls, (values, indices))
+
+    @property
+    def values(self) -> Any:
+        return self[0]
+
+    @property
+    def indices(self) -> Any:
+        return self[1]
+
+
 class Tensor:
     """A numpy array with a torch dtype."""
 
@@ -289,6 +304,12 @@ class Tensor:
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         return Tensor(np.where(_unwrap(mask), _unwrap(value), self.a), self.dtype)
 
+    def nonzero(self, as_tuple: builtins.bool = False) -> Any:
+        idx = np.nonzero(self.a)
+        if as_tuple:
+            return tuple(Tensor(i, int64) for i in idx)
+        return Tensor(np.stack(idx, axis=-1) if idx else np.zeros((0, 0), np.int64), int64)
+
     def exp2(self) -> Tensor:
         return Tensor(np.exp2(self.a), self.dtype)
 
@@ -335,6 +356,25 @@ class Tensor:
 
     def sum(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
         return self._reduce(np.sum, dim, keepdim)
+
+    def max(self, dim: Any = None, keepdim: builtins_int = False) -> Any:
+        return self._extreme(np.max, np.argmax, np.maximum, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: builtins_int = False) -> Any:
+        return self._extreme(np.min, np.argmin, np.minimum, dim, keepdim)
+
+    def _extreme(self, f: Callable[..., Any], arg: Callable[..., Any], pair: Callable[..., Any], dim: Any,
+                 keepdim: builtins_int) -> Any:
+        """torch's max/min: of all elements, of another tensor (elementwise), or (values, indices) along dim."""
+        if dim is None:
+            return Tensor(f(self.a), self.dtype)
+        if isinstance(dim, Tensor):
+            return Tensor(pair(self.a, dim.a), self.dtype)
+        idx = np.expand_dims(arg(self.a, axis=dim), dim)
+        vals = np.take_along_axis(self.a, idx, dim)
+        if not keepdim:
+            vals, idx = np.squeeze(vals, dim), np.squeeze(idx, dim)
+        return _MinMax(Tensor(vals, self.dtype), Tensor(idx, int64))
 
     def mean(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
         return self._reduce(np.mean, dim, keepdim)
