@@ -172,6 +172,11 @@ def nonzero(t: Tensor, as_tuple: builtins.bool = False) -> Any:
     return t.nonzero(as_tuple=as_tuple)
 
 
+def einsum(spec: str, *ts: Any) -> Tensor:
+    ts = ts[0] if len(ts) == 1 and isinstance(ts[0], list | tuple) else ts
+    return Tensor(np.einsum(spec, *[_unwrap(t) for t in ts]), ts[0].dtype if isinstance(ts[0], Tensor) else float32)
+
+
 def exp2(t: Any) -> Tensor:
     return t.exp2() if isinstance(t, Tensor) else Tensor(np.exp2(_unwrap(t)), float32)
 
