@@ -17,7 +17,8 @@ Numeric rules (docs/model.md, "Value mode"):
   range (NaN -> 0); integer -> integer saturates.
 * reductions reduce the valid region in float32 (numpy's pairwise order); ``row_argmax`` / ``row_argmin``
   give the lowest index of equal extremes.
-* elements outside a tile's valid region are NaN (floats) or 0 (integers) until ``pl.fillpad`` sets them.
+* elements outside a tile's valid region (and a fresh buffer) are 0 until ``pl.fillpad`` sets them: a stale
+  buffer's content is not modelled, and 0 keeps the padding of a matmul operand out of the valid result.
 * ``pl.sort32`` sorts every 32-element block of a row by descending score, stable (equal scores keep
   their index order); its output interleaves (score, index) with the INT32 index bits in the odd lanes.
   ``pl.mrgsort`` merges runs descending; equal scores keep the earlier run's element first.
@@ -336,7 +337,7 @@ def _region(shape: Any) -> tuple[slice, ...]:
 
 
 def load_value(view: Any, tile: Any, pad: Any = None) -> None:
-    """Set ``tile.value`` from GM ``view`` (its valid region; the rest padded or NaN/0)."""
+    """Set ``tile.value`` from GM ``view`` (its valid region; the rest padded or 0)."""
     data, mask, why = gm(view.base)
     win, _ = _window(data, view)
     valid = tile.valid
@@ -460,8 +461,6 @@ def unknown_params() -> dict[str, str | None]:
 # tiles
 # ------------------------------------------------------------------------------------------------
 def _blank(shape: list[int], dt: DataType) -> np.ndarray:
-    if dt.name in _FLOATS:
-        return np.full(shape, np.nan, np.float32)
     return np.zeros(shape, STORAGE[dt.name])
 
 
@@ -887,6 +886,31 @@ def _m_copy(out: Any, src: Any, dst: Any, offset: list[int] | None = None, **_kw
     return res
 
 
+def _m_gather(out: Any, x: Any, index: Any, **_kw: Any) -> np.ndarray:
+    idx = np.asarray(value_of(index))[_region(index.valid)].astype(np.int64)
+    res = np.zeros(out.shape, bool)
+    res[_region(index.valid)] = _m(x)[np.arange(idx.shape[0]).reshape(-1, 1), idx] | _m(index)[_region(index.valid)]
+    return res
+
+
+def _m_rows(out: Any, *xs: Any, **_kw: Any) -> np.ndarray:
+    """A row of the result is unknown when any operand element of that row is (sorts, merges, scatters)."""
+    rows = np.zeros(out.shape[0], bool)
+    for x in xs:
+        m = _m(x)
+        if m is not False:
+            rows |= m.reshape(m.shape[0], -1).any(axis=1)[: out.shape[0]]
+    return np.broadcast_to(rows.reshape([-1] + [1] * (len(out.shape) - 1)), out.shape).copy()
+
+
+def _m_gather_mask(out: Any, x: Any, mask_pattern: Any = None, **_kw: Any) -> np.ndarray:
+    picked = _m(x)[..., _mask_lanes(mask_pattern)::2]
+    res = np.zeros(out.shape, bool)
+    n = min(picked.shape[-1], out.shape[-1])
+    res[..., :n] = picked[..., :n]
+    return res
+
+
 # op name -> fn(out_tile, *operands, **attributes) -> the output's unknown-element mask, for operands with
 # some unknown elements (ops without an entry make the whole result unknown)
 MASK_RULES: dict[str, Callable[..., Any]] = {name: _m_elementwise for name in _ELEMENTWISE}
@@ -897,7 +921,10 @@ MASK_RULES.update({
     "row_expand_mul": _m_expand(True), "row_expand_div": _m_expand(True), "row_expand_sub": _m_expand(True),
     "row_expand_add": _m_expand(True), "col_expand_mul": _m_expand(False), "col_expand_add": _m_expand(False),
     "col_expand_sub": _m_expand(False), "col_expand_div": _m_expand(False), "col_expand_expdif": _m_expand(False),
-    "matmul": _m_matmul, "matmul_acc": _m_matmul, "copy": _m_copy,
+    "matmul": _m_matmul, "matmul_acc": _m_matmul, "copy": _m_copy, "gather": _m_gather,
+    "gather_mask": _m_gather_mask, "sort32": _m_rows, "mrgsort": _m_rows, "scatter": _m_rows,
+    "transpose": lambda out, t, axis1=0, axis2=1, **_kw: np.ascontiguousarray(np.swapaxes(_m(t), axis1, axis2)),
+    "concat": lambda out, a, b, **_kw: np.concatenate([_m(a), _m(b)], axis=1),
 })
 
 
