@@ -109,6 +109,7 @@ def _unary(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[Tensor], Tensor]:
 
 
 cos, sin, exp, sqrt, abs, round = (_unary(f) for f in (np.cos, np.sin, np.exp, np.sqrt, np.abs, np.round))  # noqa: A001
+ceil, floor = _unary(np.ceil), _unary(np.floor)
 
 
 def clamp(t: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
