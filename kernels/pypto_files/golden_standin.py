@@ -1,8 +1,9 @@
 """The ``golden`` test harness as a pypto kernel file sees it while swimsim runs the file.
 
-``run_jit`` hands the ``@pl.jit`` function, its specs and the runtime settings to the recording
-that :mod:`kernels.pypto_files.loader` installs; it never computes the golden and returns a
-passing :class:`RunResult`. The comparison factories return comparators that accept anything.
+``run_jit`` hands the ``@pl.jit`` function, its specs, the runtime settings and the golden function
+with its tolerances to the recording that :mod:`kernels.pypto_files.loader` installs (which runs the
+golden only for ``swimsim run --check-golden``) and returns a passing :class:`RunResult`. The
+comparison factories return comparators that accept anything.
 """
 
 from __future__ import annotations
