@@ -109,7 +109,7 @@ def _unary(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[Tensor], Tensor]:
 
 
 cos, sin, exp, sqrt, abs, round = (_unary(f) for f in (np.cos, np.sin, np.exp, np.sqrt, np.abs, np.round))  # noqa: A001
-ceil, floor = _unary(np.ceil), _unary(np.floor)
+ceil, floor, relu = _unary(np.ceil), _unary(np.floor), _unary(lambda a: np.maximum(a, 0))
 
 
 def clamp(t: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -176,6 +176,10 @@ def nonzero(t: Tensor, as_tuple: builtins.bool = False) -> Any:
 def einsum(spec: str, *ts: Any) -> Tensor:
     ts = ts[0] if len(ts) == 1 and isinstance(ts[0], list | tuple) else ts
     return Tensor(np.einsum(spec, *[_unwrap(t) for t in ts]), ts[0].dtype if isinstance(ts[0], Tensor) else float32)
+
+
+def topk(t: Tensor, k: builtins_int, dim: builtins_int = -1, largest: builtins.bool = True, **_kw: Any) -> Any:
+    return t.topk(k, dim, largest)
 
 
 def exp2(t: Any) -> Tensor:

@@ -363,6 +363,13 @@ class Tensor:
     def min(self, dim: Any = None, keepdim: builtins_int = False) -> Any:
         return self._extreme(np.min, np.argmin, np.minimum, dim, keepdim)
 
+    def topk(self, k: builtins_int, dim: builtins_int = -1, largest: builtins.bool = True,
+             sorted: builtins.bool = True) -> Any:  # noqa: A002 - torch's name
+        """The k largest (smallest) along ``dim``, as (values, indices); equal values keep index order."""
+        order = np.argsort(-self.a if largest else self.a, axis=dim, kind="stable")
+        idx = np.take(order, np.arange(builtins.int(k)), axis=dim)
+        return _MinMax(Tensor(np.take_along_axis(self.a, idx, dim), self.dtype), Tensor(idx, int64))
+
     def _extreme(self, f: Callable[..., Any], arg: Callable[..., Any], pair: Callable[..., Any], dim: Any,
                  keepdim: builtins_int) -> Any:
         """torch's max/min: of all elements, of another tensor (elementwise), or (values, indices) along dim."""
