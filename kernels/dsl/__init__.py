@@ -4,7 +4,8 @@ Layers, each importing only the ones below it (the import-linter contract in pyp
 
 1. ``types`` (dtypes, annotations, enums, cast hops); ``context`` (the active recording, errors);
    ``ir_build`` (``sim.ir`` Regions and Ops built without validation).
-2. ``tensors``: GM buffers and views (``pl.Tensor`` values), view geometry, dispatch predicates.
+2. ``values`` (value mode: the numpy semantics of each op, a table keyed by op name; GM backing arrays);
+   ``tensors``: GM buffers and views (``pl.Tensor`` values), view geometry, dispatch predicates.
 3. ``tasks``: task records, runtime scopes, the ``Recorder`` and its TaskGraph assembly.
 4. In-core recording: ``sites`` (call-site ids, the ``file:line`` of an error), ``lowering`` (a
    block's nodes -> ``sim.ir.Op``), ``tiles`` (tiles, the open kernel scope, the recorder API),
@@ -35,6 +36,9 @@ kernel scope):
 * ``record_scalar(name, view, index, write=False)`` - a SCALAR-pipe GM access (lane: that of the
   next tile op in the block).
 * ``record_gather_row(l1_tile, view, dst_offset, valid_shape=None) -> Tile`` - GM -> L1 row DMA.
+* value mode: a new op computes its result with ``kernels.dsl.values.put(tile, "name", *operands,
+  **attrs)`` on the tile it returns (an entry of ``values.TABLE``); without one its value is unknown,
+  and a read that needs it stops with one line naming the op.
 * ``new_l1_tile(shape, dtype)``, ``as_tile(value)``, ``kernel_scope()`` (raises the "misplaced op"
   error outside a kernel), ``current().error(msg)`` (one-line UserError naming kernel/scope/block).
 

@@ -12,6 +12,7 @@ from kernels.dsl.context import current
 from kernels.dsl.tensors import TensorView, prod
 from kernels.dsl.tiles import Tile, as_tile, exact_dma, kernel_scope, raw_tile, task_arg
 from kernels.dsl.types import FP32, INT32, DataType
+from kernels.dsl.values import into, put
 
 
 def record_cube(name: str, a: Any, b: Any, *, acc: Tile | None = None, out_dtype: DataType | None = None,
@@ -53,7 +54,8 @@ def record_cube(name: str, a: Any, b: Any, *, acc: Tile | None = None, out_dtype
     for x in (ta.node, tb.node):
         if x is not None:
             x.cube_use = True
-    return raw_tile(n, oshape, odt, list(oshape), "Acc")
+    return put(raw_tile(n, oshape, odt, list(oshape), "Acc"), "matmul", ta, tb, acc=acc, a_trans=a_trans,
+               b_trans=b_trans)
 
 
 def _strip_lead(shape: list[int]) -> list[int]:
@@ -83,4 +85,4 @@ def record_gather_row(acc: Tile, view: TensorView, dst_offset: list[int], valid_
     n.base_shape = view.base.shape
     n.nbytes = prod(valid) * view.dtype.size
     task_arg(view).reads = True
-    return Tile(n, acc.shape, acc.dtype, acc.valid, "Mat")
+    return into(Tile(n, acc.shape, acc.dtype, acc.valid, "Mat"), acc, view, dst_offset)

@@ -9,10 +9,14 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from kernels.dsl.context import active
 from kernels.dsl.sites import locate
 from kernels.dsl.tasks import Recorder
 from kernels.dsl.types import RUNTIME, DataType, Dyn, TensorType
+from kernels.dsl.values import begin as values_begin
+from kernels.dsl.values import end as values_end
 from sim.ir import TaskGraph
 from sim.util.errors import UserError
 
@@ -80,7 +84,7 @@ def _resolve_dims(shape: tuple[Any, ...], dyn: dict[str, int], where: str) -> tu
 
 def record(entry: Any, *, kernel: str | None = None, variant: str = "default", mode: str = "decode",
            dyn: dict[str, int] | None = None, params: dict[str, int] | None = None,
-           data: dict[str, Any] | None = None, args: dict[str, Any] | None = None,
+           data: dict[str, Any] | None = None, args: dict[str, Any] | None = None, values: bool = False,
            **kwargs: Any) -> TaskGraph:
     """Run a ``@pl.jit`` entry with concrete shapes and return its TaskGraph.
 
@@ -88,13 +92,21 @@ def record(entry: Any, *, kernel: str | None = None, variant: str = "default", m
     :class:`TensorSpec` passed by keyword; other parameters come from ``kwargs`` or defaults.
     ``data`` maps parameter names to numpy arrays read by scalar ``pl.read``; ``args`` gives
     entry arguments whose names clash with this function's keywords (e.g. ``variant``).
+    ``values=True`` computes every op's values (:mod:`kernels.dsl.values`): GM tensors carry arrays,
+    ``pl.read`` returns computed elements; the arrays given as data are updated in place by the stores.
     A UserError raised while recording names the kernel's source line (``my_kernel.py:17: ...``).
     """
+    prev = values_begin(values)
     try:
+        if values:  # many small matmuls: one BLAS thread each is far faster than a contended pool
+            with threadpool_limits(1, "blas"):
+                return _record(entry, kernel, variant, mode, dyn, params, data, args, kwargs)
         return _record(entry, kernel, variant, mode, dyn, params, data, args, kwargs)
     except UserError as exc:  # the error path only: the recording itself does no extra work
         locate(exc)
         raise
+    finally:
+        values_end(prev)
 
 
 def _record(entry: Any, kernel: str | None, variant: str, mode: str, dyn: dict[str, int] | None,

@@ -16,6 +16,7 @@ from kernels.dsl.cube import new_l1_tile
 from kernels.dsl.tensors import TensorView, prod
 from kernels.dsl.tiles import Tile, as_tile, kernel_scope, record_load, record_store, record_vec_op
 from kernels.dsl.types import FP32, AtomicType, DataType, MemorySpace
+from kernels.dsl.values import into, put, reshape_tile
 
 _pyslice = builtins.slice
 
@@ -74,7 +75,7 @@ def reshape(x: Any, new_shape: list[int]) -> Any:
             val = [1, x.valid[0]]
         else:
             val = shp
-        return Tile(x.node, shp, x.dtype, val, x.space)
+        return reshape_tile(Tile(x.node, shp, x.dtype, val, x.space), x)
     if isinstance(x, TensorView):
         return TensorView(x.base, tuple(shp), x, "reshape")
     current().error(f"pl.reshape of {type(x).__name__}")
@@ -144,6 +145,7 @@ def assemble(x: Any, v: Any, offset: list[int], atomic: Any = None) -> Any:
         t = as_tile(v)
         sub = x[tuple(_pyslice(o, o + s) for o, s in zip(offset, _fit(t.shape, len(x.shape)), strict=True))]
         out = record_vec_op("copy", sub.shape, x.dtype, [t, x], valid_shape=t.valid)
+        x.value = put(out, "copy", t, x, offset=[int(o) for o in offset]).value
         x.node = out.node
         return x
     t = as_tile(v)
@@ -176,7 +178,7 @@ def load_into(tile: Tile, src: TensorView, dst_offset: list[int]) -> Tile:
     t = record_load(src, space=space)
     if tile.node is not None:
         t.node.inputs.append(tile.node)
-    return Tile(t.node, tile.shape, tile.dtype, tile.valid, tile.space)
+    return into(Tile(t.node, tile.shape, tile.dtype, tile.valid, tile.space), tile, src, list(dst_offset))
 
 
 __all__ = ["create_tensor", "create_tile", "slice", "view", "reshape", "set_validshape", "load", "store",

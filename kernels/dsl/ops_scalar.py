@@ -3,7 +3,8 @@ tensors, scalar helpers, data binding for data-dependent control flow, and the u
 
 In a kernel scope ``pl.read``/``pl.write`` record a SCALAR-pipe access (:func:`kernels.dsl.tiles.record_scalar`);
 in orchestration code they are plain value accesses. Both see the numpy array bound with
-``pl.set_data`` (0 without one).
+``pl.set_data`` (0 without one); in value mode (:mod:`kernels.dsl.values`) they see the computed elements,
+and a read of an element that is not computed stops with one line.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 from kernels.dsl.context import active, current
 from kernels.dsl.tensors import TensorView
 from kernels.dsl.tiles import Tile, kernel_scope, record_scalar
+from kernels.dsl.values import STATE as VALUES
+from kernels.dsl.values import read_gm, read_tile, write_gm
 
 
 def _index(x: TensorView, idx: Any) -> list[int]:
@@ -42,11 +45,13 @@ def read(x: Any, idx: Any) -> Any:
     """Scalar read: K on GM = SCALAR op; O = the value (no op). Returns the bound data value or 0."""
     if isinstance(x, Tile):
         kernel_scope()
-        return 0
+        return read_tile(x, _index(x, idx)) if VALUES.on else 0
     idx = _index(x, idx)
     rec = active()
     if rec is not None and rec.kernel is not None:
         record_scalar("read", x, idx)
+        if VALUES.on:
+            return read_gm(x, rec.kernel.nodes[-1].region.offset)
         if x.base.data is None:
             return 0
         # the node just recorded holds the element's base offset (same box as _data_get's to_base)
@@ -54,6 +59,8 @@ def read(x: Any, idx: Any) -> Any:
     for i, d in zip(idx, x.shape, strict=True):
         if i < 0 or i >= d:
             current().error(f"pl.read: index {idx} out of bounds of {x.name} {list(x.shape)}")
+    if VALUES.on:
+        return read_gm(x, x.to_base(idx, [1] * len(idx))[0])
     return _data_get(x, idx)
 
 
@@ -68,7 +75,9 @@ def write(x: Any, idx: Any, value: Any) -> None:
     if rec is not None and rec.kernel is not None:
         record_scalar("write", x, idx, write=True)
         off = rec.kernel.nodes[-1].region.offset  # the element's base offset (as to_base gives it)
-    if x.base.data is not None:
+    if VALUES.on:
+        write_gm(x, off if off is not None else x.to_base(idx, [1] * len(idx))[0], value)
+    elif x.base.data is not None:
         if off is None:
             off, _ = x.to_base(idx, [1] * len(idx))
         try:

@@ -15,6 +15,7 @@ from kernels.dsl.context import current, in_kernel
 from kernels.dsl.tensors import prod
 from kernels.dsl.tiles import TILE_OR_VIEW, Tile, as_tile, binary, kernel_scope, record_vec_op, unary
 from kernels.dsl.types import FP32, INT32, DataType, PadValue, cast_hops
+from kernels.dsl.values import put
 
 
 def add(a: Any, b: Any) -> Any:
@@ -84,25 +85,25 @@ def cast(x: Any, target_type: DataType, mode: str = "round") -> Any:
     hops = cast_hops(t.dtype, target_type)
     if hops is None:
         current().error(f"pl.cast {t.dtype.name} -> {target_type.name} has no legal instruction chain")
-    return record_vec_op("cast", t.shape, target_type, [t], valid_shape=t.valid, hops=builtins.max(1, hops),
-                         in_dtype=t.dtype)
+    return put(record_vec_op("cast", t.shape, target_type, [t], valid_shape=t.valid, hops=builtins.max(1, hops),
+                             in_dtype=t.dtype), "cast", t, mode=mode)
 
 
 def full(shape: list[int], dtype: DataType = FP32, value: Any = 0) -> Tile:
     kernel_scope()
-    return record_vec_op("full", list(shape), dtype, [])
+    return put(record_vec_op("full", list(shape), dtype, []), "full", value=value)
 
 
 def arange(start: Any, shape: list[int], dtype: DataType = INT32, descending: bool = False) -> Tile:
     kernel_scope()
-    return record_vec_op("arange", list(shape), dtype, [])
+    return put(record_vec_op("arange", list(shape), dtype, []), "arange", start=start, descending=descending)
 
 
 def fillpad(t: Any, pad_value: Any = PadValue.zero) -> Tile:
     """Fill the invalid part of a tile; the whole tile is valid afterwards (a pass over the tile)."""
     kernel_scope()
     t = as_tile(t)
-    return record_vec_op("fillpad", t.shape, t.dtype, [t], valid_shape=t.shape)
+    return put(record_vec_op("fillpad", t.shape, t.dtype, [t], valid_shape=t.shape), "fillpad", t, pad_value=pad_value)
 
 
 def _reduce(name: str, t: Any, axis_row: bool) -> Tile:
@@ -112,7 +113,7 @@ def _reduce(name: str, t: Any, axis_row: bool) -> Tile:
         current().error(f"pl.{name}: 2-d tile expected, got {t.shape}")
     out = [t.shape[0], 1] if axis_row else [1, t.shape[1]]
     valid = [t.valid[0], 1] if axis_row else [1, t.valid[1]]
-    return record_vec_op(name, out, t.dtype, [t], valid_shape=valid, work_shape=t.valid)
+    return put(record_vec_op(name, out, t.dtype, [t], valid_shape=valid, work_shape=t.valid), name, t)
 
 
 def row_sum(t: Any, tmp: Any = None) -> Tile:
@@ -141,8 +142,8 @@ def _arg_reduce(name: str, t: Any) -> Tile:
     t = as_tile(t)
     if len(t.shape) != 2:
         current().error(f"pl.{name}: 2-d tile expected, got {t.shape}")
-    return record_vec_op(name, [t.shape[0], 1], INT32, [t], valid_shape=[t.valid[0], 1], work_shape=t.valid,
-                         in_dtype=t.dtype)
+    return put(record_vec_op(name, [t.shape[0], 1], INT32, [t], valid_shape=[t.valid[0], 1], work_shape=t.valid,
+                             in_dtype=t.dtype), name, t)
 
 
 def col_sum(t: Any, tmp: Any = None) -> Tile:
@@ -166,7 +167,7 @@ def _expand(name: str, t: Any, v: Any, row: bool) -> Tile:
         current().error(f"pl.{name}: per-row operand {v.shape} does not match {t.shape}")
     if not row and (prod(v.shape) != t.shape[-1]):
         current().error(f"pl.{name}: per-column operand {v.shape} does not match {t.shape}")
-    return record_vec_op(name, t.shape, t.dtype, [t, v], valid_shape=t.valid)
+    return put(record_vec_op(name, t.shape, t.dtype, [t, v], valid_shape=t.valid), name, t, v)
 
 
 def row_expand_mul(t: Any, v: Any) -> Tile:
@@ -205,7 +206,7 @@ def col_expand(target: Any, v: Any) -> Tile:
     """Broadcast v [1,C] to target's [R,C] shape."""
     kernel_scope()
     t, v = as_tile(target), as_tile(v)
-    return record_vec_op("col_expand", t.shape, v.dtype, [v], valid_shape=t.valid)
+    return put(record_vec_op("col_expand", t.shape, v.dtype, [v], valid_shape=t.valid), "col_expand", v)
 
 
 def col_expand_expdif(t: Any, v: Any) -> Tile:
@@ -224,10 +225,11 @@ def gather(x: Any, dim: int = -1, index: Any = None, mask_pattern: Any = None,
             current().error(f"pl.gather: index dtype {idx.dtype.name} (INT32 expected)")
         if idx.shape[0] != t.shape[0]:
             current().error(f"pl.gather: index rows {idx.shape} do not match source {t.shape}")
-        return record_vec_op("gather", idx.shape, t.dtype, [t, idx], valid_shape=idx.valid)
+        return put(record_vec_op("gather", idx.shape, t.dtype, [t, idx], valid_shape=idx.valid), "gather", t, idx)
     dt = output_dtype or t.dtype
     cols = builtins.max(1, t.shape[-1] // 2)
-    return record_vec_op("gather_mask", [t.shape[0], cols], dt, [t], work_shape=t.valid)
+    return put(record_vec_op("gather_mask", [t.shape[0], cols], dt, [t], work_shape=t.valid), "gather_mask", t,
+               mask_pattern=mask_pattern)
 
 
 def scatter(src: Any, dim: int = -1, index: Any = None, mask_pattern: Any = None, dst: Any = None,
@@ -247,15 +249,18 @@ def scatter(src: Any, dim: int = -1, index: Any = None, mask_pattern: Any = None
             rec.error(f"pl.scatter: index dtype {idx.dtype.name} (INT32 expected)")
         if idx.shape[0] != t.shape[0] or idx.shape[0] != d.shape[0]:
             rec.error(f"pl.scatter: index rows {idx.shape} do not match source {t.shape} / dst {d.shape}")
-        return record_vec_op("scatter", d.shape, d.dtype, [t, idx, d], valid_shape=d.valid, work_shape=idx.valid)
+        return put(record_vec_op("scatter", d.shape, d.dtype, [t, idx, d], valid_shape=d.valid, work_shape=idx.valid),
+                   "scatter", t, idx, d)
     if mask_pattern is None:
         rec.error("pl.scatter: give index= or mask_pattern=")
     if d is None:
         shp = list(t.shape[:-1]) + [t.shape[-1] * 2]
-        return record_vec_op("scatter_mask", shp, t.dtype, [t], work_shape=t.valid)
+        return put(record_vec_op("scatter_mask", shp, t.dtype, [t], work_shape=t.valid), "scatter_mask", t,
+                   mask_pattern=mask_pattern)
     if d.shape[0] != t.shape[0] or d.dtype.name != t.dtype.name:
         rec.error(f"pl.scatter: source {t.shape} {t.dtype.name} does not fit dst {d.shape} {d.dtype.name}")
-    return record_vec_op("scatter_mask", d.shape, d.dtype, [t, d], valid_shape=d.valid, work_shape=t.valid)
+    return put(record_vec_op("scatter_mask", d.shape, d.dtype, [t, d], valid_shape=d.valid, work_shape=t.valid),
+               "scatter_mask", t, d, mask_pattern=mask_pattern)
 
 
 def transpose(x: Any, axis1: int = 0, axis2: int = 1) -> Any:
@@ -267,13 +272,14 @@ def transpose(x: Any, axis1: int = 0, axis2: int = 1) -> Any:
     val = list(t.valid)
     shp[axis1], shp[axis2] = shp[axis2], shp[axis1]
     val[axis1], val[axis2] = val[axis2], val[axis1]
-    return record_vec_op("transpose", shp, t.dtype, [t], valid_shape=val, work_shape=t.valid)
+    return put(record_vec_op("transpose", shp, t.dtype, [t], valid_shape=val, work_shape=t.valid), "transpose", t,
+               axis1=axis1, axis2=axis2)
 
 
 def concat(a: Any, b: Any) -> Tile:
     kernel_scope()
     a, b = as_tile(a), as_tile(b)
-    return record_vec_op("concat", [a.shape[0], a.shape[1] + b.shape[1]], a.dtype, [a, b])
+    return put(record_vec_op("concat", [a.shape[0], a.shape[1] + b.shape[1]], a.dtype, [a, b]), "concat", a, b)
 
 
 def sort32(scores: Any, idx: Any) -> Tile:
@@ -293,7 +299,8 @@ def sort32(scores: Any, idx: Any) -> Tile:
         rec.error(f"pl.sort32: index shape {i.shape} does not match scores {s.shape}")
     out = [s.shape[0], 2 * s.shape[1]]
     valid = [s.valid[0], 2 * s.valid[1]]
-    return record_vec_op("sort32", out, s.dtype, [s, i], valid_shape=valid, work_shape=list(s.valid))
+    return put(record_vec_op("sort32", out, s.dtype, [s, i], valid_shape=valid, work_shape=list(s.valid)), "sort32",
+               s, i)
 
 
 def mrgsort(*lists: Any, block_len: int | None = None, exhausted: Any = None) -> Tile:
@@ -315,7 +322,8 @@ def mrgsort(*lists: Any, block_len: int | None = None, exhausted: Any = None) ->
             rec.error(f"pl.mrgsort: block_len={block_len} must be a positive multiple of 64")
         if t.shape[-1] % block_len:
             rec.error(f"pl.mrgsort: row length {t.shape[-1]} is not a multiple of block_len={block_len}")
-        return record_vec_op("mrgsort", list(t.shape), t.dtype, [t], valid_shape=list(t.valid))
+        return put(record_vec_op("mrgsort", list(t.shape), t.dtype, [t], valid_shape=list(t.valid)), "mrgsort", t,
+                   block_len=block_len)
     if not 2 <= len(tiles) <= 4:
         rec.error(f"pl.mrgsort: format 2 merges 2-4 lists, got {len(tiles)}")
     rows = tiles[0].shape[0]
@@ -325,7 +333,7 @@ def mrgsort(*lists: Any, block_len: int | None = None, exhausted: Any = None) ->
     out = [rows, sum(t.shape[1] for t in tiles)]
     valid = [rows if all(t.valid[0] == t.shape[0] for t in tiles) else min(t.valid[0] for t in tiles),
              sum(t.valid[1] for t in tiles)]
-    return record_vec_op("mrgsort", out, tiles[0].dtype, tiles, valid_shape=valid)
+    return put(record_vec_op("mrgsort", out, tiles[0].dtype, tiles, valid_shape=valid), "mrgsort", *tiles)
 
 
 __all__ = [

@@ -22,6 +22,8 @@ from kernels.dsl.sites import DSL_DIR, POS, SITE_MEMO, site_id
 from kernels.dsl.tasks import ArgRec, TaskRec
 from kernels.dsl.tensors import TensorView, prod
 from kernels.dsl.types import DataType
+from kernels.dsl.values import STATE as VALUES
+from kernels.dsl.values import load_value, no_semantics, put, store_value, view_tile
 from sim.ir import CoreShape
 
 _getframe = sys._getframe
@@ -31,7 +33,7 @@ _new = object.__new__
 class Tile:
     """An on-chip value (UB/L1/L0C tile); ``valid`` is the real-data region."""
 
-    __slots__ = ("node", "shape", "valid", "dtype", "space")
+    __slots__ = ("node", "shape", "valid", "dtype", "space", "value", "vmask")  # value mode: array, unknown elements
 
     def __init__(self, node: Node | None, shape: list[int], dtype: DataType,
                  valid: list[int] | None = None, space: str = "Vec") -> None:
@@ -40,6 +42,8 @@ class Tile:
         self.valid = sh.copy() if valid is None else list(map(int, valid))
         self.dtype = dtype
         self.space = space
+        self.value: Any = None
+        self.vmask: Any = None
 
     def __repr__(self) -> str:
         return f"Tile({self.shape}, {self.dtype.name}, valid={self.valid})"
@@ -52,7 +56,7 @@ class Tile:
     def __getitem__(self, key: Any) -> Tile:
         if not isinstance(key, tuple):
             key = (key,)
-        shp, val = [], []
+        shp, val, box = [], [], []
         for d, dim in enumerate(self.shape):
             k = key[d] if d < len(key) else slice(None)
             if isinstance(k, slice):
@@ -64,12 +68,14 @@ class Tile:
                 current().error(f"tile slice [{a}:{b}] out of bounds on dim {d} of tile {self.shape}")
             shp.append(b - a)
             val.append(max(0, min(b, self.valid[d]) - a))
-        return Tile(self.node, shp, self.dtype, val, self.space)
+            box.append(slice(a, b))
+        return view_tile(Tile(self.node, shp, self.dtype, val, self.space), self, tuple(box))
 
     def __setitem__(self, key: Any, value: Any) -> None:
         sub = self[key]
         v = as_tile(value)
         t = record_vec_op("copy", sub.shape, self.dtype, [v, self], valid_shape=v.valid)
+        self.value = put(t, "copy", v, self, offset=[s.start for s in _boxes(key, self.shape)]).value
         self.node = t.node
 
     # operators call binary() directly (fewer DSL frames for site_id to walk)
@@ -106,7 +112,20 @@ def raw_tile(node: Node | None, shape: list[int], dtype: DataType, valid: list[i
     t.valid = valid
     t.dtype = dtype
     t.space = space
+    t.value = None
+    t.vmask = None
     return t
+
+
+def _boxes(key: Any, shape: list[int]) -> list[slice]:
+    """The per-dim slices of a tile index ``key`` (ints are one-wide slices)."""
+    key = key if isinstance(key, tuple) else (key,)
+    out = []
+    for d, dim in enumerate(shape):
+        k = key[d] if d < len(key) else slice(None)
+        out.append(slice(0 if k.start is None else int(k.start), dim if k.stop is None else int(k.stop))
+                   if isinstance(k, slice) else slice(int(k), int(k) + 1))
+    return out
 
 
 TILE_OR_VIEW = (Tile, TensorView)  # for isinstance (a ``Tile | TensorView`` union is built per call)
@@ -175,7 +194,10 @@ def record_load(view: TensorView, tile_shape: list[int] | None = None, valid_sha
     task_arg(view, ks).reads = True
     # the tile's own lists (the node keeps ``shape``); ``valid`` is a fresh list of ints already
     tshape = list(vshape) if tile_shape is None else list(map(int, shape))
-    return raw_tile(n, tshape, dtype, valid, "Mat" if side == "cube" else "Vec")
+    t = raw_tile(n, tshape, dtype, valid, "Mat" if side == "cube" else "Vec")
+    if VALUES.on:
+        load_value(view, t, pad if pad is not None else view.pad)
+    return t
 
 
 def exact_dma(n: Node, view: TensorView, off: list[int], shp: list[int]) -> None:
@@ -218,6 +240,8 @@ def record_store(value: Any, view: TensorView, atomic: bool = False) -> None:
     if atomic:  # else the class default False
         n.atomic = True
     task_arg(view, ks).writes = True
+    if VALUES.on:
+        store_value(t, view, valid, atomic)
 
 
 def record_vec_op(name: str, out_shape: list[int], dtype: DataType, inputs: list[Any], *,
@@ -236,7 +260,10 @@ def record_vec_op(name: str, out_shape: list[int], dtype: DataType, inputs: list
         n.in_dtype = in_dtype.name
     for x in nodes:
         x.vec_use = True
-    return Tile(n, out_shape, dtype, valid, "Vec")
+    t = Tile(n, out_shape, dtype, valid, "Vec")
+    if VALUES.on:  # until the op's own value hook (values.put) computes it
+        t.value = no_semantics(name)
+    return t
 
 
 def record_scalar(name: str, view: TensorView, index: list[int], write: bool = False) -> Any:
@@ -402,13 +429,13 @@ def binary(name: str, a: Any, b: Any) -> Any:
             current().error(f"pl.{name}: dtype mismatch {a.dtype.name} vs {b.dtype.name} (use pl.cast)")
         if len(b.shape) == 2 and len(a.shape) == 2 and b.shape[1] == 1 and a.shape[1] != 1 \
                 and b.shape[0] == a.shape[0]:
-            return record_vec_op(f"row_expand_{name}", a.shape, a.dtype, [a, b], valid_shape=a.valid)
+            return put(record_vec_op(f"row_expand_{name}", a.shape, a.dtype, [a, b], valid_shape=a.valid), name, a, b)
         _shape_check(name, a, b)
-        return record_vec_op(name, a.shape, a.dtype, [a, b], valid_shape=a.valid)
+        return put(record_vec_op(name, a.shape, a.dtype, [a, b], valid_shape=a.valid), name, a, b)
     if isinstance(a, Tile):
-        return record_vec_op(f"{name}s", a.shape, a.dtype, [a], valid_shape=a.valid)
+        return put(record_vec_op(f"{name}s", a.shape, a.dtype, [a], valid_shape=a.valid), name, a, b)
     if isinstance(b, Tile):
-        return record_vec_op(f"{name}s", b.shape, b.dtype, [b], valid_shape=b.valid)
+        return put(record_vec_op(f"{name}s", b.shape, b.dtype, [b], valid_shape=b.valid), name, a, b)
     return _scalar_bin(name, a, b)
 
 
@@ -433,4 +460,4 @@ def unary(name: str, t: Any) -> Tile:
     """Elementwise ``name`` ("neg", "exp", ...) of a tile (a GM view is loaded whole first)."""
     kernel_scope()
     t = as_tile(t)
-    return record_vec_op(name, t.shape, t.dtype, [t], valid_shape=t.valid)
+    return put(record_vec_op(name, t.shape, t.dtype, [t], valid_shape=t.valid), name, t)

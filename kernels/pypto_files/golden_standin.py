@@ -1,8 +1,9 @@
 """The ``golden`` test harness as a pypto kernel file sees it while swimsim runs the file.
 
-``run_jit`` hands the ``@pl.jit`` function, its specs and the runtime settings to the recording
-that :mod:`kernels.pypto_files.loader` installs; it never computes the golden and returns a
-passing :class:`RunResult`. The comparison factories return comparators that accept anything.
+``run_jit`` hands the ``@pl.jit`` function, its specs, the runtime settings and the golden function
+with its tolerances to the recording that :mod:`kernels.pypto_files.loader` installs (which runs the
+golden only for ``swimsim run --check-golden``) and returns a passing :class:`RunResult`. The
+comparison factories return comparators that accept anything.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 
 from sim.util.errors import UserError
 
-# the recording of the running file: ``handler(fn, specs, runtime_cfg)``; set by the loader
-handler: Callable[[Any, list[Any], dict[str, Any]], None] | None = None
+# the recording of the running file: ``handler(fn, specs, runtime_cfg, check)``, ``check`` the golden function
+# and tolerances (``{"golden": fn or None, "rtol": r, "atol": a}``); set by the loader
+handler: Callable[[Any, list[Any], dict[str, Any], dict[str, Any]], None] | None = None
 
 
 @dataclass
@@ -73,7 +75,13 @@ def run_jit(fn: Any, specs: list[Any], *args: Any, config: RunConfig | None = No
     if config is None and args and isinstance(args[0], RunConfig):
         config = args[0]
     runtime = runtime_cfg if runtime_cfg is not None else (config.runtime if config is not None else {})
-    handler(fn, list(specs), dict(runtime or {}))
+    golden = _kw.get("golden_fn", _kw.get("golden"))
+    if golden is None and args and callable(args[0]):
+        golden = args[0]
+    check = {"golden": golden,
+             "rtol": float(_kw.get("rtol", config.rtol if config is not None else RunConfig.rtol)),
+             "atol": float(_kw.get("atol", config.atol if config is not None else RunConfig.atol))}
+    handler(fn, list(specs), dict(runtime or {}), check)
     return RunResult()
 
 

@@ -21,10 +21,14 @@ from typing import Any
 import numpy as np
 
 import kernels.language as pl
+from kernels.dsl import values
 from kernels.dsl.jit import JitFunction
 from kernels.dsl.types import Dyn, TensorType
+from kernels.dsl.values import STORAGE, round_to, unknown_params
 from kernels.pypto_files import golden_standin
+from kernels.pypto_files.golden_check import golden_check
 from kernels.pypto_files.imports import pypto_imports, torch_installed
+from kernels.pypto_files.torch_tensor import TorchUnavailable
 from sim.ir import TaskGraph
 from sim.util.errors import UserError
 
@@ -43,12 +47,15 @@ class LocatedError(UserError):
 @dataclass
 class Recording:
     """One recorded ``run_jit`` call: the entry's name, its graph, the swimlane level its runtime
-    settings ask for (None: not set) and the call's ``FILE:LINE``."""
+    settings ask for (None: not set), the call's ``FILE:LINE``, whether values were computed and the
+    golden check's result (:func:`kernels.pypto_files.golden_check.golden_check`; None: not asked)."""
 
     name: str
     graph: TaskGraph
     level: int | None
     site: str
+    values: bool = False
+    golden: dict[str, Any] | None = None
 
 
 def is_pypto_file(path: str | Path) -> bool:
@@ -118,15 +125,33 @@ def _values(init: Any, shape: list[int], np_dtype: Any) -> np.ndarray:
     """The integer data ``init_value`` gives (callable, tensor or number), as a numpy array."""
     v = init() if callable(init) else init
     if hasattr(v, "detach"):
-        v = v.detach().cpu().numpy()
+        v = v.detach().cpu()
+        v = v.float().numpy() if getattr(v, "is_floating_point", lambda: False)() else v.numpy()
     arr = np.asarray(v)
     if arr.ndim == 0:
         arr = np.full(shape, arr.item())
     return arr.astype(np_dtype).reshape(shape)
 
 
-def _arguments(specs: list[Any], where: str) -> dict[str, Any]:
-    """pl.record arguments: a pl.TensorSpec per tensor (integer data where given), scalar values."""
+NO_DATA = values.NO_DATA  # input name -> why its initial data could not be built (value mode)
+
+
+def _full_data(s: Any, dt: Any) -> np.ndarray | None:
+    """Value mode: the initial data of tensor spec ``s`` in swimsim's storage type (zeros without one)."""
+    st = STORAGE[dt.name]
+    if s.init_value is None:
+        return np.zeros(list(s.shape), st)
+    try:
+        arr = _values(s.init_value, list(s.shape), np.dtype(np.float64 if st is np.float32 else st))
+    except TorchUnavailable as exc:  # the stand-in lacks a call the initialiser makes: the input stays unknown
+        NO_DATA[s.name] = str(exc)
+        return None
+    return np.ascontiguousarray(round_to(arr, dt) if st is np.float32 else arr.astype(st))
+
+
+def _arguments(specs: list[Any], where: str, values: bool = False) -> dict[str, Any]:
+    """pl.record arguments: a pl.TensorSpec per tensor (integer data where given; every tensor's data in
+    value mode), scalar values."""
     args: dict[str, Any] = {}
     for s in specs:
         if isinstance(s, golden_standin.ScalarSpec):
@@ -134,6 +159,9 @@ def _arguments(specs: list[Any], where: str) -> dict[str, Any]:
             args[s.name] = v.item() if hasattr(v, "item") else v
             continue
         dt = _pl_dtype(s.dtype, where)
+        if values:
+            args[s.name] = pl.TensorSpec(list(s.shape), dt, _full_data(s, dt))
+            continue
         data = None
         integer = str(s.dtype).removeprefix("torch.") in ("int8", "int16", "int32", "int64", "uint8")
         if integer and s.init_value is not None:
@@ -184,19 +212,32 @@ def _prepare(path: str | Path) -> Path:
     return p
 
 
-def run_harness(path: str | Path, args: list[str], seed: int = 0, entry: str | None = None) -> list[Recording]:
+def run_harness(path: str | Path, args: list[str], seed: int = 0, entry: str | None = None,
+                with_values: bool = True, check_golden: bool = False) -> list[Recording]:
     """Run the file's ``__main__`` with ``args`` as its arguments; one :class:`Recording` per
-    ``run_jit`` call (only those of ``entry`` when given)."""
+    ``run_jit`` call (only those of ``entry`` when given). ``with_values``: record in value mode with the
+    harness's data (:mod:`kernels.dsl.values`); ``check_golden``: also run the file's golden function on
+    the same inputs and compare (needs ``values``)."""
     p = _prepare(path)
     out: list[Recording] = []
 
-    def handler(fn: Any, specs: list[Any], cfg: dict[str, Any]) -> None:
+    def handler(fn: Any, specs: list[Any], cfg: dict[str, Any], check: dict[str, Any]) -> None:
         name = getattr(fn, "__name__", str(fn))
         if entry is not None and name != entry:
             return
         where = _site(_stack_frames(), p.parent, str(p))
-        graph = _record(fn, name, where, args=_arguments(specs, where))
-        out.append(Recording(name, graph, level_of(cfg), where))
+        NO_DATA.clear()
+        call = _arguments(specs, where, with_values)
+        inputs = {k: np.array(v.data, copy=True) for k, v in call.items()
+                  if check_golden and isinstance(v, pl.TensorSpec) and v.data is not None}
+        graph = _record(fn, name, where, args=call, values=with_values)
+        golden = None
+        if check_golden:
+            tensors = {k: v for k, v in call.items() if isinstance(v, pl.TensorSpec)}
+            unknown = unknown_params()
+            final = {**{k: v.data for k, v in tensors.items()}, **values.param_data()}
+            golden = golden_check(check["golden"], specs, inputs, final, unknown, check["rtol"], check["atol"])
+        out.append(Recording(name, graph, level_of(cfg), where, with_values, golden))
 
     with pypto_imports(p.parent, [str(p), *args]):
         _seed(seed)

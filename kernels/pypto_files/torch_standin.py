@@ -109,6 +109,7 @@ def _unary(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[Tensor], Tensor]:
 
 
 cos, sin, exp, sqrt, abs, round = (_unary(f) for f in (np.cos, np.sin, np.exp, np.sqrt, np.abs, np.round))  # noqa: A001
+ceil, floor, relu = _unary(np.ceil), _unary(np.floor), _unary(lambda a: np.maximum(a, 0))
 
 
 def clamp(t: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -165,8 +166,24 @@ def minimum(a: Tensor, b: Any) -> Tensor:
 
 
 def softmax(t: Tensor, dim: builtins_int = -1, **_kw: Any) -> Tensor:
-    e = np.exp(t.a - t.a.max(axis=dim, keepdims=True))
-    return Tensor(e / e.sum(axis=dim, keepdims=True), t.dtype)
+    return t.softmax(dim)
+
+
+def nonzero(t: Tensor, as_tuple: builtins.bool = False) -> Any:
+    return t.nonzero(as_tuple=as_tuple)
+
+
+def einsum(spec: str, *ts: Any) -> Tensor:
+    ts = ts[0] if len(ts) == 1 and isinstance(ts[0], list | tuple) else ts
+    return Tensor(np.einsum(spec, *[_unwrap(t) for t in ts]), ts[0].dtype if isinstance(ts[0], Tensor) else float32)
+
+
+def topk(t: Tensor, k: builtins_int, dim: builtins_int = -1, largest: builtins.bool = True, **_kw: Any) -> Any:
+    return t.topk(k, dim, largest)
+
+
+def exp2(t: Any) -> Tensor:
+    return t.exp2() if isinstance(t, Tensor) else Tensor(np.exp2(_unwrap(t)), float32)
 
 
 def matmul(a: Tensor, b: Any) -> Tensor:

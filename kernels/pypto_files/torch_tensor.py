@@ -81,6 +81,21 @@ def _unwrap(x: Any) -> Any:
     return x.a if isinstance(x, Tensor) else x
 
 
+class _MinMax(tuple):
+    """``(values, indices)`` of a reduction along a dim, also as ``.values`` / ``.indices``."""
+
+    def __new__(cls, values: Any, indices: Any) -> _MinMax:
+        return super().__new__(cls, (values, indices))
+
+    @property
+    def values(self) -> Any:
+        return self[0]
+
+    @property
+    def indices(self) -> Any:
+        return self[1]
+
+
 class Tensor:
     """A numpy array with a torch dtype."""
 
@@ -124,7 +139,10 @@ class Tensor:
 
     def view(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], dtype):
-            raise TorchUnavailable(f"torch.Tensor.view(dtype) {_HINT}")
+            to = shape[0]
+            if self.dtype is bfloat16 or to is bfloat16 or self.a.dtype.itemsize != to.np.itemsize:
+                raise TorchUnavailable(f"torch.Tensor.view({to}) of a {self.dtype} tensor {_HINT}")
+            return Tensor(np.ascontiguousarray(self.a).view(to.np), to, raw=True)
         return self.reshape(*shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
@@ -145,6 +163,10 @@ class Tensor:
         return Tensor(np.swapaxes(self.a, d0, d1), self.dtype)
 
     def t(self) -> Tensor:
+        return Tensor(self.a.T, self.dtype)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - torch's name
         return Tensor(self.a.T, self.dtype)
 
     def permute(self, *dims: Any) -> Tensor:
@@ -241,6 +263,13 @@ class Tensor:
     def sqrt(self) -> Tensor:
         return Tensor(np.sqrt(self.a), self.dtype)
 
+    def pow(self, e: Any) -> Tensor:
+        return self ** e
+
+    def unflatten(self, dim: builtins.int, sizes: Any) -> Tensor:
+        d = dim % self.a.ndim
+        return Tensor(self.a.reshape(self.a.shape[:d] + tuple(sizes) + self.a.shape[d + 1:]), self.dtype)
+
     def exp(self) -> Tensor:
         return Tensor(np.exp(self.a), self.dtype)
 
@@ -267,6 +296,22 @@ class Tensor:
 
     def sigmoid(self) -> Tensor:
         return Tensor(1.0 / (1.0 + np.exp(-self.a)), self.dtype)
+
+    def softmax(self, dim: builtins.int = -1, **_kw: Any) -> Tensor:
+        e = np.exp(self.a - self.a.max(axis=dim, keepdims=True))
+        return Tensor(e / e.sum(axis=dim, keepdims=True), self.dtype)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return Tensor(np.where(_unwrap(mask), _unwrap(value), self.a), self.dtype)
+
+    def nonzero(self, as_tuple: builtins.bool = False) -> Any:
+        idx = np.nonzero(self.a)
+        if as_tuple:
+            return tuple(Tensor(i, int64) for i in idx)
+        return Tensor(np.stack(idx, axis=-1) if idx else np.zeros((0, 0), np.int64), int64)
+
+    def exp2(self) -> Tensor:
+        return Tensor(np.exp2(self.a), self.dtype)
 
     def any(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return Tensor(np.any(self.a, axis=dim, keepdims=keepdim), bool)
@@ -311,6 +356,32 @@ class Tensor:
 
     def sum(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
         return self._reduce(np.sum, dim, keepdim)
+
+    def max(self, dim: Any = None, keepdim: builtins_int = False) -> Any:
+        return self._extreme(np.max, np.argmax, np.maximum, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: builtins_int = False) -> Any:
+        return self._extreme(np.min, np.argmin, np.minimum, dim, keepdim)
+
+    def topk(self, k: builtins_int, dim: builtins_int = -1, largest: builtins.bool = True,
+             sorted: builtins.bool = True) -> Any:  # noqa: A002 - torch's name
+        """The k largest (smallest) along ``dim``, as (values, indices); equal values keep index order."""
+        order = np.argsort(-self.a if largest else self.a, axis=dim, kind="stable")
+        idx = np.take(order, np.arange(builtins.int(k)), axis=dim)
+        return _MinMax(Tensor(np.take_along_axis(self.a, idx, dim), self.dtype), Tensor(idx, int64))
+
+    def _extreme(self, f: Callable[..., Any], arg: Callable[..., Any], pair: Callable[..., Any], dim: Any,
+                 keepdim: builtins_int) -> Any:
+        """torch's max/min: of all elements, of another tensor (elementwise), or (values, indices) along dim."""
+        if dim is None:
+            return Tensor(f(self.a), self.dtype)
+        if isinstance(dim, Tensor):
+            return Tensor(pair(self.a, dim.a), self.dtype)
+        idx = np.expand_dims(arg(self.a, axis=dim), dim)
+        vals = np.take_along_axis(self.a, idx, dim)
+        if not keepdim:
+            vals, idx = np.squeeze(vals, dim), np.squeeze(idx, dim)
+        return _MinMax(Tensor(vals, self.dtype), Tensor(idx, int64))
 
     def mean(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
         return self._reduce(np.mean, dim, keepdim)

@@ -8,12 +8,14 @@ With ``-o DIR`` the files of an earlier run in DIR are removed first (docs/model
 KERNEL may also be an unmodified pypto kernel file (it imports ``pypto`` and registers no swimsim
 kernel): its ``__main__`` runs with the arguments after ``--``, and each ``run_jit`` call is simulated
 into ``DIR``, ``DIR/2``, ... (``--entry NAME`` picks one); with ``--dyn``/``--scalar`` the entry is
-recorded from its annotations instead (:mod:`kernels.pypto_files`).
+recorded from its annotations instead (:mod:`kernels.pypto_files`). Harness runs compute op values
+(``--no-values``: shapes only); ``--check-golden`` compares them with the file's golden function.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import defaultdict
@@ -30,6 +32,7 @@ from sim.engine import RunOptions, simulate
 from sim.ir import TaskGraph
 from sim.ir.records import RunResult
 from sim.util.errors import UserError
+from sim.util.fileio import write_text_atomic
 from traces.rundir import RUN_DIR_FILES
 from traces.stats import fmt_us, total_test_time_text
 
@@ -84,6 +87,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                    help="record --entry from its annotations with dynamic dim NAME = VALUE (repeatable)")
     f.add_argument("--scalar", action="append", default=[], metavar="NAME=VALUE",
                    help="record --entry from its annotations with pl.Scalar parameter NAME = VALUE (repeatable)")
+    f.add_argument("--no-values", action="store_true",
+                   help="record shapes only: no op values (harness runs compute them by default, so pl.read of "
+                        "device-produced data sees the real numbers)")
+    f.add_argument("--check-golden", action="store_true",
+                   help="compare the computed outputs with the file's golden function on the same inputs, with "
+                        "the harness's rtol/atol (also written as golden_check.json); exit 1 on a mismatch")
     p.__class__ = type("RunParser", (type(p),), {"parse_known_args": split_file_args})
     p.set_defaults(func=run, file_args=[], one_shot=True)  # one_shot: see sim.app.cli.main
 
@@ -127,7 +136,12 @@ def _pypto_recordings(args: argparse.Namespace) -> list[Recording]:
         raise UserError("--dyn/--scalar record an entry from its annotations: name it with --entry NAME")
     if dyn or scalars:
         return [record_entry(args.kernel, args.entry, dyn, scalars, seed=args.seed)]
-    recs = run_harness(args.kernel, args.file_args, seed=args.seed, entry=args.entry)
+    if args.check_golden and args.no_values:
+        raise UserError("--check-golden compares computed values: it cannot be combined with --no-values")
+    recs = run_harness(args.kernel, args.file_args, seed=args.seed, entry=args.entry, with_values=not args.no_values,
+                       check_golden=args.check_golden)
+    if args.check_golden and not recs:
+        raise UserError(f"{args.kernel}: --check-golden needs a run_jit call of the file's __main__")
     if not recs and args.entry:
         return [record_entry(args.kernel, args.entry, seed=args.seed)]
     if not recs:
@@ -155,14 +169,17 @@ def run(args: argparse.Namespace) -> int:
     default_level = max(1, int(chip.runtime.swimlane_level))
     if Path(args.kernel).suffix == ".py" and _is_pypto_file(args.kernel):
         recs = _pypto_recordings(args)
+        failed = False
         for i, rec in enumerate(recs):
             where = out if out is None or i == 0 else check_out_dir(out / str(i + 1), "-o")
             if len(recs) > 1:
                 print(f"== run_jit {i + 1}/{len(recs)}: {rec.name} ({rec.site})")
             level = args.level if args.level is not None else (rec.level or default_level)
             _simulate(rec.graph, chip, args, where, level, t0, full_records=True)  # not rebuildable by name
+            if rec.golden is not None:
+                failed |= _report_golden(rec.golden, where)
             t0 = time.perf_counter()
-        return 0
+        return 1 if failed else 0
     if args.file_args or args.entry or args.dyn or args.scalar:
         raise UserError(f"{args.kernel}: --entry, --dyn, --scalar and arguments after -- are for pypto "
                         "kernel files (files importing pypto)")
@@ -170,6 +187,17 @@ def run(args: argparse.Namespace) -> int:
     level = args.level if args.level is not None else default_level
     _simulate(graph, chip, args, out, level, t0)
     return 0
+
+
+def _report_golden(res: dict, out: Path | None) -> bool:
+    """Print the golden check per output (and write ``golden_check.json`` to ``out``); True if it failed."""
+    from kernels.pypto_files.golden_check import passed, summary_lines  # lazy: start-up time
+
+    for line in summary_lines(res):
+        print(line)
+    if out is not None:
+        wrote([write_text_atomic(out / "golden_check.json", json.dumps(res, indent=1, sort_keys=True) + "\n")])
+    return res.get("golden") == "ran" and not passed(res)
 
 
 def _simulate(graph: TaskGraph, chip: Any, args: argparse.Namespace, out: Path | None, level: int,

@@ -1,0 +1,111 @@
+"""The golden check of a harness run: the file's own golden function on the inputs swimsim recorded with,
+compared with the outputs swimsim computed in value mode, with the harness's tolerances.
+
+The golden function is torch code; it runs on real torch when installed, else on the stand-in
+(:mod:`kernels.pypto_files.torch_standin`), which covers a subset of torch: a name it lacks makes the
+check report ``cannot run`` with that name. Elements match when ``|swimsim - golden| <= atol + rtol *
+|golden|`` (``torch.allclose``'s rule; NaN never matches).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+
+def _to_torch(arr: np.ndarray, dtype: Any) -> Any:
+    torch = sys.modules["torch"]
+    if hasattr(torch, "from_numpy"):
+        return torch.from_numpy(np.array(arr, copy=True)).to(dtype)
+    return torch.tensor(np.array(arr, copy=True), dtype=dtype)
+
+
+def _to_numpy(t: Any) -> np.ndarray:
+    if hasattr(t, "a"):  # the stand-in's tensor
+        return np.asarray(t.a)
+    if hasattr(t, "detach"):
+        t = t.detach().cpu()
+        if t.is_floating_point():
+            t = t.float()
+        return t.numpy()
+    return np.asarray(t)
+
+
+def compare(name: str, got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> dict[str, Any]:
+    """``match``, or ``mismatch`` with the first mismatching index and both values, for one output."""
+    g = np.asarray(got, np.float64).reshape(np.shape(want)) if np.size(got) == np.size(want) else None
+    if g is None:
+        return {"output": name, "result": "mismatch", "why": f"shape {list(np.shape(got))} vs golden "
+                f"{list(np.shape(want))}"}
+    w = np.asarray(want, np.float64)
+    ok = np.abs(g - w) <= atol + rtol * np.abs(w)
+    if ok.all():
+        return {"output": name, "result": "match", "elements": int(w.size)}
+    bad = np.argwhere(~ok)
+    first = [int(i) for i in bad[0]]
+    return {"output": name, "result": "mismatch", "index": first, "swimsim": float(g[tuple(first)]),
+            "golden": float(w[tuple(first)]), "mismatches": int(len(bad)), "elements": int(w.size)}
+
+
+def golden_check(golden: Any, specs: list[Any], inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray],
+                 unknown: dict[str, str | None], rtol: float, atol: float) -> dict[str, Any]:
+    """Run ``golden`` on copies of ``inputs`` (every tensor spec's initial data, by name) and compare each
+    output spec with ``outputs``; ``unknown[name]`` says why an output is not computed."""
+    res: dict[str, Any] = {"rtol": rtol, "atol": atol, "outputs": []}
+    if golden is None:
+        res["golden"] = "cannot run: the file passes no golden function to run_jit"
+        return res
+    tensors: dict[str, Any] = {}
+    missing = [s.name for s in specs if hasattr(s, "shape") and s.name not in inputs]
+    if missing:
+        res["golden"] = f"cannot run: input {missing[0]} has no data ({unknown.get(missing[0])})"
+        return res
+    for s in specs:
+        if hasattr(s, "shape"):
+            tensors[s.name] = _to_torch(inputs[s.name], s.dtype)
+        else:
+            tensors[s.name] = s.value
+    try:
+        golden(tensors)
+    except Exception as exc:  # the golden is the file's own torch code
+        res["golden"] = f"cannot run: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        return res
+    res["golden"] = "ran"
+    for s in specs:
+        if not getattr(s, "is_output", False):
+            continue
+        why = unknown.get(s.name)
+        if why:
+            res["outputs"].append({"output": s.name, "result": "not computed", "why": why})
+            continue
+        res["outputs"].append(compare(s.name, outputs[s.name], _to_numpy(tensors[s.name]), rtol, atol))
+    return res
+
+
+def passed(res: dict[str, Any]) -> bool:
+    """Whether the golden ran and every output matched."""
+    return res.get("golden") == "ran" and all(o["result"] == "match" for o in res["outputs"])
+
+
+def summary_lines(res: dict[str, Any]) -> list[str]:
+    """One line per output (or one saying why the golden could not run)."""
+    if res.get("golden") != "ran":
+        return [f"golden check: {res.get('golden')}"]
+    out = []
+    for o in res["outputs"]:
+        if o["result"] == "match":
+            out.append(f"golden check {o['output']}: match ({o['elements']} elements, rtol={res['rtol']:g} "
+                       f"atol={res['atol']:g})")
+        elif o["result"] == "not computed":
+            out.append(f"golden check {o['output']}: not computed: {o['why']}")
+        elif "index" in o:
+            out.append(f"golden check {o['output']}: MISMATCH at {o['index']}: swimsim {o['swimsim']!r} vs golden "
+                       f"{o['golden']!r} ({o['mismatches']} of {o['elements']} elements outside rtol={res['rtol']:g} "
+                       f"atol={res['atol']:g})")
+        else:
+            out.append(f"golden check {o['output']}: MISMATCH: {o['why']}")
+    if not res["outputs"]:
+        out.append("golden check: the specs name no output")
+    return out
