@@ -32,6 +32,8 @@ from kernels.pypto_files.torch_tensor import (  # noqa: F401 - the torch names t
     float16,
     float32,
     float64,
+    float8_e4m3fn,
+    float8_e5m2,
     half,
     int,
     int8,
@@ -109,6 +111,34 @@ def _unary(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[Tensor], Tensor]:
 
 
 cos, sin, exp, sqrt, abs, round = (_unary(f) for f in (np.cos, np.sin, np.exp, np.sqrt, np.abs, np.round))  # noqa: A001
+exp2, log2, ceil, floor, tanh, sign, square = (_unary(f) for f in (np.exp2, np.log2, np.ceil, np.floor, np.tanh,
+                                                                  np.sign, np.square))
+
+
+def full_like(t: Tensor, fill_value: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    return Tensor(np.full(t.shape, _unwrap(fill_value)), dtype or t.dtype)
+
+
+def empty_like(t: Tensor, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    return zeros_like(t, dtype)
+
+
+def rand_like(t: Tensor, dtype: dtype | None = None, **kw: Any) -> Tensor:
+    return Tensor(_gen(kw).random(t.shape, dtype=np.float32), dtype or t.dtype)
+
+
+def randn_like(t: Tensor, dtype: dtype | None = None, **kw: Any) -> Tensor:
+    return Tensor(_gen(kw).standard_normal(t.shape, dtype=np.float32), dtype or t.dtype)
+
+
+def amax(t: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: FBT001
+    return t.amax(dim, keepdim)
+
+
+def amin(t: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: FBT001
+    return t.amin(dim, keepdim)
+
+
 
 
 def clamp(t: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002

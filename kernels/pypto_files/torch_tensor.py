@@ -40,6 +40,9 @@ int16 = short = dtype("int16", np.int16, False)
 int32 = int = dtype("int32", np.int32, False)  # noqa: A001 - torch's alias
 int64 = long = dtype("int64", np.int64, False)
 uint8 = dtype("uint8", np.uint8, False)
+float8_e4m3fn = dtype("float8_e4m3fn", np.float32, True)  # held as float32, clipped to ±448
+float8_e5m2 = dtype("float8_e5m2", np.float32, True)  # held as float32, clipped to ±57344
+_FP8_MAX = {"float8_e4m3fn": 448.0, "float8_e5m2": 57344.0}
 bool = dtype("bool", np.bool_, False)  # noqa: A001 - torch's alias
 _BY_NP = {np.dtype(np.float32): float32, np.dtype(np.float16): float16, np.dtype(np.float64): float32,
           np.dtype(np.int8): int8, np.dtype(np.int16): int16, np.dtype(np.int32): int32,
@@ -68,7 +71,28 @@ def _as(a: Any, dt: dtype) -> np.ndarray:
         arr = np.trunc(arr)
     with np.errstate(invalid="ignore", over="ignore"):
         out = arr.astype(dt.np)
+    if dt.name in _FP8_MAX:
+        return np.clip(out, -_FP8_MAX[dt.name], _FP8_MAX[dt.name])
     return _round_bf16(out) if dt is bfloat16 else out
+
+
+def _storage(dt: dtype) -> np.dtype:
+    """The numpy dtype of ``dt``'s bytes on the device (bfloat16: 2-byte words)."""
+    return np.dtype(np.uint16) if dt is bfloat16 else dt.np
+
+
+def _to_bits(a: np.ndarray, dt: dtype) -> np.ndarray:
+    """``a`` (held as ``dt``) as its device bytes, contiguous."""
+    if dt is bfloat16:
+        return (np.ascontiguousarray(a, dtype=np.float32).view(np.uint32) >> np.uint32(16)).astype(np.uint16)
+    return np.ascontiguousarray(a, dtype=dt.np)
+
+
+def _from_bits(bits: np.ndarray, dt: dtype) -> np.ndarray:
+    """Device bytes of ``dt`` values as the held array (bfloat16: float32 with the low half zero)."""
+    if dt is bfloat16:
+        return (bits.astype(np.uint32) << np.uint32(16)).view(np.float32)
+    return bits
 
 
 def _dims(size: tuple[Any, ...]) -> tuple[builtins_int, ...]:
@@ -81,6 +105,10 @@ def _unwrap(x: Any) -> Any:
     return x.a if isinstance(x, Tensor) else x
 
 
+_IN_PLACE = {"add_": "__add__", "sub_": "__sub__", "mul_": "__mul__", "div_": "__truediv__",
+             "pow_": "__pow__"}
+
+
 class Tensor:
     """A numpy array with a torch dtype."""
 
@@ -90,8 +118,13 @@ class Tensor:
         self.a = arr if raw else _as(arr, self.dtype)  # raw: a view of another tensor's values
 
     def __getattr__(self, name: str) -> Any:
+        """In-place forms (``clamp_``, ``mul_``, ...) of the methods the stand-in has; else one line."""
         if name.startswith("__"):
             raise AttributeError(name)
+        out_of_place = _IN_PLACE.get(name, name[:-1] if name.endswith("_") else "")
+        if out_of_place and hasattr(type(self), out_of_place):
+            method = getattr(self, out_of_place)
+            return lambda *a, **kw: self._fill(_unwrap(method(*a, **kw)))
         raise TorchUnavailable(f"torch.Tensor.{name} {_HINT}")
 
     # shape
@@ -123,8 +156,13 @@ class Tensor:
         return Tensor(self.a.reshape(_dims(shape)), self.dtype)
 
     def view(self, *shape: Any) -> Tensor:
+        """A reshape, or with one dtype the same bytes reinterpreted (the last dim scales by the
+        ratio of element sizes, as in torch)."""
         if len(shape) == 1 and isinstance(shape[0], dtype):
-            raise TorchUnavailable(f"torch.Tensor.view(dtype) {_HINT}")
+            if {self.dtype.name, shape[0].name} & set(_FP8_MAX):
+                raise TorchUnavailable(f"torch.Tensor.view(float8 dtype) {_HINT}")
+            return Tensor(_from_bits(_to_bits(self.a, self.dtype).view(_storage(shape[0])), shape[0]),
+                          shape[0], raw=True)
         return self.reshape(*shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
@@ -256,6 +294,44 @@ class Tensor:
     def log(self) -> Tensor:
         return Tensor(np.log(self.a), self.dtype)
 
+    def log2(self) -> Tensor:
+        return Tensor(np.log2(self.a), self.dtype)
+
+    def exp2(self) -> Tensor:
+        return Tensor(np.exp2(self.a), self.dtype)
+
+    def tanh(self) -> Tensor:
+        return Tensor(np.tanh(self.a), self.dtype)
+
+    def sign(self) -> Tensor:
+        return Tensor(np.sign(self.a), self.dtype)
+
+    def reciprocal(self) -> Tensor:
+        return Tensor(1.0 / self.a, self.dtype)
+
+    def neg(self) -> Tensor:
+        return Tensor(-self.a, self.dtype)
+
+    def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+        """Without ``dim`` the maximum; with it torch's (values, indices) pair."""
+        if dim is None:
+            return self._reduce(np.max, None, False)
+        return (self._reduce(np.max, dim, keepdim),
+                Tensor(np.expand_dims(np.argmax(self.a, axis=dim), dim) if keepdim else
+                       np.argmax(self.a, axis=dim), int64))
+
+    def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+        """Without ``dim`` the minimum; with it torch's (values, indices) pair."""
+        if dim is None:
+            return self._reduce(np.min, None, False)
+        return (self._reduce(np.min, dim, keepdim),
+                Tensor(np.expand_dims(np.argmin(self.a, axis=dim), dim) if keepdim else
+                       np.argmin(self.a, axis=dim), int64))
+
+    def argmax(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
+        r = np.argmax(self.a, axis=dim)
+        return Tensor(np.expand_dims(r, dim) if keepdim and dim is not None else r, int64)
+
     def gather(self, dim: builtins_int, index: Any) -> Tensor:
         return Tensor(np.take_along_axis(self.a, np.asarray(_unwrap(index)), axis=dim), self.dtype)
 
@@ -315,6 +391,72 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
         return self._reduce(np.mean, dim, keepdim)
 
+    def pow(self, o: Any) -> Tensor:
+        return self._bin(o, np.power)
+
+    def std(self, dim: Any = None, keepdim: builtins.bool = False, *, correction: builtins_int = 1,
+            unbiased: builtins.bool | None = None) -> Tensor:
+        ddof = builtins_int(unbiased) if unbiased is not None else correction
+        return Tensor(np.std(self.a, axis=dim, keepdims=keepdim, ddof=ddof), self.dtype)
+
+    def var(self, dim: Any = None, keepdim: builtins.bool = False, *, correction: builtins_int = 1,
+            unbiased: builtins.bool | None = None) -> Tensor:
+        ddof = builtins_int(unbiased) if unbiased is not None else correction
+        return Tensor(np.var(self.a, axis=dim, keepdims=keepdim, ddof=ddof), self.dtype)
+
+    def prod(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
+        return self._reduce(np.prod, dim, keepdim)
+
+    def unflatten(self, dim: builtins_int, sizes: Any) -> Tensor:
+        s = list(self.shape)
+        d = dim % len(s)
+        return self.reshape(s[:d] + list(sizes) + s[d + 1:])
+
+    def chunk(self, n: builtins_int, dim: builtins_int = 0) -> tuple[Tensor, ...]:
+        step = -(-self.shape[dim] // n)
+        return self.split(step, dim)
+
+    def split(self, size: Any, dim: builtins_int = 0) -> tuple[Tensor, ...]:
+        total = self.shape[dim]
+        sizes = [size] * (total // size) + ([total % size] if total % size else []) if isinstance(
+            size, builtins_int) else list(size)
+        out, start = [], 0
+        for n in sizes:
+            key = [builtins.slice(None)] * self.ndim
+            key[dim] = builtins.slice(start, start + n)
+            out.append(self[tuple(key)])
+            start += n
+        return tuple(out)
+
+    def narrow(self, dim: builtins_int, start: builtins_int, length: builtins_int) -> Tensor:
+        key = [builtins.slice(None)] * self.ndim
+        key[dim] = builtins.slice(start, start + length)
+        return self[tuple(key)]
+
+    def flip(self, dims: Any) -> Tensor:
+        return Tensor(np.flip(self.a, axis=dims), self.dtype)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return Tensor(np.where(_unwrap(mask), _unwrap(value), self.a), self.dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def new_zeros(self, *size: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+        return Tensor(np.zeros(_dims(size)), dtype or self.dtype)
+
+    def new_ones(self, *size: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+        return Tensor(np.ones(_dims(size)), dtype or self.dtype)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+        return Tensor(np.full(_dims((size,)), _unwrap(fill_value)), dtype or self.dtype)
+
+    def element_size(self) -> builtins_int:
+        return 2 if self.dtype is bfloat16 else 1 if self.dtype.name in _FP8_MAX else self.dtype.np.itemsize
+
+    def is_floating_point(self) -> builtins.bool:
+        return self.dtype.is_floating_point
+
     def __getitem__(self, key: Any) -> Tensor:
         return Tensor(self.a[_unwrap(key)], self.dtype, raw=True)
 
@@ -329,6 +471,18 @@ class Tensor:
         if not floaty and np.asarray(r).dtype.kind == "f":
             dt = float32
         return Tensor(r, bool if np.asarray(r).dtype == np.bool_ else dt)
+
+    def add(self, o: Any) -> Tensor:
+        return self._bin(o, np.add)
+
+    def sub(self, o: Any) -> Tensor:
+        return self._bin(o, np.subtract)
+
+    def mul(self, o: Any) -> Tensor:
+        return self._bin(o, np.multiply)
+
+    def div(self, o: Any) -> Tensor:
+        return self._bin(o, np.true_divide)
 
     def __add__(self, o: Any) -> Tensor:
         return self._bin(o, np.add)
