@@ -40,19 +40,55 @@ class JitFunction:
             raise UserError(f"{self.fn.__name__}: call @pl.jit entries through pl.record(...)")
         rec.func_stack.append(self.fn.__name__)
         try:
-            return self.fn(*args, **kwargs)
+            with manual_placement(rec, not self.auto_scope):
+                return self.fn(*args, **kwargs)
         finally:
             rec.func_stack.pop()
 
 
-def _inline(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``@pl.jit.inline``: spliced into the caller (a plain call)."""
-    fn.__pl_inline__ = True  # type: ignore[attr-defined]
-    return fn
+class manual_placement:  # noqa: N801 - used as a context manager
+    """While an ``auto_scope=False`` function runs, its orchestration loop and ``if`` bodies open no
+    AUTO runtime scope of their own (they stay on the enclosing scope's depth and ring); only
+    ``pl.scope()`` / ``pl.manual_scope()`` open one. Nothing changes when ``on`` is False."""
+
+    def __init__(self, rec: Any, on: bool) -> None:
+        self.rec = rec if on else None
+
+    def __enter__(self) -> None:
+        if self.rec is not None:
+            self.rec.no_auto_scope += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.rec is not None:
+            self.rec.no_auto_scope -= 1
+
+
+def _inline(fn: Callable[..., Any] | None = None, *, auto_scope: bool = True) -> Any:
+    """``@pl.jit.inline`` / ``@pl.jit.inline(auto_scope=False)``: spliced into the caller (a plain
+    call). With ``auto_scope=False`` the helper's own loops and ``if`` bodies get no AUTO runtime
+    scopes (:class:`manual_placement`): their tasks land on the caller's ring, and only the
+    ``pl.scope()`` blocks the helper opens are runtime scopes."""
+    if fn is None:
+        return lambda f: _inline(f, auto_scope=auto_scope)
+    if auto_scope:
+        fn.__pl_inline__ = True  # type: ignore[attr-defined]
+        return fn
+
+    @functools.wraps(fn)
+    def spliced(*args: Any, **kwargs: Any) -> Any:
+        rec = active()
+        if rec is None:
+            return fn(*args, **kwargs)
+        with manual_placement(rec, True):
+            return fn(*args, **kwargs)
+
+    spliced.__pl_inline__ = True  # type: ignore[attr-defined]
+    return spliced
 
 
 class _Jit:
-    """``pl.jit``: ``@pl.jit`` / ``@pl.jit(auto_scope=...)`` entries; ``pl.jit.inline`` (``incore``) helpers."""
+    """``pl.jit``: ``@pl.jit`` / ``@pl.jit(auto_scope=...)`` entries; ``pl.jit.inline`` (``incore``) helpers,
+    also as ``pl.jit.inline(auto_scope=False)``."""
 
     inline = staticmethod(_inline)
     incore = staticmethod(_inline)
@@ -138,7 +174,8 @@ def _record(entry: Any, kernel: str | None, variant: str, mode: str, dyn: dict[s
             else:
                 raise UserError(f"{name}: no value for parameter {pname}")
         rec.func_stack.append(fn.__name__)
-        fn(**call)
+        with manual_placement(rec, isinstance(entry, JitFunction) and not entry.auto_scope):
+            fn(**call)
         rec.func_stack.pop()
         rec.pop_scope()
         return rec.finish()

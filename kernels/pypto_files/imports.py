@@ -72,8 +72,10 @@ class _PyptoJit:
             return lambda f: _with_func(made(f), f)
         return _with_func(made, fn)
 
-    def inline(self, fn: Any) -> Any:
-        return _with_func(self._jit.inline(fn), fn)
+    def inline(self, fn: Any = None, **kw: Any) -> Any:
+        if fn is None:
+            return lambda f: _with_func(self._jit.inline(f, **kw), f)
+        return _with_func(self._jit.inline(fn, **kw), fn)
 
     incore = inline
 
