@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kernels.dsl.context import active
+from kernels.dsl.explicit_deps import Array, ArrayType
 from kernels.dsl.sites import locate
 from kernels.dsl.tasks import Recorder
 from kernels.dsl.types import RUNTIME, DataType, Dyn, TensorType
@@ -86,12 +87,22 @@ def _inline(fn: Callable[..., Any] | None = None, *, auto_scope: bool = True) ->
     return spliced
 
 
+class UnsupportedJit(UserError, AttributeError):
+    """A ``pl.jit.<name>`` decorator the recorder does not implement (``host``, ``opaque``, ...)."""
+
+
 class _Jit:
     """``pl.jit``: ``@pl.jit`` / ``@pl.jit(auto_scope=...)`` entries; ``pl.jit.inline`` (``incore``) helpers,
     also as ``pl.jit.inline(auto_scope=False)``."""
 
     inline = staticmethod(_inline)
     incore = staticmethod(_inline)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise UnsupportedJit(f"pl.jit.{name} is not supported by the swimsim recording DSL "
+                             "(it records @pl.jit entries and pl.jit.inline helpers of one device)")
 
     def __call__(self, fn: Callable[..., Any] | None = None, *, auto_scope: bool = True) -> Any:
         if fn is None:
@@ -167,6 +178,8 @@ def _record(entry: Any, kernel: str | None, variant: str, mode: str, dyn: dict[s
                 elif isinstance(spec, TensorSpec) and spec.data is not None:
                     view.base.data = spec.data
                 call[pname] = view
+            elif isinstance(ann, ArrayType):  # an entry's pl.Array parameter starts with every slot invalid
+                call[pname] = Array(ann.n, ann.dtype)
             elif p.default is RUNTIME:
                 raise UserError(f"{name}: parameter {pname} defaults to pl.RUNTIME; pass its value to pl.record")
             elif p.default is not inspect.Parameter.empty:

@@ -136,9 +136,12 @@ def _fit(shape: list[int], nd: int) -> list[int]:
 
 
 def assemble(x: Any, v: Any, offset: list[int], atomic: Any = None) -> Any:
-    """K, GM target: a store (atomic allowed). K, tile target: an on-chip copy."""
+    """K, GM target: a store (atomic allowed). K, tile target: an on-chip copy. O: the tile's
+    producer writes into X's window (:func:`kernels.dsl.escapes.orchestration_assemble`)."""
     if not in_kernel():
-        current().error("pl.assemble in orchestration code (output aliasing) is not supported by the recorder")
+        from kernels.dsl.escapes import orchestration_assemble  # noqa: PLC0415 - escapes imports this module
+
+        return orchestration_assemble(x, v, offset, atomic)
     if isinstance(x, Tile):
         t = as_tile(v)
         sub = x[tuple(_pyslice(o, o + s) for o, s in zip(offset, _fit(t.shape, len(x.shape)), strict=True))]

@@ -59,6 +59,8 @@ class TaskRec:
     shape: CoreShape = CoreShape.AIV
     site: Any = None
     predicate: Any = None  # dispatch Predicate (pl.submit/spmd_submit/spmd); recorded policy: true
+    tail_nodes: Any = None  # the last block's recorded nodes (kernel tasks): tiles that outlive the scope
+    rt_scope: Any = None  # the runtime scope (RtScope) the task was submitted in
 
 
 class TaskHandle:
@@ -105,6 +107,7 @@ class Recorder(Recording):
         self.func_stack: list[str] = []
         self.unroll: list[int] = []  # indices of the enclosing orchestration pl.unroll copies
         self.incore_counter: dict[str, itertools.count] = {}
+        self.escaped: dict[int, TensorView] = {}  # node id -> GM tensor of a tile that outlived its scope
         self.no_auto_scope = 0  # > 0 while an auto_scope=False function runs (kernels.dsl.jit.manual_placement)
 
     # -- tensors ----------------------------------------------------------------------------------

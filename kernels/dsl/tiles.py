@@ -302,6 +302,7 @@ class KernelScope:
                 self.cache.setdefault(sig, (ops, sides, region_ops, checks))
         else:
             ops, sides, region_ops = lower(nodes)
+        self.task.tail_nodes = nodes  # tiles of the last block may outlive the scope (kernels.dsl.escapes)
         self.task.blocks.append(ops)
         self.task.lanes |= sides
         self.block_idx = None
@@ -339,10 +340,16 @@ class KernelScope:
                 site = site_id(f)
         else:
             site = site_id(f)
+        nodes = self.nodes
+        for x in inputs:  # a tile of another block or a closed scope: see kernels.dsl.escapes
+            if x.idx >= len(nodes) or nodes[x.idx] is not x:
+                from kernels.dsl.escapes import localize  # noqa: PLC0415 - escapes records through this module
+
+                inputs = localize(self, inputs)
+                break
         sc = self.site_count
         cnt = sc.get(site, 0)
         sc[site] = cnt + 1
-        nodes = self.nodes
         stages = self.stages
         n = Node(len(nodes), kind, name, inputs, shape, dtype, side, site, cnt % stages[-1] if stages else 0)
         nodes.append(n)

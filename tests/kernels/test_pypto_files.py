@@ -108,7 +108,7 @@ def test_unsupported_dsl_name_is_one_line_at_its_line(tmp_path: Path) -> None:
 def test_unsupported_pypto_module_names_itself(tmp_path: Path) -> None:
     path = _write(tmp_path, "from pypto.ir.distributed_compiled_program import DistributedConfig\n")
     with pytest.raises(UserError, match=r"k\.py:4: pypto\.ir\.distributed_compiled_program\.DistributedConfig "
-                                        "is not supported"):
+                                        r"\(multi-device programs and communication\) is not supported by swimsim"):
         run_harness(path, [])
 
 
