@@ -64,6 +64,7 @@ from kernels.dsl.ops_vector import (
     relu,
     row_argmax,
     row_argmin,
+    row_expand,
     row_expand_add,
     row_expand_div,
     row_expand_mul,
@@ -130,7 +131,7 @@ def load(x: TensorView, offsets: list[int], shapes: list[int], valid_shape: list
 # ``pl.tile`` / ``pl.tensor``: the tile and tensor ops under their pypto namespaces
 _TILE_OPS = (
     add, sub, mul, div, maximum, minimum, neg, abs, exp, log, sqrt, rsqrt, recip, relu, cast, full, arange,
-    fillpad, row_sum, row_max, row_min, row_argmax, row_argmin, col_sum, col_max, col_min, row_expand_mul,
+    fillpad, row_sum, row_max, row_min, row_argmax, row_argmin, col_sum, col_max, col_min, row_expand, row_expand_mul,
     row_expand_div,
     row_expand_sub, row_expand_add, col_expand_mul, col_expand_add, col_expand_sub, col_expand_div, col_expand,
     gather, scatter, transpose, concat, sort32, mrgsort, col_expand_expdif, matmul, matmul_acc, create_tensor,
@@ -186,7 +187,7 @@ __all__ = [
     # operations
     "add", "sub", "mul", "div", "maximum", "minimum", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "recip",
     "relu", "cast", "full", "arange", "fillpad", "row_sum", "row_max", "row_min", "col_sum", "col_max",
-    "col_min", "row_expand_mul", "row_expand_div", "row_expand_sub", "row_expand_add", "col_expand_mul",
+    "col_min", "row_expand", "row_expand_mul", "row_expand_div", "row_expand_sub", "row_expand_add", "col_expand_mul",
     "col_expand_add", "col_expand_sub", "col_expand_div", "col_expand", "col_expand_expdif", "gather", "scatter",
     "row_argmax", "row_argmin",
     "transpose", "concat", "sort32", "mrgsort", "matmul", "matmul_acc", "create_l1", "gather_row",

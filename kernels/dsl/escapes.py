@@ -19,6 +19,7 @@ or of an earlier block of the same scope stops with one line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kernels.dsl.context import current
@@ -104,10 +105,9 @@ def materialize(rec: Any, node: Node, use: str) -> TensorView:
     return view
 
 
-def localize(ks: Any, inputs: list[Node]) -> list[Node]:
-    """``inputs`` with every node of another block replaced by a load of its materialized tensor."""
-    from kernels.dsl.tiles import record_load  # noqa: PLC0415 - tiles imports this module lazily too
-
+def localize(ks: Any, inputs: list[Node], load: Callable[[TensorView], Any]) -> list[Node]:
+    """``inputs`` with every node of another block replaced by a load (``load(view)``, the in-core
+    recorder's GM load) of its materialized tensor."""
     rec = current()
     nodes = ks.nodes
     out = []
@@ -120,38 +120,26 @@ def localize(ks: Any, inputs: list[Node]) -> list[Node]:
         loaded = ks.cache.get(("escaped", id(x), ks.block_idx))
         if loaded is None:
             view = materialize(rec, x, "tile operand")
-            loaded = record_load(view).node
+            loaded = load(view).node
             ks.cache[("escaped", id(x), ks.block_idx)] = loaded
         out.append(loaded)
     return out
 
 
-def orchestration_assemble(x: Any, v: Any, offset: list[int], atomic: Any) -> Any:
-    """``X = pl.assemble(X, tile, offset)`` in orchestration code: the tile's producer writes its
-    valid region straight into ``X``'s window (an exit store and an output argument); returns ``X``."""
-    from kernels.dsl.ops_memory import _store_window  # noqa: PLC0415 - ops_memory calls this function
-    from kernels.dsl.tiles import Tile  # noqa: PLC0415
-
-    rec = current()
-    if atomic is not None and getattr(atomic, "name", str(atomic)) not in ("None_", "NONE", "None"):
-        rec.error("pl.assemble(atomic=...) in orchestration code: atomic writes are only legal inside a kernel")
-    if not isinstance(x, TensorView):
-        rec.error(f"pl.assemble in orchestration code: target must be a GM tensor, got {type(x).__name__}")
-    if not isinstance(v, Tile):
-        rec.error(f"pl.assemble in orchestration code of {type(v).__name__} {getattr(v, 'name', '')}: only a "
-                  "tile computed by a closed pl.at scope can be assembled outside a kernel")
-    if v.node is None:
-        rec.error("pl.assemble in orchestration code: the tile holds no computed value")
-    if v.dtype.name != x.dtype.name:
-        rec.error(f"pl.assemble of a {v.dtype.name} tile into {x.name} ({x.dtype.name}): cast first")
-    producer = _producer(rec, v.node, "pl.assemble in orchestration code")
-    w = _store_window(x, [int(o) for o in offset], v)
-    valid = list(w.valid) if w.valid else list(w.shape)
+def assemble_direction(rec: Any, x: TensorView) -> ArgDir:
+    """The direction of an orchestration-level assemble's output window into ``x``, as for a kernel's
+    write (INOUT under an orchestration loop with R-seq, after an earlier write, or for an InOut
+    parameter; else OUTPUT_EXISTING); records the write in the current runtime scope."""
     scope = rec.scopes[-1]
     root = x.base
     r_seq = any(s.kind == "loop" and s.loop_kind not in ("parallel",) for s in rec.scopes)
     direction = ArgDir.INOUT if (r_seq or root.id in scope.written or root.declared == "InOut") \
         else ArgDir.OUTPUT_EXISTING
-    _exit_store(producer, v.node, w, valid, direction)
     scope.written.add(root.id)
-    return x
+    return direction
+
+
+def alias_exit_store(rec: Any, node: Node, window: TensorView, valid: list[int]) -> None:
+    """The producer of ``node`` (a tile of a closed ``pl.at`` scope) writes it straight into ``window``."""
+    producer = _producer(rec, node, "pl.assemble in orchestration code")
+    _exit_store(producer, node, window, valid, assemble_direction(rec, window))

@@ -13,6 +13,7 @@ from typing import Any
 
 from kernels.dsl.context import current, in_kernel
 from kernels.dsl.cube import new_l1_tile
+from kernels.dsl.escapes import alias_exit_store
 from kernels.dsl.tensors import TensorView, prod
 from kernels.dsl.tiles import Tile, as_tile, kernel_scope, record_load, record_store, record_vec_op
 from kernels.dsl.types import FP32, AtomicType, DataType, MemorySpace
@@ -139,9 +140,7 @@ def assemble(x: Any, v: Any, offset: list[int], atomic: Any = None) -> Any:
     """K, GM target: a store (atomic allowed). K, tile target: an on-chip copy. O: the tile's
     producer writes into X's window (:func:`kernels.dsl.escapes.orchestration_assemble`)."""
     if not in_kernel():
-        from kernels.dsl.escapes import orchestration_assemble  # noqa: PLC0415 - escapes imports this module
-
-        return orchestration_assemble(x, v, offset, atomic)
+        return _orchestration_assemble(x, v, offset, atomic)
     if isinstance(x, Tile):
         t = as_tile(v)
         sub = x[tuple(_pyslice(o, o + s) for o, s in zip(offset, _fit(t.shape, len(x.shape)), strict=True))]
@@ -151,6 +150,25 @@ def assemble(x: Any, v: Any, offset: list[int], atomic: Any = None) -> Any:
     t = as_tile(v)
     w = _store_window(x, [int(o) for o in offset], t)
     record_store(t, w, atomic == AtomicType.Add)
+    return x
+
+
+def _orchestration_assemble(x: Any, v: Any, offset: list[int], atomic: Any) -> Any:
+    """``X = pl.assemble(X, tile, offset)`` in orchestration code emits no task and no copy: the tile's
+    producing ``pl.at`` kernel writes its valid region straight into X's window (an exit store and an
+    output argument, :mod:`kernels.dsl.escapes`); returns X. ``atomic=`` is rejected there."""
+    rec = current()
+    if atomic is not None and atomic != AtomicType.None_:
+        rec.error("pl.assemble(atomic=...) in orchestration code: atomic writes are only legal inside a kernel")
+    if not isinstance(x, TensorView):
+        rec.error(f"pl.assemble in orchestration code: target must be a GM tensor, got {type(x).__name__}")
+    if not isinstance(v, Tile) or v.node is None:
+        rec.error(f"pl.assemble in orchestration code of {type(v).__name__} {getattr(v, 'name', '')}: only a "
+                  "tile computed by a closed pl.at scope can be assembled outside a kernel")
+    if v.dtype.name != x.dtype.name:
+        rec.error(f"pl.assemble of a {v.dtype.name} tile into {x.name} ({x.dtype.name}): cast first")
+    w = _store_window(x, [int(o) for o in offset], v)
+    alias_exit_store(rec, v.node, w, list(w.valid) if w.valid else list(w.shape))
     return x
 
 

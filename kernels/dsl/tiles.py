@@ -17,6 +17,7 @@ from math import prod as _mprod
 from typing import Any
 
 from kernels.dsl.context import ACTIVE, current, in_kernel
+from kernels.dsl.escapes import localize
 from kernels.dsl.lowering import Node, lower, overlap, repoint, signature
 from kernels.dsl.sites import DSL_DIR, POS, SITE_MEMO, site_id
 from kernels.dsl.tasks import ArgRec, TaskRec
@@ -343,9 +344,7 @@ class KernelScope:
         nodes = self.nodes
         for x in inputs:  # a tile of another block or a closed scope: see kernels.dsl.escapes
             if x.idx >= len(nodes) or nodes[x.idx] is not x:
-                from kernels.dsl.escapes import localize  # noqa: PLC0415 - escapes records through this module
-
-                inputs = localize(self, inputs)
+                inputs = localize(self, inputs, record_load)
                 break
         sc = self.site_count
         cnt = sc.get(site, 0)
