@@ -11,7 +11,8 @@ A tile computed in a ``pl.at`` scope may be used after the scope closes. What th
 * **``X = pl.assemble(X, tile, offset)`` in orchestration code**: the assemble itself emits no
   task and no copy. The output aliases ``X``'s window: the producing kernel's exit store writes
   straight into ``X[offset ...]`` (one store of the tile's valid region in the producer), and its
-  output argument is that window. ``atomic=`` is rejected there, as pypto rejects it.
+  output argument is that window; later operand uses of the tile load that window. ``atomic=`` is
+  rejected there, as pypto rejects it.
 
 Only one-block ``pl.at`` results can outlive a scope: a tile of a ``pl.spmd`` scope (one per block)
 or of an earlier block of the same scope stops with one line.
@@ -143,3 +144,4 @@ def alias_exit_store(rec: Any, node: Node, window: TensorView, valid: list[int])
     """The producer of ``node`` (a tile of a closed ``pl.at`` scope) writes it straight into ``window``."""
     producer = _producer(rec, node, "pl.assemble in orchestration code")
     _exit_store(producer, node, window, valid, assemble_direction(rec, window))
+    rec.escaped.setdefault(id(node), window)  # later operand uses of the tile read the aliased window

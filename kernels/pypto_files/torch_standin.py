@@ -199,6 +199,59 @@ def softmax(t: Tensor, dim: builtins_int = -1, **_kw: Any) -> Tensor:
     return Tensor(e / e.sum(axis=dim, keepdims=True), t.dtype)
 
 
+def repeat_interleave(t: Tensor, repeats: Any, dim: Any = None) -> Tensor:
+    return t.repeat_interleave(repeats, dim)
+
+
+def bucketize(values: Any, boundaries: Tensor, right: bool = False, out_int32: bool = False) -> Tensor:  # noqa: FBT001
+    """torch's convention: ``right=False`` gives the index i with boundaries[i-1] < v <= boundaries[i]."""
+    r = np.searchsorted(boundaries.a, _unwrap(values), side="right" if right else "left")
+    return Tensor(r, int32 if out_int32 else int64)
+
+
+def searchsorted(sorted_sequence: Tensor, values: Any, right: bool = False, out_int32: bool = False,  # noqa: FBT001
+                 side: str | None = None) -> Tensor:
+    side = side or ("right" if right else "left")
+    seq = sorted_sequence.a
+    vals = np.asarray(_unwrap(values))
+    if seq.ndim == 1:
+        r = np.searchsorted(seq, vals, side=side)
+    else:
+        r = np.stack([np.searchsorted(s, v, side=side) for s, v in zip(seq.reshape(-1, seq.shape[-1]),
+                                                                       vals.reshape(-1, vals.shape[-1]),
+                                                                       strict=True)]).reshape(vals.shape)
+    return Tensor(r, int32 if out_int32 else int64)
+
+
+def sort(t: Tensor, dim: builtins_int = -1, descending: bool = False) -> tuple[Tensor, Tensor]:  # noqa: FBT001
+    return t.sort(dim, descending)
+
+
+def argsort(t: Tensor, dim: builtins_int = -1, descending: bool = False) -> Tensor:  # noqa: FBT001
+    return t.argsort(dim, descending)
+
+
+def topk(t: Tensor, k: builtins_int, dim: builtins_int = -1, largest: bool = True,  # noqa: FBT001
+         sorted: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002, FBT001
+    return t.topk(k, dim, largest, sorted)
+
+
+def linspace(start: Any, end: Any, steps: builtins_int, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    return _make(np.linspace(start, end, steps), dtype)
+
+
+def eye(n: builtins_int, m: builtins_int | None = None, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    return _make(np.eye(n, m), dtype)
+
+
+def tril(t: Tensor, diagonal: builtins_int = 0) -> Tensor:
+    return Tensor(np.tril(t.a, diagonal), t.dtype)
+
+
+def triu(t: Tensor, diagonal: builtins_int = 0) -> Tensor:
+    return Tensor(np.triu(t.a, diagonal), t.dtype)
+
+
 def matmul(a: Tensor, b: Any) -> Tensor:
     return a @ b
 

@@ -391,6 +391,28 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
         return self._reduce(np.mean, dim, keepdim)
 
+    def repeat_interleave(self, repeats: Any, dim: Any = None) -> Tensor:
+        a = self.a.reshape(-1) if dim is None else self.a
+        return Tensor(np.repeat(a, _unwrap(repeats), axis=0 if dim is None else dim), self.dtype)
+
+    def sort(self, dim: builtins_int = -1, descending: builtins.bool = False) -> tuple[Tensor, Tensor]:
+        idx = np.argsort(-self.a if descending else self.a, axis=dim, kind="stable")
+        return Tensor(np.take_along_axis(self.a, idx, axis=dim), self.dtype), Tensor(idx, int64)
+
+    def argsort(self, dim: builtins_int = -1, descending: builtins.bool = False) -> Tensor:
+        return self.sort(dim, descending)[1]
+
+    def topk(self, k: builtins_int, dim: builtins_int = -1, largest: builtins.bool = True,
+             sorted: builtins.bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002 - torch's name
+        v, i = self.sort(dim, descending=largest)
+        key = [builtins.slice(None)] * self.ndim
+        key[dim] = builtins.slice(0, k)
+        return Tensor(v.a[tuple(key)], self.dtype), Tensor(i.a[tuple(key)], int64)
+
+    def nonzero(self, as_tuple: builtins.bool = False) -> Any:
+        nz = np.nonzero(self.a)
+        return tuple(Tensor(x, int64) for x in nz) if as_tuple else Tensor(np.stack(nz, axis=-1), int64)
+
     def pow(self, o: Any) -> Tensor:
         return self._bin(o, np.power)
 
