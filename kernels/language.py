@@ -159,7 +159,7 @@ class _Namespace(SimpleNamespace):
         raise UnsupportedOp(f"pl.{self._prefix}.{name} is not supported by the swimsim recording DSL")
 
 
-_TILE_NS = {f.__name__: f for f in _TILE_OPS} | {"INDEX": INDEX, "MaskPattern": MaskPattern}
+_TILE_NS = {f.__name__: f for f in _TILE_OPS} | {"INDEX": INDEX, "MaskPattern": MaskPattern, "ci": arange}
 tile = _Namespace("tile", **_TILE_NS, create=create_tile)
 tensor = _Namespace("tensor", **_TILE_NS, create=create_tensor)
 system = _Namespace("system", task_dummy=task_dummy, available_cluster_count=lambda: 24,
@@ -167,9 +167,19 @@ system = _Namespace("system", task_dummy=task_dummy, available_cluster_count=lam
 inline = jit.inline
 
 
+# pypto names met in pypto-lib files that the recorder rejects on purpose, with what they are
+REJECTED = {
+    "function": "class-style @pl.function programs; swimsim records @pl.jit entries",
+    "prefetch": "L2 prefetch of GM data; the memory model has no prefetch",
+    "distributed": "multi-device programs; swimsim simulates one device",
+}
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
+    if name in REJECTED:
+        raise UnsupportedOp(f"pl.{name} ({REJECTED[name]}) is not supported by the swimsim recording DSL")
     raise UnsupportedOp(f"pl.{name} is not supported by the swimsim recording DSL")
 
 
