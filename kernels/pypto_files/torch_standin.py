@@ -223,7 +223,7 @@ def searchsorted(sorted_sequence: Tensor, values: Any, right: bool = False, out_
     return Tensor(r, int32 if out_int32 else int64)
 
 
-def sort(t: Tensor, dim: builtins_int = -1, descending: bool = False) -> tuple[Tensor, Tensor]:  # noqa: FBT001
+def sort(t: Tensor, dim: builtins_int = -1, descending: bool = False) -> Any:  # noqa: FBT001
     return t.sort(dim, descending)
 
 
@@ -232,7 +232,7 @@ def argsort(t: Tensor, dim: builtins_int = -1, descending: bool = False) -> Tens
 
 
 def topk(t: Tensor, k: builtins_int, dim: builtins_int = -1, largest: bool = True,  # noqa: FBT001
-         sorted: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002, FBT001
+         sorted: bool = True) -> Any:  # noqa: A002, FBT001
     return t.topk(k, dim, largest, sorted)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -107,6 +107,13 @@ def _unwrap(x: Any) -> Any:
 
 _IN_PLACE = {"add_": "__add__", "sub_": "__sub__", "mul_": "__mul__", "div_": "__truediv__",
              "pow_": "__pow__"}
+
+
+class ValuesIndices(NamedTuple):
+    """torch's (values, indices) result of ``max(dim)``, ``min(dim)``, ``sort``, ``topk``."""
+
+    values: Tensor
+    indices: Tensor
 
 
 class Tensor:
@@ -316,17 +323,17 @@ class Tensor:
         """Without ``dim`` the maximum; with it torch's (values, indices) pair."""
         if dim is None:
             return self._reduce(np.max, None, False)
-        return (self._reduce(np.max, dim, keepdim),
-                Tensor(np.expand_dims(np.argmax(self.a, axis=dim), dim) if keepdim else
-                       np.argmax(self.a, axis=dim), int64))
+        return ValuesIndices(self._reduce(np.max, dim, keepdim),
+                             Tensor(np.expand_dims(np.argmax(self.a, axis=dim), dim) if keepdim else
+                                    np.argmax(self.a, axis=dim), int64))
 
     def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         """Without ``dim`` the minimum; with it torch's (values, indices) pair."""
         if dim is None:
             return self._reduce(np.min, None, False)
-        return (self._reduce(np.min, dim, keepdim),
-                Tensor(np.expand_dims(np.argmin(self.a, axis=dim), dim) if keepdim else
-                       np.argmin(self.a, axis=dim), int64))
+        return ValuesIndices(self._reduce(np.min, dim, keepdim),
+                             Tensor(np.expand_dims(np.argmin(self.a, axis=dim), dim) if keepdim else
+                                    np.argmin(self.a, axis=dim), int64))
 
     def argmax(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         r = np.argmax(self.a, axis=dim)
@@ -395,19 +402,19 @@ class Tensor:
         a = self.a.reshape(-1) if dim is None else self.a
         return Tensor(np.repeat(a, _unwrap(repeats), axis=0 if dim is None else dim), self.dtype)
 
-    def sort(self, dim: builtins_int = -1, descending: builtins.bool = False) -> tuple[Tensor, Tensor]:
+    def sort(self, dim: builtins_int = -1, descending: builtins.bool = False) -> ValuesIndices:
         idx = np.argsort(-self.a if descending else self.a, axis=dim, kind="stable")
-        return Tensor(np.take_along_axis(self.a, idx, axis=dim), self.dtype), Tensor(idx, int64)
+        return ValuesIndices(Tensor(np.take_along_axis(self.a, idx, axis=dim), self.dtype), Tensor(idx, int64))
 
     def argsort(self, dim: builtins_int = -1, descending: builtins.bool = False) -> Tensor:
         return self.sort(dim, descending)[1]
 
     def topk(self, k: builtins_int, dim: builtins_int = -1, largest: builtins.bool = True,
-             sorted: builtins.bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002 - torch's name
+             sorted: builtins.bool = True) -> ValuesIndices:  # noqa: A002 - torch's name
         v, i = self.sort(dim, descending=largest)
         key = [builtins.slice(None)] * self.ndim
         key[dim] = builtins.slice(0, k)
-        return Tensor(v.a[tuple(key)], self.dtype), Tensor(i.a[tuple(key)], int64)
+        return ValuesIndices(Tensor(v.a[tuple(key)], self.dtype), Tensor(i.a[tuple(key)], int64))
 
     def nonzero(self, as_tuple: builtins.bool = False) -> Any:
         nz = np.nonzero(self.a)

@@ -343,3 +343,5 @@ def test_torch_standin_gaps() -> None:
     assert torch.tensor([300.0]).to(torch.float8_e4m3fn).item() == 300.0
     assert torch.tensor([1000.0]).to(torch.float8_e4m3fn).item() == 448.0
     assert abs(torch.tensor([1.0, 3.0]).std().item() - 2 ** 0.5) < 1e-6
+    m = torch.tensor([[1.0, 5.0], [7.0, 2.0]]).max(dim=1)
+    assert m.values.numpy().tolist() == [5.0, 7.0] and m.indices.numpy().tolist() == [1, 0]
