@@ -30,6 +30,7 @@ from kernels.dsl.ops_memory import (
     set_validshape,
     slice,
     store,
+    transpose_view,
     view,
 )
 from kernels.dsl.ops_memory import load as _load
@@ -136,7 +137,7 @@ _TILE_OPS = (
     row_expand_sub, row_expand_add, col_expand_mul, col_expand_add, col_expand_sub, col_expand_div, col_expand,
     gather, scatter, transpose, concat, sort32, mrgsort, col_expand_expdif, matmul, matmul_acc, create_tensor,
     create_tile, create_l1, gather_row, slice,
-    view, reshape, set_validshape, load, store, assemble, read, write, min, max, dim, set_data, error,
+    view, reshape, transpose_view, set_validshape, load, store, assemble, read, write, min, max, dim, set_data, error,
     check_divisible, get_block_idx, get_block_num,
 )
 class UnsupportedOp(UserError, AttributeError):
@@ -201,7 +202,8 @@ __all__ = [
     "col_expand_add", "col_expand_sub", "col_expand_div", "col_expand", "col_expand_expdif", "gather", "scatter",
     "row_argmax", "row_argmin",
     "transpose", "concat", "sort32", "mrgsort", "matmul", "matmul_acc", "create_l1", "gather_row",
-    "aiv_shard", "aic_gather", "create_tensor", "create_tile", "slice", "view", "reshape", "set_validshape",
+    "aiv_shard", "aic_gather", "create_tensor", "create_tile", "slice", "view", "reshape", "transpose_view",
+    "set_validshape",
     "load", "store", "assemble", "load_into", "read", "write", "min", "max", "dim", "set_data", "error",
     "check_divisible", "tile", "tensor", "bind_dynamic",
     # recorder API for new ops

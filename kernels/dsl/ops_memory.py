@@ -81,6 +81,17 @@ def reshape(x: Any, new_shape: list[int]) -> Any:
     raise AssertionError
 
 
+def transpose_view(t: Tile) -> Tile:
+    """``pl.tile.transpose_view``: the tile with its last two dims swapped, no op (a layout view; a
+    matmul reading it costs as with ``a_trans``/``b_trans``, whose L1 -> L0 moves do the transposition)."""
+    kernel_scope()
+    if not isinstance(t, Tile) or len(t.shape) < 2:
+        current().error(f"pl.tile.transpose_view: expected a tile of rank >= 2, got {t!r}")
+    shp, val = list(t.shape), list(t.valid)
+    shp[-2:], val[-2:] = shp[:-3:-1], val[:-3:-1]
+    return Tile(t.node, shp, t.dtype, val, t.space)
+
+
 def set_validshape(t: Tile, *valid: Any) -> Tile:
     vals = list(valid[0]) if len(valid) == 1 and isinstance(valid[0], list | tuple) else list(valid)
     t.valid = [int(v) for v in vals]
@@ -199,5 +210,5 @@ def load_into(tile: Tile, src: TensorView, dst_offset: list[int]) -> Tile:
     return Tile(t.node, tile.shape, tile.dtype, tile.valid, tile.space)
 
 
-__all__ = ["create_tensor", "create_tile", "slice", "view", "reshape", "set_validshape", "load", "store",
-           "assemble", "load_into"]
+__all__ = ["create_tensor", "create_tile", "slice", "view", "reshape", "transpose_view", "set_validshape", "load",
+           "store", "assemble", "load_into"]

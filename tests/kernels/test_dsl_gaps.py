@@ -326,3 +326,21 @@ def test_row_expand_broadcasts_to_the_target_shape():
     g = pl.record(k)
     op = next(o for o in g.tasks[0].blocks[0].ops if o.name == "row_expand")
     assert seen["shape"] == [16, 64] and op.shape == [16, 64] and op.pipe.value == "VECTOR"
+
+
+def test_transpose_view_swaps_the_last_two_dims_without_an_op():
+    seen = {}
+
+    @pl.jit
+    def k(x: pl.Tensor[[16, 64], pl.BF16], w: pl.Tensor[[32, 64], pl.BF16], y: pl.Out[pl.Tensor[[16, 32], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="tv"):
+            wt = pl.load(w, [0, 0], [32, 64], valid_shape=[24, 64], target_memory=pl.MemorySpace.Mat)
+            v = pl.tile.transpose_view(wt)
+            seen["v"] = (v.shape, v.valid)
+            y[0:16, :] = pl.matmul(x, v)
+
+    g = pl.record(k)
+    assert seen["v"] == ([64, 32], [64, 24])
+    mm = next(o for o in g.tasks[0].blocks[0].ops if o.name == "matmul")
+    assert mm.mnk == [16, 32, 64]
+    assert [o.name for o in g.tasks[0].blocks[0].ops].count("load") == 2  # the view adds no op
