@@ -13,7 +13,7 @@ from typing import Any
 
 from kernels.dsl.context import current, in_kernel
 from kernels.dsl.cube import new_l1_tile
-from kernels.dsl.escapes import alias_exit_store
+from kernels.dsl.escapes import alias_exit_store, localize
 from kernels.dsl.tensors import TensorView, prod
 from kernels.dsl.tiles import Tile, as_tile, kernel_scope, record_load, record_store, record_vec_op
 from kernels.dsl.types import FP32, AtomicType, DataType, MemorySpace
@@ -204,9 +204,9 @@ def load_into(tile: Tile, src: TensorView, dst_offset: list[int]) -> Tile:
         if o < 0 or o + n > d:
             current().error(f"pl.load_into: window {ext} at {list(dst_offset)} does not fit tile {tile.shape}")
     space = "Mat" if tile.space == "Mat" else "Vec"
+    prev = localize(kernel_scope(), [tile.node], record_load) if tile.node is not None else []
     t = record_load(src, space=space)
-    if tile.node is not None:
-        t.node.inputs.append(tile.node)
+    t.node.inputs.extend(prev)  # the tile's previous producer (loaded first if another scope computed it)
     return Tile(t.node, tile.shape, tile.dtype, tile.valid, tile.space)
 
 

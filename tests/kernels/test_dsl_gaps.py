@@ -344,3 +344,31 @@ def test_transpose_view_swaps_the_last_two_dims_without_an_op():
     mm = next(o for o in g.tasks[0].blocks[0].ops if o.name == "matmul")
     assert mm.mnk == [16, 32, 64]
     assert [o.name for o in g.tasks[0].blocks[0].ops].count("load") == 2  # the view adds no op
+
+
+def test_escaped_tile_into_load_into_and_as_accumulator():
+    @pl.jit
+    def rows(x: pl.Tensor[[16, 64], pl.FP32], y: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="init"):
+            state = pl.full([16, 64], dtype=pl.FP32, value=0.0)
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="fill"):
+            state = pl.load_into(state, pl.view(x, [1, 64], [0, 0]), [0, 0])
+            y[0:16, :] = state
+
+    g = pl.record(rows)
+    fill = next(t for t in g.tasks if t.name == "fill")
+    init = next(t for t in g.tasks if t.name == "init")
+    assert [o.name for o in init.blocks[0].ops] == ["full", "store"]
+    assert [o.name for o in fill.blocks[0].ops] == ["load", "load", "store"]
+    assert (init.idx, fill.idx) in {(e.pred, e.succ) for e in g.edges}
+
+    @pl.jit
+    def acc_across(x: pl.Tensor[[16, 64], pl.BF16], w: pl.Tensor[[64, 64], pl.BF16],
+                   y: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="a"):
+            acc = pl.matmul(x, w)
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="b"):
+            y[0:16, :] = pl.matmul_acc(acc, x, w)
+
+    with pytest.raises(UserError, match=r"pl\.matmul_acc: the accumulator is a tile of another block or a closed"):
+        pl.record(acc_across)
