@@ -30,6 +30,7 @@ from kernels.dsl.ops_memory import (
     set_validshape,
     slice,
     store,
+    transpose_view,
     view,
 )
 from kernels.dsl.ops_memory import load as _load
@@ -64,6 +65,7 @@ from kernels.dsl.ops_vector import (
     relu,
     row_argmax,
     row_argmin,
+    row_expand,
     row_expand_add,
     row_expand_div,
     row_expand_mul,
@@ -130,12 +132,12 @@ def load(x: TensorView, offsets: list[int], shapes: list[int], valid_shape: list
 # ``pl.tile`` / ``pl.tensor``: the tile and tensor ops under their pypto namespaces
 _TILE_OPS = (
     add, sub, mul, div, maximum, minimum, neg, abs, exp, log, sqrt, rsqrt, recip, relu, cast, full, arange,
-    fillpad, row_sum, row_max, row_min, row_argmax, row_argmin, col_sum, col_max, col_min, row_expand_mul,
+    fillpad, row_sum, row_max, row_min, row_argmax, row_argmin, col_sum, col_max, col_min, row_expand, row_expand_mul,
     row_expand_div,
     row_expand_sub, row_expand_add, col_expand_mul, col_expand_add, col_expand_sub, col_expand_div, col_expand,
     gather, scatter, transpose, concat, sort32, mrgsort, col_expand_expdif, matmul, matmul_acc, create_tensor,
     create_tile, create_l1, gather_row, slice,
-    view, reshape, set_validshape, load, store, assemble, read, write, min, max, dim, set_data, error,
+    view, reshape, transpose_view, set_validshape, load, store, assemble, read, write, min, max, dim, set_data, error,
     check_divisible, get_block_idx, get_block_num,
 )
 class UnsupportedOp(UserError, AttributeError):
@@ -155,7 +157,7 @@ class _Namespace(SimpleNamespace):
         raise UnsupportedOp(f"pl.{self._prefix}.{name} is not supported by the swimsim recording DSL")
 
 
-_TILE_NS = {f.__name__: f for f in _TILE_OPS} | {"INDEX": INDEX, "MaskPattern": MaskPattern}
+_TILE_NS = {f.__name__: f for f in _TILE_OPS} | {"INDEX": INDEX, "MaskPattern": MaskPattern, "ci": arange}
 tile = _Namespace("tile", **_TILE_NS, create=create_tile)
 tensor = _Namespace("tensor", **_TILE_NS, create=create_tensor)
 system = _Namespace("system", task_dummy=task_dummy, syncall=syncall, available_cluster_count=lambda: 24,
@@ -163,9 +165,19 @@ system = _Namespace("system", task_dummy=task_dummy, syncall=syncall, available_
 inline = jit.inline
 
 
+# pypto names met in pypto-lib files that the recorder rejects on purpose, with what they are
+REJECTED = {
+    "function": "class-style @pl.function programs; swimsim records @pl.jit entries",
+    "prefetch": "L2 prefetch of GM data; the memory model has no prefetch",
+    "distributed": "multi-device programs; swimsim simulates one device",
+}
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
+    if name in REJECTED:
+        raise UnsupportedOp(f"pl.{name} ({REJECTED[name]}) is not supported by the swimsim recording DSL")
     raise UnsupportedOp(f"pl.{name} is not supported by the swimsim recording DSL")
 
 
@@ -183,11 +195,12 @@ __all__ = [
     # operations
     "add", "sub", "mul", "div", "maximum", "minimum", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "recip",
     "relu", "cast", "full", "arange", "fillpad", "row_sum", "row_max", "row_min", "col_sum", "col_max",
-    "col_min", "row_expand_mul", "row_expand_div", "row_expand_sub", "row_expand_add", "col_expand_mul",
+    "col_min", "row_expand", "row_expand_mul", "row_expand_div", "row_expand_sub", "row_expand_add", "col_expand_mul",
     "col_expand_add", "col_expand_sub", "col_expand_div", "col_expand", "col_expand_expdif", "gather", "scatter",
     "row_argmax", "row_argmin",
     "transpose", "concat", "sort32", "mrgsort", "matmul", "matmul_acc", "create_l1", "gather_row",
-    "aiv_shard", "aic_gather", "create_tensor", "create_tile", "slice", "view", "reshape", "set_validshape",
+    "aiv_shard", "aic_gather", "create_tensor", "create_tile", "slice", "view", "reshape", "transpose_view",
+    "set_validshape",
     "load", "store", "assemble", "load_into", "read", "write", "min", "max", "dim", "set_data", "error",
     "check_divisible", "tile", "tensor", "bind_dynamic",
     # recorder API for new ops

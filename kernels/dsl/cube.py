@@ -45,6 +45,10 @@ def record_cube(name: str, a: Any, b: Any, *, acc: Tile | None = None, out_dtype
         rec.error(f"pl.{name}: {ta.dtype.name} inputs accumulate in {natural}, not {odt.name}")
     inputs = [x for x in (ta.node, tb.node) if x is not None]
     if acc is not None and acc.node is not None:
+        an, nodes = acc.node, ks.nodes
+        if an.idx >= len(nodes) or nodes[an.idx] is not an:
+            rec.error(f"pl.{name}: the accumulator is a tile of another block or a closed scope; an L0C "
+                      "accumulator cannot outlive its kernel (store it and start a new pl.matmul)")
         inputs.append(acc.node)
     n = ks.add(name, name, inputs, [m, nn], odt, "cube")
     n.mnk = [m, nn, ka]

@@ -11,10 +11,28 @@ from kernels.dsl.context import current
 from kernels.dsl.tasks import TaskHandle, TaskRec
 from kernels.dsl.tensors import Predicate, TensorView
 from sim.ir import CoreShape, TaskKind
+from sim.util.errors import UserError
+
+
+class ArrayType:
+    """A ``pl.Array[n, dtype]`` parameter annotation (a pure annotation: no op, no task)."""
+
+    def __init__(self, n: int, dtype: Any) -> None:
+        self.n = int(n)
+        self.dtype = dtype
+
+    def __repr__(self) -> str:
+        return f"pl.Array[{self.n}, {self.dtype!r}]"
 
 
 class Array:
-    """``pl.array.create(n, dtype)``: a fixed-size array (task handles or ints; None = invalid)."""
+    """``pl.array.create(n, dtype)``: a fixed-size array (task handles or ints; None = invalid).
+    ``pl.Array[n, dtype]`` is its parameter annotation (:class:`ArrayType`)."""
+
+    def __class_getitem__(cls, item: Any) -> ArrayType:
+        if not isinstance(item, tuple) or len(item) != 2 or not isinstance(item[0], int):
+            raise UserError(f"pl.Array[{item!r}]: expected pl.Array[n, dtype] with a literal int n")
+        return ArrayType(item[0], item[1])
 
     def __init__(self, n: int, dtype: Any = None) -> None:
         self.items: list[Any] = [None] * int(n)

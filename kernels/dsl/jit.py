@@ -12,6 +12,7 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 
 from kernels.dsl.context import active
+from kernels.dsl.explicit_deps import Array, ArrayType
 from kernels.dsl.sites import locate
 from kernels.dsl.tasks import Recorder
 from kernels.dsl.types import RUNTIME, DataType, Dyn, TensorType
@@ -44,22 +45,68 @@ class JitFunction:
             raise UserError(f"{self.fn.__name__}: call @pl.jit entries through pl.record(...)")
         rec.func_stack.append(self.fn.__name__)
         try:
-            return self.fn(*args, **kwargs)
+            with manual_placement(rec, not self.auto_scope):
+                return self.fn(*args, **kwargs)
         finally:
             rec.func_stack.pop()
 
 
-def _inline(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``@pl.jit.inline``: spliced into the caller (a plain call)."""
-    fn.__pl_inline__ = True  # type: ignore[attr-defined]
-    return fn
+class manual_placement:  # noqa: N801 - used as a context manager
+    """While an ``auto_scope=False`` function runs, its orchestration loop and ``if`` bodies open no
+    AUTO runtime scope of their own (they stay on the enclosing scope's depth and ring); only
+    ``pl.scope()`` / ``pl.manual_scope()`` open one. Nothing changes when ``on`` is False."""
+
+    def __init__(self, rec: Any, on: bool) -> None:
+        self.rec = rec if on else None
+
+    def __enter__(self) -> None:
+        if self.rec is not None:
+            self.rec.no_auto_scope += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.rec is not None:
+            self.rec.no_auto_scope -= 1
+
+
+def _inline(fn: Callable[..., Any] | None = None, *, auto_scope: bool = True) -> Any:
+    """``@pl.jit.inline`` / ``@pl.jit.inline(auto_scope=False)``: spliced into the caller (a plain
+    call). With ``auto_scope=False`` the helper's own loops and ``if`` bodies get no AUTO runtime
+    scopes (:class:`manual_placement`): their tasks land on the caller's ring, and only the
+    ``pl.scope()`` blocks the helper opens are runtime scopes."""
+    if fn is None:
+        return lambda f: _inline(f, auto_scope=auto_scope)
+    if auto_scope:
+        fn.__pl_inline__ = True  # type: ignore[attr-defined]
+        return fn
+
+    @functools.wraps(fn)
+    def spliced(*args: Any, **kwargs: Any) -> Any:
+        rec = active()
+        if rec is None:
+            return fn(*args, **kwargs)
+        with manual_placement(rec, True):
+            return fn(*args, **kwargs)
+
+    spliced.__pl_inline__ = True  # type: ignore[attr-defined]
+    return spliced
+
+
+class UnsupportedJit(UserError, AttributeError):
+    """A ``pl.jit.<name>`` decorator the recorder does not implement (``host``, ``opaque``, ...)."""
 
 
 class _Jit:
-    """``pl.jit``: ``@pl.jit`` / ``@pl.jit(auto_scope=...)`` entries; ``pl.jit.inline`` (``incore``) helpers."""
+    """``pl.jit``: ``@pl.jit`` / ``@pl.jit(auto_scope=...)`` entries; ``pl.jit.inline`` (``incore``) helpers,
+    also as ``pl.jit.inline(auto_scope=False)``."""
 
     inline = staticmethod(_inline)
     incore = staticmethod(_inline)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise UnsupportedJit(f"pl.jit.{name} is not supported by the swimsim recording DSL "
+                             "(it records @pl.jit entries and pl.jit.inline helpers of one device)")
 
     def __call__(self, fn: Callable[..., Any] | None = None, *, auto_scope: bool = True) -> Any:
         if fn is None:
@@ -143,6 +190,8 @@ def _record(entry: Any, kernel: str | None, variant: str, mode: str, dyn: dict[s
                 elif isinstance(spec, TensorSpec) and spec.data is not None:
                     view.base.data = spec.data
                 call[pname] = view
+            elif isinstance(ann, ArrayType):  # an entry's pl.Array parameter starts with every slot invalid
+                call[pname] = Array(ann.n, ann.dtype)
             elif p.default is RUNTIME:
                 raise UserError(f"{name}: parameter {pname} defaults to pl.RUNTIME; pass its value to pl.record")
             elif p.default is not inspect.Parameter.empty:
@@ -150,7 +199,8 @@ def _record(entry: Any, kernel: str | None, variant: str, mode: str, dyn: dict[s
             else:
                 raise UserError(f"{name}: no value for parameter {pname}")
         rec.func_stack.append(fn.__name__)
-        fn(**call)
+        with manual_placement(rec, isinstance(entry, JitFunction) and not entry.auto_scope):
+            fn(**call)
         rec.func_stack.pop()
         rec.pop_scope()
         return rec.finish()

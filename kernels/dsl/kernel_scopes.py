@@ -84,6 +84,7 @@ class KernelCtx:
             if isinstance(v, TensorView) and id(v.capture) in task.args:
                 task.args[id(v.capture)].no_dep = True
         rec.kernel = None
+        task.rt_scope = rec.scopes[-1] if rec.scopes else None
         rec.submit(task)
 
     def abort(self) -> None:

@@ -113,6 +113,12 @@ class ChunkedScope:
                     current().error(f"pl.chunked_loop_optimizer: op {n.name} uses a tile from an earlier "
                                     "chunk's task (each chunk is a separate kernel)")
 
+    def check_node(self, node: Any) -> None:
+        """Error if ``node`` (an operand of an op being recorded) is a tile of an earlier chunk's task."""
+        if id(node) in self.stale:
+            current().error(f"pl.chunked_loop_optimizer: op {node.name} gives a tile of an earlier chunk's task "
+                            "to a later chunk (each chunk is a separate kernel)")
+
     def finish(self) -> None:
         """After the scope's last task is submitted: leave the chunk scope, merge the writes."""
         if self.started:

@@ -13,6 +13,7 @@ from typing import Any
 
 from kernels.dsl.context import current, in_kernel
 from kernels.dsl.cube import new_l1_tile
+from kernels.dsl.escapes import alias_exit_store, localize
 from kernels.dsl.tensors import TensorView, prod
 from kernels.dsl.tiles import Tile, as_tile, kernel_scope, record_load, record_store, record_vec_op
 from kernels.dsl.types import FP32, AtomicType, DataType, MemorySpace
@@ -82,6 +83,17 @@ def reshape(x: Any, new_shape: list[int]) -> Any:
     raise AssertionError
 
 
+def transpose_view(t: Tile) -> Tile:
+    """``pl.tile.transpose_view``: the tile with its last two dims swapped, no op (a layout view; a
+    matmul reading it costs as with ``a_trans``/``b_trans``, whose L1 -> L0 moves do the transposition)."""
+    kernel_scope()
+    if not isinstance(t, Tile) or len(t.shape) < 2:
+        current().error(f"pl.tile.transpose_view: expected a tile of rank >= 2, got {t!r}")
+    shp, val = list(t.shape), list(t.valid)
+    shp[-2:], val[-2:] = shp[:-3:-1], val[:-3:-1]
+    return Tile(t.node, shp, t.dtype, val, t.space)
+
+
 def set_validshape(t: Tile, *valid: Any) -> Tile:
     vals = list(valid[0]) if len(valid) == 1 and isinstance(valid[0], list | tuple) else list(valid)
     t.valid = [int(v) for v in vals]
@@ -138,9 +150,10 @@ def _fit(shape: list[int], nd: int) -> list[int]:
 
 
 def assemble(x: Any, v: Any, offset: list[int], atomic: Any = None) -> Any:
-    """K, GM target: a store (atomic allowed). K, tile target: an on-chip copy."""
+    """K, GM target: a store (atomic allowed). K, tile target: an on-chip copy. O: the tile's
+    producer writes into X's window (:func:`kernels.dsl.escapes.orchestration_assemble`)."""
     if not in_kernel():
-        current().error("pl.assemble in orchestration code (output aliasing) is not supported by the recorder")
+        return _orchestration_assemble(x, v, offset, atomic)
     if isinstance(x, Tile):
         t = as_tile(v)
         sub = x[tuple(_pyslice(o, o + s) for o, s in zip(offset, _fit(t.shape, len(x.shape)), strict=True))]
@@ -151,6 +164,25 @@ def assemble(x: Any, v: Any, offset: list[int], atomic: Any = None) -> Any:
     t = as_tile(v)
     w = _store_window(x, [int(o) for o in offset], t)
     record_store(t, w, atomic == AtomicType.Add)
+    return x
+
+
+def _orchestration_assemble(x: Any, v: Any, offset: list[int], atomic: Any) -> Any:
+    """``X = pl.assemble(X, tile, offset)`` in orchestration code emits no task and no copy: the tile's
+    producing ``pl.at`` kernel writes its valid region straight into X's window (an exit store and an
+    output argument, :mod:`kernels.dsl.escapes`); returns X. ``atomic=`` is rejected there."""
+    rec = current()
+    if atomic is not None and atomic != AtomicType.None_:
+        rec.error("pl.assemble(atomic=...) in orchestration code: atomic writes are only legal inside a kernel")
+    if not isinstance(x, TensorView):
+        rec.error(f"pl.assemble in orchestration code: target must be a GM tensor, got {type(x).__name__}")
+    if not isinstance(v, Tile) or v.node is None:
+        rec.error(f"pl.assemble in orchestration code of {type(v).__name__} {getattr(v, 'name', '')}: only a "
+                  "tile computed by a closed pl.at scope can be assembled outside a kernel")
+    if v.dtype.name != x.dtype.name:
+        rec.error(f"pl.assemble of a {v.dtype.name} tile into {x.name} ({x.dtype.name}): cast first")
+    w = _store_window(x, [int(o) for o in offset], v)
+    alias_exit_store(rec, v.node, w, list(w.valid) if w.valid else list(w.shape))
     return x
 
 
@@ -175,11 +207,11 @@ def load_into(tile: Tile, src: TensorView, dst_offset: list[int]) -> Tile:
         if o < 0 or o + n > d:
             current().error(f"pl.load_into: window {ext} at {list(dst_offset)} does not fit tile {tile.shape}")
     space = "Mat" if tile.space == "Mat" else "Vec"
+    prev = localize(kernel_scope(), [tile.node], record_load) if tile.node is not None else []
     t = record_load(src, space=space)
-    if tile.node is not None:
-        t.node.inputs.append(tile.node)
+    t.node.inputs.extend(prev)  # the tile's previous producer (loaded first if another scope computed it)
     return into(Tile(t.node, tile.shape, tile.dtype, tile.valid, tile.space), tile, src, list(dst_offset))
 
 
-__all__ = ["create_tensor", "create_tile", "slice", "view", "reshape", "set_validshape", "load", "store",
-           "assemble", "load_into"]
+__all__ = ["create_tensor", "create_tile", "slice", "view", "reshape", "transpose_view", "set_validshape", "load",
+           "store", "assemble", "load_into"]

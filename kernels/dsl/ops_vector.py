@@ -209,6 +209,14 @@ def col_expand(target: Any, v: Any) -> Tile:
     return put(record_vec_op("col_expand", t.shape, v.dtype, [v], valid_shape=t.valid), "col_expand", v)
 
 
+def row_expand(target: Any, v: Any) -> Tile:
+    """Broadcast v [R,1] along the rows to target's [R,C] shape (one vector op "row_expand"; the a2a3
+    lowering counts it as its row-expand ops: the broadcast step and one pass over [R,C])."""
+    kernel_scope()
+    t, v = as_tile(target), as_tile(v)
+    return record_vec_op("row_expand", t.shape, v.dtype, [v], valid_shape=t.valid)
+
+
 def col_expand_expdif(t: Any, v: Any) -> Tile:
     """``exp(t[:, j] - v[0, j])``: one vec op (the cost model adds the exp pass for "expdif")."""
     return _expand("col_expand_expdif", t, v, False)
@@ -339,7 +347,7 @@ def mrgsort(*lists: Any, block_len: int | None = None, exhausted: Any = None) ->
 __all__ = [
     "add", "sub", "mul", "div", "maximum", "minimum", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "recip",
     "relu", "cast", "full", "arange", "fillpad", "row_sum", "row_max", "row_min", "col_sum", "col_max",
-    "col_min", "row_expand_mul", "row_expand_div", "row_expand_sub", "row_expand_add", "col_expand_mul",
+    "col_min", "row_expand", "row_expand_mul", "row_expand_div", "row_expand_sub", "row_expand_add", "col_expand_mul",
     "col_expand_add", "col_expand_sub", "col_expand_div", "col_expand", "col_expand_expdif", "gather", "scatter",
     "row_argmax", "row_argmin",
     "transpose", "concat", "sort32", "mrgsort",

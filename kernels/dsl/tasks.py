@@ -59,6 +59,8 @@ class TaskRec:
     shape: CoreShape = CoreShape.AIV
     site: Any = None
     predicate: Any = None  # dispatch Predicate (pl.submit/spmd_submit/spmd); recorded policy: true
+    tail_nodes: Any = None  # the last block's recorded nodes (kernel tasks): tiles that outlive the scope
+    rt_scope: Any = None  # the runtime scope (RtScope) the task was submitted in
 
 
 class TaskHandle:
@@ -105,6 +107,8 @@ class Recorder(Recording):
         self.func_stack: list[str] = []
         self.unroll: list[int] = []  # indices of the enclosing orchestration pl.unroll copies
         self.incore_counter: dict[str, itertools.count] = {}
+        self.escaped: dict[int, TensorView] = {}  # node id -> GM tensor of a tile that outlived its scope
+        self.no_auto_scope = 0  # > 0 while an auto_scope=False function runs (kernels.dsl.jit.manual_placement)
 
     # -- tensors ----------------------------------------------------------------------------------
     def new_tensor(self, name: str, shape: tuple[int, ...], dtype: DataType, kind: str,
@@ -141,7 +145,8 @@ class Recorder(Recording):
         # the compiler wraps loop and if bodies in AUTO scopes, but not inside manual scopes (pypto
         # docs/en/dev/passes/44-materialize_runtime_scopes.md) - such a body stays on the manual
         # scope's depth (ring); pl.scope() still opens one.
-        runtime = not (parent_manual and kind in ("loop", "if") and loop_kind != "scope")
+        # an auto_scope=False function (pl.jit / pl.jit.inline) places its runtime scopes by hand the same way
+        runtime = not ((parent_manual or self.no_auto_scope) and kind in ("loop", "if") and loop_kind != "scope")
         depth = (self.scopes[-1].depth + (1 if runtime else 0)) if self.scopes else 1
         s = RtScope(depth, kind, loop_kind, set(written or ()), len(self.tasks), None,
                     manual or parent_manual, runtime)

@@ -17,6 +17,7 @@ from math import prod as _mprod
 from typing import Any
 
 from kernels.dsl.context import ACTIVE, current, in_kernel
+from kernels.dsl.escapes import localize
 from kernels.dsl.lowering import Node, lower, overlap, repoint, signature
 from kernels.dsl.sites import DSL_DIR, POS, SITE_MEMO, site_id
 from kernels.dsl.tasks import ArgRec, TaskRec
@@ -351,6 +352,7 @@ class KernelScope:
                 self.cache.setdefault(sig, (ops, sides, region_ops, checks))
         else:
             ops, sides, region_ops = lower(nodes)
+        self.task.tail_nodes = nodes  # tiles of the last block may outlive the scope (kernels.dsl.escapes)
         self.task.blocks.append(ops)
         self.task.lanes |= sides
         self.block_idx = None
@@ -388,10 +390,14 @@ class KernelScope:
                 site = site_id(f)
         else:
             site = site_id(f)
+        nodes = self.nodes
+        for x in inputs:  # a tile of another block or a closed scope: see kernels.dsl.escapes
+            if x.idx >= len(nodes) or nodes[x.idx] is not x:
+                inputs = localize(self, inputs, record_load)
+                break
         sc = self.site_count
         cnt = sc.get(site, 0)
         sc[site] = cnt + 1
-        nodes = self.nodes
         stages = self.stages
         # buffer slot: the pipeline replica (one per iteration % stage of every enclosing pl.pipeline; the
         # iterations of a plain loop share theirs) and the site's occurrence in the current iteration

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import kernels.language as pl_face
-from kernels.pypto_files import golden_standin, torch_standin
+from kernels.pypto_files import distributed_standin, golden_standin, torch_standin
 from sim.util.errors import UserError
 
 
@@ -43,6 +43,7 @@ class Placeholder(types.ModuleType):
 
 
 _PYPTO_HINT = "is not supported by the swimsim recording DSL"
+_DISTRIBUTED_HINT = distributed_standin._HINT  # noqa: SLF001
 
 
 def _package(name: str, source: types.ModuleType) -> types.ModuleType:
@@ -72,8 +73,10 @@ class _PyptoJit:
             return lambda f: _with_func(made(f), f)
         return _with_func(made, fn)
 
-    def inline(self, fn: Any) -> Any:
-        return _with_func(self._jit.inline(fn), fn)
+    def inline(self, fn: Any = None, **kw: Any) -> Any:
+        if fn is None:
+            return lambda f: _with_func(self._jit.inline(f, **kw), f)
+        return _with_func(self._jit.inline(fn, **kw), fn)
 
     incore = inline
 
@@ -99,6 +102,8 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        if spec.name.startswith("pypto.") and "distributed" in spec.name:  # multi-device program support
+            return Placeholder(spec.name, _DISTRIBUTED_HINT)
         return Placeholder(spec.name, self.prefixes[spec.name.partition(".")[0]])
 
     def exec_module(self, module: types.ModuleType) -> None:
@@ -124,8 +129,10 @@ def pypto_imports(folder: Path, argv: list[str]) -> Iterator[None]:
     language = _package("pypto.language", pl_face)
     language.jit = _PyptoJit(pl_face.jit)  # type: ignore[attr-defined]
     language.inline = language.jit.inline  # type: ignore[attr-defined]
+    language.distributed = distributed_standin  # type: ignore[attr-defined]
     pypto.language = language  # type: ignore[attr-defined]
     installed: dict[str, types.ModuleType] = {"pypto": pypto, "pypto.language": language,
+                                              "pypto.language.distributed": distributed_standin,
                                               "golden": golden_standin}
     prefixes = {"pypto": _PYPTO_HINT}
     if not torch_installed():

@@ -29,6 +29,8 @@ from kernels.pypto_files.torch_tensor import (  # noqa: F401 - the torch names t
     double,
     dtype,
     float,
+    float8_e4m3fn,
+    float8_e5m2,
     float16,
     float32,
     float64,
@@ -109,7 +111,35 @@ def _unary(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[Tensor], Tensor]:
 
 
 cos, sin, exp, sqrt, abs, round = (_unary(f) for f in (np.cos, np.sin, np.exp, np.sqrt, np.abs, np.round))  # noqa: A001
-ceil, floor, relu = _unary(np.ceil), _unary(np.floor), _unary(lambda a: np.maximum(a, 0))
+log2, ceil, floor, tanh, sign, square = (_unary(f) for f in (np.log2, np.ceil, np.floor, np.tanh, np.sign,
+                                                            np.square))
+relu = _unary(lambda a: np.maximum(a, 0))
+
+
+def full_like(t: Tensor, fill_value: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    return Tensor(np.full(t.shape, _unwrap(fill_value)), dtype or t.dtype)
+
+
+def empty_like(t: Tensor, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    return zeros_like(t, dtype)
+
+
+def rand_like(t: Tensor, dtype: dtype | None = None, **kw: Any) -> Tensor:
+    return Tensor(_gen(kw).random(t.shape, dtype=np.float32), dtype or t.dtype)
+
+
+def randn_like(t: Tensor, dtype: dtype | None = None, **kw: Any) -> Tensor:
+    return Tensor(_gen(kw).standard_normal(t.shape, dtype=np.float32), dtype or t.dtype)
+
+
+def amax(t: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: FBT001
+    return t.amax(dim, keepdim)
+
+
+def amin(t: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: FBT001
+    return t.amin(dim, keepdim)
+
+
 
 
 def clamp(t: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -178,12 +208,61 @@ def einsum(spec: str, *ts: Any) -> Tensor:
     return Tensor(np.einsum(spec, *[_unwrap(t) for t in ts]), ts[0].dtype if isinstance(ts[0], Tensor) else float32)
 
 
-def topk(t: Tensor, k: builtins_int, dim: builtins_int = -1, largest: builtins.bool = True, **_kw: Any) -> Any:
-    return t.topk(k, dim, largest)
-
-
 def exp2(t: Any) -> Tensor:
     return t.exp2() if isinstance(t, Tensor) else Tensor(np.exp2(_unwrap(t)), float32)
+
+
+def repeat_interleave(t: Tensor, repeats: Any, dim: Any = None) -> Tensor:
+    return t.repeat_interleave(repeats, dim)
+
+
+def bucketize(values: Any, boundaries: Tensor, right: bool = False, out_int32: bool = False) -> Tensor:  # noqa: FBT001
+    """torch's convention: ``right=False`` gives the index i with boundaries[i-1] < v <= boundaries[i]."""
+    r = np.searchsorted(boundaries.a, _unwrap(values), side="right" if right else "left")
+    return Tensor(r, int32 if out_int32 else int64)
+
+
+def searchsorted(sorted_sequence: Tensor, values: Any, right: bool = False, out_int32: bool = False,  # noqa: FBT001
+                 side: str | None = None) -> Tensor:
+    side = side or ("right" if right else "left")
+    seq = sorted_sequence.a
+    vals = np.asarray(_unwrap(values))
+    if seq.ndim == 1:
+        r = np.searchsorted(seq, vals, side=side)
+    else:
+        r = np.stack([np.searchsorted(s, v, side=side) for s, v in zip(seq.reshape(-1, seq.shape[-1]),
+                                                                       vals.reshape(-1, vals.shape[-1]),
+                                                                       strict=True)]).reshape(vals.shape)
+    return Tensor(r, int32 if out_int32 else int64)
+
+
+def sort(t: Tensor, dim: builtins_int = -1, descending: bool = False) -> Any:  # noqa: FBT001
+    return t.sort(dim, descending)
+
+
+def argsort(t: Tensor, dim: builtins_int = -1, descending: bool = False) -> Tensor:  # noqa: FBT001
+    return t.argsort(dim, descending)
+
+
+def topk(t: Tensor, k: builtins_int, dim: builtins_int = -1, largest: bool = True,  # noqa: FBT001
+         sorted: bool = True) -> Any:  # noqa: A002, FBT001
+    return t.topk(k, dim, largest, sorted)
+
+
+def linspace(start: Any, end: Any, steps: builtins_int, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    return _make(np.linspace(start, end, steps), dtype)
+
+
+def eye(n: builtins_int, m: builtins_int | None = None, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+    return _make(np.eye(n, m), dtype)
+
+
+def tril(t: Tensor, diagonal: builtins_int = 0) -> Tensor:
+    return Tensor(np.tril(t.a, diagonal), t.dtype)
+
+
+def triu(t: Tensor, diagonal: builtins_int = 0) -> Tensor:
+    return Tensor(np.triu(t.a, diagonal), t.dtype)
 
 
 def matmul(a: Tensor, b: Any) -> Tensor:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -40,6 +40,9 @@ int16 = short = dtype("int16", np.int16, False)
 int32 = int = dtype("int32", np.int32, False)  # noqa: A001 - torch's alias
 int64 = long = dtype("int64", np.int64, False)
 uint8 = dtype("uint8", np.uint8, False)
+float8_e4m3fn = dtype("float8_e4m3fn", np.float32, True)  # held as float32, clipped to ±448
+float8_e5m2 = dtype("float8_e5m2", np.float32, True)  # held as float32, clipped to ±57344
+_FP8_MAX = {"float8_e4m3fn": 448.0, "float8_e5m2": 57344.0}
 bool = dtype("bool", np.bool_, False)  # noqa: A001 - torch's alias
 _BY_NP = {np.dtype(np.float32): float32, np.dtype(np.float16): float16, np.dtype(np.float64): float32,
           np.dtype(np.int8): int8, np.dtype(np.int16): int16, np.dtype(np.int32): int32,
@@ -68,7 +71,28 @@ def _as(a: Any, dt: dtype) -> np.ndarray:
         arr = np.trunc(arr)
     with np.errstate(invalid="ignore", over="ignore"):
         out = arr.astype(dt.np)
+    if dt.name in _FP8_MAX:
+        return np.clip(out, -_FP8_MAX[dt.name], _FP8_MAX[dt.name])
     return _round_bf16(out) if dt is bfloat16 else out
+
+
+def _storage(dt: dtype) -> np.dtype:
+    """The numpy dtype of ``dt``'s bytes on the device (bfloat16: 2-byte words)."""
+    return np.dtype(np.uint16) if dt is bfloat16 else dt.np
+
+
+def _to_bits(a: np.ndarray, dt: dtype) -> np.ndarray:
+    """``a`` (held as ``dt``) as its device bytes, contiguous."""
+    if dt is bfloat16:
+        return (np.ascontiguousarray(a, dtype=np.float32).view(np.uint32) >> np.uint32(16)).astype(np.uint16)
+    return np.ascontiguousarray(a, dtype=dt.np)
+
+
+def _from_bits(bits: np.ndarray, dt: dtype) -> np.ndarray:
+    """Device bytes of ``dt`` values as the held array (bfloat16: float32 with the low half zero)."""
+    if dt is bfloat16:
+        return (bits.astype(np.uint32) << np.uint32(16)).view(np.float32)
+    return bits
 
 
 def _dims(size: tuple[Any, ...]) -> tuple[builtins_int, ...]:
@@ -81,19 +105,18 @@ def _unwrap(x: Any) -> Any:
     return x.a if isinstance(x, Tensor) else x
 
 
-class _MinMax(tuple):
-    """``(values, indices)`` of a reduction along a dim, also as ``.values`` / ``.indices``."""
+_IN_PLACE = {"add_": "__add__", "sub_": "__sub__", "mul_": "__mul__", "div_": "__truediv__",
+             "pow_": "__pow__"}
 
-    def __new__(cls, values: Any, indices: Any) -> _MinMax:
-        return super().__new__(cls, (values, indices))
 
-    @property
-    def values(self) -> Any:
-        return self[0]
+class ValuesIndices(NamedTuple):
+    """torch's (values, indices) result of ``max(dim)``, ``min(dim)``, ``sort``, ``topk``."""
 
-    @property
-    def indices(self) -> Any:
-        return self[1]
+    values: Tensor
+    indices: Tensor
+
+
+_MinMax = ValuesIndices  # (values, indices) of a reduction along a dim
 
 
 class Tensor:
@@ -105,8 +128,13 @@ class Tensor:
         self.a = arr if raw else _as(arr, self.dtype)  # raw: a view of another tensor's values
 
     def __getattr__(self, name: str) -> Any:
+        """In-place forms (``clamp_``, ``mul_``, ...) of the methods the stand-in has; else one line."""
         if name.startswith("__"):
             raise AttributeError(name)
+        out_of_place = _IN_PLACE.get(name, name[:-1] if name.endswith("_") else "")
+        if out_of_place and hasattr(type(self), out_of_place):
+            method = getattr(self, out_of_place)
+            return lambda *a, **kw: self._fill(_unwrap(method(*a, **kw)))
         raise TorchUnavailable(f"torch.Tensor.{name} {_HINT}")
 
     # shape
@@ -138,11 +166,13 @@ class Tensor:
         return Tensor(self.a.reshape(_dims(shape)), self.dtype)
 
     def view(self, *shape: Any) -> Tensor:
+        """A reshape, or with one dtype the same bytes reinterpreted (the last dim scales by the
+        ratio of element sizes, as in torch)."""
         if len(shape) == 1 and isinstance(shape[0], dtype):
-            to = shape[0]
-            if self.dtype is bfloat16 or to is bfloat16 or self.a.dtype.itemsize != to.np.itemsize:
-                raise TorchUnavailable(f"torch.Tensor.view({to}) of a {self.dtype} tensor {_HINT}")
-            return Tensor(np.ascontiguousarray(self.a).view(to.np), to, raw=True)
+            if {self.dtype.name, shape[0].name} & set(_FP8_MAX):
+                raise TorchUnavailable(f"torch.Tensor.view(float8 dtype) {_HINT}")
+            return Tensor(_from_bits(_to_bits(self.a, self.dtype).view(_storage(shape[0])), shape[0]),
+                          shape[0], raw=True)
         return self.reshape(*shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
@@ -263,13 +293,6 @@ class Tensor:
     def sqrt(self) -> Tensor:
         return Tensor(np.sqrt(self.a), self.dtype)
 
-    def pow(self, e: Any) -> Tensor:
-        return self ** e
-
-    def unflatten(self, dim: builtins.int, sizes: Any) -> Tensor:
-        d = dim % self.a.ndim
-        return Tensor(self.a.reshape(self.a.shape[:d] + tuple(sizes) + self.a.shape[d + 1:]), self.dtype)
-
     def exp(self) -> Tensor:
         return Tensor(np.exp(self.a), self.dtype)
 
@@ -284,6 +307,25 @@ class Tensor:
 
     def log(self) -> Tensor:
         return Tensor(np.log(self.a), self.dtype)
+
+    def log2(self) -> Tensor:
+        return Tensor(np.log2(self.a), self.dtype)
+
+    def tanh(self) -> Tensor:
+        return Tensor(np.tanh(self.a), self.dtype)
+
+    def sign(self) -> Tensor:
+        return Tensor(np.sign(self.a), self.dtype)
+
+    def reciprocal(self) -> Tensor:
+        return Tensor(1.0 / self.a, self.dtype)
+
+    def neg(self) -> Tensor:
+        return Tensor(-self.a, self.dtype)
+
+    def argmax(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
+        r = np.argmax(self.a, axis=dim)
+        return Tensor(np.expand_dims(r, dim) if keepdim and dim is not None else r, int64)
 
     def gather(self, dim: builtins_int, index: Any) -> Tensor:
         return Tensor(np.take_along_axis(self.a, np.asarray(_unwrap(index)), axis=dim), self.dtype)
@@ -300,15 +342,6 @@ class Tensor:
     def softmax(self, dim: builtins.int = -1, **_kw: Any) -> Tensor:
         e = np.exp(self.a - self.a.max(axis=dim, keepdims=True))
         return Tensor(e / e.sum(axis=dim, keepdims=True), self.dtype)
-
-    def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        return Tensor(np.where(_unwrap(mask), _unwrap(value), self.a), self.dtype)
-
-    def nonzero(self, as_tuple: builtins.bool = False) -> Any:
-        idx = np.nonzero(self.a)
-        if as_tuple:
-            return tuple(Tensor(i, int64) for i in idx)
-        return Tensor(np.stack(idx, axis=-1) if idx else np.zeros((0, 0), np.int64), int64)
 
     def exp2(self) -> Tensor:
         return Tensor(np.exp2(self.a), self.dtype)
@@ -363,13 +396,6 @@ class Tensor:
     def min(self, dim: Any = None, keepdim: builtins_int = False) -> Any:
         return self._extreme(np.min, np.argmin, np.minimum, dim, keepdim)
 
-    def topk(self, k: builtins_int, dim: builtins_int = -1, largest: builtins.bool = True,
-             sorted: builtins.bool = True) -> Any:  # noqa: A002 - torch's name
-        """The k largest (smallest) along ``dim``, as (values, indices); equal values keep index order."""
-        order = np.argsort(-self.a if largest else self.a, axis=dim, kind="stable")
-        idx = np.take(order, np.arange(builtins.int(k)), axis=dim)
-        return _MinMax(Tensor(np.take_along_axis(self.a, idx, dim), self.dtype), Tensor(idx, int64))
-
     def _extreme(self, f: Callable[..., Any], arg: Callable[..., Any], pair: Callable[..., Any], dim: Any,
                  keepdim: builtins_int) -> Any:
         """torch's max/min: of all elements, of another tensor (elementwise), or (values, indices) along dim."""
@@ -386,6 +412,94 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
         return self._reduce(np.mean, dim, keepdim)
 
+    def repeat_interleave(self, repeats: Any, dim: Any = None) -> Tensor:
+        a = self.a.reshape(-1) if dim is None else self.a
+        return Tensor(np.repeat(a, _unwrap(repeats), axis=0 if dim is None else dim), self.dtype)
+
+    def sort(self, dim: builtins_int = -1, descending: builtins.bool = False) -> ValuesIndices:
+        idx = np.argsort(-self.a if descending else self.a, axis=dim, kind="stable")
+        return ValuesIndices(Tensor(np.take_along_axis(self.a, idx, axis=dim), self.dtype), Tensor(idx, int64))
+
+    def argsort(self, dim: builtins_int = -1, descending: builtins.bool = False) -> Tensor:
+        return self.sort(dim, descending)[1]
+
+    def topk(self, k: builtins_int, dim: builtins_int = -1, largest: builtins.bool = True,
+             sorted: builtins.bool = True) -> ValuesIndices:  # noqa: A002 - torch's name
+        v, i = self.sort(dim, descending=largest)
+        key = [builtins.slice(None)] * self.ndim
+        key[dim] = builtins.slice(0, k)
+        return ValuesIndices(Tensor(v.a[tuple(key)], self.dtype), Tensor(i.a[tuple(key)], int64))
+
+    def nonzero(self, as_tuple: builtins.bool = False) -> Any:
+        nz = np.nonzero(self.a)
+        return tuple(Tensor(x, int64) for x in nz) if as_tuple else Tensor(np.stack(nz, axis=-1), int64)
+
+    def pow(self, o: Any) -> Tensor:
+        return self._bin(o, np.power)
+
+    def std(self, dim: Any = None, keepdim: builtins.bool = False, *, correction: builtins_int = 1,
+            unbiased: builtins.bool | None = None) -> Tensor:
+        ddof = builtins_int(unbiased) if unbiased is not None else correction
+        return Tensor(np.std(self.a, axis=dim, keepdims=keepdim, ddof=ddof), self.dtype)
+
+    def var(self, dim: Any = None, keepdim: builtins.bool = False, *, correction: builtins_int = 1,
+            unbiased: builtins.bool | None = None) -> Tensor:
+        ddof = builtins_int(unbiased) if unbiased is not None else correction
+        return Tensor(np.var(self.a, axis=dim, keepdims=keepdim, ddof=ddof), self.dtype)
+
+    def prod(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
+        return self._reduce(np.prod, dim, keepdim)
+
+    def unflatten(self, dim: builtins_int, sizes: Any) -> Tensor:
+        s = list(self.shape)
+        d = dim % len(s)
+        return self.reshape(s[:d] + list(sizes) + s[d + 1:])
+
+    def chunk(self, n: builtins_int, dim: builtins_int = 0) -> tuple[Tensor, ...]:
+        step = -(-self.shape[dim] // n)
+        return self.split(step, dim)
+
+    def split(self, size: Any, dim: builtins_int = 0) -> tuple[Tensor, ...]:
+        total = self.shape[dim]
+        sizes = [size] * (total // size) + ([total % size] if total % size else []) if isinstance(
+            size, builtins_int) else list(size)
+        out, start = [], 0
+        for n in sizes:
+            key = [builtins.slice(None)] * self.ndim
+            key[dim] = builtins.slice(start, start + n)
+            out.append(self[tuple(key)])
+            start += n
+        return tuple(out)
+
+    def narrow(self, dim: builtins_int, start: builtins_int, length: builtins_int) -> Tensor:
+        key = [builtins.slice(None)] * self.ndim
+        key[dim] = builtins.slice(start, start + length)
+        return self[tuple(key)]
+
+    def flip(self, dims: Any) -> Tensor:
+        return Tensor(np.flip(self.a, axis=dims), self.dtype)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return Tensor(np.where(_unwrap(mask), _unwrap(value), self.a), self.dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def new_zeros(self, *size: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+        return Tensor(np.zeros(_dims(size)), dtype or self.dtype)
+
+    def new_ones(self, *size: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+        return Tensor(np.ones(_dims(size)), dtype or self.dtype)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
+        return Tensor(np.full(_dims((size,)), _unwrap(fill_value)), dtype or self.dtype)
+
+    def element_size(self) -> builtins_int:
+        return 2 if self.dtype is bfloat16 else 1 if self.dtype.name in _FP8_MAX else self.dtype.np.itemsize
+
+    def is_floating_point(self) -> builtins.bool:
+        return self.dtype.is_floating_point
+
     def __getitem__(self, key: Any) -> Tensor:
         return Tensor(self.a[_unwrap(key)], self.dtype, raw=True)
 
@@ -400,6 +514,18 @@ class Tensor:
         if not floaty and np.asarray(r).dtype.kind == "f":
             dt = float32
         return Tensor(r, bool if np.asarray(r).dtype == np.bool_ else dt)
+
+    def add(self, o: Any) -> Tensor:
+        return self._bin(o, np.add)
+
+    def sub(self, o: Any) -> Tensor:
+        return self._bin(o, np.subtract)
+
+    def mul(self, o: Any) -> Tensor:
+        return self._bin(o, np.multiply)
+
+    def div(self, o: Any) -> Tensor:
+        return self._bin(o, np.true_divide)
 
     def __add__(self, o: Any) -> Tensor:
         return self._bin(o, np.add)

@@ -196,3 +196,176 @@ def test_row_argmax_is_an_int32_row_reduction():
     ops = pl.record(k).kernel_tasks()[0].blocks[0].ops
     am = next(o for o in ops if o.name == "row_argmax")
     assert am.pipe == "VECTOR" and am.shape == [8, 64] and am.dtype == "INT32" and am.in_dtype == "FP32"
+
+
+# ------------------------------------------------------------------------------------------------
+# pl.jit.inline(auto_scope=False): the helper's loop bodies open no AUTO runtime scope
+# ------------------------------------------------------------------------------------------------
+def _looped(auto: bool):
+    @pl.jit.inline(auto_scope=auto)
+    def helper(x, y):
+        for i in pl.range(2):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="cp"):
+                y[16 * i:16 * i + 16, :] = pl.exp(x[16 * i:16 * i + 16, :])
+
+    @pl.jit
+    def entry(x: pl.Tensor[[32, 64], pl.FP32], y: pl.Out[pl.Tensor[[32, 64], pl.FP32]]):
+        helper(x, y)
+        for _ in pl.range(1):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="after"):
+                y[0:16, :] = pl.exp(x[0:16, :])
+
+    return pl.record(entry)
+
+
+def test_inline_auto_scope_false_keeps_loop_tasks_on_the_callers_ring():
+    rings = {t.name: t.task_id >> 32 for t in _looped(False).tasks}
+    assert rings == {"cp": 1, "after": 2}  # the caller's own loop still opens a scope
+    assert {t.name: t.task_id >> 32 for t in _looped(True).tasks} == {"cp": 2, "after": 2}
+
+
+# ------------------------------------------------------------------------------------------------
+# pl.Array[n, dtype] parameter annotations
+# ------------------------------------------------------------------------------------------------
+def test_array_annotation_on_entry_and_helper():
+    @pl.jit.inline
+    def step(x, y, prev: pl.Array[1, pl.TASK_ID]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="s", deps=[prev[0]]) as tid:
+            y[0:16, :] = pl.exp(x[0:16, :])
+        prev[0] = tid
+
+    @pl.jit
+    def entry(x: pl.Tensor[[16, 64], pl.FP32], y: pl.Out[pl.Tensor[[16, 64], pl.FP32]],
+              prev: pl.Array[1, pl.TASK_ID]):
+        step(x, y, prev)
+        step(x, y, prev)
+
+    g = pl.record(entry)
+    assert [t.explicit_deps for t in g.tasks] == [[], [0]]
+    with pytest.raises(UserError, match=r"pl\.Array\[.*\]: expected pl\.Array\[n, dtype\]"):
+        pl.Array[pl.TASK_ID]
+
+
+# ------------------------------------------------------------------------------------------------
+# tiles that outlive their pl.at scope; pl.assemble in orchestration code
+# ------------------------------------------------------------------------------------------------
+@pl.jit
+def escaping(a: pl.Tensor[[16, 64], pl.FP32], out: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="prod"):
+        t = pl.exp(a)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="cons"):
+        out[0:16, :] = pl.add(t, t)
+
+
+def test_a_tile_used_after_its_scope_gets_an_exit_store_and_a_load():
+    g = pl.record(escaping)
+    by = {t.name: t for t in g.tasks}
+    assert [t.name for t in g.tasks] == ["alloc_tensors", "prod", "cons"]
+    assert [o.name for o in by["prod"].blocks[0].ops] == ["load", "exp", "store"]
+    assert [o.name for o in by["cons"].blocks[0].ops] == ["load", "add", "store"]  # one load for both uses
+    (carrier,) = [x for x in g.tensors if x.name.startswith("prod_out")]
+    assert carrier.kind == "alloc" and carrier.shape == [16, 64] and carrier.nbytes == 16 * 64 * 4
+    assert (by["prod"].idx, by["cons"].idx, "tensormap") in {(e.pred, e.succ, e.source) for e in g.edges}
+
+
+@pl.jit
+def assembled(a: pl.Tensor[[16, 64], pl.FP32], out: pl.Out[pl.Tensor[[64, 64], pl.FP32]]):
+    for i in pl.parallel(4):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="prod"):
+            t = pl.exp(a)
+        out = pl.assemble(out, t, [16 * i, 0])
+
+
+def test_orchestration_assemble_is_the_producers_store_into_the_window():
+    g = pl.record(assembled)
+    assert [t.name for t in g.tasks] == ["prod"] * 4  # no copy task, no intermediate
+    for i, t in enumerate(g.tasks):
+        store = t.blocks[0].ops[-1]
+        assert store.name == "store" and store.region.offset == [16 * i, 0] and store.region.shape == [16, 64]
+        assert [(a.dir.value, a.region.offset) for a in t.args][-1] == ("OUTPUT_EXISTING", [16 * i, 0])
+    assert g.edges == []  # disjoint windows of a pl.parallel loop
+
+
+@pytest.mark.parametrize("body, msg", [
+    ("    with pl.at(level=pl.Level.CORE_GROUP):\n        t = pl.exp(a)\n"
+     "    out = pl.assemble(out, t, [0, 0], atomic=pl.AtomicType.Add)\n", r"atomic writes are only legal inside"),
+    ("    out = pl.assemble(out, a, [0, 0])\n", r"only a tile computed by a closed pl\.at scope"),
+    ("    for b in pl.spmd(2):\n        t = pl.exp(a)\n"
+     "    with pl.at(level=pl.Level.CORE_GROUP):\n        out[0:16, :] = pl.add(t, t)\n",
+     r"a tile computed in pl\.spmd scope .* \(2 blocks\) is used after the scope"),
+    ("    for b in pl.spmd(2):\n        if b == 0:\n            keep = pl.exp(a)\n"
+     "        out[0:16, :] = pl.add(keep, keep)\n", r"earlier block of the same scope is used in block 1"),
+])
+def test_unsupported_escapes_are_one_line(body: str, msg: str):
+    src = ("import kernels.language as pl\n\n@pl.jit\n"
+           "def k(a: pl.Tensor[[16, 64], pl.FP32], out: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):\n" + body)
+    ns: dict = {}
+    exec(compile(src, "escape_case.py", "exec"), ns)  # noqa: S102 - a kernel built from the case's lines
+    with pytest.raises(UserError, match=msg) as err:
+        pl.record(ns["k"])
+    assert "\n" not in str(err.value)
+
+
+# ------------------------------------------------------------------------------------------------
+# pl.row_expand: broadcast of a [R, 1] column to the target's [R, C] shape
+# ------------------------------------------------------------------------------------------------
+def test_row_expand_broadcasts_to_the_target_shape():
+    seen = {}
+
+    @pl.jit
+    def k(x: pl.Tensor[[16, 64], pl.FP32], y: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="rx"):
+            col = pl.row_max(x)
+            full = pl.row_expand(pl.full([16, 64], dtype=pl.FP32, value=0.0), col)
+            seen["shape"] = full.shape
+            y[0:16, :] = full
+
+    g = pl.record(k)
+    op = next(o for o in g.tasks[0].blocks[0].ops if o.name == "row_expand")
+    assert seen["shape"] == [16, 64] and op.shape == [16, 64] and op.pipe.value == "VECTOR"
+
+
+def test_transpose_view_swaps_the_last_two_dims_without_an_op():
+    seen = {}
+
+    @pl.jit
+    def k(x: pl.Tensor[[16, 64], pl.BF16], w: pl.Tensor[[32, 64], pl.BF16], y: pl.Out[pl.Tensor[[16, 32], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="tv"):
+            wt = pl.load(w, [0, 0], [32, 64], valid_shape=[24, 64], target_memory=pl.MemorySpace.Mat)
+            v = pl.tile.transpose_view(wt)
+            seen["v"] = (v.shape, v.valid)
+            y[0:16, :] = pl.matmul(x, v)
+
+    g = pl.record(k)
+    assert seen["v"] == ([64, 32], [64, 24])
+    mm = next(o for o in g.tasks[0].blocks[0].ops if o.name == "matmul")
+    assert mm.mnk == [16, 32, 64]
+    assert [o.name for o in g.tasks[0].blocks[0].ops].count("load") == 2  # the view adds no op
+
+
+def test_escaped_tile_into_load_into_and_as_accumulator():
+    @pl.jit
+    def rows(x: pl.Tensor[[16, 64], pl.FP32], y: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="init"):
+            state = pl.full([16, 64], dtype=pl.FP32, value=0.0)
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="fill"):
+            state = pl.load_into(state, pl.view(x, [1, 64], [0, 0]), [0, 0])
+            y[0:16, :] = state
+
+    g = pl.record(rows)
+    fill = next(t for t in g.tasks if t.name == "fill")
+    init = next(t for t in g.tasks if t.name == "init")
+    assert [o.name for o in init.blocks[0].ops] == ["full", "store"]
+    assert [o.name for o in fill.blocks[0].ops] == ["load", "load", "store"]
+    assert (init.idx, fill.idx) in {(e.pred, e.succ) for e in g.edges}
+
+    @pl.jit
+    def acc_across(x: pl.Tensor[[16, 64], pl.BF16], w: pl.Tensor[[64, 64], pl.BF16],
+                   y: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="a"):
+            acc = pl.matmul(x, w)
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="b"):
+            y[0:16, :] = pl.matmul_acc(acc, x, w)
+
+    with pytest.raises(UserError, match=r"pl\.matmul_acc: the accumulator is a tile of another block or a closed"):
+        pl.record(acc_across)

@@ -108,7 +108,7 @@ def test_unsupported_dsl_name_is_one_line_at_its_line(tmp_path: Path) -> None:
 def test_unsupported_pypto_module_names_itself(tmp_path: Path) -> None:
     path = _write(tmp_path, "from pypto.ir.distributed_compiled_program import DistributedConfig\n")
     with pytest.raises(UserError, match=r"k\.py:4: pypto\.ir\.distributed_compiled_program\.DistributedConfig "
-                                        "is not supported"):
+                                        r"\(multi-device programs and communication\) is not supported by swimsim"):
         run_harness(path, [])
 
 
@@ -207,3 +207,141 @@ def entry(x: pl.Tensor[[N, N], pl.FP32]):
 ])
 def test_level_of_reads_both_swimlane_flag_names(cfg: dict, level: int | None) -> None:
     assert level_of(cfg) == level
+
+
+# ------------------------------------------------------------------------------------------------
+# gated_rows.py: manual scope, auto_scope=False helper, pl.Array and DistributedTensor annotations,
+# a tile that outlives its scope (assembled in orchestration, then an operand of a later scope)
+# ------------------------------------------------------------------------------------------------
+GATED = STYLE / "gated_rows.py"
+
+
+def _check_gated(graph) -> None:
+    # counts [1, 3, 0, 2] -> 6 chained gate tasks in the manual scope
+    assert _counts(graph) == {"gate_tile": (6, 6), "peak": (1, 1), "normalize": (1, 1)}
+    gates = [t for t in graph.tasks if t.name == "gate_tile"]
+    assert {t.scope for t in gates} == {"manual"}
+    assert [t.explicit_deps for t in gates] == [[], [0], [1], [2], [3], [4]]
+    by_name = {t.name: t for t in graph.tasks}
+    peak, norm = by_name["peak"], by_name["normalize"]
+    assert [o.name for o in peak.blocks[0].ops] == ["load", "row_max", "store"]
+    row_peak = next(x.id for x in graph.tensors if x.name == "row_peak")
+    assert any(a.region.tensor == row_peak for a in peak.args)  # the exit store writes the assembled window
+    assert any(a.region.tensor == row_peak and a.dir.value == "INPUT" for a in norm.args)
+    assert (peak.idx, norm.idx) in {(e.pred, e.succ) for e in graph.edges}
+
+
+def test_gated_rows_through_the_cli(cli, tmp_path: Path) -> None:
+    rc, stdout, err = cli(["run", str(GATED), "-o", str(tmp_path / "run"), "--", "--enable-l2-swimlane"])
+    assert rc == 0, err
+    assert "gated_rows_test:default" in stdout and "level=4" in stdout
+    assert "gate_tile                        6      6" in stdout
+    assert "normalize                        1      1" in stdout
+    assert (tmp_path / "run" / "run_records.json").is_file()
+
+
+def test_gated_rows_with_the_torch_standin_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kernels.pypto_files import imports  # noqa: PLC0415
+
+    monkeypatch.setattr(imports, "torch_installed", lambda: False)
+    real = sys.modules.get("torch")
+    (rec,) = run_harness(GATED, ["--enable-l2-swimlane"])
+    _check_gated(rec.graph)
+    assert sys.modules.get("torch") is real  # the stand-in is gone again
+
+
+def test_gated_rows_with_real_torch() -> None:
+    pytest.importorskip("torch")
+    (rec,) = run_harness(GATED, ["--enable-l2-swimlane"])
+    _check_gated(rec.graph)
+
+
+# ------------------------------------------------------------------------------------------------
+# a fixture laid out like pypto-lib's qkv_proj_rope.py records the built-in qkv_proj_rope model's graph
+# ------------------------------------------------------------------------------------------------
+QKV = STYLE / "qkv" / "qkv_proj_rope.py"
+
+
+def _graph_summary(g) -> tuple:
+    tasks = [(t.name, t.kind.value, t.shape.value, t.block_num, tuple(len(b.ops) for b in t.blocks))
+             for t in g.tasks]
+    ops = sorted((t.name, o.name, o.pipe.value) for t in g.tasks for b in t.blocks for o in b.ops)
+    edges = sorted((e.pred, e.succ, e.source) for e in g.edges)
+    return tasks, ops, edges
+
+
+@pytest.mark.parametrize("variant", ["baseline", "precompute"])
+def test_qkv_fixture_file_matches_the_built_in_model(variant: str) -> None:
+    from kernels.registry import build_graph  # noqa: PLC0415
+
+    (rec,) = run_harness(QKV, ["--variant", variant, "--mode", "decode", "--enable-l2-swimlane"])
+    got, ref = _graph_summary(rec.graph), _graph_summary(build_graph(f"qkv_proj_rope:{variant}", "decode"))
+    assert got[0] == ref[0]
+    assert got[1] == ref[1]
+    assert got[2] == ref[2]
+    assert len(got[0]) == (11 if variant == "baseline" else 12)
+
+
+# ------------------------------------------------------------------------------------------------
+# pypto.language.distributed, pl.jit.<other>, golden comparators
+# ------------------------------------------------------------------------------------------------
+def test_distributed_communication_is_one_line_at_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, """import pypto.language.distributed as pld
+
+
+@pl.jit
+def entry(x: pl.Tensor[[N, N], pl.FP32]):
+    pld.system.notify(target=x, peer=1, offsets=[0, 0], value=1)
+""" + HARNESS)
+    with pytest.raises(UserError) as err:
+        run_harness(path, [])
+    assert str(err.value) == (f"{path}:9: pypto.language.distributed.system.notify (multi-device programs and "
+                              "communication) is not supported by swimsim, which simulates one device")
+
+
+def test_distributed_tensor_is_an_annotation() -> None:
+    with pypto_imports(STYLE, ["x"]):
+        import pypto.language as pl  # noqa: PLC0415
+        import pypto.language.distributed as pld  # noqa: PLC0415
+
+        assert pld.DistributedTensor[[4, 8], pl.BF16] == pl.Tensor[[4, 8], pl.BF16]
+        with pytest.raises(UserError, match=r"^pypto\.language\.distributed\.world_size \(multi-device"):
+            pld.world_size()
+
+
+def test_other_jit_decorators_are_rejected_by_name(tmp_path: Path) -> None:
+    path = _write(tmp_path, "@pl.jit.host\ndef entry(x: pl.Tensor[[N, N], pl.FP32]):\n    return x\n" + HARNESS)
+    with pytest.raises(UserError, match=r"k\.py:4: pl\.jit\.host is not supported by the swimsim recording DSL"):
+        run_harness(path, [])
+
+
+def test_golden_comparators_accept() -> None:
+    from kernels.pypto_files import golden_standin as golden  # noqa: PLC0415
+
+    cmp = golden.mapped_pool_ratio_allclose("table", mapping_shape=(4,), block_size=16)
+    assert cmp(np.zeros(2), np.ones(2)) is True
+    assert golden.error_distribution()(np.zeros(2), np.ones(2)) is True
+
+
+def test_torch_standin_gaps() -> None:
+    x = torch.tensor([1.0, -2.5, 3.140625], dtype=torch.float32)
+    bits = x.view(torch.int32)
+    assert bits.dtype is torch.int32 and bits.numpy().tolist() == x.numpy().view(np.int32).tolist()
+    rounded = ((bits + 0x8000) & -0x10000).view(torch.float32).to(torch.bfloat16)
+    assert rounded.numpy().tolist() == [1.0, -2.5, 3.140625]
+    b = torch.tensor([1.0, -2.0], dtype=torch.bfloat16)
+    assert b.view(torch.int16).numpy().tolist() == [0x3F80, -0x4000]  # bfloat16 bit patterns
+    assert torch.zeros(2, 4, dtype=torch.bfloat16).view(torch.float32).shape == (2, 2)
+    assert torch.exp2(torch.tensor([3.0])).item() == 8.0 and torch.log2(torch.tensor([8.0])).item() == 3.0
+    f = torch.full_like(torch.zeros(2, 3, dtype=torch.int32), 7)
+    assert f.dtype is torch.int32 and f.numpy().tolist() == [[7, 7, 7], [7, 7, 7]]
+    assert torch.bucketize(torch.tensor([0, 1, 5, 9]), torch.tensor([1, 4, 8])).numpy().tolist() == [0, 0, 2, 3]
+    assert torch.tensor([1, 2]).repeat_interleave(2).numpy().tolist() == [1, 1, 2, 2]
+    y = torch.tensor([1.0, -2.0, 3.0])
+    y.clamp_(min=0).mul_(2)
+    assert y.numpy().tolist() == [2.0, 0.0, 6.0]
+    assert torch.tensor([300.0]).to(torch.float8_e4m3fn).item() == 300.0
+    assert torch.tensor([1000.0]).to(torch.float8_e4m3fn).item() == 448.0
+    assert abs(torch.tensor([1.0, 3.0]).std().item() - 2 ** 0.5) < 1e-6
+    m = torch.tensor([[1.0, 5.0], [7.0, 2.0]]).max(dim=1)
+    assert m.values.numpy().tolist() == [5.0, 7.0] and m.indices.numpy().tolist() == [1, 0]
