@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import kernels.language as pl_face
-from kernels.pypto_files import distributed_standin, golden_standin, torch_standin
+from kernels.pypto_files import distributed_standin, golden_standin, torch_functional, torch_standin
 from sim.util.errors import UserError
 
 
@@ -137,6 +137,10 @@ def pypto_imports(folder: Path, argv: list[str]) -> Iterator[None]:
     prefixes = {"pypto": _PYPTO_HINT}
     if not torch_installed():
         installed["torch"] = _package("torch", torch_standin)
+        installed["torch.nn"] = Placeholder("torch.nn", torch_standin._HINT)  # noqa: SLF001
+        installed["torch.nn.functional"] = _package("torch.nn.functional", torch_functional)
+        installed["torch.nn"].functional = installed["torch.nn.functional"]  # type: ignore[attr-defined]
+        installed["torch"].nn = installed["torch.nn"]  # type: ignore[attr-defined]
         prefixes["torch"] = torch_standin._HINT  # noqa: SLF001
     hidden = _siblings(folder)
     try:

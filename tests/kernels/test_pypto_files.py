@@ -71,13 +71,13 @@ def test_sys_modules_and_path_are_restored_exactly() -> None:
 
 def test_file_errors_restore_too(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
-    bad.write_text("import pypto.language as pl\nimport torch\nimport torch.nn.functional as F\nF.softmax\n")
+    bad.write_text("import pypto.language as pl\nimport torch\nimport torch.nn.functional as F\nF.conv2d\n")
     modules = dict(sys.modules)
     with pytest.raises(UserError) as err:
         run_harness(bad, [])
     assert sys.modules.keys() == modules.keys()
     if "torch" not in modules:
-        assert str(err.value) == (f"{bad}:4: torch.nn.functional.softmax is not available without torch "
+        assert str(err.value) == (f"{bad}:4: torch.nn.functional.conv2d is not available without torch "
                                   "(pip install 'swimsim[pypto]')")
 
 
@@ -345,3 +345,18 @@ def test_torch_standin_gaps() -> None:
     assert abs(torch.tensor([1.0, 3.0]).std().item() - 2 ** 0.5) < 1e-6
     m = torch.tensor([[1.0, 5.0], [7.0, 2.0]]).max(dim=1)
     assert m.values.numpy().tolist() == [5.0, 7.0] and m.indices.numpy().tolist() == [1, 0]
+
+
+def test_torch_standin_nn_functional_in_a_kernel_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kernels.pypto_files import imports  # noqa: PLC0415
+
+    monkeypatch.setattr(imports, "torch_installed", lambda: False)
+    with pypto_imports(tmp_path, ["x"]):
+        import torch.nn.functional as F  # noqa: N812, PLC0415 - the spelling kernel goldens use
+
+        x = F.silu(sys.modules["torch"].tensor([0.0, 1.0, -2.0]))
+        assert np.allclose(x.numpy(), [0.0, 1 / (1 + np.exp(-1.0)), -2 / (1 + np.exp(2.0))])
+        assert F.relu(sys.modules["torch"].tensor([-1.0, 2.0])).numpy().tolist() == [0.0, 2.0]
+        with pytest.raises(UserError, match=r"^torch\.nn\.functional\.conv2d is not available without torch"):
+            _ = F.conv2d
+    assert "torch.nn.functional" not in sys.modules or sys.modules["torch.nn.functional"] is not F
