@@ -28,6 +28,8 @@ from scipy.optimize import minimize
 from scipy.stats import qmc
 
 import hwmodels
+from hwmodels.chip import ChipConfig
+from kernels.pypto_files.loader import Recording
 from kernels.registry import build_graph
 from sim.app.backtest import Clone, find_clone, record_side, simulate_views
 from sim.app.backtest_cases import Case, load_cases
@@ -282,8 +284,8 @@ class RecordedCase:
     one-line error that kept it out of the fit."""
 
     case: Case
-    before: object | None = None  # kernels.pypto_files.loader.Recording
-    after: object | None = None
+    before: Recording | None = None
+    after: Recording | None = None
     error: str | None = None
 
 
@@ -323,16 +325,18 @@ def _values(case: Case, views: list[RunView]) -> dict[str, float | None]:
     return out
 
 
-def simulate_case_values(rc: RecordedCase, chip: object, seeds: list[int], jitter: float
+def simulate_case_values(rc: RecordedCase, chip: ChipConfig, seeds: list[int], jitter: float
                          ) -> tuple[dict[str, float | None], dict[str, float | None]]:
     """(before, after) metric values of a recorded fit case on ``chip``, averaged over ``seeds``."""
     require_fit(rc.case)
-    vb = simulate_views(rc.case, rc.before, chip, seeds, jitter)  # type: ignore[arg-type]
-    va = simulate_views(rc.case, rc.after, chip, seeds, jitter)  # type: ignore[arg-type]
+    if rc.before is None or rc.after is None:
+        raise ValueError(f"case {rc.case.id}: not recorded ({rc.error})")
+    vb = simulate_views(rc.case, rc.before, chip, seeds, jitter)
+    va = simulate_views(rc.case, rc.after, chip, seeds, jitter)
     return _values(rc.case, vb), _values(rc.case, va)
 
 
-def fit_case_terms(recorded: Sequence[RecordedCase], chip: object, seeds: list[int], jitter: float
+def fit_case_terms(recorded: Sequence[RecordedCase], chip: ChipConfig, seeds: list[int], jitter: float
                    ) -> tuple[dict[str, float], dict[str, tuple[dict, dict]]]:
     """Every recorded fit case's terms on ``chip`` and its simulated values (case id -> (before, after))."""
     terms: dict[str, float] = {}
