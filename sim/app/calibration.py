@@ -237,7 +237,7 @@ FIT_CASE_NOISE: dict[str, CaseNoise] = {
     "pr648-hca-layer": CaseNoise(0.144, "HCA layer on a shared device up to ±25 %, 3-run means: 25 %/√3 = 14.4 %"),
     "pr641-hca-layer": CaseNoise(0.144, "HCA layer on a shared device up to ±25 %, 3-run means: 25 %/√3 = 14.4 %"),
     "pr641-compressor128": CaseNoise(0.05, "single-run L2-swimlane ±3-5 %, runs not stated: 5 %"),
-    "pr641-csa-layer": CaseNoise(0.5, "CSA union span varies up to 2.7x between sessions, single runs: 50 %"),
+    "pr641-csa-layer": CaseNoise(0.5, "CSA union span varies up to 2.7x between captures, single runs: 50 %"),
     "pr445-expert-routed": CaseNoise(0.05, "single-run L2-swimlane ±3-5 %; baseline n=2, optimized n=8: 5 %"),
 }
 
