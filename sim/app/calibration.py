@@ -5,7 +5,11 @@ docs/model.md; the fit is described in docs/calibration.md);
 they are fitted **only** on the measured standalone ``qkv_proj_rope`` decode *baseline* metrics
 (``sim.app.measurements.fit_targets``) and, as noise-weighted priors (:data:`PRIORS`), on the
 runtime's own measured microbenchmarks (``traces.runtime_checks``) and the measured cold-start bound.
-Every other number ``swimsim reproduce`` prints is a prediction. The search is a Halton probe of
+Every other number ``swimsim reproduce`` prints is a prediction. With ``fit_cases`` the objective also
+holds every measured metric of every validation case declared ``"set": "fit"`` (both commits' values
+and the measured change), each in units of the case's stated noise (:data:`FIT_CASE_NOISE`); each
+side is recorded once from its pypto-lib commit and re-simulated per parameter vector, and a case of
+the validation set is refused. The search is a Halton probe of
 the unit cube (``scipy.stats.qmc``) followed by restarted Nelder–Mead (``scipy.optimize.minimize``);
 it is deterministic (fixed seeds, no random draws), and its result is a chip preset file with
 provenance.
@@ -24,14 +28,19 @@ from scipy.optimize import minimize
 from scipy.stats import qmc
 
 import hwmodels
+from hwmodels.chip import ChipConfig
+from kernels.pypto_files.loader import Recording
 from kernels.registry import build_graph
-from sim.app.backtest_cases import load_cases
+from sim.app.backtest import Clone, find_clone, record_side, simulate_views
+from sim.app.backtest_cases import Case, load_cases
+from sim.app.backtest_metrics import RunView, Unavailable, mean_metric
 from sim.app.measurements import FIT_VARIANT, FIT_WORKLOAD, WORKLOADS
 from sim.engine import RunOptions, simulate
+from sim.util.errors import UserError
 from traces import run_metrics
 from traces.compare import mean_metrics
 from traces.runtime_checks import CHECKS, runtime_values
-from traces.stats import metric_value
+from traces.stats import delta_pct, metric_value
 
 
 @dataclass(frozen=True)
@@ -204,6 +213,182 @@ def halton(n: int, dim: int) -> list[list[float]]:
     return qmc.Halton(d=dim, scramble=False).random(n + 1)[1:].tolist()
 
 
+# --------------------------------------------------------------------------------------------
+# Fit-set cases (validation cases declared "set": "fit")
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseNoise:
+    """The relative noise ``side`` (σ as a fraction of the value) of one measured side of a case, as the
+    case states it, and where it comes from. A measured change between two sides has the noise
+    √2 × ``side`` × 100 percentage points (two independent sides)."""
+
+    side: float
+    why: str
+
+
+# Each fit case's stated noise (its ``noise_note`` and ``runs``; docs/calibration.md §2). A fit case not
+# listed gets DEFAULT_CASE_NOISE, the upper end of the ±3-5 % the kernel authors state for single-run
+# L2-swimlane walls. Counts (``tasks``) carry the same weight; they do not depend on the free parameters.
+DEFAULT_CASE_NOISE = CaseNoise(0.05, "single-run L2-swimlane walls ±3-5 % (authors): 5 %")
+FIT_CASE_NOISE: dict[str, CaseNoise] = {
+    "pr648-qkv-standalone": CaseNoise(0.023, "standalone qkv ±4 % run to run, 3-run means: 4 %/√3 = 2.3 %"),
+    "pr648-hca-layer": CaseNoise(0.144, "HCA layer on a shared device up to ±25 %, 3-run means: 25 %/√3 = 14.4 %"),
+    "pr641-hca-layer": CaseNoise(0.144, "HCA layer on a shared device up to ±25 %, 3-run means: 25 %/√3 = 14.4 %"),
+    "pr641-compressor128": CaseNoise(0.05, "single-run L2-swimlane ±3-5 %, runs not stated: 5 %"),
+    "pr641-csa-layer": CaseNoise(0.5, "CSA union span varies up to 2.7x between captures, single runs: 50 %"),
+    "pr445-expert-routed": CaseNoise(0.05, "single-run L2-swimlane ±3-5 %; baseline n=2, optimized n=8: 5 %"),
+}
+
+
+def case_noise(case: Case) -> CaseNoise:
+    """The stated noise of a fit case's measured sides."""
+    return FIT_CASE_NOISE.get(case.id, DEFAULT_CASE_NOISE)
+
+
+def require_fit(case: Case) -> None:
+    """One-line :class:`UserError` unless ``case`` is declared in the fit set (the fit never runs or reads
+    a validation case)."""
+    if case.set != "fit":
+        raise UserError(f"case {case.id}: declared \"set\": \"{case.set}\"; the fit uses only \"fit\" cases")
+
+
+def fit_set(cases: Sequence[Case]) -> list[Case]:
+    """The cases declared in the fit set, in file order (the validation cases are dropped unread)."""
+    return [c for c in cases if c.set == "fit"]
+
+
+def case_terms(case: Case, before: dict[str, float | None], after: dict[str, float | None]) -> dict[str, float]:
+    """The objective's terms of one fit case from its simulated metric values at each commit (µs, counts, %;
+    None: the run cannot give it). Per measured metric: each side's relative error in units of the case's
+    noise σ, squared (``ID:METRIC:before`` / ``:after``), and the simulated minus measured change in units
+    of √2·σ·100 points, squared (``ID:METRIC:delta``). A metric missing on either side has no term."""
+    require_fit(case)
+    sigma = case_noise(case).side
+    out: dict[str, float] = {}
+    for key, m in case.measured.items():
+        sb, sa = before.get(key), after.get(key)
+        for side, meas, sim in (("before", m.before, sb), ("after", m.after, sa)):
+            if meas is not None and sim is not None and meas != 0:
+                out[f"{case.id}:{key}:{side}"] = ((sim - meas) / meas / sigma) ** 2
+        md, sd = delta_pct(m.before, m.after), delta_pct(sb, sa)
+        if md is not None and sd is not None:
+            out[f"{case.id}:{key}:delta"] = ((sd - md) / (math.sqrt(2.0) * sigma * 100.0)) ** 2
+    return out
+
+
+@dataclass
+class RecordedCase:
+    """A fit case recorded once at both commits (its graphs are re-simulated per parameter vector), or the
+    one-line error that kept it out of the fit."""
+
+    case: Case
+    before: Recording | None = None
+    after: Recording | None = None
+    error: str | None = None
+
+
+def record_fit_cases(cases: Sequence[Case], clones: list[Clone],
+                     tick: Callable[[], None] = lambda: None) -> list[RecordedCase]:
+    """Record both sides of every case (seed 0, as ``swimsim backtest`` records); each must be a fit case.
+    A side that cannot be recorded leaves its case out with the reason (``error``); ``tick`` runs per side."""
+    for c in cases:
+        require_fit(c)
+    out = []
+    for c in cases:
+        rc = RecordedCase(c)
+        side = ""
+        try:
+            clone = find_clone(c, clones)
+            side = f"before ({c.before_commit[:12]}): "
+            rc.before = record_side(c, clone, c.before_commit, c.file_before, 0)
+            tick()
+            side = f"after ({c.after_commit[:12]}): "
+            rc.after = record_side(c, clone, c.after_commit, c.file_after, 0)
+            tick()
+        except Exception as exc:  # noqa: BLE001 - a file swimsim cannot record stays out of the fit, reported
+            lines = str(exc).strip().splitlines()
+            rc.error = side + (lines[0] if lines else type(exc).__name__)
+            rc.before = rc.after = None
+        out.append(rc)
+    return out
+
+
+def _values(case: Case, views: list[RunView]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for key in case.measured:
+        try:
+            out[key] = mean_metric(views, key)
+        except Unavailable:
+            out[key] = None
+    return out
+
+
+def simulate_case_values(rc: RecordedCase, chip: ChipConfig, seeds: list[int], jitter: float
+                         ) -> tuple[dict[str, float | None], dict[str, float | None]]:
+    """(before, after) metric values of a recorded fit case on ``chip``, averaged over ``seeds``."""
+    require_fit(rc.case)
+    if rc.before is None or rc.after is None:
+        raise ValueError(f"case {rc.case.id}: not recorded ({rc.error})")
+    vb = simulate_views(rc.case, rc.before, chip, seeds, jitter)
+    va = simulate_views(rc.case, rc.after, chip, seeds, jitter)
+    return _values(rc.case, vb), _values(rc.case, va)
+
+
+def fit_case_terms(recorded: Sequence[RecordedCase], chip: ChipConfig, seeds: list[int], jitter: float
+                   ) -> tuple[dict[str, float], dict[str, tuple[dict, dict]]]:
+    """Every recorded fit case's terms on ``chip`` and its simulated values (case id -> (before, after))."""
+    terms: dict[str, float] = {}
+    values: dict[str, tuple[dict, dict]] = {}
+    for rc in recorded:
+        if rc.error is not None:
+            continue
+        b, a = simulate_case_values(rc, chip, seeds, jitter)
+        values[rc.case.id] = (b, a)
+        terms.update(case_terms(rc.case, b, a))
+    return terms, values
+
+
+@dataclass
+class Evaluation:
+    """The objective at one parameter vector and its parts: seed terms (noise units²; the plain sum of
+    squared relative errors without priors), prior terms, fit-case terms, and what was simulated."""
+
+    total: float
+    fit_loss: float  # the seed targets' squared relative errors (dimensionless)
+    metrics: dict
+    checks: dict[str, float | None]
+    terms: dict[str, float]
+    case_terms: dict[str, float]
+    case_values: dict[str, tuple[dict, dict]]
+
+    @property
+    def seed_part(self) -> float:
+        """The seed targets' part of the objective."""
+        return self.total - sum(self.terms.values()) - sum(self.case_terms.values())
+
+
+def evaluate(params: dict[str, float], targets: dict[str, float], *, base_chip: str | None = None,
+             runs: int = 1, jitter: float = 0.0, priors: tuple[Prior, ...] | None = None,
+             cases: Sequence[RecordedCase] = (), case_seeds: Sequence[int] = (0,),
+             case_jitter: float = 0.0) -> Evaluation:
+    """The objective at chip-field values ``params``: the seed targets (``runs`` seeds of the fit workload),
+    the priors when given, and the recorded fit ``cases`` (``case_seeds``, ``case_jitter``)."""
+    metrics, checks = run_fit_workload_checks(params, base_chip, runs=runs, jitter=jitter)
+    fl = loss(metrics, targets)
+    if priors is None and not cases:
+        return Evaluation(fl, fl, metrics, checks, {}, {}, {})
+    terms = prior_terms(params, checks, priors) if priors is not None else {}
+    cterms: dict[str, float] = {}
+    cvals: dict[str, tuple[dict, dict]] = {}
+    if cases:
+        chip = hwmodels.load_chip(base_chip, overrides=[f"{k}={v}" for k, v in params.items()])
+        cterms, cvals = fit_case_terms(cases, chip, list(case_seeds), case_jitter)
+    total = fl / SEED_NOISE ** 2 + sum(terms.values()) + sum(cterms.values())
+    return Evaluation(total, fl, metrics, checks, terms, cterms, cvals)
+
+
 @dataclass
 class FitResult:
     """A fit: parameter values (field units), loss at them, evaluations spent, their run metrics (µs)
@@ -217,6 +402,8 @@ class FitResult:
     fit_loss: float = 0.0  # sum of squared relative errors over the targets alone (dimensionless)
     checks: dict[str, float | None] | None = None  # runtime-check values at the fitted point (µs)
     terms: dict[str, float] | None = None  # each prior's term at the fitted point
+    case_terms: dict[str, float] | None = None  # each fit-case term at the fitted point (ID:METRIC:side)
+    case_ids: tuple[str, ...] = ()  # the fit cases the objective held
 
 
 def fit(
@@ -231,6 +418,7 @@ def fit(
     start: dict[str, float] | None = None,
     fixed: dict[str, float] | None = None,
     priors: tuple[Prior, ...] | None = None,
+    cases: Sequence[RecordedCase] = (),
 ) -> FitResult:
     """Fit ``free`` parameters to ``targets`` (µs metrics of the fit workload).
 
@@ -240,8 +428,11 @@ def fit(
     returned with the fitted values (a profile point). With ``priors`` (e.g. :data:`PRIORS`) the
     objective is the targets' relative errors in units of the seed's noise (:data:`SEED_NOISE`),
     squared, plus every prior's term, so a parameter cannot leave its measurement unpaid; without,
-    it is :func:`loss`. Every step is deterministic, so the result is reproducible.
+    it is :func:`loss`. Recorded fit ``cases`` add their terms (:func:`case_terms`, seed 0 per side,
+    no jitter). Every step is deterministic, so the result is reproducible.
     """
+    for rc in cases:
+        require_fit(rc.case)
     fixed = dict(fixed or {})
     chip = hwmodels.load_chip(base_chip)
     x0: list[float] = []
@@ -256,19 +447,15 @@ def fit(
 
     cache: dict[tuple, float] = {}
 
-    def score(params: dict[str, float]) -> tuple[float, float, dict, dict, dict]:
-        metrics, checks = run_fit_workload_checks(params, base_chip, runs=runs, jitter=jitter)
-        fl = loss(metrics, targets)
-        if priors is None:
-            return fl, fl, metrics, checks, {}
-        terms = prior_terms(params, checks, priors)
-        return fl / SEED_NOISE ** 2 + sum(terms.values()), fl, metrics, checks, terms
+    def score(params: dict[str, float]) -> Evaluation:
+        return evaluate(params, targets, base_chip=base_chip, runs=runs, jitter=jitter, priors=priors,
+                        cases=cases)
 
     def objective(x: list[float]) -> float:
         params = to_params(x)
         key = tuple(sorted(params.items()))
         if key not in cache:
-            cache[key] = score(params)[0]
+            cache[key] = score(params).total
         return cache[key]
 
     # Global stage: the start point plus a deterministic Halton sample of the unit cube; then Nelder–Mead
@@ -290,8 +477,9 @@ def fit(
         if bs < best:
             x, best = xs, bs
     params = to_params(x)
-    total, fl, metrics, checks, terms = score(params)
-    return FitResult(params, total, evals, metrics, targets, fl, checks, terms)
+    ev = score(params)
+    return FitResult(params, ev.total, evals, ev.metrics, targets, ev.fit_loss, ev.checks, ev.terms,
+                     ev.case_terms if cases else None, tuple(rc.case.id for rc in cases if rc.error is None))
 
 
 def _nm_restarts(objective: Callable[[list[float]], float], x: list[float], budget: int,
@@ -364,17 +552,26 @@ def profile(
             for v in values]
 
 
-def case_ids() -> tuple[list[str], list[str]]:
-    """(fit-set ids, validation-set ids) of the bundled validation case file (sim/app/validation)."""
-    cases, _ = load_cases()
+def case_ids(path: str | None = None) -> tuple[list[str], list[str]]:
+    """(fit-set ids, validation-set ids) of a validation case file (default: the bundled one,
+    sim/app/validation); only the ids and sets are read."""
+    cases, _ = load_cases(path)
     return ([c.id for c in cases.cases if c.set == "fit"], [c.id for c in cases.cases if c.set == "validation"])
 
 
-def provenance_note(result: FitResult) -> str:
+def provenance_note(result: FitResult, cases_path: str | None = None) -> str:
     """The provenance line a calibrated preset carries: what the objective held, evaluations, loss, date,
     and the held-out validation cases."""
     keys = ", ".join(sorted(result.targets))
-    fit_ids, val_ids = case_ids()
+    fit_ids, val_ids = case_ids(cases_path)
+    if result.case_ids:
+        left = [i for i in fit_ids if i not in result.case_ids]
+        out = f" ({', '.join(left)}: not recordable, left out)" if left else ""
+        return (
+            f"fitted on {', '.join(result.case_ids)}{out} + seed standalone baseline ({FIT_WORKLOAD} {FIT_VARIANT}: "
+            f"{keys}) + runtime priors by `swimsim calibrate --fit-cases` ({result.evaluations} simulations, "
+            f"objective {result.loss:.4g}, {date.today().isoformat()}); validated on {', '.join(val_ids)}"
+        )
     priors = f" + runtime priors ({', '.join(sorted(result.terms))})" if result.terms else ""
     return (
         f"fitted on {FIT_WORKLOAD} {FIT_VARIANT} ({keys}; the seed baseline of {fit_ids[0] if fit_ids else 'PR 648'})"

@@ -10,6 +10,9 @@ directory (``<base>-calibrated.toml``) or ``-o FILE``, never into the installed 
 used with ``--chip-file``. ``--profile FIELD=v1,...`` holds one free parameter at each value,
 re-fits the others and writes a table, ``profile.json``, ``profile.png`` and one preset per point
 (what ``reproduce --band`` reads) into ``-o DIR`` (default ``out/calibration_profile``).
+``--fit-cases --pypto-lib DIR`` adds every measured metric of the case file's fit-set cases to the
+objective (each side recorded once, simulated on seed 0 per evaluation), checks the optimum against
+the start on 3 seeds per side and writes the preset only when the objective improves there.
 """
 
 from __future__ import annotations
@@ -23,8 +26,23 @@ from tqdm import tqdm
 
 import hwmodels
 from hwmodels.chip import CALIBRATED_PRESET, PRESET_DIR, ChipConfig
+from sim.app.backtest import open_clone
+from sim.app.backtest_cases import load_cases
 from sim.app.calibrated_preset import calibrated_preset_toml
-from sim.app.calibration import FREE_PARAMS, PRIORS, fit, free_param, profile, provenance_note, start_values
+from sim.app.calibration import (
+    FREE_PARAMS,
+    PRIORS,
+    FitResult,
+    case_noise,
+    evaluate,
+    fit,
+    fit_set,
+    free_param,
+    profile,
+    provenance_note,
+    record_fit_cases,
+    start_values,
+)
 from sim.app.commands import non_negative_float, positive_int
 from sim.app.fidelity import DEFAULT_RUNS
 from sim.app.measurements import fit_targets, load_measurements
@@ -36,12 +54,23 @@ from traces.plot import plot_profile
 from traces.stats import error_pct, metric_value
 
 CALIBRATED_SUFFIX = "-calibrated"
+MAX_EVALS = 250  # default evaluation budget
+MAX_EVALS_FIT_CASES = 120  # with --fit-cases (an evaluation also simulates ten fit-case sides)
 PROFILE_DIR = "out/calibration_profile"
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit the free parameters on the baseline and write the preset (or, with ``--profile``, the profile)."""
     prof = _parse_profile(args.profile) if args.profile else None
+    if args.fit_cases and prof is not None:
+        raise UserError("--fit-cases: not with --profile (a profile fits the standalone baseline alone)")
+    if args.fit_cases and not args.pypto_lib:
+        raise UserError("--fit-cases: expected --pypto-lib DIR (a pypto-lib clone or bare mirror holding the "
+                        "fit cases' commits)")
+    if args.pypto_lib and not args.fit_cases:
+        raise UserError("--pypto-lib: only read with --fit-cases")
+    if args.max_evals is None:
+        args.max_evals = MAX_EVALS_FIT_CASES if args.fit_cases else MAX_EVALS
     base = hwmodels.load_chip(args.base)  # a bad --base fails before any work
     if prof is not None:
         out = check_out_dir(args.output or PROFILE_DIR, "-o")
@@ -66,6 +95,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"start: the priors of {args.base or '910C'}")
     if prof is not None:
         return _calibrate_profile(args, out, base, targets, start, *prof)
+    if args.fit_cases:
+        return _calibrate_fit_cases(args, out, base, targets, start)
     bar = tqdm(total=args.max_evals, desc="fitting", unit="sim", disable=not sys.stderr.isatty())
     last = [0]
 
@@ -94,6 +125,82 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(f"use it: swimsim reproduce --chip-file {out}   or   swimsim run KERNEL --chip-file {out}")
     wrote([out])
     return 0
+
+
+FIT_CHECK_SEEDS = 3  # seeds per side of the fit cases when the optimum is checked (as `swimsim backtest`)
+FIT_CHECK_JITTER = 0.03
+
+
+def _calibrate_fit_cases(args: argparse.Namespace, out: Path, base: ChipConfig, targets: dict[str, float],
+                         start: dict[str, float] | None) -> int:
+    """``calibrate --fit-cases``: the objective adds the fit set's cases (each side recorded once, simulated
+    on seed 0 per evaluation); the optimum and the start are then compared on 3 seeds per side, and the
+    preset is written only when the objective improves there."""
+    clones = [open_clone(a) for a in args.pypto_lib]
+    cf, shown = load_cases(args.cases)
+    cases = fit_set(cf.cases)  # the validation cases are dropped here, unread
+    if not cases:
+        raise UserError(f"{shown}: no case declared \"set\": \"fit\"")
+    print(f"fit cases ({shown}): " + ", ".join(f"{c.id} (noise {case_noise(c).side * 100:g} %)" for c in cases))
+    bar = tqdm(total=2 * len(cases), desc="recording fit cases", unit="side", disable=not sys.stderr.isatty())
+    recorded = record_fit_cases(cases, clones, tick=bar.update)
+    bar.close()
+    for rc in recorded:
+        if rc.error is not None:
+            print(f"  {rc.case.id}: left out of the fit: {rc.error}")
+    if all(rc.error is not None for rc in recorded):
+        raise UserError("--fit-cases: no fit case could be recorded")
+    bar = tqdm(total=args.max_evals, desc="fitting", unit="eval", disable=not sys.stderr.isatty())
+    last = [0]
+
+    def progress(evals: int, best: float) -> None:
+        bar.update(max(0, evals - last[0]))
+        last[0] = evals
+        bar.set_postfix(objective=f"{best:.4g}")
+
+    result = fit(targets, base_chip=args.base, max_evals=args.max_evals, runs=args.runs, jitter=args.jitter,
+                 progress=progress, start=start, priors=PRIORS, cases=recorded)
+    bar.close()
+    seeds = list(range(FIT_CHECK_SEEDS))
+    start_params = start if start is not None else start_values(base)
+    checked = {}
+    for label, params in (("start", start_params), ("fitted", result.params)):
+        checked[label] = evaluate(params, targets, base_chip=args.base, runs=args.runs, jitter=args.jitter,
+                                  priors=PRIORS, cases=recorded, case_seeds=seeds, case_jitter=FIT_CHECK_JITTER)
+    _print_fit_cases(result, recorded, checked)
+    s0, s1 = checked["start"].total, checked["fitted"].total
+    print(f"objective on {len(seeds)} seeds per fit-case side: start {s0:.5g}, fitted {s1:.5g}")
+    if not s1 < s0:
+        print("the fitted point does not improve the objective on the check: no preset written")
+        return 0
+    note = provenance_note(result, args.cases)
+    write_text_atomic(out, calibrated_preset_toml(base, out.stem, result.params, note))
+    hwmodels.load_chip(path=out)  # the written preset must load
+    print(f"use it: swimsim reproduce --chip-file {out}   or   swimsim backtest --chip-file {out} ...")
+    wrote([out])
+    return 0
+
+
+def _print_fit_cases(result: FitResult, recorded: list, checked: dict) -> None:
+    """The fitted values beside their priors and the objective's parts at the start and the fitted point."""
+    for k, v in result.params.items():
+        print(f"  {k} = {v}")
+    print(f"search objective {result.loss:.5g} after {result.evaluations} evaluations (fit cases on seed 0)")
+    for pr in PRIORS:
+        val = result.params.get(pr.key, (result.checks or {}).get(pr.key))
+        shown = "-" if val is None else f"{val:g}"
+        rng = f"{pr.lo:g}" if pr.lo == pr.hi else f"{pr.lo:g}-{pr.hi:g}"
+        print(f"  prior {pr.key}: {shown} (measured {rng}, noise {pr.sigma:g}; term "
+              f"{(result.terms or {}).get(pr.key, 0.0):.3g})")
+    rows = []
+    for label, ev in checked.items():
+        per_case = {rc.case.id: sum(t for k, t in ev.case_terms.items() if k.split(":", 1)[0] == rc.case.id)
+                    for rc in recorded if rc.error is None}
+        rows.append([label, f"{ev.total:.4g}", f"{ev.seed_part:.4g}", f"{sum(ev.terms.values()):.4g}",
+                     f"{sum(ev.case_terms.values()):.4g}", *(f"{v:.4g}" for v in per_case.values())])
+        head_cases = list(per_case)
+    head = ["point", "objective", "seed", "priors", "fit cases", *head_cases]
+    print(render_table(head, rows, markdown=False, left=(0,)))
 
 
 def _parse_profile(spec: str) -> tuple[str, list[float]]:
@@ -167,7 +274,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                        description="Fit the free chip parameters on the standalone baseline of the measurement "
                                    "file, with the runtime's measured microbenchmarks (loop time, submit window, "
                                    "Head OH, switch, dispatch stagger) and the measured cold-start bound as "
-                                   "noise-weighted priors, and write a chip file (TOML) to use with --chip-file. "
+                                   "noise-weighted priors (with --fit-cases also every measured metric of the fit-set "
+                                   "cases), and write a chip file (TOML) to use with --chip-file. "
                                    "The installed presets are never modified.")
     c.add_argument("--measurements", metavar="FILE",
                    help="measurement JSON (default: the bundled PR #648 data; only the standalone baseline is "
@@ -178,7 +286,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                                     f"(default: the bundled {CALIBRATED_PRESET} preset when installed)")
     st.add_argument("--from-prior", action="store_true",
                     help="start the search from the base preset's priors instead (a cold start)")
-    c.add_argument("--max-evals", type=positive_int, default=250, help="evaluation budget (each averages --runs seeds)")
+    c.add_argument("--max-evals", type=positive_int, default=None,
+                   help=f"evaluation budget, each averaging --runs seeds of the standalone baseline (default "
+                        f"{MAX_EVALS}; with --fit-cases {MAX_EVALS_FIT_CASES}, about 7 minutes on two cores)")
     c.add_argument("--runs", type=positive_int, default=DEFAULT_RUNS,
                    help=f"seeds averaged per evaluation (default {DEFAULT_RUNS}, as `reproduce`)")
     c.add_argument("--jitter", type=non_negative_float, default=0.03, help="relative per-block jitter when --runs > 1")
@@ -186,6 +296,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                    help=f"chip file to write (default: <base>{CALIBRATED_SUFFIX}.toml in the current directory, "
                         f"e.g. ./910C{CALIBRATED_SUFFIX}.toml; an existing file is overwritten); with --profile, "
                         f"the output directory (default: {PROFILE_DIR})")
+    c.add_argument("--fit-cases", action="store_true",
+                   help="add every measured metric of the fit-set cases of the case file (both commits' values "
+                        "and the measured change, weighted by each case's stated noise) to the objective; each "
+                        "side is recorded once from --pypto-lib and simulated on seed 0 per evaluation, and the "
+                        "optimum is checked against the start on 3 seeds per side (preset written only if it "
+                        "improves). Validation cases are never run")
+    c.add_argument("--pypto-lib", action="append", metavar="[OWNER/NAME=]DIR",
+                   help="with --fit-cases: a pypto-lib clone or bare mirror (repeatable), as for `swimsim backtest`")
+    c.add_argument("--cases", metavar="FILE",
+                   help="with --fit-cases: validation case file (default: the bundled one); only its \"fit\" "
+                        "cases are read")
     c.add_argument("--profile", metavar="FIELD=V1,V2,...",
                    help="identifiability check instead of a fit: hold one free parameter at each value, re-fit "
                         "the others (--max-evals each), and report how well each point still fits; writes "
