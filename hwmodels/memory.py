@@ -9,7 +9,7 @@ fluid model of lanes that run at the same time and slow each other down through 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -197,6 +197,11 @@ class L2State:
         self._clock = 0
         self.tensors: dict[int, _TensorLines] = {}
         self._lines_cache: dict[tuple, LineSet | None] = {}
+        # Deferred updates (see :meth:`defer`): ``token`` names the logical state, ``backlog`` holds
+        # the accesses not yet applied to the line arrays, ``replay`` applies them.
+        self.token: int | None = None
+        self.backlog: list[tuple] = []
+        self.replay: Callable[[L2State, list[tuple]], None] | None = None
         # statistics (lines)
         self.read_hit_lines = 0
         self.read_miss_lines = 0
@@ -220,6 +225,22 @@ class L2State:
                 tl.arr[:take] = b"\x01" * take
                 tl.count = take
                 self.resident_lines += take
+
+    # --- deferred updates ----------------------------------------------------------------------
+    def defer(self, token: int, replay: Callable[[L2State, list[tuple]], None]) -> None:
+        """Let a caller that memoises its accesses keep the state logically: from now on ``token``
+        names the logical state (the caller updates it) and the caller appends the accesses it has not
+        applied to ``backlog``; ``replay(self, backlog)`` applies them, in order, when the state is
+        needed (:meth:`sync`; the statistics attributes are current after a ``sync``)."""
+        self.token = token
+        self.replay = replay
+
+    def sync(self) -> None:
+        """Apply the deferred accesses, if any: the line arrays and statistics are current after it."""
+        if self.backlog:
+            todo, self.backlog = self.backlog, []
+            assert self.replay is not None
+            self.replay(self, todo)
 
     # --- geometry ------------------------------------------------------------------------------
     def lines_of(self, region: Region) -> LineSet | None:
@@ -331,11 +352,13 @@ class L2State:
     # --- inspection ----------------------------------------------------------------------------
     def resident_fraction(self, tensor: int) -> float:
         """Fraction of a tensor's lines resident in L2 (0..1)."""
+        self.sync()
         tl = self.tensors.get(tensor)
         return tl.count / tl.n if tl and tl.n else 0.0
 
     @property
     def resident_bytes(self) -> int:
+        self.sync()
         return self.resident_lines * self.line_bytes
 
 

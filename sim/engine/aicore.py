@@ -23,7 +23,7 @@ from typing import Any
 
 import simpy
 
-from sim.engine.barriers import Segmenter
+from sim.engine.barriers import SEGMENTER
 from sim.engine.cores import Subtask
 from sim.engine.cost_model import CostModel
 from sim.engine.hbm import HbmLanes
@@ -53,7 +53,7 @@ class AICores:
         self.noise_key = noise_key
         self.threads = threads
         self.hbm = HbmLanes(env, hbm_bw, self._lane_end)
-        self.segmenter = Segmenter()
+        self.segmenter = SEGMENTER
 
     def deliver(self, sub: Subtask, arrive: float) -> None:
         """The token of ``sub`` arrives at its core at ``arrive`` (ns); taken now if the core is free."""

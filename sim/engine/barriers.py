@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sim.ir import BARRIER, Block, Op, Task
 
-__all__ = ["BarrierPlan", "Segmenter", "lane_barriers", "plan"]
+__all__ = ["SEGMENTER", "BarrierPlan", "Segmenter", "lane_barriers", "plan"]
 
 
 @dataclass(slots=True)
@@ -39,8 +39,24 @@ def lane_barriers(block: Block, lane: str) -> int:
     return n
 
 
+_PLANS: dict[int, tuple[Task, tuple[str, ...], BarrierPlan | None]] = {}  # id(task) -> (task, lanes, plan)
+
+
 def plan(task: Task, lanes: list[str]) -> BarrierPlan | None:
-    """The task's barrier plan for its active ``lanes`` (None: the task has no barrier op)."""
+    """The task's barrier plan for its active ``lanes`` (None: the task has no barrier op); memoised
+    per task object (plans are only read)."""
+    key = tuple(lanes)
+    hit = _PLANS.get(id(task))
+    if hit is not None and hit[0] is task and hit[1] == key:
+        return hit[2]
+    if len(_PLANS) > 200_000:
+        _PLANS.clear()
+    p = _plan(task, lanes)
+    _PLANS[id(task)] = (task, key, p)
+    return p
+
+
+def _plan(task: Task, lanes: list[str]) -> BarrierPlan | None:
     blocks = task.blocks
     site = None
     found = False
@@ -66,7 +82,8 @@ def plan(task: Task, lanes: list[str]) -> BarrierPlan | None:
 
 
 class Segmenter:
-    """Cuts blocks at their barrier ops (memoised per block and per op for one run)."""
+    """Cuts blocks at their barrier ops (memoised per block and per op; the engine shares one
+    :data:`SEGMENTER` across runs, so a block's segments are the same objects in every run)."""
 
     def __init__(self) -> None:
         self._blocks: dict[int, tuple[Block, list[Block]]] = {}
@@ -78,6 +95,9 @@ class Segmenter:
         hit = self._blocks.get(id(block))
         if hit is not None and hit[0] is block:
             return hit[1]
+        if len(self._blocks) > 100_000:
+            self._blocks.clear()
+            self._ops.clear()
         ops = block.ops
         seen: dict[str, int] = {}
         seg = [0] * len(ops)
@@ -112,3 +132,6 @@ class Segmenter:
         c = o.model_copy(update={"deps": list(deps)})
         self._ops[id(o)] = (o, deps, c)
         return c
+
+
+SEGMENTER = Segmenter()
