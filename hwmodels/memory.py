@@ -411,6 +411,7 @@ class HbmShare:
         self.bw = bw
         self.flows: list[HbmFlow] = []
         self.last = 0.0  # time (ns) up to which every flow's ``rem`` is accounted
+        self.unit = True  # every flow runs at full speed (the total demand fits, or no flow moves data)
 
     def add(self, flow: HbmFlow, now: float) -> None:
         """Start ``flow`` at ``now`` (ns); the speeds of all flows are shared anew."""
@@ -420,37 +421,58 @@ class HbmShare:
 
     def next_end(self) -> float | None:
         """Time (ns) from the last change until the first flow finishes at the current speeds; None if idle."""
-        if not self.flows:
+        flows = self.flows
+        if not flows:
             return None
-        return min(max(j.rem, 0.0) / j.speed for j in self.flows)
+        if self.unit:  # x / 1.0 == x: the smallest remaining work, at least 0
+            m = min([j.rem for j in flows])
+            return m if m > 0.0 else max(m, 0.0)
+        return min([max(j.rem, 0.0) / j.speed for j in flows])
 
     def finish(self, now: float) -> list[HbmFlow]:
         """Remove and return the flows done at ``now`` (ns), at least one (the closest, against float
         slack); the speeds of the remaining flows are shared anew."""
         self._advance(now)
-        done = [j for j in self.flows if j.rem <= 1e-6 * max(1.0, j.speed)]
+        flows = self.flows
+        if self.unit:
+            done = [j for j in flows if j.rem <= 1e-6]
+        else:
+            done = [j for j in flows if j.rem <= 1e-6 * max(1.0, j.speed)]
         if not done:
-            done = [min(self.flows, key=lambda j: j.rem / j.speed)]
-        self.flows = [j for j in self.flows if j not in done]
+            done = [min(flows, key=lambda j: j.rem / j.speed)]
+        if len(done) == 1:
+            d = done[0]
+            self.flows = [j for j in flows if j is not d]
+        else:
+            gone = {id(j) for j in done}
+            self.flows = [j for j in flows if id(j) not in gone]
         self._reshare()
         return done
 
     def _advance(self, now: float) -> None:
         dt = now - self.last
         if dt > 0:
-            for j in self.flows:
-                j.rem -= dt * j.speed
+            if self.unit:  # dt * 1.0 == dt
+                for j in self.flows:
+                    j.rem -= dt
+            else:
+                for j in self.flows:
+                    j.rem -= dt * j.speed
         self.last = now
 
     def _reshare(self) -> None:
         flows = [j for j in self.flows if j.demand > 0]
-        if not flows:
+        if not flows:  # flows without demand are never slowed: all at full speed
+            self.unit = True
             return
-        total = sum(j.demand for j in flows)
-        if total <= self.bw:
-            for j in flows:
-                j.speed = 1.0
+        dem = [j.demand for j in flows]
+        if sum(dem) <= self.bw:
+            if not self.unit:
+                for j in flows:
+                    j.speed = 1.0
+                self.unit = True
             return
-        shares = share_bandwidth([j.demand for j in flows], self.bw)
+        self.unit = False
+        shares = share_bandwidth(dem, self.bw)
         for j, s in zip(flows, shares, strict=True):
             j.speed = min(1.0, s / j.demand) if s > 0 else 1e-12

@@ -54,6 +54,7 @@ class AICores:
         self.threads = threads
         self.hbm = HbmLanes(env, hbm_bw, self._lane_end)
         self.segmenter = SEGMENTER
+        self._floats: dict[int, tuple[Any, dict[str, float], dict[str, float]]] = {}  # id(profile) -> float dicts
 
     def deliver(self, sub: Subtask, arrive: float) -> None:
         """The token of ``sub`` arrives at its core at ``arrive`` (ns); taken now if the core is free."""
@@ -138,8 +139,16 @@ class AICores:
             factor = max(0.1, 1.0 + self.p.jitter * rng.gauss(0.0, 1.0))
         compute *= factor
         if prof is not None:
-            sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
-            sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
+            if factor == 1.0:  # float(v) * 1.0 == float(v): the profile's dicts as floats, converted once
+                conv = self._floats.get(id(prof))
+                if conv is None or conv[0] is not prof:
+                    conv = self._floats[id(prof)] = (prof, {k: float(v) for k, v in prof.pipe_busy_ns.items()},
+                                                     {k: float(v) for k, v in prof.breakdown.items()})
+                sub.pipe_busy = conv[1].copy()
+                sub.breakdown = conv[2].copy()
+            else:
+                sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
+                sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
         compute = self._cold(sub, prof, compute)
         sub.compute_ns = compute
         if compute <= 0:

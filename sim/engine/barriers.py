@@ -13,10 +13,13 @@ that shares the original op, so equal blocks keep one cost-model structure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from sim.ir import BARRIER, Block, Op, Task
 
 __all__ = ["SEGMENTER", "BarrierPlan", "Segmenter", "lane_barriers", "plan"]
+
+_KIND = attrgetter("kind")
 
 
 @dataclass(slots=True)
@@ -59,16 +62,11 @@ def plan(task: Task, lanes: list[str]) -> BarrierPlan | None:
 def _plan(task: Task, lanes: list[str]) -> BarrierPlan | None:
     blocks = task.blocks
     site = None
-    found = False
     for b in blocks:
-        for o in b.ops:
-            if o.kind == BARRIER:
-                found = True
-                site = o.site
-                break
-        if found:
+        if BARRIER in map(_KIND, b.ops):  # C-level scan: most tasks have no barrier op
+            site = next(o.site for o in b.ops if o.kind == BARRIER)
             break
-    if not found:
+    else:
         return None
     counts = {(p, ln): lane_barriers(b, ln) for p, b in enumerate(blocks) for ln in lanes}
     n_max = max(counts.values(), default=0)

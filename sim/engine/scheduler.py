@@ -101,11 +101,14 @@ class Scheduler:
                 t += th.deferred * p.release_per_task + p.ctr_phase
                 th.deferred = 0
                 th.phase("release", rs, t, 0)
+            env = self.env
             if progress:
-                yield from at(self.env, t)
+                if t > env.now:  # sim.engine.clock.at, inline (the loop's hottest yield)
+                    yield env.timeout(t - env.now)
                 continue
             t += p.idle_iter
-            yield from at(self.env, t)
+            if t > env.now:
+                yield env.timeout(t - env.now)
             t = yield from self._quiet(th, t)
 
     def _sweep(self, th: SchedulerThread, t: float) -> Generator[Any, Any, tuple[float, int]]:
@@ -118,13 +121,15 @@ class Scheduler:
         rs = t
         la, sa = self.ready.depths(th)
         n = 0
+        env = self.env
+        poll = p.poll
         for c in polled:
-            t += p.poll
+            t += poll
             if c.running is None:
                 continue
-            if t > self.env.now:
+            if t > env.now:
                 # the read happens at t: peers must not see its effects (FIN counts, freed slots) earlier
-                yield from at(self.env, t)
+                yield env.timeout(t - env.now)
                 if c.thread != th.idx or c.running is None:
                     continue  # meanwhile re-dealt to another thread (orch_to_sched), which polls it now
             done = observe(c, t, p.fin_vis)
