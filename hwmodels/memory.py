@@ -158,8 +158,11 @@ def _region_lines_general(shape: Sequence[int], itemsize: float, region: Region,
     return LineSet(region.tensor, (), idx, int(idx.size))
 
 
+_LINES: dict[tuple, LineSet | None] = {}  # region line sets by geometry (L2State.lines_of), all states
+
+
 class _TensorLines:
-    __slots__ = ("arr", "view", "n", "count", "dirty", "last", "shape", "itemsize", "kind", "strides")
+    __slots__ = ("arr", "view", "n", "count", "dirty", "last", "shape", "itemsize", "kind", "strides", "geo")
 
     def __init__(self, n: int, shape: list[int], itemsize: float, kind: str) -> None:
         self.arr = bytearray(n)  # 0 absent, 1 clean, 2 dirty
@@ -172,6 +175,7 @@ class _TensorLines:
         self.itemsize = itemsize
         self.kind = kind
         self.strides = _strides(shape)
+        self.geo = (n, itemsize, tuple(shape))  # what a region's line set depends on, with the line size
 
     def np_view(self) -> np.ndarray:
         """A numpy uint8 view sharing ``arr`` (for fancy-indexed access by irregular line sets)."""
@@ -193,10 +197,7 @@ class L2State:
         self.init = init
         self.line_bytes = int(chip.l2.line_bytes)
         self.capacity_lines = int(chip.l2_capacity_bytes // self.line_bytes)
-        self.resident_lines = 0
         self._clock = 0
-        self.tensors: dict[int, _TensorLines] = {}
-        self._lines_cache: dict[tuple, LineSet | None] = {}
         # Deferred updates (see :meth:`defer`): ``token`` names the logical state, ``backlog`` holds
         # the accesses not yet applied to the line arrays, ``replay`` applies them.
         self.token: int | None = None
@@ -207,6 +208,21 @@ class L2State:
         self.read_miss_lines = 0
         self.write_lines = 0
         self.evictions = 0
+        # ``tensors`` and ``resident_lines`` are built on first use (:meth:`__getattr__`): a run whose
+        # accesses are all deferred never needs the line arrays
+
+    def __getattr__(self, name: str) -> object:
+        """Build the line arrays on the first use of ``tensors`` or ``resident_lines``."""
+        if name not in ("tensors", "resident_lines") or "graph" not in self.__dict__:
+            raise AttributeError(name)
+        self._build()
+        return self.__dict__[name]
+
+    def _build(self) -> None:
+        """The per-tensor line arrays in the initial state (``init``)."""
+        self.resident_lines = 0
+        self.tensors: dict[int, _TensorLines] = {}
+        graph, init = self.graph, self.init
         for t in graph.tensors:
             isz = dtype_bytes(t.dtype)
             isz = int(isz) if isz == int(isz) else isz
@@ -245,15 +261,17 @@ class L2State:
     # --- geometry ------------------------------------------------------------------------------
     def lines_of(self, region: Region) -> LineSet | None:
         """The line set of a GM region (None for an unknown tensor or an empty box)."""
-        key = (region.tensor, tuple(region.offset), tuple(region.shape))
-        ls = self._lines_cache.get(key, False)
+        tl = self.tensors.get(region.tensor)
+        if tl is None or tl.n == 0:
+            return None
+        # geometry only (the tensor's id, size, shape and dtype, the line size): shared by every state
+        key = (region.tensor, tl.geo, self.line_bytes, tuple(region.offset), tuple(region.shape))
+        ls = _LINES.get(key, False)
         if ls is False:
-            tl = self.tensors.get(region.tensor)
-            if tl is None or tl.n == 0:
-                ls = None
-            else:
-                ls = region_lines(tl.shape, tl.itemsize, region, self.line_bytes, tl.n, tl.strides)
-            self._lines_cache[key] = ls
+            ls = region_lines(tl.shape, tl.itemsize, region, self.line_bytes, tl.n, tl.strides)
+            if len(_LINES) >= 500_000:
+                _LINES.clear()
+            _LINES[key] = ls
         return ls
 
     # --- access --------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from operator import attrgetter
 
 from sim.ir import BARRIER, Block, Op, Task
 
-__all__ = ["SEGMENTER", "BarrierPlan", "Segmenter", "lane_barriers", "plan"]
+__all__ = ["SEGMENTER", "BarrierPlan", "Segmenter", "lane_barriers", "plan", "use_graph"]
 
 _KIND = attrgetter("kind")
 
@@ -43,6 +43,15 @@ def lane_barriers(block: Block, lane: str) -> int:
 
 
 _PLANS: dict[int, tuple[Task, tuple[str, ...], BarrierPlan | None]] = {}  # id(task) -> (task, lanes, plan)
+_GRAPH: list[object] = [None]  # the graph whose tasks and blocks the memos hold
+
+
+def use_graph(graph: object) -> None:
+    """Memos of plans and segments hold one graph's objects: drop them when a run uses another graph."""
+    if _GRAPH[0] is not graph:
+        _PLANS.clear()
+        SEGMENTER.clear()
+        _GRAPH[0] = graph
 
 
 def plan(task: Task, lanes: list[str]) -> BarrierPlan | None:
@@ -86,6 +95,11 @@ class Segmenter:
     def __init__(self) -> None:
         self._blocks: dict[int, tuple[Block, list[Block]]] = {}
         self._ops: dict[int, tuple[Op, tuple[int, ...], Op]] = {}
+
+    def clear(self) -> None:
+        """Forget every memoised block and op."""
+        self._blocks.clear()
+        self._ops.clear()
 
     def segments(self, block: Block) -> list[Block]:
         """``block``'s segments, segment ``k`` as a Block of the ops between barriers ``k - 1`` and ``k``

@@ -119,7 +119,9 @@ class Scheduler:
         if not polled:
             return t, 0
         rs = t
-        la, sa = self.ready.depths(th)
+        # the queue depths at the sweep's start, taken when first needed: before anything can change
+        # them (the first yield to peers, or the first completion)
+        la = sa = None
         n = 0
         env = self.env
         poll = p.poll
@@ -128,6 +130,8 @@ class Scheduler:
             if c.running is None:
                 continue
             if t > env.now:
+                if la is None:
+                    la, sa = self.ready.depths(th)
                 # the read happens at t: peers must not see its effects (FIN counts, freed slots) earlier
                 yield env.timeout(t - env.now)
                 if c.thread != th.idx or c.running is None:
@@ -135,6 +139,8 @@ class Scheduler:
             done = observe(c, t, p.fin_vis)
             if not done:
                 continue
+            if la is None:
+                la, sa = self.ready.depths(th)
             fin = t
             for s in done:
                 s.finish = fin
@@ -147,6 +153,7 @@ class Scheduler:
         if n:
             t += p.ctr_phase
             le, _ = self.ready.depths(th)
+            assert sa is not None
             th.phase("complete", rs, t, n, local_at_start=la, shared_at_start=sa,
                      local_at_end=le, shared_at_end=list(sa))
         return t, n

@@ -13,7 +13,7 @@ from typing import Any
 import simpy
 
 from sim.engine.cores import Cluster, Core
-from sim.engine.recmem import make_record
+from sim.engine.recmem import shared_fields_set
 from sim.engine.tasks import SHAPES, TaskState
 from sim.ir import CoreShape
 from sim.ir.records import PhaseRecord
@@ -48,8 +48,10 @@ class SchedulerThread:
 
     def phase(self, kind: str, start: float, end: float, n: int, **kw: Any) -> None:
         """Record one phase (ns) of this thread's current loop iteration that processed ``n`` items."""
-        self.phases.append(make_record(PhaseRecord, thread=self.idx, kind=kind, start=start, end=end,
-                                       loop_iter=self.loop_iter, tasks_processed=n, **kw))
+        self.phases.append(shared_fields_set(
+            PhaseRecord(thread=self.idx, kind=kind, start=start, end=end, loop_iter=self.loop_iter,
+                        tasks_processed=n, **kw)
+        ))
 
 
 def broadcast(threads: list[SchedulerThread]) -> None:
