@@ -33,6 +33,10 @@ from sim.ir import Block
 
 __all__ = ["AICores"]
 
+# id(profile) -> (profile, its pipe_busy_ns and breakdown as floats): the cost model's profiles are
+# memoised and only read, so each is converted once
+_FLOATS: dict[int, tuple[Any, dict[str, float], dict[str, float]]] = {}
+
 
 class AICores:
     """The physical cores of the die: token reception, local setup, lane execution, lane end.
@@ -54,7 +58,6 @@ class AICores:
         self.threads = threads
         self.hbm = HbmLanes(env, hbm_bw, self._lane_end)
         self.segmenter = SEGMENTER
-        self._floats: dict[int, tuple[Any, dict[str, float], dict[str, float]]] = {}  # id(profile) -> float dicts
 
     def deliver(self, sub: Subtask, arrive: float) -> None:
         """The token of ``sub`` arrives at its core at ``arrive`` (ns); taken now if the core is free."""
@@ -140,10 +143,12 @@ class AICores:
         compute *= factor
         if prof is not None:
             if factor == 1.0:  # float(v) * 1.0 == float(v): the profile's dicts as floats, converted once
-                conv = self._floats.get(id(prof))
+                conv = _FLOATS.get(id(prof))
                 if conv is None or conv[0] is not prof:
-                    conv = self._floats[id(prof)] = (prof, {k: float(v) for k, v in prof.pipe_busy_ns.items()},
-                                                     {k: float(v) for k, v in prof.breakdown.items()})
+                    if len(_FLOATS) >= 100_000:
+                        _FLOATS.clear()
+                    conv = _FLOATS[id(prof)] = (prof, {k: float(v) for k, v in prof.pipe_busy_ns.items()},
+                                                {k: float(v) for k, v in prof.breakdown.items()})
                 sub.pipe_busy = conv[1].copy()
                 sub.breakdown = conv[2].copy()
             else:

@@ -23,7 +23,6 @@ from typing import Any
 import simpy
 
 from sim.engine.aicore import AICores
-from sim.engine.clock import at
 from sim.engine.cores import Cluster, Core, Subtask
 from sim.engine.early_dispatch import EarlyDispatch
 from sim.engine.params import RuntimeParams
@@ -170,7 +169,8 @@ class Dispatcher:
         blocks = 0
         pops = 0
         while self.early.queue and pops < p.early_max_pops:
-            yield from at(self.env, t)
+            if t > self.env.now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env.now)
             if not self.early.queue:  # a peer took the last candidate meanwhile
                 break
             ts = self.early.queue.popleft()
@@ -212,7 +212,8 @@ class Dispatcher:
             free = []
         placed = 0
         while placed < budget:
-            yield from at(self.env, t)
+            if t > self.env.now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env.now)
             ts = self._pop(th, shape, tried)
             if ts is None:
                 th.pop_miss += 1
