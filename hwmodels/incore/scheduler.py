@@ -92,8 +92,8 @@ _OP_ROW: list[tuple] = []  # structural id -> (cost key, lane, pipe, deps, has r
 _SHAPES: dict[tuple[int, ...], _Shape] = {}
 
 
-_OP_FIELDS = attrgetter("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops", "lane",
-                        "pipe")
+_OP_FIELDS = ("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops", "lane", "pipe")
+_OP_ALL = attrgetter(*_OP_FIELDS, "shape", "mnk", "region", "deps")  # the key fields, then the rest _structure reads
 
 
 def _new_sid(full: tuple, o: Op) -> int:
@@ -139,16 +139,17 @@ def _structure(block: Block, l2: L2State) -> _Struct:
         _OP_SID.clear()
     ops = block.ops
     # an op's structural key: everything but its GM region's offset (equal keys, equal costs)
-    op_sid, op_keys, fields = _OP_SID, _OP_KEYS, _OP_FIELDS
+    op_sid, op_keys, fields = _OP_SID, _OP_KEYS, _OP_ALL
     sids = []
     for o in ops:
         e = op_sid.get(id(o))
         if e is not None and e[0] is o:
             sids.append(e[1])
             continue
-        m = o.mnk
-        r = o.region
-        full = (fields(o), tuple(o.shape), tuple(m) if m else None, r is None, tuple(o.deps))
+        f = fields(o)
+        m = f[12]
+        r = f[13]
+        full = (f[:11], tuple(f[11]), tuple(m) if m else None, r is None, tuple(f[14]))
         sid = op_keys.get(full)
         if sid is None:
             sid = _new_sid(full, o)

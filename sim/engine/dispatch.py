@@ -372,10 +372,11 @@ class Dispatcher:
 
     def _n_eligible(self, th: SchedulerThread, shape: CoreShape, stage: str) -> int:
         """How many of ``th``'s cores (MIX: clusters with an eligible core) are eligible in ``stage``."""
-        if shape == CoreShape.AIC:
-            return sum(1 for c in th.aic if eligible(c, stage))
-        if shape == CoreShape.AIV:
-            return sum(1 for c in th.aiv if eligible(c, stage))
+        if shape == CoreShape.AIC or shape == CoreShape.AIV:
+            cores = th.aic if shape == CoreShape.AIC else th.aiv
+            if stage == "idle":  # eligible(c, "idle"): the running slot is empty
+                return [c.running for c in cores].count(None)
+            return sum(1 for c in cores if eligible(c, stage))
         return sum(1 for cl in th.clusters if eligible(cl.aic, stage) or any(eligible(a, stage) for a in cl.aivs))
 
     def _head(self, th: SchedulerThread, shape: CoreShape) -> TaskState | None:
