@@ -242,12 +242,18 @@ class L2State:
                 tl.count = take
                 self.resident_lines += take
 
+    @property
+    def accesses(self) -> int:
+        """Accesses applied so far (reads, writes, touches; 0 for a state still in its initial form)."""
+        return self._clock
+
     # --- deferred updates ----------------------------------------------------------------------
     def defer(self, token: int, replay: Callable[[L2State, list[tuple]], None]) -> None:
         """Let a caller that memoises its accesses keep the state logically: from now on ``token``
         names the logical state (the caller updates it) and the caller appends the accesses it has not
         applied to ``backlog``; ``replay(self, backlog)`` applies them, in order, when the state is
-        needed (:meth:`sync`; the statistics attributes are current after a ``sync``)."""
+        needed (:meth:`sync`; the statistics attributes are current after a ``sync``). While deferred,
+        the state changes only through that caller."""
         self.token = token
         self.replay = replay
 

@@ -81,6 +81,7 @@ class _Struct:
     has_mte1: list[bool]
 
 
+_DETACHED = -1  # L2 token of a state changed outside the transition memo (never memoised again)
 _STRUCTS: dict[int, _Struct] = {}
 _GRAPH: list[object] = []  # the graph whose blocks _STRUCTS and ops _OP_SID hold
 _SIGS: dict[tuple, int] = {}
@@ -310,6 +311,7 @@ class CoreCostModel:
             hit = self._chained(task, block, l2)
         else:
             l2.sync()
+            l2.token = _DETACHED  # changed outside the memo: no token names this state any more
             hit = self._profile(task, block, l2)
         if not copy:
             return hit
@@ -319,6 +321,10 @@ class CoreCostModel:
     def _chained(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
         """:meth:`profile` through the memo of L2 transitions (see there)."""
         tok = l2.token
+        if tok is None and l2.accesses:  # accessed before: not the initial state a root token names
+            tok = l2.token = _DETACHED
+        if tok == _DETACHED:
+            return self._profile(task, block, l2)
         if tok is None:
             if self._chain_graph is not l2.graph:  # the memo holds one graph's blocks
                 self._chain.clear()
@@ -368,6 +374,7 @@ class CoreCostModel:
         if task.kind != TaskKind.KERNEL:
             return []
         l2.sync()
+        l2.token = _DETACHED
         _st, comp, cls = self._prepare(block, l2)
         trace: list[OpTiming] = []
         self._schedule(comp, cls, _active_lanes(task, comp.lane), trace=trace, ops=block.ops)

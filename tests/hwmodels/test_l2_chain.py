@@ -69,3 +69,39 @@ def test_replayed_runs_match_eager_profiling(order: list[int], init: str) -> Non
     eager = L2State(CHIP, g, init)
     ref = [m.profile(g.tasks[i], g.tasks[i].blocks[0], eager, copy=False) for i in [*order, 1 - order[-1]]]
     assert res == ref and _state(l2) == _state(eager)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.booleans()), min_size=1, max_size=6))
+def test_mixed_eager_and_memoised_calls_match_eager_profiling(calls: list[tuple[int, bool]]) -> None:
+    """A state changed by an eager call or by a direct access is no longer named by a token: the
+    memoised path then profiles it as it is, and leaves no memo entry another state could meet."""
+    g = _graph()
+    m = CoreCostModel(CHIP)
+    for pre in (True, False, True):
+        states = [L2State(CHIP, g, "cold") for _ in range(2)]
+        if pre:  # the alloc rows resident before any profile
+            for s in states:
+                s.read(s.lines_of(g.tasks[1].blocks[0].ops[0].region))
+        l2, eager = states
+        for i, chain in calls:
+            t = g.tasks[i]
+            assert (m.profile(t, t.blocks[0], l2, copy=False, chain=chain)
+                    == m.profile(t, t.blocks[0], eager, copy=False))
+        assert _state(l2) == _state(eager)
+
+
+def test_an_eager_call_detaches_the_state_from_its_token() -> None:
+    g = _graph()
+    w, r = g.tasks
+    m = CoreCostModel(CHIP)
+    a = L2State(CHIP, g, "cold")
+    m.profile(w, w.blocks[0], a, copy=False, chain=True)
+    m.profile(r, r.blocks[0], a, copy=False)  # eager: r's param rows now resident in a
+    m.profile(r, r.blocks[0], a, copy=False, chain=True)  # must not be remembered as "r after w"
+    b = L2State(CHIP, g, "cold")
+    m.profile(w, w.blocks[0], b, copy=False, chain=True)
+    got = m.profile(r, r.blocks[0], b, copy=False, chain=True)
+    ref = L2State(CHIP, g, "cold")
+    m.profile(w, w.blocks[0], ref, copy=False)
+    assert got == m.profile(r, r.blocks[0], ref, copy=False)
