@@ -9,7 +9,7 @@ fluid model of lanes that run at the same time and slow each other down through 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -158,8 +158,11 @@ def _region_lines_general(shape: Sequence[int], itemsize: float, region: Region,
     return LineSet(region.tensor, (), idx, int(idx.size))
 
 
+_LINES: dict[tuple, LineSet | None] = {}  # region line sets by geometry (L2State.lines_of), all states
+
+
 class _TensorLines:
-    __slots__ = ("arr", "view", "n", "count", "dirty", "last", "shape", "itemsize", "kind", "strides")
+    __slots__ = ("arr", "view", "n", "count", "dirty", "last", "shape", "itemsize", "kind", "strides", "geo")
 
     def __init__(self, n: int, shape: list[int], itemsize: float, kind: str) -> None:
         self.arr = bytearray(n)  # 0 absent, 1 clean, 2 dirty
@@ -172,6 +175,7 @@ class _TensorLines:
         self.itemsize = itemsize
         self.kind = kind
         self.strides = _strides(shape)
+        self.geo = (n, itemsize, tuple(shape))  # what a region's line set depends on, with the line size
 
     def np_view(self) -> np.ndarray:
         """A numpy uint8 view sharing ``arr`` (for fancy-indexed access by irregular line sets)."""
@@ -193,15 +197,32 @@ class L2State:
         self.init = init
         self.line_bytes = int(chip.l2.line_bytes)
         self.capacity_lines = int(chip.l2_capacity_bytes // self.line_bytes)
-        self.resident_lines = 0
         self._clock = 0
-        self.tensors: dict[int, _TensorLines] = {}
-        self._lines_cache: dict[tuple, LineSet | None] = {}
+        # Deferred updates (see :meth:`defer`): ``token`` names the logical state, ``backlog`` holds
+        # the accesses not yet applied to the line arrays, ``replay`` applies them.
+        self.token: int | None = None
+        self.backlog: list[tuple] = []
+        self.replay: Callable[[L2State, list[tuple]], None] | None = None
         # statistics (lines)
         self.read_hit_lines = 0
         self.read_miss_lines = 0
         self.write_lines = 0
         self.evictions = 0
+        # ``tensors`` and ``resident_lines`` are built on first use (:meth:`__getattr__`): a run whose
+        # accesses are all deferred never needs the line arrays
+
+    def __getattr__(self, name: str) -> object:
+        """Build the line arrays on the first use of ``tensors`` or ``resident_lines``."""
+        if name not in ("tensors", "resident_lines") or "graph" not in self.__dict__:
+            raise AttributeError(name)
+        self._build()
+        return self.__dict__[name]
+
+    def _build(self) -> None:
+        """The per-tensor line arrays in the initial state (``init``)."""
+        self.resident_lines = 0
+        self.tensors: dict[int, _TensorLines] = {}
+        graph, init = self.graph, self.init
         for t in graph.tensors:
             isz = dtype_bytes(t.dtype)
             isz = int(isz) if isz == int(isz) else isz
@@ -221,18 +242,42 @@ class L2State:
                 tl.count = take
                 self.resident_lines += take
 
+    @property
+    def accesses(self) -> int:
+        """Accesses applied so far (reads, writes, touches; 0 for a state still in its initial form)."""
+        return self._clock
+
+    # --- deferred updates ----------------------------------------------------------------------
+    def defer(self, token: int, replay: Callable[[L2State, list[tuple]], None]) -> None:
+        """Let a caller that memoises its accesses keep the state logically: from now on ``token``
+        names the logical state (the caller updates it) and the caller appends the accesses it has not
+        applied to ``backlog``; ``replay(self, backlog)`` applies them, in order, when the state is
+        needed (:meth:`sync`; the statistics attributes are current after a ``sync``). While deferred,
+        the state changes only through that caller."""
+        self.token = token
+        self.replay = replay
+
+    def sync(self) -> None:
+        """Apply the deferred accesses, if any: the line arrays and statistics are current after it."""
+        if self.backlog:
+            todo, self.backlog = self.backlog, []
+            assert self.replay is not None
+            self.replay(self, todo)
+
     # --- geometry ------------------------------------------------------------------------------
     def lines_of(self, region: Region) -> LineSet | None:
         """The line set of a GM region (None for an unknown tensor or an empty box)."""
-        key = (region.tensor, tuple(region.offset), tuple(region.shape))
-        ls = self._lines_cache.get(key, False)
+        tl = self.tensors.get(region.tensor)
+        if tl is None or tl.n == 0:
+            return None
+        # geometry only (the tensor's id, size, shape and dtype, the line size): shared by every state
+        key = (region.tensor, tl.geo, self.line_bytes, tuple(region.offset), tuple(region.shape))
+        ls = _LINES.get(key, False)
         if ls is False:
-            tl = self.tensors.get(region.tensor)
-            if tl is None or tl.n == 0:
-                ls = None
-            else:
-                ls = region_lines(tl.shape, tl.itemsize, region, self.line_bytes, tl.n, tl.strides)
-            self._lines_cache[key] = ls
+            ls = region_lines(tl.shape, tl.itemsize, region, self.line_bytes, tl.n, tl.strides)
+            if len(_LINES) >= 500_000:
+                _LINES.clear()
+            _LINES[key] = ls
         return ls
 
     # --- access --------------------------------------------------------------------------------
@@ -331,11 +376,13 @@ class L2State:
     # --- inspection ----------------------------------------------------------------------------
     def resident_fraction(self, tensor: int) -> float:
         """Fraction of a tensor's lines resident in L2 (0..1)."""
+        self.sync()
         tl = self.tensors.get(tensor)
         return tl.count / tl.n if tl and tl.n else 0.0
 
     @property
     def resident_bytes(self) -> int:
+        self.sync()
         return self.resident_lines * self.line_bytes
 
 
@@ -388,6 +435,7 @@ class HbmShare:
         self.bw = bw
         self.flows: list[HbmFlow] = []
         self.last = 0.0  # time (ns) up to which every flow's ``rem`` is accounted
+        self.unit = True  # every flow runs at full speed (the total demand fits, or no flow moves data)
 
     def add(self, flow: HbmFlow, now: float) -> None:
         """Start ``flow`` at ``now`` (ns); the speeds of all flows are shared anew."""
@@ -397,37 +445,58 @@ class HbmShare:
 
     def next_end(self) -> float | None:
         """Time (ns) from the last change until the first flow finishes at the current speeds; None if idle."""
-        if not self.flows:
+        flows = self.flows
+        if not flows:
             return None
-        return min(max(j.rem, 0.0) / j.speed for j in self.flows)
+        if self.unit:  # x / 1.0 == x: the smallest remaining work, at least 0
+            m = min([j.rem for j in flows])
+            return m if m > 0.0 else max(m, 0.0)
+        return min([max(j.rem, 0.0) / j.speed for j in flows])
 
     def finish(self, now: float) -> list[HbmFlow]:
         """Remove and return the flows done at ``now`` (ns), at least one (the closest, against float
         slack); the speeds of the remaining flows are shared anew."""
         self._advance(now)
-        done = [j for j in self.flows if j.rem <= 1e-6 * max(1.0, j.speed)]
+        flows = self.flows
+        if self.unit:
+            done = [j for j in flows if j.rem <= 1e-6]
+        else:
+            done = [j for j in flows if j.rem <= 1e-6 * max(1.0, j.speed)]
         if not done:
-            done = [min(self.flows, key=lambda j: j.rem / j.speed)]
-        self.flows = [j for j in self.flows if j not in done]
+            done = [min(flows, key=lambda j: j.rem / j.speed)]
+        if len(done) == 1:
+            d = done[0]
+            self.flows = [j for j in flows if j is not d]
+        else:
+            gone = {id(j) for j in done}
+            self.flows = [j for j in flows if id(j) not in gone]
         self._reshare()
         return done
 
     def _advance(self, now: float) -> None:
         dt = now - self.last
         if dt > 0:
-            for j in self.flows:
-                j.rem -= dt * j.speed
+            if self.unit:  # dt * 1.0 == dt
+                for j in self.flows:
+                    j.rem -= dt
+            else:
+                for j in self.flows:
+                    j.rem -= dt * j.speed
         self.last = now
 
     def _reshare(self) -> None:
         flows = [j for j in self.flows if j.demand > 0]
-        if not flows:
+        if not flows:  # flows without demand are never slowed: all at full speed
+            self.unit = True
             return
-        total = sum(j.demand for j in flows)
-        if total <= self.bw:
-            for j in flows:
-                j.speed = 1.0
+        dem = [j.demand for j in flows]
+        if sum(dem) <= self.bw:
+            if not self.unit:
+                for j in flows:
+                    j.speed = 1.0
+                self.unit = True
             return
-        shares = share_bandwidth([j.demand for j in flows], self.bw)
+        self.unit = False
+        shares = share_bandwidth(dem, self.bw)
         for j, s in zip(flows, shares, strict=True):
             j.speed = min(1.0, s / j.demand) if s > 0 else 1e-12

@@ -81,6 +81,7 @@ class _Struct:
     has_mte1: list[bool]
 
 
+_DETACHED = -1  # L2 token of a state changed outside the transition memo (never memoised again)
 _STRUCTS: dict[int, _Struct] = {}
 _GRAPH: list[object] = []  # the graph whose blocks _STRUCTS and ops _OP_SID hold
 _SIGS: dict[tuple, int] = {}
@@ -92,8 +93,8 @@ _OP_ROW: list[tuple] = []  # structural id -> (cost key, lane, pipe, deps, has r
 _SHAPES: dict[tuple[int, ...], _Shape] = {}
 
 
-_OP_FIELDS = attrgetter("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops", "lane",
-                        "pipe")
+_OP_FIELDS = ("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops", "lane", "pipe")
+_OP_ALL = attrgetter(*_OP_FIELDS, "shape", "mnk", "region", "deps")  # the key fields, then the rest _structure reads
 
 
 def _new_sid(full: tuple, o: Op) -> int:
@@ -139,16 +140,17 @@ def _structure(block: Block, l2: L2State) -> _Struct:
         _OP_SID.clear()
     ops = block.ops
     # an op's structural key: everything but its GM region's offset (equal keys, equal costs)
-    op_sid, op_keys, fields = _OP_SID, _OP_KEYS, _OP_FIELDS
+    op_sid, op_keys, fields = _OP_SID, _OP_KEYS, _OP_ALL
     sids = []
     for o in ops:
         e = op_sid.get(id(o))
         if e is not None and e[0] is o:
             sids.append(e[1])
             continue
-        m = o.mnk
-        r = o.region
-        full = (fields(o), tuple(o.shape), tuple(m) if m else None, r is None, tuple(o.deps))
+        f = fields(o)
+        m = f[12]
+        r = f[13]
+        full = (f[:11], tuple(f[11]), tuple(m) if m else None, r is None, tuple(f[14]))
         sid = op_keys.get(full)
         if sid is None:
             sid = _new_sid(full, o)
@@ -189,6 +191,12 @@ class CoreCostModel:
         self._op_cache: dict[tuple, OpCost] = {}
         self._by_sig: dict[int, _Compiled] = {}
         self._memo: dict[tuple, dict[str, BlockProfile]] = {}
+        # L2 transitions (``profile(..., chain=True)``): (L2 token, block id, task id) -> (block, task,
+        # profiles, next token); the tokens name L2 states of one graph reached from an initial state
+        self._chain: dict[tuple[int, int, int], tuple[Block, Task, dict[str, BlockProfile], int]] = {}
+        self._chain_graph: object = None
+        self._roots: dict[str, int] = {}
+        self._tokens = 0
         self._pro = chip.core.kernel_prologue_ns
         self._epi = chip.core.kernel_epilogue_ns
         self._out2 = chip.dma.mte2_outstanding
@@ -287,12 +295,70 @@ class CoreCostModel:
                 cls.append((ls.n, 0, l2.write(ls), 0))
         return st, comp, cls
 
-    def profile(self, task: Task, block: Block, l2: L2State, *, copy: bool = True) -> dict[str, BlockProfile]:
+    def profile(self, task: Task, block: Block, l2: L2State, *, copy: bool = True,
+                chain: bool = False) -> dict[str, BlockProfile]:
         """Profiles of the block's active lanes ("aic"/"aiv0"/"aiv1"); classifies and marks L2 lines now.
         ``copy=False`` returns the memoised profiles themselves, shared by every block of equal cost (for
-        callers that only read them, such as the engine: no per-block copy kept for the run)."""
+        callers that only read them, such as the engine: no per-block copy kept for the run).
+
+        ``chain=True`` memoises the L2 transition too: the result of a block in a given L2 state (named
+        by a token: the initial state and the blocks profiled since) is kept, and a run that profiles
+        the same blocks in the same order again only defers the line updates (:meth:`L2State.defer`),
+        applied when another caller needs the state."""
         if task.kind != TaskKind.KERNEL:
             return {}
+        if chain:
+            hit = self._chained(task, block, l2)
+        else:
+            l2.sync()
+            l2.token = _DETACHED  # changed outside the memo: no token names this state any more
+            hit = self._profile(task, block, l2)
+        if not copy:
+            return hit
+        return {k: BlockProfile(v.compute_ns, v.hbm_bytes, dict(v.pipe_busy_ns), dict(v.breakdown), v.gm_loads)
+                for k, v in hit.items()}
+
+    def _chained(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
+        """:meth:`profile` through the memo of L2 transitions (see there)."""
+        tok = l2.token
+        if tok is None and l2.accesses:  # accessed before: not the initial state a root token names
+            tok = l2.token = _DETACHED
+        if tok == _DETACHED:
+            return self._profile(task, block, l2)
+        if tok is None:
+            if self._chain_graph is not l2.graph:  # the memo holds one graph's blocks
+                self._chain.clear()
+                self._roots.clear()
+                self._chain_graph = l2.graph
+            tok = self._roots.get(l2.init)
+            if tok is None:
+                tok = self._roots[l2.init] = self._new_token()
+            l2.defer(tok, self._replay)
+        key = (tok, id(block), id(task))
+        e = self._chain.get(key)
+        if e is not None and e[0] is block and e[1] is task:
+            l2.backlog.append((block,))
+            l2.token = e[3]
+            return e[2]
+        l2.sync()
+        hit = self._profile(task, block, l2)
+        if len(self._chain) > 500_000:
+            self._chain.clear()  # tokens are never reused: a state named by a dropped token just misses
+        nt = l2.token = self._new_token()
+        self._chain[key] = (block, task, hit, nt)
+        return hit
+
+    def _new_token(self) -> int:
+        self._tokens += 1
+        return self._tokens
+
+    def _replay(self, l2: L2State, todo: list[tuple]) -> None:
+        """Apply the deferred L2 accesses of the blocks in ``todo`` (program order) to ``l2``."""
+        for (block,) in todo:
+            self._prepare(block, l2)
+
+    def _profile(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
+        """The memoised profiles of ``block`` in the current state of ``l2`` (marks its lines)."""
         st, comp, cls = self._prepare(block, l2)
         lanes_active = _active_lanes(task, comp.lane)
         mkey = (st.sig, tuple(cls), lanes_active)
@@ -300,16 +366,15 @@ class CoreCostModel:
         if hit is None:
             hit = self._schedule(comp, cls, lanes_active)
             self._memo[mkey] = hit
-        if not copy:
-            return hit
-        return {k: BlockProfile(v.compute_ns, v.hbm_bytes, dict(v.pipe_busy_ns), dict(v.breakdown), v.gm_loads)
-                for k, v in hit.items()}
+        return hit
 
     def op_timeline(self, task: Task, block: Block, l2: L2State) -> list[OpTiming]:
         """Every op of the block as the list scheduler placed it (ns from the block's first op, after the
         prologue), with what it waited for and whether it is on its lane's critical path."""
         if task.kind != TaskKind.KERNEL:
             return []
+        l2.sync()
+        l2.token = _DETACHED
         _st, comp, cls = self._prepare(block, l2)
         trace: list[OpTiming] = []
         self._schedule(comp, cls, _active_lanes(task, comp.lane), trace=trace, ops=block.ops)

@@ -23,7 +23,7 @@ from typing import Any
 
 import simpy
 
-from sim.engine.barriers import Segmenter
+from sim.engine.barriers import SEGMENTER
 from sim.engine.cores import Subtask
 from sim.engine.cost_model import CostModel
 from sim.engine.hbm import HbmLanes
@@ -32,6 +32,10 @@ from sim.engine.threads import SchedulerThread
 from sim.ir import Block
 
 __all__ = ["AICores"]
+
+# id(profile) -> (profile, its pipe_busy_ns and breakdown as floats): the cost model's profiles are
+# memoised and only read, so each is converted once
+_FLOATS: dict[int, tuple[Any, dict[str, float], dict[str, float]]] = {}
 
 
 class AICores:
@@ -53,7 +57,7 @@ class AICores:
         self.noise_key = noise_key
         self.threads = threads
         self.hbm = HbmLanes(env, hbm_bw, self._lane_end)
-        self.segmenter = Segmenter()
+        self.segmenter = SEGMENTER
 
     def deliver(self, sub: Subtask, arrive: float) -> None:
         """The token of ``sub`` arrives at its core at ``arrive`` (ns); taken now if the core is free."""
@@ -138,8 +142,18 @@ class AICores:
             factor = max(0.1, 1.0 + self.p.jitter * rng.gauss(0.0, 1.0))
         compute *= factor
         if prof is not None:
-            sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
-            sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
+            if factor == 1.0:  # float(v) * 1.0 == float(v): the profile's dicts as floats, converted once
+                conv = _FLOATS.get(id(prof))
+                if conv is None or conv[0] is not prof:
+                    if len(_FLOATS) >= 100_000:
+                        _FLOATS.clear()
+                    conv = _FLOATS[id(prof)] = (prof, {k: float(v) for k, v in prof.pipe_busy_ns.items()},
+                                                {k: float(v) for k, v in prof.breakdown.items()})
+                sub.pipe_busy = conv[1].copy()
+                sub.breakdown = conv[2].copy()
+            else:
+                sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
+                sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
         compute = self._cold(sub, prof, compute)
         sub.compute_ns = compute
         if compute <= 0:

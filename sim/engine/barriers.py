@@ -13,10 +13,13 @@ that shares the original op, so equal blocks keep one cost-model structure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from sim.ir import BARRIER, Block, Op, Task
 
-__all__ = ["BarrierPlan", "Segmenter", "lane_barriers", "plan"]
+__all__ = ["SEGMENTER", "BarrierPlan", "Segmenter", "lane_barriers", "plan", "use_graph"]
+
+_KIND = attrgetter("kind")
 
 
 @dataclass(slots=True)
@@ -39,20 +42,40 @@ def lane_barriers(block: Block, lane: str) -> int:
     return n
 
 
+_PLANS: dict[int, tuple[Task, tuple[str, ...], BarrierPlan | None]] = {}  # id(task) -> (task, lanes, plan)
+_GRAPH: list[object] = [None]  # the graph whose tasks and blocks the memos hold
+
+
+def use_graph(graph: object) -> None:
+    """Memos of plans and segments hold one graph's objects: drop them when a run uses another graph."""
+    if _GRAPH[0] is not graph:
+        _PLANS.clear()
+        SEGMENTER.clear()
+        _GRAPH[0] = graph
+
+
 def plan(task: Task, lanes: list[str]) -> BarrierPlan | None:
-    """The task's barrier plan for its active ``lanes`` (None: the task has no barrier op)."""
+    """The task's barrier plan for its active ``lanes`` (None: the task has no barrier op); memoised
+    per task object (plans are only read)."""
+    key = tuple(lanes)
+    hit = _PLANS.get(id(task))
+    if hit is not None and hit[0] is task and hit[1] == key:
+        return hit[2]
+    if len(_PLANS) > 200_000:
+        _PLANS.clear()
+    p = _plan(task, lanes)
+    _PLANS[id(task)] = (task, key, p)
+    return p
+
+
+def _plan(task: Task, lanes: list[str]) -> BarrierPlan | None:
     blocks = task.blocks
     site = None
-    found = False
     for b in blocks:
-        for o in b.ops:
-            if o.kind == BARRIER:
-                found = True
-                site = o.site
-                break
-        if found:
+        if BARRIER in map(_KIND, b.ops):  # C-level scan: most tasks have no barrier op
+            site = next(o.site for o in b.ops if o.kind == BARRIER)
             break
-    if not found:
+    else:
         return None
     counts = {(p, ln): lane_barriers(b, ln) for p, b in enumerate(blocks) for ln in lanes}
     n_max = max(counts.values(), default=0)
@@ -66,11 +89,17 @@ def plan(task: Task, lanes: list[str]) -> BarrierPlan | None:
 
 
 class Segmenter:
-    """Cuts blocks at their barrier ops (memoised per block and per op for one run)."""
+    """Cuts blocks at their barrier ops (memoised per block and per op; the engine shares one
+    :data:`SEGMENTER` across runs, so a block's segments are the same objects in every run)."""
 
     def __init__(self) -> None:
         self._blocks: dict[int, tuple[Block, list[Block]]] = {}
         self._ops: dict[int, tuple[Op, tuple[int, ...], Op]] = {}
+
+    def clear(self) -> None:
+        """Forget every memoised block and op."""
+        self._blocks.clear()
+        self._ops.clear()
 
     def segments(self, block: Block) -> list[Block]:
         """``block``'s segments, segment ``k`` as a Block of the ops between barriers ``k - 1`` and ``k``
@@ -78,6 +107,9 @@ class Segmenter:
         hit = self._blocks.get(id(block))
         if hit is not None and hit[0] is block:
             return hit[1]
+        if len(self._blocks) > 100_000:
+            self._blocks.clear()
+            self._ops.clear()
         ops = block.ops
         seen: dict[str, int] = {}
         seg = [0] * len(ops)
@@ -112,3 +144,6 @@ class Segmenter:
         c = o.model_copy(update={"deps": list(deps)})
         self._ops[id(o)] = (o, deps, c)
         return c
+
+
+SEGMENTER = Segmenter()

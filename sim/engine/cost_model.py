@@ -49,8 +49,9 @@ class ChipCostModel:
         return L2State(self.chip, graph, init=init)
 
     def profile(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
-        """The model's memoised profiles, not copies: the engine only reads them."""
-        return self.model.profile(task, block, l2, copy=False)
+        """The model's memoised profiles, not copies: the engine only reads them. L2 transitions are
+        memoised too (a run that repeats another's block order defers its L2 line updates)."""
+        return self.model.profile(task, block, l2, copy=False, chain=True)
 
 
 _COST_MODELS: dict[str, CoreCostModel] = {}  # chip JSON -> CoreCostModel (its op/schedule memos hold across runs)

@@ -17,7 +17,7 @@ from typing import Any
 
 import simpy
 
-from sim.engine.clock import EPS, at
+from sim.engine.clock import EPS
 from sim.engine.early_dispatch import EarlyDispatch
 from sim.engine.params import RuntimeParams
 from sim.engine.queues import ReadyQueues, WiringQueue
@@ -71,7 +71,8 @@ class Dependencies:
         n = 0
         while wq.items and n < p.wiring_batch:
             t += p.wire_per_task
-            yield from at(self.env, t)
+            if t > self.env.now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env.now)
             ts = wq.items.popleft()
             n += 1
             ts.fanin = len(ts.preds) + 1
@@ -117,8 +118,8 @@ class Dependencies:
         """Mark ``ts`` complete at ``th``'s clock ``t`` (ns) and resolve its consumers (docs/model.md §4.3);
         returns the clock after the resolve cost."""
         p = self.p
-        if t > self.env.now:
-            yield from at(self.env, t)  # peers (T0 wiring) see the task complete from t on, not earlier
+        if t > self.env.now:  # peers (T0 wiring) see the task complete from t on, not earlier
+            yield self.env.timeout(t - self.env.now)
         ts.completed = True
         self.n_completed += 1
         th.deferred += 1
@@ -126,7 +127,8 @@ class Dependencies:
         if cons:
             rs = t
             t += p.resolve_base + max(0, len(cons) - 2) * p.resolve_extra
-            yield from at(self.env, t)
+            if t > self.env.now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env.now)
             for c in cons:
                 c.refcount += 1
                 if c.refcount == c.fanin:

@@ -23,7 +23,6 @@ from typing import Any
 import simpy
 
 from sim.engine.aicore import AICores
-from sim.engine.clock import at
 from sim.engine.cores import Cluster, Core, Subtask
 from sim.engine.early_dispatch import EarlyDispatch
 from sim.engine.params import RuntimeParams
@@ -170,7 +169,8 @@ class Dispatcher:
         blocks = 0
         pops = 0
         while self.early.queue and pops < p.early_max_pops:
-            yield from at(self.env, t)
+            if t > self.env.now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env.now)
             if not self.early.queue:  # a peer took the last candidate meanwhile
                 break
             ts = self.early.queue.popleft()
@@ -212,7 +212,8 @@ class Dispatcher:
             free = []
         placed = 0
         while placed < budget:
-            yield from at(self.env, t)
+            if t > self.env.now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env.now)
             ts = self._pop(th, shape, tried)
             if ts is None:
                 th.pop_miss += 1
@@ -371,10 +372,11 @@ class Dispatcher:
 
     def _n_eligible(self, th: SchedulerThread, shape: CoreShape, stage: str) -> int:
         """How many of ``th``'s cores (MIX: clusters with an eligible core) are eligible in ``stage``."""
-        if shape == CoreShape.AIC:
-            return sum(1 for c in th.aic if eligible(c, stage))
-        if shape == CoreShape.AIV:
-            return sum(1 for c in th.aiv if eligible(c, stage))
+        if shape == CoreShape.AIC or shape == CoreShape.AIV:
+            cores = th.aic if shape == CoreShape.AIC else th.aiv
+            if stage == "idle":  # eligible(c, "idle"): the running slot is empty
+                return [c.running for c in cores].count(None)
+            return sum(1 for c in cores if eligible(c, stage))
         return sum(1 for cl in th.clusters if eligible(cl.aic, stage) or any(eligible(a, stage) for a in cl.aivs))
 
     def _head(self, th: SchedulerThread, shape: CoreShape) -> TaskState | None:

@@ -16,7 +16,6 @@ from typing import Any
 
 import simpy
 
-from sim.engine.clock import at
 from sim.engine.dependencies import Dependencies
 from sim.engine.params import RuntimeParams, submit_cost_ns
 from sim.engine.queues import WiringQueue
@@ -62,7 +61,8 @@ class Orchestrator:
             start = t
             t += submit_cost_ns(p, ts.task, sum(filled.get(x, 0) for x in ts.task.allocates) if filled else 0)
             t += p.orch_record
-            yield from at(self.env, t)
+            if t > self.env.now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env.now)
             if ts.kind == TaskKind.ALLOC:
                 self.deps.complete_at_submit(ts)
             else:

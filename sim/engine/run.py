@@ -9,6 +9,7 @@ import simpy
 
 from hwmodels.chip import ChipConfig
 from sim.engine.aicore import AICores
+from sim.engine.barriers import use_graph
 from sim.engine.cores import build_cores, draw_cold_starts
 from sim.engine.cost_model import CostModel, default_cost_model, make_l2
 from sim.engine.dependencies import Dependencies
@@ -43,6 +44,7 @@ class Engine:
         self.chip = chip
         self.opts = opts
         self.p = p = RuntimeParams(chip, opts)
+        use_graph(graph)
         self.env = env = simpy.Environment()
         l2 = make_l2(cost_model, graph, opts.l2_init)
         nth = max(1, p.n_threads)

@@ -101,11 +101,14 @@ class Scheduler:
                 t += th.deferred * p.release_per_task + p.ctr_phase
                 th.deferred = 0
                 th.phase("release", rs, t, 0)
+            env = self.env
             if progress:
-                yield from at(self.env, t)
+                if t > env.now:  # sim.engine.clock.at, inline (the loop's hottest yield)
+                    yield env.timeout(t - env.now)
                 continue
             t += p.idle_iter
-            yield from at(self.env, t)
+            if t > env.now:
+                yield env.timeout(t - env.now)
             t = yield from self._quiet(th, t)
 
     def _sweep(self, th: SchedulerThread, t: float) -> Generator[Any, Any, tuple[float, int]]:
@@ -116,20 +119,28 @@ class Scheduler:
         if not polled:
             return t, 0
         rs = t
-        la, sa = self.ready.depths(th)
+        # the queue depths at the sweep's start, taken when first needed: before anything can change
+        # them (the first yield to peers, or the first completion)
+        la = sa = None
         n = 0
+        env = self.env
+        poll = p.poll
         for c in polled:
-            t += p.poll
+            t += poll
             if c.running is None:
                 continue
-            if t > self.env.now:
+            if t > env.now:
+                if la is None:
+                    la, sa = self.ready.depths(th)
                 # the read happens at t: peers must not see its effects (FIN counts, freed slots) earlier
-                yield from at(self.env, t)
+                yield env.timeout(t - env.now)
                 if c.thread != th.idx or c.running is None:
                     continue  # meanwhile re-dealt to another thread (orch_to_sched), which polls it now
             done = observe(c, t, p.fin_vis)
             if not done:
                 continue
+            if la is None:
+                la, sa = self.ready.depths(th)
             fin = t
             for s in done:
                 s.finish = fin
@@ -142,6 +153,7 @@ class Scheduler:
         if n:
             t += p.ctr_phase
             le, _ = self.ready.depths(th)
+            assert sa is not None
             th.phase("complete", rs, t, n, local_at_start=la, shared_at_start=sa,
                      local_at_end=le, shared_at_end=list(sa))
         return t, n
