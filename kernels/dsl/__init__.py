@@ -58,8 +58,8 @@ Known limits: integer indexing keeps the dimension (``x[3, 0:64]`` is ``[1, 64]`
 ``pl.transpose``/``pl.assemble`` and ``pl.range(init_values=...)`` carrying are not supported;
 ``pl.split``/``split_aiv`` halving is not modelled (lane 0 does all vector work); the FIXPIPE
 cast folding of a matmul result (pypto ``docs/en/dev/passes/14-legalize_tile_cast.md``) is not
-applied; ``predicate=`` is validated and kept on the task record with the policy "true" (the IR has
-no field for it); ``chunked_loop_optimizer`` scopes are
+applied; ``predicate=`` is evaluated from the computed element in value mode (a false one makes the
+scheduler retire the task unrun) and assumed to pass shapes-only; ``chunked_loop_optimizer`` scopes are
 plain ``pl.at`` tasks unless they hold a ``pl.parallel(n, chunk=C)`` loop (then one task per chunk,
 [INFERRED]); ``aiv_shard``/``aic_gather`` only check and name the crossing (the hand-off is recorded
 where the value is consumed).

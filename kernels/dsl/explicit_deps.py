@@ -10,6 +10,8 @@ from typing import Any
 from kernels.dsl.context import current
 from kernels.dsl.tasks import TaskHandle, TaskRec
 from kernels.dsl.tensors import Predicate, TensorView
+from kernels.dsl.values import STATE as VALUES
+from kernels.dsl.values import predicate_passes
 from sim.ir import CoreShape, TaskKind
 from sim.util.errors import UserError
 
@@ -97,6 +99,23 @@ def dispatch_predicate(pred: Any, explicit: list[TaskRec]) -> Predicate | None:
     if writers and not any(w in explicit for w in writers):
         rec.error(f"predicate on {pred.view.name}: the tensor's producer ({writers[-1].name}) must be in deps=")
     return pred
+
+
+def evaluate_predicate(task: TaskRec) -> bool | None:
+    """Set ``task.outcome`` from its predicate: with value mode on, the element's value decides
+    ("pass" / "fail", a one-line error if it is unknown); without, "assumed" (the task runs). A failing
+    task is retired by the scheduler without running, so its body is recorded with value mode off (it
+    writes nothing): returns the value-mode setting to restore after the body, or None."""
+    pred = task.predicate
+    if not VALUES.on:
+        task.outcome = "assumed"
+        return None
+    if predicate_passes(pred.view, pred.op, pred.literal):
+        task.outcome = "pass"
+        return None
+    task.outcome = "fail"
+    VALUES.on = False
+    return True
 
 
 def task_dummy(deps: Any = None) -> TaskHandle | None:

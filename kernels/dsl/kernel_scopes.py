@@ -14,13 +14,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from kernels.dsl.context import active, current
-from kernels.dsl.explicit_deps import dispatch_predicate, handles
+from kernels.dsl.explicit_deps import dispatch_predicate, evaluate_predicate, handles
 from kernels.dsl.legacy import ChunkedLoopOptimizer, ChunkedScope, legacy_optimization
 from kernels.dsl.sites import DSL_DIR
 from kernels.dsl.tasks import TaskHandle, TaskRec
 from kernels.dsl.tensors import TensorView
 from kernels.dsl.tiles import KernelScope
 from kernels.dsl.types import Level
+from kernels.dsl.values import STATE as VALUES
 from kernels.dsl.with_body import with_body
 from sim.ir import TaskKind
 
@@ -54,6 +55,7 @@ class KernelCtx:
         self.frame: Any = None
         self.env: dict[str, Any] = {}
         self.predicate: Any = None
+        self.values_prev: bool | None = None  # value mode to restore after a skipped (predicate false) body
 
     def open_task(self, frame: Any) -> KernelScope:
         """Open the scope's task (named after the call site ``frame``) and make it the recording's kernel."""
@@ -67,8 +69,9 @@ class KernelCtx:
         task.explicit = handles(self.deps)
         task.allow_early_resolve = bool(self.are)
         task.sync_start = bool(self.sync)
-        if self.predicate is not None:  # HEAD-only dispatch predicate (recorded; policy: true)
+        if self.predicate is not None:  # dispatch predicate: evaluated with values, else assumed to pass
             task.predicate = dispatch_predicate(self.predicate, task.explicit)
+            self.values_prev = evaluate_predicate(task)
         ks = KernelScope(task, self.n)
         rec.kernel = ks
         return ks
@@ -84,14 +87,21 @@ class KernelCtx:
             if isinstance(v, TensorView) and id(v.capture) in task.args:
                 task.args[id(v.capture)].no_dep = True
         rec.kernel = None
+        self._restore_values()
         task.rt_scope = rec.scopes[-1] if rec.scopes else None
         rec.submit(task)
+
+    def _restore_values(self) -> None:
+        if self.values_prev is not None:
+            VALUES.on = self.values_prev
+            self.values_prev = None
 
     def abort(self) -> None:
         """Leave the kernel scope after an error in its body (the task is not submitted)."""
         rec = active()
         if rec is not None:
             rec.kernel = None
+        self._restore_values()
 
 
 class spmd(KernelCtx):  # noqa: N801 - pypto spelling

@@ -13,7 +13,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from kernels.dsl.context import current
-from kernels.dsl.explicit_deps import dispatch_predicate, handles
 from kernels.dsl.jit import JitFunction
 from kernels.dsl.kernel_scopes import KernelCtx
 from kernels.dsl.tasks import ArgRec, TaskHandle
@@ -50,7 +49,7 @@ def _submit(n: int, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], name
         rec.error(f"{what}: first argument {fn!r} is not a kernel function")
     fname = getattr(func, "__name__", type(func).__name__)
     ctx = KernelCtx(n, name_hint or fname, deps, allow_early_resolve, bool(sync_start), None)
-    pred = dispatch_predicate(predicate, handles(deps))
+    ctx.predicate = predicate  # evaluated when the task opens, before its body records
     params = _declared(func, args, kwargs)
     # one kernel function = one name, whatever the call site (unrolled copies still get suffixes)
     ks = ctx.open_task(SimpleNamespace(f_code=getattr(func, "__code__", func), f_lineno=-1))
@@ -78,7 +77,6 @@ def _submit(n: int, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], name
                 a.writes = True
             elif not a.writes:
                 a.reads = True
-    task.predicate = pred
     ctx.close_task()
     return TaskHandle(task)
 

@@ -58,7 +58,8 @@ class TaskRec:
     allocates: list[GMBase] = field(default_factory=list)
     shape: CoreShape = CoreShape.AIV
     site: Any = None
-    predicate: Any = None  # dispatch Predicate (pl.submit/spmd_submit/spmd); recorded policy: true
+    predicate: Any = None  # dispatch Predicate (pl.submit/spmd_submit/spmd)
+    outcome: str | None = None  # the predicate's value: "pass" / "fail" (value mode) or "assumed"
     tail_nodes: Any = None  # the last block's recorded nodes (kernel tasks): tiles that outlive the scope
     rt_scope: Any = None  # the runtime scope (RtScope) the task was submitted in
 
@@ -232,7 +233,7 @@ class Recorder(Recording):
                 explicit_deps=[index[id(p)] for p in t.explicit if id(p) in index],
                 allow_early_resolve=t.allow_early_resolve, sync_start=t.sync_start,
                 blocks=[Block.model_construct(idx=b, ops=ops) for b, ops in enumerate(t.blocks)],
-                allocates=[b.id for b in t.allocates],
+                allocates=[b.id for b in t.allocates], predicate=t.outcome,
             ))
         tensors = [
             IRTensor(id=b.id, name=b.name, shape=list(b.shape), dtype=b.dtype.name, kind=b.kind,

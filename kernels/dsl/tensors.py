@@ -345,8 +345,9 @@ class Predicate:
     """``predicate=(cnt[e] > 0)``: one tensor element compared with an integer literal (pypto
     ``docs/en/user/tasks/03-tuning.md``).
 
-    It is checked by the scheduler, never in orchestration; the recorder keeps it on the task and
-    uses the default policy "true" (the task runs).
+    The scheduler checks it when the task is ready, never orchestration: in value mode the recorder
+    evaluates it from the computed element (:func:`kernels.dsl.values.predicate_passes`) and the task
+    records "pass" or "fail"; shapes-only it is "assumed" (the task runs).
     """
 
     __slots__ = ("view", "op", "literal")

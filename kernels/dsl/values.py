@@ -427,6 +427,32 @@ def read_gm(view: Any, off: list[int]) -> Any:
     return data[key].item()
 
 
+_SIGNED = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
+_PRED_OPS = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal, "==": np.equal,
+             "!=": np.not_equal}
+
+
+def predicate_passes(view: Any, op: str, literal: int) -> bool:
+    """A dispatch predicate as the scheduler evaluates it at the ready point: the element's
+    ``dtype.size`` bytes, sign-extended to 64 bits, compared with ``literal``; a one-line error if the
+    element is unknown."""
+    off = view.to_base([0] * len(view.shape), [1] * len(view.shape))[0]
+    data, mask, why = gm(view.base)
+    key = tuple(int(o) for o in off)
+    if mask is not None and not mask[key]:
+        current().error(f"predicate on {view.name}{list(key)} needs a value that is not computed: {why}")
+    dt = view.dtype
+    v = np.asarray([data[key]])
+    if dt.name == "BF16":
+        bits = (v.astype(np.float32).view(np.uint32) >> 16).astype(np.uint16)
+    elif dt.name == "FP16":
+        bits = v.astype(np.float16)
+    else:
+        bits = v.astype(STORAGE[dt.name])
+    raw = int(np.ascontiguousarray(bits).view(_SIGNED[bits.dtype.itemsize])[0])
+    return bool(_PRED_OPS[op](raw, int(literal)))
+
+
 def write_gm(view: Any, off: list[int], value: Any) -> None:
     """Set element ``off`` (base coordinates) of ``view``'s buffer to ``value``."""
     data, mask, _ = gm(view.base)

@@ -388,6 +388,8 @@ class Tensor:
         return self._reduce(np.min, dim, keepdim)
 
     def sum(self, dim: Any = None, keepdim: builtins_int = False) -> Tensor:
+        if not self.dtype.is_floating_point:  # torch sums bool and integer tensors as int64
+            return Tensor(np.sum(self.a, axis=dim, keepdims=keepdim, dtype=np.int64), int64)
         return self._reduce(np.sum, dim, keepdim)
 
     def max(self, dim: Any = None, keepdim: builtins_int = False) -> Any:

@@ -107,7 +107,10 @@ class Dependencies:
         while dummy and n < self.p.dummy_batch:
             ts = dummy.popleft()
             n += 1
-            th.phase("dummy_task", t, t, ts.task.task_id & 0xFFFFFFFF)
+            if ts.task.predicate == "fail":  # a real task whose predicate failed: one task retired
+                th.phase("predicated_skip", t, t, 1)
+            else:
+                th.phase("dummy_task", t, t, ts.task.task_id & 0xFFFFFFFF)
             t = yield from self.complete(th, ts, t, to_shared=True)
         t += self.p.ctr_phase
         th.phase("dummy", rs, t, n)

@@ -39,7 +39,8 @@ class EarlyDispatch:
         for c in prod.fanout:
             c.dfanin += 1
             if (c.dfanin == len(c.preds) and not c.cand and c.refcount < c.fanin and c.kind == TaskKind.KERNEL
-                    and not c.sync and c.next_block == 0 and len(self.queue) < self.p.early_cap):
+                    and not c.sync and c.next_block == 0 and len(self.queue) < self.p.early_cap
+                    and c.task.predicate is None):  # a predicated task never early-dispatches
                 c.cand = True
                 if c.early_depth is None and prod.early_depth is not None and prod.early_depth < self.p.early_depth:
                     c.early_depth = prod.early_depth + 1

@@ -40,7 +40,9 @@ class TaskState:
         self.task = task
         self.idx = task.idx
         self.shape = task.shape
-        self.kind = task.kind
+        # a task whose dispatch predicate is false is retired inline like a dummy task (simpler
+        # src/a2a3/runtime/tensormap_and_ringbuffer/runtime/scheduler/pto_scheduler.h, push_ready_routed)
+        self.kind = TaskKind.DUMMY if task.predicate == "fail" else task.kind
         self.lanes = task_lanes(task)
         self.preds = preds
         self.fanout: list[TaskState] = []
@@ -48,7 +50,7 @@ class TaskState:
         self.refcount = 0
         self.completed = False
         self.next_block = 0
-        self.subs_total = task.block_num * len(self.lanes) if task.kind == TaskKind.KERNEL else 0
+        self.subs_total = task.block_num * len(self.lanes) if self.kind == TaskKind.KERNEL else 0
         self.subs_done = 0
         # block (or (block, segment) with barriers) -> {lane: cost-model profile}, memo per run
         self.profiles: dict[Any, dict[str, Any]] = {}
@@ -56,7 +58,7 @@ class TaskState:
         self.dispatched = False  # first dispatch seen (early-dispatch candidate detection runs once)
         self.dfanin = 0  # producers flagged-and-dispatched or complete at wiring (docs/model.md §4.4)
         self.cand = False  # STAGING candidate
-        self.barrier: BarrierPlan | None = plan(task, self.lanes) if task.kind == TaskKind.KERNEL else None
+        self.barrier: BarrierPlan | None = plan(task, self.lanes) if self.kind == TaskKind.KERNEL else None
         self.sync = task.sync_start or self.barrier is not None
         self.arrived: dict[int, list[Any]] = {}  # barrier index -> subtasks waiting there
 

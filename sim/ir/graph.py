@@ -155,6 +155,10 @@ class Task(_Model):
     sync_start: bool = False
     blocks: list[Block] = Field(default_factory=list)
     allocates: list[int] = Field(default_factory=list)  # tensor ids (alloc tasks)
+    # dispatch predicate (``predicate=``): None = none; "pass" / "fail" = its value at the ready point
+    # (value mode); "assumed" = not evaluated (shapes only), treated as pass. A predicated task never
+    # early-dispatches; a failing one is retired inline by the scheduler like a dummy task.
+    predicate: Literal["pass", "fail", "assumed"] | None = None
 
 
 class Edge(_Model):
@@ -202,7 +206,10 @@ class TaskGraph(_Model):
 
     def to_json(self) -> str:
         """Canonical JSON (stable key order, no whitespace variance)."""
-        return self.model_dump_json(indent=1) + "\n"
+        if any(t.predicate is not None for t in self.tasks):
+            return self.model_dump_json(indent=1) + "\n"
+        # graphs without predicates leave the field out (their JSON predates it)
+        return self.model_dump_json(indent=1, exclude={"tasks": {"__all__": {"predicate"}}}) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> TaskGraph:
