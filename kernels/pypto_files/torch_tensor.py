@@ -105,6 +105,38 @@ def _unwrap(x: Any) -> Any:
     return x.a if isinstance(x, Tensor) else x
 
 
+def _category(dt: Any) -> builtins_int:
+    """torch's promotion category: 0 bool, 1 integer, 2 floating."""
+    return 0 if dt is bool else 2 if dt.is_floating_point else 1
+
+
+def _wider(a: Any, b: Any) -> Any:
+    """The wider of two dtypes of one category (torch: bfloat16 with float16 -> float32)."""
+    if a is b:
+        return a
+    if a.is_floating_point:
+        return a if a is float32 else b if b is float32 else float32
+    return a if np.dtype(a.np).itemsize >= np.dtype(b.np).itemsize else b
+
+
+def _result_type(t: Any, other: Any) -> Any:
+    """torch's result dtype of ``t`` (op) ``other``: dimensioned tensors outrank zero-dim tensors,
+    which outrank Python scalars; a lower-priority operand only counts when its category is higher
+    (a Python float then gives float32, a Python int int64)."""
+    if isinstance(other, Tensor):
+        if (t.a.ndim == 0) == (other.a.ndim == 0):
+            ca, cb = _category(t.dtype), _category(other.dtype)
+            return _wider(t.dtype, other.dtype) if ca == cb else t.dtype if ca > cb else other.dtype
+        hi, lo = (t, other) if other.a.ndim == 0 else (other, t)
+        return lo.dtype if _category(lo.dtype) > _category(hi.dtype) else hi.dtype
+    if isinstance(other, builtins.bool | np.bool_):
+        return t.dtype
+    cat = 2 if isinstance(other, builtins.float | np.floating) else 1
+    if cat > _category(t.dtype):
+        return float32 if cat == 2 else int64
+    return t.dtype
+
+
 _IN_PLACE = {"add_": "__add__", "sub_": "__sub__", "mul_": "__mul__", "div_": "__truediv__",
              "pow_": "__pow__"}
 
@@ -511,11 +543,9 @@ class Tensor:
     def _bin(self, other: Any, f: Callable[..., Any], reverse: builtins_int = False) -> Tensor:
         o = _unwrap(other)
         r = f(o, self.a) if reverse else f(self.a, o)
-        floaty = self.dtype.is_floating_point or (isinstance(other, Tensor) and other.dtype.is_floating_point)
-        dt = self.dtype if not isinstance(other, Tensor) or self.dtype.is_floating_point else other.dtype
-        if not floaty and np.asarray(r).dtype.kind == "f":
-            dt = float32
-        return Tensor(r, bool if np.asarray(r).dtype == np.bool_ else dt)
+        if np.asarray(r).dtype == np.bool_:
+            return Tensor(r, bool)
+        return Tensor(r, _result_type(self, other))
 
     def add(self, o: Any) -> Tensor:
         return self._bin(o, np.add)

@@ -1,0 +1,48 @@
+"""The torch stand-in's result dtypes follow torch's type promotion: dimensioned tensors outrank
+zero-dim tensors, which outrank Python scalars; within a category the wider dtype wins (bfloat16 with
+float16 or float32 gives float32); integer ``sum`` gives int64."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kernels.pypto_files import torch_standin as torch
+
+F = [torch.bfloat16, torch.float16, torch.float32]
+I = [torch.int8, torch.int16, torch.int32, torch.int64]  # noqa: E741
+
+
+def _t(dt, shape=(2,)):
+    return torch.tensor(np.ones(shape, np.float32)).to(dt)
+
+
+@pytest.mark.parametrize("a", F)
+@pytest.mark.parametrize("b", F)
+def test_float_tensors_promote_to_the_wider(a, b) -> None:
+    want = a if a is b else torch.float32
+    assert (_t(a) * _t(b)).dtype is want and (_t(b) + _t(a)).dtype is want
+
+
+def test_bf16_weight_times_fp32_activation_stays_fp32() -> None:
+    w = _t(torch.bfloat16, (4,))
+    x = torch.tensor(np.full((1, 4), 1.001, np.float32))
+    y = w * x
+    assert y.dtype is torch.float32
+    np.testing.assert_array_equal(np.asarray(y), np.float32(1.001))  # not rounded to bfloat16
+
+
+@pytest.mark.parametrize("a", I)
+def test_scalars_and_zero_dim_tensors_rank_below_dimensioned_tensors(a) -> None:
+    assert (_t(a) * 2).dtype is a
+    assert (_t(a) * 2.5).dtype is torch.float32  # a higher category: the default float
+    assert (_t(torch.bfloat16) * 2.5).dtype is torch.bfloat16
+    assert (_t(torch.bfloat16) * _t(torch.float32, ())).dtype is torch.bfloat16
+    assert (_t(a) * _t(torch.float16, ())).dtype is torch.float16
+    assert (_t(a) < 1).dtype is torch.bool
+
+
+@pytest.mark.parametrize("a", [*I, torch.bool])
+def test_integer_sum_is_int64(a) -> None:
+    s = _t(a, (3, 2)).sum()
+    assert s.dtype is torch.int64 and int(s) == 6
