@@ -145,18 +145,19 @@ def bf16_round(x: Any, mode: str = "rint") -> np.ndarray:
     """float32 -> the nearest bfloat16 values (as float32) under rounding ``mode`` (see :func:`cast_values`)."""
     a = np.ascontiguousarray(x, dtype=np.float32)
     bits = a.view(np.uint32)
-    if mode in ("rint", "none"):  # the common case in two passes (large inputs are mostly bf16 already)
-        low = bits & np.uint32(0xFFFF)
-        if not low.any():
+    if mode in ("rint", "none"):  # the common case, in place (large inputs are often bf16 already)
+        if not (bits & np.uint32(0xFFFF)).any():
             return a
-        odd = (bits >> np.uint32(16)) & np.uint32(1)
-        low += np.uint32(0x7FFF)
-        low += odd
-        out = ((bits & np.uint32(0xFFFF0000)) + (low & np.uint32(0x10000))).view(np.float32)
+        out = bits >> np.uint32(16)  # (bits + 0x7FFF + lsb) & 0xFFFF0000: ties to the even bf16
+        out &= np.uint32(1)
+        out += np.uint32(0x7FFF)
+        out += bits
+        out &= np.uint32(0xFFFF0000)
+        res = out.view(np.float32)
         nan = np.isnan(a)
         if nan.any():
-            out[nan] = np.nan
-        return out
+            res[nan] = np.nan
+        return res
     lo = bits & np.uint32(0xFFFF0000)
     rem = bits & np.uint32(0xFFFF)
     up = _round_up(mode, rem, np.uint32(0x8000), (lo >> np.uint32(16)) & np.uint32(1), (bits >> np.uint32(31)) == 1)

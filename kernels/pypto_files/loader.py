@@ -142,7 +142,8 @@ def _full_data(s: Any, dt: Any) -> np.ndarray | None:
     if s.init_value is None:
         return np.zeros(list(s.shape), st)
     try:
-        arr = _values(s.init_value, list(s.shape), np.dtype(np.float64 if st is np.float32 else st))
+        # BF16/FP32 go through float32 either way (nearest even); FP16 rounds once, from float64
+        arr = _values(s.init_value, list(s.shape), np.dtype(np.float64 if dt.name == "FP16" else st))
     except TorchUnavailable as exc:  # the stand-in lacks a call the initialiser makes: the input stays unknown
         NO_DATA[s.name] = str(exc)
         return None
