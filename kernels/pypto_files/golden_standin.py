@@ -3,7 +3,9 @@
 ``run_jit`` hands the ``@pl.jit`` function, its specs, the runtime settings and the golden function
 with its tolerances to the recording that :mod:`kernels.pypto_files.loader` installs (which runs the
 golden only for ``swimsim run --check-golden``) and returns a passing :class:`RunResult`. The
-comparison factories return comparators that accept anything.
+comparison factories return :class:`Comparator` objects: called by harness code they accept anything;
+the golden check reads the rule of the one it models (``ratio_allclose``: per-element tolerance with a
+bounded share of elements allowed outside it) and names the others it compares by rtol/atol only.
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ def run_jit(fn: Any, specs: list[Any], *args: Any, config: RunConfig | None = No
     golden = _kw.get("golden_fn", _kw.get("golden"))
     if golden is None and args and callable(args[0]):
         golden = args[0]
-    check = {"golden": golden,
+    compare_fn = _kw.get("compare_fn", config.compare_fn if config is not None else {}) or {}
+    check = {"golden": golden, "compare_fn": dict(compare_fn),
              "rtol": float(_kw.get("rtol", config.rtol if config is not None else RunConfig.rtol)),
              "atol": float(_kw.get("atol", config.atol if config is not None else RunConfig.atol))}
     handler(fn, list(specs), dict(runtime or {}), check)
@@ -94,19 +97,45 @@ def _accept(*_a: Any, **_kw: Any) -> bool:
     return True
 
 
-def ratio_allclose(*_a: Any, **_kw: Any) -> Callable[..., bool]:
-    """A comparator that accepts any values (no golden is computed)."""
-    return _accept
+@dataclass
+class Comparator:
+    """A harness comparator: ``name`` and, where the golden check models it, its rule —
+    ``atol``/``rtol`` overrides (None: the run's) and ``max_error_ratio``, the share of elements
+    allowed outside the tolerance (``round(ratio * elements)`` of them). Calling it accepts anything."""
+
+    name: str
+    modelled: bool = False
+    atol: float | None = None
+    rtol: float | None = None
+    max_error_ratio: float = 0.0
+
+    def __call__(self, *_a: Any, **_kw: Any) -> bool:
+        return True
 
 
-ratio_reldiff = ratio_allclose
-mapped_pool_ratio_allclose = ratio_allclose  # the mapped-rows comparator of block-major pools
-error_distribution = ratio_allclose  # the diagnostic comparator (prints a report in the harness)
+def ratio_allclose(atol: float | None = None, rtol: float | None = None, max_error_ratio: float = 0.005,
+                   **_kw: Any) -> Comparator:
+    """Per-element ``|a - e| <= atol + rtol·|e|``, passing while at most ``max_error_ratio`` of the
+    elements fall outside (pypto-lib ``golden.validation.ratio_allclose``'s rule)."""
+    if not 0.0 <= float(max_error_ratio) <= 1.0:
+        raise UserError(f"golden.ratio_allclose: max_error_ratio {max_error_ratio} (expected a value in [0, 1])")
+    return Comparator("ratio_allclose", True, None if atol is None else float(atol),
+                      None if rtol is None else float(rtol), float(max_error_ratio))
 
 
-def topk_pair_compare(*_a: Any, **_kw: Any) -> Callable[..., bool]:
-    """A comparator that accepts any values (no golden is computed)."""
-    return _accept
+def _unmodelled(name: str) -> Callable[..., Comparator]:
+    def make(*_a: Any, **_kw: Any) -> Comparator:
+        return Comparator(name)
+
+    make.__name__ = name
+    make.__doc__ = f"``golden.{name}``: the golden check compares its output by the run's rtol/atol."
+    return make
+
+
+ratio_reldiff = _unmodelled("ratio_reldiff")
+mapped_pool_ratio_allclose = _unmodelled("mapped_pool_ratio_allclose")  # mapped rows of block-major pools
+error_distribution = _unmodelled("error_distribution")  # the diagnostic comparator (prints a report)
+topk_pair_compare = _unmodelled("topk_pair_compare")
 
 
 def validate_golden(*_a: Any, **_kw: Any) -> bool:

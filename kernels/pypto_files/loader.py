@@ -237,7 +237,8 @@ def run_harness(path: str | Path, args: list[str], seed: int = 0, entry: str | N
             tensors = {k: v for k, v in call.items() if isinstance(v, pl.TensorSpec)}
             unknown = unknown_params()
             final = {**{k: v.data for k, v in tensors.items()}, **values.param_data()}
-            golden = golden_check(check["golden"], specs, inputs, final, unknown, check["rtol"], check["atol"])
+            golden = golden_check(check["golden"], specs, inputs, final, unknown, check["rtol"], check["atol"],
+                                  check.get("compare_fn"))
         out.append(Recording(name, graph, level_of(cfg), where, with_values, golden))
 
     with pypto_imports(p.parent, [str(p), *args]):

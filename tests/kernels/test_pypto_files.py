@@ -360,3 +360,26 @@ def test_torch_standin_nn_functional_in_a_kernel_file(tmp_path: Path, monkeypatc
         with pytest.raises(UserError, match=r"^torch\.nn\.functional\.conv2d is not available without torch"):
             _ = F.conv2d
     assert "torch.nn.functional" not in sys.modules or sys.modules["torch.nn.functional"] is not F
+
+
+def test_golden_check_applies_the_harness_ratio_allclose_rule() -> None:
+    from kernels.pypto_files import golden_standin as golden  # noqa: PLC0415
+    from kernels.pypto_files.golden_check import compare, summary_lines  # noqa: PLC0415
+
+    want = np.ones(1000)
+    got = want.copy()
+    got[:3] += 0.5  # 3 of 1000 elements outside any tight tolerance
+    strict = compare("o", got, want, 1e-3, 1e-3)
+    assert strict["result"] == "mismatch" and strict["mismatches"] == 3
+    loose = compare("o", got, want, 1e-3, 1e-3, golden.ratio_allclose(atol=1e-4, rtol=1 / 128, max_error_ratio=0.005))
+    assert loose["result"] == "match" and loose["allowed"] == 5 and loose["outside"] == 3
+    tight = compare("o", got, want, 1e-3, 1e-3, golden.ratio_allclose(max_error_ratio=0.002))
+    assert tight["result"] == "mismatch" and tight["allowed"] == 2
+    wide = compare("o", got, want, 1e-3, 1e-3, golden.ratio_allclose(atol=1.0, max_error_ratio=0.0))
+    assert wide["result"] == "match" and wide["outside"] == 0  # the comparator's own atol wins
+    other = compare("o", got, want, 1e-3, 1e-3, golden.topk_pair_compare())
+    assert other["result"] == "mismatch" and "not modelled" in other["comparator"]
+    line = summary_lines({"golden": "ran", "rtol": 1e-3, "atol": 1e-3, "outputs": [loose]})[0]
+    assert "ratio_allclose, up to 5 outside; 3 outside" in line
+    with pytest.raises(UserError, match=r"max_error_ratio 2 \(expected a value in \[0, 1\]\)"):
+        golden.ratio_allclose(max_error_ratio=2)
