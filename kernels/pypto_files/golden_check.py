@@ -48,7 +48,8 @@ def compare(name: str, got: np.ndarray, want: np.ndarray, rtol: float, atol: flo
         allowed = round(rule.max_error_ratio * int(np.size(want)))
         note = {"comparator": rule.name, "rtol": rtol, "atol": atol, "allowed": allowed}
     elif rule is not None:
-        note = {"comparator": f"{getattr(rule, 'name', type(rule).__name__)} (not modelled: run's rtol/atol)"}
+        label = getattr(rule, "name", getattr(rule, "__name__", "comparator"))
+        note = {"comparator": f"{label} (not modelled: run's rtol/atol)"}
     g = np.asarray(got, np.float64).reshape(np.shape(want)) if np.size(got) == np.size(want) else None
     if g is None:
         return {"output": name, "result": "mismatch", "why": f"shape {list(np.shape(got))} vs golden "
