@@ -79,6 +79,8 @@ class _Struct:
     lines: list[object]  # per candidate: None (untracked), a Region (geometry not computed yet) or a LineSet
     sig: int
     has_mte1: list[bool]
+    regions: list[object]  # per candidate: None or its Region (``lines`` before any geometry)
+    line_bytes: int = 0  # the L2 line size (bytes) the LineSets in ``lines`` are for (0: none yet)
 
 
 _DETACHED = -1  # L2 token of a state changed outside the transition memo (never memoised again)
@@ -215,7 +217,8 @@ def _structure(block: Block, l2: L2State) -> _Struct:
     # regions of GM-touching ops; their line sets are computed lazily (a read of a fully resident
     # tensor needs no geometry)
     lines = [ops[i].region if t else None for i, t in zip(sh.dma_cand, sh.tracked, strict=True)]
-    st = _Struct(block, id(l2.graph), sh.lane, sh.pkey, sh.keys, sh.deps, sh.dma_cand, lines, sh.sig, sh.has_mte1)
+    st = _Struct(block, id(l2.graph), sh.lane, sh.pkey, sh.keys, sh.deps, sh.dma_cand, lines, sh.sig, sh.has_mte1,
+                 list(lines))
     _STRUCTS[id(block)] = st
     return st
 
@@ -302,6 +305,10 @@ class CoreCostModel:
         cls = []
         init_hit = l2.init == "warm"
         costs = comp.costs
+        if st.line_bytes != l2.line_bytes:  # line sets are per line size: another chip's are recomputed
+            if st.line_bytes:
+                st.lines = list(st.regions)
+            st.line_bytes = l2.line_bytes
         lines = st.lines
         dcache: dict[tuple[int, int, int], bool] = {}
         dc_cap = self._dc_lines

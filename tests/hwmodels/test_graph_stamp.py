@@ -77,3 +77,24 @@ def test_an_equal_stamp_on_another_shape_is_not_trusted() -> None:
     rd = _run(m, d)
     assert rd[1] < ra[1]
     assert rd == _run(CoreCostModel(CHIP), _graph(loads=1))
+
+
+def test_a_moved_structure_recomputes_its_line_sets_for_another_line_size() -> None:
+    small = CHIP.model_copy(deep=True)
+    small.l2.line_bytes = CHIP.l2.line_bytes // 4
+
+    def stats(chip, g: TaskGraph) -> tuple:  # noqa: ANN001
+        l2 = L2State(chip, g, "cold")
+        m = CoreCostModel(chip)
+        for t in g.tasks:
+            m.profile(t, t.blocks[0], l2, copy=False, chain=True)
+        l2.sync()
+        return l2.read_hit_lines, l2.read_miss_lines, l2.write_lines, l2.resident_lines
+
+    a, b = _graph(), _graph()
+    stamp_graph(a, "lines")
+    stamp_graph(b, "lines")
+    big = stats(CHIP, a)
+    moved = stats(small, b)  # b takes over a's structures, whose line sets are for the larger lines
+    assert moved == stats(small, _graph()) != big
+    assert moved[2] == 4 * big[2]
