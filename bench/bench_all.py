@@ -5,7 +5,8 @@ Usage: python bench/bench_all.py [--tasks N] [--repeat N] [--no-cli]
 * per case (qkv decode, qkv prefill, the HCA layer; with the cyclic collector off, as a one-shot
   ``swimsim run`` process has it, and the HCA layer again with it on): graph recording, loading the
   graph from the on-disk graph cache (:mod:`kernels.graph_cache`), simulate (cold: first run on a
-  graph object; warm: again on the same graph), write (the level-1 run directory of ``write_run`` and
+  graph object, which takes over the cost model's per-block work of the previous graph with the same
+  content stamp, the cache entry; warm: again on the same graph), write (the level-1 run directory of ``write_run`` and
   the lean ``run_records.json``, as ``swimsim run`` writes them), and build + simulate + write with
   the graph recorded and with it loaded from the cache;
 * the engine's event rate on a warm HCA run against a bare simpy loop of the same event count (the

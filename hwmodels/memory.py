@@ -9,6 +9,7 @@ fluid model of lanes that run at the same time and slow each other down through 
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,6 +26,27 @@ DTYPE_BYTES: dict[str, float] = {
 }
 
 L2_INIT_STATES = ("cold", "inputs_warm", "warm")
+
+# content stamps of task graphs (see :func:`stamp_graph`): id(graph) -> (weak reference, stamp)
+_STAMPS: dict[int, tuple[weakref.ref, str]] = {}
+
+
+def stamp_graph(graph: TaskGraph, stamp: str) -> None:
+    """Declare ``stamp`` the content stamp of ``graph``: two graphs with equal stamps have equal
+    content (tasks, blocks, ops, tensors, edges), so per-block cost-model work done on one serves
+    the other's block at the same place. The graph cache stamps its graphs with their entry key."""
+    if len(_STAMPS) > 64:  # drop the entries of graphs that are gone
+        for k in [k for k, (r, _s) in _STAMPS.items() if r() is None]:
+            del _STAMPS[k]
+    _STAMPS[id(graph)] = (weakref.ref(graph), stamp)
+
+
+def graph_stamp(graph: TaskGraph) -> str | None:
+    """The content stamp of ``graph`` (:func:`stamp_graph`), or None."""
+    e = _STAMPS.get(id(graph))
+    if e is None or e[0]() is not graph:
+        return None
+    return e[1]
 
 
 def dtype_bytes(dtype: str | None, default: float = 4) -> float:

@@ -8,7 +8,10 @@ versions, and the kernel, variant and mode; editing any of those files gives a n
 entry is never read. Writing an entry removes the older entries of the same kernel, variant and mode.
 
 Entries are pickled :class:`~sim.ir.TaskGraph` objects (the blocks of one program keep sharing their
-op objects). The cache lives in ``$SWIMSIM_GRAPH_CACHE`` when that names a directory, else in
+op objects). A graph the cache reads or writes carries its entry's name as its content stamp
+(:func:`hwmodels.memory.stamp_graph`): the cost model moves its per-block work on one such graph (block
+structures, GM line sets, L2 transitions) to the next graph with the same stamp instead of redoing it.
+The cache lives in ``$SWIMSIM_GRAPH_CACHE`` when that names a directory, else in
 ``$XDG_CACHE_HOME/swimsim/graphs`` (default ``~/.cache/swimsim/graphs``); ``SWIMSIM_GRAPH_CACHE=off``
 turns it off. Graphs of user kernel files, and builds with builder options, are never cached. An
 entry that cannot be read or written is ignored (the graph is recorded as without the cache).
@@ -25,6 +28,7 @@ from pathlib import Path
 
 from pydantic import VERSION as PYDANTIC_VERSION
 
+from hwmodels.memory import stamp_graph
 from sim.ir import TaskGraph
 
 _ROOT = Path(__file__).resolve().parents[1]  # the directory holding the kernels and sim packages
@@ -58,9 +62,13 @@ def sources_digest() -> str:
     return _digest[0]
 
 
+def _key(kernel: str, variant: str, mode: str) -> str:
+    """The entry key: SHA-256 (hex, 24 digits) of the sources' digest and the kernel, variant and mode."""
+    return hashlib.sha256(f"{sources_digest()}|{kernel}|{variant}|{mode}".encode()).hexdigest()[:24]
+
+
 def _entry(d: Path, kernel: str, variant: str, mode: str) -> Path:
-    key = hashlib.sha256(f"{sources_digest()}|{kernel}|{variant}|{mode}".encode()).hexdigest()[:24]
-    return d / f"{kernel}+{variant}+{mode}+{key}.pickle"
+    return d / f"{kernel}+{variant}+{mode}+{_key(kernel, variant, mode)}.pickle"
 
 
 def load(kernel: str, variant: str, mode: str) -> TaskGraph | None:
@@ -79,6 +87,7 @@ def load(kernel: str, variant: str, mode: str) -> TaskGraph | None:
         return None
     if not isinstance(g, TaskGraph) or (g.kernel, g.variant, g.mode) != (kernel, variant, mode):
         return None
+    stamp_graph(g, f"graph-cache:{p.name}")
     return g
 
 
@@ -104,3 +113,4 @@ def store(graph: TaskGraph, kernel: str, variant: str, mode: str) -> None:
                 old.unlink(missing_ok=True)
     except OSError:
         return
+    stamp_graph(graph, f"graph-cache:{p.name}")

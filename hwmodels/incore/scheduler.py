@@ -46,7 +46,7 @@ from hwmodels.incore.pipes import (
     PIPES,
 )
 from hwmodels.incore.profile import BlockProfile, OpTiming
-from hwmodels.memory import L2State
+from hwmodels.memory import L2State, graph_stamp
 from sim.ir import BARRIER, Block, CoreShape, Op, Region, Task, TaskKind
 
 _OP_KEY = attrgetter("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops")
@@ -79,6 +79,8 @@ class _Struct:
     lines: list[object]  # per candidate: None (untracked), a Region (geometry not computed yet) or a LineSet
     sig: int
     has_mte1: list[bool]
+    regions: list[object]  # per candidate: None or its Region (``lines`` before any geometry)
+    line_bytes: int = 0  # the L2 line size (bytes) the LineSets in ``lines`` are for (0: none yet)
 
 
 _DETACHED = -1  # L2 token of a state changed outside the transition memo (never memoised again)
@@ -91,6 +93,7 @@ _OP_SID: dict[int, tuple[Op, int]] = {}
 _OP_KEYS: dict[tuple, int] = {}
 _OP_ROW: list[tuple] = []  # structural id -> (cost key, lane, pipe, deps, has region, handoff)
 _SHAPES: dict[tuple[int, ...], _Shape] = {}
+_REBOUND: list = []  # the last (old graph, new graph, (block map, task map)) of _rebind_map
 
 
 _OP_FIELDS = ("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops", "lane", "pipe")
@@ -125,14 +128,64 @@ def _shape(sids: tuple[int, ...]) -> _Shape:
     return _Shape(lanes, pkey, keys, deps, cand, tracked, sig, has_mte1)
 
 
+def _rebind_map(old: object, new: object) -> tuple[dict[int, Block], dict[int, Task]] | None:
+    """For two graphs with equal content stamps (:func:`hwmodels.memory.stamp_graph`): id of each block
+    and task of ``old`` -> the block and task of ``new`` at the same place; None when the stamps differ
+    (or either has none) or the graphs' shapes (tasks, blocks per task, ops per block) differ."""
+    if _REBOUND and _REBOUND[0] is old and _REBOUND[1] is new:
+        return _REBOUND[2]
+    s = graph_stamp(new)  # type: ignore[arg-type]
+    if s is None or graph_stamp(old) != s or len(old.tasks) != len(new.tasks):  # type: ignore[attr-defined]
+        return None
+    bm: dict[int, Block] = {}
+    tm: dict[int, Task] = {}
+    for to, tn in zip(old.tasks, new.tasks, strict=True):  # type: ignore[attr-defined]
+        if len(to.blocks) != len(tn.blocks):
+            return None
+        tm[id(to)] = tn
+        for bo, bn in zip(to.blocks, tn.blocks, strict=True):
+            if len(bo.ops) != len(bn.ops):
+                return None
+            bm[id(bo)] = bn
+    _REBOUND[:] = [old, new, (bm, tm)]
+    return bm, tm
+
+
+def _rebind_structs(graph: object) -> bool:
+    """Move the block structures of the held graph to the equal-stamped ``graph``'s blocks (their GM line
+    sets included); False (nothing moved) when the stamps differ."""
+    m = _rebind_map(_GRAPH[0], graph)
+    if m is None:
+        return False
+    bm = m[0]
+    moved: dict[int, _Struct] = {}
+    gid = id(graph)
+    for k, st in _STRUCTS.items():
+        nb = bm.get(k)
+        if nb is not None:
+            st.block = nb
+            st.graph_id = gid
+            moved[id(nb)] = st
+    _STRUCTS.clear()
+    _STRUCTS.update(moved)
+    _OP_SID.clear()
+    return True
+
+
 def _structure(block: Block, l2: L2State) -> _Struct:
     """The (memoised) chip-independent structure of ``block`` in the graph of ``l2``."""
     st = _STRUCTS.get(id(block))
     if st is not None and st.block is block and st.graph_id == id(l2.graph):
         return st
     if _GRAPH and _GRAPH[0] is not l2.graph:  # the block and op memos hold one graph (its objects) only
-        _STRUCTS.clear()
-        _OP_SID.clear()
+        if _rebind_structs(l2.graph):
+            _GRAPH[:] = [l2.graph]
+            st = _STRUCTS.get(id(block))
+            if st is not None and st.block is block:
+                return st
+        else:
+            _STRUCTS.clear()
+            _OP_SID.clear()
     _GRAPH[:] = [l2.graph]
     if len(_STRUCTS) > 200_000:
         _STRUCTS.clear()
@@ -164,7 +217,8 @@ def _structure(block: Block, l2: L2State) -> _Struct:
     # regions of GM-touching ops; their line sets are computed lazily (a read of a fully resident
     # tensor needs no geometry)
     lines = [ops[i].region if t else None for i, t in zip(sh.dma_cand, sh.tracked, strict=True)]
-    st = _Struct(block, id(l2.graph), sh.lane, sh.pkey, sh.keys, sh.deps, sh.dma_cand, lines, sh.sig, sh.has_mte1)
+    st = _Struct(block, id(l2.graph), sh.lane, sh.pkey, sh.keys, sh.deps, sh.dma_cand, lines, sh.sig, sh.has_mte1,
+                 list(lines))
     _STRUCTS[id(block)] = st
     return st
 
@@ -251,6 +305,10 @@ class CoreCostModel:
         cls = []
         init_hit = l2.init == "warm"
         costs = comp.costs
+        if st.line_bytes != l2.line_bytes:  # line sets are per line size: another chip's are recomputed
+            if st.line_bytes:
+                st.lines = list(st.regions)
+            st.line_bytes = l2.line_bytes
         lines = st.lines
         dcache: dict[tuple[int, int, int], bool] = {}
         dc_cap = self._dc_lines
@@ -327,9 +385,7 @@ class CoreCostModel:
             return self._profile(task, block, l2)
         if tok is None:
             if self._chain_graph is not l2.graph:  # the memo holds one graph's blocks
-                self._chain.clear()
-                self._roots.clear()
-                self._chain_graph = l2.graph
+                self._rebind_chain(l2.graph)
             tok = self._roots.get(l2.init)
             if tok is None:
                 tok = self._roots[l2.init] = self._new_token()
@@ -347,6 +403,24 @@ class CoreCostModel:
         nt = l2.token = self._new_token()
         self._chain[key] = (block, task, hit, nt)
         return hit
+
+    def _rebind_chain(self, graph: object) -> None:
+        """Make the L2 transition memo hold ``graph``: an equal-stamped graph's transitions move to its
+        blocks and tasks (same content, same results); any other graph's are dropped."""
+        m = None if self._chain_graph is None else _rebind_map(self._chain_graph, graph)
+        if m is None:
+            self._chain.clear()
+            self._roots.clear()
+        else:
+            bm, tm = m
+            moved = {}
+            for (tok, bid, tid), e in self._chain.items():
+                nb = bm.get(bid)
+                nt = tm.get(tid)
+                if nb is not None and nt is not None:
+                    moved[(tok, id(nb), id(nt))] = (nb, nt, e[2], e[3])
+            self._chain = moved
+        self._chain_graph = graph
 
     def _new_token(self) -> int:
         self._tokens += 1

@@ -15,7 +15,7 @@ import random
 from sim.engine.params import RuntimeParams
 from sim.engine.tasks import TaskState
 
-__all__ = ["Cluster", "Core", "Subtask", "build_cores", "draw_cold_starts"]
+__all__ = ["Cluster", "Core", "Subtask", "build_cores", "cold_draws", "draw_cold_starts"]
 
 
 class Subtask:
@@ -117,7 +117,26 @@ def build_cores(n_clusters: int, aiv_per_cluster: int, n_threads: int) -> tuple[
 def draw_cold_starts(cores: list[Core], p: RuntimeParams, seed: int) -> None:
     """Seeded per core: with probability ``cold_prob`` its first task pays a Head-OH excess drawn
     uniformly from [``cold_min``, ``cold_max``] ns (docs/model.md §4.6); none when cold start is off."""
+    if not p.cold_start:
+        return
     for c in cores:
-        rng = random.Random(f"{seed}:cold:{c.id}")
-        if p.cold_start and rng.random() < p.cold_prob:
-            c.cold_extra = rng.uniform(p.cold_min, p.cold_max)
+        r1, r2 = cold_draws(seed, c.id)
+        if r1 < p.cold_prob:
+            c.cold_extra = p.cold_min + (p.cold_max - p.cold_min) * r2  # random.Random.uniform's formula
+
+
+_DRAWS: dict[tuple[int, int], tuple[float, float]] = {}  # (seed, core id) -> the two draws
+
+
+def cold_draws(seed: int, core_id: int) -> tuple[float, float]:
+    """The first two ``random()`` draws of core ``core_id``'s cold-start generator for ``seed``
+    (seeded with ``"{seed}:cold:{core_id}"``), memoised: seeding a generator costs more than a run's
+    per-core work."""
+    key = (seed, core_id)
+    d = _DRAWS.get(key)
+    if d is None:
+        if len(_DRAWS) >= 100_000:
+            _DRAWS.clear()
+        rng = random.Random(f"{seed}:cold:{core_id}")
+        d = _DRAWS[key] = (rng.random(), rng.random())
+    return d

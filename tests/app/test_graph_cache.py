@@ -56,3 +56,17 @@ def test_off_and_options_bypass_the_cache(cache: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("SWIMSIM_GRAPH_CACHE", "off")
     build_graph("qkv_proj_rope:baseline", "decode")
     assert graph_cache.cache_dir() is None and not cache.exists()
+
+
+def test_cached_graphs_carry_their_entry_as_content_stamp(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hwmodels.memory import graph_stamp
+
+    g = build_graph("qkv_proj_rope:baseline", "decode")
+    hit = build_graph("qkv_proj_rope:baseline", "decode")
+    assert hit is not g and graph_stamp(hit) == graph_stamp(g) is not None
+    other = build_graph("qkv_proj_rope:precompute", "decode")
+    assert graph_stamp(other) not in (None, graph_stamp(g))
+    monkeypatch.setattr(graph_cache, "_digest", ["an edited source tree"])
+    assert graph_stamp(build_graph("qkv_proj_rope:baseline", "decode")) != graph_stamp(g)
+    monkeypatch.setenv("SWIMSIM_GRAPH_CACHE", "off")
+    assert graph_stamp(build_graph("qkv_proj_rope:baseline", "decode")) is None

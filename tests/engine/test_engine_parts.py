@@ -4,6 +4,8 @@ segments."""
 from __future__ import annotations
 
 import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.engine.barriers import Segmenter, plan
 from sim.engine.cond import next_change, observe, polled
@@ -119,3 +121,17 @@ def test_segments_renumber_deps_drop_cross_segment_ones_and_share_ops_between_bl
     p = plan(t, ["aic", "aiv0", "aiv1"])
     assert p is not None and p.participants == [6]  # aiv0 and aiv1 of blocks 0, 1, 2 (block 2 runs program 0)
     assert p.counts[(0, "aic")] == 0 and p.counts[(1, "aiv1")] == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31), st.integers(0, 71))
+def test_memoised_cold_start_draws_are_the_seeded_generators_and_follow_seed_and_core(seed: int, cid: int) -> None:
+    import random
+
+    from sim.engine.cores import cold_draws
+
+    rng = random.Random(f"{seed}:cold:{cid}")
+    assert cold_draws(seed, cid) == (rng.random(), rng.random())
+    assert cold_draws(seed, cid) == cold_draws(seed, cid)
+    assert cold_draws(seed + 1, cid) != cold_draws(seed, cid)
+    assert cold_draws(seed, (cid + 1) % 72) != cold_draws(seed, cid)
