@@ -197,6 +197,13 @@ class VectorModel(_Section):
     extra_instr_cycles: float = F(8.0, "cycles", "CALIBRATE",
                                   "issue cost of each further instruction of one op: splits past max_repeat, "
                                   "per-row loops of the a2a3 lowering; prior (docs/model.md §3.2)", ge=0)
+    loop_step_cycles: float = F(0.0, "cycles", "CALIBRATE",
+                                "one barrier-separated instruction of a tile op's per-row loop: a column "
+                                "reduction (col_sum/col_max/col_min) lowers on a2a3 to a UB copy of the first row "
+                                "and one vadd/vmax per further row, each followed by a PIPE_V barrier (pto-isa "
+                                "include/pto/npu/a2a3/TColSum.hpp, TColReduceOps.hpp), so it costs rows x this "
+                                "(issue + barrier drain of a 1-2 repeat instruction) plus one op_fixed_ns. "
+                                "0 = a column reduction is one step (docs/model.md §3.3)", ge=0)
     factor_unary_transcendental: float = F(2.2, "x per repeat", "CALIBRATE",
                                            "exp/ln/sqrt/rsqrt/div/recip vs mul: ratio of the Huawei pypto cost "
                                            "model's per-op coefficients (PostSimulatorA2A3.h, VSIM)", gt=0)

@@ -50,6 +50,20 @@ def vector_lowering(chip: ChipConfig, name: str, shape: list[int], elem_bytes: f
     return 1, 0, 0
 
 
+_COL_REDUCE = ("col_sum", "col_max", "col_min")
+
+
+def loop_steps(chip: ChipConfig, name: str, shape: list[int]) -> int:
+    """Barrier-separated per-row instructions of one recorded op (0 when none, or ``vector.lowering = "uniform"``).
+
+    An a2a3 column reduction copies its first row and then runs one vadd/vmax per further row, each
+    followed by a PIPE_V barrier (pto-isa ``TColSum`` / ``TColReduceOps``): ``rows`` instructions.
+    """
+    if chip.vector.lowering == "uniform" or len(shape) < 2 or name.lower() not in _COL_REDUCE:
+        return 0
+    return max(1, math.prod(shape[:-1]))
+
+
 def hopped_lowering(chip: ChipConfig, name: str, shape: list[int], elem_bytes: float,
                     hops: int) -> tuple[int, int, int]:
     """:func:`vector_lowering` with every step repeated per cast hop."""

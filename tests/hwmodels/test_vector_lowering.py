@@ -94,3 +94,30 @@ def test_a_dependent_gather_chain_is_slower_than_the_uniform_model() -> None:
     cns = 1000.0 / CHIP.soc.vec_freq_mhz
     # two gathers add 2 x (7 further steps + 8 further instructions)
     assert a - u == pytest.approx(2 * (7 * v.op_fixed_ns + 8 * v.extra_instr_cycles * cns), rel=1e-6)
+
+
+LOOPED = load_chip("910C", overrides=["vector.loop_step_cycles=50"])
+
+
+def test_column_reductions_are_one_barrier_step_per_row_on_a2a3() -> None:
+    from hwmodels.incore.lowering import loop_steps
+    for name in ("col_sum", "col_max", "col_min"):
+        assert loop_steps(CHIP, name, [128, 128]) == 128
+        assert loop_steps(CHIP, name, [2, 4, 64]) == 8  # leading dims are rows
+        assert loop_steps(UNIFORM, name, [128, 128]) == 0
+    for name in ("row_sum", "col_expand_mul", "add"):
+        assert loop_steps(CHIP, name, [128, 128]) == 0
+
+
+def test_loop_step_cost_is_off_at_zero_and_linear_in_rows() -> None:
+    assert CHIP.vector.loop_step_cycles == 0  # the mechanism is off in the preset
+    cns = 1000.0 / CHIP.soc.vec_freq_mhz
+    base = vector_op_parts(CHIP, "col_sum", [64, 128], "FP32")
+    small = vector_op_parts(LOOPED, "col_sum", [64, 128], "FP32")
+    big = vector_op_parts(LOOPED, "col_sum", [128, 128], "FP32")
+    # 64 further rows cost 64 loop steps on the pipe and for a dependent op (ALU: an add pass per row)
+    assert big[1] - small[1] == pytest.approx(64 * 50 * cns)
+    assert big[0] - small[0] == pytest.approx(64 * 50 * cns)
+    assert small[2] < base[2]  # a per-row vadd, not the reduce factor
+    assert vector_op_parts(LOOPED, "row_sum", [64, 128], "FP32") == vector_op_parts(CHIP, "row_sum", [64, 128],
+                                                                                      "FP32")
