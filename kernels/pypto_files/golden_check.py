@@ -7,7 +7,9 @@ check report ``cannot run`` with that name. Elements match when ``|swimsim - gol
 |golden|`` (``torch.allclose``'s rule; NaN never matches). An output the harness compares with
 ``ratio_allclose`` uses that comparator's tolerances and passes while at most ``round(max_error_ratio ·
 elements)`` elements fall outside; one with another harness comparator is compared by the run's
-rtol/atol, and the result names that comparator.
+rtol/atol, and the result names that comparator. ``ratio_reldiff`` and ``topk_pair_compare`` outputs
+follow those comparators' rules (relative difference with an allowed share of outliers; index
+differences allowed where the computed scores keep their order).
 """
 
 from __future__ import annotations
@@ -36,32 +38,69 @@ def _to_numpy(t: Any) -> np.ndarray:
     return np.asarray(t)
 
 
+def _reldiff_bad(g: np.ndarray, w: np.ndarray, p: dict[str, Any]) -> tuple[np.ndarray, float]:
+    """``ratio_reldiff``: the elements whose relative difference exceeds diff_thd, and the worst one."""
+    thd = p["diff_thd"]
+    a = np.abs(g - w)
+    b = np.maximum(np.maximum(np.abs(g), np.abs(w)), 2.0 ** -14 / thd) + 1e-9
+    r = np.where(a < thd, a, a / b)
+    bad = ~(r <= thd)
+    return bad, float(r[bad].max()) if bad.any() else 0.0
+
+
+def _topk_bad(g: np.ndarray, w: np.ndarray, p: dict[str, Any], outputs: dict[str, np.ndarray]) -> np.ndarray:
+    """``topk_pair_compare``: index positions that differ and where the computed scores break their
+    order with a neighbour along ``dim``."""
+    vals = outputs.get(p["vals_name"])
+    differ = g != w
+    if vals is None or np.shape(vals) != np.shape(g):
+        return differ
+    v = np.moveaxis(np.asarray(vals, np.float64), p["dim"], -1)
+    ok_pair = v[..., :-1] >= v[..., 1:] if p["descending"] else v[..., :-1] <= v[..., 1:]
+    ok = np.ones(v.shape, bool)
+    ok[..., 1:] &= ok_pair
+    ok[..., :-1] &= ok_pair
+    return differ & ~np.moveaxis(ok, -1, p["dim"])
+
+
 def compare(name: str, got: np.ndarray, want: np.ndarray, rtol: float, atol: float,
-            rule: Any = None) -> dict[str, Any]:
+            rule: Any = None, outputs: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
     """``match``, or ``mismatch`` with the first mismatching index and both values, for one output;
-    ``rule``: the harness's comparator for it (see the module docstring)."""
-    allowed = 0
-    note: dict[str, Any] = {}
-    if rule is not None and getattr(rule, "modelled", False):
-        atol = atol if rule.atol is None else rule.atol
-        rtol = rtol if rule.rtol is None else rule.rtol
-        allowed = round(rule.max_error_ratio * int(np.size(want)))
-        note = {"comparator": rule.name, "rtol": rtol, "atol": atol, "allowed": allowed}
-    elif rule is not None:
-        label = getattr(rule, "name", getattr(rule, "__name__", "comparator"))
-        note = {"comparator": f"{label} (not modelled: run's rtol/atol)"}
+    ``rule``: the harness's comparator for it (see the module docstring); ``outputs``: every computed
+    output by name (a top-k comparator reads the paired scores)."""
     g = np.asarray(got, np.float64).reshape(np.shape(want)) if np.size(got) == np.size(want) else None
     if g is None:
         return {"output": name, "result": "mismatch", "why": f"shape {list(np.shape(got))} vs golden "
                 f"{list(np.shape(want))}"}
     w = np.asarray(want, np.float64)
-    ok = np.abs(g - w) <= atol + rtol * np.abs(w)
-    bad = np.argwhere(~ok)
-    if len(bad) <= allowed:
-        return {"output": name, "result": "match", "elements": int(w.size), "outside": int(len(bad)), **note}
-    first = [int(i) for i in bad[0]]
+    allowed = 0
+    note: dict[str, Any] = {}
+    kind = getattr(rule, "name", None) if getattr(rule, "modelled", False) else None
+    if kind == "ratio_allclose":
+        atol = atol if rule.atol is None else rule.atol
+        rtol = rtol if rule.rtol is None else rule.rtol
+        allowed = round(rule.max_error_ratio * int(w.size))
+        note = {"comparator": kind, "rtol": rtol, "atol": atol, "allowed": allowed}
+    elif kind == "ratio_reldiff":
+        bad, worst = _reldiff_bad(g, w, rule.params)
+        allowed = round(rule.params["pct_thd"] * int(w.size)) if worst < rule.params["max_diff_hd"] else -1
+        note = {"comparator": f"ratio_reldiff(diff_thd={rule.params['diff_thd']:g}, "
+                f"pct_thd={rule.params['pct_thd']:g})", "allowed": max(allowed, 0)}
+    elif kind == "topk_pair_compare":
+        bad = _topk_bad(g, w, rule.params, {k: np.asarray(v) for k, v in (outputs or {}).items()})
+        note = {"comparator": f"topk_pair_compare({rule.params['vals_name']})",
+                "tie_swaps": int((g != w).sum() - bad.sum())}
+    elif rule is not None:
+        label = getattr(rule, "name", getattr(rule, "__name__", "comparator"))
+        note = {"comparator": f"{label} (not modelled: run's rtol/atol)"}
+    if kind not in ("ratio_reldiff", "topk_pair_compare"):
+        bad = ~(np.abs(g - w) <= atol + rtol * np.abs(w))
+    where = np.argwhere(bad)
+    if len(where) <= allowed:
+        return {"output": name, "result": "match", "elements": int(w.size), "outside": int(len(where)), **note}
+    first = [int(i) for i in where[0]]
     return {"output": name, "result": "mismatch", "index": first, "swimsim": float(g[tuple(first)]),
-            "golden": float(w[tuple(first)]), "mismatches": int(len(bad)), "elements": int(w.size), **note}
+            "golden": float(w[tuple(first)]), "mismatches": int(len(where)), "elements": int(w.size), **note}
 
 
 def golden_check(golden: Any, specs: list[Any], inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray],
@@ -98,7 +137,7 @@ def golden_check(golden: Any, specs: list[Any], inputs: dict[str, np.ndarray], o
             res["outputs"].append({"output": s.name, "result": "not computed", "why": why})
             continue
         res["outputs"].append(compare(s.name, outputs[s.name], _to_numpy(tensors[s.name]), rtol, atol,
-                                      (compare_fn or {}).get(s.name)))
+                                      (compare_fn or {}).get(s.name), outputs))
     return res
 
 

@@ -99,15 +99,18 @@ def _accept(*_a: Any, **_kw: Any) -> bool:
 
 @dataclass
 class Comparator:
-    """A harness comparator: ``name`` and, where the golden check models it, its rule —
-    ``atol``/``rtol`` overrides (None: the run's) and ``max_error_ratio``, the share of elements
-    allowed outside the tolerance (``round(ratio * elements)`` of them). Calling it accepts anything."""
+    """A harness comparator: ``name`` and, where the golden check models it (``modelled``), its rule —
+    ``ratio_allclose``: ``atol``/``rtol`` overrides (None: the run's) and ``max_error_ratio``, the share
+    of elements allowed outside the tolerance (``round(ratio * elements)`` of them); ``ratio_reldiff``:
+    ``params`` diff_thd, pct_thd, max_diff_hd; ``topk_pair_compare``: ``params`` vals_name, dim,
+    descending. Calling it accepts anything."""
 
     name: str
     modelled: bool = False
     atol: float | None = None
     rtol: float | None = None
     max_error_ratio: float = 0.0
+    params: dict[str, Any] = field(default_factory=dict)
 
     def __call__(self, *_a: Any, **_kw: Any) -> bool:
         return True
@@ -123,6 +126,25 @@ def ratio_allclose(atol: float | None = None, rtol: float | None = None, max_err
                       None if rtol is None else float(rtol), float(max_error_ratio))
 
 
+def ratio_reldiff(diff_thd: float = 0.01, pct_thd: float = 0.05, max_diff_hd: float = float("inf"),
+                  **_kw: Any) -> Comparator:
+    """Relative difference per element (the absolute one below ``diff_thd``), passing while at most
+    ``pct_thd`` of the elements exceed ``diff_thd`` and none reaches ``max_diff_hd`` (pypto-lib
+    ``golden.validation.ratio_reldiff``'s rule)."""
+    if not float(diff_thd) > 0 or not 0.0 <= float(pct_thd) <= 1.0 or not float(max_diff_hd) > 0:
+        raise UserError(f"golden.ratio_reldiff: diff_thd {diff_thd}, pct_thd {pct_thd}, max_diff_hd {max_diff_hd} "
+                        "(expected diff_thd > 0, pct_thd in [0, 1], max_diff_hd > 0)")
+    return Comparator("ratio_reldiff", True, params={"diff_thd": float(diff_thd), "pct_thd": float(pct_thd),
+                                                     "max_diff_hd": float(max_diff_hd)})
+
+
+def topk_pair_compare(vals_name: str, *, dim: int = -1, descending: bool = True, **_kw: Any) -> Comparator:
+    """Top-k indices: a position whose index differs from the golden's passes when the computed
+    scores (output ``vals_name``) keep their order on both sides of it (a tie swap)."""
+    return Comparator("topk_pair_compare", True, params={"vals_name": vals_name, "dim": int(dim),
+                                                         "descending": bool(descending)})
+
+
 def _unmodelled(name: str) -> Callable[..., Comparator]:
     def make(*_a: Any, **_kw: Any) -> Comparator:
         return Comparator(name)
@@ -132,10 +154,8 @@ def _unmodelled(name: str) -> Callable[..., Comparator]:
     return make
 
 
-ratio_reldiff = _unmodelled("ratio_reldiff")
 mapped_pool_ratio_allclose = _unmodelled("mapped_pool_ratio_allclose")  # mapped rows of block-major pools
 error_distribution = _unmodelled("error_distribution")  # the diagnostic comparator (prints a report)
-topk_pair_compare = _unmodelled("topk_pair_compare")
 
 
 def validate_golden(*_a: Any, **_kw: Any) -> bool:

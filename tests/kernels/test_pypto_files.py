@@ -377,9 +377,34 @@ def test_golden_check_applies_the_harness_ratio_allclose_rule() -> None:
     assert tight["result"] == "mismatch" and tight["allowed"] == 2
     wide = compare("o", got, want, 1e-3, 1e-3, golden.ratio_allclose(atol=1.0, max_error_ratio=0.0))
     assert wide["result"] == "match" and wide["outside"] == 0  # the comparator's own atol wins
-    other = compare("o", got, want, 1e-3, 1e-3, golden.topk_pair_compare())
+    other = compare("o", got, want, 1e-3, 1e-3, golden.mapped_pool_ratio_allclose("t", block_size=16))
     assert other["result"] == "mismatch" and "not modelled" in other["comparator"]
     line = summary_lines({"golden": "ran", "rtol": 1e-3, "atol": 1e-3, "outputs": [loose]})[0]
     assert "ratio_allclose, up to 5 outside; 3 outside" in line
     with pytest.raises(UserError, match=r"max_error_ratio 2 \(expected a value in \[0, 1\]\)"):
         golden.ratio_allclose(max_error_ratio=2)
+
+
+def test_golden_check_applies_ratio_reldiff_and_topk_pair_rules() -> None:
+    from kernels.pypto_files import golden_standin as golden  # noqa: PLC0415
+    from kernels.pypto_files.golden_check import compare  # noqa: PLC0415
+
+    want = np.full(100, 2.0)
+    got = want.copy()
+    got[:4] = 2.1  # relative difference 0.0476 > 0.01 on 4 of 100 elements
+    assert compare("y", got, want, 0, 0, golden.ratio_reldiff(diff_thd=0.01, pct_thd=0.05))["result"] == "match"
+    assert compare("y", got, want, 0, 0, golden.ratio_reldiff(diff_thd=0.01, pct_thd=0.03))["result"] == "mismatch"
+    assert compare("y", got, want, 0, 0, golden.ratio_reldiff(diff_thd=0.01, pct_thd=0.05,
+                                                              max_diff_hd=0.04))["result"] == "mismatch"
+    small = np.full(10, 1e-3)
+    assert compare("y", small * 3, small, 0, 0, golden.ratio_reldiff(diff_thd=0.01, pct_thd=0))["result"] == "match"
+    # top-k indices: a swap of two equal scores passes, a swap that breaks the score order does not
+    scores = np.array([[9.0, 7.0, 7.0, 1.0]])
+    want_idx = np.array([[4, 2, 3, 0]])
+    tie = compare("idx", np.array([[4, 3, 2, 0]]), want_idx, 0, 0, golden.topk_pair_compare("vals"), {"vals": scores})
+    assert tie["result"] == "match" and tie["tie_swaps"] == 2
+    broken = compare("idx", np.array([[4, 3, 2, 0]]), want_idx, 0, 0, golden.topk_pair_compare("vals"),
+                     {"vals": np.array([[9.0, 7.0, 8.0, 1.0]])})
+    assert broken["result"] == "mismatch" and broken["index"] == [0, 1]
+    with pytest.raises(UserError, match=r"golden\.ratio_reldiff: diff_thd 0"):
+        golden.ratio_reldiff(diff_thd=0)
