@@ -20,7 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -58,6 +60,19 @@ MAX_EVALS = 250  # default evaluation budget
 MAX_EVALS_FIT_CASES = 120  # with --fit-cases (an evaluation also simulates ten fit-case sides)
 PROFILE_DIR = "out/calibration_profile"
 
+
+def _fit_progress(total: int, unit: str, label: str) -> tuple[Any, Callable[[int, float], None]]:
+    """A progress bar over ``total`` evaluations and the fit's progress callback that advances it
+    and shows the best value so far as ``label``."""
+    bar = tqdm(total=total, desc="fitting", unit=unit, disable=not sys.stderr.isatty())
+    last = [0]
+
+    def progress(evals: int, best: float) -> None:
+        bar.update(max(0, evals - last[0]))
+        last[0] = evals
+        bar.set_postfix({label: f"{best:.4g}"})
+
+    return bar, progress
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit the free parameters on the baseline and write the preset (or, with ``--profile``, the profile)."""
@@ -97,13 +112,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return _calibrate_profile(args, out, base, targets, start, *prof)
     if args.fit_cases:
         return _calibrate_fit_cases(args, out, base, targets, start)
-    bar = tqdm(total=args.max_evals, desc="fitting", unit="sim", disable=not sys.stderr.isatty())
-    last = [0]
-
-    def progress(evals: int, best: float) -> None:
-        bar.update(max(0, evals - last[0]))
-        last[0] = evals
-        bar.set_postfix(loss=f"{best:.4g}")
+    bar, progress = _fit_progress(args.max_evals, "sim", "loss")
 
     result = fit(
         targets, base_chip=args.base, max_evals=args.max_evals, runs=args.runs, jitter=args.jitter, progress=progress,
@@ -150,13 +159,7 @@ def _calibrate_fit_cases(args: argparse.Namespace, out: Path, base: ChipConfig, 
             print(f"  {rc.case.id}: left out of the fit: {rc.error}")
     if all(rc.error is not None for rc in recorded):
         raise UserError("--fit-cases: no fit case could be recorded")
-    bar = tqdm(total=args.max_evals, desc="fitting", unit="eval", disable=not sys.stderr.isatty())
-    last = [0]
-
-    def progress(evals: int, best: float) -> None:
-        bar.update(max(0, evals - last[0]))
-        last[0] = evals
-        bar.set_postfix(objective=f"{best:.4g}")
+    bar, progress = _fit_progress(args.max_evals, "eval", "objective")
 
     result = fit(targets, base_chip=args.base, max_evals=args.max_evals, runs=args.runs, jitter=args.jitter,
                  progress=progress, start=start, priors=PRIORS, cases=recorded)
