@@ -70,9 +70,9 @@ class manual_placement:  # noqa: N801 - used as a context manager
 
 def _inline(fn: Callable[..., Any] | None = None, *, auto_scope: bool = True) -> Any:
     """``@pl.jit.inline`` / ``@pl.jit.inline(auto_scope=False)``: spliced into the caller (a plain
-    call). With ``auto_scope=False`` the helper's own loops and ``if`` bodies get no AUTO runtime
+    call). With ``auto_scope=False`` the inline function's own loops and ``if`` bodies get no AUTO runtime
     scopes (:class:`manual_placement`): their tasks land on the caller's ring, and only the
-    ``pl.scope()`` blocks the helper opens are runtime scopes."""
+    ``pl.scope()`` blocks the function opens are runtime scopes."""
     if fn is None:
         return lambda f: _inline(f, auto_scope=auto_scope)
     if auto_scope:

@@ -10,7 +10,7 @@ Reusable entry for other kernels (the HCA layer inlines these scopes)::
     qkv_proj_rope_inline(x, wq_a, wq_b, wq_b_scale, wkv, rope_cos, rope_sin, gamma_cq, gamma_ckv,
                          q, kv, qr, qr_scale, *, variant: str)
 
-It is a ``@pl.jit.inline`` helper: call it from orchestration code with GM tensors
+It is a ``@pl.jit.inline`` function: call it from orchestration code with GM tensors
 x [T,4096] BF16, wq_a [4096,1024] BF16, wq_b [1024,32768] INT8, wq_b_scale [32768] FP32,
 wkv [4096,512] BF16, rope_cos/rope_sin [T,64] BF16, gamma_cq [1024] BF16, gamma_ckv [512] BF16 and
 outputs q [T,64,512] BF16, kv [T,512] BF16, qr [T,1024] INT8, qr_scale [T,1] FP32. It allocates its
