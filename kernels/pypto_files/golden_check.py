@@ -4,12 +4,12 @@ compared with the outputs swimsim computed in value mode, with the harness's tol
 The golden function is torch code; it runs on real torch when installed, else on the stand-in
 (:mod:`kernels.pypto_files.torch_standin`), which covers a subset of torch: a name it lacks makes the
 check report ``cannot run`` with that name. Elements match when ``|swimsim - golden| <= atol + rtol *
-|golden|`` (``torch.allclose``'s rule; NaN never matches). An output the harness compares with
-``ratio_allclose`` uses that comparator's tolerances and passes while at most ``round(max_error_ratio ·
-elements)`` elements fall outside; one with another harness comparator is compared by the run's
-rtol/atol, and the result names that comparator. ``ratio_reldiff`` and ``topk_pair_compare`` outputs
-follow those comparators' rules (relative difference with an allowed share of outliers; index
-differences allowed where the computed scores keep their order).
+|golden|`` (``torch.allclose``'s rule; NaN never matches), unless the harness names a comparator for
+the output: ``ratio_allclose`` (its tolerances; at most ``round(max_error_ratio · elements)`` elements
+outside), ``ratio_reldiff`` (relative difference with an allowed share of outliers) and
+``topk_pair_compare`` (index differences allowed where the computed scores keep their order) follow
+their rules; a comparator function of the file's own runs as the harness runs it; any other comparator
+is named in the result and the output compared by rtol/atol.
 """
 
 from __future__ import annotations
@@ -136,9 +136,41 @@ def golden_check(golden: Any, specs: list[Any], inputs: dict[str, np.ndarray], o
         if why:
             res["outputs"].append({"output": s.name, "result": "not computed", "why": why})
             continue
-        res["outputs"].append(compare(s.name, outputs[s.name], _to_numpy(tensors[s.name]), rtol, atol,
-                                      (compare_fn or {}).get(s.name), outputs))
+        rule = (compare_fn or {}).get(s.name)
+        if rule is not None and not hasattr(rule, "modelled") and callable(rule):
+            res["outputs"].append(_file_comparator(rule, s.name, specs, outputs, tensors, rtol, atol))
+            continue
+        res["outputs"].append(compare(s.name, outputs[s.name], _to_numpy(tensors[s.name]), rtol, atol, rule, outputs))
     return res
+
+
+def _file_comparator(rule: Any, name: str, specs: list[Any], outputs: dict[str, np.ndarray], tensors: dict[str, Any],
+                     rtol: float, atol: float) -> dict[str, Any]:
+    """An output the file compares with a comparator function of its own: run it as the harness does
+    (computed and golden tensors, every output of both, the inputs, rtol/atol); the first index outside
+    rtol/atol is reported with its verdict. When the function cannot run, the output is compared by
+    rtol/atol and the result says why."""
+    label = getattr(rule, "__name__", "comparator")
+    base = compare(name, outputs[name], _to_numpy(tensors[name]), rtol, atol)
+    dtypes = {s.name: s.dtype for s in specs if hasattr(s, "shape")}
+    try:
+        actual = {n: _to_torch(outputs[n], dtypes[n]) for n in outputs if n in dtypes}
+        expected = {n: tensors[n] for n in actual}
+        verdict = rule(actual[name], tensors[name], actual_outputs=actual, expected_outputs=expected,
+                       inputs=tensors, rtol=rtol, atol=atol)
+    except Exception as exc:  # the comparator is the file's own torch code
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return {**base, "comparator": f"{label} (the file's own, cannot run: {type(exc).__name__}: {first}; "
+                "run's rtol/atol)"}
+    ok = bool(verdict[0] if isinstance(verdict, tuple) else verdict)
+    note = {"comparator": f"{label} (the file's own)"}
+    if ok:
+        return {"output": name, "result": "match", "elements": base.get("elements", int(np.size(outputs[name]))),
+                "outside": int(base.get("mismatches", 0)), **note}
+    if base["result"] == "match":
+        msg = str(verdict[1]).strip() if isinstance(verdict, tuple) and len(verdict) > 1 else ""
+        return {"output": name, "result": "mismatch", "why": f"{label}: {msg.splitlines()[0] if msg else 'failed'}"}
+    return {**base, **note}
 
 
 def passed(res: dict[str, Any]) -> bool:

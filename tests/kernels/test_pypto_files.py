@@ -408,3 +408,48 @@ def test_golden_check_applies_ratio_reldiff_and_topk_pair_rules() -> None:
     assert broken["result"] == "mismatch" and broken["index"] == [0, 1]
     with pytest.raises(UserError, match=r"golden\.ratio_reldiff: diff_thd 0"):
         golden.ratio_reldiff(diff_thd=0)
+
+
+def test_golden_check_runs_a_comparator_function_of_the_file() -> None:
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from kernels.pypto_files import golden_standin as golden  # noqa: PLC0415
+    from kernels.pypto_files.golden_check import golden_check  # noqa: PLC0415
+
+    specs = [SimpleNamespace(name="x", shape=[4], dtype=torch.float32),
+             SimpleNamespace(name="y", shape=[4], dtype=torch.float32, is_output=True)]
+
+    def gold(t):
+        t["y"][:] = t["x"] * 2
+
+    inputs = {"x": np.arange(4.0, dtype=np.float32), "y": np.zeros(4, np.float32)}
+    got = {"y": np.array([0.0, 2.0, 4.0, 7.0], np.float32)}  # one element off by 1
+
+    def lenient(actual, expected, *, actual_outputs, expected_outputs, inputs, rtol, atol):
+        return golden.ratio_allclose(atol=0.0, rtol=0.0, max_error_ratio=0.25)(actual, expected, rtol=rtol, atol=atol)
+
+    def strict(actual, expected, **_kw):
+        return False, "    values differ"
+
+    def broken(actual, expected, **_kw):
+        raise ValueError("no such output")
+
+    def check(rule):
+        monkey = {"torch": sys.modules.get("torch")}
+        sys.modules["torch"] = torch  # the stand-in, as a harness run without torch has it
+        try:
+            res = golden_check(gold, specs, inputs, got, {}, 1e-3, 1e-3, {"y": rule})
+        finally:
+            if monkey["torch"] is None:
+                del sys.modules["torch"]
+            else:
+                sys.modules["torch"] = monkey["torch"]
+        assert res["golden"] == "ran", res
+        return res["outputs"][0]
+
+    ok = check(lenient)
+    assert ok["result"] == "match" and ok["comparator"] == "lenient (the file's own)" and ok["outside"] == 1
+    bad = check(strict)
+    assert bad["result"] == "mismatch" and bad["index"] == [3] and bad["swimsim"] == 7.0 and bad["golden"] == 6.0
+    fallback = check(broken)
+    assert fallback["result"] == "mismatch" and "cannot run: ValueError: no such output" in fallback["comparator"]
