@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kernels.pypto_files.golden_check import _to_numpy, compare
 from sim.util.errors import UserError
 
 # the recording of the running file: ``handler(fn, specs, runtime_cfg, check)``, ``check`` the golden function
@@ -118,7 +119,6 @@ class Comparator:
         comparator function may call it); without tensors, or for a rule not modelled, True."""
         if actual is None or expected is None or not self.modelled:
             return True
-        from kernels.pypto_files.golden_check import _to_numpy, compare  # lazy: only the golden check needs it
 
         outs = {k: _to_numpy(v) for k, v in (actual_outputs or {}).items()}
         res = compare("output", _to_numpy(actual), _to_numpy(expected), float(rtol), float(atol), self, outs)
