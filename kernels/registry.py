@@ -11,12 +11,10 @@ Kernels register a builder ``builder(variant, mode, **options) -> TaskGraph`` wi
 
 from __future__ import annotations
 
-import gc
 import importlib
 import importlib.util
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from kernels import graph_cache, models
 from kernels.dsl.sites import locate
 from sim.ir import TaskGraph
 from sim.util.errors import UserError
+from sim.util.gcpause import gc_paused
 
 DEFAULT_VARIANT = "baseline"
 
@@ -192,7 +191,7 @@ def build_graph(spec: str, mode: str = "decode", **options: Any) -> TaskGraph:
     name, var = name.strip(), var.strip() or DEFAULT_VARIANT
     cache = not options and not name.endswith(".py") and _cacheable(name)
     if cache:
-        with _gc_off():
+        with gc_paused():
             hit = graph_cache.load(name, var, mode)
         if hit is not None:
             return hit
@@ -206,23 +205,11 @@ def build_graph(spec: str, mode: str = "decode", **options: Any) -> TaskGraph:
     return g
 
 
-@contextmanager
-def _gc_off() -> Iterator[None]:
-    """The cyclic GC paused (restored on exit): building or loading a graph only adds objects."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _record(entry: KernelEntry, kernel: str, variant: str, mode: str, options: dict[str, Any]) -> TaskGraph:
     """Run ``entry``'s builder; a user kernel file's exception becomes a one-line UserError."""
     # recording allocates many small acyclic objects: cyclic GC passes over the growing heap cost
     # up to ~40 % of the build and free nothing, so it is paused for the build
-    with _gc_off():
+    with gc_paused():
         try:
             return entry.builder(variant, mode, **options)
         except UserError:
