@@ -125,12 +125,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"  {k} = {v}")
     print(f"objective {result.loss:.5g} (targets' squared relative errors {result.fit_loss:.5g}) "
           f"after {result.evaluations} simulations")
-    for pr in PRIORS:
-        val = result.params.get(pr.key, (result.checks or {}).get(pr.key))
-        shown = "-" if val is None else f"{val:g}"
-        rng = f"{pr.lo:g}" if pr.lo == pr.hi else f"{pr.lo:g}-{pr.hi:g}"
-        print(f"  prior {pr.key}: {shown} (measured {rng}, noise {pr.sigma:g}; term "
-              f"{(result.terms or {}).get(pr.key, 0.0):.3g})")
+    _print_priors(result)
     print(f"use it: swimsim reproduce --chip-file {out}   or   swimsim run KERNEL --chip-file {out}")
     wrote([out])
     return 0
@@ -184,17 +179,22 @@ def _calibrate_fit_cases(args: argparse.Namespace, out: Path, base: ChipConfig, 
     return 0
 
 
-def _print_fit_cases(result: FitResult, recorded: list, checked: dict) -> None:
-    """The fitted values beside their priors and the objective's parts at the start and the fitted point."""
-    for k, v in result.params.items():
-        print(f"  {k} = {v}")
-    print(f"search objective {result.loss:.5g} after {result.evaluations} evaluations (fit cases on seed 0)")
+def _print_priors(result: FitResult) -> None:
+    """Each prior's fitted (or simulated) value beside its measured range, noise and objective term."""
     for pr in PRIORS:
         val = result.params.get(pr.key, (result.checks or {}).get(pr.key))
         shown = "-" if val is None else f"{val:g}"
         rng = f"{pr.lo:g}" if pr.lo == pr.hi else f"{pr.lo:g}-{pr.hi:g}"
         print(f"  prior {pr.key}: {shown} (measured {rng}, noise {pr.sigma:g}; term "
               f"{(result.terms or {}).get(pr.key, 0.0):.3g})")
+
+
+def _print_fit_cases(result: FitResult, recorded: list, checked: dict) -> None:
+    """The fitted values beside their priors and the objective's parts at the start and the fitted point."""
+    for k, v in result.params.items():
+        print(f"  {k} = {v}")
+    print(f"search objective {result.loss:.5g} after {result.evaluations} evaluations (fit cases on seed 0)")
+    _print_priors(result)
     rows = []
     for label, ev in checked.items():
         per_case = {rc.case.id: sum(t for k, t in ev.case_terms.items() if k.split(":", 1)[0] == rc.case.id)
