@@ -131,11 +131,7 @@ class AICores:
                 blocks[sub.block % len(blocks)] if blocks else Block(idx=sub.block))
             profs = self.cost.profile(ts.task, blk, self.l2)
             ts.profiles[sub.block] = profs
-        prof = profs.get(sub.lane)
-        if prof is None and sub.lane == "aiv1":
-            prof = profs.get("aiv0")
-        compute = float(prof.compute_ns) if prof is not None else 0.0
-        hbm = float(prof.hbm_bytes) if prof is not None else 0.0
+        prof, compute, hbm = _lane_cost(profs, sub.lane)
         factor = 1.0
         if self.p.jitter > 0:
             rng = random.Random(f"{self.seed}:j:{self.noise_key[ts.idx]}:{sub.block}:{sub.lane}")
@@ -195,11 +191,7 @@ class AICores:
             seg = self.segmenter.segments(blocks[sub.block % len(blocks)])[k]
             profs = self.cost.profile(ts.task, seg, self.l2)
             ts.profiles[key] = profs
-        prof = profs.get(sub.lane)
-        if prof is None and sub.lane == "aiv1":
-            prof = profs.get("aiv0")
-        compute = float(prof.compute_ns) if prof is not None else 0.0
-        hbm = float(prof.hbm_bytes) if prof is not None else 0.0
+        prof, compute, hbm = _lane_cost(profs, sub.lane)
         cut = 0.0
         over = getattr(self.cost, "lane_overhead_ns", None)
         if prof is not None and over is not None:
@@ -260,3 +252,14 @@ class AICores:
             core.nxt = None
             self._begin(nxt)
         self.threads[core.thread].notify()
+
+
+def _lane_cost(profs: dict[str, Any], lane: str) -> tuple[Any, float, float]:
+    """A lane's profile (aiv1 without one of its own takes aiv0's), its compute
+    time (ns) and its HBM bytes; (None, 0, 0) for a lane without ops."""
+    prof = profs.get(lane)
+    if prof is None and lane == "aiv1":
+        prof = profs.get("aiv0")
+    if prof is None:
+        return None, 0.0, 0.0
+    return prof, float(prof.compute_ns), float(prof.hbm_bytes)
