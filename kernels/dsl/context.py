@@ -14,6 +14,11 @@ from typing import Any, NoReturn
 from sim.util.errors import UserError
 
 
+class ValueNotComputed(UserError):
+    """Value mode met a data-dependent decision (a ``pl.read``, a predicate, a read tile element) whose
+    value swimsim does not compute: the file can still be recorded without values."""
+
+
 class Recording:
     """A recording in progress: the kernel's name and its open kernel scope; the current one while entered."""
 
@@ -41,6 +46,10 @@ class Recording:
         """Raise a one-line UserError naming kernel, scope and the offending value (``pl.record`` puts
         the kernel's ``file:line`` in front)."""
         raise UserError(f"{self.where()}: {msg}")
+
+    def value_error(self, msg: str) -> NoReturn:
+        """As :meth:`error`, raised as :class:`ValueNotComputed` (a value mode limit, not bad input)."""
+        raise ValueNotComputed(f"{self.where()}: {msg}")
 
 
 ACTIVE: list[Any] = []  # the recordings in progress, innermost last (read-only outside this module)

@@ -134,7 +134,7 @@ def no_semantics(op: str) -> Unknown:
 def need(v: Any, what: str) -> Any:
     """``v`` when it is known, else the one-line error: ``what`` needs the value ``v`` stands for."""
     if isinstance(v, Unknown):
-        current().error(f"{what} needs a value that is not computed: {v.why}")
+        current().value_error(f"{what} needs a value that is not computed: {v.why}")
     return v
 
 
@@ -424,7 +424,7 @@ def read_gm(view: Any, off: list[int]) -> Any:
     data, mask, why = gm(view.base)
     key = tuple(int(o) for o in off)
     if mask is not None and not mask[key]:
-        current().error(f"pl.read of {view.name}{list(key)} needs a value that is not computed: {why}")
+        current().value_error(f"pl.read of {view.name}{list(key)} needs a value that is not computed: {why}")
     return data[key].item()
 
 
@@ -441,7 +441,7 @@ def predicate_passes(view: Any, op: str, literal: int) -> bool:
     data, mask, why = gm(view.base)
     key = tuple(int(o) for o in off)
     if mask is not None and not mask[key]:
-        current().error(f"predicate on {view.name}{list(key)} needs a value that is not computed: {why}")
+        current().value_error(f"predicate on {view.name}{list(key)} needs a value that is not computed: {why}")
     dt = view.dtype
     v = np.asarray([data[key]])
     if dt.name == "BF16":
@@ -1011,7 +1011,7 @@ def read_tile(t: Any, idx: list[int]) -> Any:
     key = tuple(int(i) for i in idx)
     pm = getattr(t, "vmask", None)
     if pm is not None and pm.m[key]:
-        current().error(f"pl.read of a tile element {list(key)} needs a value that is not computed: {pm.why}")
+        current().value_error(f"pl.read of a tile element {list(key)} needs a value that is not computed: {pm.why}")
     return v[key].item()
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 import kernels.language as pl
 from kernels.dsl import values
+from kernels.dsl.context import ValueNotComputed
 from kernels.dsl.jit import JitFunction
 from kernels.dsl.types import Dyn, TensorType
 from kernels.dsl.values import STORAGE, round_to, unknown_params
@@ -198,7 +199,7 @@ def _execute(path: Path, run_name: str) -> dict[str, Any]:
         if _located(exc):
             raise
         if isinstance(exc, UserError):
-            raise UserError(f"{where}: {exc}") from None
+            raise type(exc)(f"{where}: {exc}") from None
         if isinstance(exc, SyntaxError):
             raise UserError(f"{exc.filename}:{exc.lineno}: SyntaxError: {exc.msg}") from None
         raise UserError(f"{where}: {type(exc).__name__}: {exc}") from None
@@ -214,11 +215,29 @@ def _prepare(path: str | Path) -> Path:
 
 
 def run_harness(path: str | Path, args: list[str], seed: int = 0, entry: str | None = None,
-                with_values: bool = True, check_golden: bool = False) -> list[Recording]:
+                with_values: bool = True, check_golden: bool = False,
+                on_fallback: Any = None) -> list[Recording]:
     """Run the file's ``__main__`` with ``args`` as its arguments; one :class:`Recording` per
     ``run_jit`` call (only those of ``entry`` when given). ``with_values``: record in value mode with the
     harness's data (:mod:`kernels.dsl.values`); ``check_golden``: also run the file's golden function on
-    the same inputs and compare (needs ``values``)."""
+    the same inputs and compare (needs ``values``).
+
+    When value mode stops at a decision whose value swimsim does not compute (:class:`ValueNotComputed`)
+    and no golden check is asked, the file is recorded again without values (data-dependent decisions
+    then take the recorder's static assumptions, as with ``--no-values``); ``on_fallback(message)`` is
+    told why (the recordings' ``values`` is False)."""
+    if with_values and not check_golden:
+        try:
+            return _run_harness(path, args, seed, entry, True, False)
+        except ValueNotComputed as exc:
+            if on_fallback is not None:
+                on_fallback(str(exc))
+            return _run_harness(path, args, seed, entry, False, False)
+    return _run_harness(path, args, seed, entry, with_values, check_golden)
+
+
+def _run_harness(path: str | Path, args: list[str], seed: int, entry: str | None, with_values: bool,
+                 check_golden: bool) -> list[Recording]:
     p = _prepare(path)
     out: list[Recording] = []
 

@@ -189,9 +189,11 @@ def simulate_views(case: Case, rec: Recording, chip: ChipConfig, seeds: list[int
 
 
 def simulate_side(case: Case, clone: Clone, commit: str, relfile: str, chip: ChipConfig, seeds: list[int],
-                  jitter: float, tick: Callable[[], None]) -> list[RunView]:
-    """The case's entry at ``commit``, simulated once per seed at the case's capture level."""
-    return simulate_views(case, record_side(case, clone, commit, relfile, seeds[0]), chip, seeds, jitter, tick)
+                  jitter: float, tick: Callable[[], None]) -> tuple[list[RunView], bool]:
+    """The case's entry at ``commit``, simulated once per seed at the case's capture level, and whether
+    it was recorded with values (False: value mode stopped and the file was recorded without them)."""
+    rec = record_side(case, clone, commit, relfile, seeds[0])
+    return simulate_views(case, rec, chip, seeds, jitter, tick), rec.values
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,6 +254,7 @@ class CaseResult:
     case: Case
     rows: list[MetricRow] = field(default_factory=list)
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. a side recorded without values, and why
 
 
 def _side_values(case: Case, views: list[RunView] | None) -> dict[str, float | str]:
@@ -324,15 +327,17 @@ def run_case(case: Case, clones: list[Clone], chip: ChipConfig, seeds: list[int]
     try:
         clone = find_clone(case, clones)
         side = f"before ({case.before_commit[:12]}): "
-        before = simulate_side(case, clone, case.before_commit, case.file_before, chip, seeds, jitter, step)
+        before, vb = simulate_side(case, clone, case.before_commit, case.file_before, chip, seeds, jitter, step)
         side = f"after ({case.after_commit[:12]}): "
-        after = simulate_side(case, clone, case.after_commit, case.file_after, chip, seeds, jitter, step)
+        after, va = simulate_side(case, clone, case.after_commit, case.file_after, chip, seeds, jitter, step)
     except UserError as exc:
         res = CaseResult(case, error=side + _one_line(str(exc), type(exc).__name__))
     except Exception as exc:  # noqa: BLE001 - a file swimsim cannot run must not stop the backtest
         res = CaseResult(case, error=side + f"{type(exc).__name__}: {_one_line(str(exc), '')}".rstrip(": "))
     else:
         res = compare_case(case, before, after)
+        res.notes = [f"{name} recorded without values (value mode stopped at a value swimsim does not compute)"
+                     for name, ok in (("before", vb), ("after", va)) if not ok]
     for _ in range(2 * len(seeds) - done):
         tick()
     if res.error is not None:

@@ -149,6 +149,9 @@ def format_report(results: list[CaseResult], groups: list[GroupSummary], markdow
     notes = _notes(results)
     if notes:
         lines += ["", "not computed:"] + notes
+    recorded = [f"  {c.case.id}: {n}" for c in results for n in c.notes]
+    if recorded:
+        lines += ["", "recording:"] + recorded
     lines += ["", f"summary (direction right: same sign, or both changes within ±{DIRECTION_TOL_PCT:g} %; "
                   "abs err: before and after values pooled):"]
     lines += _grid(SUMMARY_HEAD, [_summary_row(s) for s in groups], markdown)
@@ -173,7 +176,7 @@ def backtest_json(results: list[CaseResult], groups: list[GroupSummary], meta: d
             "id": k.id, "set": k.set, "family": k.family, "repository": k.repository,
             "before_commit": k.before_commit, "after_commit": k.after_commit,
             "entry_file_before": k.file_before, "entry_file_after": k.file_after,
-            "capture_level": k.capture_level, "error": c.error,
+            "capture_level": k.capture_level, "error": c.error, "notes": c.notes,
             "metrics": [{"metric": r.metric, "unit": r.unit,
                          "measured": {"before": r.meas_before, "after": r.meas_after, "delta_pct": _r(r.meas_delta)},
                          "simulated": {"before": _r(r.sim_before), "after": _r(r.sim_after),

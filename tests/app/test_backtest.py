@@ -200,3 +200,25 @@ def test_reproduce_prints_the_backtest_line(cli, repo: Path, tmp_path: Path) -> 
     assert rc == 0 and found.splitlines()[-2] == read_summary_line(tmp_path / "r1" / "backtest.json")
     rc, _, err = cli([*base, "-o", str(tmp_path / "r3"), "--backtest", str(meas)])
     assert rc == 2 and "not a backtest.json" in err
+
+
+def test_a_side_recorded_without_values_is_named(cli, tmp_path: Path) -> None:
+    r = tmp_path / "lim-repo"
+    (r / "kern").mkdir(parents=True)
+    shutil.copy(STYLE / "unwritten_read.py", r / "kern" / "u.py")
+    _git(r, "init", "-q")
+    _git(r, "remote", "add", "origin", "https://github.com/acme/kern.git")
+    _git(r, "add", ".")
+    _git(r, "commit", "-q", "-m", "one")
+    _git(r, "commit", "-q", "--allow-empty", "-m", "two")
+    case = _case(r, "limit", "fit", {"wall": {"before": 10.0, "after": 10.0, "unit": "us"}},
+                 entry_file="kern/u.py", entry_function="unwritten_read", args=[])
+    cases = tmp_path / "cases.json"
+    cases.write_text(json.dumps({"about": "test", "cases": [case]}))
+    rc, text, err = cli(["backtest", "--pypto-lib", str(r), "--cases", str(cases), "--runs", "1", "-o",
+                         str(tmp_path / "o")])
+    assert rc == 0, err
+    assert "recording:" in text
+    assert "  limit: before recorded without values" in text and "  limit: after recorded without values" in text
+    doc = json.loads((tmp_path / "o" / "backtest.json").read_text())
+    assert doc["cases"][0]["error"] is None and len(doc["cases"][0]["notes"]) == 2

@@ -103,3 +103,17 @@ def test_golden_that_cannot_run_says_why(cli: CliRunner, tmp_path: Path) -> None
     line = next(x for x in stdout.splitlines() if x.startswith("golden check"))
     assert line.startswith("golden check: cannot run: ") and "special_function_the_stand_in_lacks" in line
     assert _tasks(stdout, "masked_sum") == 4
+
+
+def test_a_value_mode_limit_falls_back_to_recording_without_values(cli: CliRunner, tmp_path: Path) -> None:
+    kernel = str(KERNELS / "unwritten_read.py")
+    rc, stdout, err = cli(["run", kernel, "-o", str(tmp_path)])
+    assert rc == 0, err
+    lines = [x for x in err.splitlines() if x.startswith("swimsim: warning:")]
+    assert len(lines) == 1, err
+    assert "unwritten_read.py:19" in lines[0] and "element read before any store wrote it" in lines[0]
+    assert "recorded without values" in lines[0]
+    assert _tasks(stdout, "fill") == 1 and _tasks(stdout, "positive") == 0  # without values every read is 0
+    assert json.loads((tmp_path / "run_records.json").read_text())["graph"]["tasks"]
+    rc, _, err = cli(["run", kernel, "--check-golden"])  # a golden check needs the values: still an error
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "element read before any store wrote it" in err, err
