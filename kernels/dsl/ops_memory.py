@@ -14,10 +14,10 @@ from typing import Any
 from kernels.dsl.context import current, in_kernel
 from kernels.dsl.cube import new_l1_tile
 from kernels.dsl.escapes import alias_exit_store, localize
-from kernels.dsl.tensors import TensorView, prod
+from kernels.dsl.tensors import TensorView, prod, through_alias
 from kernels.dsl.tiles import Tile, as_tile, kernel_scope, record_load, record_store, record_vec_op
 from kernels.dsl.types import FP32, AtomicType, DataType, MemorySpace
-from kernels.dsl.values import into, put, reshape_tile
+from kernels.dsl.values import alias_values, into, put, reshape_tile
 
 _pyslice = builtins.slice
 
@@ -176,6 +176,8 @@ def _orchestration_assemble(x: Any, v: Any, offset: list[int], atomic: Any) -> A
         rec.error("pl.assemble(atomic=...) in orchestration code: atomic writes are only legal inside a kernel")
     if not isinstance(x, TensorView):
         rec.error(f"pl.assemble in orchestration code: target must be a GM tensor, got {type(x).__name__}")
+    if isinstance(v, TensorView):
+        return _alias_tensor(rec, x, v, [int(o) for o in offset])
     if not isinstance(v, Tile) or v.node is None:
         rec.error(f"pl.assemble in orchestration code of {type(v).__name__} {getattr(v, 'name', '')}: only a "
                   "tile computed by a closed pl.at scope can be assembled outside a kernel")
@@ -183,6 +185,31 @@ def _orchestration_assemble(x: Any, v: Any, offset: list[int], atomic: Any) -> A
         rec.error(f"pl.assemble of a {v.dtype.name} tile into {x.name} ({x.dtype.name}): cast first")
     w = _store_window(x, [int(o) for o in offset], v)
     alias_exit_store(rec, v.node, w, list(w.valid) if w.valid else list(w.shape))
+    return x
+
+
+def _alias_tensor(rec: Any, x: TensorView, v: TensorView, offset: list[int]) -> TensorView:
+    """``X = pl.assemble(X, T, offset)`` of a GM tensor ``T`` created in orchestration code: no task and
+    no copy; ``T``'s buffer becomes the window of ``X`` at ``offset`` (its earlier and later writers write
+    there, its readers read there), so the dependency edges run through ``X``'s window. Returns X."""
+    b = v.base
+    if v.parent is not None or b.kind == "param" or b.alias is not None:
+        rec.error(f"pl.assemble in orchestration code of tensor {b.name}: only a whole tensor created in "
+                  "orchestration code (pl.create_tensor), assembled once, can alias a window of another tensor")
+    if b.dtype.name != x.dtype.name:
+        rec.error(f"pl.assemble of {b.name} ({b.dtype.name}) into {x.name} ({x.dtype.name}): cast first")
+    w = _store_window(x, offset, v)
+    if prod(w.shape) != prod(v.shape) or [n for n in w.shape if n != 1] != [n for n in v.shape if n != 1]:
+        rec.error(f"pl.assemble of {b.name} {list(v.shape)} into {x.name} at {offset}: the window "
+                  f"{list(w.shape)} does not match")
+    o, shp = w.to_base()
+    tb = w.base
+    if tb.alias is not None:
+        tb, o, shp = through_alias(tb, o, shp)
+    if [n for n in shp if n != 1] != [n for n in v.shape if n != 1]:
+        rec.error(f"pl.assemble of {b.name} into {x.name}: the window is not one box of {tb.name}'s buffer")
+    alias_values(b, w)
+    b.alias = (tb, o)
     return x
 
 

@@ -35,6 +35,23 @@ class GMBase:
     declared: str = "In"  # entry-parameter direction (In/Out/InOut)
     data: Any = None  # optional numpy array backing scalar pl.read/pl.write (data-dependent control)
     init: bool = False  # an orchestration tensor created with an initial value (filled by the AICPU)
+    alias: Any = None  # (target GMBase, offset in target elements): an orchestration pl.assemble made it a window
+
+
+def through_alias(base: GMBase, off: list[int], shp: list[int]) -> tuple[GMBase, list[int], list[int]]:
+    """The buffer a box of ``base`` lives in, and the box there: follows :attr:`GMBase.alias` (an
+    orchestration-level ``pl.assemble`` of one GM tensor into another), matching ranks by leading 1s."""
+    while base.alias is not None:
+        target, at = base.alias
+        k = len(at) - len(off)
+        if k >= 0:
+            off = list(at[:k]) + [o + a for o, a in zip(off, at[k:], strict=True)]
+            shp = [1] * k + list(shp)
+        else:  # the aliased buffer's extra leading dims are 1
+            off = [o + a for o, a in zip(off[-k:], at, strict=True)]
+            shp = list(shp[-k:])
+        base = target
+    return base, off, shp
 
 
 def prod(xs: Any) -> int:
@@ -252,7 +269,10 @@ class TensorView:
     def region(self, off: list[int] | None = None, shp: list[int] | None = None) -> Region:
         """The GM box of a box of this view (default: the whole view), as a :class:`Region` of the base."""
         o, s = self.to_base(off, shp)
-        return make_region(self.base.id, o, s)
+        base = self.base
+        if base.alias is not None:
+            base, o, s = through_alias(base, o, s)
+        return make_region(base.id, o, s)
 
     # -- slicing ----------------------------------------------------------------------------------
     def _box(self, key: Any, clip: Any = None) -> tuple[list[int], list[int]]:

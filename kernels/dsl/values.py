@@ -411,6 +411,40 @@ def store_value(tile: Any, view: Any, valid: list[int], atomic: bool = False) ->
         _assign(mask, view, reg, True)
 
 
+def alias_values(src: Any, view: Any) -> None:
+    """Value mode: GM buffer ``src`` becomes the window ``view`` of another buffer (an orchestration
+    ``pl.assemble`` of a tensor): its elements, known or not, move there, and later accesses of ``src``
+    use that window."""
+    if not STATE.on:
+        return
+    sdata, smask, swhy = gm(src)
+    data, mask, why = gm(view.base)
+    win, is_view = _window(data, view)
+    full = _region(win.shape)
+    vals = np.asarray(sdata).reshape(win.shape)
+    if is_view:
+        win[...] = vals
+    else:
+        data.reshape(-1)[_index_window(view)] = vals
+    if smask is not None or mask is not None:
+        if mask is None:
+            mask = np.ones(data.shape, bool)
+            STATE.masks[id(view.base)] = (view.base, mask, swhy)
+        _assign(mask, view, full, True if smask is None else np.asarray(smask).reshape(win.shape))
+    if is_view:  # later accesses of src read and write the window itself
+        dv = win.view()
+        try:
+            dv.shape = tuple(src.shape)
+        except AttributeError:
+            return
+        mv = None
+        if mask is not None:
+            mv = _window(mask, view)[0].view()
+            mv.shape = tuple(src.shape)
+        src.data = dv
+        STATE.masks[id(src)] = (src, mv, swhy or why)
+
+
 def _assign(mask: np.ndarray, view: Any, reg: Any, val: Any) -> None:
     mwin, is_view = _window(mask, view)
     if is_view:

@@ -117,3 +117,18 @@ def test_a_value_mode_limit_falls_back_to_recording_without_values(cli: CliRunne
     assert json.loads((tmp_path / "run_records.json").read_text())["graph"]["tasks"]
     rc, _, err = cli(["run", kernel, "--check-golden"])  # a golden check needs the values: still an error
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "element read before any store wrote it" in err, err
+
+
+def test_an_assembled_orchestration_tensor_is_a_window_of_its_target(cli: CliRunner, tmp_path: Path) -> None:
+    rc, stdout, err = cli(["run", str(KERNELS / "tensor_assemble.py"), "-o", str(tmp_path), "--check-golden"])
+    assert rc == 0, err
+    _golden_ok(stdout, tmp_path, ["y", "s"])
+    g = json.loads((tmp_path / "run_records.json").read_text())["graph"]
+    names = {t["idx"]: t["name"] for t in g["tasks"]}
+    y = next(t["id"] for t in g["tensors"] if t["name"] == "y")
+    scale = [t for t in g["tasks"] if t["name"] == "scale"]
+    # each scale task writes its row tile of y (no copy task), and total waits for both
+    assert [[a["region"]["offset"] for a in t["args"] if a["region"]["tensor"] == y] for t in scale] == [[[0, 0]],
+                                                                                                       [[8, 0]]]
+    assert sorted(names[e["pred"]] for e in g["edges"] if names[e["succ"]] == "total") == ["scale", "scale"]
+    assert set(names.values()) == {"alloc_tensors", "scale", "total"}
