@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import functools
 import operator
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from kernels.dsl.context import ACTIVE, active, current
 from kernels.dsl.ir_build import make_region
+from kernels.dsl.sites import kernel_site
 from kernels.dsl.types import DataType
 from sim.ir import Region
+from sim.util.errors import InputWarning
 
 _ALL = slice(None)
 
@@ -275,7 +278,10 @@ class TensorView:
         return make_region(base.id, o, s)
 
     # -- slicing ----------------------------------------------------------------------------------
-    def _box(self, key: Any, clip: Any = None) -> tuple[list[int], list[int]]:
+    def _box(self, key: Any, clip: Any = None, edge: list[int] | None = None) -> tuple[list[int], list[int]]:
+        """(offset, shape) of the slice ``key``; ``clip``: a stored tile's valid extent (checked over it
+        only). ``edge`` (a list, loads only): a slice that starts inside a dim and runs past its end is
+        allowed, and ``edge`` receives the in-bounds extent per dim."""
         if not isinstance(key, tuple):
             key = (key,)
         shape = self.shape
@@ -294,7 +300,10 @@ class TensorView:
                 a = int(k)
                 b = a + 1
             hi = b if clip is None or d >= len(clip) else min(b, a + int(clip[d]))
-            if a < 0 or hi > dim or b <= a:
+            if edge is not None:
+                edge.append(min(b, dim) - a)
+                hi = min(hi, dim)
+            if a < 0 or hi > dim or b <= a or a >= dim:
                 current().error(
                     f"slice [{a}:{b}] out of bounds on dim {d} of {self.name} {list(self.shape)}")
             off.append(a)
@@ -312,11 +321,24 @@ class TensorView:
                           None if valid is None else tuple(map(int, valid)), pad)
 
     def __getitem__(self, key: Any) -> Any:
-        off, shp = self._box(key)
         rec = ACTIVE[-1] if ACTIVE else current()
         ks = rec.kernel
         if ks is not None:
-            return ks.load(TensorView(self.base, tuple(shp), self, "slice", tuple(off), capture=self.capture))
+            # a load may run past the end of a dim (a padded tile over a shorter dynamic extent, as
+            # pypto-lib's hc_head reads max(T, 16) rows of T): the DMA moves the in-bounds part, the
+            # rest of the tile is padding
+            inside: list[int] = []
+            off, shp = self._box(key, edge=inside)
+            valid = None
+            if inside != shp:
+                valid = tuple(inside)
+                d = next(i for i, (a, b) in enumerate(zip(inside, shp, strict=True)) if a != b)
+                warnings.warn(f"{kernel_site() or '?'}: scope {ks.task.name}: slice [{off[d]}:{off[d] + shp[d]}] "
+                              f"runs past dim {d} of {self.name} {list(self.shape)}: loaded as a padded tile with "
+                              f"{list(inside)} in bounds", InputWarning, stacklevel=2)
+            return ks.load(TensorView(self.base, tuple(shp), self, "slice", tuple(off), valid,
+                                      capture=self.capture))
+        off, shp = self._box(key)
         return TensorView(self.base, tuple(shp), self, "slice", tuple(off), capture=None)
 
     def __setitem__(self, key: Any, value: Any) -> None:

@@ -15,10 +15,11 @@ import argparse
 import gc
 import importlib
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sim.util.errors import UserError
+from sim.util.errors import InputWarning, UserError
 
 # (command, module registering it, one-line help) in help order. A module registering several
 # commands lists them contiguously; the help text must match the module's add_parser(help=...)
@@ -154,8 +155,11 @@ def main(argv: list[str] | None = None) -> int:
         # records it keeps to the end; reference counting still frees every acyclic object
         gc.disable()
     try:
-        _note_descriptive_overrides(args)
-        rc = args.func(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", InputWarning)  # once per kernel line
+            warnings.showwarning = _show_warning
+            _note_descriptive_overrides(args)
+            rc = args.func(args)
     except UserError as exc:
         print(f"swimsim: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -165,6 +169,15 @@ def main(argv: list[str] | None = None) -> int:
         if entry:  # the process ends next: spare the interpreter's final pass over every live object
             gc.freeze()
     return int(rc or 0)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """An :class:`InputWarning` as one line on stderr; other warnings as Python prints them."""
+    if issubclass(category, InputWarning):
+        print(f"swimsim: warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 if __name__ == "__main__":

@@ -7,3 +7,8 @@ class UserError(Exception):
     """Bad input from the user (file, kernel name, option value). Printed as one line; exit 2."""
 
     exit_code = 2
+
+
+class InputWarning(UserWarning):
+    """Input swimsim accepts with an assumption the user should know about. The command line prints
+    it as one line (``swimsim: warning: ...``)."""

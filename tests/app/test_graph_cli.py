@@ -73,7 +73,7 @@ def test_shape_not_dividing_tile(capsys):
 @pl.jit
 def _oob(a: pl.Tensor[[8, 64], pl.FP32]):
     for _b in pl.spmd(1, name_hint="edge_scope"):
-        pl.exp(a[0:8, 60:68])
+        pl.exp(a[0:8, 64:72])
 
 
 @pl.jit
@@ -92,7 +92,7 @@ def bad_kernels():
 
 def test_slice_out_of_bounds(capsys, bad_kernels):
     rc, _, err = run(["graph", "bad_kernel:oob"], capsys)
-    _one_line_error(rc, err, "bad_kernel", "scope edge_scope", "slice [60:68]", "a [8, 64]")
+    _one_line_error(rc, err, "bad_kernel", "scope edge_scope", "slice [64:72]", "a [8, 64]")
 
 
 def test_matmul_dtype_mismatch(capsys, bad_kernels):

@@ -7,7 +7,7 @@ import pytest
 
 import kernels.language as pl
 from sim.ir import ArgDir, CoreShape, TaskKind
-from sim.util.errors import UserError
+from sim.util.errors import InputWarning, UserError
 
 T = pl.dynamic("T")
 
@@ -235,9 +235,34 @@ def test_slice_out_of_bounds_names_scope_and_value():
     @pl.jit
     def bad(a: pl.Tensor[[8, 64], pl.FP32]):
         for _b in pl.spmd(2, name_hint="oob"):
-            pl.add(a[0:8, 32:96], 1.0)
+            pl.add(a[0:8, 64:96], 1.0)
 
-    _raises(bad, r"bad: scope oob: block 0: slice \[32:96\] out of bounds on dim 1 of a \[8, 64\]")
+    _raises(bad, r"bad: scope oob: block 0: slice \[64:96\] out of bounds on dim 1 of a \[8, 64\]")
+
+
+def test_a_load_running_past_a_dim_is_a_padded_tile_with_one_warning():
+    @pl.jit
+    def past(a: pl.Tensor[[8, 64], pl.FP32], o: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+        for _b in pl.spmd(2, name_hint="pad"):
+            o[:, :] = pl.add(a[0:16, :], 1.0)
+
+    with pytest.warns(InputWarning) as rec:
+        g = pl.record(past)
+    msgs = [str(w.message) for w in rec if issubclass(w.category, InputWarning)]
+    assert len(msgs) == 2 and msgs[0] == msgs[1]  # one per block, the same line: printed once
+    assert "scope pad: slice [0:16] runs past dim 0 of a [8, 64]: loaded as a padded tile with [8, 64] in bounds" \
+        in msgs[0]
+    ld = next(op for op in g.kernel_tasks()[0].blocks[0].ops if op.kind == "load")
+    assert ld.region.shape == [8, 64] and ld.nbytes == 8 * 64 * 4  # only the in-bounds rows move
+
+
+def test_a_store_running_past_a_dim_is_still_an_error():
+    @pl.jit
+    def bad(a: pl.Tensor[[16, 64], pl.FP32], o: pl.Out[pl.Tensor[[8, 64], pl.FP32]]):
+        for _b in pl.spmd(1, name_hint="st"):
+            o[0:16, :] = pl.add(a[0:16, :], 1.0)
+
+    _raises(bad, r"bad: scope st: block 0: slice \[0:16\] out of bounds on dim 0 of o \[8, 64\]")
 
 
 def test_matmul_dtype_mismatch():

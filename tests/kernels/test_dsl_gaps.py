@@ -289,7 +289,7 @@ def test_orchestration_assemble_is_the_producers_store_into_the_window():
 @pytest.mark.parametrize("body, msg", [
     ("    with pl.at(level=pl.Level.CORE_GROUP):\n        t = pl.exp(a)\n"
      "    out = pl.assemble(out, t, [0, 0], atomic=pl.AtomicType.Add)\n", r"atomic writes are only legal inside"),
-    ("    out = pl.assemble(out, a, [0, 0])\n", r"only a tile computed by a closed pl\.at scope"),
+    ("    out = pl.assemble(out, a, [0, 0])\n", r"tensor a: only a whole tensor created in orchestration code"),
     ("    for b in pl.spmd(2):\n        t = pl.exp(a)\n"
      "    with pl.at(level=pl.Level.CORE_GROUP):\n        out[0:16, :] = pl.add(t, t)\n",
      r"a tile computed in pl\.spmd scope .* \(2 blocks\) is used after the scope"),

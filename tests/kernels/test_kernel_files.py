@@ -81,8 +81,8 @@ _LOCATED = re.compile(r"swimsim: error: (?P<file>.+?):(?P<line>\d+): (?P<msg>.*)
 
 
 @pytest.mark.parametrize("old, new, needle", [
-    ("t = x[0:16, c0:c0 + 256]", "t = x[0:16, 0:2048]",
-     "scale_then_project: scope scale_cast: block 0: slice [0:2048] out of bounds on dim 1 of x [16, 1024]"),
+    ("t = x[0:16, c0:c0 + 256]", "t = x[0:16, 1024:2048]",
+     "scale_then_project: scope scale_cast: block 0: slice [1024:2048] out of bounds on dim 1 of x [16, 1024]"),
     ("b_ = w[256 * k:256 * k + 256, 0:128]", "b_ = w[256 * k:256 * k + 128, 0:128]",
      "scale_then_project: scope project: block 0: pl.matmul: K mismatch [16, 256] x [128, 128]"),
 ], ids=["out-of-bounds-slice", "matmul-K-mismatch"])
@@ -109,7 +109,7 @@ import kernels.language as pl
 @pl.jit
 def k(x: pl.Tensor[[16, 16], pl.FP32], y: pl.Out[pl.Tensor[[16, 16], pl.FP32]]) -> None:
     with pl.at(level=pl.Level.CORE_GROUP):
-        y[0:16, 0:16] = pl.exp(x[0:16, 0:32])
+        y[0:16, 0:16] = pl.exp(x[0:16, 16:32])
 
 
 g = pl.record(k)
@@ -155,7 +155,7 @@ register("k", build, ["default"], ["decode"])
 
 @pytest.mark.parametrize("src, line, needle", [
     (KERNEL_WITH_FORM, 9, "k: scope k_incore_0: block 2: slice [64:96] out of bounds on dim 1 of x [16, 64]"),
-    (KERNEL_RECORDED_AT_IMPORT, 7, "k: scope k_incore_0: block 0: slice [0:32] out of bounds on dim 1 of x [16, 16]"),
+    (KERNEL_RECORDED_AT_IMPORT, 7, "k: scope k_incore_0: block 0: slice [16:32] out of bounds on dim 1 of x [16, 16]"),
     (KERNEL_MISSING_ARGUMENT, 11, "k: no value for parameter n"),  # raised by pl.record: its call
 ], ids=["with-form-block-2", "recorded-at-import", "pl.record-argument"])
 def test_a_location_is_given_once(cli: CliRunner, tmp_path: Path, src: str, line: int, needle: str) -> None:
