@@ -28,7 +28,7 @@ from pathlib import Path
 
 from hwmodels.chip import ChipConfig
 from kernels.pypto_files.loader import Recording, record_entry, run_harness
-from sim.app.backtest_cases import Case
+from sim.app.backtest_cases import UNITS, Case
 from sim.app.backtest_metrics import RunView, Unavailable, mean_metric, run_view
 from sim.engine import RunOptions, simulate
 from sim.util.errors import UserError
@@ -263,6 +263,10 @@ def _side_values(case: Case, views: list[RunView] | None) -> dict[str, float | s
     for key in case.measured:
         if views is None:
             out[key] = "not simulated"
+            continue
+        unit = case.measured[key].unit
+        if unit not in UNITS:
+            out[key] = f"unit {unit!r}: swimsim computes metrics in {', '.join(UNITS)}"
             continue
         try:
             out[key] = mean_metric(views, key)

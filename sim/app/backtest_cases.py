@@ -21,7 +21,8 @@ SETS = ("fit", "validation")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # fields swimsim does not read (descriptions a case file may add) are ignored; the ones it reads are checked
+    model_config = ConfigDict(extra="ignore")
 
 
 class Measured(_Model):
@@ -29,7 +30,7 @@ class Measured(_Model):
 
     before: float | None
     after: float | None
-    unit: Literal["us", "count", "%"]
+    unit: str = Field(default="us", min_length=1)  # us, count or % (ns, ms and s are read as us)
     note: str | None = None
     approx: bool = False
     min_before: float | None = None
@@ -37,15 +38,31 @@ class Measured(_Model):
     min_after: float | None = None
     max_after: float | None = None
 
+    @model_validator(mode="after")
+    def _in_us(self) -> Measured:
+        """Times given in ns, ms or s become µs, the unit swimsim computes them in."""
+        f = TIME_UNITS.get(self.unit)
+        if f is not None:
+            for k in ("before", "after", "min_before", "max_before", "min_after", "max_after"):
+                v = getattr(self, k)
+                if v is not None:
+                    object.__setattr__(self, k, v * f)
+            object.__setattr__(self, "unit", "us")
+        return self
+
+
+TIME_UNITS = {"ns": 1e-3, "ms": 1e3, "s": 1e6}  # factor to µs
+UNITS = ("us", "count", "%")  # the units of the metrics swimsim computes
+
 
 class Case(_Model):
     """One measured change: what to run at the two commits and what was measured."""
 
     id: str = Field(min_length=1)
-    set: Literal["fit", "validation"]
+    set: Literal["fit", "validation"] = "validation"  # a case not declared fit is never fitted on
     repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-    before_commit: str = Field(pattern=r"^[0-9a-f]{40}$")
-    after_commit: str = Field(pattern=r"^[0-9a-f]{40}$")
+    before_commit: str = Field(pattern=r"^[0-9a-f]{7,40}$")
+    after_commit: str = Field(pattern=r"^[0-9a-f]{7,40}$")
     entry_file: str | None = None
     entry_file_before: str | None = None
     entry_file_after: str | None = None
@@ -55,7 +72,7 @@ class Case(_Model):
     dynamic_dims: dict[str, int] = Field(default_factory=dict)
     callee_dynamic_vars: list[str] = Field(default_factory=list)
     capture_level: int = Field(ge=0, le=4)
-    measurement: Literal["l2_swimlane", "pypto_bench"]
+    measurement: str = "l2_swimlane"  # l2_swimlane (trace / converter table) or pypto_bench (PYPTO_BENCH medians)
     measured: dict[str, Measured] = Field(min_length=1)
     # descriptive
     pr: int | None = None
@@ -68,7 +85,7 @@ class Case(_Model):
     runs: str = ""
     noise_note: str = ""
     notes: str = ""
-    confidence: Literal["high", "medium", "low"] = "medium"
+    confidence: str = "medium"
     changed_local_modules: list[str] = Field(default_factory=list)
 
     @field_validator("entry_file", "entry_file_before", "entry_file_after")

@@ -202,7 +202,7 @@ def test_reproduce_prints_the_backtest_line(cli, repo: Path, tmp_path: Path) -> 
     assert rc == 2 and "not a backtest.json" in err
 
 
-def test_a_side_recorded_without_values_is_named(cli, tmp_path: Path) -> None:
+def test_a_side_recorded_without_values_and_an_unknown_unit_are_named(cli, tmp_path: Path) -> None:
     r = tmp_path / "lim-repo"
     (r / "kern").mkdir(parents=True)
     shutil.copy(STYLE / "unwritten_read.py", r / "kern" / "u.py")
@@ -211,7 +211,8 @@ def test_a_side_recorded_without_values_is_named(cli, tmp_path: Path) -> None:
     _git(r, "add", ".")
     _git(r, "commit", "-q", "-m", "one")
     _git(r, "commit", "-q", "--allow-empty", "-m", "two")
-    case = _case(r, "limit", "fit", {"wall": {"before": 10.0, "after": 10.0, "unit": "us"}},
+    case = _case(r, "limit", "fit", {"wall": {"before": 10.0, "after": 10.0, "unit": "us"},
+                                     "total_exec": {"before": 1.0, "after": 1.0, "unit": "furlongs"}},
                  entry_file="kern/u.py", entry_function="unwritten_read", args=[])
     cases = tmp_path / "cases.json"
     cases.write_text(json.dumps({"about": "test", "cases": [case]}))
@@ -220,5 +221,6 @@ def test_a_side_recorded_without_values_is_named(cli, tmp_path: Path) -> None:
     assert rc == 0, err
     assert "recording:" in text
     assert "  limit: before recorded without values" in text and "  limit: after recorded without values" in text
+    assert "  limit total_exec: unit 'furlongs': swimsim computes metrics in us, count, %" in text
     doc = json.loads((tmp_path / "o" / "backtest.json").read_text())
     assert doc["cases"][0]["error"] is None and len(doc["cases"][0]["notes"]) == 2
