@@ -13,9 +13,10 @@ Metric keys (the ``measured`` keys of a case):
 * PYPTO_BENCH: ``orch_us`` (first submit start to last submit end), ``sched_us`` (first dispatch to
   last finish), ``effective_us`` (length of the union of the two windows);
 * per function ``FUNC.FIELD``: ``avg_exec`` and ``exec`` (Avg Exec per row), ``span`` and ``time``
-  (first start to last end), ``sum_exec`` (Exec summed over rows), ``tasks`` (rows: the converter's
-  Count), ``task_ids`` (distinct runtime tasks), ``exec_pct`` (Exec / Latency in %, levels 2-4),
-  ``union_span`` (length of the union of the rows' start-end intervals).
+  (first start to last end), ``sum_exec`` and ``busy`` (Exec summed over rows), ``tasks`` and
+  ``count`` (rows: the converter's Count), ``task_ids`` (distinct runtime tasks), ``exec_pct`` (Exec /
+  Latency in %, levels 2-4), ``avg_latency`` (dispatch to finish per row, levels 2-4), ``union_span``
+  (length of the union of the rows' start-end intervals).
 
 A mixed (MIX) task's rows are named ``FUNC_aic`` and ``FUNC_aiv``; a key naming ``FUNC`` that the run
 has only as those halves reads both halves together (their rows pooled). A metric the run cannot
@@ -35,8 +36,9 @@ MIX_SUFFIXES = ("_aic", "_aiv")
 BENCH_METRICS = ("orch_us", "sched_us", "effective_us")
 RUN_METRICS = ("wall", "total_test_time", "total_exec", "tasks", *BENCH_METRICS)
 FUNC_FIELDS = {"avg_exec": "avg_exec", "exec": "avg_exec", "span": "span", "time": "span",
-               "sum_exec": "sum_exec", "tasks": "rows", "task_ids": "task_ids", "exec_pct": "exec_pct",
-               "union_span": "union_span"}
+               "sum_exec": "sum_exec", "busy": "sum_exec", "tasks": "rows", "count": "rows",
+               "task_ids": "task_ids", "exec_pct": "exec_pct", "union_span": "union_span",
+               "avg_latency": "avg_latency"}
 
 
 class Unavailable(Exception):
@@ -188,7 +190,10 @@ def metric_value(view: RunView, key: str) -> float:
     if kind == "union_span":
         return union_length(fr.intervals)
     if view.level < 2 or s.lat_sum <= 0:
-        raise Unavailable(f"{key}: Exec% needs dispatch/finish stamps (capture level 2-4)")
+        raise Unavailable(f"{key}: {'Latency' if kind == 'avg_latency' else 'Exec%'} needs dispatch/finish "
+                          "stamps (capture level 2-4)")
+    if kind == "avg_latency":
+        return s.lat_sum / s.count
     return s.exec_sum / s.lat_sum * 100.0
 
 

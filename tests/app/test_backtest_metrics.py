@@ -48,6 +48,9 @@ def test_per_function_metrics(run: RunResult) -> None:
     assert metric_value(v, "qk_matmul.task_ids") == 1
     lat = sum(s.finish - s.dispatch for s in rows) / 1000
     assert metric_value(v, "qk_matmul.exec_pct") == pytest.approx(sum(ex) / lat * 100, abs=1.0)
+    assert metric_value(v, "qk_matmul.avg_latency") == pytest.approx(lat / 2, abs=2 * TICK)
+    assert metric_value(v, "qk_matmul.busy") == metric_value(v, "qk_matmul.sum_exec")
+    assert metric_value(v, "qk_matmul.count") == metric_value(v, "qk_matmul.tasks")
     lo, hi = min(s.start for s in rows) / 1000, max(s.end for s in rows) / 1000
     overlapping = max(s.start for s in rows) < min(s.end for s in rows)
     union = hi - lo if overlapping else sum(ex)
@@ -105,6 +108,8 @@ def test_capture_level_limits(run: RunResult) -> None:
         metric_value(v1, "total_test_time")
     with pytest.raises(Unavailable, match="capture level 2-4"):
         metric_value(v1, "qk_matmul.exec_pct")
+    with pytest.raises(Unavailable, match="Latency needs dispatch/finish stamps"):
+        metric_value(v1, "qk_matmul.avg_latency")
     v0 = run_view(run, 0)
     for key in ("wall", "softmax.avg_exec", "total_exec"):
         with pytest.raises(Unavailable, match="level 0"):
