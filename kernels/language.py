@@ -34,6 +34,7 @@ from kernels.dsl.ops_memory import (
     view,
 )
 from kernels.dsl.ops_memory import load as _load
+from kernels.dsl.ops_prefetch import async_prefetch, make_context
 from kernels.dsl.ops_scalar import check_divisible, dim, error, max, min, read, set_data, write
 from kernels.dsl.ops_vector import (
     abs,
@@ -163,12 +164,12 @@ tensor = _Namespace("tensor", **_TILE_NS, create=create_tensor)
 system = _Namespace("system", task_dummy=task_dummy, syncall=syncall, available_cluster_count=lambda: 24,
                     available_aiv_count=lambda: 48)
 inline = jit.inline
+prefetch = _Namespace("prefetch", make_context=make_context, async_prefetch=async_prefetch)
 
 
 # pypto names met in pypto-lib files that the recorder rejects on purpose, with what they are
 REJECTED = {
     "function": "class-style @pl.function programs; swimsim records @pl.jit entries",
-    "prefetch": "L2 prefetch of GM data; the memory model has no prefetch",
     "distributed": "multi-device programs; swimsim simulates one device",
 }
 
@@ -191,7 +192,7 @@ __all__ = [
     # entries, scopes, control flow, submission
     "jit", "inline", "program", "record", "at", "spmd", "get_block_idx", "get_block_num", "manual_scope",
     "scope", "range", "parallel", "pipeline", "unroll", "split_aiv", "while_", "cond", "array", "task_dummy",
-    "submit", "spmd_submit", "system", "split", "cross_core_slot", "no_dep", "chunked_loop_optimizer",
+    "submit", "spmd_submit", "system", "prefetch", "split", "cross_core_slot", "no_dep", "chunked_loop_optimizer",
     # operations
     "add", "sub", "mul", "div", "maximum", "minimum", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "recip",
     "relu", "cast", "full", "arange", "fillpad", "row_sum", "row_max", "row_min", "col_sum", "col_max",

@@ -10,7 +10,6 @@ program signature blocks share op lists by. The site is the first frame outside 
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 DSL_DIR = os.path.dirname(os.path.abspath(__file__))  # frames of files under it are DSL frames
@@ -90,16 +89,6 @@ def _shown(filename: str) -> str:
     except (ValueError, OSError):  # another drive; no working directory
         return filename
     return filename if rel.startswith(os.pardir) else rel
-
-
-def kernel_site() -> str | None:
-    """``file:line`` of the innermost kernel frame on the stack (outside swimsim's kernels package), if any."""
-    f = sys._getframe(1)
-    while f is not None:
-        if not _in_swimsim(f.f_code.co_filename):
-            return f"{_shown(f.f_code.co_filename)}:{f.f_lineno}"
-        f = f.f_back
-    return None
 
 
 def locate(exc: Exception) -> Exception:

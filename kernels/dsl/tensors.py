@@ -17,8 +17,8 @@ from typing import Any
 
 from kernels.dsl.context import ACTIVE, active, current
 from kernels.dsl.ir_build import make_region
-from kernels.dsl.sites import kernel_site
 from kernels.dsl.types import DataType
+from kernels.dsl.values import kernel_line
 from sim.ir import Region
 from sim.util.errors import InputWarning
 
@@ -333,7 +333,7 @@ class TensorView:
             if inside != shp:
                 valid = tuple(inside)
                 d = next(i for i, (a, b) in enumerate(zip(inside, shp, strict=True)) if a != b)
-                warnings.warn(f"{kernel_site() or '?'}: scope {ks.task.name}: slice [{off[d]}:{off[d] + shp[d]}] "
+                warnings.warn(f"{kernel_line()}: scope {ks.task.name}: slice [{off[d]}:{off[d] + shp[d]}] "
                               f"runs past dim {d} of {self.name} {list(self.shape)}: loaded as a padded tile with "
                               f"{list(inside)} in bounds", InputWarning, stacklevel=2)
             return ks.load(TensorView(self.base, tuple(shp), self, "slice", tuple(off), valid,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import kernels.language as pl
-from sim.util.errors import UserError
+from sim.util.errors import InputWarning, UserError
 
 
 # ------------------------------------------------------------------------------------------------
@@ -369,3 +369,33 @@ def test_escaped_tile_into_load_into_and_as_accumulator():
 
     with pytest.raises(UserError, match=r"pl\.matmul_acc: the accumulator is a tile of another block or a closed"):
         pl.record(acc_across)
+
+
+# ------------------------------------------------------------------------------------------------
+# pl.prefetch: an SDMA L2 warm issued from a kernel, recorded as its issue only
+# ------------------------------------------------------------------------------------------------
+def test_prefetch_is_one_scalar_issue_op_per_call_with_a_warning():
+    @pl.jit
+    def warm(w: pl.Tensor[[64, 64], pl.BF16], v: pl.Tensor[[64, 64], pl.BF16]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="warm"):
+            ctx = pl.prefetch.make_context()
+            pl.prefetch.async_prefetch(w, ctx)
+            pl.prefetch.async_prefetch(v, ctx)
+
+    with pytest.warns(InputWarning, match="pl.prefetch.async_prefetch of w is recorded as its issue only"):
+        g = pl.record(warm)
+    (t,) = g.kernel_tasks()
+    ops = t.blocks[0].ops
+    assert [(o.kind, o.name, o.pipe.name, o.nbytes, o.region) for o in ops] == [("scalar", "prefetch", "SCALAR", 0,
+                                                                                None)] * 2
+    assert t.args == []  # a cache hint: the task reads and writes no tensor
+
+
+def test_prefetch_needs_a_tensor():
+    @pl.jit
+    def bad(w: pl.Tensor[[64, 64], pl.BF16]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="warm"):
+            pl.prefetch.async_prefetch(pl.full([8, 8], dtype=pl.FP32, value=0.0), pl.prefetch.make_context())
+
+    with pytest.raises(UserError, match="pl.prefetch.async_prefetch: expects a GM tensor, got Tile"):
+        pl.record(bad)
