@@ -39,7 +39,8 @@ def gather_row(acc: Tile, src: TensorView, dst_offset: Any = None, src_offset: A
     view = src
     if src_offset is not None:
         shp = list(shapes) if shapes is not None else [1] * (len(src.shape) - 1) + [src.shape[-1]]
-        view = src.window(list(src_offset), shp)
+        valid = [int(v) for v in valid_shape] if valid_shape is not None and len(valid_shape) == len(shp) else None
+        view = src.window(list(src_offset), shp, valid)  # bounds-checked over the rows the DMA moves
     return record_gather_row(acc, view, list(dst_offset or []), valid_shape)
 
 

@@ -402,3 +402,29 @@ def test_prefetch_needs_a_tensor():
 
     with pytest.raises(UserError, match="pl.prefetch.async_prefetch: expects a GM tensor, got Tile"):
         pl.record(bad)
+
+
+# ------------------------------------------------------------------------------------------------
+# pl.gather_row with valid_shape: bounds-checked over the rows the DMA moves
+# ------------------------------------------------------------------------------------------------
+def test_gather_row_at_the_end_of_a_tensor_moves_its_valid_rows():
+    @pl.jit
+    def tail(kv: pl.Tensor[[100, 64], pl.BF16], o: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="gath"):
+            l1 = pl.create_l1([16, 64], pl.BF16)
+            l1 = pl.gather_row(l1, kv, [0, 0], [90, 0], [16, 64], valid_shape=[10, 64])
+            o[:, :] = pl.matmul(l1, kv[0:64, :])
+
+    ops = pl.record(tail).kernel_tasks()[0].blocks[0].ops
+    g = next(op for op in ops if op.name == "gather_row")
+    assert g.region.offset == [90, 0] and g.region.shape == [10, 64] and g.nbytes == 10 * 64 * 2
+
+    @pl.jit
+    def past(kv: pl.Tensor[[100, 64], pl.BF16], o: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="gath"):
+            l1 = pl.create_l1([16, 64], pl.BF16)
+            l1 = pl.gather_row(l1, kv, [0, 0], [90, 0], [16, 64], valid_shape=[12, 64])
+            o[:, :] = pl.matmul(l1, kv[0:64, :])
+
+    with pytest.raises(UserError, match=r"slice \[90:102\] out of bounds on dim 0 of kv \[100, 64\]"):
+        pl.record(past)
