@@ -46,3 +46,20 @@ def test_scalars_and_zero_dim_tensors_rank_below_dimensioned_tensors(a) -> None:
 def test_integer_sum_is_int64(a) -> None:
     s = _t(a, (3, 2)).sum()
     assert s.dtype is torch.int64 and int(s) == 6
+
+
+def test_bf16_rounding_in_place_matches_the_copy() -> None:
+    import numpy as np
+
+    from kernels.pypto_files.torch_tensor import _round_bf16
+
+    rng = np.random.default_rng(1)
+    a = np.concatenate([rng.standard_normal(4096).astype(np.float32) * 1e3,
+                        np.array([np.inf, -np.inf, 3.4e38, -3.4e38, 0.0, -0.0, 1e-40, 1.00390625], np.float32)])
+    kept = a.copy()
+    copied = _round_bf16(a)
+    assert np.array_equal(a.view(np.uint32), kept.view(np.uint32))  # not given up: left as it was
+    assert not np.any(copied.view(np.uint32) & np.uint32(0xFFFF))  # low half cleared
+    assert copied[-1] == np.float32(1.0)  # 1 + 2^-8 is halfway: to even
+    mine = a.copy()
+    assert _round_bf16(mine, own=True) is mine and np.array_equal(mine.view(np.uint32), copied.view(np.uint32))
