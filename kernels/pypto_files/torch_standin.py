@@ -116,6 +116,10 @@ log2, ceil, floor, tanh, sign, square = (_unary(f) for f in (np.log2, np.ceil, n
 relu = _unary(lambda a: np.maximum(a, 0))
 
 
+def erf(t: Tensor) -> Tensor:
+    return t.erf()
+
+
 def full_like(t: Tensor, fill_value: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
     return Tensor(np.full(t.shape, _unwrap(fill_value)), dtype or t.dtype)
 

@@ -63,3 +63,14 @@ def test_bf16_rounding_in_place_matches_the_copy() -> None:
     assert copied[-1] == np.float32(1.0)  # 1 + 2^-8 is halfway: to even
     mine = a.copy()
     assert _round_bf16(mine, own=True) is mine and np.array_equal(mine.view(np.uint32), copied.view(np.uint32))
+
+
+def test_erf_keeps_the_dtype() -> None:
+    import numpy as np
+
+    from kernels.pypto_files import torch_standin as torch
+
+    x = torch.tensor(np.array([0.0, 0.5, -1.0], np.float32))
+    y = torch.erf(x)
+    assert y.dtype is torch.float32 and y.a.dtype == np.float32
+    assert np.allclose(y.a, [0.0, 0.5204999, -0.8427008]) and np.array_equal(x.erf().a, y.a)
