@@ -1,14 +1,19 @@
 """``Tensor.bind_dynamic(axis, dim)``: an entry parameter states that its size along ``axis`` is the
 dynamic dimension ``dim`` (``pl.dynamic``). The recording binds ``dim`` to that size (read by
-``pl.record``'s parameters, e.g. block-count expressions); binding one name to two sizes is an error.
+``pl.record``'s parameters, e.g. block-count expressions). Binding a bound name to another size keeps
+the first size, with one ``swimsim: warning:`` line (a tensor sized for more rows than the dim, as
+pypto-lib's qwen3 ``prefill_fwd.py`` passes ``out``).
 """
 
 from __future__ import annotations
 
+import warnings
+
 from kernels.dsl.context import current
 from kernels.dsl.tensors import TensorView
 from kernels.dsl.types import Dyn
-from sim.util.errors import UserError
+from kernels.dsl.values import kernel_line
+from sim.util.errors import InputWarning, UserError
 
 
 def bind_dynamic(view: TensorView, axis: int, dim: Dyn) -> TensorView:
@@ -22,7 +27,9 @@ def bind_dynamic(view: TensorView, axis: int, dim: Dyn) -> TensorView:
     rec = current()
     bound = rec.dyn.get(dim.name)
     if bound is not None and int(bound) != size:
-        raise UserError(f"bind_dynamic: {dim.name} is bound to {bound}, but axis {axis} of this tensor is {size}")
+        warnings.warn(f"{kernel_line()}: bind_dynamic: {dim.name} is bound to {bound}, but axis {axis} of "
+                      f"{view.name} is {size}: {dim.name} stays {bound}", InputWarning, stacklevel=2)
+        return view
     rec.dyn[dim.name] = size
     return view
 
