@@ -73,6 +73,7 @@ class AICores:
         for sub in subs:
             sub.rung = t + self.p.doorbell
             core = sub.core
+            self.threads[core.thread].touch()  # the core is polled from now on
             if core.busy is sub and sub.start is None:  # already spinning on the doorbell
                 sub.receive = max(sub.receive, sub.rung)
                 self._start_at(sub, sub.receive + self.p.gated_setup)

@@ -284,6 +284,7 @@ class Dispatcher:
         for o, g in per[:need]:
             blk = ts.next_block
             ts.next_block += 1
+            o.polled_ver += 1  # running slots of o's cores change (SchedulerThread.touch, inline)
             for lane, core in zip(ts.lanes, g, strict=True):
                 core.token += 1
                 sub = Subtask(ts, blk, lane, core, core.token, o.idx)
@@ -301,6 +302,8 @@ class Dispatcher:
         builds (ns). Gated (early-dispatch) subtasks are also remembered for the doorbell."""
         blk = ts.next_block
         ts.next_block += 1
+        if stage == "idle":
+            th.polled_ver += 1  # running slots of th's cores change (SchedulerThread.touch, inline)
         for lane, core in zip(ts.lanes, cores, strict=True):
             core.token += 1
             sub = Subtask(ts, blk, lane, core, core.token, th.idx)

@@ -19,12 +19,14 @@ import simpy
 from sim.engine.dependencies import Dependencies
 from sim.engine.params import RuntimeParams, submit_cost_ns
 from sim.engine.queues import WiringQueue
-from sim.engine.recmem import shared_fields_set
+from sim.engine.recmem import record_factory
 from sim.engine.threads import SchedulerThread, broadcast
 from sim.ir import TaskKind
 from sim.ir.records import SubmitRecord
 
 __all__ = ["Orchestrator"]
+
+_SUBMIT = record_factory(SubmitRecord)
 
 
 class Orchestrator:
@@ -74,8 +76,8 @@ class Orchestrator:
                     wq.since = self.env.now
                 wq.items.append(ts)
                 self.threads[0].notify()
-            self.submits.append(shared_fields_set(
-                SubmitRecord(submit_idx=i, task=ts.idx, task_id=ts.task.task_id, start=start, end=t)))
+            self.submits.append(_SUBMIT({"submit_idx": i, "task": ts.idx, "task_id": ts.task.task_id,
+                                         "start": float(start), "end": float(t)}))
         wq.closed = True
         self.end = t
         if p.orch_to_sched:

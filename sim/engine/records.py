@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hwmodels.chip import ChipConfig
 from sim.engine.cores import Core, Subtask
-from sim.engine.recmem import shared_fields_set
+from sim.engine.recmem import record_factory
 from sim.engine.threads import SchedulerThread
 from sim.ir import CoreShape, TaskGraph
 from sim.ir.records import RunResult, SubmitRecord, SubtaskRecord
@@ -12,6 +12,7 @@ from sim.ir.records import RunResult, SubmitRecord, SubtaskRecord
 __all__ = ["build_result"]
 
 _LANE_IDX = {"aic": 0, "aiv0": 1, "aiv1": 2}
+_SUBTASK = record_factory(SubtaskRecord)
 
 
 def build_result(graph: TaskGraph, chip: ChipConfig, seed: int, cores: list[Core], threads: list[SchedulerThread],
@@ -34,12 +35,14 @@ def build_result(graph: TaskGraph, chip: ChipConfig, seed: int, cores: list[Core
             fid = t.kernel_ids[2]
         if fid == -1:
             fid = name_to_id.get(t.name, -1)
-        recs.append(shared_fields_set(SubtaskRecord(
-            task=t.idx, task_id=t.task_id, func=func, func_id=fid, block=s.block, lane=s.lane,
-            core_id=s.core.id, reg_task_id=s.reg, thread=s.thread, dispatch=s.dispatch,
-            receive=s.receive, start=s.start, end=s.end, finish=s.finish,
-            pipe_busy=s.pipe_busy, breakdown=s.breakdown, barriers=s.barriers,
-        )))
+        bar = s.barriers
+        recs.append(_SUBTASK({  # the record takes the subtask's dicts (float values, owned by no one else)
+            "task": t.idx, "task_id": t.task_id, "func": func, "func_id": fid, "block": s.block, "lane": s.lane,
+            "core_id": s.core.id, "reg_task_id": s.reg, "thread": s.thread, "dispatch": float(s.dispatch),
+            "receive": float(s.receive), "start": float(s.start), "end": float(s.end), "finish": float(s.finish),
+            "pipe_busy": s.pipe_busy, "breakdown": s.breakdown,
+            "barriers": [(float(a), float(b)) for a, b in bar] if bar else [],
+        }))
     phases = [r for th in threads for r in th.phases]  # threads in index order
     last_finish = max((r.finish for r in recs), default=0.0)
     first_dispatch = min((r.dispatch for r in recs), default=0.0)

@@ -21,8 +21,7 @@ from typing import Any
 import simpy
 
 from sim.engine.clock import EPS, at, ceil_nonneg
-from sim.engine.cond import next_change, observe
-from sim.engine.cond import polled as polled_cores
+from sim.engine.cond import next_change, observe, polled_now
 from sim.engine.cores import Cluster
 from sim.engine.dependencies import Dependencies
 from sim.engine.dispatch import Dispatcher
@@ -71,74 +70,86 @@ class Scheduler:
     def loop(self, th: SchedulerThread) -> Generator[Any, Any, None]:
         """``th``'s scheduler loop, from now until every task is complete and its cores are empty."""
         p = self.p
-        t = self.env.now
+        env = self.env
+        deps = self.deps
+        wq = self.wiring
+        dispatcher = self.dispatcher
+        early = self.early
+        sweep = self._sweep
+        t0 = th.idx == 0
+        t = env.now
         if p.start_phase > 0:  # seeded loop phase: the threads are not launched in lockstep
-            per = p.idle_iter + (p.t0_extra if th.idx == 0 else 0.0)
+            per = p.idle_iter + (p.t0_extra if t0 else 0.0)
             t += random.Random(f"{self.seed}:phase:{th.idx}").uniform(0.0, p.start_phase * per)
-            yield from at(self.env, t)
+            yield from at(env, t)
         while True:
             th.loop_iter += 1
             self.n_iter_sim += 1
-            if self.deps.all_done() and not any(c.running is not None for c in th.cores):
+            if wq.closed and deps.n_completed == deps.n_total and not any(c.running is not None for c in th.cores):
                 if th.pop_hit or th.pop_miss:
                     th.phase("dispatch", t, t, 0, pop_hit=th.pop_hit, pop_miss=th.pop_miss)
                 th.end_time = t
                 return
-            t, n1 = yield from self._sweep(th, t)
+            t, n1 = yield from sweep(th, t)
             nw = nd = 0
-            if th.idx == 0:
+            if t0:
                 t += p.t0_extra
-                t, nw = yield from self.deps.wire(th, t)
-                t, nd = yield from self.deps.drain_dummies(th, t)
-            t, ndis = yield from self.dispatcher.dispatch(th, t)
+                if wq.items:
+                    t, nw = yield from deps.wire(th, t)
+                if self.ready.dummy:
+                    t, nd = yield from deps.drain_dummies(th, t)
+            t, ndis = yield from dispatcher.dispatch(th, t)
             nst = 0
-            if not ndis and self.early.queue:
-                t, nst = yield from self.dispatcher.stage(th, t)
-            t, n2 = yield from self._sweep(th, t)
+            if not ndis and early.queue:
+                t, nst = yield from dispatcher.stage(th, t)
+            t, n2 = yield from sweep(th, t)
             progress = n1 or nw or nd or ndis or nst or n2
             if th.deferred >= p.release_cap or (not progress and th.deferred):
                 rs = t
                 t += th.deferred * p.release_per_task + p.ctr_phase
                 th.deferred = 0
                 th.phase("release", rs, t, 0)
-            env = self.env
             if progress:
-                if t > env.now:  # sim.engine.clock.at, inline (the loop's hottest yield)
-                    yield env.timeout(t - env.now)
+                if t > env._now:  # sim.engine.clock.at, inline (the loop's hottest yield)
+                    yield env.timeout(t - env._now)
                 continue
             t += p.idle_iter
-            if t > env.now:
-                yield env.timeout(t - env.now)
+            if t > env._now:
+                yield env.timeout(t - env._now)
             t = yield from self._quiet(th, t)
 
     def _sweep(self, th: SchedulerThread, t: float) -> Generator[Any, Any, tuple[float, int]]:
         """One completion poll from ``th``'s clock ``t`` (ns): read each polled core's COND, stamp and
         count FINs, complete tasks whose last subtask finished; returns the new clock and the FINs."""
-        p = self.p
-        polled = polled_cores(th)
+        polled = polled_now(th)
         if not polled:
             return t, 0
+        p = self.p
         rs = t
         # the queue depths at the sweep's start, taken when first needed: before anything can change
         # them (the first yield to peers, or the first completion)
         la = sa = None
         n = 0
         env = self.env
+        timeout = env.timeout
         poll = p.poll
+        vis = p.fin_vis
+        idx = th.idx
         for c in polled:
             t += poll
             if c.running is None:
                 continue
-            if t > env.now:
+            if t > env._now:
                 if la is None:
                     la, sa = self.ready.depths(th)
                 # the read happens at t: peers must not see its effects (FIN counts, freed slots) earlier
-                yield env.timeout(t - env.now)
-                if c.thread != th.idx or c.running is None:
+                yield timeout(t - env._now)
+                if c.thread != idx or c.running is None:
                     continue  # meanwhile re-dealt to another thread (orch_to_sched), which polls it now
-            done = observe(c, t, p.fin_vis)
+            done = observe(c, t, vis)
             if not done:
                 continue
+            th.polled_ver += 1  # a running slot changed (SchedulerThread.touch, inline)
             if la is None:
                 la, sa = self.ready.depths(th)
             fin = t
@@ -162,28 +173,36 @@ class Scheduler:
         """Skip iterations that cannot observe anything; return the start (ns) of the next real one.
 
         Iteration ``k`` after ``s0`` starts at ``s0 + k * per`` (``per``: the idle iteration with its
-        polls); the thread sleeps until the first ``k`` that can see a change, or until woken.
+        polls); the thread sleeps until the first ``k`` that can see a change, or until woken: on an
+        event that the first of a timeout at that iteration and its ``wake`` event succeeds.
         """
         p = self.p
         env = self.env
         wq = self.wiring
-        polled = polled_cores(th)
+        deps = self.deps
+        dispatcher = self.dispatcher
+        early = self.early
+        t0 = th.idx == 0
+        polled = polled_now(th)
         n = len(polled)
-        per = max(2 * n * p.poll + p.idle_iter + (p.t0_extra if th.idx == 0 else 0.0), 1e-3)
+        poll = p.poll
+        vis = p.fin_vis
+        per = max(2 * n * poll + p.idle_iter + (p.t0_extra if t0 else 0.0), 1e-3)
         while True:
-            now = env.now
+            now = env._now
             k_now = ceil_nonneg((now - s0) / per)
             k: int | None = None
             for j, c in enumerate(polled):
-                v = next_change(c, p.fin_vis)
+                v = next_change(c, vis)
                 if v is not None:
-                    kk = ceil_nonneg((v - s0 - (n + j + 1) * p.poll) / per)
-                    k = kk if k is None else min(k, kk)
-            if ((not polled and self.deps.all_done()) or self.dispatcher.has_work(th)
-                    or (self.early.queue and self.dispatcher.can_stage(th)) or polled_cores(th) != polled):
+                    kk = ceil_nonneg((v - s0 - (n + j + 1) * poll) / per)
+                    if k is None or kk < k:
+                        k = kk
+            if ((not polled and wq.closed and deps.n_completed == deps.n_total) or dispatcher.has_work(th)
+                    or (early.queue and dispatcher.can_stage(th)) or polled_now(th) != polled):
                 k = k_now if k is None else min(k, k_now)
             kq = 0
-            if th.idx == 0:
+            if t0:
                 if self.ready.dummy:
                     k = k_now if k is None else min(k, k_now)
                 if wq.items:
@@ -195,12 +214,20 @@ class Scheduler:
                     k = kw if k is None else min(k, kw)
             if k is not None and s0 + k * per <= now + EPS:
                 break
-            th.wake = env.event()
+            wake = th.wake = env.event()
             if k is None:
-                yield th.wake
+                yield wake
             else:
-                yield env.any_of([env.timeout(s0 + k * per - now), th.wake])
-        if th.idx == 0 and wq.items:
+                woken = env.event()
+
+                def resume(_ev: simpy.Event, woken: simpy.Event = woken) -> None:
+                    if not woken.triggered:
+                        woken.succeed()
+
+                env.timeout(s0 + k * per - now).callbacks.append(resume)
+                wake.callbacks.append(resume)
+                yield woken
+        if t0 and wq.items:
             kq = ceil_nonneg((wq.since - s0) / per)
             th.wire_skip += max(0, k - kq)
         th.loop_iter += k
