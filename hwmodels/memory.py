@@ -427,6 +427,10 @@ def share_bandwidth(demand_rates: Sequence[float], total: float) -> list[float]:
     return out
 
 
+_FIT_MARGIN = 1e-6  # HbmShare: relative margin below the bandwidth within which the kept total decides
+_RESUM = 64  # HbmShare: changes between two summations of the flows' demand
+
+
 class HbmFlow:
     """One lane's work in the fluid HBM model.
 
@@ -458,11 +462,20 @@ class HbmShare:
         self.flows: list[HbmFlow] = []
         self.last = 0.0  # time (ns) up to which every flow's ``rem`` is accounted
         self.unit = True  # every flow runs at full speed (the total demand fits, or no flow moves data)
+        # The flows' total demand (bytes/ns), kept by adding and subtracting and taken anew from the
+        # flows every _RESUM changes and whenever it comes near ``bw``: while it stays below ``_fits``
+        # the flows' summed demand is certainly within ``bw`` (the kept total's rounding drift is far
+        # below the margin), so a change need not sum the flows.
+        self._tot = 0.0
+        self._changes = 0
+        self._fits = bw * (1.0 - _FIT_MARGIN) if bw > 0 else -1.0
 
     def add(self, flow: HbmFlow, now: float) -> None:
         """Start ``flow`` at ``now`` (ns); the speeds of all flows are shared anew."""
         self._advance(now)
         self.flows.append(flow)
+        if flow.demand > 0:
+            self._tot += flow.demand
         self._reshare()
 
     def next_end(self) -> float | None:
@@ -492,6 +505,12 @@ class HbmShare:
         else:
             gone = {id(j) for j in done}
             self.flows = [j for j in flows if id(j) not in gone]
+        if not self.flows:
+            self._tot = 0.0
+        else:
+            for j in done:
+                if j.demand > 0:
+                    self._tot -= j.demand
         self._reshare()
         return done
 
@@ -507,12 +526,25 @@ class HbmShare:
         self.last = now
 
     def _reshare(self) -> None:
+        self._changes += 1
+        if self._changes >= _RESUM:
+            self._changes = 0
+            self._tot = sum([j.demand for j in self.flows if j.demand > 0])
+        if self._tot <= self._fits:  # the total demand fits: every flow at full speed
+            if not self.unit:
+                for j in self.flows:
+                    if j.demand > 0:
+                        j.speed = 1.0
+                self.unit = True
+            return
         flows = [j for j in self.flows if j.demand > 0]
         if not flows:  # flows without demand are never slowed: all at full speed
+            self._tot = 0.0
             self.unit = True
             return
         dem = [j.demand for j in flows]
-        if sum(dem) <= self.bw:
+        self._tot = tot = sum(dem)
+        if tot <= self.bw:
             if not self.unit:
                 for j in flows:
                     j.speed = 1.0

@@ -125,19 +125,22 @@ class AICores:
                 sub.factor = max(0.1, 1.0 + self.p.jitter * rng.gauss(0.0, 1.0))
             self._segment_start(sub)
             return
-        profs = ts.profiles.get(sub.block)
+        block = sub.block
+        profs = ts.profiles.get(block)
         if profs is None:
             blocks = ts.task.blocks
-            blk = blocks[sub.block] if sub.block < len(blocks) else (
-                blocks[sub.block % len(blocks)] if blocks else Block(idx=sub.block))
+            blk = blocks[block] if block < len(blocks) else (
+                blocks[block % len(blocks)] if blocks else Block(idx=block))
             profs = self.cost.profile(ts.task, blk, self.l2)
-            ts.profiles[sub.block] = profs
+            ts.profiles[block] = profs
         prof, compute, hbm = _lane_cost(profs, sub.lane)
-        factor = 1.0
-        if self.p.jitter > 0:
-            rng = random.Random(f"{self.seed}:j:{self.noise_key[ts.idx]}:{sub.block}:{sub.lane}")
-            factor = max(0.1, 1.0 + self.p.jitter * rng.gauss(0.0, 1.0))
-        compute *= factor
+        p = self.p
+        if p.jitter > 0:
+            rng = random.Random(f"{self.seed}:j:{self.noise_key[ts.idx]}:{block}:{sub.lane}")
+            factor = max(0.1, 1.0 + p.jitter * rng.gauss(0.0, 1.0))
+            compute *= factor
+        else:
+            factor = 1.0  # compute * 1.0 == compute
         if prof is not None:
             if factor == 1.0:  # float(v) * 1.0 == float(v): the profile's dicts as floats, converted once
                 conv = _FLOATS.get(id(prof))
@@ -151,7 +154,8 @@ class AICores:
             else:
                 sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
                 sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
-        compute = self._cold(sub, prof, compute)
+        if not sub.core.ran:
+            compute = self._cold(sub, prof, compute)
         sub.compute_ns = compute
         if compute <= 0:
             self._lane_end(sub)
