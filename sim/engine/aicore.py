@@ -110,7 +110,7 @@ class AICores:
 
     def _start_at(self, sub: Subtask, start: float) -> None:
         sub.start = start
-        ev = self.env.timeout(max(0.0, start - self.env.now))
+        ev = self.env.timeout(max(0.0, start - self.env._now))
         ev.callbacks.append(lambda _e: self._lane_start(sub))
         self.threads[sub.core.thread].notify()
 
@@ -221,7 +221,7 @@ class AICores:
     def _arrive(self, sub: Subtask) -> None:
         """``sub`` reached barrier ``sub.seg`` now; the last participant to arrive releases them all,
         each continuing after its cross-core sync (ns)."""
-        now = self.env.now
+        now = self.env._now
         ts = sub.ts
         k = sub.seg
         waiting = ts.arrived.setdefault(k, [])
@@ -246,7 +246,7 @@ class AICores:
         if sub.seg < sub.n_seg - 1:
             self._arrive(sub)
             return
-        now = self.env.now
+        now = self.env._now
         sub.end = now
         sub.breakdown["hbm_contention"] = max(0.0, (now - sub.start) - sub.compute_ns)
         core = sub.core

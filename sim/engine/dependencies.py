@@ -66,13 +66,13 @@ class Dependencies:
             th.wire_skip += 1
             return t, 0
         th.wire_skip = 0
-        t = max(t, self.env.now)
+        t = max(t, self.env._now)
         rs = t
         n = 0
         while wq.items and n < p.wiring_batch:
             t += p.wire_per_task
-            if t > self.env.now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env.now)
+            if t > self.env._now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env._now)
             ts = wq.items.popleft()
             n += 1
             ts.fanin = len(ts.preds) + 1
@@ -88,7 +88,7 @@ class Dependencies:
             if ts.refcount == ts.fanin:
                 self._ready(None, ts, True, t)
         if wq.items:
-            wq.since = self.env.now
+            wq.since = self.env._now
         if not wq.space.triggered:
             wq.space.succeed()
         t += p.ctr_phase
@@ -101,7 +101,7 @@ class Dependencies:
         dummy = self.ready.dummy
         if not dummy:
             return t, 0
-        t = max(t, self.env.now)
+        t = max(t, self.env._now)
         rs = t
         n = 0
         while dummy and n < self.p.dummy_batch:
@@ -121,8 +121,8 @@ class Dependencies:
         """Mark ``ts`` complete at ``th``'s clock ``t`` (ns) and resolve its consumers (docs/model.md §4.3);
         returns the clock after the resolve cost."""
         p = self.p
-        if t > self.env.now:  # peers (T0 wiring) see the task complete from t on, not earlier
-            yield self.env.timeout(t - self.env.now)
+        if t > self.env._now:  # peers (T0 wiring) see the task complete from t on, not earlier
+            yield self.env.timeout(t - self.env._now)
         ts.completed = True
         self.n_completed += 1
         th.deferred += 1
@@ -130,8 +130,8 @@ class Dependencies:
         if cons:
             rs = t
             t += p.resolve_base + max(0, len(cons) - 2) * p.resolve_extra
-            if t > self.env.now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env.now)
+            if t > self.env._now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env._now)
             for c in cons:
                 c.refcount += 1
                 if c.refcount == c.fanin:

@@ -33,6 +33,8 @@ from sim.ir import CoreShape
 
 __all__ = ["Dispatcher", "eligible", "mix_fit"]
 
+_AIC, _AIV, _MIX = SHAPES  # the shapes in SHAPES order (enum members looked up once)
+
 
 def eligible(c: Core, stage: str) -> bool:
     """Whether core ``c`` can take a subtask in ``stage``: ``idle`` (running slot empty) or
@@ -78,18 +80,20 @@ class Dispatcher:
     def has_work(self, th: SchedulerThread) -> bool:
         """Whether a dispatch step of ``th`` now would place something (the head task of a shape fits
         an idle core, or a pending slot under the PENDING-stage rules)."""
-        mix_work = bool(th.local[CoreShape.MIX] or self.shared[CoreShape.MIX])
+        if not self.ready.any_ready(th):
+            return False
+        mix_work = bool(th.local[_MIX] or self.shared[_MIX])
         for shape in SHAPES:
             head = self._head(th, shape)
             if head is None:
                 continue
-            if shape != CoreShape.MIX and th.local[CoreShape.MIX]:
+            if shape != _MIX and th.local[_MIX]:
                 continue  # MIX strict priority in the IDLE stage
             if self._can_place(th, shape, "idle", head):
                 return True
             if self.p.pmu or head.sync:
                 continue
-            if shape != CoreShape.MIX and mix_work:
+            if shape != _MIX and mix_work:
                 continue
             if not self._peer_idle(th, shape) and self._can_place(th, shape, "pending", head):
                 return True
@@ -107,24 +111,24 @@ class Dispatcher:
         p = self.p
         if not self.ready.any_ready(th):
             return t, 0
-        t = max(t, self.env.now)
+        t = max(t, self.env._now)
         rs = t
         la, sa = self.ready.depths(th)
         total = 0
         # spill: more local work than this thread could ever place, and a peer has idle cores
-        for shape, own in ((CoreShape.AIC, len(th.aic)), (CoreShape.AIV, len(th.aiv)),
-                           (CoreShape.MIX, len(th.clusters))):
+        for shape, own in ((_AIC, len(th.aic)), (_AIV, len(th.aiv)),
+                           (_MIX, len(th.clusters))):
             loc = th.local[shape]
             if len(loc) > own and self._peer_idle(th, shape):
                 extra = len(loc) - own
                 self.shared[shape].extend(loc[:extra])
                 del loc[:extra]
                 broadcast(self.threads)
-        order = (CoreShape.AIC, CoreShape.AIV) if th.idx % 2 == 0 else (CoreShape.AIV, CoreShape.AIC)
+        order = (_AIC, _AIV) if th.idx % 2 == 0 else (_AIV, _AIC)
         # IDLE stage
-        t, n = yield from self._attempt(th, CoreShape.MIX, "idle", t)
+        t, n = yield from self._attempt(th, _MIX, "idle", t)
         total += n
-        if not th.local[CoreShape.MIX]:
+        if not th.local[_MIX]:
             for shape in order:
                 t, n = yield from self._attempt(th, shape, "idle", t)
                 total += n
@@ -139,11 +143,11 @@ class Dispatcher:
             broadcast(self.threads)
         # PENDING stage
         if not p.pmu:
-            mix_left = bool(self.shared[CoreShape.MIX])
-            if mix_left and not self._peer_idle(th, CoreShape.MIX):
-                t, n = yield from self._attempt(th, CoreShape.MIX, "pending", t)
+            mix_left = bool(self.shared[_MIX])
+            if mix_left and not self._peer_idle(th, _MIX):
+                t, n = yield from self._attempt(th, _MIX, "pending", t)
                 total += n
-            mix_left = bool(self.shared[CoreShape.MIX])
+            mix_left = bool(self.shared[_MIX])
             for shape in order:
                 if self.shared[shape] and not mix_left and not self._peer_idle(th, shape):
                     t, n = yield from self._attempt(th, shape, "pending", t)
@@ -163,14 +167,14 @@ class Dispatcher:
         p = self.p
         if not self.can_stage(th):
             return t, 0
-        t = max(t, self.env.now)
+        t = max(t, self.env._now)
         rs = t
         subs: list[Subtask] = []
         blocks = 0
         pops = 0
         while self.early.queue and pops < p.early_max_pops:
-            if t > self.env.now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env.now)
+            if t > self.env._now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env._now)
             if not self.early.queue:  # a peer took the last candidate meanwhile
                 break
             ts = self.early.queue.popleft()
@@ -204,16 +208,16 @@ class Dispatcher:
         subs: list[Subtask] = []
         n_sync = 0
         tried: set[int] = set()
-        if shape == CoreShape.AIC:
+        if shape == _AIC:
             free = [c for c in th.aic if eligible(c, stage)]
-        elif shape == CoreShape.AIV:
+        elif shape == _AIV:
             free = [c for c in th.aiv if eligible(c, stage)]
         else:
             free = []
         placed = 0
         while placed < budget:
-            if t > self.env.now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env.now)
+            if t > self.env._now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env._now)
             ts = self._pop(th, shape, tried)
             if ts is None:
                 th.pop_miss += 1
@@ -234,7 +238,7 @@ class Dispatcher:
                 t = self._publish(ssubs, t)  # a batch with a sync_start task publishes per task
                 free = [c for c in free if eligible(c, stage)]
                 continue
-            if shape == CoreShape.MIX:
+            if shape == _MIX:
                 groups = []
                 for cl in th.clusters:
                     if len(groups) >= remaining:
@@ -269,12 +273,12 @@ class Dispatcher:
         per: list[tuple[SchedulerThread, list[Core]]] = []
         for o in [th] + [x for x in self.threads if x is not th]:
             for cl in o.clusters:
-                if ts.shape == CoreShape.MIX:
+                if ts.shape == _MIX:
                     g = mix_fit(cl, ts.lanes, "idle")
                     if g is not None:
                         per.append((o, g))
                 else:
-                    cores = [cl.aic] if ts.shape == CoreShape.AIC else cl.aivs
+                    cores = [cl.aic] if ts.shape == _AIC else cl.aivs
                     per += [(o, [c]) for c in cores if c.running is None]
         need = ts.task.block_num - ts.next_block
         if len(per) < need:
@@ -342,7 +346,7 @@ class Dispatcher:
         """Free resources for staging: idle cores first, then free pending slots of busy cores."""
         out: list[tuple[str, list[Core]]] = []
         for stage in ("idle", "pending"):
-            if ts.shape == CoreShape.MIX:
+            if ts.shape == _MIX:
                 for cl in th.clusters:
                     if len(out) >= limit:
                         return out
@@ -350,7 +354,7 @@ class Dispatcher:
                     if g is not None:
                         out.append((stage, g))
             else:
-                cores = th.aic if ts.shape == CoreShape.AIC else th.aiv
+                cores = th.aic if ts.shape == _AIC else th.aiv
                 for c in cores:
                     if len(out) >= limit:
                         return out
@@ -363,20 +367,17 @@ class Dispatcher:
         for o in self.threads:
             if o is th:
                 continue
-            if shape == CoreShape.AIC and any(c.running is None for c in o.aic):
-                return True
-            if shape == CoreShape.AIV and any(c.running is None for c in o.aiv):
-                return True
-            if shape == CoreShape.MIX and any(
-                cl.aic.running is None and all(a.running is None for a in cl.aivs) for cl in o.clusters
-            ):
+            if shape is _MIX:
+                if any(cl.aic.running is None and all(a.running is None for a in cl.aivs) for cl in o.clusters):
+                    return True
+            elif None in [c.running for c in (o.aic if shape is _AIC else o.aiv)]:
                 return True
         return False
 
     def _n_eligible(self, th: SchedulerThread, shape: CoreShape, stage: str) -> int:
         """How many of ``th``'s cores (MIX: clusters with an eligible core) are eligible in ``stage``."""
-        if shape == CoreShape.AIC or shape == CoreShape.AIV:
-            cores = th.aic if shape == CoreShape.AIC else th.aiv
+        if shape is not _MIX:
+            cores = th.aic if shape is _AIC else th.aiv
             if stage == "idle":  # eligible(c, "idle"): the running slot is empty
                 return [c.running for c in cores].count(None)
             return sum(1 for c in cores if eligible(c, stage))
@@ -391,9 +392,12 @@ class Dispatcher:
 
     def _can_place(self, th: SchedulerThread, shape: CoreShape, stage: str, ts: TaskState) -> bool:
         """Whether ``ts`` fits at least one of ``th``'s cores / clusters in ``stage``."""
-        if shape == CoreShape.MIX:
+        if shape is _MIX:
             return any(mix_fit(cl, ts.lanes, stage) is not None for cl in th.clusters)
-        return self._n_eligible(th, shape, stage) > 0
+        cores = th.aic if shape is _AIC else th.aiv
+        if stage == "idle":  # eligible(c, "idle"): the running slot is empty
+            return None in [c.running for c in cores]
+        return any(eligible(c, stage) for c in cores)
 
     def _pop(self, th: SchedulerThread, shape: CoreShape, tried: set[int]) -> TaskState | None:
         """Pop from the local buffer, else the shared FIFO; None (head left in place) if that head was

@@ -28,7 +28,7 @@ class HbmLanes:
 
     def add(self, sub: Subtask, compute_ns: float, demand: float) -> None:
         """Start ``sub``'s lane now: ``compute_ns`` of work at full speed, ``demand`` bytes/ns of HBM."""
-        self.share.add(HbmFlow(sub, compute_ns, demand), self.env.now)
+        self.share.add(HbmFlow(sub, compute_ns, demand), self.env._now)
         self._arm()
 
     def _arm(self) -> None:
@@ -43,7 +43,7 @@ class HbmLanes:
     def _fire(self, ver: int) -> None:
         if ver != self.version:
             return
-        done = self.share.finish(self.env.now)
+        done = self.share.finish(self.env._now)
         self._arm()
         for j in done:
             self.on_end(j.owner)

@@ -63,17 +63,17 @@ class Orchestrator:
             start = t
             t += submit_cost_ns(p, ts.task, sum(filled.get(x, 0) for x in ts.task.allocates) if filled else 0)
             t += p.orch_record
-            if t > self.env.now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env.now)
+            if t > self.env._now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env._now)
             if ts.kind == TaskKind.ALLOC:
                 self.deps.complete_at_submit(ts)
             else:
                 while len(wq.items) >= p.wq_cap:  # back-pressure: wait for T0 to drain
                     wq.space = self.env.event()
                     yield wq.space
-                    t = max(t, self.env.now)
+                    t = max(t, self.env._now)
                 if not wq.items:
-                    wq.since = self.env.now
+                    wq.since = self.env._now
                 wq.items.append(ts)
                 self.threads[0].notify()
             self.submits.append(_SUBMIT({"submit_idx": i, "task": ts.idx, "task_id": ts.task.task_id,
