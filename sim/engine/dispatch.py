@@ -31,7 +31,7 @@ from sim.engine.tasks import SHAPES, TaskState
 from sim.engine.threads import SchedulerThread, broadcast
 from sim.ir import CoreShape
 
-__all__ = ["Dispatcher", "eligible", "mix_fit"]
+__all__ = ["Dispatcher", "eligible", "eligible_cores", "mix_fit"]
 
 _AIC, _AIV, _MIX = SHAPES  # the shapes in SHAPES order (enum members looked up once)
 
@@ -44,10 +44,17 @@ def eligible(c: Core, stage: str) -> bool:
     return c.running is not None and c.pending is None and c.ack_seen
 
 
+def eligible_cores(cores: list[Core], stage: str) -> list[Core]:
+    """The cores of ``cores`` that are :func:`eligible` in ``stage``, in order."""
+    if stage == "idle":
+        return [c for c in cores if c.running is None]
+    return [c for c in cores if c.running is not None and c.pending is None and c.ack_seen]
+
+
 def mix_fit(cl: Cluster, lanes: list[str], stage: str) -> list[Core] | None:
     """Cores for the task's lanes in this cluster, all in ``stage`` state (None if it does not fit)."""
     out: list[Core] = []
-    aivs = [a for a in cl.aivs if eligible(a, stage)]
+    aivs = eligible_cores(cl.aivs, stage)
     k = 0
     for ln in lanes:
         if ln == "aic":
@@ -208,10 +215,10 @@ class Dispatcher:
         subs: list[Subtask] = []
         n_sync = 0
         tried: set[int] = set()
-        if shape == _AIC:
-            free = [c for c in th.aic if eligible(c, stage)]
-        elif shape == _AIV:
-            free = [c for c in th.aiv if eligible(c, stage)]
+        if shape is _AIC:
+            free = eligible_cores(th.aic, stage)
+        elif shape is _AIV:
+            free = eligible_cores(th.aiv, stage)
         else:
             free = []
         placed = 0
@@ -236,7 +243,7 @@ class Dispatcher:
                 placed += len(ssubs)
                 n_sync += len(ssubs)
                 t = self._publish(ssubs, t)  # a batch with a sync_start task publishes per task
-                free = [c for c in free if eligible(c, stage)]
+                free = eligible_cores(free, stage)
                 continue
             if shape == _MIX:
                 groups = []
@@ -247,7 +254,7 @@ class Dispatcher:
                     if g is not None:
                         groups.append(g)
             else:
-                free = [c for c in free if eligible(c, stage)]  # a peer's sync_start drain may take cores
+                free = eligible_cores(free, stage)  # a peer's sync_start drain may take cores
                 groups = [[c] for c in free[:remaining]]
                 free = free[len(groups):]
             if not groups:
@@ -380,7 +387,7 @@ class Dispatcher:
             cores = th.aic if shape is _AIC else th.aiv
             if stage == "idle":  # eligible(c, "idle"): the running slot is empty
                 return [c.running for c in cores].count(None)
-            return sum(1 for c in cores if eligible(c, stage))
+            return len(eligible_cores(cores, stage))
         return sum(1 for cl in th.clusters if eligible(cl.aic, stage) or any(eligible(a, stage) for a in cl.aivs))
 
     def _head(self, th: SchedulerThread, shape: CoreShape) -> TaskState | None:

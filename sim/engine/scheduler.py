@@ -146,6 +146,15 @@ class Scheduler:
                 yield timeout(t - env._now)
                 if c.thread != idx or c.running is None:
                     continue  # meanwhile re-dealt to another thread (orch_to_sched), which polls it now
+            if c.pending is None:  # sim.engine.cond.observe for an empty pending slot, inline
+                r = c.running
+                e = r.end
+                if e is None or e + vis > t:  # no FIN visible: at most the ACK is new
+                    if not c.ack_seen:
+                        st = r.start
+                        if st is not None and st + vis <= t:
+                            c.ack_seen = True
+                    continue
             done = observe(c, t, vis)
             if not done:
                 continue

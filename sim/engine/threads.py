@@ -9,6 +9,7 @@ changes something the thread may act on calls :meth:`SchedulerThread.notify` (or
 from __future__ import annotations
 
 import simpy
+from simpy.events import PENDING
 
 from sim.engine.cores import Cluster, Core
 from sim.engine.recmem import record_factory
@@ -52,8 +53,9 @@ class SchedulerThread:
 
     def notify(self) -> None:
         """Wake the thread if it sleeps (at the current simulated time)."""
-        if not self.wake.triggered:
-            self.wake.succeed()
+        wake = self.wake
+        if wake._value is PENDING:  # not wake.triggered
+            wake.succeed()
 
     def phase(self, kind: str, start: float, end: float, n: int, pop_hit: int = 0, pop_miss: int = 0,
               local_at_start: list[int] | None = None, shared_at_start: list[int] | None = None,
