@@ -478,6 +478,27 @@ class HbmShare:
             self._tot += flow.demand
         self._reshare()
 
+    def add_next(self, flow: HbmFlow, now: float) -> float | None:
+        """:meth:`add`, then :meth:`next_end` (one call for a caller that arms a timer at each change)."""
+        dt = now - self.last
+        flows = self.flows
+        if dt > 0:  # _advance, inline
+            if self.unit:  # dt * 1.0 == dt
+                for j in flows:
+                    j.rem -= dt
+            else:
+                for j in flows:
+                    j.rem -= dt * j.speed
+        self.last = now
+        flows.append(flow)
+        if flow.demand > 0:
+            self._tot += flow.demand
+        self._reshare()
+        if self.unit:  # next_end, inline
+            m = min([j.rem for j in flows])
+            return m if m > 0.0 else max(m, 0.0)
+        return min([max(j.rem, 0.0) / j.speed for j in flows])
+
     def next_end(self) -> float | None:
         """Time (ns) from the last change until the first flow finishes at the current speeds; None if idle."""
         flows = self.flows

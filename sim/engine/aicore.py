@@ -106,9 +106,13 @@ class AICores:
             receive = max(sub.arrive, core.free_at)
             setup = p.setup_idle if sub.arrive - core.free_at >= p.idle_threshold else p.setup_b2b
         sub.receive = receive
-        self._start_at(sub, receive + setup)
+        # _start_at, inline
+        sub.start = start = receive + setup
+        self.env.timeout(max(0.0, start - self.env._now)).callbacks.append(lambda _e: self._lane_start(sub))
+        self.threads[core.thread].notify()
 
     def _start_at(self, sub: Subtask, start: float) -> None:
+        """The lane of ``sub`` starts at ``start`` (ns): a timeout then; the owning thread is told now."""
         sub.start = start
         ev = self.env.timeout(max(0.0, start - self.env._now))
         ev.callbacks.append(lambda _e: self._lane_start(sub))
@@ -133,7 +137,15 @@ class AICores:
                 blocks[block % len(blocks)] if blocks else Block(idx=block))
             profs = self.cost.profile(ts.task, blk, self.l2)
             ts.profiles[block] = profs
-        prof, compute, hbm = _lane_cost(profs, sub.lane)
+        lane = sub.lane
+        prof = profs.get(lane)  # _lane_cost, inline
+        if prof is None and lane == "aiv1":
+            prof = profs.get("aiv0")
+        if prof is None:
+            compute = hbm = 0.0
+        else:
+            compute = float(prof.compute_ns)
+            hbm = float(prof.hbm_bytes)
         p = self.p
         if p.jitter > 0:
             rng = random.Random(f"{self.seed}:j:{self.noise_key[ts.idx]}:{block}:{sub.lane}")

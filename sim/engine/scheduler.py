@@ -14,6 +14,7 @@ and accounts the skipped iterations in ``loop_iter`` (:meth:`Scheduler._quiet`).
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Generator
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import simpy
 
 from sim.engine.clock import EPS, at, ceil_nonneg
-from sim.engine.cond import next_change, observe, polled_now
+from sim.engine.cond import observe, polled_now
 from sim.engine.cores import Cluster
 from sim.engine.dependencies import Dependencies
 from sim.engine.dispatch import Dispatcher
@@ -201,12 +202,31 @@ class Scheduler:
             now = env._now
             k_now = ceil_nonneg((now - s0) / per)
             k: int | None = None
-            for j, c in enumerate(polled):
-                v = next_change(c, vis)
-                if v is not None:
-                    kk = ceil_nonneg((v - s0 - (n + j + 1) * poll) / per)
-                    if k is None or kk < k:
-                        k = kk
+            j = n
+            for c in polled:
+                j += 1
+                # sim.engine.cond.next_change, inline: when a new COND value of c becomes visible
+                r = c.running
+                pd = c.pending
+                if pd is not None:
+                    if pd.start is not None:
+                        v = pd.start + vis
+                    elif pd.gated and r.end is not None:
+                        v = r.end + vis
+                    else:
+                        continue
+                elif c.ack_seen or r.start is None:
+                    if r.end is None:
+                        continue
+                    v = r.end + vis
+                else:
+                    v = r.start + vis
+                    if r.end is not None and r.end + vis < v:
+                        v = r.end + vis
+                x = (v - s0 - j * poll) / per  # ceil_nonneg, inline: the first iteration that reads v
+                kk = 0 if x <= EPS else int(math.ceil(x - 1e-9))
+                if k is None or kk < k:
+                    k = kk
             if ((not polled and wq.closed and deps.n_completed == deps.n_total) or dispatcher.has_work(th)
                     or (early.queue and dispatcher.can_stage(th)) or polled_now(th) != polled):
                 k = k_now if k is None else min(k, k_now)
