@@ -388,7 +388,11 @@ class Dispatcher:
             if stage == "idle":  # eligible(c, "idle"): the running slot is empty
                 return [c.running for c in cores].count(None)
             return len(eligible_cores(cores, stage))
-        return sum(1 for cl in th.clusters if eligible(cl.aic, stage) or any(eligible(a, stage) for a in cl.aivs))
+        n = 0
+        for cl in th.clusters:
+            if eligible(cl.aic, stage) or eligible_cores(cl.aivs, stage):
+                n += 1
+        return n
 
     def _head(self, th: SchedulerThread, shape: CoreShape) -> TaskState | None:
         """The task ``th`` would pop next for ``shape``: local buffer top (LIFO), else shared head."""

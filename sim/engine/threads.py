@@ -75,7 +75,9 @@ class SchedulerThread:
 def broadcast(threads: list[SchedulerThread]) -> None:
     """Wake every sleeping thread."""
     for th in threads:
-        th.notify()
+        wake = th.wake  # SchedulerThread.notify, inline
+        if wake._value is PENDING:
+            wake.succeed()
 
 
 def deal(threads: list[SchedulerThread], clusters: list[Cluster]) -> None:
