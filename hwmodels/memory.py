@@ -512,8 +512,16 @@ class HbmShare:
     def finish(self, now: float) -> list[HbmFlow]:
         """Remove and return the flows done at ``now`` (ns), at least one (the closest, against float
         slack); the speeds of the remaining flows are shared anew."""
-        self._advance(now)
+        dt = now - self.last
         flows = self.flows
+        if dt > 0:  # _advance, inline
+            if self.unit:  # dt * 1.0 == dt
+                for j in flows:
+                    j.rem -= dt
+            else:
+                for j in flows:
+                    j.rem -= dt * j.speed
+        self.last = now
         if self.unit:
             done = [j for j in flows if j.rem <= 1e-6]
         else:
@@ -534,6 +542,17 @@ class HbmShare:
                     self._tot -= j.demand
         self._reshare()
         return done
+
+    def finish_next(self, now: float) -> tuple[list[HbmFlow], float | None]:
+        """:meth:`finish`, then :meth:`next_end` (one call for a caller that arms a timer at each change)."""
+        done = self.finish(now)
+        flows = self.flows
+        if not flows:
+            return done, None
+        if self.unit:  # next_end, inline
+            m = min([j.rem for j in flows])
+            return done, (m if m > 0.0 else max(m, 0.0))
+        return done, min([max(j.rem, 0.0) / j.speed for j in flows])
 
     def _advance(self, now: float) -> None:
         dt = now - self.last

@@ -22,6 +22,7 @@ import random
 from typing import Any
 
 import simpy
+from simpy.events import PENDING
 
 from sim.engine.barriers import SEGMENTER
 from sim.engine.cores import Subtask
@@ -109,7 +110,9 @@ class AICores:
         # _start_at, inline
         sub.start = start = receive + setup
         self.env.timeout(max(0.0, start - self.env._now)).callbacks.append(lambda _e: self._lane_start(sub))
-        self.threads[core.thread].notify()
+        wake = self.threads[core.thread].wake  # SchedulerThread.notify, inline
+        if wake._value is PENDING:
+            wake.succeed()
 
     def _start_at(self, sub: Subtask, start: float) -> None:
         """The lane of ``sub`` starts at ``start`` (ns): a timeout then; the owning thread is told now."""
@@ -268,7 +271,9 @@ class AICores:
         if nxt is not None:
             core.nxt = None
             self._begin(nxt)
-        self.threads[core.thread].notify()
+        wake = self.threads[core.thread].wake  # SchedulerThread.notify, inline
+        if wake._value is PENDING:
+            wake.succeed()
 
 
 def _lane_cost(profs: dict[str, Any], lane: str) -> tuple[Any, float, float]:

@@ -133,12 +133,16 @@ class Dispatcher:
                 broadcast(self.threads)
         order = (_AIC, _AIV) if th.idx % 2 == 0 else (_AIV, _AIC)
         # IDLE stage
-        t, n = yield from self._attempt(th, _MIX, "idle", t)
-        total += n
+        budget = self._n_eligible(th, _MIX, "idle")
+        if budget:  # (no attempt, and no generator, without an eligible core)
+            t, n = yield from self._attempt(th, _MIX, "idle", t, budget)
+            total += n
         if not th.local[_MIX]:
             for shape in order:
-                t, n = yield from self._attempt(th, shape, "idle", t)
-                total += n
+                budget = self._n_eligible(th, shape, "idle")
+                if budget:
+                    t, n = yield from self._attempt(th, shape, "idle", t, budget)
+                    total += n
         # flush local buffers
         flushed = False
         for shape in SHAPES:
@@ -152,13 +156,17 @@ class Dispatcher:
         if not p.pmu:
             mix_left = bool(self.shared[_MIX])
             if mix_left and not self._peer_idle(th, _MIX):
-                t, n = yield from self._attempt(th, _MIX, "pending", t)
-                total += n
+                budget = self._n_eligible(th, _MIX, "pending")
+                if budget:
+                    t, n = yield from self._attempt(th, _MIX, "pending", t, budget)
+                    total += n
             mix_left = bool(self.shared[_MIX])
             for shape in order:
                 if self.shared[shape] and not mix_left and not self._peer_idle(th, shape):
-                    t, n = yield from self._attempt(th, shape, "pending", t)
-                    total += n
+                    budget = self._n_eligible(th, shape, "pending")
+                    if budget:
+                        t, n = yield from self._attempt(th, shape, "pending", t, budget)
+                        total += n
         if total:
             t += p.ctr_phase
             le, se = self.ready.depths(th)
@@ -205,13 +213,11 @@ class Dispatcher:
         th.phase("early_dispatch", rs, t, blocks)
         return t, blocks
 
-    def _attempt(self, th: SchedulerThread, shape: CoreShape, stage: str,
-                 t: float) -> Generator[Any, Any, tuple[float, int]]:
-        """One dispatch attempt for one shape and stage: pop, claim, build, publish (docs/model.md §4.4)."""
+    def _attempt(self, th: SchedulerThread, shape: CoreShape, stage: str, t: float,
+                 budget: int) -> Generator[Any, Any, tuple[float, int]]:
+        """One dispatch attempt for one shape and stage, ``budget`` (> 0) eligible cores or clusters
+        (:meth:`_n_eligible`, taken by the caller): pop, claim, build, publish (docs/model.md §4.4)."""
         p = self.p
-        budget = self._n_eligible(th, shape, stage)
-        if budget == 0:
-            return t, 0
         subs: list[Subtask] = []
         n_sync = 0
         tried: set[int] = set()

@@ -37,10 +37,8 @@ class HbmLanes:
         """The timeout armed at change ``ver`` fires: unless stale, end the lanes done now and arm the next."""
         if ver != self.version:
             return
-        share = self.share
-        done = share.finish(self.env._now)
+        done, dt = self.share.finish_next(self.env._now)
         self.version = ver = ver + 1
-        dt = share.next_end()
         if dt is not None:
             self.env.timeout(max(dt, 0.0)).callbacks.append(lambda _e: self._fire(ver))
         for j in done:

@@ -77,6 +77,7 @@ class Scheduler:
         dispatcher = self.dispatcher
         early = self.early
         sweep = self._sweep
+        any_ready = self.ready.any_ready
         t0 = th.idx == 0
         t = env.now
         if p.start_phase > 0:  # seeded loop phase: the threads are not launched in lockstep
@@ -91,7 +92,10 @@ class Scheduler:
                     th.phase("dispatch", t, t, 0, pop_hit=th.pop_hit, pop_miss=th.pop_miss)
                 th.end_time = t
                 return
-            t, n1 = yield from sweep(th, t)
+            # (each step is entered only when it can do something: a generator is not free)
+            n1 = 0
+            if polled_now(th):
+                t, n1 = yield from sweep(th, t)
             nw = nd = 0
             if t0:
                 t += p.t0_extra
@@ -99,11 +103,15 @@ class Scheduler:
                     t, nw = yield from deps.wire(th, t)
                 if self.ready.dummy:
                     t, nd = yield from deps.drain_dummies(th, t)
-            t, ndis = yield from dispatcher.dispatch(th, t)
+            ndis = 0
+            if any_ready(th):
+                t, ndis = yield from dispatcher.dispatch(th, t)
             nst = 0
             if not ndis and early.queue:
                 t, nst = yield from dispatcher.stage(th, t)
-            t, n2 = yield from sweep(th, t)
+            n2 = 0
+            if polled_now(th):
+                t, n2 = yield from sweep(th, t)
             progress = n1 or nw or nd or ndis or nst or n2
             if th.deferred >= p.release_cap or (not progress and th.deferred):
                 rs = t
