@@ -27,6 +27,8 @@ from sim.ir import TaskGraph, TaskKind
 
 __all__ = ["Dependencies"]
 
+_KERNEL = TaskKind.KERNEL
+
 
 class Dependencies:
     """The tasks of one run (``tasks[i]`` for submit index ``i``) and their completion count."""
@@ -121,8 +123,9 @@ class Dependencies:
         """Mark ``ts`` complete at ``th``'s clock ``t`` (ns) and resolve its consumers (docs/model.md §4.3);
         returns the clock after the resolve cost."""
         p = self.p
-        if t > self.env._now:  # peers (T0 wiring) see the task complete from t on, not earlier
-            yield self.env.timeout(t - self.env._now)
+        env = self.env
+        if t > env._now:  # peers (T0 wiring) see the task complete from t on, not earlier
+            yield env.timeout(t - env._now)
         ts.completed = True
         self.n_completed += 1
         th.deferred += 1
@@ -130,8 +133,8 @@ class Dependencies:
         if cons:
             rs = t
             t += p.resolve_base + max(0, len(cons) - 2) * p.resolve_extra
-            if t > self.env._now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env._now)
+            if t > env._now:  # sim.engine.clock.at, inline
+                yield env.timeout(t - env._now)
             for c in cons:
                 c.refcount += 1
                 if c.refcount == c.fanin:
@@ -144,10 +147,12 @@ class Dependencies:
 
     def _ready(self, th: SchedulerThread | None, ts: TaskState, to_shared: bool, t: float) -> None:
         """``ts`` became ready at ``t`` (ns), resolved by ``th`` (None: at wiring)."""
-        self.early.on_ready(ts, t)
-        if ts.kind == TaskKind.KERNEL and ts.next_block >= ts.task.block_num:
+        if ts.cand or ts.idx in self.early.staged:  # EarlyDispatch.on_ready has something to do
+            self.early.on_ready(ts, t)
+        kernel = ts.kind == _KERNEL
+        if kernel and ts.next_block >= ts.task.block_num:
             return  # every block was staged: released by doorbell, never queued
-        if ts.kind != TaskKind.KERNEL:
+        if not kernel:
             self.ready.dummy.append(ts)
             self.threads[0].notify()
             return

@@ -23,21 +23,26 @@ def build_result(graph: TaskGraph, chip: ChipConfig, seed: int, cores: list[Core
     name_to_id = {v: k for k, v in g.func_names.items()}
     recs = []
     lane_idx = _LANE_IDX
+    mix = CoreShape.MIX
+    make = _SUBTASK
     for s in sorted(subs, key=lambda s: (s.ts.idx, s.block, lane_idx[s.lane])):
-        t = s.ts.task
+        ts = s.ts
+        t = ts.task
+        lane = s.lane
         func = t.name
-        if s.ts.shape == CoreShape.MIX:
-            suffix = "_aic" if s.lane == "aic" else "_aiv"
+        if ts.shape == mix:
+            suffix = "_aic" if lane == "aic" else "_aiv"
             if not func.endswith(suffix):
                 func = func + suffix
-        fid = t.kernel_ids[lane_idx[s.lane]] if len(t.kernel_ids) == 3 else -1
-        if fid == -1 and s.lane == "aiv0" and len(t.kernel_ids) == 3:
-            fid = t.kernel_ids[2]
+        kids = t.kernel_ids
+        fid = kids[lane_idx[lane]] if len(kids) == 3 else -1
+        if fid == -1 and lane == "aiv0" and len(kids) == 3:
+            fid = kids[2]
         if fid == -1:
             fid = name_to_id.get(t.name, -1)
         bar = s.barriers
-        recs.append(_SUBTASK({  # the record takes the subtask's dicts (float values, owned by no one else)
-            "task": t.idx, "task_id": t.task_id, "func": func, "func_id": fid, "block": s.block, "lane": s.lane,
+        recs.append(make({  # the record takes the subtask's dicts (float values, owned by no one else)
+            "task": t.idx, "task_id": t.task_id, "func": func, "func_id": fid, "block": s.block, "lane": lane,
             "core_id": s.core.id, "reg_task_id": s.reg, "thread": s.thread, "dispatch": float(s.dispatch),
             "receive": float(s.receive), "start": float(s.start), "end": float(s.end), "finish": float(s.finish),
             "pipe_busy": s.pipe_busy, "breakdown": s.breakdown,
