@@ -19,6 +19,7 @@ instruction/scalar-cache cost (``first_kernel_*`` of the chip's core section).
 from __future__ import annotations
 
 import random
+from functools import partial
 from typing import Any
 
 import simpy
@@ -109,7 +110,7 @@ class AICores:
         sub.receive = receive
         # _start_at, inline
         sub.start = start = receive + setup
-        self.env.timeout(max(0.0, start - self.env._now)).callbacks.append(lambda _e: self._lane_start(sub))
+        self.env.timeout(max(0.0, start - self.env._now)).callbacks.append(partial(self._lane_start, sub))
         wake = self.threads[core.thread].wake  # SchedulerThread.notify, inline
         if wake._value is PENDING:
             wake.succeed()
@@ -118,11 +119,12 @@ class AICores:
         """The lane of ``sub`` starts at ``start`` (ns): a timeout then; the owning thread is told now."""
         sub.start = start
         ev = self.env.timeout(max(0.0, start - self.env._now))
-        ev.callbacks.append(lambda _e: self._lane_start(sub))
+        ev.callbacks.append(partial(self._lane_start, sub))
         self.threads[sub.core.thread].notify()
 
-    def _lane_start(self, sub: Subtask) -> None:
-        """The lane starts: its profile (cost model, jitter, first-kernel cost) enters the HBM share."""
+    def _lane_start(self, sub: Subtask, _ev: Any = None) -> None:
+        """The lane starts: its profile (cost model, jitter, first-kernel cost) enters the HBM share (a
+        timeout's callback, ``_ev`` the timeout)."""
         ts = sub.ts
         if ts.barrier is not None:
             blocks = ts.task.blocks

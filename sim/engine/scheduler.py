@@ -17,9 +17,11 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Generator
+from functools import partial
 from typing import Any
 
 import simpy
+from simpy.events import PENDING
 
 from sim.engine.clock import EPS, at, ceil_nonneg
 from sim.engine.cond import observe, polled_now
@@ -256,11 +258,7 @@ class Scheduler:
                 yield wake
             else:
                 woken = env.event()
-
-                def resume(_ev: simpy.Event, woken: simpy.Event = woken) -> None:
-                    if not woken.triggered:
-                        woken.succeed()
-
+                resume = partial(_relay, woken)
                 env.timeout(s0 + k * per - now).callbacks.append(resume)
                 wake.callbacks.append(resume)
                 yield woken
@@ -269,3 +267,9 @@ class Scheduler:
             th.wire_skip += max(0, k - kq)
         th.loop_iter += k
         return s0 + k * per
+
+
+def _relay(woken: simpy.Event, _ev: simpy.Event) -> None:
+    """Callback of a sleeping thread's timeout and wake event: the first of them succeeds ``woken``."""
+    if woken._value is PENDING:  # not woken.triggered
+        woken.succeed()
