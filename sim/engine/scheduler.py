@@ -25,7 +25,7 @@ from simpy.events import PENDING
 
 from sim.engine.clock import EPS, at, ceil_nonneg
 from sim.engine.cond import observe, polled_now
-from sim.engine.cores import Cluster
+from sim.engine.cores import Cluster, Core
 from sim.engine.dependencies import Dependencies
 from sim.engine.dispatch import Dispatcher
 from sim.engine.early_dispatch import EarlyDispatch
@@ -96,8 +96,9 @@ class Scheduler:
                 return
             # (each step is entered only when it can do something: a generator is not free)
             n1 = 0
-            if polled_now(th):
-                t, n1 = yield from sweep(th, t)
+            polled = polled_now(th)
+            if polled:
+                t, n1 = yield from sweep(th, t, polled)
             nw = nd = 0
             if t0:
                 t += p.t0_extra
@@ -112,8 +113,9 @@ class Scheduler:
             if not ndis and early.queue:
                 t, nst = yield from dispatcher.stage(th, t)
             n2 = 0
-            if polled_now(th):
-                t, n2 = yield from sweep(th, t)
+            polled = polled_now(th)
+            if polled:
+                t, n2 = yield from sweep(th, t, polled)
             progress = n1 or nw or nd or ndis or nst or n2
             if th.deferred >= p.release_cap or (not progress and th.deferred):
                 rs = t
@@ -129,12 +131,10 @@ class Scheduler:
                 yield env.timeout(t - env._now)
             t = yield from self._quiet(th, t)
 
-    def _sweep(self, th: SchedulerThread, t: float) -> Generator[Any, Any, tuple[float, int]]:
-        """One completion poll from ``th``'s clock ``t`` (ns): read each polled core's COND, stamp and
-        count FINs, complete tasks whose last subtask finished; returns the new clock and the FINs."""
-        polled = polled_now(th)
-        if not polled:
-            return t, 0
+    def _sweep(self, th: SchedulerThread, t: float, polled: list[Core]) -> Generator[Any, Any, tuple[float, int]]:
+        """One completion poll from ``th``'s clock ``t`` (ns) over its ``polled`` cores (not empty,
+        :func:`sim.engine.cond.polled_now`): read each one's COND, stamp and count FINs, complete tasks
+        whose last subtask finished; returns the new clock and the FINs."""
         p = self.p
         rs = t
         # the queue depths at the sweep's start, taken when first needed: before anything can change
@@ -238,7 +238,8 @@ class Scheduler:
                 if k is None or kk < k:
                     k = kk
             if ((not polled and wq.closed and deps.n_completed == deps.n_total) or dispatcher.has_work(th)
-                    or (early.queue and dispatcher.can_stage(th)) or polled_now(th) != polled):
+                    or (early.queue and dispatcher.can_stage(th))
+                    or ((now_polled := polled_now(th)) is not polled and now_polled != polled)):
                 k = k_now if k is None else min(k, k_now)
             kq = 0
             if t0:
