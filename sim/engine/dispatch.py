@@ -261,7 +261,7 @@ class Dispatcher:
                         groups.append(g)
             else:
                 free = eligible_cores(free, stage)  # a peer's sync_start drain may take cores
-                groups = [[c] for c in free[:remaining]]
+                groups = free[:remaining]  # one core per block
                 free = free[len(groups):]
             if not groups:
                 self.shared[shape].append(ts)
@@ -272,9 +272,14 @@ class Dispatcher:
                 self.shared[shape].append(ts)  # re-push now so peers claim the rest in parallel
                 tried.add(ts.idx)
                 broadcast(self.threads)
-            for g in groups:
-                placed += 1
-                t = self._assign_block(ts, g, stage, th, t, subs, gated=False)
+            if shape is _MIX:
+                for g in groups:
+                    placed += 1
+                    t = self._assign_block(ts, g, stage, th, t, subs, gated=False)
+            else:
+                for c in groups:
+                    placed += 1
+                    t = self._assign_core(ts, c, stage, th, t, subs)
         if not subs:
             return t, n_sync
         t = self._publish(subs, t)
@@ -335,6 +340,24 @@ class Dispatcher:
             self.subs.append(sub)
             if gated:
                 self.early.hold(ts, sub)
+        return t
+
+    def _assign_core(self, ts: TaskState, core: Core, stage: str, th: SchedulerThread, t: float,
+                     subs: list[Subtask]) -> float:
+        """:meth:`_assign_block` for a task of one lane (AIC or AIV) on ``core``, not gated."""
+        blk = ts.next_block
+        ts.next_block += 1
+        core.token += 1
+        sub = Subtask(ts, blk, ts.lanes[0], core, core.token, th.idx)
+        t += self.p.payload
+        if stage == "idle":
+            th.polled_ver += 1  # a running slot of th's cores changes (SchedulerThread.touch, inline)
+            core.running = sub
+            core.ack_seen = False
+        else:
+            core.pending = sub
+        subs.append(sub)
+        self.subs.append(sub)
         return t
 
     def _publish(self, subs: list[Subtask], t: float) -> float:
