@@ -493,7 +493,11 @@ class HbmShare:
         flows.append(flow)
         if flow.demand > 0:
             self._tot += flow.demand
-        self._reshare()
+        changes = self._changes + 1
+        if changes < _RESUM and self.unit and self._tot <= self._fits:
+            self._changes = changes  # _reshare with nothing to share anew (the total still fits), inline
+        else:
+            self._reshare()
         if self.unit:  # next_end, inline
             m = min([j.rem for j in flows])
             return m if m > 0.0 else max(m, 0.0)
@@ -540,7 +544,11 @@ class HbmShare:
             for j in done:
                 if j.demand > 0:
                     self._tot -= j.demand
-        self._reshare()
+        changes = self._changes + 1
+        if changes < _RESUM and self.unit and self._tot <= self._fits:
+            self._changes = changes  # _reshare with nothing to share anew (the total still fits), inline
+        else:
+            self._reshare()
         return done
 
     def finish_next(self, now: float) -> tuple[list[HbmFlow], float | None]:
