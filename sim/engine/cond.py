@@ -2,7 +2,9 @@
 
 A COND value becomes visible to the AICPU ``fin_vis`` ns after the core changes it (ACK at a lane's
 start, FIN at its end). These rules say what a read at time ``t`` (ns) tells the owning thread
-about the running and pending slots, and when the next new value can become visible.
+about the running and pending slots, and when the next new value can become visible. The scheduler's
+hottest loops (:mod:`sim.engine.scheduler`) carry inline copies of :func:`observe` for an empty
+pending slot and of :func:`next_change`: the rules change in both places.
 """
 
 from __future__ import annotations
