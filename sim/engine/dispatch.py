@@ -418,6 +418,11 @@ class Dispatcher:
                 return [c.running for c in cores].count(None)
             return len(eligible_cores(cores, stage))
         n = 0
+        if stage == "idle":  # a cluster with an empty running slot
+            for cl in th.clusters:
+                if cl.aic.running is None or None in [a.running for a in cl.aivs]:
+                    n += 1
+            return n
         for cl in th.clusters:
             if eligible(cl.aic, stage) or eligible_cores(cl.aivs, stage):
                 n += 1
