@@ -54,7 +54,8 @@ class Engine:
         draw_cold_starts(self.cores, p, opts.seed)
         wiring = WiringQueue(env)
         ready = ReadyQueues()
-        aicores = AICores(env, p, opts.seed, cost_model, l2, noise_keys(graph), float(chip.soc.hbm_bw_gbps), threads)
+        keys = noise_keys(graph) if p.jitter > 0 else []  # read only to draw jitter
+        aicores = AICores(env, p, opts.seed, cost_model, l2, keys, float(chip.soc.hbm_bw_gbps), threads)
         early = EarlyDispatch(p, threads, aicores)
         self.dispatcher = Dispatcher(env, p, ready, threads, aicores, early)
         self.deps = Dependencies(env, p, graph, wiring, ready, early, threads)
