@@ -6,7 +6,7 @@ from hwmodels.chip import ChipConfig
 from sim.engine.options import RunOptions
 from sim.ir import ArgDir, Task, TaskKind
 
-__all__ = ["RuntimeParams", "submit_cost_ns"]
+__all__ = ["RuntimeParams", "submit_cost_ns", "use_graph"]
 
 _LOOKUP_DIRS = frozenset({ArgDir.INPUT, ArgDir.INOUT})
 _INSERT_DIRS = frozenset({ArgDir.OUTPUT, ArgDir.OUTPUT_EXISTING, ArgDir.INOUT})
@@ -123,5 +123,13 @@ def submit_cost_ns(p: RuntimeParams, task: Task, init_bytes: int = 0) -> float:
 
 
 # id(task) -> (task, arguments, lookup arguments, insert arguments): a task's arguments are counted once
-# (a recorded task is not changed afterwards)
+# (a recorded task is not changed afterwards); the memo holds one graph's tasks (use_graph)
 _COUNTS: dict[int, tuple[Task, int, int, int]] = {}
+_GRAPH: list[object] = [None]
+
+
+def use_graph(graph: object) -> None:
+    """The argument-count memo holds one graph's tasks: drop it when a run uses another graph."""
+    if _GRAPH[0] is not graph:
+        _COUNTS.clear()
+        _GRAPH[0] = graph
