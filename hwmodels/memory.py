@@ -482,24 +482,36 @@ class HbmShare:
         """:meth:`add`, then :meth:`next_end` (one call for a caller that arms a timer at each change)."""
         dt = now - self.last
         flows = self.flows
-        if dt > 0:  # _advance, inline
-            if self.unit:  # dt * 1.0 == dt
+        unit = self.unit
+        m = math.inf  # at full speed: the smallest remaining work, first minimum in flow order
+        if unit:  # _advance, inline (dt * 1.0 == dt), taking the minimum on the way
+            if dt > 0:
                 for j in flows:
-                    j.rem -= dt
+                    r = j.rem - dt
+                    j.rem = r
+                    if r < m:
+                        m = r
             else:
                 for j in flows:
-                    j.rem -= dt * j.speed
+                    if j.rem < m:
+                        m = j.rem
+            if flow.rem < m:
+                m = flow.rem
+        elif dt > 0:
+            for j in flows:
+                j.rem -= dt * j.speed
         self.last = now
         flows.append(flow)
         if flow.demand > 0:
             self._tot += flow.demand
         changes = self._changes + 1
-        if changes < _RESUM and self.unit and self._tot <= self._fits:
+        if changes < _RESUM and unit and self._tot <= self._fits:
             self._changes = changes  # _reshare with nothing to share anew (the total still fits), inline
         else:
             self._reshare()
         if self.unit:  # next_end, inline
-            m = min([j.rem for j in flows])
+            if not unit:
+                m = min([j.rem for j in flows])
             return m if m > 0.0 else max(m, 0.0)
         return min([max(j.rem, 0.0) / j.speed for j in flows])
 
@@ -516,29 +528,48 @@ class HbmShare:
     def finish(self, now: float) -> list[HbmFlow]:
         """Remove and return the flows done at ``now`` (ns), at least one (the closest, against float
         slack); the speeds of the remaining flows are shared anew."""
+        return self.finish_next(now)[0]
+
+    def finish_next(self, now: float) -> tuple[list[HbmFlow], float | None]:
+        """:meth:`finish`, then :meth:`next_end` (one call for a caller that arms a timer at each change)."""
         dt = now - self.last
         flows = self.flows
-        if dt > 0:  # _advance, inline
-            if self.unit:  # dt * 1.0 == dt
-                for j in flows:
-                    j.rem -= dt
-            else:
+        unit = self.unit
+        done: list[HbmFlow] = []
+        m = math.inf  # at full speed: the smallest remaining work of the flows left
+        if unit:  # _advance, inline (dt * 1.0 == dt), with the done flows and the minimum on the way
+            keep: list[HbmFlow] = []
+            for j in flows:
+                r = j.rem
+                if dt > 0:
+                    r -= dt
+                    j.rem = r
+                if r <= 1e-6:
+                    done.append(j)
+                else:
+                    keep.append(j)
+                    if r < m:
+                        m = r
+        else:
+            if dt > 0:
                 for j in flows:
                     j.rem -= dt * j.speed
-        self.last = now
-        if self.unit:
-            done = [j for j in flows if j.rem <= 1e-6]
-        else:
             done = [j for j in flows if j.rem <= 1e-6 * max(1.0, j.speed)]
-        if not done:
-            done = [min(flows, key=lambda j: j.rem / j.speed)]
-        if len(done) == 1:
-            d = done[0]
-            self.flows = [j for j in flows if j is not d]
+        self.last = now
+        if done and unit:
+            self.flows = keep
         else:
-            gone = {id(j) for j in done}
-            self.flows = [j for j in flows if id(j) not in gone]
-        if not self.flows:
+            if not done:
+                done = [min(flows, key=lambda j: j.rem / j.speed)]
+                unit = False  # the minimum of the flows left is taken below
+            if len(done) == 1:
+                d = done[0]
+                self.flows = [j for j in flows if j is not d]
+            else:
+                gone = {id(j) for j in done}
+                self.flows = [j for j in flows if id(j) not in gone]
+        flows = self.flows
+        if not flows:
             self._tot = 0.0
         else:
             for j in done:
@@ -549,16 +580,11 @@ class HbmShare:
             self._changes = changes  # _reshare with nothing to share anew (the total still fits), inline
         else:
             self._reshare()
-        return done
-
-    def finish_next(self, now: float) -> tuple[list[HbmFlow], float | None]:
-        """:meth:`finish`, then :meth:`next_end` (one call for a caller that arms a timer at each change)."""
-        done = self.finish(now)
-        flows = self.flows
         if not flows:
             return done, None
         if self.unit:  # next_end, inline
-            m = min([j.rem for j in flows])
+            if not unit:
+                m = min([j.rem for j in flows])
             return done, (m if m > 0.0 else max(m, 0.0))
         return done, min([max(j.rem, 0.0) / j.speed for j in flows])
 
