@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from hwmodels.chip import ChipConfig
 from sim.engine.cores import Core, Subtask
 from sim.engine.recmem import record_factory
@@ -12,6 +14,9 @@ from sim.ir.records import RunResult, SubmitRecord, SubtaskRecord
 __all__ = ["build_result"]
 
 _LANE_IDX = {"aic": 0, "aiv0": 1, "aiv1": 2}
+# record order: task, block, lane; the lane names sort in lane order (aic < aiv0 < aiv1)
+_ORDER = attrgetter("ts.idx", "block", "lane")
+assert sorted(_LANE_IDX) == list(_LANE_IDX)
 _SUBTASK = record_factory(SubtaskRecord)
 
 
@@ -25,7 +30,7 @@ def build_result(graph: TaskGraph, chip: ChipConfig, seed: int, cores: list[Core
     lane_idx = _LANE_IDX
     mix = CoreShape.MIX
     make = _SUBTASK
-    for s in sorted(subs, key=lambda s: (s.ts.idx, s.block, lane_idx[s.lane])):
+    for s in sorted(subs, key=_ORDER):
         ts = s.ts
         t = ts.task
         lane = s.lane
