@@ -442,7 +442,7 @@ class Dispatcher:
         cores = th.aic if shape is _AIC else th.aiv
         if stage == "idle":  # eligible(c, "idle"): the running slot is empty
             return None in [c.running for c in cores]
-        return any(eligible(c, stage) for c in cores)
+        return bool(eligible_cores(cores, stage))
 
     def _pop(self, th: SchedulerThread, shape: CoreShape, tried: set[int]) -> TaskState | None:
         """Pop from the local buffer, else the shared FIFO; None (head left in place) if that head was
