@@ -150,7 +150,7 @@ class Dependencies:
         if ts.cand or ts.idx in self.early.staged:  # EarlyDispatch.on_ready has something to do
             self.early.on_ready(ts, t)
         kernel = ts.kind == _KERNEL
-        if kernel and ts.next_block >= ts.task.block_num:
+        if kernel and ts.next_block >= ts.block_num:
             return  # every block was staged: released by doorbell, never queued
         if not kernel:
             self.ready.dummy.append(ts)

@@ -197,14 +197,14 @@ class Dispatcher:
                 continue
             pops += 1
             t += p.pop
-            groups = self._stage_groups(th, ts, ts.task.block_num - ts.next_block)
+            groups = self._stage_groups(th, ts, ts.block_num - ts.next_block)
             if not groups:
                 self.early.queue.appendleft(ts)
                 break
             for stage, g in groups:
                 blocks += 1
                 t = self._assign_block(ts, g, stage, th, t, subs, gated=True)
-            if ts.next_block < ts.task.block_num:
+            if ts.next_block < ts.block_num:
                 self.early.queue.append(ts)
         if not subs:
             return t, 0
@@ -237,8 +237,8 @@ class Dispatcher:
                 break
             th.pop_hit += 1
             t += p.pop
-            remaining = ts.task.block_num - ts.next_block
-            if ts.sync and ts.task.block_num > 1:
+            remaining = ts.block_num - ts.next_block
+            if ts.sync and ts.block_num > 1:
                 got = self._sync_start(th, ts, t) if stage == "idle" else None
                 if got is None:
                     self.shared[shape].append(ts)
@@ -268,7 +268,7 @@ class Dispatcher:
                 tried.add(ts.idx)
                 broadcast(self.threads)
                 continue
-            if ts.next_block + len(groups) < ts.task.block_num:
+            if ts.next_block + len(groups) < ts.block_num:
                 self.shared[shape].append(ts)  # re-push now so peers claim the rest in parallel
                 tried.add(ts.idx)
                 broadcast(self.threads)
@@ -298,7 +298,7 @@ class Dispatcher:
                 else:
                     cores = [cl.aic] if ts.shape == _AIC else cl.aivs
                     per += [(o, [c]) for c in cores if c.running is None]
-        need = ts.task.block_num - ts.next_block
+        need = ts.block_num - ts.next_block
         if len(per) < need:
             return None
         t += self.p.sync_barrier

@@ -32,7 +32,7 @@ class TaskState:
     """
 
     __slots__ = (
-        "task", "idx", "shape", "kind", "lanes", "preds", "fanout", "fanin", "refcount",
+        "task", "idx", "shape", "kind", "block_num", "lanes", "preds", "fanout", "fanin", "refcount",
         "completed", "next_block", "subs_total", "subs_done", "profiles", "early_depth", "dispatched",
         "dfanin", "cand", "barrier", "sync", "arrived",
     )
@@ -41,6 +41,7 @@ class TaskState:
         self.task = task
         self.idx = task.idx
         self.shape = task.shape
+        self.block_num = task.block_num  # the task's, read often
         # a task whose dispatch predicate is false is retired inline like a dummy task (simpler
         # src/a2a3/runtime/tensormap_and_ringbuffer/runtime/scheduler/pto_scheduler.h, push_ready_routed)
         self.kind = kind = _DUMMY if task.predicate == "fail" else task.kind
@@ -51,7 +52,7 @@ class TaskState:
         self.refcount = 0
         self.completed = False
         self.next_block = 0
-        self.subs_total = task.block_num * len(self.lanes) if kind == _KERNEL else 0
+        self.subs_total = self.block_num * len(self.lanes) if kind == _KERNEL else 0
         self.subs_done = 0
         # block (or (block, segment) with barriers) -> {lane: cost-model profile}, memo per run
         self.profiles: dict[Any, dict[str, Any]] = {}
