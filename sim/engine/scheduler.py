@@ -202,6 +202,7 @@ class Scheduler:
         deps = self.deps
         dispatcher = self.dispatcher
         early = self.early
+        any_ready = self.ready.any_ready
         t0 = th.idx == 0
         polled = polled_now(th)
         n = len(polled)
@@ -210,7 +211,8 @@ class Scheduler:
         per = max(2 * n * poll + p.idle_iter + (p.t0_extra if t0 else 0.0), 1e-3)
         while True:
             now = env._now
-            k_now = ceil_nonneg((now - s0) / per)
+            x = (now - s0) / per  # ceil_nonneg, inline: the iteration now
+            k_now = 0 if x <= EPS else int(math.ceil(x - 1e-9))
             k: int | None = None
             j = n
             for c in polled:
@@ -237,7 +239,8 @@ class Scheduler:
                 kk = 0 if x <= EPS else int(math.ceil(x - 1e-9))
                 if k is None or kk < k:
                     k = kk
-            if ((not polled and wq.closed and deps.n_completed == deps.n_total) or dispatcher.has_work(th)
+            if ((not polled and wq.closed and deps.n_completed == deps.n_total)
+                    or (any_ready(th) and dispatcher.has_work(th))
                     or (early.queue and dispatcher.can_stage(th))
                     or ((now_polled := polled_now(th)) is not polled and now_polled != polled)):
                 k = k_now if k is None else min(k, k_now)
