@@ -427,6 +427,10 @@ def share_bandwidth(demand_rates: Sequence[float], total: float) -> list[float]:
     return out
 
 
+_FIT_MARGIN = 1e-6  # HbmShare: relative margin below the bandwidth within which the kept total decides
+_RESUM = 64  # HbmShare: changes between two summations of the flows' demand
+
+
 class HbmFlow:
     """One lane's work in the fluid HBM model.
 
@@ -458,12 +462,58 @@ class HbmShare:
         self.flows: list[HbmFlow] = []
         self.last = 0.0  # time (ns) up to which every flow's ``rem`` is accounted
         self.unit = True  # every flow runs at full speed (the total demand fits, or no flow moves data)
+        # The flows' total demand (bytes/ns), kept by adding and subtracting and taken anew from the
+        # flows every _RESUM changes and whenever it comes near ``bw``: while it stays below ``_fits``
+        # the flows' summed demand is certainly within ``bw`` (the kept total's rounding drift is far
+        # below the margin), so a change need not sum the flows.
+        self._tot = 0.0
+        self._changes = 0
+        self._fits = bw * (1.0 - _FIT_MARGIN) if bw > 0 else -1.0
 
     def add(self, flow: HbmFlow, now: float) -> None:
         """Start ``flow`` at ``now`` (ns); the speeds of all flows are shared anew."""
         self._advance(now)
         self.flows.append(flow)
+        if flow.demand > 0:
+            self._tot += flow.demand
         self._reshare()
+
+    def add_next(self, flow: HbmFlow, now: float) -> float | None:
+        """:meth:`add`, then :meth:`next_end` (one call for a caller that arms a timer at each change)."""
+        dt = now - self.last
+        flows = self.flows
+        unit = self.unit
+        m = math.inf  # at full speed: the smallest remaining work, first minimum in flow order
+        if unit:  # _advance, inline (dt * 1.0 == dt), taking the minimum on the way
+            if dt > 0:
+                for j in flows:
+                    r = j.rem - dt
+                    j.rem = r
+                    if r < m:
+                        m = r
+            else:
+                for j in flows:
+                    if j.rem < m:
+                        m = j.rem
+            if flow.rem < m:
+                m = flow.rem
+        elif dt > 0:
+            for j in flows:
+                j.rem -= dt * j.speed
+        self.last = now
+        flows.append(flow)
+        if flow.demand > 0:
+            self._tot += flow.demand
+        changes = self._changes + 1
+        if changes < _RESUM and unit and self._tot <= self._fits:
+            self._changes = changes  # _reshare with nothing to share anew (the total still fits), inline
+        else:
+            self._reshare()
+        if self.unit:  # next_end, inline
+            if not unit:
+                m = min([j.rem for j in flows])
+            return m if m > 0.0 else max(m, 0.0)
+        return min([max(j.rem, 0.0) / j.speed for j in flows])
 
     def next_end(self) -> float | None:
         """Time (ns) from the last change until the first flow finishes at the current speeds; None if idle."""
@@ -478,22 +528,65 @@ class HbmShare:
     def finish(self, now: float) -> list[HbmFlow]:
         """Remove and return the flows done at ``now`` (ns), at least one (the closest, against float
         slack); the speeds of the remaining flows are shared anew."""
-        self._advance(now)
+        return self.finish_next(now)[0]
+
+    def finish_next(self, now: float) -> tuple[list[HbmFlow], float | None]:
+        """:meth:`finish`, then :meth:`next_end` (one call for a caller that arms a timer at each change)."""
+        dt = now - self.last
         flows = self.flows
-        if self.unit:
-            done = [j for j in flows if j.rem <= 1e-6]
+        unit = self.unit
+        done: list[HbmFlow] = []
+        m = math.inf  # at full speed: the smallest remaining work of the flows left
+        if unit:  # _advance, inline (dt * 1.0 == dt), with the done flows and the minimum on the way
+            keep: list[HbmFlow] = []
+            for j in flows:
+                r = j.rem
+                if dt > 0:
+                    r -= dt
+                    j.rem = r
+                if r <= 1e-6:
+                    done.append(j)
+                else:
+                    keep.append(j)
+                    if r < m:
+                        m = r
         else:
+            if dt > 0:
+                for j in flows:
+                    j.rem -= dt * j.speed
             done = [j for j in flows if j.rem <= 1e-6 * max(1.0, j.speed)]
-        if not done:
-            done = [min(flows, key=lambda j: j.rem / j.speed)]
-        if len(done) == 1:
-            d = done[0]
-            self.flows = [j for j in flows if j is not d]
+        self.last = now
+        if done and unit:
+            self.flows = keep
         else:
-            gone = {id(j) for j in done}
-            self.flows = [j for j in flows if id(j) not in gone]
-        self._reshare()
-        return done
+            if not done:
+                done = [min(flows, key=lambda j: j.rem / j.speed)]
+                unit = False  # the minimum of the flows left is taken below
+            if len(done) == 1:
+                d = done[0]
+                self.flows = [j for j in flows if j is not d]
+            else:
+                gone = {id(j) for j in done}
+                self.flows = [j for j in flows if id(j) not in gone]
+        flows = self.flows
+        if not flows:
+            self._tot = 0.0
+        else:
+            for j in done:
+                if j.demand > 0:
+                    self._tot -= j.demand
+        changes = self._changes + 1
+        if changes < _RESUM and self.unit and self._tot <= self._fits:
+            self._changes = changes  # _reshare with nothing to share anew (the total still fits), inline
+        else:
+            self._reshare()
+        if not flows:
+            return done, None
+        if self.unit:  # next_end, inline
+            if not unit:
+                m = min([j.rem for j in flows])
+            return done, (m if m > 0.0 else max(m, 0.0))
+        return done, min([max(j.rem, 0.0) / j.speed for j in flows])
 
     def _advance(self, now: float) -> None:
         dt = now - self.last
@@ -507,12 +600,25 @@ class HbmShare:
         self.last = now
 
     def _reshare(self) -> None:
+        self._changes += 1
+        if self._changes >= _RESUM:
+            self._changes = 0
+            self._tot = sum([j.demand for j in self.flows if j.demand > 0])
+        if self._tot <= self._fits:  # the total demand fits: every flow at full speed
+            if not self.unit:
+                for j in self.flows:
+                    if j.demand > 0:
+                        j.speed = 1.0
+                self.unit = True
+            return
         flows = [j for j in self.flows if j.demand > 0]
         if not flows:  # flows without demand are never slowed: all at full speed
+            self._tot = 0.0
             self.unit = True
             return
         dem = [j.demand for j in flows]
-        if sum(dem) <= self.bw:
+        self._tot = tot = sum(dem)
+        if tot <= self.bw:
             if not self.unit:
                 for j in flows:
                     j.speed = 1.0

@@ -19,9 +19,11 @@ instruction/scalar-cache cost (``first_kernel_*`` of the chip's core section).
 from __future__ import annotations
 
 import random
+from functools import partial
 from typing import Any
 
 import simpy
+from simpy.events import PENDING
 
 from sim.engine.barriers import SEGMENTER
 from sim.engine.cores import Subtask
@@ -73,6 +75,7 @@ class AICores:
         for sub in subs:
             sub.rung = t + self.p.doorbell
             core = sub.core
+            self.threads[core.thread].touch()  # the core is polled from now on
             if core.busy is sub and sub.start is None:  # already spinning on the doorbell
                 sub.receive = max(sub.receive, sub.rung)
                 self._start_at(sub, sub.receive + self.p.gated_setup)
@@ -105,16 +108,23 @@ class AICores:
             receive = max(sub.arrive, core.free_at)
             setup = p.setup_idle if sub.arrive - core.free_at >= p.idle_threshold else p.setup_b2b
         sub.receive = receive
-        self._start_at(sub, receive + setup)
+        # _start_at, inline
+        sub.start = start = receive + setup
+        self.env.timeout(max(0.0, start - self.env._now)).callbacks.append(partial(self._lane_start, sub))
+        wake = self.threads[core.thread].wake  # SchedulerThread.notify, inline
+        if wake._value is PENDING:
+            wake.succeed()
 
     def _start_at(self, sub: Subtask, start: float) -> None:
+        """The lane of ``sub`` starts at ``start`` (ns): a timeout then; the owning thread is told now."""
         sub.start = start
-        ev = self.env.timeout(max(0.0, start - self.env.now))
-        ev.callbacks.append(lambda _e: self._lane_start(sub))
+        ev = self.env.timeout(max(0.0, start - self.env._now))
+        ev.callbacks.append(partial(self._lane_start, sub))
         self.threads[sub.core.thread].notify()
 
-    def _lane_start(self, sub: Subtask) -> None:
-        """The lane starts: its profile (cost model, jitter, first-kernel cost) enters the HBM share."""
+    def _lane_start(self, sub: Subtask, _ev: Any = None) -> None:
+        """The lane starts: its profile (cost model, jitter, first-kernel cost) enters the HBM share (a
+        timeout's callback, ``_ev`` the timeout)."""
         ts = sub.ts
         if ts.barrier is not None:
             blocks = ts.task.blocks
@@ -124,19 +134,30 @@ class AICores:
                 sub.factor = max(0.1, 1.0 + self.p.jitter * rng.gauss(0.0, 1.0))
             self._segment_start(sub)
             return
-        profs = ts.profiles.get(sub.block)
+        block = sub.block
+        profs = ts.profiles.get(block)
         if profs is None:
             blocks = ts.task.blocks
-            blk = blocks[sub.block] if sub.block < len(blocks) else (
-                blocks[sub.block % len(blocks)] if blocks else Block(idx=sub.block))
+            blk = blocks[block] if block < len(blocks) else (
+                blocks[block % len(blocks)] if blocks else Block(idx=block))
             profs = self.cost.profile(ts.task, blk, self.l2)
-            ts.profiles[sub.block] = profs
-        prof, compute, hbm = _lane_cost(profs, sub.lane)
-        factor = 1.0
-        if self.p.jitter > 0:
-            rng = random.Random(f"{self.seed}:j:{self.noise_key[ts.idx]}:{sub.block}:{sub.lane}")
-            factor = max(0.1, 1.0 + self.p.jitter * rng.gauss(0.0, 1.0))
-        compute *= factor
+            ts.profiles[block] = profs
+        lane = sub.lane
+        prof = profs.get(lane)  # _lane_cost, inline
+        if prof is None and lane == "aiv1":
+            prof = profs.get("aiv0")
+        if prof is None:
+            compute = hbm = 0.0
+        else:
+            compute = float(prof.compute_ns)
+            hbm = float(prof.hbm_bytes)
+        p = self.p
+        if p.jitter > 0:
+            rng = random.Random(f"{self.seed}:j:{self.noise_key[ts.idx]}:{block}:{sub.lane}")
+            factor = max(0.1, 1.0 + p.jitter * rng.gauss(0.0, 1.0))
+            compute *= factor
+        else:
+            factor = 1.0  # compute * 1.0 == compute
         if prof is not None:
             if factor == 1.0:  # float(v) * 1.0 == float(v): the profile's dicts as floats, converted once
                 conv = _FLOATS.get(id(prof))
@@ -150,7 +171,8 @@ class AICores:
             else:
                 sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
                 sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
-        compute = self._cold(sub, prof, compute)
+        if not sub.core.ran:
+            compute = self._cold(sub, prof, compute)
         sub.compute_ns = compute
         if compute <= 0:
             self._lane_end(sub)
@@ -216,7 +238,7 @@ class AICores:
     def _arrive(self, sub: Subtask) -> None:
         """``sub`` reached barrier ``sub.seg`` now; the last participant to arrive releases them all,
         each continuing after its cross-core sync (ns)."""
-        now = self.env.now
+        now = self.env._now
         ts = sub.ts
         k = sub.seg
         waiting = ts.arrived.setdefault(k, [])
@@ -241,7 +263,7 @@ class AICores:
         if sub.seg < sub.n_seg - 1:
             self._arrive(sub)
             return
-        now = self.env.now
+        now = self.env._now
         sub.end = now
         sub.breakdown["hbm_contention"] = max(0.0, (now - sub.start) - sub.compute_ns)
         core = sub.core
@@ -251,7 +273,9 @@ class AICores:
         if nxt is not None:
             core.nxt = None
             self._begin(nxt)
-        self.threads[core.thread].notify()
+        wake = self.threads[core.thread].wake  # SchedulerThread.notify, inline
+        if wake._value is PENDING:
+            wake.succeed()
 
 
 def _lane_cost(profs: dict[str, Any], lane: str) -> tuple[Any, float, float]:

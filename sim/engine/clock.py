@@ -3,7 +3,8 @@
 Every AICPU thread (the orchestrator and each scheduler thread) carries its own clock ``t`` in ns.
 It runs ahead of the simpy clock ``env.now`` while the thread does work no other actor can observe,
 and the thread yields to simpy (:func:`at`) only before it reads or changes state that peers or
-cores share, so everything that happened in between is seen in simulated-time order.
+cores share, so everything that happened in between is seen in simulated-time order. The engine's hot
+paths read ``env._now``, the attribute behind simpy's ``now`` property, directly.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 A COND value becomes visible to the AICPU ``fin_vis`` ns after the core changes it (ACK at a lane's
 start, FIN at its end). These rules say what a read at time ``t`` (ns) tells the owning thread
-about the running and pending slots, and when the next new value can become visible.
+about the running and pending slots, and when the next new value can become visible. The scheduler's
+hottest loops (:mod:`sim.engine.scheduler`) carry inline copies of :func:`observe` for an empty
+pending slot and of :func:`next_change`: the rules change in both places.
 """
 
 from __future__ import annotations
@@ -10,12 +12,22 @@ from __future__ import annotations
 from sim.engine.cores import Core, Subtask
 from sim.engine.threads import SchedulerThread
 
-__all__ = ["next_change", "observe", "polled"]
+__all__ = ["next_change", "observe", "polled", "polled_now"]
 
 
 def polled(th: SchedulerThread) -> list[Core]:
     """Cores whose COND this thread reads: running slot set, gated early-dispatch cores excluded."""
     return [c for c in th.cores if c.running is not None and not (c.running.gated and c.running.rung is None)]
+
+
+def polled_now(th: SchedulerThread) -> list[Core]:
+    """:func:`polled`, kept per thread until the thread's ``polled_ver`` changes (every change of a
+    running slot or a staged subtask's doorbell bumps it, :meth:`SchedulerThread.touch`); the list is
+    shared and only read."""
+    if th.polled_key != th.polled_ver:
+        th.polled_list = polled(th)
+        th.polled_key = th.polled_ver
+    return th.polled_list
 
 
 def observe(core: Core, t: float, vis: float) -> tuple[Subtask, ...]:

@@ -27,6 +27,8 @@ from sim.ir import TaskGraph, TaskKind
 
 __all__ = ["Dependencies"]
 
+_KERNEL = TaskKind.KERNEL
+
 
 class Dependencies:
     """The tasks of one run (``tasks[i]`` for submit index ``i``) and their completion count."""
@@ -66,13 +68,13 @@ class Dependencies:
             th.wire_skip += 1
             return t, 0
         th.wire_skip = 0
-        t = max(t, self.env.now)
+        t = max(t, self.env._now)
         rs = t
         n = 0
         while wq.items and n < p.wiring_batch:
             t += p.wire_per_task
-            if t > self.env.now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env.now)
+            if t > self.env._now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env._now)
             ts = wq.items.popleft()
             n += 1
             ts.fanin = len(ts.preds) + 1
@@ -88,7 +90,7 @@ class Dependencies:
             if ts.refcount == ts.fanin:
                 self._ready(None, ts, True, t)
         if wq.items:
-            wq.since = self.env.now
+            wq.since = self.env._now
         if not wq.space.triggered:
             wq.space.succeed()
         t += p.ctr_phase
@@ -101,7 +103,7 @@ class Dependencies:
         dummy = self.ready.dummy
         if not dummy:
             return t, 0
-        t = max(t, self.env.now)
+        t = max(t, self.env._now)
         rs = t
         n = 0
         while dummy and n < self.p.dummy_batch:
@@ -121,8 +123,9 @@ class Dependencies:
         """Mark ``ts`` complete at ``th``'s clock ``t`` (ns) and resolve its consumers (docs/model.md §4.3);
         returns the clock after the resolve cost."""
         p = self.p
-        if t > self.env.now:  # peers (T0 wiring) see the task complete from t on, not earlier
-            yield self.env.timeout(t - self.env.now)
+        env = self.env
+        if t > env._now:  # peers (T0 wiring) see the task complete from t on, not earlier
+            yield env.timeout(t - env._now)
         ts.completed = True
         self.n_completed += 1
         th.deferred += 1
@@ -130,8 +133,8 @@ class Dependencies:
         if cons:
             rs = t
             t += p.resolve_base + max(0, len(cons) - 2) * p.resolve_extra
-            if t > self.env.now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env.now)
+            if t > env._now:  # sim.engine.clock.at, inline
+                yield env.timeout(t - env._now)
             for c in cons:
                 c.refcount += 1
                 if c.refcount == c.fanin:
@@ -144,10 +147,12 @@ class Dependencies:
 
     def _ready(self, th: SchedulerThread | None, ts: TaskState, to_shared: bool, t: float) -> None:
         """``ts`` became ready at ``t`` (ns), resolved by ``th`` (None: at wiring)."""
-        self.early.on_ready(ts, t)
-        if ts.kind == TaskKind.KERNEL and ts.next_block >= ts.task.block_num:
+        if ts.cand or ts.idx in self.early.staged:  # EarlyDispatch.on_ready has something to do
+            self.early.on_ready(ts, t)
+        kernel = ts.kind == _KERNEL
+        if kernel and ts.next_block >= ts.block_num:
             return  # every block was staged: released by doorbell, never queued
-        if ts.kind != TaskKind.KERNEL:
+        if not kernel:
             self.ready.dummy.append(ts)
             self.threads[0].notify()
             return

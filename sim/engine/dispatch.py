@@ -31,7 +31,9 @@ from sim.engine.tasks import SHAPES, TaskState
 from sim.engine.threads import SchedulerThread, broadcast
 from sim.ir import CoreShape
 
-__all__ = ["Dispatcher", "eligible", "mix_fit"]
+__all__ = ["Dispatcher", "eligible", "eligible_cores", "mix_fit"]
+
+_AIC, _AIV, _MIX = SHAPES  # the shapes in SHAPES order (enum members looked up once)
 
 
 def eligible(c: Core, stage: str) -> bool:
@@ -42,10 +44,17 @@ def eligible(c: Core, stage: str) -> bool:
     return c.running is not None and c.pending is None and c.ack_seen
 
 
+def eligible_cores(cores: list[Core], stage: str) -> list[Core]:
+    """The cores of ``cores`` that are :func:`eligible` in ``stage``, in order."""
+    if stage == "idle":
+        return [c for c in cores if c.running is None]
+    return [c for c in cores if c.running is not None and c.pending is None and c.ack_seen]
+
+
 def mix_fit(cl: Cluster, lanes: list[str], stage: str) -> list[Core] | None:
     """Cores for the task's lanes in this cluster, all in ``stage`` state (None if it does not fit)."""
     out: list[Core] = []
-    aivs = [a for a in cl.aivs if eligible(a, stage)]
+    aivs = eligible_cores(cl.aivs, stage)
     k = 0
     for ln in lanes:
         if ln == "aic":
@@ -78,18 +87,20 @@ class Dispatcher:
     def has_work(self, th: SchedulerThread) -> bool:
         """Whether a dispatch step of ``th`` now would place something (the head task of a shape fits
         an idle core, or a pending slot under the PENDING-stage rules)."""
-        mix_work = bool(th.local[CoreShape.MIX] or self.shared[CoreShape.MIX])
+        if not self.ready.any_ready(th):
+            return False
+        mix_work = bool(th.local[_MIX] or self.shared[_MIX])
         for shape in SHAPES:
             head = self._head(th, shape)
             if head is None:
                 continue
-            if shape != CoreShape.MIX and th.local[CoreShape.MIX]:
+            if shape != _MIX and th.local[_MIX]:
                 continue  # MIX strict priority in the IDLE stage
             if self._can_place(th, shape, "idle", head):
                 return True
             if self.p.pmu or head.sync:
                 continue
-            if shape != CoreShape.MIX and mix_work:
+            if shape != _MIX and mix_work:
                 continue
             if not self._peer_idle(th, shape) and self._can_place(th, shape, "pending", head):
                 return True
@@ -107,27 +118,31 @@ class Dispatcher:
         p = self.p
         if not self.ready.any_ready(th):
             return t, 0
-        t = max(t, self.env.now)
+        t = max(t, self.env._now)
         rs = t
         la, sa = self.ready.depths(th)
         total = 0
         # spill: more local work than this thread could ever place, and a peer has idle cores
-        for shape, own in ((CoreShape.AIC, len(th.aic)), (CoreShape.AIV, len(th.aiv)),
-                           (CoreShape.MIX, len(th.clusters))):
+        for shape, own in ((_AIC, len(th.aic)), (_AIV, len(th.aiv)),
+                           (_MIX, len(th.clusters))):
             loc = th.local[shape]
             if len(loc) > own and self._peer_idle(th, shape):
                 extra = len(loc) - own
                 self.shared[shape].extend(loc[:extra])
                 del loc[:extra]
                 broadcast(self.threads)
-        order = (CoreShape.AIC, CoreShape.AIV) if th.idx % 2 == 0 else (CoreShape.AIV, CoreShape.AIC)
+        order = (_AIC, _AIV) if th.idx % 2 == 0 else (_AIV, _AIC)
         # IDLE stage
-        t, n = yield from self._attempt(th, CoreShape.MIX, "idle", t)
-        total += n
-        if not th.local[CoreShape.MIX]:
+        budget = self._n_eligible(th, _MIX, "idle")
+        if budget:  # (no attempt, and no generator, without an eligible core)
+            t, n = yield from self._attempt(th, _MIX, "idle", t, budget)
+            total += n
+        if not th.local[_MIX]:
             for shape in order:
-                t, n = yield from self._attempt(th, shape, "idle", t)
-                total += n
+                budget = self._n_eligible(th, shape, "idle")
+                if budget:
+                    t, n = yield from self._attempt(th, shape, "idle", t, budget)
+                    total += n
         # flush local buffers
         flushed = False
         for shape in SHAPES:
@@ -139,15 +154,19 @@ class Dispatcher:
             broadcast(self.threads)
         # PENDING stage
         if not p.pmu:
-            mix_left = bool(self.shared[CoreShape.MIX])
-            if mix_left and not self._peer_idle(th, CoreShape.MIX):
-                t, n = yield from self._attempt(th, CoreShape.MIX, "pending", t)
-                total += n
-            mix_left = bool(self.shared[CoreShape.MIX])
+            mix_left = bool(self.shared[_MIX])
+            if mix_left and not self._peer_idle(th, _MIX):
+                budget = self._n_eligible(th, _MIX, "pending")
+                if budget:
+                    t, n = yield from self._attempt(th, _MIX, "pending", t, budget)
+                    total += n
+            mix_left = bool(self.shared[_MIX])
             for shape in order:
                 if self.shared[shape] and not mix_left and not self._peer_idle(th, shape):
-                    t, n = yield from self._attempt(th, shape, "pending", t)
-                    total += n
+                    budget = self._n_eligible(th, shape, "pending")
+                    if budget:
+                        t, n = yield from self._attempt(th, shape, "pending", t, budget)
+                        total += n
         if total:
             t += p.ctr_phase
             le, se = self.ready.depths(th)
@@ -163,14 +182,14 @@ class Dispatcher:
         p = self.p
         if not self.can_stage(th):
             return t, 0
-        t = max(t, self.env.now)
+        t = max(t, self.env._now)
         rs = t
         subs: list[Subtask] = []
         blocks = 0
         pops = 0
         while self.early.queue and pops < p.early_max_pops:
-            if t > self.env.now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env.now)
+            if t > self.env._now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env._now)
             if not self.early.queue:  # a peer took the last candidate meanwhile
                 break
             ts = self.early.queue.popleft()
@@ -178,14 +197,14 @@ class Dispatcher:
                 continue
             pops += 1
             t += p.pop
-            groups = self._stage_groups(th, ts, ts.task.block_num - ts.next_block)
+            groups = self._stage_groups(th, ts, ts.block_num - ts.next_block)
             if not groups:
                 self.early.queue.appendleft(ts)
                 break
             for stage, g in groups:
                 blocks += 1
                 t = self._assign_block(ts, g, stage, th, t, subs, gated=True)
-            if ts.next_block < ts.task.block_num:
+            if ts.next_block < ts.block_num:
                 self.early.queue.append(ts)
         if not subs:
             return t, 0
@@ -194,34 +213,32 @@ class Dispatcher:
         th.phase("early_dispatch", rs, t, blocks)
         return t, blocks
 
-    def _attempt(self, th: SchedulerThread, shape: CoreShape, stage: str,
-                 t: float) -> Generator[Any, Any, tuple[float, int]]:
-        """One dispatch attempt for one shape and stage: pop, claim, build, publish (docs/model.md §4.4)."""
+    def _attempt(self, th: SchedulerThread, shape: CoreShape, stage: str, t: float,
+                 budget: int) -> Generator[Any, Any, tuple[float, int]]:
+        """One dispatch attempt for one shape and stage, ``budget`` (> 0) eligible cores or clusters
+        (:meth:`_n_eligible`, taken by the caller): pop, claim, build, publish (docs/model.md §4.4)."""
         p = self.p
-        budget = self._n_eligible(th, shape, stage)
-        if budget == 0:
-            return t, 0
         subs: list[Subtask] = []
         n_sync = 0
         tried: set[int] = set()
-        if shape == CoreShape.AIC:
-            free = [c for c in th.aic if eligible(c, stage)]
-        elif shape == CoreShape.AIV:
-            free = [c for c in th.aiv if eligible(c, stage)]
+        if shape is _AIC:
+            free = eligible_cores(th.aic, stage)
+        elif shape is _AIV:
+            free = eligible_cores(th.aiv, stage)
         else:
             free = []
         placed = 0
         while placed < budget:
-            if t > self.env.now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env.now)
+            if t > self.env._now:  # sim.engine.clock.at, inline
+                yield self.env.timeout(t - self.env._now)
             ts = self._pop(th, shape, tried)
             if ts is None:
                 th.pop_miss += 1
                 break
             th.pop_hit += 1
             t += p.pop
-            remaining = ts.task.block_num - ts.next_block
-            if ts.sync and ts.task.block_num > 1:
+            remaining = ts.block_num - ts.next_block
+            if ts.sync and ts.block_num > 1:
                 got = self._sync_start(th, ts, t) if stage == "idle" else None
                 if got is None:
                     self.shared[shape].append(ts)
@@ -232,9 +249,9 @@ class Dispatcher:
                 placed += len(ssubs)
                 n_sync += len(ssubs)
                 t = self._publish(ssubs, t)  # a batch with a sync_start task publishes per task
-                free = [c for c in free if eligible(c, stage)]
+                free = eligible_cores(free, stage)
                 continue
-            if shape == CoreShape.MIX:
+            if shape == _MIX:
                 groups = []
                 for cl in th.clusters:
                     if len(groups) >= remaining:
@@ -243,21 +260,26 @@ class Dispatcher:
                     if g is not None:
                         groups.append(g)
             else:
-                free = [c for c in free if eligible(c, stage)]  # a peer's sync_start drain may take cores
-                groups = [[c] for c in free[:remaining]]
+                free = eligible_cores(free, stage)  # a peer's sync_start drain may take cores
+                groups = free[:remaining]  # one core per block
                 free = free[len(groups):]
             if not groups:
                 self.shared[shape].append(ts)
                 tried.add(ts.idx)
                 broadcast(self.threads)
                 continue
-            if ts.next_block + len(groups) < ts.task.block_num:
+            if ts.next_block + len(groups) < ts.block_num:
                 self.shared[shape].append(ts)  # re-push now so peers claim the rest in parallel
                 tried.add(ts.idx)
                 broadcast(self.threads)
-            for g in groups:
-                placed += 1
-                t = self._assign_block(ts, g, stage, th, t, subs, gated=False)
+            if shape is _MIX:
+                for g in groups:
+                    placed += 1
+                    t = self._assign_block(ts, g, stage, th, t, subs, gated=False)
+            else:
+                for c in groups:
+                    placed += 1
+                    t = self._assign_core(ts, c, stage, th, t, subs)
         if not subs:
             return t, n_sync
         t = self._publish(subs, t)
@@ -269,14 +291,14 @@ class Dispatcher:
         per: list[tuple[SchedulerThread, list[Core]]] = []
         for o in [th] + [x for x in self.threads if x is not th]:
             for cl in o.clusters:
-                if ts.shape == CoreShape.MIX:
+                if ts.shape == _MIX:
                     g = mix_fit(cl, ts.lanes, "idle")
                     if g is not None:
                         per.append((o, g))
                 else:
-                    cores = [cl.aic] if ts.shape == CoreShape.AIC else cl.aivs
+                    cores = [cl.aic] if ts.shape == _AIC else cl.aivs
                     per += [(o, [c]) for c in cores if c.running is None]
-        need = ts.task.block_num - ts.next_block
+        need = ts.block_num - ts.next_block
         if len(per) < need:
             return None
         t += self.p.sync_barrier
@@ -284,6 +306,7 @@ class Dispatcher:
         for o, g in per[:need]:
             blk = ts.next_block
             ts.next_block += 1
+            o.polled_ver += 1  # running slots of o's cores change (SchedulerThread.touch, inline)
             for lane, core in zip(ts.lanes, g, strict=True):
                 core.token += 1
                 sub = Subtask(ts, blk, lane, core, core.token, o.idx)
@@ -301,6 +324,8 @@ class Dispatcher:
         builds (ns). Gated (early-dispatch) subtasks are also remembered for the doorbell."""
         blk = ts.next_block
         ts.next_block += 1
+        if stage == "idle":
+            th.polled_ver += 1  # running slots of th's cores change (SchedulerThread.touch, inline)
         for lane, core in zip(ts.lanes, cores, strict=True):
             core.token += 1
             sub = Subtask(ts, blk, lane, core, core.token, th.idx)
@@ -315,6 +340,24 @@ class Dispatcher:
             self.subs.append(sub)
             if gated:
                 self.early.hold(ts, sub)
+        return t
+
+    def _assign_core(self, ts: TaskState, core: Core, stage: str, th: SchedulerThread, t: float,
+                     subs: list[Subtask]) -> float:
+        """:meth:`_assign_block` for a task of one lane (AIC or AIV) on ``core``, not gated."""
+        blk = ts.next_block
+        ts.next_block += 1
+        core.token += 1
+        sub = Subtask(ts, blk, ts.lanes[0], core, core.token, th.idx)
+        t += self.p.payload
+        if stage == "idle":
+            th.polled_ver += 1  # a running slot of th's cores changes (SchedulerThread.touch, inline)
+            core.running = sub
+            core.ack_seen = False
+        else:
+            core.pending = sub
+        subs.append(sub)
+        self.subs.append(sub)
         return t
 
     def _publish(self, subs: list[Subtask], t: float) -> float:
@@ -339,7 +382,7 @@ class Dispatcher:
         """Free resources for staging: idle cores first, then free pending slots of busy cores."""
         out: list[tuple[str, list[Core]]] = []
         for stage in ("idle", "pending"):
-            if ts.shape == CoreShape.MIX:
+            if ts.shape == _MIX:
                 for cl in th.clusters:
                     if len(out) >= limit:
                         return out
@@ -347,7 +390,7 @@ class Dispatcher:
                     if g is not None:
                         out.append((stage, g))
             else:
-                cores = th.aic if ts.shape == CoreShape.AIC else th.aiv
+                cores = th.aic if ts.shape == _AIC else th.aiv
                 for c in cores:
                     if len(out) >= limit:
                         return out
@@ -360,24 +403,30 @@ class Dispatcher:
         for o in self.threads:
             if o is th:
                 continue
-            if shape == CoreShape.AIC and any(c.running is None for c in o.aic):
-                return True
-            if shape == CoreShape.AIV and any(c.running is None for c in o.aiv):
-                return True
-            if shape == CoreShape.MIX and any(
-                cl.aic.running is None and all(a.running is None for a in cl.aivs) for cl in o.clusters
-            ):
+            if shape is _MIX:
+                if any(cl.aic.running is None and all(a.running is None for a in cl.aivs) for cl in o.clusters):
+                    return True
+            elif None in [c.running for c in (o.aic if shape is _AIC else o.aiv)]:
                 return True
         return False
 
     def _n_eligible(self, th: SchedulerThread, shape: CoreShape, stage: str) -> int:
         """How many of ``th``'s cores (MIX: clusters with an eligible core) are eligible in ``stage``."""
-        if shape == CoreShape.AIC or shape == CoreShape.AIV:
-            cores = th.aic if shape == CoreShape.AIC else th.aiv
+        if shape is not _MIX:
+            cores = th.aic if shape is _AIC else th.aiv
             if stage == "idle":  # eligible(c, "idle"): the running slot is empty
                 return [c.running for c in cores].count(None)
-            return sum(1 for c in cores if eligible(c, stage))
-        return sum(1 for cl in th.clusters if eligible(cl.aic, stage) or any(eligible(a, stage) for a in cl.aivs))
+            return len(eligible_cores(cores, stage))
+        n = 0
+        if stage == "idle":  # a cluster with an empty running slot
+            for cl in th.clusters:
+                if cl.aic.running is None or None in [a.running for a in cl.aivs]:
+                    n += 1
+            return n
+        for cl in th.clusters:
+            if eligible(cl.aic, stage) or eligible_cores(cl.aivs, stage):
+                n += 1
+        return n
 
     def _head(self, th: SchedulerThread, shape: CoreShape) -> TaskState | None:
         """The task ``th`` would pop next for ``shape``: local buffer top (LIFO), else shared head."""
@@ -388,9 +437,12 @@ class Dispatcher:
 
     def _can_place(self, th: SchedulerThread, shape: CoreShape, stage: str, ts: TaskState) -> bool:
         """Whether ``ts`` fits at least one of ``th``'s cores / clusters in ``stage``."""
-        if shape == CoreShape.MIX:
+        if shape is _MIX:
             return any(mix_fit(cl, ts.lanes, stage) is not None for cl in th.clusters)
-        return self._n_eligible(th, shape, stage) > 0
+        cores = th.aic if shape is _AIC else th.aiv
+        if stage == "idle":  # eligible(c, "idle"): the running slot is empty
+            return None in [c.running for c in cores]
+        return bool(eligible_cores(cores, stage))
 
     def _pop(self, th: SchedulerThread, shape: CoreShape, tried: set[int]) -> TaskState | None:
         """Pop from the local buffer, else the shared FIFO; None (head left in place) if that head was

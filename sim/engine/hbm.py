@@ -8,6 +8,7 @@ next lane end; a timeout armed before a later change is stale and ignored.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import simpy
 
@@ -28,22 +29,19 @@ class HbmLanes:
 
     def add(self, sub: Subtask, compute_ns: float, demand: float) -> None:
         """Start ``sub``'s lane now: ``compute_ns`` of work at full speed, ``demand`` bytes/ns of HBM."""
-        self.share.add(HbmFlow(sub, compute_ns, demand), self.env.now)
-        self._arm()
+        self.version = ver = self.version + 1
+        dt = self.share.add_next(HbmFlow(sub, compute_ns, demand), self.env._now)
+        assert dt is not None  # the flow just added runs
+        self.env.timeout(max(dt, 0.0)).callbacks.append(partial(self._fire, ver))
 
-    def _arm(self) -> None:
-        self.version += 1
-        dt = self.share.next_end()
-        if dt is None:
-            return
-        ver = self.version
-        ev = self.env.timeout(max(dt, 0.0))
-        ev.callbacks.append(lambda _e: self._fire(ver))
-
-    def _fire(self, ver: int) -> None:
+    def _fire(self, ver: int, _ev: object = None) -> None:
+        """The timeout armed at change ``ver`` fires (``_ev``): unless stale, end the lanes done now and arm
+        the next."""
         if ver != self.version:
             return
-        done = self.share.finish(self.env.now)
-        self._arm()
+        done, dt = self.share.finish_next(self.env._now)
+        self.version = ver = ver + 1
+        if dt is not None:
+            self.env.timeout(max(dt, 0.0)).callbacks.append(partial(self._fire, ver))
         for j in done:
             self.on_end(j.owner)

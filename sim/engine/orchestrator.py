@@ -19,12 +19,14 @@ import simpy
 from sim.engine.dependencies import Dependencies
 from sim.engine.params import RuntimeParams, submit_cost_ns
 from sim.engine.queues import WiringQueue
-from sim.engine.recmem import shared_fields_set
+from sim.engine.recmem import record_factory
 from sim.engine.threads import SchedulerThread, broadcast
 from sim.ir import TaskKind
 from sim.ir.records import SubmitRecord
 
 __all__ = ["Orchestrator"]
+
+_SUBMIT = record_factory(SubmitRecord)
 
 
 class Orchestrator:
@@ -52,30 +54,36 @@ class Orchestrator:
     def run(self) -> Generator[Any, Any, None]:
         """Submit every task from time 0, then close the wiring queue and wake every thread."""
         p = self.p
+        env = self.env
         wq = self.wiring
+        items = wq.items
+        t0 = self.threads[0]
+        submits = self.submits
+        alloc = TaskKind.ALLOC
         t = 0.0
         filled = self.init_bytes
         for i, ts in enumerate(self.deps.tasks):
             if i:
                 t += p.orch_between
             start = t
-            t += submit_cost_ns(p, ts.task, sum(filled.get(x, 0) for x in ts.task.allocates) if filled else 0)
+            task = ts.task
+            t += submit_cost_ns(p, task, sum(filled.get(x, 0) for x in task.allocates) if filled else 0)
             t += p.orch_record
-            if t > self.env.now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env.now)
-            if ts.kind == TaskKind.ALLOC:
+            if t > env._now:  # sim.engine.clock.at, inline
+                yield env.timeout(t - env._now)
+            if ts.kind == alloc:
                 self.deps.complete_at_submit(ts)
             else:
-                while len(wq.items) >= p.wq_cap:  # back-pressure: wait for T0 to drain
-                    wq.space = self.env.event()
+                while len(items) >= p.wq_cap:  # back-pressure: wait for T0 to drain
+                    wq.space = env.event()
                     yield wq.space
-                    t = max(t, self.env.now)
-                if not wq.items:
-                    wq.since = self.env.now
-                wq.items.append(ts)
-                self.threads[0].notify()
-            self.submits.append(shared_fields_set(
-                SubmitRecord(submit_idx=i, task=ts.idx, task_id=ts.task.task_id, start=start, end=t)))
+                    t = max(t, env._now)
+                if not items:
+                    wq.since = env._now
+                items.append(ts)
+                t0.notify()
+            submits.append(_SUBMIT({"submit_idx": i, "task": ts.idx, "task_id": task.task_id,
+                                    "start": float(start), "end": float(t)}))
         wq.closed = True
         self.end = t
         if p.orch_to_sched:

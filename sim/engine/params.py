@@ -6,7 +6,7 @@ from hwmodels.chip import ChipConfig
 from sim.engine.options import RunOptions
 from sim.ir import ArgDir, Task, TaskKind
 
-__all__ = ["RuntimeParams", "submit_cost_ns"]
+__all__ = ["RuntimeParams", "submit_cost_ns", "use_graph"]
 
 _LOOKUP_DIRS = frozenset({ArgDir.INPUT, ArgDir.INOUT})
 _INSERT_DIRS = frozenset({ArgDir.OUTPUT, ArgDir.OUTPUT_EXISTING, ArgDir.INOUT})
@@ -109,9 +109,27 @@ def submit_cost_ns(p: RuntimeParams, task: Task, init_bytes: int = 0) -> float:
     """
     if task.kind == TaskKind.ALLOC:
         return p.orch_alloc + p.orch_alloc_per_tensor * len(task.allocates) + p.orch_fill_per_byte * init_bytes
-    cost = p.orch_submit + p.orch_per_arg * len(task.args)
-    if task.scope != "manual":
+    hit = _COUNTS.get(id(task))
+    if hit is None or hit[0] is not task:
+        if len(_COUNTS) >= 200_000:
+            _COUNTS.clear()
         lookups = sum(1 for a in task.args if a.dir in _LOOKUP_DIRS)
         inserts = sum(1 for a in task.args if a.dir in _INSERT_DIRS)
-        cost += p.orch_lookup * lookups + p.orch_insert * inserts
+        hit = _COUNTS[id(task)] = (task, len(task.args), lookups, inserts)
+    cost = p.orch_submit + p.orch_per_arg * hit[1]
+    if task.scope != "manual":
+        cost += p.orch_lookup * hit[2] + p.orch_insert * hit[3]
     return cost + p.orch_lookup * len(task.explicit_deps)
+
+
+# id(task) -> (task, arguments, lookup arguments, insert arguments): a task's arguments are counted once
+# (a recorded task is not changed afterwards); the memo holds one graph's tasks (use_graph)
+_COUNTS: dict[int, tuple[Task, int, int, int]] = {}
+_GRAPH: list[object] = [None]
+
+
+def use_graph(graph: object) -> None:
+    """The argument-count memo holds one graph's tasks: drop it when a run uses another graph."""
+    if _GRAPH[0] is not graph:
+        _COUNTS.clear()
+        _GRAPH[0] = graph

@@ -17,6 +17,8 @@ from sim.ir import CoreShape
 
 __all__ = ["ReadyQueues", "WiringQueue"]
 
+_AIC, _AIV, _MIX = SHAPES  # the shapes in SHAPES order (enum members looked up once)
+
 
 class WiringQueue:
     """The JUNE wiring queue: FIFO of submitted tasks that T0 wires in batches.
@@ -42,8 +44,10 @@ class ReadyQueues:
 
     def any_ready(self, th: SchedulerThread) -> bool:
         """Whether ``th`` sees ready kernel work: in its local buffers or in a shared queue."""
-        return any(th.local[s] or self.shared[s] for s in SHAPES)
+        loc, sh = th.local, self.shared
+        return bool(loc[_AIC] or loc[_AIV] or loc[_MIX] or sh[_AIC] or sh[_AIV] or sh[_MIX])
 
     def depths(self, th: SchedulerThread) -> tuple[list[int], list[int]]:
         """Lengths of ``th``'s local buffers and of the shared queues, per shape (phase records)."""
-        return [len(th.local[s]) for s in SHAPES], [len(self.shared[s]) for s in SHAPES]
+        loc, sh = th.local, self.shared
+        return [len(loc[_AIC]), len(loc[_AIV]), len(loc[_MIX])], [len(sh[_AIC]), len(sh[_AIV]), len(sh[_MIX])]

@@ -1,29 +1,51 @@
-"""Smaller run records: one shared "fields set" per record class instead of one set per record.
+"""Run records built cheaply: without validation, with one shared "fields set" per record class.
 
-Pydantic keeps, on every model instance, the set of field names given at construction (for
-``exclude_unset``, which no swimsim output uses). For a 5-12 field record that set is 0.5-0.7 KiB,
-more than the record's values; a run of 100 000 tasks makes about three records per task. The
-records are still built (and validated, so every value is coerced exactly as before); only that
-set is replaced by a class-wide one holding every field name (adding a name to it is a no-op).
+A run makes about three records per task, and pydantic validation would cost more than simulating
+the task. The engine builds every value of a record itself with the type validation would give it
+(floats as ``float``, fresh lists and dicts the record owns), so :func:`record_factory` makes the
+instance straight from that dict. Pydantic keeps, on every instance, the set of field names given at
+construction (for ``exclude_unset``, which no swimsim output uses); the records share one class-wide
+set holding every field name instead of a 0.5-0.7 KiB set each.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["shared_fields_set"]
+__all__ = ["record_factory"]
 
 M = TypeVar("M", bound=BaseModel)
-_SETS: dict[type, set[str]] = {}
 
 
-def shared_fields_set(rec: M) -> M:
-    """``rec`` with its class's shared fields set (all field names); returns ``rec``."""
-    cls = type(rec)
-    s = _SETS.get(cls)
-    if s is None:
-        s = _SETS[cls] = set(cls.model_fields)
-    object.__setattr__(rec, "__pydantic_fields_set__", s)
-    return rec
+def _slot_setter(name: str) -> Any:
+    """Setter of one of BaseModel's slots (the member descriptor's ``__set__``)."""
+    d = BaseModel.__dict__.get(name)
+    if d is not None and hasattr(d, "__set__"):
+        return d.__set__
+    return lambda m, v: object.__setattr__(m, name, v)
+
+
+_SET_DICT = _slot_setter("__dict__")
+_SET_FS = _slot_setter("__pydantic_fields_set__")
+_SET_EX = _slot_setter("__pydantic_extra__")
+_SET_PR = _slot_setter("__pydantic_private__")
+
+
+def record_factory(cls: type[M]) -> Callable[[dict[str, Any]], M]:
+    """``make(values)``: a ``cls`` record from a dict holding every field in field order, each value
+    already of its field's type (no validation; the record keeps ``values`` as its ``__dict__``)."""
+    fields = set(cls.model_fields)
+
+    def make(values: dict[str, Any], _new: Any = object.__new__, _cls: Any = cls, _d: Any = _SET_DICT,
+             _fset: set[str] = fields, _fs: Any = _SET_FS, _ex: Any = _SET_EX, _pr: Any = _SET_PR) -> Any:
+        m = _new(_cls)
+        _d(m, values)
+        _fs(m, _fset)
+        _ex(m, None)
+        _pr(m, None)
+        return m
+
+    return make

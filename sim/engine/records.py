@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from hwmodels.chip import ChipConfig
 from sim.engine.cores import Core, Subtask
-from sim.engine.recmem import shared_fields_set
+from sim.engine.recmem import record_factory
 from sim.engine.threads import SchedulerThread
 from sim.ir import CoreShape, TaskGraph
 from sim.ir.records import RunResult, SubmitRecord, SubtaskRecord
@@ -12,6 +14,10 @@ from sim.ir.records import RunResult, SubmitRecord, SubtaskRecord
 __all__ = ["build_result"]
 
 _LANE_IDX = {"aic": 0, "aiv0": 1, "aiv1": 2}
+# record order: task, block, lane; the lane names sort in lane order (aic < aiv0 < aiv1)
+_ORDER = attrgetter("ts.idx", "block", "lane")
+assert sorted(_LANE_IDX) == list(_LANE_IDX)
+_SUBTASK = record_factory(SubtaskRecord)
 
 
 def build_result(graph: TaskGraph, chip: ChipConfig, seed: int, cores: list[Core], threads: list[SchedulerThread],
@@ -22,24 +28,31 @@ def build_result(graph: TaskGraph, chip: ChipConfig, seed: int, cores: list[Core
     name_to_id = {v: k for k, v in g.func_names.items()}
     recs = []
     lane_idx = _LANE_IDX
-    for s in sorted(subs, key=lambda s: (s.ts.idx, s.block, lane_idx[s.lane])):
-        t = s.ts.task
+    mix = CoreShape.MIX
+    make = _SUBTASK
+    for s in sorted(subs, key=_ORDER):
+        ts = s.ts
+        t = ts.task
+        lane = s.lane
         func = t.name
-        if s.ts.shape == CoreShape.MIX:
-            suffix = "_aic" if s.lane == "aic" else "_aiv"
+        if ts.shape == mix:
+            suffix = "_aic" if lane == "aic" else "_aiv"
             if not func.endswith(suffix):
                 func = func + suffix
-        fid = t.kernel_ids[lane_idx[s.lane]] if len(t.kernel_ids) == 3 else -1
-        if fid == -1 and s.lane == "aiv0" and len(t.kernel_ids) == 3:
-            fid = t.kernel_ids[2]
+        kids = t.kernel_ids
+        fid = kids[lane_idx[lane]] if len(kids) == 3 else -1
+        if fid == -1 and lane == "aiv0" and len(kids) == 3:
+            fid = kids[2]
         if fid == -1:
             fid = name_to_id.get(t.name, -1)
-        recs.append(shared_fields_set(SubtaskRecord(
-            task=t.idx, task_id=t.task_id, func=func, func_id=fid, block=s.block, lane=s.lane,
-            core_id=s.core.id, reg_task_id=s.reg, thread=s.thread, dispatch=s.dispatch,
-            receive=s.receive, start=s.start, end=s.end, finish=s.finish,
-            pipe_busy=s.pipe_busy, breakdown=s.breakdown, barriers=s.barriers,
-        )))
+        bar = s.barriers
+        recs.append(make({  # the record takes the subtask's dicts (float values, owned by no one else)
+            "task": t.idx, "task_id": t.task_id, "func": func, "func_id": fid, "block": s.block, "lane": lane,
+            "core_id": s.core.id, "reg_task_id": s.reg, "thread": s.thread, "dispatch": float(s.dispatch),
+            "receive": float(s.receive), "start": float(s.start), "end": float(s.end), "finish": float(s.finish),
+            "pipe_busy": s.pipe_busy, "breakdown": s.breakdown,
+            "barriers": [(float(a), float(b)) for a, b in bar] if bar else [],
+        }))
     phases = [r for th in threads for r in th.phases]  # threads in index order
     last_finish = max((r.finish for r in recs), default=0.0)
     first_dispatch = min((r.dispatch for r in recs), default=0.0)

@@ -9,7 +9,7 @@ import simpy
 
 from hwmodels.chip import ChipConfig
 from sim.engine.aicore import AICores
-from sim.engine.barriers import use_graph
+from sim.engine.barriers import use_graph as plans_for
 from sim.engine.cores import build_cores, draw_cold_starts
 from sim.engine.cost_model import CostModel, default_cost_model, make_l2
 from sim.engine.dependencies import Dependencies
@@ -18,6 +18,7 @@ from sim.engine.early_dispatch import EarlyDispatch
 from sim.engine.options import RunOptions
 from sim.engine.orchestrator import Orchestrator
 from sim.engine.params import RuntimeParams
+from sim.engine.params import use_graph as arg_counts_for
 from sim.engine.queues import ReadyQueues, WiringQueue
 from sim.engine.records import build_result
 from sim.engine.scheduler import Scheduler
@@ -44,7 +45,8 @@ class Engine:
         self.chip = chip
         self.opts = opts
         self.p = p = RuntimeParams(chip, opts)
-        use_graph(graph)
+        plans_for(graph)  # the per-task memos hold this graph's tasks only
+        arg_counts_for(graph)
         self.env = env = simpy.Environment()
         l2 = make_l2(cost_model, graph, opts.l2_init)
         nth = max(1, p.n_threads)
@@ -54,7 +56,8 @@ class Engine:
         draw_cold_starts(self.cores, p, opts.seed)
         wiring = WiringQueue(env)
         ready = ReadyQueues()
-        aicores = AICores(env, p, opts.seed, cost_model, l2, noise_keys(graph), float(chip.soc.hbm_bw_gbps), threads)
+        keys = noise_keys(graph) if p.jitter > 0 else []  # read only to draw jitter
+        aicores = AICores(env, p, opts.seed, cost_model, l2, keys, float(chip.soc.hbm_bw_gbps), threads)
         early = EarlyDispatch(p, threads, aicores)
         self.dispatcher = Dispatcher(env, p, ready, threads, aicores, early)
         self.deps = Dependencies(env, p, graph, wiring, ready, early, threads)

@@ -14,16 +14,18 @@ and accounts the skipped iterations in ``loop_iter`` (:meth:`Scheduler._quiet`).
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Generator
+from functools import partial
 from typing import Any
 
 import simpy
+from simpy.events import PENDING
 
 from sim.engine.clock import EPS, at, ceil_nonneg
-from sim.engine.cond import next_change, observe
-from sim.engine.cond import polled as polled_cores
-from sim.engine.cores import Cluster
+from sim.engine.cond import observe, polled_now
+from sim.engine.cores import Cluster, Core
 from sim.engine.dependencies import Dependencies
 from sim.engine.dispatch import Dispatcher
 from sim.engine.early_dispatch import EarlyDispatch
@@ -71,74 +73,103 @@ class Scheduler:
     def loop(self, th: SchedulerThread) -> Generator[Any, Any, None]:
         """``th``'s scheduler loop, from now until every task is complete and its cores are empty."""
         p = self.p
-        t = self.env.now
+        env = self.env
+        deps = self.deps
+        wq = self.wiring
+        dispatcher = self.dispatcher
+        early = self.early
+        sweep = self._sweep
+        any_ready = self.ready.any_ready
+        t0 = th.idx == 0
+        t = env.now
         if p.start_phase > 0:  # seeded loop phase: the threads are not launched in lockstep
-            per = p.idle_iter + (p.t0_extra if th.idx == 0 else 0.0)
+            per = p.idle_iter + (p.t0_extra if t0 else 0.0)
             t += random.Random(f"{self.seed}:phase:{th.idx}").uniform(0.0, p.start_phase * per)
-            yield from at(self.env, t)
+            yield from at(env, t)
         while True:
             th.loop_iter += 1
             self.n_iter_sim += 1
-            if self.deps.all_done() and not any(c.running is not None for c in th.cores):
+            if wq.closed and deps.n_completed == deps.n_total and not any(c.running is not None for c in th.cores):
                 if th.pop_hit or th.pop_miss:
                     th.phase("dispatch", t, t, 0, pop_hit=th.pop_hit, pop_miss=th.pop_miss)
                 th.end_time = t
                 return
-            t, n1 = yield from self._sweep(th, t)
+            # (each step is entered only when it can do something: a generator is not free)
+            n1 = 0
+            polled = polled_now(th)
+            if polled:
+                t, n1 = yield from sweep(th, t, polled)
             nw = nd = 0
-            if th.idx == 0:
+            if t0:
                 t += p.t0_extra
-                t, nw = yield from self.deps.wire(th, t)
-                t, nd = yield from self.deps.drain_dummies(th, t)
-            t, ndis = yield from self.dispatcher.dispatch(th, t)
+                if wq.items:
+                    t, nw = yield from deps.wire(th, t)
+                if self.ready.dummy:
+                    t, nd = yield from deps.drain_dummies(th, t)
+            ndis = 0
+            if any_ready(th):
+                t, ndis = yield from dispatcher.dispatch(th, t)
             nst = 0
-            if not ndis and self.early.queue:
-                t, nst = yield from self.dispatcher.stage(th, t)
-            t, n2 = yield from self._sweep(th, t)
+            if not ndis and early.queue:
+                t, nst = yield from dispatcher.stage(th, t)
+            n2 = 0
+            polled = polled_now(th)
+            if polled:
+                t, n2 = yield from sweep(th, t, polled)
             progress = n1 or nw or nd or ndis or nst or n2
             if th.deferred >= p.release_cap or (not progress and th.deferred):
                 rs = t
                 t += th.deferred * p.release_per_task + p.ctr_phase
                 th.deferred = 0
                 th.phase("release", rs, t, 0)
-            env = self.env
             if progress:
-                if t > env.now:  # sim.engine.clock.at, inline (the loop's hottest yield)
-                    yield env.timeout(t - env.now)
+                if t > env._now:  # sim.engine.clock.at, inline (the loop's hottest yield)
+                    yield env.timeout(t - env._now)
                 continue
             t += p.idle_iter
-            if t > env.now:
-                yield env.timeout(t - env.now)
+            if t > env._now:
+                yield env.timeout(t - env._now)
             t = yield from self._quiet(th, t)
 
-    def _sweep(self, th: SchedulerThread, t: float) -> Generator[Any, Any, tuple[float, int]]:
-        """One completion poll from ``th``'s clock ``t`` (ns): read each polled core's COND, stamp and
-        count FINs, complete tasks whose last subtask finished; returns the new clock and the FINs."""
+    def _sweep(self, th: SchedulerThread, t: float, polled: list[Core]) -> Generator[Any, Any, tuple[float, int]]:
+        """One completion poll from ``th``'s clock ``t`` (ns) over its ``polled`` cores (not empty,
+        :func:`sim.engine.cond.polled_now`): read each one's COND, stamp and count FINs, complete tasks
+        whose last subtask finished; returns the new clock and the FINs."""
         p = self.p
-        polled = polled_cores(th)
-        if not polled:
-            return t, 0
         rs = t
         # the queue depths at the sweep's start, taken when first needed: before anything can change
         # them (the first yield to peers, or the first completion)
         la = sa = None
         n = 0
         env = self.env
+        timeout = env.timeout
         poll = p.poll
+        vis = p.fin_vis
+        idx = th.idx
         for c in polled:
             t += poll
             if c.running is None:
                 continue
-            if t > env.now:
+            if t > env._now:
                 if la is None:
                     la, sa = self.ready.depths(th)
                 # the read happens at t: peers must not see its effects (FIN counts, freed slots) earlier
-                yield env.timeout(t - env.now)
-                if c.thread != th.idx or c.running is None:
+                yield timeout(t - env._now)
+                if c.thread != idx or c.running is None:
                     continue  # meanwhile re-dealt to another thread (orch_to_sched), which polls it now
-            done = observe(c, t, p.fin_vis)
+            if c.pending is None:  # sim.engine.cond.observe for an empty pending slot, inline
+                r = c.running
+                e = r.end
+                if e is None or e + vis > t:  # no FIN visible: at most the ACK is new
+                    if not c.ack_seen:
+                        st = r.start
+                        if st is not None and st + vis <= t:
+                            c.ack_seen = True
+                    continue
+            done = observe(c, t, vis)
             if not done:
                 continue
+            th.polled_ver += 1  # a running slot changed (SchedulerThread.touch, inline)
             if la is None:
                 la, sa = self.ready.depths(th)
             fin = t
@@ -162,28 +193,59 @@ class Scheduler:
         """Skip iterations that cannot observe anything; return the start (ns) of the next real one.
 
         Iteration ``k`` after ``s0`` starts at ``s0 + k * per`` (``per``: the idle iteration with its
-        polls); the thread sleeps until the first ``k`` that can see a change, or until woken.
+        polls); the thread sleeps until the first ``k`` that can see a change, or until woken: on an
+        event that the first of a timeout at that iteration and its ``wake`` event succeeds.
         """
         p = self.p
         env = self.env
         wq = self.wiring
-        polled = polled_cores(th)
+        deps = self.deps
+        dispatcher = self.dispatcher
+        early = self.early
+        any_ready = self.ready.any_ready
+        t0 = th.idx == 0
+        polled = polled_now(th)
         n = len(polled)
-        per = max(2 * n * p.poll + p.idle_iter + (p.t0_extra if th.idx == 0 else 0.0), 1e-3)
+        poll = p.poll
+        vis = p.fin_vis
+        per = max(2 * n * poll + p.idle_iter + (p.t0_extra if t0 else 0.0), 1e-3)
         while True:
-            now = env.now
-            k_now = ceil_nonneg((now - s0) / per)
+            now = env._now
+            x = (now - s0) / per  # ceil_nonneg, inline: the iteration now
+            k_now = 0 if x <= EPS else int(math.ceil(x - 1e-9))
             k: int | None = None
-            for j, c in enumerate(polled):
-                v = next_change(c, p.fin_vis)
-                if v is not None:
-                    kk = ceil_nonneg((v - s0 - (n + j + 1) * p.poll) / per)
-                    k = kk if k is None else min(k, kk)
-            if ((not polled and self.deps.all_done()) or self.dispatcher.has_work(th)
-                    or (self.early.queue and self.dispatcher.can_stage(th)) or polled_cores(th) != polled):
+            j = n
+            for c in polled:
+                j += 1
+                # sim.engine.cond.next_change, inline: when a new COND value of c becomes visible
+                r = c.running
+                pd = c.pending
+                if pd is not None:
+                    if pd.start is not None:
+                        v = pd.start + vis
+                    elif pd.gated and r.end is not None:
+                        v = r.end + vis
+                    else:
+                        continue
+                elif c.ack_seen or r.start is None:
+                    if r.end is None:
+                        continue
+                    v = r.end + vis
+                else:
+                    v = r.start + vis
+                    if r.end is not None and r.end + vis < v:
+                        v = r.end + vis
+                x = (v - s0 - j * poll) / per  # ceil_nonneg, inline: the first iteration that reads v
+                kk = 0 if x <= EPS else int(math.ceil(x - 1e-9))
+                if k is None or kk < k:
+                    k = kk
+            if ((not polled and wq.closed and deps.n_completed == deps.n_total)
+                    or (any_ready(th) and dispatcher.has_work(th))
+                    or (early.queue and dispatcher.can_stage(th))
+                    or ((now_polled := polled_now(th)) is not polled and now_polled != polled)):
                 k = k_now if k is None else min(k, k_now)
             kq = 0
-            if th.idx == 0:
+            if t0:
                 if self.ready.dummy:
                     k = k_now if k is None else min(k, k_now)
                 if wq.items:
@@ -195,13 +257,23 @@ class Scheduler:
                     k = kw if k is None else min(k, kw)
             if k is not None and s0 + k * per <= now + EPS:
                 break
-            th.wake = env.event()
+            wake = th.wake = env.event()
             if k is None:
-                yield th.wake
+                yield wake
             else:
-                yield env.any_of([env.timeout(s0 + k * per - now), th.wake])
-        if th.idx == 0 and wq.items:
+                woken = env.event()
+                resume = partial(_relay, woken)
+                env.timeout(s0 + k * per - now).callbacks.append(resume)
+                wake.callbacks.append(resume)
+                yield woken
+        if t0 and wq.items:
             kq = ceil_nonneg((wq.since - s0) / per)
             th.wire_skip += max(0, k - kq)
         th.loop_iter += k
         return s0 + k * per
+
+
+def _relay(woken: simpy.Event, _ev: simpy.Event) -> None:
+    """Callback of a sleeping thread's timeout and wake event: the first of them succeeds ``woken``."""
+    if woken._value is PENDING:  # not woken.triggered
+        woken.succeed()

@@ -16,6 +16,7 @@ __all__ = ["LANES", "SHAPES", "TaskState", "noise_keys", "task_lanes"]
 
 SHAPES = (CoreShape.AIC, CoreShape.AIV, CoreShape.MIX)  # the shapes with a ready queue, in this order
 LANES = ("aic", "aiv0", "aiv1")  # the lanes of a cluster, in ``kernel_ids`` order
+_KERNEL, _DUMMY = TaskKind.KERNEL, TaskKind.DUMMY
 
 
 class TaskState:
@@ -31,7 +32,7 @@ class TaskState:
     """
 
     __slots__ = (
-        "task", "idx", "shape", "kind", "lanes", "preds", "fanout", "fanin", "refcount",
+        "task", "idx", "shape", "kind", "block_num", "lanes", "preds", "fanout", "fanin", "refcount",
         "completed", "next_block", "subs_total", "subs_done", "profiles", "early_depth", "dispatched",
         "dfanin", "cand", "barrier", "sync", "arrived",
     )
@@ -40,9 +41,10 @@ class TaskState:
         self.task = task
         self.idx = task.idx
         self.shape = task.shape
+        self.block_num = task.block_num  # the task's, read often
         # a task whose dispatch predicate is false is retired inline like a dummy task (simpler
         # src/a2a3/runtime/tensormap_and_ringbuffer/runtime/scheduler/pto_scheduler.h, push_ready_routed)
-        self.kind = TaskKind.DUMMY if task.predicate == "fail" else task.kind
+        self.kind = kind = _DUMMY if task.predicate == "fail" else task.kind
         self.lanes = task_lanes(task)
         self.preds = preds
         self.fanout: list[TaskState] = []
@@ -50,7 +52,7 @@ class TaskState:
         self.refcount = 0
         self.completed = False
         self.next_block = 0
-        self.subs_total = task.block_num * len(self.lanes) if self.kind == TaskKind.KERNEL else 0
+        self.subs_total = self.block_num * len(self.lanes) if kind == _KERNEL else 0
         self.subs_done = 0
         # block (or (block, segment) with barriers) -> {lane: cost-model profile}, memo per run
         self.profiles: dict[Any, dict[str, Any]] = {}
@@ -58,7 +60,7 @@ class TaskState:
         self.dispatched = False  # first dispatch seen (early-dispatch candidate detection runs once)
         self.dfanin = 0  # producers flagged-and-dispatched or complete at wiring (docs/model.md §4.4)
         self.cand = False  # STAGING candidate
-        self.barrier: BarrierPlan | None = plan(task, self.lanes) if self.kind == TaskKind.KERNEL else None
+        self.barrier: BarrierPlan | None = plan(task, self.lanes) if kind == _KERNEL else None
         self.sync = task.sync_start or self.barrier is not None
         self.arrived: dict[int, list[Any]] = {}  # barrier index -> subtasks waiting there
 

@@ -8,17 +8,18 @@ changes something the thread may act on calls :meth:`SchedulerThread.notify` (or
 
 from __future__ import annotations
 
-from typing import Any
-
 import simpy
+from simpy.events import PENDING
 
 from sim.engine.cores import Cluster, Core
-from sim.engine.recmem import shared_fields_set
+from sim.engine.recmem import record_factory
 from sim.engine.tasks import SHAPES, TaskState
 from sim.ir import CoreShape
 from sim.ir.records import PhaseRecord
 
 __all__ = ["SchedulerThread", "broadcast", "deal"]
+
+_PHASE = record_factory(PhaseRecord)
 
 
 class SchedulerThread:
@@ -40,24 +41,43 @@ class SchedulerThread:
         self.wire_skip = 0  # T0: consecutive iterations that skipped wiring (back-off)
         self.end_time = 0.0  # ns: the loop's exit
         self.phases: list[PhaseRecord] = []
+        # sim.engine.cond.polled_now: the polled cores, valid while polled_key == polled_ver
+        self.polled_ver = 0
+        self.polled_key = -1
+        self.polled_list: list[Core] = []
+
+    def touch(self) -> None:
+        """A running slot of one of this thread's cores changed, or the doorbell of a staged subtask
+        in one rang: the set of polled cores may differ."""
+        self.polled_ver += 1
 
     def notify(self) -> None:
         """Wake the thread if it sleeps (at the current simulated time)."""
-        if not self.wake.triggered:
-            self.wake.succeed()
+        wake = self.wake
+        if wake._value is PENDING:  # not wake.triggered
+            wake.succeed()
 
-    def phase(self, kind: str, start: float, end: float, n: int, **kw: Any) -> None:
-        """Record one phase (ns) of this thread's current loop iteration that processed ``n`` items."""
-        self.phases.append(shared_fields_set(
-            PhaseRecord(thread=self.idx, kind=kind, start=start, end=end, loop_iter=self.loop_iter,
-                        tasks_processed=n, **kw)
-        ))
+    def phase(self, kind: str, start: float, end: float, n: int, pop_hit: int = 0, pop_miss: int = 0,
+              local_at_start: list[int] | None = None, shared_at_start: list[int] | None = None,
+              local_at_end: list[int] | None = None, shared_at_end: list[int] | None = None) -> None:
+        """Record one phase (ns) of this thread's current loop iteration that processed ``n`` items; the
+        record takes the queue-depth lists given (fresh lists, one record each)."""
+        self.phases.append(_PHASE({
+            "thread": self.idx, "kind": kind, "start": float(start), "end": float(end),
+            "loop_iter": self.loop_iter, "tasks_processed": n, "pop_hit": pop_hit, "pop_miss": pop_miss,
+            "local_at_start": [0, 0, 0] if local_at_start is None else local_at_start,
+            "shared_at_start": [0, 0, 0] if shared_at_start is None else shared_at_start,
+            "local_at_end": [0, 0, 0] if local_at_end is None else local_at_end,
+            "shared_at_end": [0, 0, 0] if shared_at_end is None else shared_at_end,
+        }))
 
 
 def broadcast(threads: list[SchedulerThread]) -> None:
     """Wake every sleeping thread."""
     for th in threads:
-        th.notify()
+        wake = th.wake  # SchedulerThread.notify, inline
+        if wake._value is PENDING:
+            wake.succeed()
 
 
 def deal(threads: list[SchedulerThread], clusters: list[Cluster]) -> None:
@@ -65,6 +85,7 @@ def deal(threads: list[SchedulerThread], clusters: list[Cluster]) -> None:
     n = len(threads)
     for th in threads:
         th.clusters, th.cores, th.aic, th.aiv = [], [], [], []
+        th.touch()
     for cl in clusters:
         th = threads[cl.idx % n]
         th.clusters.append(cl)

@@ -29,7 +29,7 @@ from sim.ir import (
     TaskKind,
     Tensor,
 )
-from sim.ir.records import RunResult
+from sim.ir.records import RunResult, SubtaskRecord
 from sim.util.errors import UserError
 
 _PIPE = {"aic": Pipe.CUBE, "aiv0": Pipe.VECTOR, "aiv1": Pipe.VECTOR}
@@ -319,6 +319,31 @@ def test_same_seed_same_records(g: TaskGraph, chip, seed: int) -> None:  # noqa:
     a = _run(g, chip, seed=seed, jitter=0.1)
     b = _run(g, chip, seed=seed, jitter=0.1)
     assert a.model_dump_json() == b.model_dump_json()
+
+
+@given(graphs(max_tasks=6), chips(), st.integers(0, 3), st.sampled_from([0.0, 0.1]))
+@settings(max_examples=max(10, _N // 2), deadline=None)
+def test_run_records_are_their_validated_form_and_own_their_containers(g: TaskGraph, chip, seed: int,  # noqa: ANN001
+                                                                       jitter: float) -> None:
+    """The engine builds its records without validation (sim.engine.recmem): each equals the record
+    validation makes of its own dump, every float field holds a float, and no two records share a list
+    or dict."""
+    assume(not _too_big(g, chip.soc.clusters))
+    r = _run(g, chip, seed=seed, jitter=jitter)
+    seen: set[int] = set()
+    for rec in [*r.subtasks, *r.phases, *r.submits]:
+        assert type(rec).model_validate(rec.model_dump()) == rec
+        for name, field in type(rec).model_fields.items():
+            v = getattr(rec, name)
+            if field.annotation is float:
+                assert type(v) is float, (type(rec).__name__, name, v)
+            if isinstance(v, (list, dict)):
+                assert id(v) not in seen, (type(rec).__name__, name)
+                seen.add(id(v))
+        if isinstance(rec, SubtaskRecord):
+            values = [*rec.pipe_busy.values(), *rec.breakdown.values(), *(x for b in rec.barriers for x in b)]
+            assert all(type(x) is float for x in values)
+    assert RunResult.model_validate_json(r.model_dump_json()).model_dump_json() == r.model_dump_json()
 
 
 def test_hbm_contention_slows_concurrent_memory_bound_blocks() -> None:

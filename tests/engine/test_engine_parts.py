@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.engine.barriers import Segmenter, plan
-from sim.engine.cond import next_change, observe, polled
+from sim.engine.cond import next_change, observe, polled, polled_now
 from sim.engine.cores import Core, Subtask, build_cores
 from sim.engine.dispatch import eligible, mix_fit
 from sim.engine.hbm import HbmLanes
@@ -67,6 +67,26 @@ def test_gated_core_is_not_polled_until_its_doorbell() -> None:
     assert polled(th) == [aic]
     aiv.running.rung = 5.0
     assert polled(th) == [aic, aiv]
+
+
+def test_polled_now_is_polled_as_of_the_threads_last_touch() -> None:
+    th = SchedulerThread(0, simpy.Environment())
+    _, clusters = build_cores(1, 1, 1)
+    deal([th], clusters)
+    aic, aiv = th.cores
+    assert polled_now(th) == []
+    aic.running = _sub(aic, start=0.0)
+    th.touch()
+    assert polled_now(th) == polled(th) == [aic]
+    assert polled_now(th) is polled_now(th)  # kept until the next touch
+    aiv.running = _sub(aiv, gated=True)
+    th.touch()
+    assert polled_now(th) == [aic]
+    aiv.running.rung = 5.0
+    th.touch()
+    assert polled_now(th) == polled(th) == [aic, aiv]
+    deal([th], clusters)  # a re-deal touches every thread
+    assert polled_now(th) == [aic, aiv]
 
 
 def test_clusters_are_dealt_round_robin_with_runtime_core_ids() -> None:

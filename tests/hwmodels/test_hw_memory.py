@@ -77,6 +77,72 @@ def test_hbm_share_finish_returns_the_closest_flow_under_float_slack() -> None:
     assert [f.owner for f in hbm.finish(9.0)] == ["a"]  # called early: still the one that ends first
     assert [f.owner for f in hbm.flows] == ["b"]
 
+class _SumEveryChange(HbmShare):
+    """The sharing rule applied literally: every change sums the flows' demand anew."""
+
+    def add(self, flow: HbmFlow, now: float) -> None:
+        self._advance(now)
+        self.flows.append(flow)
+        self._reshare()
+
+    def add_next(self, flow: HbmFlow, now: float) -> float | None:
+        self.add(flow, now)
+        return self.next_end()
+
+    def finish(self, now: float) -> list[HbmFlow]:
+        self._advance(now)
+        flows = self.flows
+        if self.unit:
+            done = [j for j in flows if j.rem <= 1e-6]
+        else:
+            done = [j for j in flows if j.rem <= 1e-6 * max(1.0, j.speed)]
+        if not done:
+            done = [min(flows, key=lambda j: j.rem / j.speed)]
+        self.flows = [j for j in flows if all(j is not d for d in done)]
+        self._reshare()
+        return done
+
+    def _reshare(self) -> None:
+        flows = [j for j in self.flows if j.demand > 0]
+        if not flows:
+            self.unit = True
+            return
+        dem = [j.demand for j in flows]
+        if sum(dem) <= self.bw:
+            if not self.unit:
+                for j in flows:
+                    j.speed = 1.0
+                self.unit = True
+            return
+        self.unit = False
+        for j, sh in zip(flows, share_bandwidth(dem, self.bw), strict=True):
+            j.speed = min(1.0, sh / j.demand) if sh > 0 else 1e-12
+
+
+@given(st.floats(1.0, 100.0), st.lists(st.tuples(st.booleans(), st.floats(1.0, 500.0),
+                                                 st.sampled_from([0.0, 0.5, 0.999, 1.0, 1.001, 2.0, 7.0])),
+                                       min_size=1, max_size=120))
+@settings(max_examples=150, deadline=None)
+def test_hbm_share_with_a_kept_demand_total_matches_summing_at_every_change(
+        bw: float, steps: list[tuple[bool, float, float]]) -> None:
+    """HbmShare keeps the flows' total demand instead of summing it at each change: the speeds, remaining
+    work and next ends are exactly those of summing every time, also with totals at the bandwidth."""
+    fast, ref = HbmShare(bw), _SumEveryChange(bw)
+    now = 0.0
+    for i, (add, work, frac) in enumerate(steps):
+        if add or not fast.flows:  # demands that put the total near, at and over the bandwidth
+            d = bw * frac / 3
+            assert fast.add_next(HbmFlow(i, work, d), now) == ref.add_next(HbmFlow(i, work, d), now)
+        else:
+            dt = fast.next_end()
+            assert dt == ref.next_end()
+            assert dt is not None
+            now += dt
+            assert [f.owner for f in fast.finish_next(now)[0]] == [f.owner for f in ref.finish(now)]
+        assert fast.unit == ref.unit
+        assert [(f.owner, f.rem, f.speed) for f in fast.flows] == [(f.owner, f.rem, f.speed) for f in ref.flows]
+
+
 # --- line geometry ------------------------------------------------------------------------------------
 
 def _brute(shape: list[int], isz: float, off: list[int], rsh: list[int], line: int, n_lines: int) -> set[int]:
