@@ -345,6 +345,11 @@ def run_case(case: Case, clones: list[Clone], chip: ChipConfig, seeds: list[int]
     for _ in range(2 * len(seeds) - done):
         tick()
     if res.error is not None:
-        res.rows = [MetricRow(k, m.unit, m.before, m.after, note="case not simulated")
-                    for k, m in case.measured.items()]
+        return failed_case(case, res.error)
     return res
+
+
+def failed_case(case: Case, error: str) -> CaseResult:
+    """A case that could not be simulated: its one-line error and its measured metrics, unscored."""
+    return CaseResult(case, [MetricRow(k, m.unit, m.before, m.after, note="case not simulated")
+                             for k, m in case.measured.items()], error)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import connection as mp_connection
 from typing import Any, TypeVar
 
 J = TypeVar("J")
@@ -77,6 +79,72 @@ def iter_jobs(fn: Callable[[J], R], jobs: Sequence[J], workers: int) -> Iterator
     finally:
         ex.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()
+
+
+class WorkerDied:
+    """The result of a job whose process ended without a result (killed, e.g. by the kernel's out-of-memory
+    killer, or crashed): ``exitcode`` is the process's (negative: the signal)."""
+
+    def __init__(self, exitcode: int | None) -> None:
+        self.exitcode = exitcode
+
+    def __str__(self) -> str:
+        code = self.exitcode
+        if code is not None and code < 0:
+            try:
+                sig = signal.Signals(-code).name
+            except ValueError:
+                sig = f"signal {-code}"
+            why = f"killed by {sig}" + (" (out of memory?)" if sig == "SIGKILL" else "")
+        else:
+            why = f"exit code {code}"
+        return f"its worker process ended without a result: {why}"
+
+
+def _run_one(fn: Callable[[J], R], job: J, conn: Any) -> None:
+    try:
+        conn.send((True, fn(job)))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        conn.send((False, exc))
+    finally:
+        conn.close()
+
+
+def iter_isolated(fn: Callable[[J], R], jobs: Sequence[J], workers: int) -> Iterator[tuple[int, R | WorkerDied]]:
+    """Like :func:`iter_jobs`, but each job in a process of its own (forked where possible, at most
+    ``workers`` at a time): a job whose process dies yields a :class:`WorkerDied` instead of stopping
+    the others. An exception ``fn`` raises is raised here."""
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    workers = max(1, min(workers, len(jobs)))
+    pending = list(enumerate(jobs))
+    running: dict[Any, tuple[int, Any]] = {}  # connection -> (job index, process)
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                i, job = pending.pop(0)
+                recv, send = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_run_one, args=(fn, job, send), daemon=True)
+                proc.start()
+                send.close()
+                running[recv] = (i, proc)
+            for conn in mp_connection.wait(list(running)):
+                i, proc = running.pop(conn)
+                try:
+                    ok, value = conn.recv()
+                except EOFError:
+                    proc.join()
+                    yield i, WorkerDied(proc.exitcode)
+                    continue
+                finally:
+                    conn.close()
+                proc.join()
+                if not ok:
+                    raise value
+                yield i, value
+    finally:
+        for _conn, (_i, proc) in running.items():
+            proc.kill()
+            proc.join()
 
 
 def in_background(fn: Callable[[], Any]) -> threading.Thread:

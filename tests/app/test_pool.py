@@ -19,3 +19,33 @@ def test_run_jobs_runs_the_background_task_and_ignores_its_errors() -> None:
 
     assert run_jobs(_square, [4, 5], 2, background=broken) == [16, 25]
     assert run_jobs(_square, [6], 1, background=broken) == [36]  # inline: no thread at all
+
+
+def _maybe_die(x: int) -> int:
+    import os
+    import signal
+
+    if x == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if x == 5:
+        raise ValueError("five")
+    return x * 10
+
+
+def test_a_job_whose_process_dies_fails_alone() -> None:
+    from sim.app.pool import WorkerDied, iter_isolated
+
+    got = dict(iter_isolated(_maybe_die, [1, 2, 3, 4], 2))
+    assert sorted(got) == [0, 1, 2, 3]
+    assert [got[0], got[2], got[3]] == [10, 30, 40]
+    assert isinstance(got[1], WorkerDied) and str(got[1]) == (
+        "its worker process ended without a result: killed by SIGKILL (out of memory?)")
+
+
+def test_an_exception_in_an_isolated_job_is_raised() -> None:
+    import pytest
+
+    from sim.app.pool import iter_isolated
+
+    with pytest.raises(ValueError, match="five"):
+        list(iter_isolated(_maybe_die, [5, 1], 1))

@@ -16,12 +16,12 @@ import sys
 import time
 
 import hwmodels
-from sim.app.backtest import CaseJob, CaseResult, open_clone, run_case_job
+from sim.app.backtest import CaseJob, CaseResult, failed_case, open_clone, run_case_job
 from sim.app.backtest_cases import load_cases
 from sim.app.backtest_report import backtest_json, format_report, plot_backtest, summaries
 from sim.app.commands import non_negative_float, non_negative_int, positive_int
 from sim.app.paths import check_exists, check_out_dir, wrote
-from sim.app.pool import default_workers, iter_jobs
+from sim.app.pool import WorkerDied, default_workers, iter_isolated
 from sim.app.progress import ticker
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
@@ -54,8 +54,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     tick, close = ticker(len(jobs), enabled=sys.stderr.isatty(), desc="backtest", unit="case")
     found: dict[int, CaseResult] = {}
     try:
-        for i, res in iter_jobs(run_case_job, jobs, workers):
-            found[i] = res
+        for i, res in iter_isolated(run_case_job, jobs, workers):  # a case that kills its process fails alone
+            found[i] = res if not isinstance(res, WorkerDied) else failed_case(jobs[i].case, str(res))
             tick()
     finally:
         close()
