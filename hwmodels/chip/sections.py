@@ -256,6 +256,12 @@ class DmaModel(_Section):
                                ge=0)
     mte2_outstanding: int = F(5, "requests", "MEASURED",
                               "MTE2 sub-queues ~3.6 of 5 busy on an ND2NZ weight load (pypto-lib PR #628)", ge=1)
+    nd2nz_row_cycles: float = F(0.0, "cycles/row", "CHOICE",
+                                "extra MTE2 time per source row of a cube-side load of an untransposed matmul "
+                                "operand (ND -> NZ fractal conversion: short strided bursts). 9.5 reproduces the "
+                                "~21 GB/s per lane of [512, 64] BF16 L2-resident ND2NZ weight tiles (pypto-lib "
+                                "PR #628); 0 = such loads cost as any load (docs/model.md §3.5, "
+                                "docs/calibration.md §4)", ge=0)
     mte3_request_ns: float = F(54.0, "ns", "CALIBRATE",
                                "per store instruction; prior ~100 cycles, as MTE2 (docs/model.md §3.5)", ge=0)
     mte3_row_cycles: float = F(0.25, "cycles/row", "ASSUMPTION",

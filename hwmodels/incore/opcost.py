@@ -294,7 +294,7 @@ def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> OpCost:
     track = not handoff
     if pipe == P_MTE2:
         issue = dma.mte2_request_ns
-        rows_ns = dma.mte2_row_cycles * rows * cns
+        rows_ns = (dma.mte2_row_cycles + (dma.nd2nz_row_cycles if op.nd2nz else 0.0)) * rows * cns
         xh = charged / chip.rates.l2_read * cns
         xm = charged / chip.rates.ddr * cns
         return OpCost(issue + rows_ns, 0.0, (), dma=1, issue=issue, rows_ns=rows_ns, xfer_hit=xh,

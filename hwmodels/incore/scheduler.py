@@ -96,7 +96,8 @@ _SHAPES: dict[tuple[int, ...], _Shape] = {}
 _REBOUND: list = []  # the last (old graph, new graph, (block map, task map)) of _rebind_map
 
 
-_OP_FIELDS = ("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops", "lane", "pipe")
+_OP_FIELDS = ("kind", "name", "dtype", "nbytes", "rows", "row_bytes", "atomic", "in_dtype", "hops", "nd2nz", "lane",
+              "pipe")
 _OP_ALL = attrgetter(*_OP_FIELDS, "shape", "mnk", "region", "deps")  # the key fields, then the rest _structure reads
 
 
@@ -104,7 +105,7 @@ def _new_sid(full: tuple, o: Op) -> int:
     """Register the structural key ``full`` of op ``o`` (see :func:`_structure`); its id."""
     sid = _OP_KEYS[full] = len(_OP_ROW)
     f = full[0]
-    _OP_ROW.append(((f[:9], full[1], full[2], full[3]), LANE_IDX[f[9]], PIPE_IDX[f[10]], full[4], not full[3],
+    _OP_ROW.append(((f[:10], full[1], full[2], full[3]), LANE_IDX[f[10]], PIPE_IDX[f[11]], full[4], not full[3],
                     o.kind == "handoff"))
     return sid
 
@@ -201,9 +202,9 @@ def _structure(block: Block, l2: L2State) -> _Struct:
             sids.append(e[1])
             continue
         f = fields(o)
-        m = f[12]
-        r = f[13]
-        full = (f[:11], tuple(f[11]), tuple(m) if m else None, r is None, tuple(f[14]))
+        m = f[13]
+        r = f[14]
+        full = (f[:12], tuple(f[12]), tuple(m) if m else None, r is None, tuple(f[15]))
         sid = op_keys.get(full)
         if sid is None:
             sid = _new_sid(full, o)

@@ -55,9 +55,11 @@ def record_cube(name: str, a: Any, b: Any, *, acc: Tile | None = None, out_dtype
     n.in_dtype = ta.dtype.name
     n.nbytes = m * nn * odt.size
     n.acc = acc.node if acc is not None else None
-    for x in (ta.node, tb.node):
+    for x, trans in ((ta.node, a_trans), (tb.node, b_trans)):
         if x is not None:
             x.cube_use = True
+            if not trans:  # GM holds ND; an untransposed operand is converted row by row into L1's NZ fractals
+                x.nz_convert = True
     return put(raw_tile(n, oshape, odt, list(oshape), "Acc"), "matmul", ta, tb, acc=acc, a_trans=a_trans,
                b_trans=b_trans)
 

@@ -31,6 +31,7 @@ class Node:
     in_dtype: str | None = None
     hops = 1
     cube_use = False
+    nz_convert = False  # a GM load into L1 that a matmul reads untransposed: an ND -> NZ (fractal) conversion
     vec_use = False
     acc: Node | None = None
     base_shape: tuple[int, ...] = ()
@@ -106,7 +107,7 @@ def signature(nodes: list[Node]) -> tuple[Any, ...]:
     lower to the same op list)."""
     return tuple([
         (n.site, n.ring, n.kind, n.name, n.side, n.dtype.name, tuple(n.shape), n.nbytes, n.atomic, n.hops,
-         n.in_dtype, n.cube_use, tuple([x.idx for x in n.inputs]) if n.inputs else (),
+         n.in_dtype, n.cube_use, n.nz_convert, tuple([x.idx for x in n.inputs]) if n.inputs else (),
          n.acc.idx if n.acc is not None else -1,
          (r.tensor, tuple(r.shape)) if (r := n.region) is not None else None, n.dma)
         for n in nodes])
@@ -148,11 +149,12 @@ def lower(nodes: list[Node], checks: list[tuple[int, int, bool]] | None = None
     def mk(kind: str, name: str, pipe: Pipe, lane: str, dtype: str, shape: list[int], nbytes: int,
            deps: list[int], rows: int = 0, row_bytes: int = 0, region: Region | None = None,
            atomic: bool = False, mnk: list[int] | None = None, in_dtype: str | None = None,
-           hops: int = 1, site: str | None = None) -> Op:
+           hops: int = 1, site: str | None = None, nd2nz: bool = False) -> Op:
         return make_op({"kind": kind, "name": name, "pipe": pipe, "lane": lane, "dtype": dtype,
                          "shape": shape, "nbytes": nbytes, "rows": rows, "row_bytes": row_bytes,
                          "region": region, "atomic": atomic, "mnk": mnk, "in_dtype": in_dtype,
-                         "hops": hops, "deps": sorted(set(deps)) if len(deps) > 1 else list(deps), "site": site})
+                         "hops": hops, "deps": sorted(set(deps)) if len(deps) > 1 else list(deps), "site": site,
+                         "nd2nz": nd2nz})
 
     def war(key: Any) -> list[int]:
         return slot_readers.pop(key, [])
@@ -233,7 +235,8 @@ def lower(nodes: list[Node], checks: list[tuple[int, int, bool]] | None = None
             else:
                 shape = list(n.region.shape) if n.region is not None else list(n.shape)
             i = emit(mk("load", n.name, Pipe.MTE2, lane, n.dtype.name, shape, n.nbytes, deps,
-                        rows=rows, row_bytes=rb, region=n.region))
+                        rows=rows, row_bytes=rb, region=n.region,
+                        nd2nz=n.nz_convert and lane == "aic" and n.kind == "load"))
             region_ops.append((i, n.idx))
             produce(n, lane, i, key)
             if n.dual:

@@ -121,6 +121,8 @@ class Op(_Model):
     hops: int = 1  # instruction count (e.g. legalised cast chains)
     deps: list[int] = Field(default_factory=list)
     site: str | None = Field(default=None, exclude_if=lambda v: v is None)  # kernel file:line (barrier ops)
+    # a cube-side load of an untransposed matmul operand: the DMA converts GM's ND rows into L1's NZ fractals
+    nd2nz: bool = Field(default=False, exclude_if=lambda v: not v)
 
 
 class Block(_Model):

@@ -41,3 +41,21 @@ def test_128b_rows_still_move_4x_hbm_bytes() -> None:
         g, task, blk = _stream(rows, row_bytes)
         hbm.append(CoreCostModel(chip).profile(task, blk, L2State(chip, g, "cold"))["aic"].hbm_bytes)
     assert hbm[0] == pytest.approx(4 * hbm[1], rel=0.01)
+
+
+def test_nd2nz_rows_cost_their_cycles_only_when_switched_on() -> None:
+    """``dma.nd2nz_row_cycles``: an untransposed cube operand's load pays it per source row."""
+    base = hwmodels.load_chip()
+    on = base.model_copy(update={"dma": base.dma.model_copy(update={"nd2nz_row_cycles": 9.5})})
+    g, task, blk = _stream(512, 128, n_loads=1)
+    conv = blk.model_copy(update={"ops": [blk.ops[0].model_copy(update={"nd2nz": True})]})
+
+    def ns(chip: object, b: Block) -> float:
+        return CoreCostModel(chip).profile(task, b, L2State(chip, g, "warm"))["aic"].compute_ns
+
+    assert ns(on, blk) == pytest.approx(ns(base, blk))  # a plain load: unchanged
+    assert ns(base, conv) == pytest.approx(ns(base, blk))  # switched off (the presets): unchanged
+    extra = ns(on, conv) - ns(base, conv)
+    assert extra == pytest.approx(512 * 9.5 / base.soc.cube_freq_mhz * 1e3, rel=0.01)
+    assert 65536 / (ns(on, conv) - 241 / base.soc.cube_freq_mhz * 1e3) == pytest.approx(21.0, rel=0.15)  # ~21 GB/s
+

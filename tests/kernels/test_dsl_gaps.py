@@ -428,3 +428,18 @@ def test_gather_row_at_the_end_of_a_tensor_moves_its_valid_rows():
 
     with pytest.raises(UserError, match=r"slice \[90:102\] out of bounds on dim 0 of kv \[100, 64\]"):
         pl.record(past)
+
+
+def test_untransposed_matmul_operands_are_marked_nd2nz() -> None:
+    @pl.jit
+    def mm(a: pl.Tensor[[16, 256], pl.BF16], w: pl.Tensor[[256, 128], pl.BF16], wt: pl.Tensor[[128, 256], pl.BF16],
+           o: pl.Out[pl.Tensor[[16, 128], pl.FP32]], ot: pl.Out[pl.Tensor[[16, 128], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="mm"):
+            o[:, :] = pl.matmul(a[:, :], w[:, :], out_dtype=pl.FP32)
+            ot[:, :] = pl.matmul(a[:, :], wt[:, :], out_dtype=pl.FP32, b_trans=True)
+
+    g = pl.record(mm)
+    names = {t.id: t.name for t in g.tensors}
+    loads = [(names[o.region.tensor], o.nd2nz) for o in g.kernel_tasks()[0].blocks[0].ops if o.kind == "load"]
+    assert sorted(set(loads)) == [("a", True), ("w", True), ("wt", False)]
+    assert '"nd2nz"' not in g.kernel_tasks()[0].blocks[0].ops[-1].model_dump_json()  # default: not written
