@@ -348,16 +348,26 @@ class TensorView:
             tv = getattr(value, "valid", None)
             if isinstance(tv, list) and len(tv) == len(self.shape):
                 clip = tv
-        off, shp = self._box(key, clip)
         rec = current()
-        valid = None
-        if clip is not None and any(int(c) < n for c, n in zip(clip, shp, strict=True)):
-            valid = tuple(min(int(c), n) for c, n in zip(clip, shp, strict=True))
-        view = TensorView(self.base, tuple(shp), self, "slice", tuple(off), valid,
-                          capture=self.capture if rec.kernel is not None else None)
-        if rec.kernel is None:
+        ks = rec.kernel
+        if ks is None:
+            self._box(key, clip)
             rec.error(f"slice assignment into {self.name} in orchestration code is not supported")
-        rec.kernel.store(value, view)
+        # a store may run past the end of a dim (a padded tile written back over a shorter extent, as
+        # pypto-lib's expert_shared writes 16 rows of an 8-row output): only the in-bounds part is
+        # written (what the device writes beyond the tensor is not modelled)
+        inside: list[int] = []
+        off, shp = self._box(key, clip, edge=inside)
+        ext = [min(int(c), n) for c, n in zip(clip, shp, strict=True)] if clip is not None else list(shp)
+        cut = [min(a, b) for a, b in zip(ext, inside, strict=True)]
+        if cut != ext:
+            d = next(i for i, (a, b) in enumerate(zip(cut, ext, strict=True)) if a != b)
+            warnings.warn(f"{kernel_line()}: scope {ks.task.name}: store slice [{off[d]}:{off[d] + shp[d]}] runs "
+                          f"past dim {d} of {self.name} {list(self.shape)}: only {cut} in bounds is written",
+                          InputWarning, stacklevel=2)
+        valid = tuple(cut) if cut != list(shp) else None
+        view = TensorView(self.base, tuple(shp), self, "slice", tuple(off), valid, capture=self.capture)
+        ks.store(value, view)
 
     # -- dispatch predicates: ``predicate=(cnt[e] > 0)`` in orchestration code -----------------------
     def _cmp(self, other: Any, op: str) -> Any:

@@ -230,6 +230,9 @@ def record_store(value: Any, view: TensorView, atomic: bool = False) -> None:
         valid = [a if a <= b else b for a, b in zip(tv, vshape, strict=True)]  # min(a, b)
     else:
         valid = list(vshape)
+    wv = view.valid  # a window cut at the tensor's edge
+    if wv is not None and len(wv) == len(valid):
+        valid = [a if a <= b else b for a, b in zip(valid, wv, strict=True)]
     inputs = [t.node] if t.node is not None else []
     n = ks.add("store", "store", inputs, valid, dtype, "follow")
     n.region = view.region([0] * len(valid), valid)

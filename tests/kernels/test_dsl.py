@@ -256,13 +256,24 @@ def test_a_load_running_past_a_dim_is_a_padded_tile_with_one_warning():
     assert ld.region.shape == [8, 64] and ld.nbytes == 8 * 64 * 4  # only the in-bounds rows move
 
 
-def test_a_store_running_past_a_dim_is_still_an_error():
+def test_a_store_running_past_a_dim_writes_its_in_bounds_part_with_a_warning():
     @pl.jit
-    def bad(a: pl.Tensor[[16, 64], pl.FP32], o: pl.Out[pl.Tensor[[8, 64], pl.FP32]]):
+    def past(a: pl.Tensor[[16, 64], pl.FP32], o: pl.Out[pl.Tensor[[8, 64], pl.FP32]]):
         for _b in pl.spmd(1, name_hint="st"):
             o[0:16, :] = pl.add(a[0:16, :], 1.0)
 
-    _raises(bad, r"bad: scope st: block 0: slice \[0:16\] out of bounds on dim 0 of o \[8, 64\]")
+    with pytest.warns(InputWarning, match=r"scope st: store slice \[0:16\] runs past dim 0 of o \[8, 64\]: only "
+                                          r"\[8, 64\] in bounds is written"):
+        g = pl.record(past)
+    st = next(op for op in g.kernel_tasks()[0].blocks[0].ops if op.kind == "store")
+    assert st.region.shape == [8, 64] and st.nbytes == 8 * 64 * 4
+
+    @pl.jit
+    def bad(a: pl.Tensor[[16, 64], pl.FP32], o: pl.Out[pl.Tensor[[8, 64], pl.FP32]]):
+        for _b in pl.spmd(1, name_hint="st"):
+            o[8:16, :] = pl.add(a[0:8, :], 1.0)
+
+    _raises(bad, r"bad: scope st: block 0: slice \[8:16\] out of bounds on dim 0 of o \[8, 64\]")
 
 
 def test_matmul_dtype_mismatch():
