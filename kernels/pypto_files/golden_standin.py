@@ -63,6 +63,7 @@ class RunResult:
     error: str | None = None
     execution_time: float | None = None
     work_dir: Path | None = None
+    bench_stats: Any = None  # the harness's benchmark statistics (``benchmark=``): none in a simulation
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:

@@ -457,3 +457,23 @@ def test_golden_check_runs_a_comparator_function_of_the_file() -> None:
     assert bad["result"] == "mismatch" and bad["index"] == [3] and bad["swimsim"] == 7.0 and bad["golden"] == 6.0
     fallback = check(broken)
     assert fallback["result"] == "mismatch" and "cannot run: ValueError: no such output" in fallback["comparator"]
+
+
+def test_run_jit_result_answers_what_harnesses_read(tmp_path: Path) -> None:
+    """``passed``, ``error`` and ``bench_stats`` (None: a simulation has no benchmark rounds)."""
+    path = _write(tmp_path, """
+@pl.jit
+def entry(x: pl.Tensor[[N, N], pl.FP32]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="touch"):
+        x[0:8, :] = pl.add(x[0:8, :], 1.0)
+
+
+if __name__ == "__main__":
+    import torch
+    from golden import TensorSpec, run_jit
+    result = run_jit(fn=entry, specs=[TensorSpec("x", [N, N], torch.float32)], benchmark=dict(rounds=100))
+    if result.bench_stats is not None or not result.passed or result.error:
+        raise SystemExit(3)
+""")
+    (rec,) = run_harness(path, [])
+    assert rec.name == "entry"
