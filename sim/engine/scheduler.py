@@ -206,11 +206,15 @@ class Scheduler:
         poll = p.poll
         vis = p.fin_vis
         per = max(2 * n * poll + p.idle_iter + (p.t0_extra if t0 else 0.0), 1e-3)
+        ceil = math.ceil
         while True:
             now = env._now
             x = (now - s0) / per  # ceil_nonneg, inline: the iteration now
-            k_now = 0 if x <= EPS else int(math.ceil(x - 1e-9))
-            k: int | None = None
+            k_now = 0 if x <= EPS else int(ceil(x - 1e-9))
+            # the first iteration that reads a new COND value of core j (1-based after the n polls of
+            # the iteration's first poll) visible at v: ceil_nonneg((v - s0 - j * poll) / per); the
+            # division and ceil_nonneg are monotone, so they are taken once, of the smallest numerator
+            y = math.inf
             j = n
             for c in polled:
                 j += 1
@@ -232,10 +236,13 @@ class Scheduler:
                     v = r.start + vis
                     if r.end is not None and r.end + vis < v:
                         v = r.end + vis
-                x = (v - s0 - j * poll) / per  # ceil_nonneg, inline: the first iteration that reads v
-                kk = 0 if x <= EPS else int(math.ceil(x - 1e-9))
-                if k is None or kk < k:
-                    k = kk
+                yc = v - s0 - j * poll
+                if yc < y:
+                    y = yc
+            k: int | None = None
+            if y != math.inf:
+                x = y / per  # ceil_nonneg, inline
+                k = 0 if x <= EPS else int(ceil(x - 1e-9))
             if ((not polled and wq.closed and deps.n_completed == deps.n_total)
                     or (any_ready(th) and dispatcher.has_work(th))
                     or (early.queue and dispatcher.can_stage(th))
