@@ -108,8 +108,8 @@ class Scheduler:
             # (each step is entered only when it can do something: a generator is not free)
             n1 = nw = nd = ndis = nst = n = 0
             for second in (False, True):
-                # completion poll
-                polled = polled_now(th)
+                # completion poll (sim.engine.cond.polled_now, its cached list read inline)
+                polled = th.polled_list if th.polled_key == th.polled_ver else polled_now(th)
                 n = 0
                 if polled:
                     rs = t
@@ -246,7 +246,8 @@ class Scheduler:
             if ((not polled and wq.closed and deps.n_completed == deps.n_total)
                     or (any_ready(th) and dispatcher.has_work(th))
                     or (early.queue and dispatcher.can_stage(th))
-                    or ((now_polled := polled_now(th)) is not polled and now_polled != polled)):
+                    or ((th.polled_key != th.polled_ver or th.polled_list is not polled)
+                        and polled_now(th) != polled)):
                 k = k_now if k is None else min(k, k_now)
             kq = 0
             if t0:
