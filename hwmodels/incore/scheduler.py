@@ -377,6 +377,13 @@ class CoreCostModel:
         return {k: BlockProfile(v.compute_ns, v.hbm_bytes, dict(v.pipe_busy_ns), dict(v.breakdown), v.gm_loads)
                 for k, v in hit.items()}
 
+    def profile_chained(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
+        """:meth:`profile` with ``copy=False, chain=True``, in one positional call (a simulator's
+        per-block call)."""
+        if task.kind != TaskKind.KERNEL:
+            return {}
+        return self._chained(task, block, l2)
+
     def _chained(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
         """:meth:`profile` through the memo of L2 transitions (see there)."""
         tok = l2.token

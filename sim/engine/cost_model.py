@@ -51,7 +51,7 @@ class ChipCostModel:
     def profile(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
         """The model's memoised profiles, not copies: the engine only reads them. L2 transitions are
         memoised too (a run that repeats another's block order defers its L2 line updates)."""
-        return self.model.profile(task, block, l2, copy=False, chain=True)
+        return self.model.profile_chained(task, block, l2)
 
 
 _COST_MODELS: dict[str, CoreCostModel] = {}  # chip JSON -> CoreCostModel (its op/schedule memos hold across runs)

@@ -276,10 +276,24 @@ class Dispatcher:
                 for g in groups:
                     placed += 1
                     t = self._assign_block(ts, g, stage, th, t, subs, gated=False)
-            else:
+            else:  # a task of one lane (AIC or AIV), not gated: _assign_block for one core per block, inline
+                lane = ts.lanes[0]
+                all_subs = self.subs
                 for c in groups:
                     placed += 1
-                    t = self._assign_core(ts, c, stage, th, t, subs)
+                    blk = ts.next_block
+                    ts.next_block += 1
+                    c.token += 1
+                    sub = Subtask(ts, blk, lane, c, c.token, th.idx)
+                    t += p.payload
+                    if stage == "idle":
+                        th.polled_ver += 1  # a running slot of th's cores changes (SchedulerThread.touch, inline)
+                        c.running = sub
+                        c.ack_seen = False
+                    else:
+                        c.pending = sub
+                    subs.append(sub)
+                    all_subs.append(sub)
         if not subs:
             return t, n_sync
         t = self._publish(subs, t)
@@ -340,24 +354,6 @@ class Dispatcher:
             self.subs.append(sub)
             if gated:
                 self.early.hold(ts, sub)
-        return t
-
-    def _assign_core(self, ts: TaskState, core: Core, stage: str, th: SchedulerThread, t: float,
-                     subs: list[Subtask]) -> float:
-        """:meth:`_assign_block` for a task of one lane (AIC or AIV) on ``core``, not gated."""
-        blk = ts.next_block
-        ts.next_block += 1
-        core.token += 1
-        sub = Subtask(ts, blk, ts.lanes[0], core, core.token, th.idx)
-        t += self.p.payload
-        if stage == "idle":
-            th.polled_ver += 1  # a running slot of th's cores changes (SchedulerThread.touch, inline)
-            core.running = sub
-            core.ack_seen = False
-        else:
-            core.pending = sub
-        subs.append(sub)
-        self.subs.append(sub)
         return t
 
     def _publish(self, subs: list[Subtask], t: float) -> float:

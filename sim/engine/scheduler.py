@@ -25,7 +25,7 @@ from simpy.events import PENDING
 
 from sim.engine.clock import EPS, at, ceil_nonneg
 from sim.engine.cond import observe, polled_now
-from sim.engine.cores import Cluster, Core
+from sim.engine.cores import Cluster
 from sim.engine.dependencies import Dependencies
 from sim.engine.dispatch import Dispatcher
 from sim.engine.early_dispatch import EarlyDispatch
@@ -71,16 +71,27 @@ class Scheduler:
         self.env.process(self.loop(th))
 
     def loop(self, th: SchedulerThread) -> Generator[Any, Any, None]:
-        """``th``'s scheduler loop, from now until every task is complete and its cores are empty."""
+        """``th``'s scheduler loop, from now until every task is complete and its cores are empty.
+
+        The two completion polls of an iteration run inline (one generator frame less at each of
+        their reads): a poll from the thread's clock ``t`` (ns) over its polled cores
+        (:func:`sim.engine.cond.polled_now`) reads each one's COND, stamps and counts FINs and
+        completes tasks whose last subtask finished."""
         p = self.p
         env = self.env
+        timeout = env.timeout
         deps = self.deps
+        complete = deps.complete
         wq = self.wiring
         dispatcher = self.dispatcher
         early = self.early
-        sweep = self._sweep
-        any_ready = self.ready.any_ready
-        t0 = th.idx == 0
+        ready = self.ready
+        depths = ready.depths
+        any_ready = ready.any_ready
+        poll = p.poll
+        vis = p.fin_vis
+        idx = th.idx
+        t0 = idx == 0
         t = env.now
         if p.start_phase > 0:  # seeded loop phase: the threads are not launched in lockstep
             per = p.idle_iter + (p.t0_extra if t0 else 0.0)
@@ -95,28 +106,72 @@ class Scheduler:
                 th.end_time = t
                 return
             # (each step is entered only when it can do something: a generator is not free)
-            n1 = 0
-            polled = polled_now(th)
-            if polled:
-                t, n1 = yield from sweep(th, t, polled)
-            nw = nd = 0
-            if t0:
-                t += p.t0_extra
-                if wq.items:
-                    t, nw = yield from deps.wire(th, t)
-                if self.ready.dummy:
-                    t, nd = yield from deps.drain_dummies(th, t)
-            ndis = 0
-            if any_ready(th):
-                t, ndis = yield from dispatcher.dispatch(th, t)
-            nst = 0
-            if not ndis and early.queue:
-                t, nst = yield from dispatcher.stage(th, t)
-            n2 = 0
-            polled = polled_now(th)
-            if polled:
-                t, n2 = yield from sweep(th, t, polled)
-            progress = n1 or nw or nd or ndis or nst or n2
+            n1 = nw = nd = ndis = nst = n = 0
+            for second in (False, True):
+                # completion poll (sim.engine.cond.polled_now, its cached list read inline)
+                polled = th.polled_list if th.polled_key == th.polled_ver else polled_now(th)
+                n = 0
+                if polled:
+                    rs = t
+                    # the queue depths at the poll's start, taken when first needed: before anything
+                    # can change them (the first yield to peers, or the first completion)
+                    la = sa = None
+                    for c in polled:
+                        t += poll
+                        if c.running is None:
+                            continue
+                        if t > env._now:
+                            if la is None:
+                                la, sa = depths(th)
+                            # the read happens at t: peers must not see its effects (FIN counts, freed
+                            # slots) earlier
+                            yield timeout(t - env._now)
+                            if c.thread != idx or c.running is None:
+                                continue  # meanwhile re-dealt to another thread (orch_to_sched), which polls it
+                        if c.pending is None:  # sim.engine.cond.observe for an empty pending slot, inline
+                            r = c.running
+                            e = r.end
+                            if e is None or e + vis > t:  # no FIN visible: at most the ACK is new
+                                if not c.ack_seen:
+                                    st = r.start
+                                    if st is not None and st + vis <= t:
+                                        c.ack_seen = True
+                                continue
+                        done = observe(c, t, vis)
+                        if not done:
+                            continue
+                        th.polled_ver += 1  # a running slot changed (SchedulerThread.touch, inline)
+                        if la is None:
+                            la, sa = depths(th)
+                        fin = t
+                        for s in done:
+                            s.finish = fin
+                            t += p.ctr_task + p.per_fin
+                            n += 1
+                            ts = s.ts
+                            ts.subs_done += 1
+                            if ts.subs_done == ts.subs_total:
+                                t = yield from complete(th, ts, t, to_shared=False)
+                    if n:
+                        t += p.ctr_phase
+                        le, _ = depths(th)
+                        assert sa is not None
+                        th.phase("complete", rs, t, n, local_at_start=la, shared_at_start=sa,
+                                 local_at_end=le, shared_at_end=list(sa))
+                if second:
+                    break
+                n1 = n
+                if t0:
+                    t += p.t0_extra
+                    if wq.items:
+                        t, nw = yield from deps.wire(th, t)
+                    if ready.dummy:
+                        t, nd = yield from deps.drain_dummies(th, t)
+                if any_ready(th):
+                    t, ndis = yield from dispatcher.dispatch(th, t)
+                if not ndis and early.queue:
+                    t, nst = yield from dispatcher.stage(th, t)
+            progress = n1 or nw or nd or ndis or nst or n
             if th.deferred >= p.release_cap or (not progress and th.deferred):
                 rs = t
                 t += th.deferred * p.release_per_task + p.ctr_phase
@@ -124,70 +179,12 @@ class Scheduler:
                 th.phase("release", rs, t, 0)
             if progress:
                 if t > env._now:  # sim.engine.clock.at, inline (the loop's hottest yield)
-                    yield env.timeout(t - env._now)
+                    yield timeout(t - env._now)
                 continue
             t += p.idle_iter
             if t > env._now:
-                yield env.timeout(t - env._now)
-            t = yield from self._quiet(th, t)
-
-    def _sweep(self, th: SchedulerThread, t: float, polled: list[Core]) -> Generator[Any, Any, tuple[float, int]]:
-        """One completion poll from ``th``'s clock ``t`` (ns) over its ``polled`` cores (not empty,
-        :func:`sim.engine.cond.polled_now`): read each one's COND, stamp and count FINs, complete tasks
-        whose last subtask finished; returns the new clock and the FINs."""
-        p = self.p
-        rs = t
-        # the queue depths at the sweep's start, taken when first needed: before anything can change
-        # them (the first yield to peers, or the first completion)
-        la = sa = None
-        n = 0
-        env = self.env
-        timeout = env.timeout
-        poll = p.poll
-        vis = p.fin_vis
-        idx = th.idx
-        for c in polled:
-            t += poll
-            if c.running is None:
-                continue
-            if t > env._now:
-                if la is None:
-                    la, sa = self.ready.depths(th)
-                # the read happens at t: peers must not see its effects (FIN counts, freed slots) earlier
                 yield timeout(t - env._now)
-                if c.thread != idx or c.running is None:
-                    continue  # meanwhile re-dealt to another thread (orch_to_sched), which polls it now
-            if c.pending is None:  # sim.engine.cond.observe for an empty pending slot, inline
-                r = c.running
-                e = r.end
-                if e is None or e + vis > t:  # no FIN visible: at most the ACK is new
-                    if not c.ack_seen:
-                        st = r.start
-                        if st is not None and st + vis <= t:
-                            c.ack_seen = True
-                    continue
-            done = observe(c, t, vis)
-            if not done:
-                continue
-            th.polled_ver += 1  # a running slot changed (SchedulerThread.touch, inline)
-            if la is None:
-                la, sa = self.ready.depths(th)
-            fin = t
-            for s in done:
-                s.finish = fin
-                t += p.ctr_task + p.per_fin
-                n += 1
-                ts = s.ts
-                ts.subs_done += 1
-                if ts.subs_done == ts.subs_total:
-                    t = yield from self.deps.complete(th, ts, t, to_shared=False)
-        if n:
-            t += p.ctr_phase
-            le, _ = self.ready.depths(th)
-            assert sa is not None
-            th.phase("complete", rs, t, n, local_at_start=la, shared_at_start=sa,
-                     local_at_end=le, shared_at_end=list(sa))
-        return t, n
+            t = yield from self._quiet(th, t)
 
     def _quiet(self, th: SchedulerThread, s0: float) -> Generator[Any, Any, float]:
         """Skip iterations that cannot observe anything; return the start (ns) of the next real one.
@@ -209,11 +206,15 @@ class Scheduler:
         poll = p.poll
         vis = p.fin_vis
         per = max(2 * n * poll + p.idle_iter + (p.t0_extra if t0 else 0.0), 1e-3)
+        ceil = math.ceil
         while True:
             now = env._now
             x = (now - s0) / per  # ceil_nonneg, inline: the iteration now
-            k_now = 0 if x <= EPS else int(math.ceil(x - 1e-9))
-            k: int | None = None
+            k_now = 0 if x <= EPS else int(ceil(x - 1e-9))
+            # the first iteration that reads a new COND value of core j (1-based after the n polls of
+            # the iteration's first poll) visible at v: ceil_nonneg((v - s0 - j * poll) / per); the
+            # division and ceil_nonneg are monotone, so they are taken once, of the smallest numerator
+            y = math.inf
             j = n
             for c in polled:
                 j += 1
@@ -235,14 +236,18 @@ class Scheduler:
                     v = r.start + vis
                     if r.end is not None and r.end + vis < v:
                         v = r.end + vis
-                x = (v - s0 - j * poll) / per  # ceil_nonneg, inline: the first iteration that reads v
-                kk = 0 if x <= EPS else int(math.ceil(x - 1e-9))
-                if k is None or kk < k:
-                    k = kk
+                yc = v - s0 - j * poll
+                if yc < y:
+                    y = yc
+            k: int | None = None
+            if y != math.inf:
+                x = y / per  # ceil_nonneg, inline
+                k = 0 if x <= EPS else int(ceil(x - 1e-9))
             if ((not polled and wq.closed and deps.n_completed == deps.n_total)
                     or (any_ready(th) and dispatcher.has_work(th))
                     or (early.queue and dispatcher.can_stage(th))
-                    or ((now_polled := polled_now(th)) is not polled and now_polled != polled)):
+                    or ((th.polled_key != th.polled_ver or th.polled_list is not polled)
+                        and polled_now(th) != polled)):
                 k = k_now if k is None else min(k, k_now)
             kq = 0
             if t0:
