@@ -19,14 +19,14 @@ import simpy
 from sim.engine.dependencies import Dependencies
 from sim.engine.params import RuntimeParams, submit_cost_ns
 from sim.engine.queues import WiringQueue
-from sim.engine.recmem import record_factory
 from sim.engine.threads import SchedulerThread, broadcast
 from sim.ir import TaskKind
 from sim.ir.records import SubmitRecord
+from sim.util.unvalidated import model_factory
 
 __all__ = ["Orchestrator"]
 
-_SUBMIT = record_factory(SubmitRecord)
+_SUBMIT = model_factory(SubmitRecord)
 
 
 class Orchestrator:

@@ -6,10 +6,10 @@ from operator import attrgetter
 
 from hwmodels.chip import ChipConfig
 from sim.engine.cores import Core, Subtask
-from sim.engine.recmem import record_factory
 from sim.engine.threads import SchedulerThread
 from sim.ir import CoreShape, TaskGraph
 from sim.ir.records import RunResult, SubmitRecord, SubtaskRecord
+from sim.util.unvalidated import model_factory
 
 __all__ = ["build_result"]
 
@@ -17,7 +17,7 @@ _LANE_IDX = {"aic": 0, "aiv0": 1, "aiv1": 2}
 # record order: task, block, lane; the lane names sort in lane order (aic < aiv0 < aiv1)
 _ORDER = attrgetter("ts.idx", "block", "lane")
 assert sorted(_LANE_IDX) == list(_LANE_IDX)
-_SUBTASK = record_factory(SubtaskRecord)
+_SUBTASK = model_factory(SubtaskRecord)
 
 
 def build_result(graph: TaskGraph, chip: ChipConfig, seed: int, cores: list[Core], threads: list[SchedulerThread],

@@ -12,14 +12,14 @@ import simpy
 from simpy.events import PENDING
 
 from sim.engine.cores import Cluster, Core
-from sim.engine.recmem import record_factory
 from sim.engine.tasks import SHAPES, TaskState
 from sim.ir import CoreShape
 from sim.ir.records import PhaseRecord
+from sim.util.unvalidated import model_factory
 
 __all__ = ["SchedulerThread", "broadcast", "deal"]
 
-_PHASE = record_factory(PhaseRecord)
+_PHASE = model_factory(PhaseRecord)
 
 
 class SchedulerThread:

@@ -325,7 +325,7 @@ def test_same_seed_same_records(g: TaskGraph, chip, seed: int) -> None:  # noqa:
 @settings(max_examples=max(10, _N // 2), deadline=None)
 def test_run_records_are_their_validated_form_and_own_their_containers(g: TaskGraph, chip, seed: int,  # noqa: ANN001
                                                                        jitter: float) -> None:
-    """The engine builds its records without validation (sim.engine.recmem): each equals the record
+    """The engine builds its records without validation (sim.util.unvalidated): each equals the record
     validation makes of its own dump, every float field holds a float, and no two records share a list
     or dict."""
     assume(not _too_big(g, chip.soc.clusters))
