@@ -131,6 +131,15 @@ def _reshape_groups(new: tuple[int, ...], old: tuple[int, ...]) -> list[tuple[li
     return groups
 
 
+def _empty(key: Any) -> bool:
+    """Whether the subscript ``key`` has a slice ``a:b`` with ``b == a`` (an empty window)."""
+    for k in key if isinstance(key, tuple) else (key,):
+        if type(k) is slice and k.start is not None and k.stop is not None and k.step in (None, 1) \
+                and int(k.stop) == int(k.start):
+            return True
+    return False
+
+
 class TensorView:
     """A ``pl.Tensor`` value: a view (slice/reshape chain) of one GM buffer.
 
@@ -353,6 +362,8 @@ class TensorView:
         if ks is None:
             self._box(key, clip)
             rec.error(f"slice assignment into {self.name} in orchestration code is not supported")
+        if _empty(key):  # x[:, a:a] = v (a tile width that works out to 0): writes nothing
+            return
         # a store may run past the end of a dim (a padded tile written back over a shorter extent, as
         # pypto-lib's expert_shared writes 16 rows of an 8-row output): only the in-bounds part is
         # written (what the device writes beyond the tensor is not modelled)

@@ -464,3 +464,15 @@ def test_blocks_of_one_program_differing_in_a_gm_overlap_lower_apart():
     syncs = [sum(1 for o in blk.ops if o.kind == "handoff" and o.nbytes == 0 and o.lane != "aiv1")
              for blk in task.blocks]
     assert syncs[0] > 0 and syncs[1] == 0
+
+
+def test_an_empty_slice_assignment_writes_nothing():
+    @pl.jit
+    def k(a: pl.Tensor[[8, 64], pl.FP32], o: pl.Out[pl.Tensor[[8, 64], pl.FP32]]):
+        for _b in pl.spmd(1, name_hint="st"):
+            t = pl.add(a[0:8, :], 1.0)
+            o[:, 0:64] = t
+            o[:, 64:64] = t  # a tile width that works out to 0 (pypto-lib decode_attention_swa, a1ff5a6)
+
+    ops = pl.record(k).kernel_tasks()[0].blocks[0].ops
+    assert [o.kind for o in ops].count("store") == 1
