@@ -59,6 +59,9 @@ class _State:
     """Whether value mode is on for the recording in progress, and the GM buffers' known-masks."""
 
     on = False
+    # an intermediate GM buffer's elements before any store: unknown, or 0 (zero_unwritten, the
+    # loader's second try when a decision needs one of them)
+    zero_unwritten = False
     # id(GMBase) -> (base, mask of known elements or None when all are known, why the rest is unknown)
     masks: dict[int, tuple[Any, Any, str]] = {}
 
@@ -285,10 +288,13 @@ def gm(base: Any) -> tuple[np.ndarray, Any, str]:
     mask = None
     if base.data is None:
         base.data = np.zeros(base.shape, st)
-        mask = np.zeros(base.shape, bool)
-        why = (f"input {base.name} has no data" + (f" ({NO_DATA[base.name]})" if base.name in NO_DATA else "")
-               if base.kind == "param"
-               else f"{base.name} element read before any store wrote it")
+        if base.kind != "param" and STATE.zero_unwritten:
+            why = ""  # read as 0
+        else:
+            mask = np.zeros(base.shape, bool)
+            why = (f"input {base.name} has no data" + (f" ({NO_DATA[base.name]})" if base.name in NO_DATA else "")
+                   if base.kind == "param"
+                   else f"{base.name} element read before any store wrote it")
     else:
         d = np.asarray(base.data)
         if d.dtype != st or d.shape != tuple(base.shape) or not d.flags.c_contiguous or not d.flags.writeable:

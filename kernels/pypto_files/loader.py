@@ -57,6 +57,7 @@ class Recording:
     site: str
     values: bool = False
     golden: dict[str, Any] | None = None
+    unwritten_zero: bool = False  # values computed with unwritten intermediate GM elements read as 0
 
 
 def is_pypto_file(path: str | Path) -> bool:
@@ -222,18 +223,41 @@ def run_harness(path: str | Path, args: list[str], seed: int = 0, entry: str | N
     harness's data (:mod:`kernels.dsl.values`); ``check_golden``: also run the file's golden function on
     the same inputs and compare (needs ``values``).
 
-    When value mode stops at a decision whose value swimsim does not compute (:class:`ValueNotComputed`)
-    and no golden check is asked, the file is recorded again without values (data-dependent decisions
-    then take the recorder's static assumptions, as with ``--no-values``); ``on_fallback(message)`` is
-    told why (the recordings' ``values`` is False)."""
-    if with_values and not check_golden:
-        try:
-            return _run_harness(path, args, seed, entry, True, False)
-        except ValueNotComputed as exc:
+    When value mode stops at a decision whose value swimsim does not compute (:class:`ValueNotComputed`):
+    if the value is an element of an intermediate GM buffer that no task wrote, the file is recorded
+    again with such elements read as 0 (a fresh buffer); if that stops too, or the value is of another
+    kind, and no golden check is asked, the file is recorded without values (data-dependent decisions
+    then take the recorder's static assumptions, as with ``--no-values``; the recordings' ``values`` is
+    False). ``on_fallback(message)`` is told each step and why."""
+    if not with_values:
+        return _run_harness(path, args, seed, entry, False, False)
+    try:
+        return _run_harness(path, args, seed, entry, True, check_golden)
+    except ValueNotComputed as exc:
+        if "element read before any store wrote it" not in str(exc):
+            if check_golden:
+                raise
             if on_fallback is not None:
-                on_fallback(str(exc))
+                on_fallback(f"{exc}; recorded without values (data-dependent decisions take static assumptions, "
+                            "as with --no-values)")
             return _run_harness(path, args, seed, entry, False, False)
-    return _run_harness(path, args, seed, entry, with_values, check_golden)
+        if on_fallback is not None:
+            on_fallback(f"{exc}; recorded again with unwritten intermediate elements read as 0")
+    values.STATE.zero_unwritten = True
+    try:
+        recs = _run_harness(path, args, seed, entry, True, check_golden)
+        for r in recs:
+            r.unwritten_zero = True
+        return recs
+    except ValueNotComputed as exc:
+        if check_golden:
+            raise
+        if on_fallback is not None:
+            on_fallback(f"{exc}; recorded without values (data-dependent decisions take static assumptions, "
+                        "as with --no-values)")
+        return _run_harness(path, args, seed, entry, False, False)
+    finally:
+        values.STATE.zero_unwritten = False
 
 
 def _run_harness(path: str | Path, args: list[str], seed: int, entry: str | None, with_values: bool,

@@ -189,11 +189,13 @@ def simulate_views(case: Case, rec: Recording, chip: ChipConfig, seeds: list[int
 
 
 def simulate_side(case: Case, clone: Clone, commit: str, relfile: str, chip: ChipConfig, seeds: list[int],
-                  jitter: float, tick: Callable[[], None]) -> tuple[list[RunView], bool]:
-    """The case's entry at ``commit``, simulated once per seed at the case's capture level, and whether
-    it was recorded with values (False: value mode stopped and the file was recorded without them)."""
+                  jitter: float, tick: Callable[[], None]) -> tuple[list[RunView], str]:
+    """The case's entry at ``commit``, simulated once per seed at the case's capture level, and how its
+    values were recorded when not plainly ("" when they were)."""
     rec = record_side(case, clone, commit, relfile, seeds[0])
-    return simulate_views(case, rec, chip, seeds, jitter, tick), rec.values
+    how = ("recorded without values (value mode stopped at a value swimsim does not compute)" if not rec.values
+           else "recorded with unwritten intermediate GM elements read as 0" if rec.unwritten_zero else "")
+    return simulate_views(case, rec, chip, seeds, jitter, tick), how
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,8 +342,7 @@ def run_case(case: Case, clones: list[Clone], chip: ChipConfig, seeds: list[int]
         res = CaseResult(case, error=side + f"{type(exc).__name__}: {_one_line(str(exc), '')}".rstrip(": "))
     else:
         res = compare_case(case, before, after)
-        res.notes = [f"{name} recorded without values (value mode stopped at a value swimsim does not compute)"
-                     for name, ok in (("before", vb), ("after", va)) if not ok]
+        res.notes = [f"{name} {how}" for name, how in (("before", vb), ("after", va)) if how]
     for _ in range(2 * len(seeds) - done):
         tick()
     if res.error is not None:

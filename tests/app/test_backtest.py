@@ -202,7 +202,7 @@ def test_reproduce_prints_the_backtest_line(cli, repo: Path, tmp_path: Path) -> 
     assert rc == 2 and "not a backtest.json" in err
 
 
-def test_a_side_recorded_without_values_and_an_unknown_unit_are_named(cli, tmp_path: Path) -> None:
+def test_a_side_recorded_with_zero_filled_buffers_and_an_unknown_unit_are_named(cli, tmp_path: Path) -> None:
     r = tmp_path / "lim-repo"
     (r / "kern").mkdir(parents=True)
     shutil.copy(STYLE / "unwritten_read.py", r / "kern" / "u.py")
@@ -220,7 +220,8 @@ def test_a_side_recorded_without_values_and_an_unknown_unit_are_named(cli, tmp_p
                          str(tmp_path / "o")])
     assert rc == 0, err
     assert "recording:" in text
-    assert "  limit: before recorded without values" in text and "  limit: after recorded without values" in text
+    assert "  limit: before recorded with unwritten intermediate GM elements read as 0" in text
+    assert "  limit: after recorded with unwritten intermediate GM elements read as 0" in text
     assert "  limit total_exec: unit 'furlongs': swimsim computes metrics in us, count, %" in text
     doc = json.loads((tmp_path / "o" / "backtest.json").read_text())
     assert doc["cases"][0]["error"] is None and len(doc["cases"][0]["notes"]) == 2

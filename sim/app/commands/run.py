@@ -152,9 +152,8 @@ def _pypto_recordings(args: argparse.Namespace) -> list[Recording]:
 
 
 def _warn_no_values(why: str) -> None:
-    """Say on stderr that the file is recorded without values, and why."""
-    print(f"swimsim: warning: {why}; recorded without values (data-dependent decisions take static "
-          "assumptions, as with --no-values)", file=sys.stderr)
+    """Say on stderr how the file is recorded again, and why."""
+    print(f"swimsim: warning: {why}", file=sys.stderr)
 
 
 def _is_pypto_file(path: str) -> bool:

@@ -1,6 +1,7 @@
 """A pypto-lib style kernel file whose orchestration reads a scratch element that no task writes: the
 first task fills only the first half of ``scratch``, and the branch reads an element of the second half.
-On the device that element holds whatever the buffer held; swimsim's value mode cannot compute it."""
+On the device that element holds whatever the buffer held; swimsim records the file again with such
+elements read as 0."""
 
 import pypto.language as pl
 
