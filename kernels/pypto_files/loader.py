@@ -231,16 +231,20 @@ def run_harness(path: str | Path, args: list[str], seed: int = 0, entry: str | N
     False). ``on_fallback(message)`` is told each step and why."""
     if not with_values:
         return _run_harness(path, args, seed, entry, False, False)
+
+    def shapes_only(exc: ValueNotComputed) -> list[Recording]:
+        if check_golden:  # a golden check needs the values
+            raise exc
+        if on_fallback is not None:
+            on_fallback(f"{exc}; recorded without values (data-dependent decisions take static assumptions, "
+                        "as with --no-values)")
+        return _run_harness(path, args, seed, entry, False, False)
+
     try:
         return _run_harness(path, args, seed, entry, True, check_golden)
     except ValueNotComputed as exc:
         if "element read before any store wrote it" not in str(exc):
-            if check_golden:
-                raise
-            if on_fallback is not None:
-                on_fallback(f"{exc}; recorded without values (data-dependent decisions take static assumptions, "
-                            "as with --no-values)")
-            return _run_harness(path, args, seed, entry, False, False)
+            return shapes_only(exc)
         if on_fallback is not None:
             on_fallback(f"{exc}; recorded again with unwritten intermediate elements read as 0")
     values.STATE.zero_unwritten = True
@@ -250,12 +254,7 @@ def run_harness(path: str | Path, args: list[str], seed: int = 0, entry: str | N
             r.unwritten_zero = True
         return recs
     except ValueNotComputed as exc:
-        if check_golden:
-            raise
-        if on_fallback is not None:
-            on_fallback(f"{exc}; recorded without values (data-dependent decisions take static assumptions, "
-                        "as with --no-values)")
-        return _run_harness(path, args, seed, entry, False, False)
+        return shapes_only(exc)
     finally:
         values.STATE.zero_unwritten = False
 
