@@ -67,6 +67,7 @@ class _State:
 
 
 STATE = _State()
+UNWRITTEN = "element read before any store wrote it"  # why an unwritten intermediate element is unknown
 NO_DATA: dict[str, str] = {}  # entry parameter -> why the caller could not give its data (in the unknown reason)
 
 
@@ -294,7 +295,7 @@ def gm(base: Any) -> tuple[np.ndarray, Any, str]:
             mask = np.zeros(base.shape, bool)
             why = (f"input {base.name} has no data" + (f" ({NO_DATA[base.name]})" if base.name in NO_DATA else "")
                    if base.kind == "param"
-                   else f"{base.name} element read before any store wrote it")
+                   else f"{base.name} {UNWRITTEN}")
     else:
         d = np.asarray(base.data)
         if d.dtype != st or d.shape != tuple(base.shape) or not d.flags.c_contiguous or not d.flags.writeable:

@@ -13,6 +13,7 @@ import random
 import re
 import runpy
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -31,7 +32,7 @@ from kernels.pypto_files.golden_check import golden_check
 from kernels.pypto_files.imports import pypto_imports, torch_installed
 from kernels.pypto_files.torch_tensor import TorchUnavailable
 from sim.ir import TaskGraph
-from sim.util.errors import UserError
+from sim.util.errors import InputWarning, UserError
 
 _IMPORTS_PYPTO = re.compile(r"^\s*(import\s+pypto\b|from\s+pypto\b)", re.M)
 _REGISTERS = re.compile(r"\bkernels\.(registry|language)\b|^\s*from\s+kernels\b", re.M)
@@ -216,8 +217,7 @@ def _prepare(path: str | Path) -> Path:
 
 
 def run_harness(path: str | Path, args: list[str], seed: int = 0, entry: str | None = None,
-                with_values: bool = True, check_golden: bool = False,
-                on_fallback: Any = None) -> list[Recording]:
+                with_values: bool = True, check_golden: bool = False) -> list[Recording]:
     """Run the file's ``__main__`` with ``args`` as its arguments; one :class:`Recording` per
     ``run_jit`` call (only those of ``entry`` when given). ``with_values``: record in value mode with the
     harness's data (:mod:`kernels.dsl.values`); ``check_golden``: also run the file's golden function on
@@ -228,25 +228,24 @@ def run_harness(path: str | Path, args: list[str], seed: int = 0, entry: str | N
     again with such elements read as 0 (a fresh buffer); if that stops too, or the value is of another
     kind, and no golden check is asked, the file is recorded without values (data-dependent decisions
     then take the recorder's static assumptions, as with ``--no-values``; the recordings' ``values`` is
-    False). ``on_fallback(message)`` is told each step and why."""
+    False). Each step is an :class:`~sim.util.errors.InputWarning` saying why."""
     if not with_values:
         return _run_harness(path, args, seed, entry, False, False)
 
     def shapes_only(exc: ValueNotComputed) -> list[Recording]:
         if check_golden:  # a golden check needs the values
             raise exc
-        if on_fallback is not None:
-            on_fallback(f"{exc}; recorded without values (data-dependent decisions take static assumptions, "
-                        "as with --no-values)")
+        warnings.warn(f"{exc}; recorded without values (data-dependent decisions take static assumptions, "
+                      "as with --no-values)", InputWarning, stacklevel=3)
         return _run_harness(path, args, seed, entry, False, False)
 
     try:
         return _run_harness(path, args, seed, entry, True, check_golden)
     except ValueNotComputed as exc:
-        if "element read before any store wrote it" not in str(exc):
+        if values.UNWRITTEN not in str(exc):
             return shapes_only(exc)
-        if on_fallback is not None:
-            on_fallback(f"{exc}; recorded again with unwritten intermediate elements read as 0")
+        warnings.warn(f"{exc}; recorded again with unwritten intermediate elements read as 0", InputWarning,
+                      stacklevel=2)
     values.STATE.zero_unwritten = True
     try:
         recs = _run_harness(path, args, seed, entry, True, check_golden)

@@ -139,7 +139,7 @@ def _pypto_recordings(args: argparse.Namespace) -> list[Recording]:
     if args.check_golden and args.no_values:
         raise UserError("--check-golden compares computed values: it cannot be combined with --no-values")
     recs = run_harness(args.kernel, args.file_args, seed=args.seed, entry=args.entry, with_values=not args.no_values,
-                       check_golden=args.check_golden, on_fallback=_warn_no_values)
+                       check_golden=args.check_golden)
     if args.check_golden and not recs:
         raise UserError(f"{args.kernel}: --check-golden needs a run_jit call of the file's __main__")
     if not recs and args.entry:
@@ -149,11 +149,6 @@ def _pypto_recordings(args: argparse.Namespace) -> list[Recording]:
                         "name a @pl.jit function with --entry NAME [--dyn NAME=VALUE] [--scalar NAME=VALUE] "
                         "to record it from its annotations")
     return recs
-
-
-def _warn_no_values(why: str) -> None:
-    """Say on stderr how the file is recorded again, and why."""
-    print(f"swimsim: warning: {why}", file=sys.stderr)
 
 
 def _is_pypto_file(path: str) -> bool:
