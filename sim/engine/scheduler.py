@@ -100,6 +100,7 @@ class Scheduler:
         while True:
             th.loop_iter += 1
             self.n_iter_sim += 1
+            # Dependencies.all_done, inline (every iteration)
             if wq.closed and deps.n_completed == deps.n_total and not any(c.running is not None for c in th.cores):
                 if th.pop_hit or th.pop_miss:
                     th.phase("dispatch", t, t, 0, pop_hit=th.pop_hit, pop_miss=th.pop_miss)
@@ -243,7 +244,7 @@ class Scheduler:
             if y != math.inf:
                 x = y / per  # ceil_nonneg, inline
                 k = 0 if x <= EPS else int(ceil(x - 1e-9))
-            if ((not polled and wq.closed and deps.n_completed == deps.n_total)
+            if ((not polled and deps.all_done())
                     or (any_ready(th) and dispatcher.has_work(th))
                     or (early.queue and dispatcher.can_stage(th))
                     or ((th.polled_key != th.polled_ver or th.polled_list is not polled)
