@@ -19,15 +19,15 @@ instruction/scalar-cache cost (``first_kernel_*`` of the chip's core section).
 from __future__ import annotations
 
 import random
-from functools import partial
 from typing import Any
 
 import simpy
-from simpy.events import PENDING
+from simpy.events import NORMAL, PENDING
 
 from sim.engine.barriers import SEGMENTER
 from sim.engine.cores import Subtask
 from sim.engine.cost_model import CostModel
+from sim.engine.events import Timer
 from sim.engine.hbm import HbmLanes
 from sim.engine.params import RuntimeParams
 from sim.engine.threads import SchedulerThread
@@ -60,6 +60,8 @@ class AICores:
         self.threads = threads
         self.hbm = HbmLanes(env, hbm_bw, self._lane_end)
         self.segmenter = SEGMENTER
+        self._starts = [self._lane_start_at]  # the lane-start timers' shared callback list
+        self._segments = [self._segment_start_at]  # the same for segment starts after a barrier
 
     def deliver(self, sub: Subtask, arrive: float) -> None:
         """The token of ``sub`` arrives at its core at ``arrive`` (ns); taken now if the core is free."""
@@ -110,21 +112,21 @@ class AICores:
         sub.receive = receive
         # _start_at, inline
         sub.start = start = receive + setup
-        self.env.timeout(max(0.0, start - self.env._now)).callbacks.append(partial(self._lane_start, sub))
+        self.env.schedule(Timer(self._starts, sub), NORMAL, max(0.0, start - self.env._now))
         wake = self.threads[core.thread].wake  # SchedulerThread.notify, inline
         if wake._value is PENDING:
             wake.succeed()
 
     def _start_at(self, sub: Subtask, start: float) -> None:
-        """The lane of ``sub`` starts at ``start`` (ns): a timeout then; the owning thread is told now."""
+        """The lane of ``sub`` starts at ``start`` (ns): a timer then; the owning thread is told now."""
         sub.start = start
-        ev = self.env.timeout(max(0.0, start - self.env._now))
-        ev.callbacks.append(partial(self._lane_start, sub))
+        self.env.schedule(Timer(self._starts, sub), NORMAL, max(0.0, start - self.env._now))
         self.threads[sub.core.thread].notify()
 
-    def _lane_start(self, sub: Subtask, _ev: Any = None) -> None:
-        """The lane starts: its profile (cost model, jitter, first-kernel cost) enters the HBM share (a
-        timeout's callback, ``_ev`` the timeout)."""
+    def _lane_start_at(self, timer: Timer) -> None:
+        """The lane of the subtask ``timer._value`` starts: its profile (cost model, jitter, first-kernel
+        cost) enters the HBM share (a timer's callback)."""
+        sub = timer._value
         ts = sub.ts
         if ts.barrier is not None:
             blocks = ts.task.blocks
@@ -235,6 +237,10 @@ class AICores:
             return
         self.hbm.add(sub, compute, hbm / compute)
 
+    def _segment_start_at(self, timer: Timer) -> None:
+        """:meth:`_segment_start` of the subtask ``timer._value`` (a timer's callback)."""
+        self._segment_start(timer._value)
+
     def _arrive(self, sub: Subtask) -> None:
         """``sub`` reached barrier ``sub.seg`` now; the last participant to arrive releases them all,
         each continuing after its cross-core sync (ns)."""
@@ -254,8 +260,7 @@ class AICores:
             s.breakdown["barrier_sync"] = s.breakdown.get("barrier_sync", 0.0) + sync
             s.compute_ns += now - t_arr + sync
             s.seg += 1
-            ev = self.env.timeout(sync)
-            ev.callbacks.append(lambda _e, s=s: self._segment_start(s))
+            self.env.schedule(Timer(self._segments, s), NORMAL, sync)
 
     def _lane_end(self, sub: Subtask) -> None:
         """The lane ends now: the core writes its record back and takes the next token, if any. (A lane

@@ -189,7 +189,7 @@ class Dispatcher:
         pops = 0
         while self.early.queue and pops < p.early_max_pops:
             if t > self.env._now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env._now)
+                yield t - self.env._now
             if not self.early.queue:  # a peer took the last candidate meanwhile
                 break
             ts = self.early.queue.popleft()
@@ -230,7 +230,7 @@ class Dispatcher:
         placed = 0
         while placed < budget:
             if t > self.env._now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env._now)
+                yield t - self.env._now
             ts = self._pop(th, shape, tried)
             if ts is None:
                 th.pop_miss += 1

@@ -70,7 +70,7 @@ class Orchestrator:
             t += submit_cost_ns(p, task, sum(filled.get(x, 0) for x in task.allocates) if filled else 0)
             t += p.orch_record
             if t > env._now:  # sim.engine.clock.at, inline
-                yield env.timeout(t - env._now)
+                yield t - env._now
             if ts.kind == alloc:
                 self.deps.complete_at_submit(ts)
             else:

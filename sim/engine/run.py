@@ -5,8 +5,6 @@ turns what they recorded into the run records.
 
 from __future__ import annotations
 
-import simpy
-
 from hwmodels.chip import ChipConfig
 from sim.engine.aicore import AICores
 from sim.engine.barriers import use_graph as plans_for
@@ -15,6 +13,7 @@ from sim.engine.cost_model import CostModel, default_cost_model, make_l2
 from sim.engine.dependencies import Dependencies
 from sim.engine.dispatch import Dispatcher
 from sim.engine.early_dispatch import EarlyDispatch
+from sim.engine.events import Env, start
 from sim.engine.options import RunOptions
 from sim.engine.orchestrator import Orchestrator
 from sim.engine.params import RuntimeParams
@@ -47,7 +46,7 @@ class Engine:
         self.p = p = RuntimeParams(chip, opts)
         plans_for(graph)  # the per-task memos hold this graph's tasks only
         arg_counts_for(graph)
-        self.env = env = simpy.Environment()
+        self.env = env = Env()
         l2 = make_l2(cost_model, graph, opts.l2_init)
         nth = max(1, p.n_threads)
         self.cores, clusters = build_cores(int(chip.soc.clusters), int(getattr(chip.soc, "aiv_per_cluster", 2)), nth)
@@ -70,7 +69,7 @@ class Engine:
     def run(self) -> RunResult:
         """Run to the end: the orchestrator's process first, then each scheduler thread's."""
         env = self.env
-        env.process(self.orchestrator.run())
+        start(env, self.orchestrator.run())
         self.scheduler.start()
         env.run()
         deps = self.deps

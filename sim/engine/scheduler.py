@@ -29,6 +29,7 @@ from sim.engine.cores import Cluster
 from sim.engine.dependencies import Dependencies
 from sim.engine.dispatch import Dispatcher
 from sim.engine.early_dispatch import EarlyDispatch
+from sim.engine.events import Timer, later, start
 from sim.engine.params import RuntimeParams
 from sim.engine.queues import ReadyQueues, WiringQueue
 from sim.engine.threads import SchedulerThread, deal
@@ -58,7 +59,7 @@ class Scheduler:
     def start(self) -> None:
         """Start every thread's loop process now, in thread order."""
         for th in self.threads:
-            self.env.process(self.loop(th))
+            start(self.env, self.loop(th))
 
     def add_thread(self) -> None:
         """``orch_to_sched``: the orchestrator thread becomes one more scheduler and all clusters are
@@ -68,7 +69,7 @@ class Scheduler:
         th = SchedulerThread(len(self.threads), self.env)
         self.threads.append(th)
         deal(self.threads, self.clusters)
-        self.env.process(self.loop(th))
+        start(self.env, self.loop(th))
 
     def loop(self, th: SchedulerThread) -> Generator[Any, Any, None]:
         """``th``'s scheduler loop, from now until every task is complete and its cores are empty.
@@ -79,7 +80,6 @@ class Scheduler:
         completes tasks whose last subtask finished."""
         p = self.p
         env = self.env
-        timeout = env.timeout
         deps = self.deps
         complete = deps.complete
         wq = self.wiring
@@ -126,7 +126,7 @@ class Scheduler:
                                 la, sa = depths(th)
                             # the read happens at t: peers must not see its effects (FIN counts, freed
                             # slots) earlier
-                            yield timeout(t - env._now)
+                            yield t - env._now
                             if c.thread != idx or c.running is None:
                                 continue  # meanwhile re-dealt to another thread (orch_to_sched), which polls it
                         if c.pending is None:  # sim.engine.cond.observe for an empty pending slot, inline
@@ -180,11 +180,11 @@ class Scheduler:
                 th.phase("release", rs, t, 0)
             if progress:
                 if t > env._now:  # sim.engine.clock.at, inline (the loop's hottest yield)
-                    yield timeout(t - env._now)
+                    yield t - env._now
                 continue
             t += p.idle_iter
             if t > env._now:
-                yield timeout(t - env._now)
+                yield t - env._now
             t = yield from self._quiet(th, t)
 
     def _quiet(self, th: SchedulerThread, s0: float) -> Generator[Any, Any, float]:
@@ -268,9 +268,8 @@ class Scheduler:
                 yield wake
             else:
                 woken = env.event()
-                resume = partial(_relay, woken)
-                env.timeout(s0 + k * per - now).callbacks.append(resume)
-                wake.callbacks.append(resume)
+                later(env, s0 + k * per - now, _RELAY_AT, woken)
+                wake.callbacks.append(partial(_relay, woken))
                 yield woken
         if t0 and wq.items:
             kq = ceil_nonneg((wq.since - s0) / per)
@@ -280,6 +279,17 @@ class Scheduler:
 
 
 def _relay(woken: simpy.Event, _ev: simpy.Event) -> None:
-    """Callback of a sleeping thread's timeout and wake event: the first of them succeeds ``woken``."""
+    """Callback of a sleeping thread's ``wake`` event: the first of it and the thread's timer succeeds
+    ``woken``."""
     if woken._value is PENDING:  # not woken.triggered
         woken.succeed()
+
+
+def _relay_at(timer: Timer) -> None:
+    """Callback of a sleeping thread's timer (its value ``woken``): :func:`_relay` at the timer."""
+    woken = timer._value
+    if woken._value is PENDING:  # not woken.triggered
+        woken.succeed()
+
+
+_RELAY_AT = [_relay_at]  # the timers' shared callback list

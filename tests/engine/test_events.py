@@ -1,0 +1,114 @@
+"""The engine's event loop, timers and thread processes (sim.engine.events) against simpy's semantics."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.engine.events import Env, Timer, later, start
+
+
+def _trace_simpy(delays: list[list[float]]) -> list[tuple[float, int, int]]:
+    """(time, process, step) of each resume of processes that sleep ``delays[i]``, run by simpy."""
+    env = simpy.Environment()
+    seen: list[tuple[float, int, int]] = []
+
+    def proc(i: int, ds: list[float]) -> Generator[Any, Any, None]:
+        for k, d in enumerate(ds):
+            seen.append((env.now, i, k))
+            yield env.timeout(d)
+        seen.append((env.now, i, len(ds)))
+
+    for i, ds in enumerate(delays):
+        env.process(proc(i, ds))
+    env.run()
+    return seen
+
+
+def _trace_driven(delays: list[list[float]], env: simpy.Environment) -> list[tuple[float, int, int]]:
+    """The same processes as :func:`_trace_simpy`, driven by :func:`start` yielding delays."""
+    seen: list[tuple[float, int, int]] = []
+
+    def proc(i: int, ds: list[float]) -> Generator[Any, Any, None]:
+        for k, d in enumerate(ds):
+            seen.append((env.now, i, k))
+            yield d
+        seen.append((env.now, i, len(ds)))
+
+    for i, ds in enumerate(delays):
+        start(env, proc(i, ds))
+    env.run()
+    return seen
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([0.0, 1.0, 2.5, 4.0]), max_size=6), min_size=1, max_size=4))
+def test_driven_processes_resume_in_simpys_order_at_equal_times(delays: list[list[float]]) -> None:
+    expect = _trace_simpy(delays)
+    assert _trace_driven(delays, Env()) == expect
+    assert _trace_driven(delays, simpy.Environment()) == expect  # a plain simpy loop runs them too
+
+
+def test_a_driven_process_waits_for_an_event_and_resumes_at_once_on_a_processed_one() -> None:
+    env = Env()
+    done = env.event()
+    seen: list[tuple[str, float, Any]] = []
+
+    def waiter() -> Generator[Any, Any, None]:
+        v = yield done  # pending: resumed when it is processed, with its value
+        seen.append(("pending", env.now, v))
+        v = yield done  # already processed: resumed at once, no time passes
+        seen.append(("processed", env.now, v))
+        yield 1.5
+        seen.append(("delay", env.now, None))
+
+    def trigger() -> Generator[Any, Any, None]:
+        yield 2.0
+        done.succeed("x")
+
+    start(env, waiter())
+    start(env, trigger())
+    env.run()
+    assert seen == [("pending", 2.0, "x"), ("processed", 2.0, "x"), ("delay", 3.5, None)]
+
+
+def test_a_driven_process_end_schedules_nothing_and_its_error_propagates() -> None:
+    env = Env()
+
+    def short() -> Generator[Any, Any, None]:
+        yield 1.0
+
+    start(env, short())
+    env.run()
+    assert env.now == 1.0 and not env._queue  # its start and its one delay: nothing after the end
+
+    def bad() -> Generator[Any, Any, None]:
+        yield 1.0
+        raise ValueError("boom")
+
+    start(env, bad())
+    with pytest.raises(ValueError, match="boom"):
+        env.run()
+
+
+def test_timers_share_a_callback_list_and_pass_their_value() -> None:
+    env = Env()
+    got: list[tuple[float, Any]] = []
+    cbs = [lambda t: got.append((env.now, t._value))]
+    later(env, 3.0, cbs, "b")
+    later(env, 1.0, cbs, "a")
+    env.schedule(Timer(cbs, "c"), simpy.events.NORMAL, 3.0)  # same time as "b", scheduled after it
+    env.run()
+    assert got == [(1.0, "a"), (3.0, "b"), (3.0, "c")]
+
+
+def test_env_run_raises_a_failed_event_nobody_handled() -> None:
+    env = Env()
+    env.event().fail(KeyError("lost"))
+    with pytest.raises(KeyError, match="lost"):
+        env.run()
