@@ -63,6 +63,12 @@ class AICores:
         self._starts = [self._lane_start_at]  # the lane-start timers' shared callback list
         self._segments = [self._segment_start_at]  # the same for segment starts after a barrier
 
+    def release(self) -> None:
+        """After the run: drop the references to its own methods (reference cycles otherwise left to the
+        garbage collector)."""
+        self._starts = self._segments = []
+        self.hbm.release()
+
     def deliver(self, sub: Subtask, arrive: float) -> None:
         """The token of ``sub`` arrives at its core at ``arrive`` (ns); taken now if the core is free."""
         sub.arrive = arrive

@@ -23,13 +23,22 @@ from heapq import heappop
 from typing import Any
 
 import simpy
-from simpy.events import NORMAL, URGENT
+from simpy.events import NORMAL, URGENT, Event, Timeout
 
 __all__ = ["Driver", "Env", "Timer", "later", "start"]
 
 
 class Env(simpy.Environment):
     """simpy's Environment whose :meth:`run` processes the events without a method call per event."""
+
+    def event(self) -> Event:
+        """A new untriggered event (simpy's ``event``, as a plain method: no instance binding, which
+        would make the environment part of a reference cycle)."""
+        return Event(self)
+
+    def timeout(self, delay: float, value: Any = None) -> Timeout:
+        """A timeout ``delay`` ns from now (simpy's ``timeout``, as a plain method)."""
+        return Timeout(self, delay, value)
 
     def run(self, until: Any = None) -> Any:
         """Process events until none is left (``until`` given: simpy's own run)."""
@@ -106,6 +115,7 @@ class Driver:
                 # already processed: resume at once with its value
                 x = gen.send(x._value) if x._ok else gen.throw(type(x._value)(*x._value.args))
         except StopIteration:
+            self.own = self.tick = self.resume = None  # no cycle left through the driver
             return
 
 

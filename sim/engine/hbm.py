@@ -29,6 +29,11 @@ class HbmLanes:
         self.version = 0  # bumped at every change: only the latest armed timer fires
         self._fires = [self._fire]  # the timers' shared callback list
 
+    def release(self) -> None:
+        """After the run: drop the references to the owner's and its own methods (reference cycles)."""
+        self.on_end = _ignore
+        self._fires = []
+
     def add(self, sub: Subtask, compute_ns: float, demand: float) -> None:
         """Start ``sub``'s lane now: ``compute_ns`` of work at full speed, ``demand`` bytes/ns of HBM."""
         self.version = ver = self.version + 1
@@ -48,3 +53,7 @@ class HbmLanes:
             self.env.schedule(Timer(self._fires, ver), NORMAL, max(dt, 0.0))
         for j in done:
             self.on_end(j.owner)
+
+
+def _ignore(_sub: Subtask) -> None:
+    """The lane-end callback of a released :class:`HbmLanes`."""

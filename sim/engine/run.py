@@ -56,7 +56,7 @@ class Engine:
         wiring = WiringQueue(env)
         ready = ReadyQueues()
         keys = noise_keys(graph) if p.jitter > 0 else []  # read only to draw jitter
-        aicores = AICores(env, p, opts.seed, cost_model, l2, keys, float(chip.soc.hbm_bw_gbps), threads)
+        self.aicores = aicores = AICores(env, p, opts.seed, cost_model, l2, keys, float(chip.soc.hbm_bw_gbps), threads)
         early = EarlyDispatch(p, threads, aicores)
         self.dispatcher = Dispatcher(env, p, ready, threads, aicores, early)
         self.deps = Dependencies(env, p, graph, wiring, ready, early, threads)
@@ -72,6 +72,7 @@ class Engine:
         start(env, self.orchestrator.run())
         self.scheduler.start()
         env.run()
+        self.aicores.release()
         deps = self.deps
         if deps.n_completed != deps.n_total:
             stuck = [ts.task.name for ts in deps.tasks if not ts.completed][:5]

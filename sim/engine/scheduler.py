@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 import simpy
-from simpy.events import PENDING
+from simpy.events import PENDING, Event
 
 from sim.engine.clock import EPS, at, ceil_nonneg
 from sim.engine.cond import observe, polled_now
@@ -263,11 +263,11 @@ class Scheduler:
                     k = kw if k is None else min(k, kw)
             if k is not None and s0 + k * per <= now + EPS:
                 break
-            wake = th.wake = env.event()
+            wake = th.wake = Event(env)
             if k is None:
                 yield wake
             else:
-                woken = env.event()
+                woken = Event(env)
                 later(env, s0 + k * per - now, _RELAY_AT, woken)
                 wake.callbacks.append(partial(_relay, woken))
                 yield woken

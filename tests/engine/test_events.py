@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Generator
 from typing import Any
 
@@ -10,6 +11,9 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hwmodels.chip import load_chip
+from kernels.registry import build_graph
+from sim.engine import RunOptions, simulate
 from sim.engine.events import Env, Timer, later, start
 
 
@@ -112,3 +116,22 @@ def test_env_run_raises_a_failed_event_nobody_handled() -> None:
     env.event().fail(KeyError("lost"))
     with pytest.raises(KeyError, match="lost"):
         env.run()
+
+
+def test_a_run_leaves_no_reference_cycles_behind() -> None:
+    """Everything a run made but its result is freed by reference counting when it returns (nothing
+    left for the cyclic garbage collector)."""
+    chip = load_chip()
+    graph = build_graph("qkv_proj_rope:baseline", "decode")
+    opts = RunOptions(swimlane_level=1)
+    simulate(graph, chip, opts)  # the memos filled
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        result = simulate(graph, chip, opts)
+        assert gc.collect() == 0
+    finally:
+        if was:
+            gc.enable()
+    assert result.subtasks
