@@ -107,21 +107,27 @@ class AICores:
             # ``cold_extra``; ``local_setup_cold`` of it is dcci + ACK, the rest NoC propagation.
             core.used = True
             setup = min(p.setup_cold, core.cold_extra)
-            receive = max(sub.arrive + core.cold_extra - setup, core.free_at)
+            receive = sub.arrive + core.cold_extra - setup
+            if core.free_at > receive:  # max(receive, free_at), inline (here and below)
+                receive = core.free_at
         elif not core.used:
             core.used = True  # the other half of the cores start like a warm core after idle
-            receive = max(sub.arrive, core.free_at)
+            receive = core.free_at if core.free_at > sub.arrive else sub.arrive
             setup = p.setup_idle
         else:
-            receive = max(sub.arrive, core.free_at)
+            receive = core.free_at if core.free_at > sub.arrive else sub.arrive
             setup = p.setup_idle if sub.arrive - core.free_at >= p.idle_threshold else p.setup_b2b
         sub.receive = receive
         # _start_at, inline
         sub.start = start = receive + setup
-        self.env.schedule(Timer(self._starts, sub), NORMAL, max(0.0, start - self.env._now))
+        env = self.env
+        dt = start - env._now
+        env.schedule(Timer(self._starts, sub), NORMAL, dt if dt > 0.0 else 0.0)  # max(0.0, dt)
         wake = self.threads[core.thread].wake  # SchedulerThread.notify, inline
         if wake._value is PENDING:
-            wake.succeed()
+            wake._ok = True  # Event.succeed(), inline
+            wake._value = None
+            wake.env.schedule(wake)
 
     def _start_at(self, sub: Subtask, start: float) -> None:
         """The lane of ``sub`` starts at ``start`` (ns): a timer then; the owning thread is told now."""
@@ -276,7 +282,8 @@ class AICores:
             return
         now = self.env._now
         sub.end = now
-        sub.breakdown["hbm_contention"] = max(0.0, (now - sub.start) - sub.compute_ns)
+        extra = (now - sub.start) - sub.compute_ns
+        sub.breakdown["hbm_contention"] = extra if extra > 0.0 else 0.0  # max(0.0, extra)
         core = sub.core
         core.busy = None
         core.free_at = now + self.p.writeback
@@ -286,7 +293,9 @@ class AICores:
             self._begin(nxt)
         wake = self.threads[core.thread].wake  # SchedulerThread.notify, inline
         if wake._value is PENDING:
-            wake.succeed()
+            wake._ok = True  # Event.succeed(), inline
+            wake._value = None
+            wake.env.schedule(wake)
 
 
 def _lane_cost(profs: dict[str, Any], lane: str) -> tuple[Any, float, float]:

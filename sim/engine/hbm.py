@@ -39,7 +39,7 @@ class HbmLanes:
         self.version = ver = self.version + 1
         dt = self.share.add_next(HbmFlow(sub, compute_ns, demand), self.env._now)
         assert dt is not None  # the flow just added runs
-        self.env.schedule(Timer(self._fires, ver), NORMAL, max(dt, 0.0))
+        self.env.schedule(Timer(self._fires, ver), NORMAL, 0.0 if 0.0 > dt else dt)  # max(dt, 0.0)
 
     def _fire(self, timer: Timer) -> None:
         """The timer armed at change ``timer._value`` fires: unless stale, end the lanes done now and arm
@@ -50,7 +50,7 @@ class HbmLanes:
         done, dt = self.share.finish_next(self.env._now)
         self.version = ver = ver + 1
         if dt is not None:
-            self.env.schedule(Timer(self._fires, ver), NORMAL, max(dt, 0.0))
+            self.env.schedule(Timer(self._fires, ver), NORMAL, 0.0 if 0.0 > dt else dt)  # max(dt, 0.0)
         for j in done:
             self.on_end(j.owner)
 

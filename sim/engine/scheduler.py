@@ -282,14 +282,18 @@ def _relay(woken: simpy.Event, _ev: simpy.Event) -> None:
     """Callback of a sleeping thread's ``wake`` event: the first of it and the thread's timer succeeds
     ``woken``."""
     if woken._value is PENDING:  # not woken.triggered
-        woken.succeed()
+        woken._ok = True  # Event.succeed(), inline
+        woken._value = None
+        woken.env.schedule(woken)
 
 
 def _relay_at(timer: Timer) -> None:
     """Callback of a sleeping thread's timer (its value ``woken``): :func:`_relay` at the timer."""
     woken = timer._value
     if woken._value is PENDING:  # not woken.triggered
-        woken.succeed()
+        woken._ok = True  # Event.succeed(), inline
+        woken._value = None
+        woken.env.schedule(woken)
 
 
 _RELAY_AT = [_relay_at]  # the timers' shared callback list

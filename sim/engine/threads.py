@@ -55,7 +55,9 @@ class SchedulerThread:
         """Wake the thread if it sleeps (at the current simulated time)."""
         wake = self.wake
         if wake._value is PENDING:  # not wake.triggered
-            wake.succeed()
+            wake._ok = True  # Event.succeed(), inline
+            wake._value = None
+            wake.env.schedule(wake)
 
     def phase(self, kind: str, start: float, end: float, n: int, pop_hit: int = 0, pop_miss: int = 0,
               local_at_start: list[int] | None = None, shared_at_start: list[int] | None = None,
@@ -77,7 +79,9 @@ def broadcast(threads: list[SchedulerThread]) -> None:
     for th in threads:
         wake = th.wake  # SchedulerThread.notify, inline
         if wake._value is PENDING:
-            wake.succeed()
+            wake._ok = True  # Event.succeed(), inline
+            wake._value = None
+            wake.env.schedule(wake)
 
 
 def deal(threads: list[SchedulerThread], clusters: list[Cluster]) -> None:
