@@ -21,7 +21,7 @@ from sim.engine.clock import EPS
 from sim.engine.early_dispatch import EarlyDispatch
 from sim.engine.params import RuntimeParams
 from sim.engine.queues import ReadyQueues, WiringQueue
-from sim.engine.tasks import TaskState
+from sim.engine.tasks import TaskState, graph_preds
 from sim.engine.threads import SchedulerThread, broadcast
 from sim.ir import TaskGraph, TaskKind
 
@@ -42,7 +42,7 @@ class Dependencies:
         self.shared = ready.shared
         self.early = early
         self.threads = threads
-        preds = graph.preds()
+        preds = graph_preds(graph)
         self.tasks = [TaskState(t, preds[t.idx]) for t in graph.tasks]
         self.n_total = len(self.tasks)
         self.n_completed = 0

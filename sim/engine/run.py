@@ -22,6 +22,7 @@ from sim.engine.queues import ReadyQueues, WiringQueue
 from sim.engine.records import build_result
 from sim.engine.scheduler import Scheduler
 from sim.engine.tasks import TaskState, noise_keys
+from sim.engine.tasks import use_graph as states_for
 from sim.engine.threads import SchedulerThread, deal
 from sim.ir import CoreShape, TaskGraph, TaskKind
 from sim.ir.records import RunResult
@@ -46,6 +47,7 @@ class Engine:
         self.p = p = RuntimeParams(chip, opts)
         plans_for(graph)  # the per-task memos hold this graph's tasks only
         arg_counts_for(graph)
+        states_for(graph)
         self.env = env = Env()
         l2 = make_l2(cost_model, graph, opts.l2_init)
         nth = max(1, p.n_threads)
