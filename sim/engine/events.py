@@ -7,13 +7,13 @@ What is lighter than simpy's general machinery:
 * :class:`Env` processes the queue in one loop (simpy's ``step`` inline).
 * :class:`Timer` is an event that is triggered when scheduled (like ``simpy.Timeout``) with a fixed
   callback list and a value, the argument its callback reads (no ``functools.partial`` per timer).
-* :func:`start` runs a generator as a thread process (:class:`Driver`): the generator yields a
-  delay in ns (a float; the driver schedules its one reused timer) or a simpy event to wait for
-  (an event already processed resumes it at once). The start goes through an urgent event at the
-  current time, as ``simpy.Environment.process``; the process's end is not an event (nothing waits
-  for it). An exception raised by the generator propagates out of :meth:`Env.run`.
-
-A plain ``simpy.Environment`` runs timers and driven processes as well (tests use it).
+* :func:`start` runs a generator as a thread process of an :class:`Env` (:class:`Proc`): the
+  generator yields a delay in ns (a float) or a simpy event to wait for (an event already processed
+  resumes it at once). A delay re-arms the process's one timer, whose only callback is the
+  generator's own ``send``: :meth:`Env.run` takes the delay ``send`` returns and schedules that timer
+  again, so resuming after a delay costs no Python call of its own. The start goes through an urgent
+  event at the current time, as ``simpy.Environment.process``; the process's end is not an event
+  (nothing waits for it). An exception raised by the generator propagates out of :meth:`Env.run`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, URGENT, Event, Timeout
 
-__all__ = ["Driver", "Env", "Timer", "later", "start"]
+__all__ = ["Env", "Proc", "Timer", "later", "start"]
 
 
 class Env(simpy.Environment):
@@ -41,16 +41,29 @@ class Env(simpy.Environment):
         return Timeout(self, delay, value)
 
     def run(self, until: Any = None) -> Any:
-        """Process events until none is left (``until`` given: simpy's own run)."""
+        """Process events until none is left (``until`` given: simpy's own run). A callback that
+        returns a value is a thread process's ``send`` on its timer (:class:`Proc`): the value is what
+        the process waits for next."""
         if until is not None:
             return super().run(until)
         queue = self._queue
         pop = heappop
+        schedule = self.schedule
         while queue:
             self._now, _, _, event = pop(queue)
             callbacks, event.callbacks = event.callbacks, None
             for callback in callbacks:
-                callback(event)
+                try:
+                    x = callback(event)
+                except StopIteration:  # a thread process's generator returned (its timer's send)
+                    event._value._end()
+                    continue
+                if x is not None:
+                    if x.__class__ is float:  # the process's next delay: its timer (this event) again
+                        event.callbacks = callbacks
+                        schedule(event, NORMAL, x)
+                    else:
+                        event._value.wait(x)
             if not event._ok and not hasattr(event, "_defused"):
                 # a failed event nobody handled, as simpy.Environment.step: a copy of its exception
                 exc = type(event._value)(*event._value.args)
@@ -76,54 +89,72 @@ def later(env: simpy.Environment, delay: float, callbacks: list[Callable[[Any], 
     env.schedule(Timer(callbacks, value), NORMAL, delay)
 
 
-class Driver:
-    """Runs generator ``gen`` as a process of ``env``: see the module docstring for what it yields."""
+class Proc:
+    """A thread process: generator ``gen`` run on ``env`` (see the module docstring). ``tick`` is its
+    timer (callbacks ``[gen.send]``, value the process); ``resume`` continues it after an event."""
 
-    __slots__ = ("env", "gen", "resume", "own", "tick")
+    __slots__ = ("env", "gen", "tick", "own", "resume")
 
-    def __init__(self, env: simpy.Environment, gen: Generator[Any, Any, Any]) -> None:
+    def __init__(self, env: Env, gen: Generator[Any, Any, Any]) -> None:
         self.env = env
         self.gen = gen
+        self.own = [gen.send]  # the timer's callbacks (Env.run re-arms the timer with this list)
+        self.tick = Timer(self.own, self)
         self.resume = self._resume
-        self.own = [self._resume]  # the reused timer's callbacks
-        self.tick = Timer(self.own, None)
+
+    def _first(self, _event: Any) -> None:
+        """The start event: run the generator to its first yield."""
+        try:
+            x = self.gen.send(None)
+        except StopIteration:
+            self._end()
+            return
+        self.wait(x)
 
     def _resume(self, event: Any) -> None:
-        """``event`` happened: run the generator to its next yield and wait for what it yields."""
-        gen = self.gen
+        """``event`` (one the process waited for) happened: run the generator to its next yield."""
         try:
             if event._ok:
-                x = gen.send(event._value)
+                x = self.gen.send(event._value)
             else:
                 event._defused = True
-                x = gen.throw(type(event._value)(*event._value.args))
-            while True:
-                if x.__class__ is float:
-                    tick = self.tick
-                    tick.callbacks = self.own
-                    self.env.schedule(tick, NORMAL, x)
-                    return
-                callbacks = getattr(x, "callbacks", _NONE)
-                if callbacks is _NONE:
-                    if isinstance(x, int | float):
-                        x = float(x)
-                        continue
-                    raise RuntimeError(f"a thread process yielded {x!r} (expected a delay in ns or an event)")
-                if callbacks is not None:
-                    callbacks.append(self.resume)
-                    return
-                # already processed: resume at once with its value
-                x = gen.send(x._value) if x._ok else gen.throw(type(x._value)(*x._value.args))
+                x = self.gen.throw(type(event._value)(*event._value.args))
         except StopIteration:
-            self.own = self.tick = self.resume = None  # no cycle left through the driver
+            self._end()
             return
+        self.wait(x)
+
+    def wait(self, x: Any) -> None:
+        """Wait for what the generator yielded: a delay (ns) or an event."""
+        while True:
+            if x.__class__ is float or x.__class__ is int:
+                tick = self.tick
+                tick.callbacks = self.own
+                self.env.schedule(tick, NORMAL, x)
+                return
+            callbacks = getattr(x, "callbacks", _NONE)
+            if callbacks is _NONE:
+                raise RuntimeError(f"a thread process yielded {x!r} (expected a delay in ns or an event)")
+            if callbacks is not None:
+                callbacks.append(self.resume)
+                return
+            try:  # already processed: resume at once with its value
+                x = self.gen.send(x._value) if x._ok else self.gen.throw(type(x._value)(*x._value.args))
+            except StopIteration:
+                self._end()
+                return
+
+    def _end(self) -> None:
+        """The generator returned (from a resume after an event, or its start)."""
+        self.tick = self.resume = None  # type: ignore[assignment]  # no cycle left through the process
 
 
 _NONE = object()
 
 
-def start(env: simpy.Environment, gen: Generator[Any, Any, Any]) -> Driver:
-    """Run ``gen`` as a process from now on (first resumed by an urgent event at the current time)."""
-    d = Driver(env, gen)
-    env.schedule(Timer([d.resume], None), URGENT)
-    return d
+def start(env: Env, gen: Generator[Any, Any, Any]) -> Proc:
+    """Run ``gen`` as a process of ``env`` from now on (first resumed by an urgent event at the current
+    time)."""
+    proc = Proc(env, gen)
+    env.schedule(Timer([proc._first], proc), URGENT)
+    return proc
