@@ -14,6 +14,9 @@ What is lighter than simpy's general machinery:
   again, so resuming after a delay costs no Python call of its own. The start goes through an urgent
   event at the current time, as ``simpy.Environment.process``; the process's end is not an event
   (nothing waits for it). An exception raised by the generator propagates out of :meth:`Env.run`.
+* A process that yields :data:`NAP` waits until another actor calls :func:`rouse` with the token of
+  that nap (:meth:`Proc.nap`): its own timer is scheduled then, at the current time, like the
+  ``succeed`` of an event it would wait for; a token of an earlier nap rouses nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, URGENT, Event, Timeout
 
-__all__ = ["Env", "Proc", "Timer", "later", "start"]
+__all__ = ["NAP", "Env", "Proc", "Timer", "later", "rouse", "start"]
 
 
 class Env(simpy.Environment):
@@ -76,12 +79,12 @@ class Timer:
     """An event triggered when made: ``callbacks`` (a list the caller may share between timers: it is
     only read) run with the timer when it is processed; ``_value`` is their argument."""
 
-    __slots__ = ("_value", "callbacks")
-    _ok = True
+    __slots__ = ("_ok", "_value", "callbacks")
 
     def __init__(self, callbacks: list[Callable[[Any], None]], value: Any) -> None:
         self.callbacks = callbacks
         self._value = value
+        self._ok = True
 
 
 def later(env: simpy.Environment, delay: float, callbacks: list[Callable[[Any], None]], value: Any) -> None:
@@ -93,7 +96,7 @@ class Proc:
     """A thread process: generator ``gen`` run on ``env`` (see the module docstring). ``tick`` is its
     timer (callbacks ``[gen.send]``, value the process); ``resume`` continues it after an event."""
 
-    __slots__ = ("env", "gen", "tick", "own", "resume")
+    __slots__ = ("env", "gen", "tick", "own", "resume", "naps", "napping")
 
     def __init__(self, env: Env, gen: Generator[Any, Any, Any]) -> None:
         self.env = env
@@ -101,6 +104,13 @@ class Proc:
         self.own = [gen.send]  # the timer's callbacks (Env.run re-arms the timer with this list)
         self.tick = Timer(self.own, self)
         self.resume = self._resume
+        self.naps = 0  # naps begun
+        self.napping = -1  # the nap waited for now (-1: none)
+
+    def nap(self) -> tuple[Proc, int]:
+        """Begin a nap (the process yields :data:`NAP` next); returns its token for :func:`rouse`."""
+        self.naps = self.napping = n = self.naps + 1
+        return (self, n)
 
     def _first(self, _event: Any) -> None:
         """The start event: run the generator to its first yield."""
@@ -122,6 +132,11 @@ class Proc:
         except StopIteration:
             self._end()
             return
+        if x.__class__ is float:  # wait, inline for a delay
+            tick = self.tick
+            tick.callbacks = self.own
+            self.env.schedule(tick, NORMAL, x)
+            return
         self.wait(x)
 
     def wait(self, x: Any) -> None:
@@ -131,6 +146,8 @@ class Proc:
                 tick = self.tick
                 tick.callbacks = self.own
                 self.env.schedule(tick, NORMAL, x)
+                return
+            if x is NAP:
                 return
             callbacks = getattr(x, "callbacks", _NONE)
             if callbacks is _NONE:
@@ -150,6 +167,18 @@ class Proc:
 
 
 _NONE = object()
+NAP = object()  # what a process yields to wait for :func:`rouse`
+
+
+def rouse(token: tuple[Proc, int]) -> None:
+    """End the nap of ``token`` (from :meth:`Proc.nap`) if the process still waits for it: its timer is
+    scheduled now (priority and delay of an event's ``succeed``)."""
+    proc, n = token
+    if proc.napping == n:
+        proc.napping = -1
+        tick = proc.tick
+        tick.callbacks = proc.own
+        proc.env.schedule(tick)
 
 
 def start(env: Env, gen: Generator[Any, Any, Any]) -> Proc:

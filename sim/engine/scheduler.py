@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 import simpy
-from simpy.events import PENDING, Event
+from simpy.events import Event
 
 from sim.engine.clock import EPS, at, ceil_nonneg
 from sim.engine.cond import observe, polled_now
@@ -29,7 +29,7 @@ from sim.engine.cores import Cluster
 from sim.engine.dependencies import Dependencies
 from sim.engine.dispatch import Dispatcher
 from sim.engine.early_dispatch import EarlyDispatch
-from sim.engine.events import Timer, later, start
+from sim.engine.events import NAP, Proc, Timer, later, rouse, start
 from sim.engine.params import RuntimeParams
 from sim.engine.queues import ReadyQueues, WiringQueue
 from sim.engine.threads import SchedulerThread, deal
@@ -59,7 +59,7 @@ class Scheduler:
     def start(self) -> None:
         """Start every thread's loop process now, in thread order."""
         for th in self.threads:
-            start(self.env, self.loop(th))
+            th.proc = start(self.env, self.loop(th))
 
     def add_thread(self) -> None:
         """``orch_to_sched``: the orchestrator thread becomes one more scheduler and all clusters are
@@ -69,7 +69,7 @@ class Scheduler:
         th = SchedulerThread(len(self.threads), self.env)
         self.threads.append(th)
         deal(self.threads, self.clusters)
-        start(self.env, self.loop(th))
+        th.proc = start(self.env, self.loop(th))
 
     def loop(self, th: SchedulerThread) -> Generator[Any, Any, None]:
         """``th``'s scheduler loop, from now until every task is complete and its cores are empty.
@@ -267,10 +267,11 @@ class Scheduler:
             if k is None:
                 yield wake
             else:
-                woken = Event(env)
-                later(env, s0 + k * per - now, _RELAY_AT, woken)
-                wake.callbacks.append(partial(_relay, woken))
-                yield woken
+                # a nap until the first of a timer at iteration k and the wake event
+                token = th.proc.nap()
+                later(env, s0 + k * per - now, _RELAY_AT, token)
+                wake.callbacks.append(partial(_relay, token))
+                yield NAP
         if t0 and wq.items:
             kq = ceil_nonneg((wq.since - s0) / per)
             th.wire_skip += max(0, k - kq)
@@ -278,22 +279,15 @@ class Scheduler:
         return s0 + k * per
 
 
-def _relay(woken: simpy.Event, _ev: simpy.Event) -> None:
-    """Callback of a sleeping thread's ``wake`` event: the first of it and the thread's timer succeeds
-    ``woken``."""
-    if woken._value is PENDING:  # not woken.triggered
-        woken._ok = True  # Event.succeed(), inline
-        woken._value = None
-        woken.env.schedule(woken)
+def _relay(token: tuple[Proc, int], _ev: simpy.Event) -> None:
+    """Callback of a napping thread's ``wake`` event: the first of it and the thread's timer ends the
+    nap of ``token``."""
+    rouse(token)
 
 
 def _relay_at(timer: Timer) -> None:
-    """Callback of a sleeping thread's timer (its value ``woken``): :func:`_relay` at the timer."""
-    woken = timer._value
-    if woken._value is PENDING:  # not woken.triggered
-        woken._ok = True  # Event.succeed(), inline
-        woken._value = None
-        woken.env.schedule(woken)
+    """Callback of a napping thread's timer (its value the nap's token): :func:`_relay` at the timer."""
+    rouse(timer._value)
 
 
 _RELAY_AT = [_relay_at]  # the timers' shared callback list

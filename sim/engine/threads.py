@@ -12,6 +12,7 @@ import simpy
 from simpy.events import PENDING
 
 from sim.engine.cores import Cluster, Core
+from sim.engine.events import Proc
 from sim.engine.tasks import SHAPES, TaskState
 from sim.ir import CoreShape
 from sim.ir.records import PhaseRecord
@@ -35,6 +36,7 @@ class SchedulerThread:
         self.local: dict[CoreShape, list[TaskState]] = {s: [] for s in SHAPES}
         self.loop_iter = 0  # loop iterations, simulated or skipped
         self.wake = env.event()
+        self.proc: Proc | None = None  # the thread's process, once its loop started
         self.pop_hit = 0
         self.pop_miss = 0
         self.deferred = 0  # completed tasks waiting for the deferred release

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hwmodels.chip import load_chip
 from kernels.registry import build_graph
 from sim.engine import RunOptions, simulate
-from sim.engine.events import Env, Timer, later, start
+from sim.engine.events import NAP, Env, Timer, later, rouse, start
 
 
 def _trace_simpy(delays: list[list[float]]) -> list[tuple[float, int, int]]:
@@ -133,3 +133,29 @@ def test_a_run_leaves_no_reference_cycles_behind() -> None:
         if was:
             gc.enable()
     assert result.subtasks
+
+
+def test_a_nap_ends_at_its_first_rouse_and_an_earlier_naps_token_rouses_nothing() -> None:
+    env = Env()
+    seen: list[float] = []
+    tokens: list[tuple[Any, int]] = []
+
+    def napper() -> Generator[Any, Any, None]:
+        for _ in range(2):
+            tokens.append(proc.nap())
+            yield NAP
+            seen.append(env.now)
+
+    def rouser() -> Generator[Any, Any, None]:
+        yield 1.0
+        rouse(tokens[0])  # ends nap 1 at 1.0
+        rouse(tokens[0])  # the same nap again: nothing
+        yield 1.0
+        rouse(tokens[0])  # nap 1's token while nap 2 lasts: nothing
+        yield 1.0
+        rouse(tokens[1])  # ends nap 2 at 3.0
+
+    proc = start(env, napper())
+    start(env, rouser())
+    env.run()
+    assert seen == [1.0, 3.0] and len(tokens) == 2
