@@ -32,9 +32,12 @@ from sim.engine.early_dispatch import EarlyDispatch
 from sim.engine.events import NAP, Proc, Timer, later, rouse, start
 from sim.engine.params import RuntimeParams
 from sim.engine.queues import ReadyQueues, WiringQueue
+from sim.engine.tasks import SHAPES
 from sim.engine.threads import SchedulerThread, deal
 
 __all__ = ["Scheduler"]
+
+_AIC, _AIV, _MIX = SHAPES  # the shapes in SHAPES order (enum members looked up once)
 
 
 class Scheduler:
@@ -86,7 +89,8 @@ class Scheduler:
         dispatcher = self.dispatcher
         early = self.early
         ready = self.ready
-        depths = ready.depths
+        loc = th.local  # the thread's local buffers and the shared queues (ReadyQueues.depths, inline)
+        shared = ready.shared
         any_ready = ready.any_ready
         poll = p.poll
         vis = p.fin_vis
@@ -123,7 +127,8 @@ class Scheduler:
                             continue
                         if t > env._now:
                             if la is None:
-                                la, sa = depths(th)
+                                la = [len(loc[_AIC]), len(loc[_AIV]), len(loc[_MIX])]
+                                sa = [len(shared[_AIC]), len(shared[_AIV]), len(shared[_MIX])]
                             # the read happens at t: peers must not see its effects (FIN counts, freed
                             # slots) earlier
                             yield t - env._now
@@ -143,7 +148,8 @@ class Scheduler:
                             continue
                         th.polled_ver += 1  # a running slot changed (SchedulerThread.touch, inline)
                         if la is None:
-                            la, sa = depths(th)
+                            la = [len(loc[_AIC]), len(loc[_AIV]), len(loc[_MIX])]
+                            sa = [len(shared[_AIC]), len(shared[_AIV]), len(shared[_MIX])]
                         fin = t
                         for s in done:
                             s.finish = fin
@@ -155,7 +161,7 @@ class Scheduler:
                                 t = yield from complete(th, ts, t, to_shared=False)
                     if n:
                         t += p.ctr_phase
-                        le, _ = depths(th)
+                        le = [len(loc[_AIC]), len(loc[_AIV]), len(loc[_MIX])]
                         assert sa is not None
                         th.phase("complete", rs, t, n, local_at_start=la, shared_at_start=sa,
                                  local_at_end=le, shared_at_end=list(sa))
