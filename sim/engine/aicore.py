@@ -141,6 +141,8 @@ class AICores:
         sub = timer._value
         ts = sub.ts
         if ts.barrier is not None:
+            sub.pipe_busy = {}  # the segments add theirs
+            sub.breakdown = {}
             blocks = ts.task.blocks
             sub.n_seg = ts.barrier.counts[(sub.block % len(blocks), sub.lane)] + 1
             if self.p.jitter > 0:
@@ -185,6 +187,9 @@ class AICores:
             else:
                 sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
                 sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
+        else:
+            sub.pipe_busy = {}
+            sub.breakdown = {}
         if not sub.core.ran:
             compute = self._cold(sub, prof, compute)
         sub.compute_ns = compute
@@ -267,7 +272,10 @@ class AICores:
         del ts.arrived[k]
         for s, t_arr in waiting:
             sync = self.p.barrier_sync[s.lane]
-            s.barriers.append((t_arr, now + sync))
+            if s.barriers:
+                s.barriers.append((t_arr, now + sync))  # type: ignore[union-attr]
+            else:
+                s.barriers = [(t_arr, now + sync)]
             s.breakdown["barrier_wait"] = s.breakdown.get("barrier_wait", 0.0) + (now - t_arr)
             s.breakdown["barrier_sync"] = s.breakdown.get("barrier_sync", 0.0) + sync
             s.compute_ns += now - t_arr + sync
