@@ -35,9 +35,9 @@ from sim.ir import Block
 
 __all__ = ["AICores"]
 
-# id(profile) -> (profile, its pipe_busy_ns and breakdown as floats): the cost model's profiles are
-# memoised and only read, so each is converted once
-_FLOATS: dict[int, tuple[Any, dict[str, float], dict[str, float]]] = {}
+# id(profile) -> (profile, its compute_ns, hbm_bytes, pipe_busy_ns and breakdown as floats): the cost
+# model's profiles are memoised and only read, so each is converted once
+_FLOATS: dict[int, tuple[Any, float, float, dict[str, float], dict[str, float]]] = {}
 
 
 class AICores:
@@ -164,32 +164,27 @@ class AICores:
             prof = profs.get("aiv0")
         if prof is None:
             compute = hbm = 0.0
-        else:
-            compute = float(prof.compute_ns)
-            hbm = float(prof.hbm_bytes)
-        p = self.p
-        if p.jitter > 0:
-            rng = random.Random(f"{self.seed}:j:{self.noise_key[ts.idx]}:{block}:{sub.lane}")
-            factor = max(0.1, 1.0 + p.jitter * rng.gauss(0.0, 1.0))
-            compute *= factor
-        else:
-            factor = 1.0  # compute * 1.0 == compute
-        if prof is not None:
-            if factor == 1.0:  # float(v) * 1.0 == float(v): the profile's dicts as floats, converted once
-                conv = _FLOATS.get(id(prof))
-                if conv is None or conv[0] is not prof:
-                    if len(_FLOATS) >= 100_000:
-                        _FLOATS.clear()
-                    conv = _FLOATS[id(prof)] = (prof, {k: float(v) for k, v in prof.pipe_busy_ns.items()},
-                                                {k: float(v) for k, v in prof.breakdown.items()})
-                sub.pipe_busy = conv[1].copy()
-                sub.breakdown = conv[2].copy()
-            else:
-                sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
-                sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
-        else:
             sub.pipe_busy = {}
             sub.breakdown = {}
+        elif self.p.jitter > 0:
+            rng = random.Random(f"{self.seed}:j:{self.noise_key[ts.idx]}:{block}:{sub.lane}")
+            factor = max(0.1, 1.0 + self.p.jitter * rng.gauss(0.0, 1.0))
+            compute = float(prof.compute_ns) * factor
+            hbm = float(prof.hbm_bytes)
+            sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
+            sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
+        else:  # no jitter (x * 1.0 == x): the profile's values as floats, converted once
+            conv = _FLOATS.get(id(prof))
+            if conv is None or conv[0] is not prof:
+                if len(_FLOATS) >= 100_000:
+                    _FLOATS.clear()
+                conv = _FLOATS[id(prof)] = (prof, float(prof.compute_ns), float(prof.hbm_bytes),
+                                            {k: float(v) for k, v in prof.pipe_busy_ns.items()},
+                                            {k: float(v) for k, v in prof.breakdown.items()})
+            compute = conv[1]
+            hbm = conv[2]
+            sub.pipe_busy = conv[3].copy()
+            sub.breakdown = conv[4].copy()
         if not sub.core.ran:
             compute = self._cold(sub, prof, compute)
         sub.compute_ns = compute

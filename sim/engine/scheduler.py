@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 import simpy
-from simpy.events import Event
+from simpy.events import PENDING, Event
 
 from sim.engine.clock import EPS, at, ceil_nonneg
 from sim.engine.cond import observe, polled_now
@@ -29,7 +29,7 @@ from sim.engine.cores import Cluster
 from sim.engine.dependencies import Dependencies
 from sim.engine.dispatch import Dispatcher
 from sim.engine.early_dispatch import EarlyDispatch
-from sim.engine.events import NAP, Proc, Timer, later, rouse, start
+from sim.engine.events import NAP, Proc, Timer, later, start
 from sim.engine.params import RuntimeParams
 from sim.engine.queues import ReadyQueues, WiringQueue
 from sim.engine.tasks import SHAPES
@@ -269,7 +269,11 @@ class Scheduler:
                     k = kw if k is None else min(k, kw)
             if k is not None and s0 + k * per <= now + EPS:
                 break
-            wake = th.wake = Event(env)
+            wake = th.wake
+            if wake._value is PENDING:  # never triggered: nobody else holds it, only its stale relay goes
+                wake.callbacks.clear()
+            else:
+                wake = th.wake = Event(env)
             if k is None:
                 yield wake
             else:
@@ -287,13 +291,23 @@ class Scheduler:
 
 def _relay(token: tuple[Proc, int], _ev: simpy.Event) -> None:
     """Callback of a napping thread's ``wake`` event: the first of it and the thread's timer ends the
-    nap of ``token``."""
-    rouse(token)
+    nap of ``token`` (sim.engine.events.rouse, inline)."""
+    proc, n = token
+    if proc.napping == n:
+        proc.napping = -1
+        tick = proc.tick
+        tick.callbacks = proc.own
+        proc.env.schedule(tick)
 
 
 def _relay_at(timer: Timer) -> None:
     """Callback of a napping thread's timer (its value the nap's token): :func:`_relay` at the timer."""
-    rouse(timer._value)
+    proc, n = timer._value
+    if proc.napping == n:  # sim.engine.events.rouse, inline
+        proc.napping = -1
+        tick = proc.tick
+        tick.callbacks = proc.own
+        proc.env.schedule(tick)
 
 
 _RELAY_AT = [_relay_at]  # the timers' shared callback list
