@@ -66,7 +66,11 @@ class Engine:
                                    early)
         self.orchestrator = Orchestrator(env, p, self.deps, wiring, threads, self.scheduler.add_thread)
         self.orchestrator.fill(graph.tensors)
-        validate(self.deps.tasks, threads)
+        # the checks depend on the tasks and the cores' layout only: once per graph and layout
+        layout = (graph.tasks, len(graph.tasks), [(len(t.aiv), [len(c.aivs) for c in t.clusters]) for t in threads])
+        if _VALID[0] is not graph or _VALID[1] != layout:
+            validate(self.deps.tasks, threads)
+            _VALID[:] = [graph, layout]
 
     def run(self) -> RunResult:
         """Run to the end: the orchestrator's process first, then each scheduler thread's."""
@@ -84,6 +88,10 @@ class Engine:
             )
         return build_result(self.graph, self.chip, self.opts.seed, self.cores, self.threads, self.dispatcher.subs,
                             self.orchestrator.submits, self.orchestrator.end, self.scheduler.n_iter_sim)
+
+
+_VALID: list[object] = [None, None]  # the graph and core layout validate() last passed (a recorded graph's
+# tasks are not changed afterwards)
 
 
 def validate(tasks: list[TaskState], threads: list[SchedulerThread]) -> None:
