@@ -31,9 +31,9 @@ _SUBMIT = model_factory(SubmitRecord)
 
 
 class Orchestrator:
-    """The submit loop (a simpy process, :meth:`run`); ``submits`` holds one record per call and
-    ``end`` the time (ns) of the last submit's end. ``become_scheduler`` is called after the last
-    submit when the chip sets ``orch_to_sched``."""
+    """The submit loop (a thread process, :meth:`run`, :mod:`sim.engine.events`); ``submits`` holds one
+    record per call and ``end`` the time (ns) of the last submit's end. ``become_scheduler`` is called
+    after the last submit when the chip sets ``orch_to_sched``."""
 
     def __init__(self, env: simpy.Environment, p: RuntimeParams, deps: Dependencies, wiring: WiringQueue,
                  threads: list[SchedulerThread], become_scheduler: Callable[[], None]) -> None:

@@ -1,8 +1,8 @@
 """The AICPU scheduler threads' loop (docs/model.md §4.3).
 
-Each thread is a simpy process running :meth:`Scheduler.loop`. One iteration, on the thread's own
-clock ``t`` (ns): exit check, completion poll (a COND read of ``cond_poll`` per polled core, FINs
-stamped and resolved), T0's wiring and dummy drain, dispatch (:mod:`sim.engine.dispatch`),
+Each thread is a process (:mod:`sim.engine.events`) running :meth:`Scheduler.loop`. One iteration,
+on the thread's own clock ``t`` (ns): exit check, completion poll (a COND read of ``cond_poll`` per
+polled core, FINs stamped and resolved), T0's wiring and dummy drain, dispatch (:mod:`sim.engine.dispatch`),
 early-dispatch staging when nothing was dispatched, a second completion poll, the deferred
 release, and ``sched_idle_iter`` for an iteration without progress.
 
@@ -197,8 +197,8 @@ class Scheduler:
         """Skip iterations that cannot observe anything; return the start (ns) of the next real one.
 
         Iteration ``k`` after ``s0`` starts at ``s0 + k * per`` (``per``: the idle iteration with its
-        polls); the thread sleeps until the first ``k`` that can see a change, or until woken: on an
-        event that the first of a timeout at that iteration and its ``wake`` event succeeds.
+        polls); the thread sleeps until the first ``k`` that can see a change, or until woken: a nap
+        (:mod:`sim.engine.events`) that the first of a timer at that iteration and its ``wake`` event ends.
         """
         p = self.p
         env = self.env
