@@ -62,11 +62,12 @@ class AICores:
         self.segmenter = SEGMENTER
         self._starts = [self._lane_start_at]  # the lane-start timers' shared callback list
         self._segments = [self._segment_start_at]  # the same for segment starts after a barrier
+        self._spare: list[Timer] = []  # processed lane-start timers (the event loop is done with them)
 
     def release(self) -> None:
         """After the run: drop the references to its own methods (reference cycles otherwise left to the
         garbage collector)."""
-        self._starts = self._segments = []
+        self._starts = self._segments = self._spare = []
         self.hbm.release()
 
     def deliver(self, sub: Subtask, arrive: float) -> None:
@@ -122,7 +123,14 @@ class AICores:
         sub.start = start = receive + setup
         env = self.env
         dt = start - env._now
-        env.schedule(Timer(self._starts, sub), NORMAL, dt if dt > 0.0 else 0.0)  # max(0.0, dt)
+        spare = self._spare  # a processed lane-start timer armed again, else a new one
+        if spare:
+            timer = spare.pop()
+            timer.callbacks = self._starts
+            timer._value = sub
+        else:
+            timer = Timer(self._starts, sub)
+        env.schedule(timer, NORMAL, dt if dt > 0.0 else 0.0)  # max(0.0, dt)
         wake = self.threads[core.thread].wake  # SchedulerThread.notify, inline
         if wake._value is PENDING:
             wake._ok = True  # Event.succeed(), inline
@@ -139,6 +147,8 @@ class AICores:
         """The lane of the subtask ``timer._value`` starts: its profile (cost model, jitter, first-kernel
         cost) enters the HBM share (a timer's callback)."""
         sub = timer._value
+        timer._value = None
+        self._spare.append(timer)  # processed: armed again for a later lane start
         ts = sub.ts
         if ts.barrier is not None:
             sub.pipe_busy = {}  # the segments add theirs

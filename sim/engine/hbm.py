@@ -2,7 +2,8 @@
 
 The memory model is :class:`hwmodels.memory.HbmShare` (fluid, max-min fair). This module only
 turns it into events: after every change of the set of running lanes it arms one timer at the
-next lane end; a timer armed before a later change is stale and ignored.
+next lane end; a timer armed before a later change is stale and ignored. A processed timer is armed
+again at a later change (the event loop is done with it once its callback ran).
 """
 
 from __future__ import annotations
@@ -28,29 +29,43 @@ class HbmLanes:
         self.on_end = on_end
         self.version = 0  # bumped at every change: only the latest armed timer fires
         self._fires = [self._fire]  # the timers' shared callback list
+        self._spare: list[Timer] = []  # processed timers, armed again instead of new ones
 
     def release(self) -> None:
         """After the run: drop the references to the owner's and its own methods (reference cycles)."""
         self.on_end = _ignore
         self._fires = []
+        self._spare = []
 
     def add(self, sub: Subtask, compute_ns: float, demand: float) -> None:
         """Start ``sub``'s lane now: ``compute_ns`` of work at full speed, ``demand`` bytes/ns of HBM."""
         self.version = ver = self.version + 1
         dt = self.share.add_next(HbmFlow(sub, compute_ns, demand), self.env._now)
         assert dt is not None  # the flow just added runs
-        self.env.schedule(Timer(self._fires, ver), NORMAL, 0.0 if 0.0 > dt else dt)  # max(dt, 0.0)
+        spare = self._spare
+        if spare:
+            timer = spare.pop()
+            timer.callbacks = self._fires
+            timer._value = ver
+        else:
+            timer = Timer(self._fires, ver)
+        self.env.schedule(timer, NORMAL, 0.0 if 0.0 > dt else dt)  # max(dt, 0.0)
 
     def _fire(self, timer: Timer) -> None:
         """The timer armed at change ``timer._value`` fires: unless stale, end the lanes done now and arm
         the next."""
         ver = timer._value
         if ver != self.version:
+            self._spare.append(timer)  # processed: armed again at a later change
             return
         done, dt = self.share.finish_next(self.env._now)
         self.version = ver = ver + 1
-        if dt is not None:
-            self.env.schedule(Timer(self._fires, ver), NORMAL, 0.0 if 0.0 > dt else dt)  # max(dt, 0.0)
+        if dt is not None:  # the timer itself (processed) is armed again
+            timer.callbacks = self._fires
+            timer._value = ver
+            self.env.schedule(timer, NORMAL, 0.0 if 0.0 > dt else dt)  # max(dt, 0.0)
+        else:
+            self._spare.append(timer)
         for j in done:
             self.on_end(j.owner)
 
