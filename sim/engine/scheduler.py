@@ -91,7 +91,6 @@ class Scheduler:
         ready = self.ready
         loc = th.local  # the thread's local buffers and the shared queues (ReadyQueues.depths, inline)
         shared = ready.shared
-        any_ready = ready.any_ready
         poll = p.poll
         vis = p.fin_vis
         idx = th.idx
@@ -174,7 +173,8 @@ class Scheduler:
                         t, nw = yield from deps.wire(th, t)
                     if ready.dummy:
                         t, nd = yield from deps.drain_dummies(th, t)
-                if any_ready(th):
+                # ReadyQueues.any_ready, inline
+                if loc[_AIC] or loc[_AIV] or loc[_MIX] or shared[_AIC] or shared[_AIV] or shared[_MIX]:
                     t, ndis = yield from dispatcher.dispatch(th, t)
                 if not ndis and early.queue:
                     t, nst = yield from dispatcher.stage(th, t)
