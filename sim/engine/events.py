@@ -96,7 +96,7 @@ class Proc:
     """A thread process: generator ``gen`` run on ``env`` (see the module docstring). ``tick`` is its
     timer (callbacks ``[gen.send]``, value the process); ``resume`` continues it after an event."""
 
-    __slots__ = ("env", "gen", "tick", "own", "resume", "naps", "napping")
+    __slots__ = ("env", "gen", "tick", "own", "resume", "naps", "napping", "spare")
 
     def __init__(self, env: Env, gen: Generator[Any, Any, Any]) -> None:
         self.env = env
@@ -106,6 +106,7 @@ class Proc:
         self.resume = self._resume
         self.naps = 0  # naps begun
         self.napping = -1  # the nap waited for now (-1: none)
+        self.spare: list[Timer] = []  # processed timers of its naps, for its owner to arm again
 
     def nap(self) -> tuple[Proc, int]:
         """Begin a nap (the process yields :data:`NAP` next); returns its token for :func:`rouse`."""

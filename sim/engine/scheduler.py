@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 import simpy
-from simpy.events import PENDING, Event
+from simpy.events import NORMAL, PENDING, Event
 
 from sim.engine.clock import EPS, at, ceil_nonneg
 from sim.engine.cond import observe, polled_now
@@ -29,7 +29,7 @@ from sim.engine.cores import Cluster
 from sim.engine.dependencies import Dependencies
 from sim.engine.dispatch import Dispatcher
 from sim.engine.early_dispatch import EarlyDispatch
-from sim.engine.events import NAP, Proc, Timer, later, start
+from sim.engine.events import NAP, Proc, Timer, start
 from sim.engine.params import RuntimeParams
 from sim.engine.queues import ReadyQueues, WiringQueue
 from sim.engine.tasks import SHAPES
@@ -58,6 +58,8 @@ class Scheduler:
         self.dispatcher = dispatcher
         self.early = early
         self.n_iter_sim = 0
+        # what _quiet reads at each call, in one tuple (one attribute load instead of one per name)
+        self._ctx = (p, env, wiring, deps, dispatcher, early, ready.any_ready, ready, p.poll, p.fin_vis)
 
     def start(self) -> None:
         """Start every thread's loop process now, in thread order."""
@@ -200,19 +202,13 @@ class Scheduler:
         polls); the thread sleeps until the first ``k`` that can see a change, or until woken: a nap
         (:mod:`sim.engine.events`) that the first of a timer at that iteration and its ``wake`` event ends.
         """
-        p = self.p
-        env = self.env
-        wq = self.wiring
-        deps = self.deps
-        dispatcher = self.dispatcher
-        early = self.early
-        any_ready = self.ready.any_ready
+        p, env, wq, deps, dispatcher, early, any_ready, ready, poll, vis = self._ctx
         t0 = th.idx == 0
         polled = polled_now(th)
         n = len(polled)
-        poll = p.poll
-        vis = p.fin_vis
-        per = max(2 * n * poll + p.idle_iter + (p.t0_extra if t0 else 0.0), 1e-3)
+        per = 2 * n * poll + p.idle_iter + (p.t0_extra if t0 else 0.0)
+        if 1e-3 > per:  # max(per, 1e-3), inline
+            per = 1e-3
         ceil = math.ceil
         while True:
             now = env._now
@@ -258,7 +254,7 @@ class Scheduler:
                 k = k_now if k is None else min(k, k_now)
             kq = 0
             if t0:
-                if self.ready.dummy:
+                if ready.dummy:
                     k = k_now if k is None else min(k, k_now)
                 if wq.items:
                     if len(wq.items) >= p.wiring_batch or wq.closed:
@@ -278,8 +274,16 @@ class Scheduler:
                 yield wake
             else:
                 # a nap until the first of a timer at iteration k and the wake event
-                token = th.proc.nap()
-                later(env, s0 + k * per - now, _RELAY_AT, token)
+                proc = th.proc
+                token = proc.nap()
+                spare = proc.spare  # a processed nap timer armed again, else a new one
+                if spare:
+                    timer = spare.pop()
+                    timer.callbacks = _RELAY_AT
+                    timer._value = token
+                else:
+                    timer = Timer(_RELAY_AT, token)
+                env.schedule(timer, NORMAL, s0 + k * per - now)
                 wake.callbacks.append(partial(_relay, token))
                 yield NAP
         if t0 and wq.items:
@@ -303,6 +307,8 @@ def _relay(token: tuple[Proc, int], _ev: simpy.Event) -> None:
 def _relay_at(timer: Timer) -> None:
     """Callback of a napping thread's timer (its value the nap's token): :func:`_relay` at the timer."""
     proc, n = timer._value
+    timer._value = None
+    proc.spare.append(timer)  # processed: armed again at a later nap
     if proc.napping == n:  # sim.engine.events.rouse, inline
         proc.napping = -1
         tick = proc.tick
