@@ -7,6 +7,7 @@ What is lighter than simpy's general machinery:
 * :class:`Env` processes the queue in one loop (simpy's ``step`` inline).
 * :class:`Timer` is an event that is triggered when scheduled (like ``simpy.Timeout``) with a fixed
   callback list and a value, the argument its callback reads (no ``functools.partial`` per timer).
+  The loop is done with a timer once its callbacks ran: its owner may schedule it again.
 * :func:`start` runs a generator as a thread process of an :class:`Env` (:class:`Proc`): the
   generator yields a delay in ns (a float) or a simpy event to wait for (an event already processed
   resumes it at once). A delay re-arms the process's one timer, whose only callback is the
@@ -28,7 +29,7 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, URGENT, Event, Timeout
 
-__all__ = ["NAP", "Env", "Proc", "Timer", "later", "rouse", "start"]
+__all__ = ["NAP", "Env", "Proc", "Timer", "rouse", "start"]
 
 
 class Env(simpy.Environment):
@@ -85,11 +86,6 @@ class Timer:
         self.callbacks = callbacks
         self._value = value
         self._ok = True
-
-
-def later(env: simpy.Environment, delay: float, callbacks: list[Callable[[Any], None]], value: Any) -> None:
-    """Schedule a :class:`Timer` ``delay`` ns from now (>= 0) with ``callbacks`` and ``value``."""
-    env.schedule(Timer(callbacks, value), NORMAL, delay)
 
 
 class Proc:
@@ -163,7 +159,7 @@ class Proc:
                 return
 
     def _end(self) -> None:
-        """The generator returned (from a resume after an event, or its start)."""
+        """The generator returned: drop what would keep the process in a reference cycle."""
         self.tick = self.resume = None  # type: ignore[assignment]  # no cycle left through the process
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hwmodels.chip import load_chip
 from kernels.registry import build_graph
 from sim.engine import RunOptions, simulate
-from sim.engine.events import NAP, Env, Timer, later, rouse, start
+from sim.engine.events import NAP, Env, Timer, rouse, start
 
 
 def _trace_simpy(delays: list[list[float]]) -> list[tuple[float, int, int]]:
@@ -102,8 +102,8 @@ def test_timers_share_a_callback_list_and_pass_their_value() -> None:
     env = Env()
     got: list[tuple[float, Any]] = []
     cbs = [lambda t: got.append((env.now, t._value))]
-    later(env, 3.0, cbs, "b")
-    later(env, 1.0, cbs, "a")
+    env.schedule(Timer(cbs, "b"), simpy.events.NORMAL, 3.0)
+    env.schedule(Timer(cbs, "a"), simpy.events.NORMAL, 1.0)
     env.schedule(Timer(cbs, "c"), simpy.events.NORMAL, 3.0)  # same time as "b", scheduled after it
     env.run()
     assert got == [(1.0, "a"), (3.0, "b"), (3.0, "c")]
