@@ -24,6 +24,7 @@ All internal times are ns (floats); chip runtime parameters are µs and converte
 Modules, one part of the runtime each:
 
 * :mod:`~sim.engine.run`: :func:`simulate` and the ``Engine`` that wires the parts for one run
+* :mod:`~sim.engine.events`: the event loop, timers and thread processes on simpy
 * :mod:`~sim.engine.options`: :class:`RunOptions`; :mod:`~sim.engine.params`: runtime parameters in ns
 * :mod:`~sim.engine.orchestrator`: the orchestrator thread's submit loop
 * :mod:`~sim.engine.queues`: the wiring queue, the shared ready queues, the dummy queue

@@ -19,15 +19,15 @@ instruction/scalar-cache cost (``first_kernel_*`` of the chip's core section).
 from __future__ import annotations
 
 import random
-from functools import partial
 from typing import Any
 
 import simpy
-from simpy.events import PENDING
+from simpy.events import NORMAL, PENDING
 
 from sim.engine.barriers import SEGMENTER
 from sim.engine.cores import Subtask
 from sim.engine.cost_model import CostModel
+from sim.engine.events import Timer
 from sim.engine.hbm import HbmLanes
 from sim.engine.params import RuntimeParams
 from sim.engine.threads import SchedulerThread
@@ -35,9 +35,9 @@ from sim.ir import Block
 
 __all__ = ["AICores"]
 
-# id(profile) -> (profile, its pipe_busy_ns and breakdown as floats): the cost model's profiles are
-# memoised and only read, so each is converted once
-_FLOATS: dict[int, tuple[Any, dict[str, float], dict[str, float]]] = {}
+# id(profile) -> (profile, its compute_ns, hbm_bytes, pipe_busy_ns and breakdown as floats): the cost
+# model's profiles are memoised and only read, so each is converted once
+_FLOATS: dict[int, tuple[Any, float, float, dict[str, float], dict[str, float]]] = {}
 
 
 class AICores:
@@ -60,6 +60,15 @@ class AICores:
         self.threads = threads
         self.hbm = HbmLanes(env, hbm_bw, self._lane_end)
         self.segmenter = SEGMENTER
+        self._starts = [self._lane_start_at]  # the lane-start timers' shared callback list
+        self._segments = [self._segment_start_at]  # the same for segment starts after a barrier
+        self._spare: list[Timer] = []  # processed lane-start timers (the event loop is done with them)
+
+    def release(self) -> None:
+        """After the run: drop the references to its own methods (reference cycles otherwise left to the
+        garbage collector)."""
+        self._starts = self._segments = self._spare = []
+        self.hbm.release()
 
     def deliver(self, sub: Subtask, arrive: float) -> None:
         """The token of ``sub`` arrives at its core at ``arrive`` (ns); taken now if the core is free."""
@@ -99,34 +108,51 @@ class AICores:
             # ``cold_extra``; ``local_setup_cold`` of it is dcci + ACK, the rest NoC propagation.
             core.used = True
             setup = min(p.setup_cold, core.cold_extra)
-            receive = max(sub.arrive + core.cold_extra - setup, core.free_at)
+            receive = sub.arrive + core.cold_extra - setup
+            if core.free_at > receive:  # max(receive, free_at), inline (here and below)
+                receive = core.free_at
         elif not core.used:
             core.used = True  # the other half of the cores start like a warm core after idle
-            receive = max(sub.arrive, core.free_at)
+            receive = core.free_at if core.free_at > sub.arrive else sub.arrive
             setup = p.setup_idle
         else:
-            receive = max(sub.arrive, core.free_at)
+            receive = core.free_at if core.free_at > sub.arrive else sub.arrive
             setup = p.setup_idle if sub.arrive - core.free_at >= p.idle_threshold else p.setup_b2b
         sub.receive = receive
         # _start_at, inline
         sub.start = start = receive + setup
-        self.env.timeout(max(0.0, start - self.env._now)).callbacks.append(partial(self._lane_start, sub))
+        env = self.env
+        dt = start - env._now
+        spare = self._spare  # a processed lane-start timer armed again, else a new one
+        if spare:
+            timer = spare.pop()
+            timer.callbacks = self._starts
+            timer._value = sub
+        else:
+            timer = Timer(self._starts, sub)
+        env.schedule(timer, NORMAL, dt if dt > 0.0 else 0.0)  # max(0.0, dt)
         wake = self.threads[core.thread].wake  # SchedulerThread.notify, inline
         if wake._value is PENDING:
-            wake.succeed()
+            wake._ok = True  # Event.succeed(), inline
+            wake._value = None
+            wake.env.schedule(wake)
 
     def _start_at(self, sub: Subtask, start: float) -> None:
-        """The lane of ``sub`` starts at ``start`` (ns): a timeout then; the owning thread is told now."""
+        """The lane of ``sub`` starts at ``start`` (ns): a timer then; the owning thread is told now."""
         sub.start = start
-        ev = self.env.timeout(max(0.0, start - self.env._now))
-        ev.callbacks.append(partial(self._lane_start, sub))
+        self.env.schedule(Timer(self._starts, sub), NORMAL, max(0.0, start - self.env._now))
         self.threads[sub.core.thread].notify()
 
-    def _lane_start(self, sub: Subtask, _ev: Any = None) -> None:
-        """The lane starts: its profile (cost model, jitter, first-kernel cost) enters the HBM share (a
-        timeout's callback, ``_ev`` the timeout)."""
+    def _lane_start_at(self, timer: Timer) -> None:
+        """The lane of the subtask ``timer._value`` starts: its profile (cost model, jitter, first-kernel
+        cost) enters the HBM share (a timer's callback)."""
+        sub = timer._value
+        timer._value = None
+        self._spare.append(timer)  # processed: armed again for a later lane start
         ts = sub.ts
         if ts.barrier is not None:
+            sub.pipe_busy = {}  # the segments add theirs
+            sub.breakdown = {}
             blocks = ts.task.blocks
             sub.n_seg = ts.barrier.counts[(sub.block % len(blocks), sub.lane)] + 1
             if self.p.jitter > 0:
@@ -148,29 +174,27 @@ class AICores:
             prof = profs.get("aiv0")
         if prof is None:
             compute = hbm = 0.0
-        else:
-            compute = float(prof.compute_ns)
-            hbm = float(prof.hbm_bytes)
-        p = self.p
-        if p.jitter > 0:
+            sub.pipe_busy = {}
+            sub.breakdown = {}
+        elif self.p.jitter > 0:
             rng = random.Random(f"{self.seed}:j:{self.noise_key[ts.idx]}:{block}:{sub.lane}")
-            factor = max(0.1, 1.0 + p.jitter * rng.gauss(0.0, 1.0))
-            compute *= factor
-        else:
-            factor = 1.0  # compute * 1.0 == compute
-        if prof is not None:
-            if factor == 1.0:  # float(v) * 1.0 == float(v): the profile's dicts as floats, converted once
-                conv = _FLOATS.get(id(prof))
-                if conv is None or conv[0] is not prof:
-                    if len(_FLOATS) >= 100_000:
-                        _FLOATS.clear()
-                    conv = _FLOATS[id(prof)] = (prof, {k: float(v) for k, v in prof.pipe_busy_ns.items()},
-                                                {k: float(v) for k, v in prof.breakdown.items()})
-                sub.pipe_busy = conv[1].copy()
-                sub.breakdown = conv[2].copy()
-            else:
-                sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
-                sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
+            factor = max(0.1, 1.0 + self.p.jitter * rng.gauss(0.0, 1.0))
+            compute = float(prof.compute_ns) * factor
+            hbm = float(prof.hbm_bytes)
+            sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
+            sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
+        else:  # no jitter (x * 1.0 == x): the profile's values as floats, converted once
+            conv = _FLOATS.get(id(prof))
+            if conv is None or conv[0] is not prof:
+                if len(_FLOATS) >= 100_000:
+                    _FLOATS.clear()
+                conv = _FLOATS[id(prof)] = (prof, float(prof.compute_ns), float(prof.hbm_bytes),
+                                            {k: float(v) for k, v in prof.pipe_busy_ns.items()},
+                                            {k: float(v) for k, v in prof.breakdown.items()})
+            compute = conv[1]
+            hbm = conv[2]
+            sub.pipe_busy = conv[3].copy()
+            sub.breakdown = conv[4].copy()
         if not sub.core.ran:
             compute = self._cold(sub, prof, compute)
         sub.compute_ns = compute
@@ -235,6 +259,10 @@ class AICores:
             return
         self.hbm.add(sub, compute, hbm / compute)
 
+    def _segment_start_at(self, timer: Timer) -> None:
+        """:meth:`_segment_start` of the subtask ``timer._value`` (a timer's callback)."""
+        self._segment_start(timer._value)
+
     def _arrive(self, sub: Subtask) -> None:
         """``sub`` reached barrier ``sub.seg`` now; the last participant to arrive releases them all,
         each continuing after its cross-core sync (ns)."""
@@ -249,13 +277,15 @@ class AICores:
         del ts.arrived[k]
         for s, t_arr in waiting:
             sync = self.p.barrier_sync[s.lane]
-            s.barriers.append((t_arr, now + sync))
+            if s.barriers:
+                s.barriers.append((t_arr, now + sync))  # type: ignore[union-attr]
+            else:
+                s.barriers = [(t_arr, now + sync)]
             s.breakdown["barrier_wait"] = s.breakdown.get("barrier_wait", 0.0) + (now - t_arr)
             s.breakdown["barrier_sync"] = s.breakdown.get("barrier_sync", 0.0) + sync
             s.compute_ns += now - t_arr + sync
             s.seg += 1
-            ev = self.env.timeout(sync)
-            ev.callbacks.append(lambda _e, s=s: self._segment_start(s))
+            self.env.schedule(Timer(self._segments, s), NORMAL, sync)
 
     def _lane_end(self, sub: Subtask) -> None:
         """The lane ends now: the core writes its record back and takes the next token, if any. (A lane
@@ -265,7 +295,8 @@ class AICores:
             return
         now = self.env._now
         sub.end = now
-        sub.breakdown["hbm_contention"] = max(0.0, (now - sub.start) - sub.compute_ns)
+        extra = (now - sub.start) - sub.compute_ns
+        sub.breakdown["hbm_contention"] = extra if extra > 0.0 else 0.0  # max(0.0, extra)
         core = sub.core
         core.busy = None
         core.free_at = now + self.p.writeback
@@ -275,7 +306,9 @@ class AICores:
             self._begin(nxt)
         wake = self.threads[core.thread].wake  # SchedulerThread.notify, inline
         if wake._value is PENDING:
-            wake.succeed()
+            wake._ok = True  # Event.succeed(), inline
+            wake._value = None
+            wake.env.schedule(wake)
 
 
 def _lane_cost(profs: dict[str, Any], lane: str) -> tuple[Any, float, float]:

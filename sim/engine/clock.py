@@ -24,7 +24,7 @@ def at(env: simpy.Environment, t: float) -> Generator[Any, Any, None]:
     """Advance simulated time to the thread-local clock ``t`` (ns); no event if ``t <= env.now``."""
     dt = t - env.now
     if dt > 0:
-        yield env.timeout(dt)
+        yield dt
 
 
 def ceil_nonneg(x: float) -> int:

@@ -34,6 +34,8 @@ class Subtask:
         "end", "finish", "pipe_busy", "breakdown", "compute_ns", "gated", "rung", "seg", "n_seg", "barriers",
         "factor",
     )
+    pipe_busy: dict[str, float]
+    breakdown: dict[str, float]
 
     def __init__(self, ts: TaskState, block: int, lane: str, core: Core, reg: int, thread: int) -> None:
         self.ts = ts
@@ -48,14 +50,13 @@ class Subtask:
         self.start: float | None = None
         self.end: float | None = None
         self.finish: float | None = None
-        self.pipe_busy: dict[str, float] = {}
-        self.breakdown: dict[str, float] = {}
+        # pipe_busy and breakdown (dicts, ns) are set when the lane starts (AICores)
         self.compute_ns = 0.0
         self.gated = False  # published with not_ready = 1 (early dispatch)
         self.rung: float | None = None  # doorbell arrival at the core
         self.seg = 0
         self.n_seg = 1
-        self.barriers: list[tuple[float, float]] = []
+        self.barriers: list[tuple[float, float]] | tuple[()] = ()  # a list from the first barrier on
         self.factor = 1.0
 
 

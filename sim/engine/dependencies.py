@@ -21,7 +21,7 @@ from sim.engine.clock import EPS
 from sim.engine.early_dispatch import EarlyDispatch
 from sim.engine.params import RuntimeParams
 from sim.engine.queues import ReadyQueues, WiringQueue
-from sim.engine.tasks import TaskState
+from sim.engine.tasks import TaskState, graph_preds
 from sim.engine.threads import SchedulerThread, broadcast
 from sim.ir import TaskGraph, TaskKind
 
@@ -42,7 +42,7 @@ class Dependencies:
         self.shared = ready.shared
         self.early = early
         self.threads = threads
-        preds = graph.preds()
+        preds = graph_preds(graph)
         self.tasks = [TaskState(t, preds[t.idx]) for t in graph.tasks]
         self.n_total = len(self.tasks)
         self.n_completed = 0
@@ -74,7 +74,7 @@ class Dependencies:
         while wq.items and n < p.wiring_batch:
             t += p.wire_per_task
             if t > self.env._now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env._now)
+                yield t - self.env._now
             ts = wq.items.popleft()
             n += 1
             ts.fanin = len(ts.preds) + 1
@@ -125,7 +125,7 @@ class Dependencies:
         p = self.p
         env = self.env
         if t > env._now:  # peers (T0 wiring) see the task complete from t on, not earlier
-            yield env.timeout(t - env._now)
+            yield t - env._now
         ts.completed = True
         self.n_completed += 1
         th.deferred += 1
@@ -134,7 +134,7 @@ class Dependencies:
             rs = t
             t += p.resolve_base + max(0, len(cons) - 2) * p.resolve_extra
             if t > env._now:  # sim.engine.clock.at, inline
-                yield env.timeout(t - env._now)
+                yield t - env._now
             for c in cons:
                 c.refcount += 1
                 if c.refcount == c.fanin:

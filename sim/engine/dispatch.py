@@ -118,19 +118,25 @@ class Dispatcher:
         p = self.p
         if not self.ready.any_ready(th):
             return t, 0
-        t = max(t, self.env._now)
+        now = self.env._now
+        if now > t:  # max(t, now), inline
+            t = now
         rs = t
-        la, sa = self.ready.depths(th)
+        local = th.local
+        shared = self.shared
+        la = [len(local[_AIC]), len(local[_AIV]), len(local[_MIX])]  # ReadyQueues.depths, inline
+        sa = [len(shared[_AIC]), len(shared[_AIV]), len(shared[_MIX])]
         total = 0
         # spill: more local work than this thread could ever place, and a peer has idle cores
-        for shape, own in ((_AIC, len(th.aic)), (_AIV, len(th.aiv)),
-                           (_MIX, len(th.clusters))):
-            loc = th.local[shape]
-            if len(loc) > own and self._peer_idle(th, shape):
-                extra = len(loc) - own
-                self.shared[shape].extend(loc[:extra])
-                del loc[:extra]
-                broadcast(self.threads)
+        if la[0] > len(th.aic) or la[1] > len(th.aiv) or la[2] > len(th.clusters):
+            for shape, own in ((_AIC, len(th.aic)), (_AIV, len(th.aiv)),
+                               (_MIX, len(th.clusters))):
+                loc = local[shape]
+                if len(loc) > own and self._peer_idle(th, shape):
+                    extra = len(loc) - own
+                    shared[shape].extend(loc[:extra])
+                    del loc[:extra]
+                    broadcast(self.threads)
         order = (_AIC, _AIV) if th.idx % 2 == 0 else (_AIV, _AIC)
         # IDLE stage
         budget = self._n_eligible(th, _MIX, "idle")
@@ -189,7 +195,7 @@ class Dispatcher:
         pops = 0
         while self.early.queue and pops < p.early_max_pops:
             if t > self.env._now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env._now)
+                yield t - self.env._now
             if not self.early.queue:  # a peer took the last candidate meanwhile
                 break
             ts = self.early.queue.popleft()
@@ -230,7 +236,7 @@ class Dispatcher:
         placed = 0
         while placed < budget:
             if t > self.env._now:  # sim.engine.clock.at, inline
-                yield self.env.timeout(t - self.env._now)
+                yield t - self.env._now
             ts = self._pop(th, shape, tried)
             if ts is None:
                 th.pop_miss += 1

@@ -1,19 +1,21 @@
 """simpy glue for HBM sharing: lanes that run at the same time slow each other down.
 
 The memory model is :class:`hwmodels.memory.HbmShare` (fluid, max-min fair). This module only
-turns it into events: after every change of the set of running lanes it arms one timeout at the
-next lane end; a timeout armed before a later change is stale and ignored.
+turns it into events: after every change of the set of running lanes it arms one timer at the
+next lane end; a timer armed before a later change is stale and ignored. A processed timer is armed
+again at a later change (the event loop is done with it once its callback ran).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 import simpy
+from simpy.events import NORMAL
 
 from hwmodels.memory import HbmFlow, HbmShare
 from sim.engine.cores import Subtask
+from sim.engine.events import Timer
 
 __all__ = ["HbmLanes"]
 
@@ -25,23 +27,48 @@ class HbmLanes:
         self.env = env
         self.share = HbmShare(bw)
         self.on_end = on_end
-        self.version = 0  # bumped at every change: only the latest armed timeout fires
+        self.version = 0  # bumped at every change: only the latest armed timer fires
+        self._fires = [self._fire]  # the timers' shared callback list
+        self._spare: list[Timer] = []  # processed timers, armed again instead of new ones
+
+    def release(self) -> None:
+        """After the run: drop the references to the owner's and its own methods (reference cycles)."""
+        self.on_end = _ignore
+        self._fires = []
+        self._spare = []
 
     def add(self, sub: Subtask, compute_ns: float, demand: float) -> None:
         """Start ``sub``'s lane now: ``compute_ns`` of work at full speed, ``demand`` bytes/ns of HBM."""
         self.version = ver = self.version + 1
         dt = self.share.add_next(HbmFlow(sub, compute_ns, demand), self.env._now)
         assert dt is not None  # the flow just added runs
-        self.env.timeout(max(dt, 0.0)).callbacks.append(partial(self._fire, ver))
+        spare = self._spare
+        if spare:
+            timer = spare.pop()
+            timer.callbacks = self._fires
+            timer._value = ver
+        else:
+            timer = Timer(self._fires, ver)
+        self.env.schedule(timer, NORMAL, 0.0 if 0.0 > dt else dt)  # max(dt, 0.0)
 
-    def _fire(self, ver: int, _ev: object = None) -> None:
-        """The timeout armed at change ``ver`` fires (``_ev``): unless stale, end the lanes done now and arm
+    def _fire(self, timer: Timer) -> None:
+        """The timer armed at change ``timer._value`` fires: unless stale, end the lanes done now and arm
         the next."""
+        ver = timer._value
         if ver != self.version:
+            self._spare.append(timer)  # processed: armed again at a later change
             return
         done, dt = self.share.finish_next(self.env._now)
         self.version = ver = ver + 1
-        if dt is not None:
-            self.env.timeout(max(dt, 0.0)).callbacks.append(partial(self._fire, ver))
+        if dt is not None:  # the timer itself (processed) is armed again
+            timer.callbacks = self._fires
+            timer._value = ver
+            self.env.schedule(timer, NORMAL, 0.0 if 0.0 > dt else dt)  # max(dt, 0.0)
+        else:
+            self._spare.append(timer)
         for j in done:
             self.on_end(j.owner)
+
+
+def _ignore(_sub: Subtask) -> None:
+    """The lane-end callback of a released :class:`HbmLanes`."""

@@ -15,6 +15,7 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 import simpy
+from simpy.events import PENDING
 
 from sim.engine.dependencies import Dependencies
 from sim.engine.params import RuntimeParams, submit_cost_ns
@@ -30,9 +31,9 @@ _SUBMIT = model_factory(SubmitRecord)
 
 
 class Orchestrator:
-    """The submit loop (a simpy process, :meth:`run`); ``submits`` holds one record per call and
-    ``end`` the time (ns) of the last submit's end. ``become_scheduler`` is called after the last
-    submit when the chip sets ``orch_to_sched``."""
+    """The submit loop (a thread process, :meth:`run`, :mod:`sim.engine.events`); ``submits`` holds one
+    record per call and ``end`` the time (ns) of the last submit's end. ``become_scheduler`` is called
+    after the last submit when the chip sets ``orch_to_sched``."""
 
     def __init__(self, env: simpy.Environment, p: RuntimeParams, deps: Dependencies, wiring: WiringQueue,
                  threads: list[SchedulerThread], become_scheduler: Callable[[], None]) -> None:
@@ -62,15 +63,18 @@ class Orchestrator:
         alloc = TaskKind.ALLOC
         t = 0.0
         filled = self.init_bytes
+        between = p.orch_between
+        record = p.orch_record
+        make = _SUBMIT
         for i, ts in enumerate(self.deps.tasks):
             if i:
-                t += p.orch_between
+                t += between
             start = t
             task = ts.task
             t += submit_cost_ns(p, task, sum(filled.get(x, 0) for x in task.allocates) if filled else 0)
-            t += p.orch_record
+            t += record
             if t > env._now:  # sim.engine.clock.at, inline
-                yield env.timeout(t - env._now)
+                yield t - env._now
             if ts.kind == alloc:
                 self.deps.complete_at_submit(ts)
             else:
@@ -81,8 +85,12 @@ class Orchestrator:
                 if not items:
                     wq.since = env._now
                 items.append(ts)
-                t0.notify()
-            submits.append(_SUBMIT({"submit_idx": i, "task": ts.idx, "task_id": task.task_id,
+                wake = t0.wake  # SchedulerThread.notify, inline
+                if wake._value is PENDING:
+                    wake._ok = True  # Event.succeed(), inline
+                    wake._value = None
+                    env.schedule(wake)
+            submits.append(make({"submit_idx": i, "task": ts.idx, "task_id": task.task_id,
                                     "start": float(start), "end": float(t)}))
         wq.closed = True
         self.end = t

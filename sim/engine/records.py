@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from operator import attrgetter
 
 from hwmodels.chip import ChipConfig
@@ -25,37 +26,58 @@ def build_result(graph: TaskGraph, chip: ChipConfig, seed: int, cores: list[Core
     """Subtask records sorted by (task, block, lane); phase records by thread, each thread's in
     emission order; submit records; and the run's notes (ns, iteration counts)."""
     g = graph
-    name_to_id = {v: k for k, v in g.func_names.items()}
+    name_to_id: dict[str, int] | None = None  # taken when a lane has no kernel id
     recs = []
-    lane_idx = _LANE_IDX
-    mix = CoreShape.MIX
+    append = recs.append
     make = _SUBTASK
+    mix = CoreShape.MIX
+    # per task (records come task by task): lane -> (func, func_id)
+    cur = None
+    names: dict[str, tuple[str, int]] = {}
+    last_finish = -math.inf
+    first_dispatch = math.inf
     for s in sorted(subs, key=_ORDER):
         ts = s.ts
-        t = ts.task
         lane = s.lane
-        func = t.name
-        if ts.shape == mix:
-            suffix = "_aic" if lane == "aic" else "_aiv"
-            if not func.endswith(suffix):
-                func = func + suffix
-        kids = t.kernel_ids
-        fid = kids[lane_idx[lane]] if len(kids) == 3 else -1
-        if fid == -1 and lane == "aiv0" and len(kids) == 3:
-            fid = kids[2]
-        if fid == -1:
-            fid = name_to_id.get(t.name, -1)
+        if ts is not cur:
+            cur = ts
+            names = {}
+            t = ts.task
+            tidx = t.idx
+            tid = t.task_id
+        hit = names.get(lane)
+        if hit is None:
+            func = t.name
+            if ts.shape == mix:
+                suffix = "_aic" if lane == "aic" else "_aiv"
+                if not func.endswith(suffix):
+                    func = func + suffix
+            kids = t.kernel_ids
+            fid = kids[_LANE_IDX[lane]] if len(kids) == 3 else -1
+            if fid == -1 and lane == "aiv0" and len(kids) == 3:
+                fid = kids[2]
+            if fid == -1:
+                if name_to_id is None:
+                    name_to_id = {v: k for k, v in g.func_names.items()}
+                fid = name_to_id.get(t.name, -1)
+            hit = names[lane] = (func, fid)
         bar = s.barriers
-        recs.append(make({  # the record takes the subtask's dicts (float values, owned by no one else)
-            "task": t.idx, "task_id": t.task_id, "func": func, "func_id": fid, "block": s.block, "lane": lane,
-            "core_id": s.core.id, "reg_task_id": s.reg, "thread": s.thread, "dispatch": float(s.dispatch),
-            "receive": float(s.receive), "start": float(s.start), "end": float(s.end), "finish": float(s.finish),
+        dispatch = float(s.dispatch)
+        finish = float(s.finish)
+        if finish > last_finish:
+            last_finish = finish
+        if dispatch < first_dispatch:
+            first_dispatch = dispatch
+        append(make({  # the record takes the subtask's dicts (float values, owned by no one else)
+            "task": tidx, "task_id": tid, "func": hit[0], "func_id": hit[1], "block": s.block, "lane": lane,
+            "core_id": s.core.id, "reg_task_id": s.reg, "thread": s.thread, "dispatch": dispatch,
+            "receive": float(s.receive), "start": float(s.start), "end": float(s.end), "finish": finish,
             "pipe_busy": s.pipe_busy, "breakdown": s.breakdown,
             "barriers": [(float(a), float(b)) for a, b in bar] if bar else [],
         }))
+    if not recs:
+        last_finish = first_dispatch = 0.0
     phases = [r for th in threads for r in th.phases]  # threads in index order
-    last_finish = max((r.finish for r in recs), default=0.0)
-    first_dispatch = min((r.dispatch for r in recs), default=0.0)
     sched_end = max(th.end_time for th in threads)
     notes = {
         "orch_end_ns": orch_end,

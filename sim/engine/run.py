@@ -5,8 +5,6 @@ turns what they recorded into the run records.
 
 from __future__ import annotations
 
-import simpy
-
 from hwmodels.chip import ChipConfig
 from sim.engine.aicore import AICores
 from sim.engine.barriers import use_graph as plans_for
@@ -15,6 +13,7 @@ from sim.engine.cost_model import CostModel, default_cost_model, make_l2
 from sim.engine.dependencies import Dependencies
 from sim.engine.dispatch import Dispatcher
 from sim.engine.early_dispatch import EarlyDispatch
+from sim.engine.events import Env, start
 from sim.engine.options import RunOptions
 from sim.engine.orchestrator import Orchestrator
 from sim.engine.params import RuntimeParams
@@ -23,6 +22,7 @@ from sim.engine.queues import ReadyQueues, WiringQueue
 from sim.engine.records import build_result
 from sim.engine.scheduler import Scheduler
 from sim.engine.tasks import TaskState, noise_keys
+from sim.engine.tasks import use_graph as states_for
 from sim.engine.threads import SchedulerThread, deal
 from sim.ir import CoreShape, TaskGraph, TaskKind
 from sim.ir.records import RunResult
@@ -47,7 +47,8 @@ class Engine:
         self.p = p = RuntimeParams(chip, opts)
         plans_for(graph)  # the per-task memos hold this graph's tasks only
         arg_counts_for(graph)
-        self.env = env = simpy.Environment()
+        states_for(graph)
+        self.env = env = Env()
         l2 = make_l2(cost_model, graph, opts.l2_init)
         nth = max(1, p.n_threads)
         self.cores, clusters = build_cores(int(chip.soc.clusters), int(getattr(chip.soc, "aiv_per_cluster", 2)), nth)
@@ -57,7 +58,7 @@ class Engine:
         wiring = WiringQueue(env)
         ready = ReadyQueues()
         keys = noise_keys(graph) if p.jitter > 0 else []  # read only to draw jitter
-        aicores = AICores(env, p, opts.seed, cost_model, l2, keys, float(chip.soc.hbm_bw_gbps), threads)
+        self.aicores = aicores = AICores(env, p, opts.seed, cost_model, l2, keys, float(chip.soc.hbm_bw_gbps), threads)
         early = EarlyDispatch(p, threads, aicores)
         self.dispatcher = Dispatcher(env, p, ready, threads, aicores, early)
         self.deps = Dependencies(env, p, graph, wiring, ready, early, threads)
@@ -65,14 +66,19 @@ class Engine:
                                    early)
         self.orchestrator = Orchestrator(env, p, self.deps, wiring, threads, self.scheduler.add_thread)
         self.orchestrator.fill(graph.tensors)
-        validate(self.deps.tasks, threads)
+        # the checks depend on the tasks and the cores' layout only: once per graph and layout
+        layout = (graph.tasks, len(graph.tasks), [(len(t.aiv), [len(c.aivs) for c in t.clusters]) for t in threads])
+        if _VALID[0] is not graph or _VALID[1] != layout:
+            validate(self.deps.tasks, threads)
+            _VALID[:] = [graph, layout]
 
     def run(self) -> RunResult:
         """Run to the end: the orchestrator's process first, then each scheduler thread's."""
         env = self.env
-        env.process(self.orchestrator.run())
+        start(env, self.orchestrator.run())
         self.scheduler.start()
         env.run()
+        self.aicores.release()
         deps = self.deps
         if deps.n_completed != deps.n_total:
             stuck = [ts.task.name for ts in deps.tasks if not ts.completed][:5]
@@ -82,6 +88,10 @@ class Engine:
             )
         return build_result(self.graph, self.chip, self.opts.seed, self.cores, self.threads, self.dispatcher.subs,
                             self.orchestrator.submits, self.orchestrator.end, self.scheduler.n_iter_sim)
+
+
+_VALID: list[object] = [None, None]  # the graph and core layout validate() last passed (a recorded graph's
+# tasks are not changed afterwards)
 
 
 def validate(tasks: list[TaskState], threads: list[SchedulerThread]) -> None:

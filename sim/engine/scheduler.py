@@ -1,8 +1,8 @@
 """The AICPU scheduler threads' loop (docs/model.md §4.3).
 
-Each thread is a simpy process running :meth:`Scheduler.loop`. One iteration, on the thread's own
-clock ``t`` (ns): exit check, completion poll (a COND read of ``cond_poll`` per polled core, FINs
-stamped and resolved), T0's wiring and dummy drain, dispatch (:mod:`sim.engine.dispatch`),
+Each thread is a process (:mod:`sim.engine.events`) running :meth:`Scheduler.loop`. One iteration,
+on the thread's own clock ``t`` (ns): exit check, completion poll (a COND read of ``cond_poll`` per
+polled core, FINs stamped and resolved), T0's wiring and dummy drain, dispatch (:mod:`sim.engine.dispatch`),
 early-dispatch staging when nothing was dispatched, a second completion poll, the deferred
 release, and ``sched_idle_iter`` for an iteration without progress.
 
@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 import simpy
-from simpy.events import PENDING
+from simpy.events import NORMAL, PENDING, Event
 
 from sim.engine.clock import EPS, at, ceil_nonneg
 from sim.engine.cond import observe, polled_now
@@ -29,11 +29,15 @@ from sim.engine.cores import Cluster
 from sim.engine.dependencies import Dependencies
 from sim.engine.dispatch import Dispatcher
 from sim.engine.early_dispatch import EarlyDispatch
+from sim.engine.events import NAP, Proc, Timer, start
 from sim.engine.params import RuntimeParams
 from sim.engine.queues import ReadyQueues, WiringQueue
+from sim.engine.tasks import SHAPES
 from sim.engine.threads import SchedulerThread, deal
 
 __all__ = ["Scheduler"]
+
+_AIC, _AIV, _MIX = SHAPES  # the shapes in SHAPES order (enum members looked up once)
 
 
 class Scheduler:
@@ -54,11 +58,13 @@ class Scheduler:
         self.dispatcher = dispatcher
         self.early = early
         self.n_iter_sim = 0
+        # what _quiet reads at each call, in one tuple (one attribute load instead of one per name)
+        self._ctx = (p, env, wiring, deps, dispatcher, early, ready.any_ready, ready, p.poll, p.fin_vis)
 
     def start(self) -> None:
         """Start every thread's loop process now, in thread order."""
         for th in self.threads:
-            self.env.process(self.loop(th))
+            th.proc = start(self.env, self.loop(th))
 
     def add_thread(self) -> None:
         """``orch_to_sched``: the orchestrator thread becomes one more scheduler and all clusters are
@@ -68,7 +74,7 @@ class Scheduler:
         th = SchedulerThread(len(self.threads), self.env)
         self.threads.append(th)
         deal(self.threads, self.clusters)
-        self.env.process(self.loop(th))
+        th.proc = start(self.env, self.loop(th))
 
     def loop(self, th: SchedulerThread) -> Generator[Any, Any, None]:
         """``th``'s scheduler loop, from now until every task is complete and its cores are empty.
@@ -79,15 +85,14 @@ class Scheduler:
         completes tasks whose last subtask finished."""
         p = self.p
         env = self.env
-        timeout = env.timeout
         deps = self.deps
         complete = deps.complete
         wq = self.wiring
         dispatcher = self.dispatcher
         early = self.early
         ready = self.ready
-        depths = ready.depths
-        any_ready = ready.any_ready
+        loc = th.local  # the thread's local buffers and the shared queues (ReadyQueues.depths, inline)
+        shared = ready.shared
         poll = p.poll
         vis = p.fin_vis
         idx = th.idx
@@ -123,10 +128,11 @@ class Scheduler:
                             continue
                         if t > env._now:
                             if la is None:
-                                la, sa = depths(th)
+                                la = [len(loc[_AIC]), len(loc[_AIV]), len(loc[_MIX])]
+                                sa = [len(shared[_AIC]), len(shared[_AIV]), len(shared[_MIX])]
                             # the read happens at t: peers must not see its effects (FIN counts, freed
                             # slots) earlier
-                            yield timeout(t - env._now)
+                            yield t - env._now
                             if c.thread != idx or c.running is None:
                                 continue  # meanwhile re-dealt to another thread (orch_to_sched), which polls it
                         if c.pending is None:  # sim.engine.cond.observe for an empty pending slot, inline
@@ -143,7 +149,8 @@ class Scheduler:
                             continue
                         th.polled_ver += 1  # a running slot changed (SchedulerThread.touch, inline)
                         if la is None:
-                            la, sa = depths(th)
+                            la = [len(loc[_AIC]), len(loc[_AIV]), len(loc[_MIX])]
+                            sa = [len(shared[_AIC]), len(shared[_AIV]), len(shared[_MIX])]
                         fin = t
                         for s in done:
                             s.finish = fin
@@ -155,7 +162,7 @@ class Scheduler:
                                 t = yield from complete(th, ts, t, to_shared=False)
                     if n:
                         t += p.ctr_phase
-                        le, _ = depths(th)
+                        le = [len(loc[_AIC]), len(loc[_AIV]), len(loc[_MIX])]
                         assert sa is not None
                         th.phase("complete", rs, t, n, local_at_start=la, shared_at_start=sa,
                                  local_at_end=le, shared_at_end=list(sa))
@@ -168,7 +175,8 @@ class Scheduler:
                         t, nw = yield from deps.wire(th, t)
                     if ready.dummy:
                         t, nd = yield from deps.drain_dummies(th, t)
-                if any_ready(th):
+                # ReadyQueues.any_ready, inline
+                if loc[_AIC] or loc[_AIV] or loc[_MIX] or shared[_AIC] or shared[_AIV] or shared[_MIX]:
                     t, ndis = yield from dispatcher.dispatch(th, t)
                 if not ndis and early.queue:
                     t, nst = yield from dispatcher.stage(th, t)
@@ -180,33 +188,27 @@ class Scheduler:
                 th.phase("release", rs, t, 0)
             if progress:
                 if t > env._now:  # sim.engine.clock.at, inline (the loop's hottest yield)
-                    yield timeout(t - env._now)
+                    yield t - env._now
                 continue
             t += p.idle_iter
             if t > env._now:
-                yield timeout(t - env._now)
+                yield t - env._now
             t = yield from self._quiet(th, t)
 
     def _quiet(self, th: SchedulerThread, s0: float) -> Generator[Any, Any, float]:
         """Skip iterations that cannot observe anything; return the start (ns) of the next real one.
 
         Iteration ``k`` after ``s0`` starts at ``s0 + k * per`` (``per``: the idle iteration with its
-        polls); the thread sleeps until the first ``k`` that can see a change, or until woken: on an
-        event that the first of a timeout at that iteration and its ``wake`` event succeeds.
+        polls); the thread sleeps until the first ``k`` that can see a change, or until woken: a nap
+        (:mod:`sim.engine.events`) that the first of a timer at that iteration and its ``wake`` event ends.
         """
-        p = self.p
-        env = self.env
-        wq = self.wiring
-        deps = self.deps
-        dispatcher = self.dispatcher
-        early = self.early
-        any_ready = self.ready.any_ready
+        p, env, wq, deps, dispatcher, early, any_ready, ready, poll, vis = self._ctx
         t0 = th.idx == 0
         polled = polled_now(th)
         n = len(polled)
-        poll = p.poll
-        vis = p.fin_vis
-        per = max(2 * n * poll + p.idle_iter + (p.t0_extra if t0 else 0.0), 1e-3)
+        per = 2 * n * poll + p.idle_iter + (p.t0_extra if t0 else 0.0)
+        if 1e-3 > per:  # max(per, 1e-3), inline
+            per = 1e-3
         ceil = math.ceil
         while True:
             now = env._now
@@ -252,7 +254,7 @@ class Scheduler:
                 k = k_now if k is None else min(k, k_now)
             kq = 0
             if t0:
-                if self.ready.dummy:
+                if ready.dummy:
                     k = k_now if k is None else min(k, k_now)
                 if wq.items:
                     if len(wq.items) >= p.wiring_batch or wq.closed:
@@ -263,15 +265,27 @@ class Scheduler:
                     k = kw if k is None else min(k, kw)
             if k is not None and s0 + k * per <= now + EPS:
                 break
-            wake = th.wake = env.event()
+            wake = th.wake
+            if wake._value is PENDING:  # never triggered: nobody else holds it, only its stale relay goes
+                wake.callbacks.clear()
+            else:
+                wake = th.wake = Event(env)
             if k is None:
                 yield wake
             else:
-                woken = env.event()
-                resume = partial(_relay, woken)
-                env.timeout(s0 + k * per - now).callbacks.append(resume)
-                wake.callbacks.append(resume)
-                yield woken
+                # a nap until the first of a timer at iteration k and the wake event
+                proc = th.proc
+                token = proc.nap()
+                spare = proc.spare  # a processed nap timer armed again, else a new one
+                if spare:
+                    timer = spare.pop()
+                    timer.callbacks = _RELAY_AT
+                    timer._value = token
+                else:
+                    timer = Timer(_RELAY_AT, token)
+                env.schedule(timer, NORMAL, s0 + k * per - now)
+                wake.callbacks.append(partial(_relay, token))
+                yield NAP
         if t0 and wq.items:
             kq = ceil_nonneg((wq.since - s0) / per)
             th.wire_skip += max(0, k - kq)
@@ -279,7 +293,27 @@ class Scheduler:
         return s0 + k * per
 
 
-def _relay(woken: simpy.Event, _ev: simpy.Event) -> None:
-    """Callback of a sleeping thread's timeout and wake event: the first of them succeeds ``woken``."""
-    if woken._value is PENDING:  # not woken.triggered
-        woken.succeed()
+def _relay(token: tuple[Proc, int], _ev: simpy.Event) -> None:
+    """Callback of a napping thread's ``wake`` event: the first of it and the thread's timer ends the
+    nap of ``token`` (sim.engine.events.rouse, inline)."""
+    proc, n = token
+    if proc.napping == n:
+        proc.napping = -1
+        tick = proc.tick
+        tick.callbacks = proc.own
+        proc.env.schedule(tick)
+
+
+def _relay_at(timer: Timer) -> None:
+    """Callback of a napping thread's timer (its value the nap's token): :func:`_relay` at the timer."""
+    proc, n = timer._value
+    timer._value = None
+    proc.spare.append(timer)  # processed: armed again at a later nap
+    if proc.napping == n:  # sim.engine.events.rouse, inline
+        proc.napping = -1
+        tick = proc.tick
+        tick.callbacks = proc.own
+        proc.env.schedule(tick)
+
+
+_RELAY_AT = [_relay_at]  # the timers' shared callback list

@@ -12,7 +12,7 @@ from typing import Any
 from sim.engine.barriers import BarrierPlan, plan
 from sim.ir import CoreShape, Task, TaskGraph, TaskKind
 
-__all__ = ["LANES", "SHAPES", "TaskState", "noise_keys", "task_lanes"]
+__all__ = ["LANES", "SHAPES", "TaskState", "graph_preds", "noise_keys", "task_lanes", "use_graph"]
 
 SHAPES = (CoreShape.AIC, CoreShape.AIV, CoreShape.MIX)  # the shapes with a ready queue, in this order
 LANES = ("aic", "aiv0", "aiv1")  # the lanes of a cluster, in ``kernel_ids`` order
@@ -36,33 +36,74 @@ class TaskState:
         "completed", "next_block", "subs_total", "subs_done", "profiles", "early_depth", "dispatched",
         "dfanin", "cand", "barrier", "sync", "arrived",
     )
+    lanes: list[str]
+    barrier: BarrierPlan | None
 
     def __init__(self, task: Task, preds: list[int]) -> None:
         self.task = task
-        self.idx = task.idx
-        self.shape = task.shape
-        self.block_num = task.block_num  # the task's, read often
-        # a task whose dispatch predicate is false is retired inline like a dummy task (simpler
-        # src/a2a3/runtime/tensormap_and_ringbuffer/runtime/scheduler/pto_scheduler.h, push_ready_routed)
-        self.kind = kind = _DUMMY if task.predicate == "fail" else task.kind
-        self.lanes = task_lanes(task)
+        st = _STATIC.get(id(task))
+        if st is None or st[0] is not task:
+            st = _static(task)
+        _, self.idx, self.shape, self.block_num, self.kind, self.lanes, self.subs_total, self.barrier, \
+            self.sync, early = st
         self.preds = preds
         self.fanout: list[TaskState] = []
         self.fanin = 0
         self.refcount = 0
         self.completed = False
         self.next_block = 0
-        self.subs_total = self.block_num * len(self.lanes) if kind == _KERNEL else 0
         self.subs_done = 0
         # block (or (block, segment) with barriers) -> {lane: cost-model profile}, memo per run
         self.profiles: dict[Any, dict[str, Any]] = {}
-        self.early_depth: int | None = 0 if task.allow_early_resolve else None  # flag (auto-chain depth)
+        self.early_depth: int | None = 0 if early else None  # flag (auto-chain depth)
         self.dispatched = False  # first dispatch seen (early-dispatch candidate detection runs once)
         self.dfanin = 0  # producers flagged-and-dispatched or complete at wiring (docs/model.md §4.4)
         self.cand = False  # STAGING candidate
-        self.barrier: BarrierPlan | None = plan(task, self.lanes) if kind == _KERNEL else None
-        self.sync = task.sync_start or self.barrier is not None
         self.arrived: dict[int, list[Any]] = {}  # barrier index -> subtasks waiting there
+
+
+# id(task) -> (task, idx, shape, block_num, kind, lanes, subs_total, barrier plan, sync, early resolve): what
+# a TaskState takes from its task, derived once per task object (a recorded task is not changed afterwards;
+# the lanes list and the plan are only read); the memo holds one graph's tasks (use_graph)
+_STATIC: dict[int, tuple[Any, ...]] = {}
+_GRAPH: list[object] = [None]
+
+
+def use_graph(graph: object) -> None:
+    """The per-task memo holds one graph's tasks: drop it when a run uses another graph."""
+    if _GRAPH[0] is not graph:
+        _STATIC.clear()
+        _GRAPH[0] = graph
+
+
+def graph_preds(graph: TaskGraph) -> dict[int, list[int]]:
+    """``graph.preds()``, kept for the graph of the last call while its edge list is the same list of the
+    same length (a recorded graph's edges are not changed afterwards; the lists are only read)."""
+    edges = graph.edges
+    if _PREDS[0] is graph and _PREDS[1] is edges and _PREDS[2] == len(edges):
+        return _PREDS[3]  # type: ignore[return-value]
+    preds = graph.preds()
+    _PREDS[:] = [graph, edges, len(edges), preds]
+    return preds
+
+
+_PREDS: list[Any] = [None, None, -1, None]  # graph, its edge list, that list's length, its preds
+
+
+def _static(task: Task) -> tuple[Any, ...]:
+    """The memo entry of ``task`` (see ``_STATIC``), made and kept."""
+    # a task whose dispatch predicate is false is retired inline like a dummy task (simpler
+    # src/a2a3/runtime/tensormap_and_ringbuffer/runtime/scheduler/pto_scheduler.h, push_ready_routed)
+    kind = _DUMMY if task.predicate == "fail" else task.kind
+    lanes = task_lanes(task)
+    block_num = task.block_num  # the task's, read often
+    barrier = plan(task, lanes) if kind == _KERNEL else None
+    st = (task, task.idx, task.shape, block_num, kind, lanes, block_num * len(lanes) if kind == _KERNEL else 0,
+          barrier, task.sync_start or barrier is not None, bool(task.allow_early_resolve))
+    if len(_STATIC) >= 200_000:
+        _STATIC.clear()
+    _STATIC[id(task)] = st
+    return st
 
 
 def task_lanes(task: Task) -> list[str]:

@@ -12,6 +12,7 @@ import simpy
 from simpy.events import PENDING
 
 from sim.engine.cores import Cluster, Core
+from sim.engine.events import Proc
 from sim.engine.tasks import SHAPES, TaskState
 from sim.ir import CoreShape
 from sim.ir.records import PhaseRecord
@@ -35,6 +36,7 @@ class SchedulerThread:
         self.local: dict[CoreShape, list[TaskState]] = {s: [] for s in SHAPES}
         self.loop_iter = 0  # loop iterations, simulated or skipped
         self.wake = env.event()
+        self.proc: Proc | None = None  # the thread's process, once its loop started
         self.pop_hit = 0
         self.pop_miss = 0
         self.deferred = 0  # completed tasks waiting for the deferred release
@@ -55,7 +57,9 @@ class SchedulerThread:
         """Wake the thread if it sleeps (at the current simulated time)."""
         wake = self.wake
         if wake._value is PENDING:  # not wake.triggered
-            wake.succeed()
+            wake._ok = True  # Event.succeed(), inline
+            wake._value = None
+            wake.env.schedule(wake)
 
     def phase(self, kind: str, start: float, end: float, n: int, pop_hit: int = 0, pop_miss: int = 0,
               local_at_start: list[int] | None = None, shared_at_start: list[int] | None = None,
@@ -77,7 +81,9 @@ def broadcast(threads: list[SchedulerThread]) -> None:
     for th in threads:
         wake = th.wake  # SchedulerThread.notify, inline
         if wake._value is PENDING:
-            wake.succeed()
+            wake._ok = True  # Event.succeed(), inline
+            wake._value = None
+            wake.env.schedule(wake)
 
 
 def deal(threads: list[SchedulerThread], clusters: list[Cluster]) -> None:

@@ -613,6 +613,13 @@ def test_barrier_across_more_blocks_than_the_chip_holds_names_the_kernel_line() 
     assert len(r.subtasks) == 4
 
 
+def test_a_graph_that_passed_the_submit_checks_on_one_chip_is_checked_again_on_a_smaller_one() -> None:
+    g = TaskGraph(kernel="barrier", tasks=[_kernel(0, CoreShape.AIV, 5, 1, after=1)])
+    assert len(_run(g, load_chip(None, ["soc.clusters=3"])).subtasks) == 5  # 6 AIV cores: fits
+    with pytest.raises(UserError, match="expected block_num <= 4"):
+        _run(g, load_chip(None, ["soc.clusters=2"]))  # the same graph object, 4 AIV cores
+
+
 def test_barrier_op_fences_its_block_in_the_op_timeline() -> None:
     """The in-core view of one block (``swimsim explain --ops``): ops after the barrier start after
     every op before it is done, on every lane; the engine's segments drop the barrier op itself."""

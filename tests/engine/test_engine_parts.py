@@ -12,9 +12,9 @@ from sim.engine.cond import next_change, observe, polled, polled_now
 from sim.engine.cores import Core, Subtask, build_cores
 from sim.engine.dispatch import eligible, mix_fit
 from sim.engine.hbm import HbmLanes
-from sim.engine.tasks import TaskState
+from sim.engine.tasks import TaskState, graph_preds
 from sim.engine.threads import SchedulerThread, deal
-from sim.ir import BARRIER, Block, CoreShape, Op, Pipe, Task
+from sim.ir import BARRIER, Block, CoreShape, Edge, Op, Pipe, Task, TaskGraph
 
 _VIS = 10.0
 
@@ -155,3 +155,14 @@ def test_memoised_cold_start_draws_are_the_seeded_generators_and_follow_seed_and
     assert cold_draws(seed, cid) == cold_draws(seed, cid)
     assert cold_draws(seed + 1, cid) != cold_draws(seed, cid)
     assert cold_draws(seed, (cid + 1) % 72) != cold_draws(seed, cid)
+
+
+def test_graph_preds_are_kept_per_edge_list_and_follow_a_new_or_longer_one() -> None:
+    tasks = [Task(idx=i, task_id=i, name="k", shape=CoreShape.AIV, block_num=1) for i in range(3)]
+    g = TaskGraph(kernel="k", tensors=[], tasks=tasks, edges=[Edge(pred=0, succ=1, source="explicit")])
+    first = graph_preds(g)
+    assert first == {0: [], 1: [0], 2: []} and graph_preds(g) is first
+    g.edges.append(Edge(pred=1, succ=2, source="explicit"))
+    assert graph_preds(g) == {0: [], 1: [0], 2: [1]}
+    g.edges = [Edge(pred=0, succ=2, source="explicit")]
+    assert graph_preds(g) == {0: [], 1: [], 2: [0]}
