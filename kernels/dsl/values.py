@@ -872,6 +872,7 @@ _ELEMENTWISE: dict[str, Callable[..., Any]] = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": _div, "maximum": np.maximum,
     "minimum": np.minimum, "neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
     "rsqrt": lambda x: 1.0 / np.sqrt(x), "recip": lambda x: 1.0 / x, "relu": lambda x: np.maximum(x, 0),
+    "move": np.positive,  # a UB -> UB copy
 }
 
 # op name -> fn(out_tile, *operands, **attributes) -> the output tile's full array

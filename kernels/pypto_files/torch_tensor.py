@@ -396,6 +396,12 @@ class Tensor:
     def all(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return Tensor(np.all(self.a, axis=dim, keepdims=keepdim), bool)
 
+    def isfinite(self) -> Tensor:
+        return Tensor(np.isfinite(self.a), bool)
+
+    def isnan(self) -> Tensor:
+        return Tensor(np.isnan(self.a), bool)
+
     def __bool__(self) -> builtins.bool:
         return builtins.bool(self.a)
 

@@ -1,0 +1,58 @@
+"""Harness and loop forms of pypto kernel files: a direct device call of a ``@pl.jit`` entry and a compiled
+program's call (``pypto.backend`` / ``pypto.runtime`` stand-ins), loops carrying values through
+``init_values=`` and ``pl.yield_``, and ``pl.move`` between on-chip spaces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kernels.pypto_files.loader import run_harness
+from sim.util.errors import UserError
+
+STYLE = Path(__file__).resolve().parent / "pypto_style"
+
+
+def test_direct_call_and_compiled_program_each_record_the_entry() -> None:
+    recs = run_harness(STYLE / "device_call.py", ["-p", "a2a3"])
+    assert [r.name for r in recs] == ["double_rows", "double_rows"]
+    assert [r.level for r in recs] == [2, None]  # the swimlane level comes from each call's RunConfig
+    for r in recs:
+        (task,) = r.graph.kernel_tasks()
+        assert task.name == "double" and task.block_num == 2
+
+
+def test_a5_backend_is_one_line_at_the_call() -> None:
+    with pytest.raises(UserError, match=r"device_call\.py:\d+: .*Ascend950.*a2a3 die"):
+        run_harness(STYLE / "device_call.py", ["--a5"])
+
+
+def test_carried_loops_and_moves_match_the_golden() -> None:
+    (rec,) = run_harness(STYLE / "carried_moves.py", [], check_golden=True)
+    assert rec.values and rec.golden is not None
+    assert {o["output"]: o["result"] for o in rec.golden["outputs"]} == {"y": "match", "z": "match"}
+    ops = [op for t in rec.graph.kernel_tasks() if t.name == "mm" for op in t.blocks[0].ops]
+    assert sum(op.kind in ("matmul", "matmul_acc") for op in ops) == 4
+    assert sum(op.kind == "move" and op.name == "l1_to_l0a" for op in ops) == 4  # one L1 -> L0A per matmul
+
+
+def test_move_to_an_unmodelled_space_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "k.py"
+    path.write_text("""import pypto.language as pl
+
+
+@pl.jit
+def entry(x: pl.Tensor[[16, 16], pl.FP32]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="m"):
+        t = pl.tile.load(x, [0, 0], [16, 16], target_memory=pl.MemorySpace.Mat)
+        pl.move(t, target_memory=pl.MemorySpace.Bias)
+
+
+if __name__ == "__main__":
+    import torch
+    from golden import TensorSpec, run_jit
+    run_jit(fn=entry, specs=[TensorSpec("x", [16, 16], torch.float32)])
+""")
+    with pytest.raises(UserError, match=r"k\.py:8: .*pl\.move\(target_memory=Bias\) is not supported"):
+        run_harness(path, [])
