@@ -102,11 +102,14 @@ class _Jit:
     inline = staticmethod(_inline)
     incore = staticmethod(_inline)
 
+    _WHY = {"extern": "a hand-written C++ kernel: its in-core work is not in the recording, so swimsim has no cost "
+                      "for it", "host": "a multi-device host program; swimsim simulates one device"}
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        raise UnsupportedJit(f"pl.jit.{name} is not supported by the swimsim recording DSL "
-                             "(it records @pl.jit entries and pl.jit.inline helpers of one device)")
+        why = self._WHY.get(name, "it records @pl.jit entries and pl.jit.inline helpers of one device")
+        raise UnsupportedJit(f"pl.jit.{name} is not supported by the swimsim recording DSL ({why})")
 
     def __call__(self, fn: Callable[..., Any] | None = None, *, auto_scope: bool = True) -> Any:
         if fn is None:

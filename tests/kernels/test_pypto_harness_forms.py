@@ -56,3 +56,15 @@ if __name__ == "__main__":
 """)
     with pytest.raises(UserError, match=r"k\.py:8: .*pl\.move\(target_memory=Bias\) is not supported"):
         run_harness(path, [])
+
+
+def test_extern_kernel_is_declined_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "k.py"
+    path.write_text("""import pypto.language as pl
+
+
+@pl.jit.extern(core_type="aiv", source="k.cpp")
+def hand_written(x: pl.Tensor) -> pl.Tensor: ...
+""")
+    with pytest.raises(UserError, match=r"k\\.py:4: pl\\.jit\\.extern is not supported .*hand-written C\\+\\+ kernel"):
+        run_harness(path, [])
