@@ -66,5 +66,5 @@ def test_extern_kernel_is_declined_with_the_reason(tmp_path: Path) -> None:
 @pl.jit.extern(core_type="aiv", source="k.cpp")
 def hand_written(x: pl.Tensor) -> pl.Tensor: ...
 """)
-    with pytest.raises(UserError, match=r"k\\.py:4: pl\\.jit\\.extern is not supported .*hand-written C\\+\\+ kernel"):
+    with pytest.raises(UserError, match=r"k\.py:4: pl\.jit\.extern is not supported .*hand-written C\+\+ kernel"):
         run_harness(path, [])
