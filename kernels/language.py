@@ -16,9 +16,9 @@ from kernels.dsl.control import range_ as range  # pl.range, pl.slice, pl.abs, p
 from kernels.dsl.cube import record_cube, record_gather_row
 from kernels.dsl.dynamic_dims import bind_dynamic  # also installs Tensor.bind_dynamic
 from kernels.dsl.explicit_deps import Array, array, task_dummy
-from kernels.dsl.jit import TensorSpec, jit, program, record
+from kernels.dsl.jit import TensorSpec, jit, record
 from kernels.dsl.kernel_scopes import at, get_block_idx, get_block_num, spmd
-from kernels.dsl.legacy import chunked_loop_optimizer
+from kernels.dsl.legacy import auto_chunk, chunked_loop_optimizer
 from kernels.dsl.markers import cross_core_slot, no_dep, split, syncall
 from kernels.dsl.ops_cube import aic_gather, aiv_shard, create_l1, gather_row, matmul, matmul_acc, move
 from kernels.dsl.ops_memory import (
@@ -81,6 +81,7 @@ from kernels.dsl.ops_vector import (
     sub,
     transpose,
 )
+from kernels.dsl.programs import FunctionType, function, program
 from kernels.dsl.submit import spmd_submit, submit
 from kernels.dsl.tasks import TaskHandle
 from kernels.dsl.tensors import Predicate, TensorView
@@ -169,7 +170,6 @@ prefetch = _Namespace("prefetch", make_context=make_context, async_prefetch=asyn
 
 # pypto names met in pypto-lib files that the recorder rejects on purpose, with what they are
 REJECTED = {
-    "function": "class-style @pl.function programs; swimsim records @pl.jit entries",
     "distributed": "multi-device programs; swimsim simulates one device",
 }
 
@@ -190,9 +190,11 @@ __all__ = [
     # values
     "Array", "Predicate", "TaskHandle", "TensorSpec", "TensorView", "Tile", "UnsupportedOp",
     # entries, scopes, control flow, submission
-    "jit", "inline", "program", "record", "at", "spmd", "get_block_idx", "get_block_num", "manual_scope",
+    "jit", "inline", "program", "function", "FunctionType",
+    "record", "at", "spmd", "get_block_idx", "get_block_num", "manual_scope",
     "scope", "range", "parallel", "pipeline", "unroll", "split_aiv", "while_", "yield_", "cond", "array", "task_dummy",
     "submit", "spmd_submit", "system", "prefetch", "split", "cross_core_slot", "no_dep", "chunked_loop_optimizer",
+    "auto_chunk",
     # operations
     "add", "sub", "mul", "div", "maximum", "minimum", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "recip",
     "relu", "cast", "full", "arange", "fillpad", "row_sum", "row_max", "row_min", "col_sum", "col_max",

@@ -1,5 +1,5 @@
 """Entries: ``@pl.jit`` functions (orchestration code), ``pl.jit.inline`` helpers, and ``pl.record``, which
-runs an entry with concrete shapes and returns its TaskGraph; class-style ``@pl.program`` is rejected.
+runs an entry with concrete shapes and returns its TaskGraph (class-style programs: :mod:`kernels.dsl.programs`).
 """
 
 from __future__ import annotations
@@ -208,8 +208,3 @@ def _record(entry: Any, kernel: str | None, variant: str, mode: str, dyn: dict[s
         rec.pop_scope()
         return rec.finish()
 
-
-def program(cls: Any = None, **_kw: Any) -> Any:
-    """``@pl.program`` (class-style programs, pypto ``docs/en/user/language/01-functions.md``): named so
-    kernel files import, rejected when applied."""
-    raise UserError("@pl.program class-style programs are not supported by the recorder; use @pl.jit entries")

@@ -15,7 +15,7 @@ from typing import Any
 
 from kernels.dsl.context import active, current
 from kernels.dsl.explicit_deps import dispatch_predicate, evaluate_predicate, handles
-from kernels.dsl.legacy import ChunkedLoopOptimizer, ChunkedScope, legacy_optimization
+from kernels.dsl.legacy import AutoChunk, ChunkedLoopOptimizer, ChunkedScope, legacy_optimization
 from kernels.dsl.sites import DSL_DIR
 from kernels.dsl.tasks import TaskHandle, TaskRec
 from kernels.dsl.tensors import TensorView
@@ -174,7 +174,8 @@ class at(KernelCtx):  # noqa: N801
         super().__init__(1, name_hint, deps, allow_early_resolve, False, no_dep_args, level)
         if optimization is not None or split is not None:  # legacy spellings (kernels.dsl.legacy)
             self.optimizations = legacy_optimization(optimization, split)
-        self.chunked = isinstance(optimization, ChunkedLoopOptimizer)
+        self.chunked = isinstance(optimization, ChunkedLoopOptimizer) or any(
+            isinstance(o, AutoChunk) for o in (optimizations or []))
 
     def __enter__(self) -> TaskHandle:
         rec = current()

@@ -42,6 +42,17 @@ class ChunkedLoopOptimizer:
 chunked_loop_optimizer = ChunkedLoopOptimizer()
 
 
+class AutoChunk:
+    """``pl.auto_chunk`` (pypto PR #1033, removed in #1895): in ``pl.at(optimizations=[pl.auto_chunk, ...])``
+    it asks for what ``pl.chunked_loop_optimizer`` asked for (:class:`ChunkedScope`)."""
+
+    def __repr__(self) -> str:
+        return "pl.auto_chunk"
+
+
+auto_chunk = AutoChunk()
+
+
 class ChunkedScope:
     """A ``pl.at(optimization=pl.chunked_loop_optimizer)`` scope running a ``pl.parallel(n, chunk=C)``
     loop: the outer chunk loop is an orchestration ``pl.parallel`` (one task per chunk, each in its

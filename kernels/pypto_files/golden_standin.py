@@ -90,9 +90,13 @@ def run_jit(fn: Any, specs: list[Any], *args: Any, config: RunConfig | None = No
     return RunResult()
 
 
-def run(*_a: Any, **_kw: Any) -> RunResult:
-    """``golden.run`` compiles class-style programs: not supported."""
-    raise UserError("golden.run (class-style @pl.program) is not supported by swimsim; use run_jit")
+def run(program: Any, specs: list[Any], *args: Any, **kw: Any) -> RunResult:
+    """``golden.run``: a class-style ``@pl.program`` (:mod:`kernels.dsl.programs`) recorded through its
+    entry function as :func:`run_jit` records a ``@pl.jit`` entry."""
+    entry = getattr(program, "entry", None)
+    if not callable(entry):
+        raise UserError(f"golden.run: program {program!r} is not a @pl.program class")
+    return run_jit(entry(), specs, *args, **kw)
 
 
 def _accept(*_a: Any, **_kw: Any) -> bool:
