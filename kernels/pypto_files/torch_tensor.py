@@ -335,6 +335,12 @@ class Tensor:
     def exp(self) -> Tensor:
         return Tensor(np.exp(self.a), self.dtype)
 
+    def cos(self) -> Tensor:
+        return Tensor(np.cos(self.a), self.dtype)
+
+    def sin(self) -> Tensor:
+        return Tensor(np.sin(self.a), self.dtype)
+
     def round(self) -> Tensor:
         return Tensor(np.round(self.a), self.dtype)
 
