@@ -73,9 +73,9 @@ def hand_written(x: pl.Tensor) -> pl.Tensor: ...
 def test_torch_standin_trig_methods_and_finiteness_tests() -> None:
     from kernels.pypto_files import torch_standin as torch  # noqa: PLC0415
 
-    ang = torch.arange(4).float().unsqueeze(1) * 0.5
-    assert ang.cos().tolist() == pytest.approx([[1.0], [0.8775826], [0.5403023], [0.0707372]], rel=1e-6)
-    assert ang.sin().tolist() == pytest.approx([[0.0], [0.4794255], [0.8414710], [0.9974950]], rel=1e-6)
+    ang = torch.arange(4).float() * 0.5
+    assert ang.cos().tolist() == pytest.approx([1.0, 0.8775826, 0.5403023, 0.0707372], rel=1e-6)
+    assert ang.sin().tolist() == pytest.approx([0.0, 0.4794255, 0.8414710, 0.9974950], rel=1e-6)
     x = torch.tensor([1.0, float("inf"), float("nan")])
     assert torch.isfinite(x).tolist() == [True, False, False]
     assert torch.isnan(x).tolist() == [False, False, True] == x.isnan().tolist()
