@@ -11,6 +11,7 @@ Mixed-kernel groups (``AIC`` / ``AIV`` / ``Group`` functions) stop with one line
 
 from __future__ import annotations
 
+import sys
 import types
 from enum import Enum
 from typing import Any
@@ -90,11 +91,13 @@ def function(fn: Any = None, *, type: Any = FunctionType.Opaque, **_kw: Any) -> 
 class Program:
     """What ``@pl.program`` makes of a class: its functions and the entry a harness runs."""
 
-    def __init__(self, cls: type) -> None:
+    def __init__(self, cls: type, scope: dict[str, Any] | None = None) -> None:
         self.cls = cls
         self.name = cls.__name__
         self.functions = {k: v for k, v in vars(cls).items() if isinstance(v, ProgramFunction)}
         self._self = object.__new__(cls)
+        for f in self.functions.values():
+            _resolve_annotations(f.fn, scope or {})
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name in ("cls", "functions", "_self"):
@@ -114,8 +117,22 @@ class Program:
         raise UserError(f"@pl.program {self.name}: no Orchestration or Opaque function to run")
 
 
+def _resolve_annotations(fn: Any, scope: dict[str, Any]) -> None:
+    """Evaluates ``fn``'s string annotations (``from __future__ import annotations``) where the program
+    is defined: its module's names and the locals of the function that builds the class (a builder's
+    ``batch`` parameter in ``pl.Tensor[[batch, ...]]``)."""
+    ann = getattr(fn, "__annotations__", {})
+    for k, v in list(ann.items()):
+        if isinstance(v, str):
+            try:
+                ann[k] = eval(v, fn.__globals__, scope)  # noqa: S307 - the kernel file's own annotation
+            except Exception as exc:  # noqa: BLE001 - reported as the file's annotation error
+                raise UserError(f"{fn.__name__}: annotation of {k} ({v}): {type(exc).__name__}: {exc}") from None
+
+
 def program(cls: Any = None, **_kw: Any) -> Any:
-    """``@pl.program``: the class as a :class:`Program`."""
+    """``@pl.program``: the class as a :class:`Program` (annotations resolved in the defining scope)."""
+    scope = dict(sys._getframe(1).f_locals)  # noqa: SLF001 - the builder function's locals
     if cls is None:
-        return lambda c: Program(c)
-    return Program(cls)
+        return lambda c: Program(c, scope)
+    return Program(cls, scope)

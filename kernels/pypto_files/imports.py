@@ -142,9 +142,16 @@ def pypto_imports(folder: Path, argv: list[str]) -> Iterator[None]:
     pypto.backend = _names("pypto.backend", runtime_standin,  # type: ignore[attr-defined]
                            ("BackendType", "set_backend_type", "get_backend_type", "is_backend_configured"))
     pypto.runtime = _names("pypto.runtime", runtime_standin, ("RunConfig",))  # type: ignore[attr-defined]
+    for n in ("TensorSpec", "ScalarSpec", "run"):  # the harness names pypto.runtime had before golden
+        setattr(pypto.runtime, n, getattr(golden_standin, n))  # type: ignore[attr-defined]
+    pypto.ir = Placeholder("pypto.ir", _PYPTO_HINT)  # type: ignore[attr-defined]
+    pypto.ir.pass_manager = _names("pypto.ir.pass_manager", runtime_standin,  # type: ignore[attr-defined]
+                                   ("OptimizationStrategy",))
     installed: dict[str, types.ModuleType] = {"pypto": pypto, "pypto.language": language,
                                               "pypto.backend": pypto.backend,  # type: ignore[attr-defined]
                                               "pypto.runtime": pypto.runtime,  # type: ignore[attr-defined]
+                                              "pypto.ir": pypto.ir,  # type: ignore[attr-defined]
+                                              "pypto.ir.pass_manager": pypto.ir.pass_manager,  # type: ignore[attr-defined]
                                               "pypto.language.distributed": distributed_standin,
                                               "golden": golden_standin}
     prefixes = {"pypto": _PYPTO_HINT}

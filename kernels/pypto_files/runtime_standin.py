@@ -51,6 +51,15 @@ def is_backend_configured() -> bool:
     return True
 
 
+class OptimizationStrategy(enum.Enum):
+    """``pypto.ir.pass_manager.OptimizationStrategy``: the compile strategy a harness names (swimsim
+    records the program as written under any of them)."""
+
+    Default = "Default"
+    PTOAS = "PTOAS"
+    SuperscalarNPU = "SuperscalarNPU"
+
+
 class RunConfig:
     """pypto's run settings: keyword fields kept as attributes; swimsim reads the swimlane level
     (``enable_l2_swimlane`` / ``enable_chip_swimlane``) and the platform."""

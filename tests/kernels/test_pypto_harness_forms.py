@@ -81,3 +81,14 @@ def test_torch_standin_trig_methods_and_finiteness_tests() -> None:
     assert torch.isnan(x).tolist() == [False, False, True] == x.isnan().tolist()
     assert torch.isinf(x).tolist() == [False, True, False]
     assert not torch.isfinite(x).all() and x.isfinite()[0]
+
+
+def test_class_style_program_with_retired_scopes_and_runtime_run() -> None:
+    """Builder-local names in string annotations resolve; each InCore call is one task named after its
+    function; ``pl.incore()`` is one task, ``pl.auto_incore()`` one task per chunk (4 row blocks, chunk 2)."""
+    (rec,) = run_harness(STYLE / "legacy_program.py", ["-p", "a2a3"], check_golden=True)
+    assert rec.name == "main" and rec.level == 4
+    names = [t.name for t in rec.graph.kernel_tasks()]
+    assert names[0] == "double" and names[-1] == "double" and len(names) == 5
+    assert len(set(names[1:4])) == 2 and names[2] == names[3]  # the incore scope, then two chunk tasks
+    assert {o["output"]: o["result"] for o in rec.golden["outputs"]} == {"y": "match", "z": "match"}
