@@ -23,10 +23,16 @@ from sim.util.errors import UserError
 
 
 class BackendType(enum.Enum):
-    """The code-generation backends pypto names: a2a3 (910B/910C) and a5 (950)."""
+    """The code-generation backends pypto names: a2a3 (910B/910C) and a5 (950); before pypto PR #435 the
+    two 910B backends were ``CCE`` and ``PTO``."""
 
     Ascend910B = "a2a3"  # noqa: N815 - pypto's spelling
     Ascend950 = "a5"  # noqa: N815
+    CCE = "a2a3 (CCE code generation)"
+    PTO = "a2a3 (PTO code generation)"
+
+
+_A2A3 = (BackendType.Ascend910B, BackendType.CCE, BackendType.PTO)
 
 
 _backend = BackendType.Ascend910B
@@ -35,7 +41,7 @@ _backend = BackendType.Ascend910B
 def set_backend_type(backend: Any) -> None:
     """Selects the backend: the a2a3 die is the one swimsim models; another stops with one line."""
     global _backend  # noqa: PLW0603 - the setting is process-wide, as in pypto
-    if backend is not BackendType.Ascend910B:
+    if backend not in _A2A3:
         raise UserError(f"pypto.backend.set_backend_type({backend}): swimsim models the a2a3 die "
                         "(BackendType.Ascend910B) only")
     _backend = backend

@@ -92,3 +92,14 @@ def test_class_style_program_with_retired_scopes_and_runtime_run() -> None:
     assert names[0] == "double" and names[-1] == "double" and len(names) == 5
     assert len(set(names[1:4])) == 2 and names[2] == names[3]  # the incore scope, then two chunk tasks
     assert {o["output"]: o["result"] for o in rec.golden["outputs"]} == {"y": "match", "z": "match"}
+
+
+def test_backend_types_of_the_a2a3_die_are_accepted() -> None:
+    from kernels.pypto_files import runtime_standin as rt  # noqa: PLC0415
+
+    for b in (rt.BackendType.Ascend910B, rt.BackendType.CCE, rt.BackendType.PTO):
+        rt.set_backend_type(b)
+        assert rt.get_backend_type() is b
+    with pytest.raises(UserError, match="Ascend950.*a2a3 die"):
+        rt.set_backend_type(rt.BackendType.Ascend950)
+    rt.set_backend_type(rt.BackendType.Ascend910B)
