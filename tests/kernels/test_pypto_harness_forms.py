@@ -58,15 +58,28 @@ if __name__ == "__main__":
         run_harness(path, [])
 
 
-def test_extern_kernel_is_declined_with_the_reason(tmp_path: Path) -> None:
+def test_extern_kernel_is_declined_with_the_reason_where_called(tmp_path: Path) -> None:
     path = tmp_path / "k.py"
     path.write_text("""import pypto.language as pl
 
 
 @pl.jit.extern(core_type="aiv", source="k.cpp")
 def hand_written(x: pl.Tensor) -> pl.Tensor: ...
+
+
+@pl.jit
+def entry(x: pl.Tensor[[16, 16], pl.FP32]):
+    with pl.spmd(1, name_hint="ext"):
+        x = hand_written(x)
+
+
+if __name__ == "__main__":
+    import torch
+    from golden import TensorSpec, run_jit
+    run_jit(fn=entry, specs=[TensorSpec("x", [16, 16], torch.float32)])
 """)
-    with pytest.raises(UserError, match=r"k\.py:4: pl\.jit\.extern is not supported .*hand-written C\+\+ kernel"):
+    with pytest.raises(UserError, match=r"k\.py:11: pl\.jit\.extern hand_written is not supported .*hand-written "
+                                        r"C\+\+ kernel"):
         run_harness(path, [])
 
 
