@@ -116,3 +116,37 @@ def test_backend_types_of_the_a2a3_die_are_accepted() -> None:
     with pytest.raises(UserError, match="Ascend950.*a2a3 die"):
         rt.set_backend_type(rt.BackendType.Ascend950)
     rt.set_backend_type(rt.BackendType.Ascend910B)
+
+
+def test_row_reduction_and_row_expand_on_a_rank_4_tile(tmp_path: Path) -> None:
+    """A [1, 1, R, C] tile is the [R, C] tile its leading dims merge into: row_sum gives [1, 1, R, 1] and
+    row_expand_mul scales each of the R rows (checked against the golden)."""
+    path = tmp_path / "k.py"
+    path.write_text("""import pypto.language as pl
+
+
+@pl.jit
+def entry(x: pl.Tensor[[2, 1, 16, 64], pl.FP32], y: pl.Out[pl.Tensor[[2, 1, 16, 64], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="nd"):
+        for k in pl.range(2):
+            t = x[k : k + 1, :, :, :]
+            s = pl.row_sum(t)
+            y[k : k + 1, :, :, :] = pl.row_expand_mul(t, pl.reshape(s, [16, 1]))
+
+
+def golden(tensors):
+    x = tensors["x"]
+    tensors["y"][:] = x * x.sum(dim=3, keepdim=True)
+
+
+if __name__ == "__main__":
+    import torch
+    from golden import TensorSpec, run_jit
+    x = TensorSpec("x", [2, 1, 16, 64], torch.float32, init_value=lambda: torch.randn(2, 1, 16, 64))
+    y = TensorSpec("y", [2, 1, 16, 64], torch.float32, is_output=True)
+    run_jit(fn=entry, specs=[x, y], golden_fn=golden, rtol=1e-4, atol=1e-4)
+""")
+    (rec,) = run_harness(path, [], check_golden=True)
+    assert {o["output"]: o["result"] for o in rec.golden["outputs"]} == {"y": "match"}
+    ops = [op for op in rec.graph.kernel_tasks()[0].blocks[0].ops if op.name == "row_sum"]
+    assert len(ops) == 2 and ops[0].shape == [1, 1, 16, 64]  # the work shape: the whole tile
