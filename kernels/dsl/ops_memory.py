@@ -57,8 +57,12 @@ def slice(x: Any, shape: list[int], offset: list[int], valid_shape: list[int] | 
     return view
 
 
-def view(x: TensorView, shape: list[int], offset: list[int]) -> TensorView:
-    """A window view (never loads)."""
+def view(x: Any, shape: list[int], offset: list[int]) -> Any:
+    """A window view (never loads); of an on-chip tile, the zero-copy sub-tile ``pl.slice`` gives."""
+    if isinstance(x, Tile):
+        return slice(x, shape, offset)
+    if not isinstance(x, TensorView):
+        current().error(f"pl.view of {type(x).__name__}")
     return x.window([int(o) for o in offset], [int(s) for s in shape])
 
 

@@ -441,6 +441,19 @@ def test_program_class_records_incore_calls_as_tasks():
     assert len(g.edges) >= 2  # y orders the three tasks
 
 
+def test_view_of_a_tile_is_its_sub_tile_without_ops():
+    @pl.jit
+    def k(x: pl.Tensor[[32, 64], pl.FP32], y: pl.Out[pl.Tensor[[8, 64], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="v"):
+            t = pl.exp(x[:, :])
+            y[:, :] = pl.add(pl.view(t, [8, 64], [8, 0]), 1.0)
+
+    (task,) = pl.record(k).kernel_tasks()
+    ops = task.blocks[0].ops
+    assert [o.name for o in ops if o.kind == "vec"] == ["exp", "adds"]
+    assert [o.shape for o in ops if o.name == "adds"] == [[8, 64]]
+
+
 def test_program_without_one_entry_and_mixed_groups_stop():
     @pl.program
     class Two:  # noqa: N801
