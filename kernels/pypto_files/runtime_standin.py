@@ -119,6 +119,12 @@ class CompiledProgram:
     def __call__(self, *args: Any, **kwargs: Any) -> None:
         _dispatch(self._entry, args, kwargs)
 
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise UserError(f"CompiledProgram.{name} (compiled IR and artifacts) is not modelled by swimsim: it records "
+                        "the program's device runs")
+
 
 class PyptoEntry(JitFunction):
     """A ``@pl.jit`` entry of a pypto file: inside a recording it runs as orchestration code; called

@@ -23,6 +23,15 @@ def test_direct_call_and_compiled_program_each_record_the_entry() -> None:
         assert task.name == "double" and task.block_num == 2
 
 
+def test_compiled_program_ir_is_one_line() -> None:
+    from kernels.pypto_files.runtime_standin import CompiledProgram, PyptoEntry  # noqa: PLC0415
+
+    prog = CompiledProgram(PyptoEntry(lambda x: x))
+    assert prog.output_dir.is_dir() and not any(prog.output_dir.iterdir())
+    with pytest.raises(UserError, match=r"CompiledProgram\.program \(compiled IR and artifacts\) is not modelled"):
+        prog.program.as_python()
+
+
 def test_a5_backend_is_one_line_at_the_call() -> None:
     with pytest.raises(UserError, match=r"device_call\.py:\d+: .*Ascend950.*a2a3 die"):
         run_harness(STYLE / "device_call.py", ["--a5"])
