@@ -63,7 +63,10 @@ def view(x: Any, shape: list[int], offset: list[int]) -> Any:
         return slice(x, shape, offset)
     if not isinstance(x, TensorView):
         current().error(f"pl.view of {type(x).__name__}")
-    return x.window([int(o) for o in offset], [int(s) for s in shape])
+    shp, off = [int(s) for s in shape], [int(o) for o in offset]
+    if len(shp) < len(off) == len(x.shape):  # a lower-rank view: the shape covers the trailing dims
+        return reshape(x.window(off, [1] * (len(off) - len(shp)) + shp), shp)
+    return x.window(off, shp)
 
 
 def reshape(x: Any, new_shape: list[int]) -> Any:

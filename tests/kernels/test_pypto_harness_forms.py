@@ -159,3 +159,33 @@ if __name__ == "__main__":
     assert {o["output"]: o["result"] for o in rec.golden["outputs"]} == {"y": "match"}
     ops = [op for op in rec.graph.kernel_tasks()[0].blocks[0].ops if op.name == "row_sum"]
     assert len(ops) == 2 and ops[0].shape == [1, 1, 16, 64]  # the work shape: the whole tile
+
+
+def test_lower_rank_view_covers_the_trailing_dims(tmp_path: Path) -> None:
+    """``pl.view(x, [R, C], [b, r, c])`` of a 3-D tensor is the [R, C] window of slab ``b`` (checked against
+    the golden), and the load moves that window only."""
+    path = tmp_path / "k.py"
+    path.write_text("""import pypto.language as pl
+
+
+@pl.jit
+def entry(x: pl.Tensor[[3, 16, 64], pl.FP32], y: pl.Out[pl.Tensor[[8, 64], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="v"):
+        y[:, :] = pl.mul(pl.view(x, [8, 64], [2, 4, 0]), 3.0)
+
+
+def golden(tensors):
+    tensors["y"][:] = tensors["x"][2, 4:12, :] * 3.0
+
+
+if __name__ == "__main__":
+    import torch
+    from golden import TensorSpec, run_jit
+    x = TensorSpec("x", [3, 16, 64], torch.float32, init_value=lambda: torch.randn(3, 16, 64))
+    y = TensorSpec("y", [8, 64], torch.float32, is_output=True)
+    run_jit(fn=entry, specs=[x, y], golden_fn=golden, rtol=1e-5, atol=1e-5)
+""")
+    (rec,) = run_harness(path, [], check_golden=True)
+    assert {o["output"]: o["result"] for o in rec.golden["outputs"]} == {"y": "match"}
+    (load,) = [op for op in rec.graph.kernel_tasks()[0].blocks[0].ops if op.kind == "load"]
+    assert load.nbytes == 8 * 64 * 4
