@@ -11,16 +11,16 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from kernels.dsl.control import cond, manual_scope, parallel, pipeline, scope, split_aiv, unroll, while_
+from kernels.dsl.control import cond, manual_scope, parallel, pipeline, scope, split_aiv, unroll, while_, yield_
 from kernels.dsl.control import range_ as range  # pl.range, pl.slice, pl.abs, pl.min, pl.max: pypto names
 from kernels.dsl.cube import record_cube, record_gather_row
 from kernels.dsl.dynamic_dims import bind_dynamic  # also installs Tensor.bind_dynamic
 from kernels.dsl.explicit_deps import Array, array, task_dummy
-from kernels.dsl.jit import TensorSpec, jit, program, record
-from kernels.dsl.kernel_scopes import at, get_block_idx, get_block_num, spmd
-from kernels.dsl.legacy import chunked_loop_optimizer
+from kernels.dsl.jit import TensorSpec, jit, record
+from kernels.dsl.kernel_scopes import at, auto_incore, get_block_idx, get_block_num, incore, spmd
+from kernels.dsl.legacy import auto_chunk, chunked_loop_optimizer
 from kernels.dsl.markers import cross_core_slot, no_dep, split, syncall
-from kernels.dsl.ops_cube import aic_gather, aiv_shard, create_l1, gather_row, matmul, matmul_acc
+from kernels.dsl.ops_cube import aic_gather, aiv_shard, create_l1, gather_row, matmul, matmul_acc, move
 from kernels.dsl.ops_memory import (
     assemble,
     create_tensor,
@@ -81,6 +81,7 @@ from kernels.dsl.ops_vector import (
     sub,
     transpose,
 )
+from kernels.dsl.programs import FunctionType, function, program
 from kernels.dsl.submit import spmd_submit, submit
 from kernels.dsl.tasks import TaskHandle
 from kernels.dsl.tensors import Predicate, TensorView
@@ -137,7 +138,7 @@ _TILE_OPS = (
     row_expand_div,
     row_expand_sub, row_expand_add, col_expand_mul, col_expand_add, col_expand_sub, col_expand_div, col_expand,
     gather, scatter, transpose, concat, sort32, mrgsort, col_expand_expdif, matmul, matmul_acc, create_tensor,
-    create_tile, create_l1, gather_row, slice,
+    create_tile, create_l1, gather_row, move, slice,
     view, reshape, transpose_view, set_validshape, load, store, assemble, read, write, min, max, dim, set_data, error,
     check_divisible, get_block_idx, get_block_num,
 )
@@ -169,7 +170,6 @@ prefetch = _Namespace("prefetch", make_context=make_context, async_prefetch=asyn
 
 # pypto names met in pypto-lib files that the recorder rejects on purpose, with what they are
 REJECTED = {
-    "function": "class-style @pl.function programs; swimsim records @pl.jit entries",
     "distributed": "multi-device programs; swimsim simulates one device",
 }
 
@@ -190,9 +190,11 @@ __all__ = [
     # values
     "Array", "Predicate", "TaskHandle", "TensorSpec", "TensorView", "Tile", "UnsupportedOp",
     # entries, scopes, control flow, submission
-    "jit", "inline", "program", "record", "at", "spmd", "get_block_idx", "get_block_num", "manual_scope",
-    "scope", "range", "parallel", "pipeline", "unroll", "split_aiv", "while_", "cond", "array", "task_dummy",
+    "jit", "inline", "program", "function", "FunctionType",
+    "record", "at", "spmd", "get_block_idx", "get_block_num", "manual_scope",
+    "scope", "range", "parallel", "pipeline", "unroll", "split_aiv", "while_", "yield_", "cond", "array", "task_dummy",
     "submit", "spmd_submit", "system", "prefetch", "split", "cross_core_slot", "no_dep", "chunked_loop_optimizer",
+    "auto_chunk", "incore", "auto_incore",
     # operations
     "add", "sub", "mul", "div", "maximum", "minimum", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "recip",
     "relu", "cast", "full", "arange", "fillpad", "row_sum", "row_max", "row_min", "col_sum", "col_max",
@@ -200,7 +202,7 @@ __all__ = [
     "col_expand_add", "col_expand_sub", "col_expand_div", "col_expand", "col_expand_expdif", "gather", "scatter",
     "row_argmax", "row_argmin",
     "transpose", "concat", "sort32", "mrgsort", "matmul", "matmul_acc", "create_l1", "gather_row",
-    "aiv_shard", "aic_gather", "create_tensor", "create_tile", "slice", "view", "reshape", "transpose_view",
+    "aiv_shard", "aic_gather", "move", "create_tensor", "create_tile", "slice", "view", "reshape", "transpose_view",
     "set_validshape",
     "load", "store", "assemble", "load_into", "read", "write", "min", "max", "dim", "set_data", "error",
     "check_divisible", "tile", "tensor", "bind_dynamic",

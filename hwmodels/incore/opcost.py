@@ -45,7 +45,7 @@ _BASE_CLASS: dict[str, str] = {
     **dict.fromkeys(("gather", "gather_mask", "scatter", "scatter_mask"), "gather"),
     **dict.fromkeys(("sort32", "mrgsort"), "sort"),
     "transpose": "transpose",
-    **dict.fromkeys(("full", "col_expand", "concat", "copy", "fillpad", "arange"), "copy"),
+    **dict.fromkeys(("full", "col_expand", "concat", "copy", "move", "fillpad", "arange"), "copy"),
     "col_expand_expdif": "expdif",
 }
 _SCALAR_FORMS = ("add", "sub", "mul", "div", "maximum", "minimum")  # ``adds`` = add with a scalar operand

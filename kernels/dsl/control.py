@@ -111,24 +111,57 @@ def orchestration_loop(rec: Any, kind: str, it: Iterable[int]) -> Iterator[int]:
         parent.written |= written
 
 
-def range_(*args: Any, init_values: Any = None) -> Iterator[int]:
-    """``pl.range``: orchestration loop (one runtime scope per iteration, R-seq) or device loop."""
-    return _loop("range", args)
+# the carried values ``pl.yield_`` gave in the current iteration of each open ``init_values`` loop
+# (innermost last; None: no ``yield_`` yet in this iteration)
+_CARRY: list[tuple[Any, ...] | None] = []
 
 
-def parallel(*args: Any, init_values: Any = None, chunk: Any = None) -> Iterator[int]:
+def _carried(it: Iterator[int], init_values: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """A loop with ``init_values``: yields ``(i, carried)``; the values the body's last ``pl.yield_``
+    gives are the next iteration's ``carried`` (pypto ``docs/en/user/language/02-control-flow.md``)."""
+    carry = tuple(init_values) if isinstance(init_values, tuple | list) else (init_values,)
+    _CARRY.append(None)
+    try:
+        for i in it:
+            _CARRY[-1] = None
+            yield i, carry
+            if _CARRY[-1] is not None:
+                carry = _CARRY[-1]
+    finally:
+        _CARRY.pop()
+
+
+def yield_(*vals: Any) -> Any:
+    """``pl.yield_``: the values a loop iteration (or a branch) produces; inside an ``init_values``
+    loop they are the next iteration's carried values. Returns the value (several: a tuple)."""
+    if _CARRY:
+        _CARRY[-1] = vals
+    return vals[0] if len(vals) == 1 else vals
+
+
+def _with_carry(it: Iterator[int], init_values: Any) -> Any:
+    return it if init_values is None else _carried(it, init_values)
+
+
+def range_(*args: Any, init_values: Any = None) -> Any:
+    """``pl.range``: orchestration loop (one runtime scope per iteration, R-seq) or device loop.
+    With ``init_values`` it yields ``(i, carried values)`` (:func:`yield_`)."""
+    return _with_carry(_loop("range", args), init_values)
+
+
+def parallel(*args: Any, init_values: Any = None, chunk: Any = None) -> Any:
     """``pl.parallel``: like range, but writes get no R-seq promotion. ``chunk=C`` splits the loop
     into one task per C iterations inside a legacy ``pl.chunked_loop_optimizer`` scope."""
     rec = active()
     ks = rec.kernel if rec is not None else None
     if chunk is not None and ks is not None and ks.chunk is not None:
-        return ks.chunk.loop(_bounds(args), chunk)
-    return _loop("parallel", args)
+        return _with_carry(ks.chunk.loop(_bounds(args), chunk), init_values)
+    return _with_carry(_loop("parallel", args), init_values)
 
 
-def pipeline(*args: Any, stage: int = 2, init_values: Any = None) -> Iterator[int]:
+def pipeline(*args: Any, stage: int = 2, init_values: Any = None) -> Any:
     """``pl.pipeline(n, stage=s)``: in a kernel, each call site inside gets ``s`` buffer slots."""
-    return _loop("pipeline", args, stage)
+    return _with_carry(_loop("pipeline", args, stage), init_values)
 
 
 def unroll(*args: Any) -> Iterator[int]:

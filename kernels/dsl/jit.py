@@ -1,5 +1,5 @@
 """Entries: ``@pl.jit`` functions (orchestration code), ``pl.jit.inline`` helpers, and ``pl.record``, which
-runs an entry with concrete shapes and returns its TaskGraph; class-style ``@pl.program`` is rejected.
+runs an entry with concrete shapes and returns its TaskGraph (class-style programs: :mod:`kernels.dsl.programs`).
 """
 
 from __future__ import annotations
@@ -95,6 +95,30 @@ class UnsupportedJit(UserError, AttributeError):
     """A ``pl.jit.<name>`` decorator the recorder does not implement (``host``, ``opaque``, ...)."""
 
 
+class DeclinedFunction:
+    """A function under a ``pl.jit`` decorator the recorder does not model: defining it is fine, calling
+    (or recording) it stops with one line saying why."""
+
+    def __init__(self, fn: Callable[..., Any], what: str, why: str) -> None:
+        self.fn = fn
+        self.__name__ = getattr(fn, "__name__", what)
+        self._msg = f"{what} {self.__name__} is not supported by the swimsim recording DSL ({why})"
+
+    def __call__(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise UnsupportedJit(self._msg)
+
+
+def _declining(what: str, why: str) -> Callable[..., Any]:
+    """The decorator ``pl.jit.<name>`` / ``pl.jit.<name>(...)`` for a declined kind of function."""
+
+    def deco(fn: Any = None, **_kw: Any) -> Any:
+        if fn is None or not callable(fn):
+            return lambda f: DeclinedFunction(f, what, why)
+        return DeclinedFunction(fn, what, why)
+
+    return deco
+
+
 class _Jit:
     """``pl.jit``: ``@pl.jit`` / ``@pl.jit(auto_scope=...)`` entries; ``pl.jit.inline`` (``incore``) helpers,
     also as ``pl.jit.inline(auto_scope=False)``."""
@@ -102,11 +126,16 @@ class _Jit:
     inline = staticmethod(_inline)
     incore = staticmethod(_inline)
 
+    _WHY = {"extern": "a hand-written C++ kernel: its in-core work is not in the recording, so swimsim has no cost "
+                      "for it", "host": "a multi-device host program; swimsim simulates one device"}
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        raise UnsupportedJit(f"pl.jit.{name} is not supported by the swimsim recording DSL "
-                             "(it records @pl.jit entries and pl.jit.inline helpers of one device)")
+        why = self._WHY.get(name, "it records @pl.jit entries and pl.jit.inline helpers of one device")
+        if name in self._WHY:  # a file may define one and run only its device entries: stop where it is used
+            return _declining(f"pl.jit.{name}", why)
+        raise UnsupportedJit(f"pl.jit.{name} is not supported by the swimsim recording DSL ({why})")
 
     def __call__(self, fn: Callable[..., Any] | None = None, *, auto_scope: bool = True) -> Any:
         if fn is None:
@@ -159,6 +188,8 @@ def record(entry: Any, *, kernel: str | None = None, variant: str = "default", m
 def _record(entry: Any, kernel: str | None, variant: str, mode: str, dyn: dict[str, int] | None,
             params: dict[str, int] | None, data: dict[str, Any] | None, args: dict[str, Any] | None,
             kwargs: dict[str, Any]) -> TaskGraph:
+    if isinstance(entry, DeclinedFunction):
+        entry()
     fn = entry.fn if isinstance(entry, JitFunction) else entry
     kwargs = {**kwargs, **(args or {})}
     name = kernel or fn.__name__
@@ -205,8 +236,3 @@ def _record(entry: Any, kernel: str | None, variant: str, mode: str, dyn: dict[s
         rec.pop_scope()
         return rec.finish()
 
-
-def program(cls: Any = None, **_kw: Any) -> Any:
-    """``@pl.program`` (class-style programs, pypto ``docs/en/user/language/01-functions.md``): named so
-    kernel files import, rejected when applied."""
-    raise UserError("@pl.program class-style programs are not supported by the recorder; use @pl.jit entries")

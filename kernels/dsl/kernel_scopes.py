@@ -15,7 +15,7 @@ from typing import Any
 
 from kernels.dsl.context import active, current
 from kernels.dsl.explicit_deps import dispatch_predicate, evaluate_predicate, handles
-from kernels.dsl.legacy import ChunkedLoopOptimizer, ChunkedScope, legacy_optimization
+from kernels.dsl.legacy import AutoChunk, ChunkedLoopOptimizer, ChunkedScope, auto_chunk, legacy_optimization
 from kernels.dsl.sites import DSL_DIR
 from kernels.dsl.tasks import TaskHandle, TaskRec
 from kernels.dsl.tensors import TensorView
@@ -174,7 +174,10 @@ class at(KernelCtx):  # noqa: N801
         super().__init__(1, name_hint, deps, allow_early_resolve, False, no_dep_args, level)
         if optimization is not None or split is not None:  # legacy spellings (kernels.dsl.legacy)
             self.optimizations = legacy_optimization(optimization, split)
-        self.chunked = isinstance(optimization, ChunkedLoopOptimizer)
+        self.chunked = isinstance(optimization, ChunkedLoopOptimizer) or any(
+            isinstance(o, AutoChunk) for o in (optimizations or []))
+        self.spelling = ("pl.chunked_loop_optimizer" if optimization is not None
+                         else "pl.at(optimizations=[pl.auto_chunk])")
 
     def __enter__(self) -> TaskHandle:
         rec = current()
@@ -210,6 +213,19 @@ class at(KernelCtx):  # noqa: N801
         self.close_task()
         if chunk is not None:
             chunk.finish()
+
+
+def incore(split: Any = None, *, name_hint: str = "") -> at:
+    """``with pl.incore():`` (retired in pypto PR #1819): ``pl.at(level=pl.Level.CORE_GROUP)``."""
+    return at(name_hint=name_hint or None, optimizations=[split] if split is not None else None)
+
+
+def auto_incore(split: Any = None, *, name_hint: str = "") -> at:
+    """``with pl.auto_incore():`` (retired in pypto PR #1819): ``pl.at(level=pl.Level.CORE_GROUP,
+    optimizations=[pl.auto_chunk])`` - its ``chunk=`` loop gives one task per chunk."""
+    scope = at(name_hint=name_hint or None, optimizations=[auto_chunk] + ([split] if split is not None else []))
+    scope.spelling = "pl.auto_incore"
+    return scope
 
 
 def get_block_idx() -> int:

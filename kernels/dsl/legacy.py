@@ -42,6 +42,17 @@ class ChunkedLoopOptimizer:
 chunked_loop_optimizer = ChunkedLoopOptimizer()
 
 
+class AutoChunk:
+    """``pl.auto_chunk`` (pypto PR #1033, removed in #1895): in ``pl.at(optimizations=[pl.auto_chunk, ...])``
+    it asks for what ``pl.chunked_loop_optimizer`` asked for (:class:`ChunkedScope`)."""
+
+    def __repr__(self) -> str:
+        return "pl.auto_chunk"
+
+
+auto_chunk = AutoChunk()
+
+
 class ChunkedScope:
     """A ``pl.at(optimization=pl.chunked_loop_optimizer)`` scope running a ``pl.parallel(n, chunk=C)``
     loop: the outer chunk loop is an orchestration ``pl.parallel`` (one task per chunk, each in its
@@ -53,6 +64,7 @@ class ChunkedScope:
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
+        self.spelling = getattr(ctx, "spelling", "pl.chunked_loop_optimizer")  # how the file asked for it
         self.started = False
         self.parent: Any = None
         self.snapshot: set[int] = set()
@@ -76,7 +88,8 @@ class ChunkedScope:
         if not isinstance(chunk, int) or chunk < 1:
             rec.error(f"pl.parallel(chunk={chunk!r}): chunk must be a positive int")
         if self.started:
-            rec.error("pl.chunked_loop_optimizer: only one chunk= loop per scope is supported")
+            rec.error(f"{self.spelling}: only one chunk= loop per scope is supported (the compiler's outlining of a "
+                      "wider chunked region into several kernels is not modelled)")
         self.started = True
         ctx = self.ctx
         ks = ctx.ks
@@ -110,14 +123,15 @@ class ChunkedScope:
         for n in ks.nodes:
             for i in (*n.inputs, n.acc):
                 if i is not None and id(i) in self.stale:
-                    current().error(f"pl.chunked_loop_optimizer: op {n.name} uses a tile from an earlier "
+                    current().error(f"{self.spelling}: op {n.name} uses a tile from an earlier "
                                     "chunk's task (each chunk is a separate kernel)")
 
     def check_node(self, node: Any) -> None:
         """Error if ``node`` (an operand of an op being recorded) is a tile of an earlier chunk's task."""
         if id(node) in self.stale:
-            current().error(f"pl.chunked_loop_optimizer: op {node.name} gives a tile of an earlier chunk's task "
-                            "to a later chunk (each chunk is a separate kernel)")
+            current().error(f"{self.spelling}: op {node.name} gives a tile of an earlier chunk's task "
+                            "to a later chunk (each chunk is a separate kernel; the compiler's outlining of such "
+                            "a value into a kernel of its own is not modelled)")
 
     def finish(self) -> None:
         """After the scope's last task is submitted: leave the chunk scope, merge the writes."""

@@ -12,7 +12,7 @@ from typing import Any
 from kernels.dsl.context import current
 from kernels.dsl.cube import new_l1_tile, record_cube, record_gather_row
 from kernels.dsl.tensors import TensorView
-from kernels.dsl.tiles import Tile, kernel_scope
+from kernels.dsl.tiles import Tile, kernel_scope, unary
 from kernels.dsl.types import DataType
 
 
@@ -70,4 +70,27 @@ def aic_gather(t: Any) -> Tile:
     return _crossing("aic_gather", t, "vec")
 
 
-__all__ = ["matmul", "matmul_acc", "create_l1", "gather_row", "aiv_shard", "aic_gather"]
+_MOVE_TARGETS = {"Mat", "Left", "Right", "Vec"}
+
+
+def move(t: Any, target_memory: Any, blayout: Any = None, slayout: Any = None) -> Tile:
+    """``pl.move`` / ``pl.tile.move``: the tile in another on-chip space. L1 -> L0A/L0B (``Left``/``Right``)
+    and L0C -> L1 are the MTE1 move and FIXPIPE drain the consuming matmul records, so the tile itself is
+    returned; a vector <-> cube move is the crossing that :func:`aiv_shard` / :func:`aic_gather` name,
+    recorded where the other side consumes the value; a ``Vec`` -> ``Vec`` move is a UB copy (one vector
+    pass). Other target spaces stop with one line."""
+    kernel_scope()
+    rec = current()
+    if not isinstance(t, Tile):
+        rec.error(f"pl.move: expects an on-chip tile, got {type(t).__name__}")
+    space = getattr(target_memory, "name", str(target_memory))
+    if space not in _MOVE_TARGETS:
+        rec.error(f"pl.move(target_memory={space}) is not supported by the swimsim recording DSL "
+                  f"(it models moves to {', '.join(sorted(_MOVE_TARGETS))})")
+    side = t.node.side if t.node is not None else ("cube" if t.space != "Vec" else "vec")
+    if space == "Vec" and side != "cube":
+        return unary("move", t)
+    return t
+
+
+__all__ = ["matmul", "matmul_acc", "create_l1", "gather_row", "aiv_shard", "aic_gather", "move"]

@@ -57,9 +57,16 @@ def slice(x: Any, shape: list[int], offset: list[int], valid_shape: list[int] | 
     return view
 
 
-def view(x: TensorView, shape: list[int], offset: list[int]) -> TensorView:
-    """A window view (never loads)."""
-    return x.window([int(o) for o in offset], [int(s) for s in shape])
+def view(x: Any, shape: list[int], offset: list[int]) -> Any:
+    """A window view (never loads); of an on-chip tile, the zero-copy sub-tile ``pl.slice`` gives."""
+    if isinstance(x, Tile):
+        return slice(x, shape, offset)
+    if not isinstance(x, TensorView):
+        current().error(f"pl.view of {type(x).__name__}")
+    shp, off = [int(s) for s in shape], [int(o) for o in offset]
+    if len(shp) < len(off) == len(x.shape):  # a lower-rank view: the shape covers the trailing dims
+        return reshape(x.window(off, [1] * (len(off) - len(shp)) + shp), shp)
+    return x.window(off, shp)
 
 
 def reshape(x: Any, new_shape: list[int]) -> Any:

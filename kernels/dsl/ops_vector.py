@@ -107,12 +107,17 @@ def fillpad(t: Any, pad_value: Any = PadValue.zero) -> Tile:
 
 
 def _reduce(name: str, t: Any, axis_row: bool) -> Tile:
+    """A row (last-axis) or column reduction. A tile of rank > 2 is the 2-D tile its leading dims merge into
+    (pypto ``docs/en/dev/passes/13-flatten_tile_nd_to_2d.md``): a row reduction keeps the leading dims; a
+    column reduction needs them all 1."""
     kernel_scope()
     t = as_tile(t)
-    if len(t.shape) != 2:
-        current().error(f"pl.{name}: 2-d tile expected, got {t.shape}")
-    out = [t.shape[0], 1] if axis_row else [1, t.shape[1]]
-    valid = [t.valid[0], 1] if axis_row else [1, t.valid[1]]
+    nd = len(t.shape)
+    if nd < 2 or (not axis_row and prod(t.shape[:-2]) != 1):
+        want = "a tile of rank >= 2" if axis_row else "a 2-d tile (or leading dims of 1)"
+        current().error(f"pl.{name}: {want} expected, got {t.shape}")
+    out = list(t.shape[:-1]) + [1] if axis_row else [1] * (nd - 1) + [t.shape[-1]]
+    valid = list(t.valid[:-1]) + [1] if axis_row else [1] * (nd - 1) + [t.valid[-1]]
     return put(record_vec_op(name, out, t.dtype, [t], valid_shape=valid, work_shape=t.valid), name, t)
 
 
@@ -163,7 +168,7 @@ def _expand(name: str, t: Any, v: Any, row: bool) -> Tile:
     t, v = as_tile(t), as_tile(v)
     if t.dtype.name != v.dtype.name:
         current().error(f"pl.{name}: dtype mismatch {t.dtype.name} vs {v.dtype.name} (use pl.cast)")
-    if row and (prod(v.shape) != t.shape[0]):
+    if row and (prod(v.shape) != prod(t.shape[:-1])):  # a rank > 2 tile: its leading dims merged into rows
         current().error(f"pl.{name}: per-row operand {v.shape} does not match {t.shape}")
     if not row and (prod(v.shape) != t.shape[-1]):
         current().error(f"pl.{name}: per-column operand {v.shape} does not match {t.shape}")

@@ -635,8 +635,11 @@ def _expand(f: Callable[..., Any], row: bool) -> Callable[..., Any]:
         vv = value_of(v)
         if isinstance(vv, Unknown):
             raise _Propagate(vv)
-        vv = vv.reshape(-1, 1) if row else vv.reshape(1, -1)
-        vv = vv[: out.valid[0], :] if row else vv[:, : out.valid[-1]]
+        if row and len(out.shape) > 2:  # a rank > 2 tile: one value per row of its leading dims
+            vv = vv.reshape([*out.shape[:-1], 1])[_region([*out.valid[:-1], 1])]
+        else:
+            vv = vv.reshape(-1, 1) if row else vv.reshape(1, -1)
+            vv = vv[: out.valid[0], :] if row else vv[:, : out.valid[-1]]
         return _elementwise(f)(out, t, _Arr(vv))
     return op
 
@@ -872,14 +875,15 @@ _ELEMENTWISE: dict[str, Callable[..., Any]] = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": _div, "maximum": np.maximum,
     "minimum": np.minimum, "neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
     "rsqrt": lambda x: 1.0 / np.sqrt(x), "recip": lambda x: 1.0 / x, "relu": lambda x: np.maximum(x, 0),
+    "move": np.positive,  # a UB -> UB copy
 }
 
 # op name -> fn(out_tile, *operands, **attributes) -> the output tile's full array
 TABLE: dict[str, Callable[..., Any]] = {name: _elementwise(f) for name, f in _ELEMENTWISE.items()}
 TABLE.update({
     "cast": _cast, "full": _full, "arange": _arange, "fillpad": _fillpad,
-    "row_sum": _reduce("sum", 1), "row_max": _reduce("max", 1), "row_min": _reduce("min", 1),
-    "col_sum": _reduce("sum", 0), "col_max": _reduce("max", 0), "col_min": _reduce("min", 0),
+    "row_sum": _reduce("sum", -1), "row_max": _reduce("max", -1), "row_min": _reduce("min", -1),
+    "col_sum": _reduce("sum", -2), "col_max": _reduce("max", -2), "col_min": _reduce("min", -2),
     "row_argmax": _argreduce("max"), "row_argmin": _argreduce("min"),
     "row_expand_mul": _expand(np.multiply, True), "row_expand_div": _expand(np.divide, True),
     "row_expand_sub": _expand(np.subtract, True), "row_expand_add": _expand(np.add, True),

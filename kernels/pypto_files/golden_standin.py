@@ -70,29 +70,50 @@ class RunResult:
         return "PASS (simulated by swimsim; golden not computed)"
 
 
-def run_jit(fn: Any, specs: list[Any], *args: Any, config: RunConfig | None = None,
+def _runtime_of(config: Any) -> dict[str, Any]:
+    """The runtime settings of a harness config: the ``runtime`` dict of golden's :class:`RunConfig`, or
+    the fields of a flat ``pypto.runtime.RunConfig``."""
+    if config is None:
+        return {}
+    runtime = getattr(config, "runtime", None)
+    if isinstance(runtime, dict):
+        return runtime
+    return dict(vars(config))
+
+
+def run_jit(fn: Any, specs: list[Any], *args: Any, config: Any = None,
             runtime_cfg: dict[str, Any] | None = None, **_kw: Any) -> RunResult:
     """Record ``fn`` with inputs built from ``specs`` and queue it for simulation. The runtime
-    settings come from ``runtime_cfg`` or ``config.runtime`` (either harness version)."""
+    settings come from ``runtime_cfg`` or ``config`` (either harness version, or a
+    ``pypto.runtime.RunConfig``)."""
     if handler is None:
         raise UserError("golden.run_jit: called outside `swimsim run`")
     if config is None and args and isinstance(args[0], RunConfig):
         config = args[0]
-    runtime = runtime_cfg if runtime_cfg is not None else (config.runtime if config is not None else {})
+    runtime = runtime_cfg if runtime_cfg is not None else _runtime_of(config)
     golden = _kw.get("golden_fn", _kw.get("golden"))
     if golden is None and args and callable(args[0]):
         golden = args[0]
-    compare_fn = _kw.get("compare_fn", config.compare_fn if config is not None else {}) or {}
+    compare_fn = _kw.get("compare_fn", getattr(config, "compare_fn", None)) or {}
     check = {"golden": golden, "compare_fn": dict(compare_fn),
-             "rtol": float(_kw.get("rtol", config.rtol if config is not None else RunConfig.rtol)),
-             "atol": float(_kw.get("atol", config.atol if config is not None else RunConfig.atol))}
+             "rtol": float(_kw.get("rtol", getattr(config, "rtol", RunConfig.rtol))),
+             "atol": float(_kw.get("atol", getattr(config, "atol", RunConfig.atol)))}
     handler(fn, list(specs), dict(runtime or {}), check)
     return RunResult()
 
 
-def run(*_a: Any, **_kw: Any) -> RunResult:
-    """``golden.run`` compiles class-style programs: not supported."""
-    raise UserError("golden.run (class-style @pl.program) is not supported by swimsim; use run_jit")
+def run(program: Any = None, specs: list[Any] | None = None, *args: Any, tensor_specs: list[Any] | None = None,
+        **kw: Any) -> RunResult:
+    """``golden.run`` (and ``pypto.runtime.run`` before it, with ``tensor_specs=``): a class-style
+    ``@pl.program`` (:mod:`kernels.dsl.programs`) recorded through its entry function as :func:`run_jit`
+    records a ``@pl.jit`` entry."""
+    entry = getattr(program, "entry", None)
+    if not callable(entry):
+        raise UserError(f"golden.run: program {program!r} is not a @pl.program class")
+    specs = specs if specs is not None else tensor_specs
+    if specs is None:
+        raise UserError("golden.run: no tensor specs (expected specs= or tensor_specs=)")
+    return run_jit(entry(), specs, *args, **kw)
 
 
 def _accept(*_a: Any, **_kw: Any) -> bool:

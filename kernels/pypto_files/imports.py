@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import kernels.language as pl_face
-from kernels.pypto_files import distributed_standin, golden_standin, torch_functional, torch_standin
+from kernels.pypto_files import distributed_standin, golden_standin, runtime_standin, torch_functional, torch_standin
 from sim.util.errors import UserError
 
 
@@ -62,16 +62,16 @@ def _with_func(made: Any, fn: Any) -> Any:
 
 
 class _PyptoJit:
-    """``pl.jit`` as pypto spells it: entries and inline functions also carry ``_func``."""
+    """``pl.jit`` as pypto spells it: entries and inline functions also carry ``_func``; entries are
+    :class:`~kernels.pypto_files.runtime_standin.PyptoEntry` (a harness call runs them on the device)."""
 
     def __init__(self, jit: Any) -> None:
         self._jit = jit
 
-    def __call__(self, fn: Any = None, **kw: Any) -> Any:
-        made = self._jit(fn, **kw)
+    def __call__(self, fn: Any = None, *, auto_scope: bool = True) -> Any:
         if fn is None:
-            return lambda f: _with_func(made(f), f)
-        return _with_func(made, fn)
+            return lambda f: _with_func(runtime_standin.PyptoEntry(f, auto_scope), f)
+        return _with_func(runtime_standin.PyptoEntry(fn, auto_scope), fn)
 
     def inline(self, fn: Any = None, **kw: Any) -> Any:
         if fn is None:
@@ -82,6 +82,14 @@ class _PyptoJit:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._jit, name)
+
+
+def _names(name: str, source: Any, names: tuple[str, ...]) -> Placeholder:
+    """A placeholder package ``name`` holding ``names`` of ``source``; its other names are unsupported."""
+    mod = Placeholder(name, _PYPTO_HINT)
+    for n in names:
+        setattr(mod, n, getattr(source, n))
+    return mod
 
 
 def torch_installed() -> bool:
@@ -131,7 +139,19 @@ def pypto_imports(folder: Path, argv: list[str]) -> Iterator[None]:
     language.inline = language.jit.inline  # type: ignore[attr-defined]
     language.distributed = distributed_standin  # type: ignore[attr-defined]
     pypto.language = language  # type: ignore[attr-defined]
+    pypto.backend = _names("pypto.backend", runtime_standin,  # type: ignore[attr-defined]
+                           ("BackendType", "set_backend_type", "get_backend_type", "is_backend_configured"))
+    pypto.runtime = _names("pypto.runtime", runtime_standin, ("RunConfig",))  # type: ignore[attr-defined]
+    for n in ("TensorSpec", "ScalarSpec", "run"):  # the harness names pypto.runtime had before golden
+        setattr(pypto.runtime, n, getattr(golden_standin, n))  # type: ignore[attr-defined]
+    pypto.ir = Placeholder("pypto.ir", _PYPTO_HINT)  # type: ignore[attr-defined]
+    pypto.ir.pass_manager = _names("pypto.ir.pass_manager", runtime_standin,  # type: ignore[attr-defined]
+                                   ("OptimizationStrategy",))
     installed: dict[str, types.ModuleType] = {"pypto": pypto, "pypto.language": language,
+                                              "pypto.backend": pypto.backend,  # type: ignore[attr-defined]
+                                              "pypto.runtime": pypto.runtime,  # type: ignore[attr-defined]
+                                              "pypto.ir": pypto.ir,  # type: ignore[attr-defined]
+                                              "pypto.ir.pass_manager": pypto.ir.pass_manager,  # type: ignore[attr-defined]
                                               "pypto.language.distributed": distributed_standin,
                                               "golden": golden_standin}
     prefixes = {"pypto": _PYPTO_HINT}

@@ -34,7 +34,7 @@ from kernels.pypto_files.torch_tensor import TorchUnavailable
 from sim.ir import TaskGraph
 from sim.util.errors import InputWarning, UserError
 
-_IMPORTS_PYPTO = re.compile(r"^\s*(import\s+pypto\b|from\s+pypto\b)", re.M)
+_IMPORTS_PYPTO = re.compile(r"^\s*(import\s+(pypto|golden)\b|from\s+(pypto|golden)\b)", re.M)
 _REGISTERS = re.compile(r"\bkernels\.(registry|language)\b|^\s*from\s+kernels\b", re.M)
 
 _DTYPES = {"bfloat16": pl.BF16, "float16": pl.FP16, "half": pl.FP16, "float32": pl.FP32, "float": pl.FP32,
@@ -62,7 +62,8 @@ class Recording:
 
 
 def is_pypto_file(path: str | Path) -> bool:
-    """Whether ``path`` is a Python file importing ``pypto`` and not written against swimsim's DSL."""
+    """Whether ``path`` is a Python file importing ``pypto`` (or pypto-lib's ``golden`` harness) and not written
+    against swimsim's DSL."""
     p = Path(path)
     if p.suffix != ".py" or not p.is_file():
         return False

@@ -116,6 +116,13 @@ log2, ceil, floor, tanh, sign, square = (_unary(f) for f in (np.log2, np.ceil, n
 relu = _unary(lambda a: np.maximum(a, 0))
 
 
+def _test(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[Tensor], Tensor]:
+    return lambda t: Tensor(f(t.a), bool)
+
+
+isfinite, isnan, isinf = (_test(f) for f in (np.isfinite, np.isnan, np.isinf))
+
+
 def erf(t: Tensor) -> Tensor:
     return t.erf()
 

@@ -335,6 +335,12 @@ class Tensor:
     def exp(self) -> Tensor:
         return Tensor(np.exp(self.a), self.dtype)
 
+    def cos(self) -> Tensor:
+        return Tensor(np.cos(self.a), self.dtype)
+
+    def sin(self) -> Tensor:
+        return Tensor(np.sin(self.a), self.dtype)
+
     def round(self) -> Tensor:
         return Tensor(np.round(self.a), self.dtype)
 
@@ -395,6 +401,12 @@ class Tensor:
 
     def all(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return Tensor(np.all(self.a, axis=dim, keepdims=keepdim), bool)
+
+    def isfinite(self) -> Tensor:
+        return Tensor(np.isfinite(self.a), bool)
+
+    def isnan(self) -> Tensor:
+        return Tensor(np.isnan(self.a), bool)
 
     def __bool__(self) -> builtins.bool:
         return builtins.bool(self.a)

@@ -412,11 +412,74 @@ def test_unknown_optimization_rejected():
         pl.record(_legacy({"optimization": "bogus"}))
 
 
-def test_program_decorator_rejected():
-    with pytest.raises(UserError, match="pl.program"):
-        @pl.program
-        class P:  # noqa: N801
-            pass
+def test_program_class_records_incore_calls_as_tasks():
+    """An Orchestration entry of a @pl.program class: each InCore call from orchestration code is one task
+    named after the function; an Opaque function runs in place with its own pl.at scope."""
+
+    @pl.program
+    class P:  # noqa: N801
+        @pl.function(type=pl.FunctionType.InCore)
+        def scale(self, x: pl.Tensor[[64, 64], pl.FP32], y: pl.Out[pl.Tensor[[64, 64], pl.FP32]]):
+            t = pl.load(x, [0, 0], [64, 64])
+            return pl.store(pl.mul(t, 2.0), [0, 0], y)
+
+        @pl.function(type=pl.FunctionType.Opaque)
+        def bump(self, y: pl.InOut[pl.Tensor[[64, 64], pl.FP32]]):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="bump"):
+                y[:, :] = pl.add(y[:, :], 1.0)
+            return y
+
+        @pl.function(type=pl.FunctionType.Orchestration)
+        def main(self, x: pl.Tensor[[64, 64], pl.FP32], y: pl.Out[pl.Tensor[[64, 64], pl.FP32]]):
+            y = self.scale(x, y)
+            y = self.bump(y)
+            y = self.scale(x, y)
+            return y
+
+    g = pl.record(P.entry())
+    assert [t.name for t in g.kernel_tasks()] == ["scale", "bump", "scale"]
+    assert len(g.edges) >= 2  # y orders the three tasks
+
+
+def test_view_of_a_tile_is_its_sub_tile_without_ops():
+    @pl.jit
+    def k(x: pl.Tensor[[32, 64], pl.FP32], y: pl.Out[pl.Tensor[[8, 64], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="v"):
+            t = pl.exp(x[:, :])
+            y[:, :] = pl.add(pl.view(t, [8, 64], [8, 0]), 1.0)
+
+    (task,) = pl.record(k).kernel_tasks()
+    ops = task.blocks[0].ops
+    assert [o.name for o in ops if o.kind == "vec"] == ["exp", "adds"]
+    assert [o.shape for o in ops if o.name == "adds"] == [[8, 64]]
+
+
+def test_program_without_one_entry_and_mixed_groups_stop():
+    @pl.program
+    class Two:  # noqa: N801
+        @pl.function
+        def a(self, x: pl.Tensor[[8, 8], pl.FP32]):
+            return x
+
+        @pl.function
+        def b(self, x: pl.Tensor[[8, 8], pl.FP32]):
+            return x
+
+    with pytest.raises(UserError, match="2 Opaque functions \\(a, b\\); expected one entry"):
+        Two.entry()
+
+    @pl.program
+    class Mixed:  # noqa: N801
+        @pl.function(type=pl.FunctionType.AIC)
+        def cube(self, x: pl.Tensor[[8, 8], pl.FP32]):
+            return x
+
+        @pl.function(type=pl.FunctionType.Orchestration)
+        def main(self, x: pl.Tensor[[8, 8], pl.FP32]):
+            return self.cube(x)
+
+    with pytest.raises(UserError, match="FunctionType.AIC\\) cube: mixed-kernel"):
+        pl.record(Mixed.entry())
 
 
 @pl.jit
@@ -442,6 +505,19 @@ def test_chunked_loop_optimizer_one_task_per_chunk():
     ids = {t.idx for t in chunks}
     assert not any(e.pred in ids and e.succ in ids for e in g.edges)
     assert _dirs(kt[4]) == [ArgDir.INPUT, ArgDir.INOUT]  # R-prior after the chunk loop
+
+
+def test_auto_chunk_optimization_chunks_like_the_legacy_spelling():
+    @pl.jit
+    def auto(x: pl.Tensor[[128, 64], pl.FP32], y: pl.Out[pl.Tensor[[128, 64], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="ck", optimizations=[pl.auto_chunk]):
+            for i in pl.parallel(8, chunk=2):
+                y[16 * i:16 * i + 16, 0:64] = pl.exp(x[16 * i:16 * i + 16, 0:64])
+
+    kt = pl.record(auto).kernel_tasks()
+    assert [t.name for t in kt] == ["ck"] * 4
+    assert [[o.region.offset[0] for o in t.blocks[0].ops if o.kind == "load"] for t in kt] == [
+        [0, 16], [32, 48], [64, 80], [96, 112]]
 
 
 def test_chunked_loop_tile_across_chunks_rejected():

@@ -26,9 +26,12 @@ def _counts(graph) -> dict[str, tuple[int, int]]:
     return out
 
 
-def test_detects_pypto_files() -> None:
+def test_detects_pypto_files(tmp_path: Path) -> None:
     assert is_pypto_file(KERNEL)
     assert not is_pypto_file(STYLE / "config.py")
+    driver = tmp_path / "driver.py"  # a harness file importing only pypto-lib's golden (its kernels elsewhere)
+    driver.write_text("from golden import TensorSpec, run_jit\n")
+    assert is_pypto_file(driver)
 
 
 def test_harness_records_each_run_jit_call_with_data_dependent_tasks() -> None:
@@ -313,10 +316,26 @@ def test_distributed_tensor_is_an_annotation() -> None:
             pld.world_size()
 
 
-def test_other_jit_decorators_are_rejected_by_name(tmp_path: Path) -> None:
+def test_other_jit_decorators_are_rejected_by_name_where_used(tmp_path: Path) -> None:
+    """A ``pl.jit.host`` entry stops with one line where the harness runs it; a file that only defines one
+    beside the device entry it runs records."""
     path = _write(tmp_path, "@pl.jit.host\ndef entry(x: pl.Tensor[[N, N], pl.FP32]):\n    return x\n" + HARNESS)
-    with pytest.raises(UserError, match=r"k\.py:4: pl\.jit\.host is not supported by the swimsim recording DSL"):
+    with pytest.raises(UserError, match=r"k\.py:11: pl\.jit\.host entry is not supported by the swimsim "
+                                        r"recording DSL \(a multi-device host program"):
         run_harness(path, [])
+    path = _write(tmp_path, """
+@pl.jit
+def entry(x: pl.Tensor[[N, N], pl.FP32]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="touch"):
+        x[0:8, :] = pl.add(x[0:8, :], 1.0)
+
+
+@pl.jit.host
+def serve(x: pl.Tensor[[N, N], pl.FP32]):
+    return entry(x)
+""" + HARNESS)
+    (rec,) = run_harness(path, [])
+    assert [t.name for t in rec.graph.kernel_tasks()] == ["touch"]
 
 
 def test_golden_comparators_accept() -> None:
