@@ -27,7 +27,7 @@ from simpy.events import NORMAL, PENDING
 from sim.engine.barriers import SEGMENTER
 from sim.engine.cores import Subtask
 from sim.engine.cost_model import CostModel
-from sim.engine.events import Timer
+from sim.engine.events import Timer, arm
 from sim.engine.hbm import HbmLanes
 from sim.engine.params import RuntimeParams
 from sim.engine.threads import SchedulerThread
@@ -123,14 +123,7 @@ class AICores:
         sub.start = start = receive + setup
         env = self.env
         dt = start - env._now
-        spare = self._spare  # a processed lane-start timer armed again, else a new one
-        if spare:
-            timer = spare.pop()
-            timer.callbacks = self._starts
-            timer._value = sub
-        else:
-            timer = Timer(self._starts, sub)
-        env.schedule(timer, NORMAL, dt if dt > 0.0 else 0.0)  # max(0.0, dt)
+        env.schedule(arm(self._spare, self._starts, sub), NORMAL, dt if dt > 0.0 else 0.0)  # max(0.0, dt)
         wake = self.threads[core.thread].wake  # SchedulerThread.notify, inline
         if wake._value is PENDING:
             wake._ok = True  # Event.succeed(), inline

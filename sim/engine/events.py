@@ -88,6 +88,17 @@ class Timer:
         self._ok = True
 
 
+def arm(spare: list[Timer], callbacks: list[Callable[[Any], None]], value: Any) -> Timer:
+    """A timer with ``callbacks`` and ``value``: a processed one from ``spare`` (the event loop is done
+    with it) armed again, else a new one; the caller schedules it."""
+    if spare:
+        timer = spare.pop()
+        timer.callbacks = callbacks
+        timer._value = value
+        return timer
+    return Timer(callbacks, value)
+
+
 class Proc:
     """A thread process: generator ``gen`` run on ``env`` (see the module docstring). ``tick`` is its
     timer (callbacks ``[gen.send]``, value the process); ``resume`` continues it after an event."""

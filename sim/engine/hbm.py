@@ -15,7 +15,7 @@ from simpy.events import NORMAL
 
 from hwmodels.memory import HbmFlow, HbmShare
 from sim.engine.cores import Subtask
-from sim.engine.events import Timer
+from sim.engine.events import Timer, arm
 
 __all__ = ["HbmLanes"]
 
@@ -42,14 +42,7 @@ class HbmLanes:
         self.version = ver = self.version + 1
         dt = self.share.add_next(HbmFlow(sub, compute_ns, demand), self.env._now)
         assert dt is not None  # the flow just added runs
-        spare = self._spare
-        if spare:
-            timer = spare.pop()
-            timer.callbacks = self._fires
-            timer._value = ver
-        else:
-            timer = Timer(self._fires, ver)
-        self.env.schedule(timer, NORMAL, 0.0 if 0.0 > dt else dt)  # max(dt, 0.0)
+        self.env.schedule(arm(self._spare, self._fires, ver), NORMAL, 0.0 if 0.0 > dt else dt)  # max(dt, 0.0)
 
     def _fire(self, timer: Timer) -> None:
         """The timer armed at change ``timer._value`` fires: unless stale, end the lanes done now and arm

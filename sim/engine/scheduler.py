@@ -29,7 +29,7 @@ from sim.engine.cores import Cluster
 from sim.engine.dependencies import Dependencies
 from sim.engine.dispatch import Dispatcher
 from sim.engine.early_dispatch import EarlyDispatch
-from sim.engine.events import NAP, Proc, Timer, start
+from sim.engine.events import NAP, Proc, Timer, arm, rouse, start
 from sim.engine.params import RuntimeParams
 from sim.engine.queues import ReadyQueues, WiringQueue
 from sim.engine.tasks import SHAPES
@@ -276,14 +276,7 @@ class Scheduler:
                 # a nap until the first of a timer at iteration k and the wake event
                 proc = th.proc
                 token = proc.nap()
-                spare = proc.spare  # a processed nap timer armed again, else a new one
-                if spare:
-                    timer = spare.pop()
-                    timer.callbacks = _RELAY_AT
-                    timer._value = token
-                else:
-                    timer = Timer(_RELAY_AT, token)
-                env.schedule(timer, NORMAL, s0 + k * per - now)
+                env.schedule(arm(proc.spare, _RELAY_AT, token), NORMAL, s0 + k * per - now)
                 wake.callbacks.append(partial(_relay, token))
                 yield NAP
         if t0 and wq.items:
@@ -295,13 +288,8 @@ class Scheduler:
 
 def _relay(token: tuple[Proc, int], _ev: simpy.Event) -> None:
     """Callback of a napping thread's ``wake`` event: the first of it and the thread's timer ends the
-    nap of ``token`` (sim.engine.events.rouse, inline)."""
-    proc, n = token
-    if proc.napping == n:
-        proc.napping = -1
-        tick = proc.tick
-        tick.callbacks = proc.own
-        proc.env.schedule(tick)
+    nap of ``token``."""
+    rouse(token)
 
 
 def _relay_at(timer: Timer) -> None:
