@@ -143,7 +143,7 @@ def _store_window(x: TensorView, off: list[int], t: Tile, shapes: list[int] | No
     shp = _fit(t.shape, len(x.shape)) if shapes is None else [int(a) for a in shapes]
     tv = t.valid
     if len(t.shape) != len(x.shape):
-        tv = _fit(tv, len(x.shape)) if len(tv) == len(t.shape) and len(tv) < len(x.shape) else None
+        tv = _fit(tv, len(x.shape)) if tv is not None and len(tv) == len(t.shape) < len(x.shape) else None
     return x.window(off, shp, _edge_valid(shp, tv))
 
 

@@ -288,6 +288,25 @@ def test_orchestration_assemble_is_the_producers_store_into_the_window():
     assert g.edges == []  # disjoint windows of a pl.parallel loop
 
 
+@pl.jit
+def row_assembled(a: pl.Tensor[[1, 64], pl.FP32], out: pl.Out[pl.Tensor[[2, 4, 64], pl.FP32]]):
+    for b in pl.range(2):
+        row = pl.create_tensor([1, 64], dtype=pl.FP32)
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="prod"):
+            row = pl.assemble(row, pl.exp(pl.slice(a, [1, 64], [0, 0])), [0, 0])
+        out = pl.assemble(out, row, [b, 3, 0])
+
+
+def test_orchestration_assemble_of_a_lower_rank_tensor_covers_the_trailing_dims():
+    g = pl.record(row_assembled)
+    prods = [t for t in g.tasks if t.name == "prod"]
+    assert len(prods) == 2
+    out = next(x.id for x in g.tensors if x.name == "out")
+    for b, t in enumerate(prods):  # each row's writer writes the [1, 64] row of out at [b, 3, :]
+        (w,) = [a.region for a in t.args if a.region.tensor == out]
+        assert w.offset == [b, 3, 0] and w.shape == [1, 1, 64]
+
+
 @pytest.mark.parametrize("body, msg", [
     ("    with pl.at(level=pl.Level.CORE_GROUP):\n        t = pl.exp(a)\n"
      "    out = pl.assemble(out, t, [0, 0], atomic=pl.AtomicType.Add)\n", r"atomic writes are only legal inside"),
