@@ -539,25 +539,16 @@ class HbmShare:
         m = math.inf  # at full speed: the smallest remaining work of the flows left
         if unit:  # _advance, inline (dt * 1.0 == dt), with the done flows and the minimum on the way
             keep: list[HbmFlow] = []
-            if dt > 0:
-                for j in flows:
-                    r = j.rem - dt
-                    j.rem = r
-                    if r <= 1e-6:
-                        done.append(j)
-                    else:
-                        keep.append(j)
-                        if r < m:
-                            m = r
-            else:
-                for j in flows:
-                    r = j.rem
-                    if r <= 1e-6:
-                        done.append(j)
-                    else:
-                        keep.append(j)
-                        if r < m:
-                            m = r
+            d = dt if dt > 0 else 0.0  # x - 0.0 == x: an unchanged clock leaves every rem as it is
+            for j in flows:
+                r = j.rem - d
+                j.rem = r
+                if r <= 1e-6:
+                    done.append(j)
+                else:
+                    keep.append(j)
+                    if r < m:
+                        m = r
         else:
             if dt > 0:
                 for j in flows:

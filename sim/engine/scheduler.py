@@ -294,14 +294,10 @@ def _relay(token: tuple[Proc, int], _ev: simpy.Event) -> None:
 
 def _relay_at(timer: Timer) -> None:
     """Callback of a napping thread's timer (its value the nap's token): :func:`_relay` at the timer."""
-    proc, n = timer._value
+    token = timer._value
     timer._value = None
-    proc.spare.append(timer)  # processed: armed again at a later nap
-    if proc.napping == n:  # sim.engine.events.rouse, inline
-        proc.napping = -1
-        tick = proc.tick
-        tick.callbacks = proc.own
-        proc.env.schedule(tick)
+    token[0].spare.append(timer)  # processed: armed again at a later nap
+    rouse(token)
 
 
 _RELAY_AT = [_relay_at]  # the timers' shared callback list
