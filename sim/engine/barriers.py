@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from sim.ir import BARRIER, Block, Op, Task
+from sim.util.taskmemo import TaskMemo
 
 __all__ = ["SEGMENTER", "BarrierPlan", "Segmenter", "lane_barriers", "plan", "use_graph"]
 
@@ -42,16 +43,13 @@ def lane_barriers(block: Block, lane: str) -> int:
     return n
 
 
-_PLANS: dict[int, tuple[Task, tuple[str, ...], BarrierPlan | None]] = {}  # id(task) -> (task, lanes, plan)
-_GRAPH: list[object] = [None]  # the graph whose tasks and blocks the memos hold
+_PLANS = TaskMemo()  # id(task) -> (task, lanes, plan)
 
 
 def use_graph(graph: object) -> None:
     """Memos of plans and segments hold one graph's objects: drop them when a run uses another graph."""
-    if _GRAPH[0] is not graph:
-        _PLANS.clear()
+    if _PLANS.use(graph):
         SEGMENTER.clear()
-        _GRAPH[0] = graph
 
 
 def plan(task: Task, lanes: list[str]) -> BarrierPlan | None:
@@ -61,11 +59,7 @@ def plan(task: Task, lanes: list[str]) -> BarrierPlan | None:
     hit = _PLANS.get(id(task))
     if hit is not None and hit[0] is task and hit[1] == key:
         return hit[2]
-    if len(_PLANS) > 200_000:
-        _PLANS.clear()
-    p = _plan(task, lanes)
-    _PLANS[id(task)] = (task, key, p)
-    return p
+    return _PLANS.keep(task, (task, key, _plan(task, lanes)))[2]
 
 
 def _plan(task: Task, lanes: list[str]) -> BarrierPlan | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hwmodels.chip import ChipConfig
 from sim.engine.options import RunOptions
 from sim.ir import ArgDir, Task, TaskKind
+from sim.util.taskmemo import TaskMemo
 
 __all__ = ["RuntimeParams", "submit_cost_ns", "use_graph"]
 
@@ -111,11 +112,9 @@ def submit_cost_ns(p: RuntimeParams, task: Task, init_bytes: int = 0) -> float:
         return p.orch_alloc + p.orch_alloc_per_tensor * len(task.allocates) + p.orch_fill_per_byte * init_bytes
     hit = _COUNTS.get(id(task))
     if hit is None or hit[0] is not task:
-        if len(_COUNTS) >= 200_000:
-            _COUNTS.clear()
         lookups = sum(1 for a in task.args if a.dir in _LOOKUP_DIRS)
         inserts = sum(1 for a in task.args if a.dir in _INSERT_DIRS)
-        hit = _COUNTS[id(task)] = (task, len(task.args), lookups, inserts)
+        hit = _COUNTS.keep(task, (task, len(task.args), lookups, inserts))
     cost = p.orch_submit + p.orch_per_arg * hit[1]
     if task.scope != "manual":
         cost += p.orch_lookup * hit[2] + p.orch_insert * hit[3]
@@ -123,13 +122,9 @@ def submit_cost_ns(p: RuntimeParams, task: Task, init_bytes: int = 0) -> float:
 
 
 # id(task) -> (task, arguments, lookup arguments, insert arguments): a task's arguments are counted once
-# (a recorded task is not changed afterwards); the memo holds one graph's tasks (use_graph)
-_COUNTS: dict[int, tuple[Task, int, int, int]] = {}
-_GRAPH: list[object] = [None]
+_COUNTS = TaskMemo()
 
 
 def use_graph(graph: object) -> None:
     """The argument-count memo holds one graph's tasks: drop it when a run uses another graph."""
-    if _GRAPH[0] is not graph:
-        _COUNTS.clear()
-        _GRAPH[0] = graph
+    _COUNTS.use(graph)

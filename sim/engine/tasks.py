@@ -11,6 +11,7 @@ from typing import Any
 
 from sim.engine.barriers import BarrierPlan, plan
 from sim.ir import CoreShape, Task, TaskGraph, TaskKind
+from sim.util.taskmemo import TaskMemo
 
 __all__ = ["LANES", "SHAPES", "TaskState", "graph_preds", "noise_keys", "task_lanes", "use_graph"]
 
@@ -65,15 +66,12 @@ class TaskState:
 # id(task) -> (task, idx, shape, block_num, kind, lanes, subs_total, barrier plan, sync, early resolve): what
 # a TaskState takes from its task, derived once per task object (a recorded task is not changed afterwards;
 # the lanes list and the plan are only read); the memo holds one graph's tasks (use_graph)
-_STATIC: dict[int, tuple[Any, ...]] = {}
-_GRAPH: list[object] = [None]
+_STATIC = TaskMemo()
 
 
 def use_graph(graph: object) -> None:
     """The per-task memo holds one graph's tasks: drop it when a run uses another graph."""
-    if _GRAPH[0] is not graph:
-        _STATIC.clear()
-        _GRAPH[0] = graph
+    _STATIC.use(graph)
 
 
 def graph_preds(graph: TaskGraph) -> dict[int, list[int]]:
@@ -100,10 +98,7 @@ def _static(task: Task) -> tuple[Any, ...]:
     barrier = plan(task, lanes) if kind == _KERNEL else None
     st = (task, task.idx, task.shape, block_num, kind, lanes, block_num * len(lanes) if kind == _KERNEL else 0,
           barrier, task.sync_start or barrier is not None, bool(task.allow_early_resolve))
-    if len(_STATIC) >= 200_000:
-        _STATIC.clear()
-    _STATIC[id(task)] = st
-    return st
+    return _STATIC.keep(task, st)
 
 
 def task_lanes(task: Task) -> list[str]:
