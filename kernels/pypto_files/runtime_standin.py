@@ -73,10 +73,6 @@ class RunConfig:
     def __init__(self, **fields: Any) -> None:
         self.__dict__.update(fields)
 
-    def as_dict(self) -> dict[str, Any]:
-        """The fields as a runtime-settings dict."""
-        return dict(self.__dict__)
-
 
 def _specs(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
     """Tensor and scalar specs of a direct call, named by the entry's parameters."""
@@ -101,7 +97,7 @@ def _dispatch(entry: JitFunction, args: tuple[Any, ...], kwargs: dict[str, Any])
     config = kwargs.pop("config", None)
     if golden_standin.handler is None:
         raise UserError(f"{entry.fn.__name__}: a device call of a @pl.jit entry runs only under `swimsim run`")
-    runtime = config.as_dict() if isinstance(config, RunConfig) else dict(getattr(config, "runtime", None) or {})
+    runtime = dict(golden_standin.runtime_of(config))
     golden_standin.handler(entry, _specs(entry.fn, args, kwargs), runtime, {"golden": None, "compare_fn": {},
                                                                             "rtol": 0.0, "atol": 0.0})
 
