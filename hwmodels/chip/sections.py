@@ -256,12 +256,15 @@ class DmaModel(_Section):
                                ge=0)
     mte2_outstanding: int = F(5, "requests", "MEASURED",
                               "MTE2 sub-queues ~3.6 of 5 busy on an ND2NZ weight load (pypto-lib PR #628)", ge=1)
-    nd2nz_row_cycles: float = F(0.0, "cycles/row", "CHOICE",
+    nd2nz_row_cycles: float = F(1.34, "cycles/row", "DERIVED",
                                 "extra MTE2 time per source row of a cube-side load of an untransposed matmul "
-                                "operand (ND -> NZ fractal conversion: short strided bursts). 9.5 reproduces the "
-                                "~21 GB/s per lane of [512, 64] BF16 L2-resident ND2NZ weight tiles (pypto-lib "
-                                "PR #628); 0 = such loads cost as any load (docs/model.md §3.5, "
-                                "docs/calibration.md §4)", ge=0)
+                                "operand (ND -> NZ fractal conversion: short strided bursts). An ND2NZ load of "
+                                "[512, 64] BF16 weight tiles runs at ~21 GB/s per MTE2 sub-queue with 3.62 of the 5 "
+                                "sub-queues busy (pypto-lib PR #628, a2a3 op simulator), i.e. ~76 GB/s per core: "
+                                "862 ns per 64 KiB tile against 494 ns for the same rows without conversion, "
+                                "+0.72 ns or 1.33-1.34 cycles per row (1.34: the fit data's choice, "
+                                "docs/calibration.md §7); 0 = such loads cost as any load (docs/model.md §3.5, "
+                                "tests/hwmodels/test_hw_overfetch.py)", ge=0)
     mte3_request_ns: float = F(54.0, "ns", "CALIBRATE",
                                "per store instruction; prior ~100 cycles, as MTE2 (docs/model.md §3.5)", ge=0)
     mte3_row_cycles: float = F(0.25, "cycles/row", "ASSUMPTION",
@@ -477,7 +480,8 @@ class RuntimeParams(_Section):
 
 
 class MeasuredDma(_Section):
-    """Measured data-movement facts on a2a3 silicon, for validation only; not used by the cost model."""
+    """Measured data-movement facts (a2a3 silicon or its op simulator), for validation only; not used by the cost
+    model."""
 
     gather_row_us: float = F(0.44, "us/row", "MEASURED", "gather_row GM->L1 per-row copy, issue-bound "
                              "(pypto-lib PR #775)", ge=0, timing=False)
@@ -485,6 +489,8 @@ class MeasuredDma(_Section):
                            timing=False)
     nd2nz_lane_gbps: float = F(21.0, "GB/s", "MEASURED", "ND2NZ weight load per lane (pypto-lib PR #628)", ge=0,
                                timing=False)
+    nd2nz_lanes_busy: float = F(3.62, "sub-queues", "MEASURED", "MTE2 sub-queues busy on average (of 5) during an "
+                                "ND2NZ weight stream (pypto-lib PR #628, a2a3 op simulator)", ge=0, timing=False)
     sdma_single_stream_gbps: float = F(285.0, "GB/s", "MEASURED", "SDMA L2 prefetch, one stream (pypto-lib PR #963)",
                                        ge=0, timing=False)
 
