@@ -165,6 +165,10 @@ def test_reproduce_writes_fidelity_and_meets_the_fitted_targets(tmp_path, capsys
     checks = json.loads((out / "runtime_checks.json").read_text())
     assert set(checks["targets"]) == set(checks["simulated"]["decode_attention_hca"]["baseline"])
     assert "runtime checks" in table and "scheduler loop time" in table
+    verdicts = doc["seed_checks"]
+    assert len(verdicts) == 10 and verdicts[0]["name"] == "fitted metrics" and verdicts[0]["met"]
+    assert f"seed checks (docs/calibration.md §3): {sum(v['met'] for v in verdicts)} of 10 met" in table
+    assert "seed checks" in (out / "fidelity.md").read_text()
     png = (out / "fidelity.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20000
     spread = json.loads((out / "run_spread.json").read_text())["workloads"]

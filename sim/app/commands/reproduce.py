@@ -38,6 +38,7 @@ from sim.app.measurements import FIT_VARIANT, Measurements, load_measurements
 from sim.app.paths import check_exists, check_out_dir, wrote
 from sim.app.pool import default_workers, run_jobs
 from sim.app.progress import ticker
+from sim.app.seed_checks import format_seed_checks, seed_checks, seed_checks_json
 from sim.app.variant_runs import run_variant, variant_jobs
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
@@ -72,13 +73,21 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     close()
     rows = build_rows(meas, simulated)
     table = format_table(rows, markdown=args.md)
+    verdicts = seed_checks(rows)
     doc = fidelity_json(rows)
     doc["chip"] = chip.name
     doc["runs"] = runs
+    if verdicts:
+        doc["seed_checks"] = seed_checks_json(verdicts)
     write_text_atomic(out / "fidelity.json", json.dumps(doc, indent=1, sort_keys=False) + "\n")
-    write_text_atomic(out / "fidelity.md", format_table(rows, markdown=True))
+    md = format_table(rows, markdown=True)
+    if verdicts:
+        md += "\n" + format_seed_checks(verdicts, markdown=True)
+    write_text_atomic(out / "fidelity.md", md)
     print(f"chip preset: {chip.name}   runs per variant: {runs}   traces: {out}/<workload>/<variant>/")
     print(table, end="")
+    if verdicts:
+        print("\n" + format_seed_checks(verdicts, markdown=args.md), end="")
     cols = {_short_workload(w): per_var[FIT_VARIANT] for w, per_var in checks.items() if FIT_VARIANT in per_var}
     write_text_atomic(out / "runtime_checks.json", json.dumps(
         {"targets": {c.key: {"label": c.label, "lo": c.lo, "hi": c.hi, "source": c.source} for c in CHECKS},
