@@ -123,7 +123,7 @@ def band_rows(main: list[MetricRow], per_point: list[list[MetricRow]]) -> list[B
             vals = [v for v in vals if v is not None]
             if vals:
                 b.lo[var], b.hi[var] = min(vals), max(vals)
-        ds = [delta_pct(rows[i].simulated.get("baseline"), rows[i].simulated.get("precompute")) for rows in per_point]
+        ds = [rows[i].change("simulated") for rows in per_point]
         ds = [d for d in ds if d is not None]
         if ds:
             b.delta_lo, b.delta_hi = min(ds), max(ds)

@@ -38,6 +38,11 @@ class MetricRow:
         """Simulated vs measured error of ``var``, % (None without both)."""
         return error_pct(self.simulated.get(var), self.measured.get(var))
 
+    def change(self, side: str) -> float | None:
+        """Change baseline -> precompute of the ``"measured"`` or ``"simulated"`` values, % (None without both)."""
+        vals = self.measured if side == "measured" else self.simulated
+        return delta_pct(vals.get("baseline"), vals.get("precompute"))
+
 
 def role_of(workload: str, variant: str) -> str:
     """``fitted`` for the calibration's workload × variant, else ``predicted``."""
@@ -74,9 +79,7 @@ def fidelity_json(rows: Sequence[MetricRow]) -> dict:
                 "error_pct": None if e is None else round(e, 2),
                 "role": r.role[var],
             }
-        dm, ds = delta_pct(r.measured["baseline"], r.measured["precompute"]), delta_pct(
-            r.simulated["baseline"], r.simulated["precompute"]
-        )
+        dm, ds = r.change("measured"), r.change("simulated")
         if dm is not None or ds is not None:
             m["delta_pct"] = {
                 "measured": None if dm is None else round(dm, 2),
@@ -119,8 +122,8 @@ def format_table(rows: Sequence[MetricRow], *, markdown: bool = False) -> str:
                 _fmt_pct(r.err(var)),
             ]
         cells += [
-            _fmt_pct(delta_pct(r.measured["baseline"], r.measured["precompute"])),
-            _fmt_pct(delta_pct(r.simulated["baseline"], r.simulated["precompute"])),
+            _fmt_pct(r.change("measured")),
+            _fmt_pct(r.change("simulated")),
         ]
         body.append(cells)
     text = render_table(head, body, markdown=markdown)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from sim.app.fidelity import MetricRow
 from sim.util.tables import render_table
-from traces.stats import delta_pct
 
 QKV = "qkv_proj_rope_decode"
 HCA = "decode_attention_hca"
@@ -60,24 +59,20 @@ class Check:
     met: bool
 
 
-def _change(r: MetricRow, side: str) -> float | None:
-    src = r.measured if side == "measured" else r.simulated
-    return delta_pct(src.get("baseline"), src.get("precompute"))
-
-
 def _evaluate(spec: Spec, rows: dict[tuple[str, str], MetricRow]) -> Check | None:
-    picked = [rows.get((spec.workload, m)) for m in spec.metrics]
-    if any(r is None for r in picked):
+    try:
+        picked = [rows[(spec.workload, m)] for m in spec.metrics]
+    except KeyError:
         return None
     if spec.kind == "values":
-        errs = [r.err(v) for r in picked for v in spec.variants]  # type: ignore[union-attr]
-        if any(e is None for e in errs):
+        errs = [r.err(v) for r in picked for v in spec.variants]
+        known = [e for e in errs if e is not None]
+        if len(known) < len(errs):
             return None
-        lo, hi = min(errs), max(errs)  # type: ignore[type-var]
-        result = f"{lo:+.1f} %" if len(errs) == 1 else f"{lo:+.1f} .. {hi:+.1f} %"
-        return Check(spec.name, f"±{spec.tol:g} %", result, all(abs(e) <= spec.tol for e in errs))  # type: ignore[arg-type]
-    r = picked[0]
-    dm, ds = _change(r, "measured"), _change(r, "simulated")  # type: ignore[arg-type]
+        lo, hi = min(known), max(known)
+        result = f"{lo:+.1f} %" if len(known) == 1 else f"{lo:+.1f} .. {hi:+.1f} %"
+        return Check(spec.name, f"±{spec.tol:g} %", result, all(abs(e) <= spec.tol for e in known))
+    dm, ds = picked[0].change("measured"), picked[0].change("simulated")
     if dm is None or ds is None:
         return None
     if spec.kind == "change":
