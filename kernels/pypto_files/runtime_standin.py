@@ -93,13 +93,12 @@ def _specs(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
 
 
 def _dispatch(entry: JitFunction, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Records one device run of ``entry`` through the recording the loader installs."""
+    """Records one device run of ``entry`` as ``golden.run_jit`` records a harness run (no golden function,
+    so no tolerances or comparators)."""
     config = kwargs.pop("config", None)
     if golden_standin.handler is None:
         raise UserError(f"{entry.fn.__name__}: a device call of a @pl.jit entry runs only under `swimsim run`")
-    runtime = dict(golden_standin.runtime_of(config))
-    golden_standin.handler(entry, _specs(entry.fn, args, kwargs), runtime, {"golden": None, "compare_fn": {},
-                                                                            "rtol": 0.0, "atol": 0.0})
+    golden_standin.run_jit(entry, _specs(entry.fn, args, kwargs), config=config, compare_fn={}, rtol=0.0, atol=0.0)
 
 
 class CompiledProgram:
