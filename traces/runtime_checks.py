@@ -27,6 +27,8 @@ class RuntimeCheck:
     lo: float
     hi: float
     source: str
+    min_level: int = 0  # swimlane level the target was measured at, when the value depends on it
+
 
     def target_text(self) -> str:
         return f"{self.lo:g}" if self.lo == self.hi else f"{self.lo:g}-{self.hi:g}"
@@ -48,8 +50,8 @@ CHECKS: tuple[RuntimeCheck, ...] = (
     RuntimeCheck("switch_mean", "back-to-back switch, PENDING dispatch (mean)", 0.81, 0.81,
                  "simpler 2026-07-aicore-swimlane-switch-overhead-and-ack-gate.md, qwen3-14b decode"),
     RuntimeCheck("loop_t0", "scheduler loop time, thread 0", 1.24, 1.24, "simpler docs/dfx/l2-timing.md, 181-task run"),
-    RuntimeCheck("orch_per_task", "orchestration window per submit", 3.0, 3.0,
-                 "simpler docs/dfx/l2-timing.md, 181-task run"),
+    RuntimeCheck("orch_per_task", "orchestration window per submit (level 4)", 3.0, 3.0,
+                 "simpler docs/dfx/l2-timing.md, 181-task run", min_level=4),
     RuntimeCheck("thread_stagger", "first-dispatch stagger between threads (median)", 1.92, 1.92,
                  "simpler 2026-06-cross-task-batched-publish.md, qwen3 decode"),
 )
@@ -64,8 +66,9 @@ def _by_core(rows: list[SubtaskRecord]) -> dict[int, list[SubtaskRecord]]:
     return out
 
 
-def runtime_values(res: RunResult) -> dict[str, float | None]:
-    """The simulated value of every check in :data:`CHECKS` (µs; None when the run has no such event)."""
+def runtime_values(res: RunResult, level: int = 4) -> dict[str, float | None]:
+    """The simulated value of every check in :data:`CHECKS` (µs; None when the run has no such event, or
+    when the run's swimlane ``level`` is below the level the check's target was measured at)."""
     us = 1e-3
     steady: list[float] = []
     first: list[float] = []
@@ -90,7 +93,7 @@ def runtime_values(res: RunResult) -> dict[str, float | None]:
         d = per_task[r.task]
         d[r.thread] = min(d.get(r.thread, r.dispatch), r.dispatch)
     stagger = [(max(d.values()) - min(d.values())) * us for d in per_task.values() if len(d) > 1]
-    return {
+    out = {
         "steady_head_oh": statistics.median(steady) if steady else None,
         "first_head_oh_max": max(first) if first else None,
         "switch_mean": statistics.fmean(switch) if switch else None,
@@ -98,6 +101,10 @@ def runtime_values(res: RunResult) -> dict[str, float | None]:
         "orch_per_task": orch,
         "thread_stagger": statistics.median(stagger) if stagger else None,
     }
+    for c in CHECKS:
+        if level < c.min_level:
+            out[c.key] = None
+    return out
 
 
 def format_checks(columns: dict[str, dict[str, float | None]], *, markdown: bool = False) -> str:

@@ -343,12 +343,11 @@ class RuntimeParams(_Section):
                              "tensormap_and_ringbuffer/docs/RUNTIME_LOGIC.md §8.1); cluster b -> thread b mod n "
                              "(scheduler_cold_path.cpp)", ge=1)
     orch_to_sched: bool = F(False, "-", "SOURCE", "simpler PTO2_ORCH_TO_SCHED, off unless set (host/runtime_maker.cpp)")
-    orch_submit_us: float = F(0.154, "us", "CALIBRATE",
+    orch_submit_us: float = F(0.154, "us", "DERIVED",
                               "fixed part of one submit_task call (TensorMap sync, task-ring slot, fan-in/ready "
-                              "check, finalize). Prior DERIVED: (286.3 + 380.4 + 1207.4 + 697.5) us / 16704 "
-                              "submits (simpler src/a2a3/runtime/tensormap_and_ringbuffer/docs/"
-                              "device_log_profiling.md); the per-argument parts are separate fields; fitted: "
-                              "docs/calibration.md §2", ge=0)
+                              "check, finalize): (286.3 + 380.4 + 1207.4 + 697.5) us / 16704 submits (simpler "
+                              "src/a2a3/runtime/tensormap_and_ringbuffer/docs/device_log_profiling.md); the "
+                              "per-argument parts are separate fields", ge=0)
     orch_param_per_arg_us: float = F(0.030, "us", "DERIVED",
                                      "param copy per tensor argument: 2147.8 us / 16704 submits / 4.25 args per "
                                      "submit of simpler examples/a2a3/tensormap_and_ringbuffer/paged_attention "
@@ -377,7 +376,12 @@ class RuntimeParams(_Section):
                                        "(20943.9 - 14601.6) us / 16704 tasks outside submit_task (simpler "
                                        "tensormap_and_ringbuffer/docs/device_log_profiling.md)", ge=0)
     orch_alloc_us: float = F(0.3, "us", "CALIBRATE", "prior (docs/model.md §4.3)", ge=0)
-    orch_swimlane_record_us: float = F(0.1, "us", "CALIBRATE", "prior (docs/model.md §4.3)", ge=0)
+    orch_swimlane_record_us: float = F(1.75, "us", "CALIBRATE",
+                                       "orchestrator-side cost of one submit's swimlane records, paid at level 4 "
+                                       "only. Prior INFERRED: the level-4 orchestration window of 3.0 us per task "
+                                       "(simpler docs/dfx/l2-timing.md, 181-task run) less the 0.874 us in the "
+                                       "submit call and 0.38 us between calls of a profiled run without swimlane "
+                                       "capture (device_log_profiling.md); fitted: docs/calibration.md §2", ge=0)
     wiring_batch: int = F(30, "tasks", "SOURCE", "simpler pto_scheduler.h: BATCH_SIZE", ge=1)
     wiring_backoff_iters: int = F(32, "iterations", "SOURCE", "simpler pto_scheduler.h: BACKOFF_LIMIT", ge=0)
     wire_per_task_us: float = F(0.15, "us", "CALIBRATE", "prior (docs/model.md §4.3)", ge=0)

@@ -74,6 +74,6 @@ def run_variant(job: VariantJob) -> VariantRuns:
         if seed == 0 and job.outdir:
             write_run_dir(res, Path(job.outdir), level=job.level)
             write_run_records(res, job.outdir, full_ops=job.full_records)
-            checks = runtime_values(res)
+            checks = runtime_values(res, level=job.level)
     return VariantRuns(job.key, job.variant, per_run, checks)
 

@@ -48,7 +48,7 @@ def _profile(tmp: Path, points: list[dict]) -> Path:
     tmp.mkdir(parents=True, exist_ok=True)
     for p in points:
         (tmp / p["preset"]).write_text('name = "x"\n')
-    (tmp / "profile.json").write_text(json.dumps({"field": "runtime.orch_submit_us", "points": points}))
+    (tmp / "profile.json").write_text(json.dumps({"field": "runtime.orch_swimlane_record_us", "points": points}))
     return tmp
 
 
@@ -56,7 +56,7 @@ def test_load_profile_and_select(tmp_path: Path) -> None:
     d = _profile(tmp_path / "p", [{"value": 2.0, "preset": "a.toml", "error_pct": {"x": 1.0, "y": -2.0}},
                                   {"value": 3.0, "preset": "b.toml", "error_pct": {"x": 3.5, "y": 0.1}}])
     field, pts = load_profile(d)
-    assert field == "runtime.orch_submit_us" and [p.worst_pct for p in pts] == [2.0, 3.5]
+    assert field == "runtime.orch_swimlane_record_us" and [p.worst_pct for p in pts] == [2.0, 3.5]
     assert [p.value for p in select(pts, 2.3)] == [2.0] and select(pts, 1.0) == []
 
 
@@ -83,7 +83,7 @@ def test_reproduce_band_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
     """A two-point profile, then `reproduce --band`: the band covers both points and the committed
     run; a tolerance no point meets is a one-line error before anything is written."""
     prof = tmp_path / "prof"
-    assert main(["calibrate", "--profile", "runtime.orch_submit_us=2.5,3.5", "--runs", "1", "--max-evals", "3",
+    assert main(["calibrate", "--profile", "runtime.orch_swimlane_record_us=2.5,3.5", "--runs", "1", "--max-evals", "3",
                  "-o", str(prof)]) == 0
     capsys.readouterr()
     bad = tmp_path / "bad"
@@ -95,7 +95,7 @@ def test_reproduce_band_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["reproduce", "--runs", "1", "--jobs", "1", "--band", str(prof), "--band-tol", "1000",
                  "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "calibration band: 2 of 2 profile points of runtime.orch_submit_us" in text
+    assert "calibration band: 2 of 2 profile points of runtime.orch_swimlane_record_us" in text
     doc = json.loads((out / "band.json").read_text())
     fid = json.loads((out / "fidelity.json").read_text())
     assert doc["points"] == [2.5, 3.5]

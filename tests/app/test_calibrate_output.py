@@ -36,12 +36,13 @@ def test_calibrate_profile_writes_into_cwd_and_says_how_to_use_it(cli: CliRunner
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     before = _preset_hashes()
     monkeypatch.chdir(tmp_path)
-    rc, out, err = cli(["calibrate", "--profile", "runtime.orch_submit_us=3", "--max-evals", "1", "--runs", "1"])
+    rc, out, err = cli(["calibrate", "--profile", "runtime.orch_swimlane_record_us=3", "--max-evals", "1",
+                        "--runs", "1"])
     assert rc == 0, err
     assert _preset_hashes() == before
     d = Path("out/calibration_profile")
     assert sorted(p.name for p in (tmp_path / d).iterdir()) == ["profile.json", "profile.png",
-                                                                "profile_orch_submit_us_3.toml"]
+                                                                "profile_orch_swimlane_record_us_3.toml"]
     assert f"swimsim reproduce --band {d}" in out
     assert out.rstrip("\n").splitlines()[-1] == (f"wrote {d / 'profile.json'}, {d / 'profile.png'}, "
-                                                 f"{d / 'profile_orch_submit_us_3.toml'}")
+                                                 f"{d / 'profile_orch_swimlane_record_us_3.toml'}")

@@ -90,15 +90,15 @@ def test_committed_preset_is_what_the_writer_writes() -> None:
 
 def test_calibrated_preset_file_keeps_the_base_chip(tmp_path) -> None:
     base = hwmodels.load_chip("910B4")
-    params = {"vector.op_fixed_ns": 150.5, "runtime.orch_submit_us": 2.0}
+    params = {"vector.op_fixed_ns": 150.5, "runtime.orch_swimlane_record_us": 2.0}
     p = tmp_path / "fit.toml"
     p.write_text(calibrated_preset_toml(base, "fit", params, "fitted on X"))
     chip = hwmodels.load_chip(path=p)
-    assert chip.vector.op_fixed_ns == 150.5 and chip.runtime.orch_submit_us == 2.0
-    assert chip.provenance == {"vector.op_fixed_ns": "fitted on X", "runtime.orch_submit_us": "fitted on X"}
+    assert chip.vector.op_fixed_ns == 150.5 and chip.runtime.orch_swimlane_record_us == 2.0
+    assert chip.provenance == {"vector.op_fixed_ns": "fitted on X", "runtime.orch_swimlane_record_us": "fitted on X"}
     a, b = chip.model_dump(), base.model_dump()
     for d in (a, b):
-        d["vector"].pop("op_fixed_ns"), d["runtime"].pop("orch_submit_us")
+        d["vector"].pop("op_fixed_ns"), d["runtime"].pop("orch_swimlane_record_us")
         d.pop("name"), d.pop("provenance")
     assert a == b
 
@@ -121,7 +121,7 @@ def test_profile_holds_the_field_and_refits_the_others() -> None:
 
 def test_calibrate_profile_writes_table_json_png_and_presets(tmp_path, capsys) -> None:
     out = tmp_path / "prof"
-    assert main(["calibrate", "--profile", "runtime.orch_submit_us=2,3", "--runs", "1", "--max-evals", "6",
+    assert main(["calibrate", "--profile", "runtime.orch_swimlane_record_us=2,3", "--runs", "1", "--max-evals", "6",
                  "-o", str(out)]) == 0
     text = capsys.readouterr().out
     doc = json.loads((out / "profile.json").read_text())
@@ -129,16 +129,17 @@ def test_calibrate_profile_writes_table_json_png_and_presets(tmp_path, capsys) -
     assert (out / "profile.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for p in doc["points"]:
         chip = hwmodels.load_chip(path=out / p["preset"])
-        assert chip.runtime.orch_submit_us == p["value"] and p["preset"] in text
+        assert chip.runtime.orch_swimlane_record_us == p["value"] and p["preset"] in text
         assert set(p["error_pct"]) == set(doc["targets"]) == set(fit_targets(load_measurements()))
-    for bad, frag in (("runtime.orch_submit_us=9", "bounds [0.1, 4]"), ("nope=1", "FIELD one of"),
-                      ("runtime.orch_submit_us=x", "numbers"), ("runtime.orch_submit_us=", "at least one")):
+    rec = "runtime.orch_swimlane_record_us"
+    for bad, frag in ((f"{rec}=9", "bounds [0, 4]"), ("nope=1", "FIELD one of"),
+                      (f"{rec}=x", "numbers"), (f"{rec}=", "at least one")):
         assert main(["calibrate", "--profile", bad, "-o", str(tmp_path / "bad")]) == 2
         err = capsys.readouterr().err
         assert frag in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "bad").exists()
     (tmp_path / "file").write_text("")
-    assert main(["calibrate", "--profile", "runtime.orch_submit_us=2", "-o", str(tmp_path / "file")]) == 2
+    assert main(["calibrate", "--profile", "runtime.orch_swimlane_record_us=2", "-o", str(tmp_path / "file")]) == 2
     assert "not a directory" in capsys.readouterr().err
 
 

@@ -139,7 +139,7 @@ def test_a_directory_where_a_file_is_expected_is_refused(cli: CliRunner, run_dir
     ["run", "qkv_proj_rope", "-o", "FILE"],
     ["sweep", "qkv_proj_rope", "--vary", "soc.hbm_bw_gbps=800,1600", "-o", "FILE"],
     ["reproduce", "-o", "FILE"],
-    ["calibrate", "--profile", "runtime.orch_submit_us=2", "-o", "FILE"],
+    ["calibrate", "--profile", "runtime.orch_swimlane_record_us=2", "-o", "FILE"],
     ["plot", "RUN", "-o", "FILE/x.png"],
     ["graph", "qkv_proj_rope", "-o", "FILE/g.txt"],
 ])

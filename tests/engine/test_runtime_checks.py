@@ -58,3 +58,12 @@ def test_verdicts_and_table() -> None:
     assert all(c.label in text for c in CHECKS)
     md = format_checks(cols, markdown=True)
     assert md.splitlines()[0].startswith("| check |") and len(md.splitlines()) == 2 + len(CHECKS)
+
+
+def test_a_level_four_target_is_not_compared_with_a_lower_level_run() -> None:
+    chip = hwmodels.load_chip(overrides=["soc.clusters=1", "soc.aiv_per_cluster=1"])
+    res = simulate(_chain(3), chip, RunOptions(seed=1, swimlane_level=1), cost_model=StubCostModel())
+    low, full = runtime_values(res, level=1), runtime_values(res, level=4)
+    assert low["orch_per_task"] is None and full["orch_per_task"] is not None
+    assert {k: v for k, v in low.items() if k != "orch_per_task"} == {
+        k: v for k, v in full.items() if k != "orch_per_task"}
