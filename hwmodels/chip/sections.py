@@ -376,12 +376,11 @@ class RuntimeParams(_Section):
                                        "(20943.9 - 14601.6) us / 16704 tasks outside submit_task (simpler "
                                        "tensormap_and_ringbuffer/docs/device_log_profiling.md)", ge=0)
     orch_alloc_us: float = F(0.3, "us", "CALIBRATE", "prior (docs/model.md §4.3)", ge=0)
-    orch_swimlane_record_us: float = F(1.75, "us", "CALIBRATE",
-                                       "orchestrator-side cost of one submit's swimlane records, paid at level 4 "
-                                       "only. Prior INFERRED: the level-4 orchestration window of 3.0 us per task "
-                                       "(simpler docs/dfx/l2-timing.md, 181-task run) less the 0.874 us in the "
-                                       "submit call and 0.38 us between calls of a profiled run without swimlane "
-                                       "capture (device_log_profiling.md); fitted: docs/calibration.md §2", ge=0)
+    orch_swimlane_record_us: float = F(0.25, "us", "CALIBRATE",
+                                       "orchestrator-side cost of one submit's swimlane record, paid at level 4 "
+                                       "only. Prior INFERRED: one 32 B orchestrator phase record per submit_task "
+                                       "(simpler docs/dfx/chip-swimlane-profiling.md §6), i.e. two counter reads "
+                                       "and the record write; fitted: docs/calibration.md §2", ge=0)
     wiring_batch: int = F(30, "tasks", "SOURCE", "simpler pto_scheduler.h: BATCH_SIZE", ge=1)
     wiring_backoff_iters: int = F(32, "iterations", "SOURCE", "simpler pto_scheduler.h: BACKOFF_LIMIT", ge=0)
     wire_per_task_us: float = F(0.15, "us", "CALIBRATE", "prior (docs/model.md §4.3)", ge=0)
