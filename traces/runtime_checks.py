@@ -1,8 +1,8 @@
 """Runtime-model checks: the simulated counterparts of runtime figures measured on a2a3 silicon.
 
 The targets were measured by the PTO runtime's developers on other workloads (simpler,
-https://github.com/hw-native-sys/simpler: qwen3 decode, a 181-task run, the cold-start
-investigation; docs/model.md §4 and §7 list the documents), so they check the runtime model's
+https://github.com/hw-native-sys/simpler: qwen3 decode, a 355-task run without swimlane capture,
+the cold-start investigation; docs/model.md §4 and §7 list the documents), so they check the runtime model's
 scale, not this kernel's numbers: a simulated value far outside its target points at a runtime
 parameter, independent of the PR648 fit.
 All values are µs.
