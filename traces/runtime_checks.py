@@ -2,8 +2,8 @@
 
 The targets were measured by the PTO runtime's developers on other workloads (simpler,
 https://github.com/hw-native-sys/simpler: qwen3 decode, a 355-task run without swimlane capture,
-the cold-start investigation; docs/model.md §4 and §7 list the documents), so they check the runtime model's
-scale, not this kernel's numbers: a simulated value far outside its target points at a runtime
+the cold-start investigation; docs/model.md §4 and §7 list the documents), so they check the runtime
+model's scale, not this kernel's numbers: a simulated value far outside its target points at a runtime
 parameter, independent of the PR648 fit.
 All values are µs.
 """
@@ -29,6 +29,9 @@ class RuntimeCheck:
     source: str
     levels: tuple[int, ...] | None = None  # swimlane levels a run may have to be compared (None: any)
 
+    def comparable(self, level: int) -> bool:
+        """Whether a run at swimlane ``level`` can be compared with the target."""
+        return self.levels is None or level in self.levels
 
     def target_text(self) -> str:
         return f"{self.lo:g}" if self.lo == self.hi else f"{self.lo:g}-{self.hi:g}"
@@ -70,7 +73,7 @@ def _by_core(rows: list[SubtaskRecord]) -> dict[int, list[SubtaskRecord]]:
     return out
 
 
-def runtime_values(res: RunResult, level: int = 4) -> dict[str, float | None]:
+def runtime_values(res: RunResult, *, level: int) -> dict[str, float | None]:
     """The simulated value of every check in :data:`CHECKS` (µs; None when the run has no such event, or
     when the run's swimlane ``level`` is not one the check's target can be compared at)."""
     us = 1e-3
@@ -106,7 +109,7 @@ def runtime_values(res: RunResult, level: int = 4) -> dict[str, float | None]:
         "thread_stagger": statistics.median(stagger) if stagger else None,
     }
     for c in CHECKS:
-        if c.levels is not None and level not in c.levels:
+        if not c.comparable(level):
             out[c.key] = None
     return out
 

@@ -46,8 +46,9 @@ from traces.stats import delta_pct, metric_value
 @dataclass(frozen=True)
 class Prior:
     """A measured value the fit must pay to leave: a runtime check (key of ``traces.runtime_checks.CHECKS``,
-    simulated on seed 0 of the fit workload) or a chip field, with the measured range ``lo``..``hi`` (field
-    units / µs) and its stated noise ``sigma`` (same units). Term: (distance outside the range / sigma)²."""
+    simulated on seed 0 of the fit workload, at level 0 when the check is not comparable at level 4) or a
+    chip field, with the measured range ``lo``..``hi`` (field units / µs) and its stated noise ``sigma``
+    (same units). Term: (distance outside the range / sigma)²."""
 
     key: str
     lo: float
@@ -143,8 +144,8 @@ def run_fit_workload(
 def run_fit_workload_checks(
     chip_overrides: dict[str, float], base_chip: str | None, *, runs: int = 1, jitter: float = 0.0
 ) -> tuple[dict, dict[str, float | None]]:
-    """:func:`run_fit_workload` and the runtime-check values (µs) of its seed-0 run; a check whose target was
-    measured without swimlane capture takes its value from a seed-0 run at level 0."""
+    """:func:`run_fit_workload` and the runtime-check values (µs) of its seed-0 run; a check not comparable
+    at level 4 (measured without swimlane capture) takes its value from a seed-0 run at level 0."""
     graph = _fit_graph()
     chip = hwmodels.load_chip(base_chip, overrides=[f"{k}={v}" for k, v in chip_overrides.items()])
     level = 4
@@ -155,9 +156,10 @@ def run_fit_workload_checks(
         if s == 0:
             checks = runtime_values(res, level=level)
         ms.append(run_metrics(res, level=level))
-    if any(v is None for v in checks.values()):
+    bare_keys = [c.key for c in CHECKS if not c.comparable(level) and c.comparable(0)]
+    if bare_keys:
         bare = runtime_values(simulate(graph, chip, RunOptions(seed=0, swimlane_level=0, jitter=jitter)), level=0)
-        checks = {k: (v if v is not None else bare.get(k)) for k, v in checks.items()}
+        checks.update({k: bare[k] for k in bare_keys})
     return mean_metrics(ms), checks
 
 

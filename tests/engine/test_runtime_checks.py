@@ -44,7 +44,7 @@ def test_stagger_appears_when_blocks_span_threads() -> None:
     res = simulate(_chain(1, blocks=40), hwmodels.load_chip(), RunOptions(seed=0),
                    cost_model=StubCostModel(op_ns=5000.0))
     assert len({r.thread for r in res.subtasks}) > 1
-    assert runtime_values(res)["thread_stagger"] is not None
+    assert runtime_values(res, level=4)["thread_stagger"] is not None
 
 
 def test_verdicts_and_table() -> None:
