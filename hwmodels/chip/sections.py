@@ -270,6 +270,12 @@ class DmaModel(_Section):
     mte3_row_cycles: float = F(0.25, "cycles/row", "ASSUMPTION",
                                "per contiguous-row burst; same as dma.mte2_row_cycles (docs/model.md §3.5)", ge=0)
     mte3_outstanding: int = F(5, "requests", "ASSUMPTION", "same as MTE2 (docs/model.md §3.5)", ge=1)
+    lane_outstanding: int = F(0, "requests", "CHOICE",
+                              "at most this many DMA transfers of one lane (MTE2 and MTE3 together) in flight: a "
+                              "transfer waits until the one this many before it on the lane has completed "
+                              "(data landed, write acknowledged); 0 = only the per-pipe limits. 1 makes a "
+                              "row-by-row copy cost its load and store latencies whatever its buffering; the "
+                              "fit data reject it (docs/calibration.md §7)", ge=0)
     atomic_rate_factor: float = F(0.5, "fraction", "CALIBRATE",
                                   "atomic-add GM writes go at this fraction of the write rate; prior, no source "
                                   "quantifies it (docs/model.md §3.5)", gt=0, le=1)

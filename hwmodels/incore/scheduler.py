@@ -5,7 +5,8 @@ in program order; an op starts at ``max(pipe free, every dep done + sync cost)``
 cost is 0 on the same pipe, ``core.cross_pipe_sync_cycles`` across pipes of a lane and
 ``core.cross_core_flag_cycles`` across lanes (MIX handoff). MTE2/MTE3 are issue-serialised but
 latency-overlapped: a DMA occupies its pipe for issue + transfer and its data is ready a latency
-later, with at most ``dma.mte2_outstanding`` requests in flight. All times are ns.
+later, with at most ``dma.mte2_outstanding`` requests in flight (``dma.lane_outstanding`` > 0 also
+bounds a lane's MTE2 and MTE3 transfers together). All times are ns.
 
 The per-op constants come from :func:`hwmodels.incore.opcost.op_cost`, memoised per op signature;
 block structures and whole-block results are memoised too, so a graph's repeated blocks cost one
@@ -256,6 +257,7 @@ class CoreCostModel:
         self._epi = chip.core.kernel_epilogue_ns
         self._out2 = chip.dma.mte2_outstanding
         self._out3 = chip.dma.mte3_outstanding
+        self._out_lane = chip.dma.lane_outstanding
         self._line = chip.l2.line_bytes
         self._dc_lines = max(1, chip.core.scalar_dcache_bytes // chip.l2.line_bytes)
         self._hold = bool(chip.core.scalar_read_holds_issue)
@@ -517,7 +519,8 @@ class CoreCostModel:
         pipe_free = [0.0] * 21
         pipe_last = [-1] * 21
         q_mte = {}
-        out2, out3 = self._out2, self._out3
+        out2, out3, out_lane = self._out2, self._out3, self._out_lane
+        q_lane: list[list[int]] = [[], [], []]
         pkey = comp.pkey
         deps = comp.deps
         pipelined = comp.pipelined
@@ -569,6 +572,15 @@ class CoreCostModel:
                         b = o
                         bt = done[o]
                 q.append(i)
+                if out_lane:
+                    ql = q_lane[ln]
+                    if len(ql) >= out_lane:
+                        o = ql[-out_lane]
+                        if done[o] > t:
+                            t = done[o]
+                            b = o
+                            bt = done[o]
+                    ql.append(i)
             start[i] = t
             r = t + occ[i]
             rel[i] = r

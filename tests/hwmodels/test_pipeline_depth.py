@@ -74,6 +74,29 @@ def test_mte2_outstanding_limit_caps_the_gain_of_deep_pipelines() -> None:
     assert block_ns(row_loop(16, 8, 1, 0)) < 0.8 * deep  # the default limit lets them overlap
 
 
+def copy_loop(rows: int, stage: int):  # noqa: ANN201
+    """A row-by-row GM copy (one row load, one row store per iteration, no compute)."""
+
+    @pl.jit
+    def k(x: pl.Tensor[[R, C], pl.FP32], y: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="copy"):
+            for r in (pl.pipeline(rows, stage=stage) if stage else pl.range(rows)):
+                y[r:r + 1, :] = x[r:r + 1, :]
+
+    return k
+
+
+def test_lane_outstanding_one_makes_a_pipelined_row_copy_as_slow_as_a_serial_one() -> None:
+    """``dma.lane_outstanding = 1``: one transfer of the lane in flight at a time, so a row copy pays
+    its load and store latencies in turn whatever its buffering; with the default (per-pipe limits
+    only) the pipelined copy overlaps rows and is faster."""
+    one = load_chip(overrides=["dma.lane_outstanding=1"])
+    serial, piped = block_ns(copy_loop(32, 0), one), block_ns(copy_loop(32, 4), one)
+    assert piped == pytest.approx(serial, rel=0.05)
+    assert block_ns(copy_loop(32, 4)) < 0.6 * block_ns(copy_loop(32, 0))
+    assert block_ns(copy_loop(32, 0)) == pytest.approx(serial, rel=0.02)  # a serial copy already waits
+
+
 def test_inner_range_in_outer_pipeline_shares_one_slot() -> None:
     """Outer ``pl.pipeline(stage=4)`` around an inner ``pl.range``: the inner loads of one outer
     iteration reuse one buffer, so each waits for the previous inner iteration's reader (WAR)."""
