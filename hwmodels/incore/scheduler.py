@@ -565,22 +565,15 @@ class CoreCostModel:
                 if q is None:
                     q = q_mte[k] = []
                 lim = out2 if p == P_MTE2 else out3
-                if len(q) >= lim:
-                    o = q[-lim]
-                    if done[o] > t:
-                        t = done[o]
-                        b = o
-                        bt = done[o]
-                q.append(i)
-                if out_lane:
-                    ql = q_lane[ln]
-                    if len(ql) >= out_lane:
-                        o = ql[-out_lane]
+                # the pipe's limit, then (dma.lane_outstanding) the lane's MTE2 + MTE3 limit
+                for qq, lm in ((q, lim), (q_lane[ln], out_lane)) if out_lane else ((q, lim),):
+                    if len(qq) >= lm:
+                        o = qq[-lm]
                         if done[o] > t:
                             t = done[o]
                             b = o
                             bt = done[o]
-                    ql.append(i)
+                    qq.append(i)
             start[i] = t
             r = t + occ[i]
             rel[i] = r
