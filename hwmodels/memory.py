@@ -539,9 +539,9 @@ class HbmShare:
         m = math.inf  # at full speed: the smallest remaining work of the flows left
         if unit:  # _advance, inline (dt * 1.0 == dt), with the done flows and the minimum on the way
             keep: list[HbmFlow] = []
-            d = dt if dt > 0 else 0.0  # x - 0.0 == x: an unchanged clock leaves every rem as it is
+            step = dt if dt > 0 else 0.0  # x - 0.0 == x: an unchanged clock leaves every rem as it is
             for j in flows:
-                r = j.rem - d
+                r = j.rem - step
                 j.rem = r
                 if r <= 1e-6:
                     done.append(j)

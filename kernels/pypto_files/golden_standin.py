@@ -70,7 +70,7 @@ class RunResult:
         return "PASS (simulated by swimsim; golden not computed)"
 
 
-def runtime_of(config: Any) -> dict[str, Any]:
+def _runtime_of(config: Any) -> dict[str, Any]:
     """The runtime settings of a harness config: the ``runtime`` dict of golden's :class:`RunConfig`, or
     the fields of a flat ``pypto.runtime.RunConfig``."""
     if config is None:
@@ -90,7 +90,7 @@ def run_jit(fn: Any, specs: list[Any], *args: Any, config: Any = None,
         raise UserError("golden.run_jit: called outside `swimsim run`")
     if config is None and args and isinstance(args[0], RunConfig):
         config = args[0]
-    runtime = runtime_cfg if runtime_cfg is not None else runtime_of(config)
+    runtime = runtime_cfg if runtime_cfg is not None else _runtime_of(config)
     golden = _kw.get("golden_fn", _kw.get("golden"))
     if golden is None and args and callable(args[0]):
         golden = args[0]
