@@ -10,8 +10,10 @@ Metric keys (the ``measured`` keys of a case):
 * run-wide: ``wall`` (swimlane wall), ``total_test_time`` (earliest dispatch to latest finish;
   levels 2-4), ``total_exec`` (sum of Exec over every row), ``tasks`` (rows: the converter's TOTAL
   Count, one per block and lane);
-* PYPTO_BENCH: ``orch_us`` (first submit start to last submit end), ``sched_us`` (first dispatch to
-  last finish), ``effective_us`` (length of the union of the two windows);
+* PYPTO_BENCH: ``orch_us`` (first submit start to last submit end), ``sched_us`` (the scheduler
+  threads' window: their dispatch loops start at the launch, before the orchestrator's first submit,
+  and it ends at the last finish; simpler stamps ``sched_start`` when a thread enters its dispatch
+  loop, ``docs/dfx/l2-timing.md``), ``effective_us`` (length of the union of the two windows);
 * per function ``FUNC.FIELD``: ``avg_exec`` and ``exec`` (Avg Exec per row), ``span`` and ``time``
   (first start to last end), ``sum_exec`` and ``busy`` (Exec summed over rows), ``tasks`` and
   ``count`` (rows: the converter's Count), ``task_ids`` (distinct runtime tasks), ``exec_pct`` (Exec /
@@ -66,7 +68,7 @@ class RunView:
     total_exec: float | None
     tasks: int | None  # rows
     orch: tuple[float, float] | None  # orchestrator window (start, end)
-    sched: tuple[float, float] | None  # first dispatch, last finish
+    sched: tuple[float, float] | None  # launch (the scheduler loops start), last finish
 
 
 def union_length(intervals: list[tuple[float, float]]) -> float:
@@ -91,9 +93,8 @@ def _windows(result: RunResult) -> tuple[tuple[float, float] | None, tuple[float
     if result.submits:
         orch = (min(s.start for s in result.submits) / 1000.0, max(s.end for s in result.submits) / 1000.0)
     sched = None
-    if result.subtasks:
-        sched = (min(s.dispatch for s in result.subtasks) / 1000.0,
-                 max(s.finish for s in result.subtasks) / 1000.0)
+    if result.subtasks:  # the scheduler threads enter their dispatch loops at the launch, time 0
+        sched = (0.0, max(s.finish for s in result.subtasks) / 1000.0)
     return orch, sched
 
 
