@@ -93,7 +93,8 @@ def _windows(result: RunResult) -> tuple[tuple[float, float] | None, tuple[float
     if result.submits:
         orch = (min(s.start for s in result.submits) / 1000.0, max(s.end for s in result.submits) / 1000.0)
     sched = None
-    if result.subtasks:  # the scheduler threads enter their dispatch loops at the launch, time 0
+    if result.subtasks:  # the scheduler threads enter their dispatch loops at the launch (time 0; each within
+        # one idle iteration of it, docs/model.md §6), before the orchestrator's first submit
         sched = (0.0, max(s.finish for s in result.subtasks) / 1000.0)
     return orch, sched
 
