@@ -179,10 +179,10 @@ def record_side(case: Case, clone: Clone, commit: str, relfile: str, seed: int) 
 
 def simulate_views(case: Case, rec: Recording, chip: ChipConfig, seeds: list[int], jitter: float,
                    tick: Callable[[], None] = lambda: None) -> list[RunView]:
-    """A recorded side simulated once per seed at the case's capture level."""
+    """A recorded side simulated once per seed at the case's capture level and launch."""
     views = []
     for s in seeds:
-        opts = RunOptions(seed=s, swimlane_level=case.capture_level, jitter=jitter)
+        opts = RunOptions(seed=s, swimlane_level=case.capture_level, jitter=jitter, launch=case.launch)
         views.append(run_view(simulate(rec.graph, chip, opts), case.capture_level))
         tick()
     return views

@@ -112,6 +112,12 @@ class Case(_Model):
         return self.entry_file_after or str(self.entry_file)
 
     @property
+    def launch(self) -> Literal["first", "repeat"]:
+        """Which launch the measurement times: a PYPTO_BENCH median is over rounds after warm-up launches on
+        the same AICore stream (``repeat``); a swimlane capture is the process's single launch (``first``)."""
+        return "repeat" if self.measurement == "pypto_bench" else "first"
+
+    @property
     def family(self) -> str:
         """The kernel family: the entry file's stem at the after commit (e.g. ``decode_sparse_attn``)."""
         return Path(self.file_after).stem

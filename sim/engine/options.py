@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["RunOptions"]
@@ -17,4 +19,8 @@ class RunOptions(BaseModel):
     swimlane_level: int = Field(4, ge=0, le=4, description="profiling level; sets AICPU-side profiling costs")
     jitter: float = Field(0.0, ge=0.0, description="relative sigma of seeded noise on lane durations")
     pmu_mode: bool = Field(False, description="PMU run: no pending-slot dispatch, no early dispatch")
+    launch: Literal["first", "repeat"] = Field(
+        "first", description="first: the process's first launch of the program (a swimlane capture runs one); "
+        "repeat: a later launch on the same AICore stream (a timing loop's rounds after warm-up), whose cores "
+        "pay no cold first kernel")
     cold_start: bool = Field(True, description="first task per core pays the measured cold extra (seeded)")

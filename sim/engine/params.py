@@ -20,7 +20,8 @@ _IDLE_SETUP_THRESHOLD_FALLBACK_US = 1.0
 class RuntimeParams:
     """The chip's runtime parameters for one run, in ns (chip presets give µs; converted once here),
     with the run's switches applied: the swimlane level (which AICPU profiling costs are paid), the
-    observer-cost switch ``swimlane_costs``, PMU mode and cold start. Counts and flags keep their type.
+    observer-cost switch ``swimlane_costs``, PMU mode, cold start and the launch (first or repeated).
+    Counts and flags keep their type.
     """
 
     def __init__(self, chip: ChipConfig, opts: RunOptions) -> None:
@@ -91,8 +92,10 @@ class RuntimeParams:
         self.barrier_sync = {"aic": cube_ns, "aiv0": vec_ns, "aiv1": vec_ns}
         self.cold_start = opts.cold_start
         self.jitter = opts.jitter
-        self.first_kernel_extra = float(chip.core.first_kernel_extra_ns)
-        self.first_kernel_per_load = float(chip.core.first_kernel_extra_per_load_ns)
+        # a repeated launch runs on the warm AICore stream: no cold first kernel (docs/model.md §4.6)
+        warm = opts.launch == "repeat"
+        self.first_kernel_extra = 0.0 if warm else float(chip.core.first_kernel_extra_ns)
+        self.first_kernel_per_load = 0.0 if warm else float(chip.core.first_kernel_extra_per_load_ns)
         self.first_kernel_cold_max = float(chip.core.first_kernel_cold_max_ns)
         self.cold_from_cluster = float(chip.core.first_kernel_cold_from_cluster_frac) * int(chip.soc.clusters)
         self.cold_aiv_only = bool(chip.core.first_kernel_cold_aiv_only)

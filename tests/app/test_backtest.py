@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 from test_compare_files import STYLE, _changed, _git
 
+import hwmodels
+from sim.app import backtest
 from sim.app.backtest import MetricRow, open_clone
+from sim.app.backtest_cases import load_cases
 from sim.app.backtest_report import read_summary_line
 from sim.app.measurements import DEFAULT_MEASUREMENTS
 from sim.util.errors import UserError
@@ -166,6 +169,25 @@ def test_schema_error_exits_2_with_one_line(cli, repo: Path, tmp_path: Path) -> 
     assert err.strip() == (f"swimsim: error: {tmp_path / 'c.json'}: case bench: capture_level: Input should be "
                            "less than or equal to 4 (got 9)")
     assert not (tmp_path / "z" / "backtest.json").exists()
+
+
+def test_a_timing_loop_median_is_simulated_as_a_repeated_launch(repo: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """PYPTO_BENCH medians time rounds after warm-up launches; a swimlane capture is a first launch."""
+    cf, _ = load_cases(_cases_file(repo, tmp_path / "c.json"))
+    assert {c.id: c.launch for c in cf.cases} == {"tiles": "first", "bench": "repeat", "moved": "first"}
+    seen: list[str] = []
+
+    def spy(graph, chip, opts):  # noqa: ANN001, ANN202
+        seen.append(opts.launch)
+        return real(graph, chip, opts)
+
+    real = backtest.simulate
+    monkeypatch.setattr(backtest, "simulate", spy)
+    clone = open_clone(str(repo))
+    for case in cf.cases[:2]:
+        backtest.run_case(case, [clone], hwmodels.load_chip(), [0], 0.0, lambda: None)
+    assert seen == ["first", "first", "repeat", "repeat"]
 
 
 def test_direction_rule() -> None:

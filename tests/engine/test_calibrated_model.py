@@ -94,6 +94,17 @@ def test_cold_first_kernel_extra_scales_with_gm_loads_up_to_the_bound(n_loads: i
     assert (row.end - row.start) - (warm.end - warm.start) == pytest.approx(expected, abs=1.0)
 
 
+def test_a_repeated_launch_pays_no_cold_first_kernel() -> None:
+    """On the warm AICore stream of a later launch the first kernel on a core runs as on a reused core."""
+    chip = hwmodels.load_chip(overrides=["core.first_kernel_extra_ns=500", "core.first_kernel_extra_per_load_ns=880",
+                                         "core.first_kernel_cold_max_ns=0"])
+    first = simulate(_loads_block(6), chip, RunOptions(cold_start=False)).subtasks[0]
+    repeat = simulate(_loads_block(6), chip, RunOptions(cold_start=False, launch="repeat")).subtasks[0]
+    assert first.breakdown["cold_core"] == pytest.approx(500.0 + 6 * 880.0)
+    assert "cold_core" not in repeat.breakdown
+    assert (first.end - first.start) - (repeat.end - repeat.start) == pytest.approx(500.0 + 6 * 880.0, abs=1.0)
+
+
 @pytest.mark.parametrize(("head_us", "expected"), [(0.0, 1760.0), (1.0, 760.0), (3.0, 0.0)])
 def test_cold_head_cost_counts_towards_the_first_kernel_extra_when_chosen(head_us: float, expected: float) -> None:
     """With ``first_kernel_cold_counts_head`` the cold head wait is deducted; without it the two add."""

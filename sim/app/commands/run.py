@@ -65,6 +65,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--jitter", type=non_negative_float, default=0.0,
                    help="relative sigma of seeded lane-duration noise (default 0: none)")
     p.add_argument("--pmu", action="store_true", help="PMU run: no pending-slot or early dispatch")
+    p.add_argument("--launch", choices=("first", "repeat"), default="first",
+                   help="first (default): the process's first launch, as a swimlane capture runs it; repeat: a "
+                        "later launch on the same AICore stream (a timing loop's rounds after warm-up), with no "
+                        "cold first kernel")
     p.add_argument("-o", "--out", metavar="DIR",
                    help="output directory (created if missing). swimsim first removes the files of an earlier "
                         f"run there ({', '.join(RUN_DIR_FILES)}) and leaves every other file alone")
@@ -205,7 +209,7 @@ def _simulate(graph: TaskGraph, chip: Any, args: argparse.Namespace, out: Path |
     """Simulate ``graph``, write the run directory to ``out`` (if given) and print the table;
     run_records.json holds the op lists with ``--full-records`` or ``full_records``."""
     opts = RunOptions(seed=args.seed, l2_init=args.l2, swimlane_level=level, jitter=args.jitter,
-                      pmu_mode=args.pmu)
+                      pmu_mode=args.pmu, launch=args.launch)
     result = simulate(graph, chip, opts)
     elapsed = time.perf_counter() - t0
 
