@@ -382,6 +382,11 @@ class RuntimeParams(_Section):
                                        "(20943.9 - 14601.6) us / 16704 tasks outside submit_task (simpler "
                                        "tensormap_and_ringbuffer/docs/device_log_profiling.md)", ge=0)
     orch_alloc_us: float = F(0.3, "us", "CALIBRATE", "prior (docs/model.md §4.3)", ge=0)
+    orch_first_submit_per_kernel_us: float = F(0.4, "us", "CHOICE",
+                                               "orchestrator cost of the first submit of each kernel in a first "
+                                               "launch, paid at level 4 with the record; no source quantifies "
+                                               "it: chosen with orch_swimlane_record_us on a grid by the fit-set "
+                                               "objective under the seed checks (docs/calibration.md §7)", ge=0)
     orch_swimlane_record_us: float = F(0.25, "us", "CALIBRATE",
                                        "orchestrator-side cost of one submit's swimlane record, paid at level 4 "
                                        "only. Prior INFERRED: one 32 B orchestrator phase record per submit_task "

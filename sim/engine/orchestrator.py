@@ -3,10 +3,11 @@
 It submits the graph's tasks in order, one submit call each: ``orch_between`` (ns) between calls,
 then the call's own cost (:func:`sim.engine.params.submit_cost_ns`: per allocated tensor for an
 alloc task, with the AICPU fill of the tensors it creates with an initial value; per argument,
-TensorMap lookup and insert otherwise) and, at swimlane level 4, its
-record. An alloc task completes inline; every other task is published to the wiring queue for T0
-(JUNE), waiting while the queue is full. After the last submit, with ``orch_to_sched``, the
-orchestrator thread becomes one more scheduler thread.
+TensorMap lookup and insert otherwise) and, at swimlane level 4, its record and, for the first
+submit of each kernel in a first launch, ``orch_first_kernel``. An alloc task completes inline;
+every other task is published to the wiring queue for T0 (JUNE), waiting while the queue is full.
+After the last submit, with ``orch_to_sched``, the orchestrator thread becomes one more scheduler
+thread.
 """
 
 from __future__ import annotations
@@ -61,11 +62,14 @@ class Orchestrator:
         t0 = self.threads[0]
         submits = self.submits
         alloc = TaskKind.ALLOC
+        kernel_kind = TaskKind.KERNEL
         t = 0.0
         filled = self.init_bytes
         between = p.orch_between
         record = p.orch_record
         make = _SUBMIT
+        first_kernel = p.orch_first_kernel
+        kernels_seen: set[tuple[int, ...]] = set()
         for i, ts in enumerate(self.deps.tasks):
             if i:
                 t += between
@@ -73,6 +77,11 @@ class Orchestrator:
             task = ts.task
             t += submit_cost_ns(p, task, sum(filled.get(x, 0) for x in task.allocates) if filled else 0)
             t += record
+            if first_kernel and ts.kind == kernel_kind:
+                kernel = tuple(task.kernel_ids)
+                if kernel not in kernels_seen:
+                    kernels_seen.add(kernel)
+                    t += first_kernel
             if t > env._now:  # sim.engine.clock.at, inline
                 yield t - env._now
             if ts.kind == alloc:

@@ -41,6 +41,11 @@ class RuntimeParams:
         self.orch_alloc_per_tensor = rt.orch_alloc_per_tensor_us * us
         self.orch_fill_per_byte = 1.0 / float(rt.orch_fill_GBps)  # ns per byte (1 GB/s = 1 byte/ns)
         self.orch_record = rt.orch_swimlane_record_us * us * obs if lvl >= 4 else 0.0
+        # a repeated launch runs on the warm AICore stream: no cold first kernel (docs/model.md §4.6)
+        warm = opts.launch == "repeat"
+        # the first submit of each kernel in a first launch, at level 4 (docs/model.md §4.1)
+        self.orch_first_kernel = (rt.orch_first_submit_per_kernel_us * us * obs
+                                  if lvl >= 4 and not warm else 0.0)
         self.wiring_batch = int(rt.wiring_batch)
         self.wiring_backoff = int(rt.wiring_backoff_iters)
         self.wire_per_task = rt.wire_per_task_us * us
@@ -92,8 +97,6 @@ class RuntimeParams:
         self.barrier_sync = {"aic": cube_ns, "aiv0": vec_ns, "aiv1": vec_ns}
         self.cold_start = opts.cold_start
         self.jitter = opts.jitter
-        # a repeated launch runs on the warm AICore stream: no cold first kernel (docs/model.md §4.6)
-        warm = opts.launch == "repeat"
         self.first_kernel_extra = 0.0 if warm else float(chip.core.first_kernel_extra_ns)
         self.first_kernel_per_load = 0.0 if warm else float(chip.core.first_kernel_extra_per_load_ns)
         self.first_kernel_cold_max = float(chip.core.first_kernel_cold_max_ns)
