@@ -54,3 +54,14 @@ def test_bad_input_is_one_line_error(args: list[str], needle: str, capsys: pytes
 def test_unknown_kernel(capsys: pytest.CaptureFixture) -> None:
     assert main(["run", "no_such_kernel"]) == 2
     assert "no_such_kernel" in capsys.readouterr().err
+
+
+def test_run_launch_repeat_has_no_cold_first_kernel(run_dir: tuple, tmp_path) -> None:  # noqa: ANN001
+    """`--launch repeat` (a timing loop's later round) runs every core's first kernel warm."""
+    out, _ = run_dir
+    first = RunResult.model_validate_json((out / "run_records.json").read_text())
+    assert any("cold_core" in s.breakdown for s in first.subtasks)
+    assert main(["run", "qkv_proj_rope:baseline", "--mode", "decode", "--launch", "repeat", "-o", str(tmp_path)]) == 0
+    repeat = RunResult.model_validate_json((tmp_path / "run_records.json").read_text())
+    assert not any("cold_core" in s.breakdown for s in repeat.subtasks)
+    assert max(s.finish for s in repeat.subtasks) < max(s.finish for s in first.subtasks)
