@@ -41,9 +41,9 @@ class RuntimeParams:
         self.orch_alloc_per_tensor = rt.orch_alloc_per_tensor_us * us
         self.orch_fill_per_byte = 1.0 / float(rt.orch_fill_GBps)  # ns per byte (1 GB/s = 1 byte/ns)
         self.orch_record = rt.orch_swimlane_record_us * us * obs if lvl >= 4 else 0.0
-        # a repeated launch runs on the warm AICore stream: no cold first kernel (docs/model.md §4.6)
+        # a repeated launch runs on the warm AICore stream (docs/model.md §4.6): no cold first kernel and no
+        # first-submit cost per kernel, which a first launch pays at level 4 (§4.1)
         warm = opts.launch == "repeat"
-        # the first submit of each kernel in a first launch, at level 4 (docs/model.md §4.1)
         self.orch_first_kernel = (rt.orch_first_submit_per_kernel_us * us * obs
                                   if lvl >= 4 and not warm else 0.0)
         self.wiring_batch = int(rt.wiring_batch)

@@ -68,7 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--launch", choices=("first", "repeat"), default="first",
                    help="first (default): the process's first launch, as a swimlane capture runs it; repeat: a "
                         "later launch on the same AICore stream (a timing loop's rounds after warm-up), with no "
-                        "cold first kernel")
+                        "cold first kernel. The runtime times such rounds without capture; --level 1 has the "
+                        "least recording cost")
     p.add_argument("-o", "--out", metavar="DIR",
                    help="output directory (created if missing). swimsim first removes the files of an earlier "
                         f"run there ({', '.join(RUN_DIR_FILES)}) and leaves every other file alone")
