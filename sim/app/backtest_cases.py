@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim.engine.options import Launch
 from sim.util.errors import UserError
 
 DEFAULT_CASES = Path(__file__).parent / "validation" / "validation_cases.json"
@@ -112,7 +113,7 @@ class Case(_Model):
         return self.entry_file_after or str(self.entry_file)
 
     @property
-    def launch(self) -> Literal["first", "repeat"]:
+    def launch(self) -> Launch:
         """Which launch the measurement times: a PYPTO_BENCH median is over rounds after warm-up launches on
         the same AICore stream (``repeat``); a swimlane capture is the process's single launch (``first``)."""
         return "repeat" if self.measurement == "pypto_bench" else "first"

@@ -42,8 +42,8 @@ Modules, one part of the runtime each:
 """
 
 from sim.engine.cost_model import CostModel
-from sim.engine.options import RunOptions
+from sim.engine.options import LAUNCHES, Launch, RunOptions
 from sim.engine.run import simulate
 from sim.engine.tasks import noise_keys
 
-__all__ = ["CostModel", "RunOptions", "noise_keys", "simulate"]
+__all__ = ["LAUNCHES", "CostModel", "Launch", "RunOptions", "noise_keys", "simulate"]

@@ -28,7 +28,7 @@ from kernels.registry import build_graph
 from sim.app.commands import non_negative_float
 from sim.app.fileargs import split_file_args
 from sim.app.paths import check_exists, check_kernel_spec, check_out_dir, wrote
-from sim.engine import RunOptions, simulate
+from sim.engine import LAUNCHES, RunOptions, simulate
 from sim.ir import TaskGraph
 from sim.ir.records import RunResult
 from sim.util.errors import UserError
@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--jitter", type=non_negative_float, default=0.0,
                    help="relative sigma of seeded lane-duration noise (default 0: none)")
     p.add_argument("--pmu", action="store_true", help="PMU run: no pending-slot or early dispatch")
-    p.add_argument("--launch", choices=("first", "repeat"), default="first",
+    p.add_argument("--launch", choices=LAUNCHES, default="first",
                    help="first (default): the process's first launch, as a swimlane capture runs it; repeat: a "
                         "later launch on the same AICore stream (a timing loop's rounds after warm-up), with no "
                         "cold first kernel. The runtime times such rounds without capture; --level 1 has the "
