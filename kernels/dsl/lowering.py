@@ -3,7 +3,8 @@
 Sides (cube/vector) are decided only when the block ends, because a GM load's destination (UB or
 L1) depends on whether a matmul consumes it. :func:`lower` then emits the ops with pipes, lanes,
 cross-core hand-offs and intra-block deps (RAW through values, WAR through ring slots of each call
-site; ``pl.pipeline(stage=s)`` gives a site ``s`` slots). Shapes are elements, sizes bytes.
+site; ``pl.pipeline(stage=s)`` gives a site ``s`` slots, except a fresh cube accumulator, which keeps one
+L0C buffer). Shapes are elements, sizes bytes.
 """
 
 from __future__ import annotations
@@ -299,9 +300,9 @@ def lower(nodes: list[Node], checks: list[tuple[int, int, bool]] | None = None
                 if d is not None:
                     deps.append(d)
                 acc_key = slot_of.get((n.acc.idx, "aic"), key)
-            else:
-                acc_key = key
-                deps += war(key)
+            else:  # a fresh accumulator: one L0C buffer per call site, whatever the pipeline depth
+                acc_key = (n.site, 0)
+                deps += war(acc_key)
             i = emit(mk(n.kind, n.name, Pipe.CUBE, "aic", n.dtype.name, list(n.shape), n.nbytes, deps,
                         mnk=n.mnk, in_dtype=n.in_dtype))
             for k in l0keys:

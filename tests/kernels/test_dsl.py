@@ -86,6 +86,28 @@ def test_pipeline_slots_give_war_deps(g3):
     assert ops[loads[2]].deps == [loads[0] + 1]
 
 
+@pl.jit
+def pipelined_matmuls(x: pl.Tensor[[16, 128], pl.BF16], w: pl.Tensor[[128, 256], pl.BF16],
+                      out: pl.Out[pl.Tensor[[16, 256], pl.FP32]]):
+    for _b in pl.spmd(1, name_hint="mm"):
+        for k in pl.pipeline(4, stage=2):
+            out[0:16, 64 * k:64 * k + 64] = pl.matmul(x, w[0:128, 64 * k:64 * k + 64])
+
+
+def test_a_fresh_accumulator_keeps_one_l0c_buffer_across_pipeline_stages():
+    ops = pl.record(pipelined_matmuls).kernel_tasks()[0].blocks[0].ops
+    mms = [i for i, o in enumerate(ops) if o.kind == "matmul"]
+    drains = [i for i, o in enumerate(ops) if o.kind == "store"]
+    assert len(mms) == 4 and len(drains) == 4 and all(ops[i].pipe == "FIXPIPE" for i in drains)
+    assert not any(d in drains for d in ops[mms[0]].deps)
+    # every later stage's matmul waits for the drain of the previous one (one accumulator buffer) ...
+    for prev, nxt in zip(drains, mms[1:], strict=False):
+        assert prev in ops[nxt].deps
+    # ... while its operand loads still run a stage ahead (a buffer per stage)
+    loads = [i for i, o in enumerate(ops) if o.kind == "load"]
+    assert not any(d in drains or d in mms for i in loads[:4] for d in ops[i].deps)
+
+
 def test_directions_and_explicit_edge(g3):
     vec, mm, mix = g3.kernel_tasks()
     names = {t.id: t.name for t in g3.tensors}
