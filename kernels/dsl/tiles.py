@@ -419,6 +419,9 @@ def _tile_or_scalar(x: Any) -> Any:
     return x
 
 
+_COL_EXPAND = ("add", "sub", "mul", "div")  # binary ops with a per-column broadcast form
+
+
 def _shape_check(name: str, a: Tile, b: Tile) -> None:
     if a.shape != b.shape and a.valid != b.valid:
         current().error(f"pl.{name}: shape mismatch {a.shape} vs {b.shape}")
@@ -426,7 +429,8 @@ def _shape_check(name: str, a: Tile, b: Tile) -> None:
 
 def binary(name: str, a: Any, b: Any) -> Any:
     """Elementwise ``name`` ("add", "sub", ...): tile x tile (a [R, 1] right operand broadcasts per row:
-    ``row_expand_<name>``), tile x scalar (``<name>s``), or plain Python arithmetic on two scalars."""
+    ``row_expand_<name>``; a [1, C] one per column: ``col_expand_<name>``), tile x scalar (``<name>s``),
+    or plain Python arithmetic on two scalars."""
     if not in_kernel() and not isinstance(a, Tile) and not isinstance(b, Tile):
         if isinstance(a, TensorView) or isinstance(b, TensorView):
             kernel_scope()
@@ -439,6 +443,11 @@ def binary(name: str, a: Any, b: Any) -> Any:
         if len(b.shape) == 2 and len(a.shape) == 2 and b.shape[1] == 1 and a.shape[1] != 1 \
                 and b.shape[0] == a.shape[0]:
             return put(record_vec_op(f"row_expand_{name}", a.shape, a.dtype, [a, b], valid_shape=a.valid), name, a, b)
+        if len(b.shape) == 2 and len(a.shape) == 2 and b.shape[0] == 1 and a.shape[0] != 1 \
+                and b.shape[1] == a.shape[1]:
+            # a [1, C] right operand broadcasts per column (pypto's tile binary ops broadcast 2D shapes)
+            op = f"col_expand_{name}" if name in _COL_EXPAND else name
+            return put(record_vec_op(op, a.shape, a.dtype, [a, b], valid_shape=a.valid), name, a, b)
         _shape_check(name, a, b)
         return put(record_vec_op(name, a.shape, a.dtype, [a, b], valid_shape=a.valid), name, a, b)
     if isinstance(a, Tile):

@@ -33,6 +33,33 @@ class TensorSpec:
     init_value: Any = None
     is_output: bool = False
 
+    def create_tensor(self) -> Any:
+        """The tensor this spec describes, built with the ``torch`` the file sees (torch or swimsim's
+        stand-in): zeros without an initial value, a number filled in, a tensor cast, a torch factory
+        (``randn``, ``rand``, ``zeros``, ``ones``) called with the shape, any other callable's result cast."""
+        import torch
+
+        init = self.init_value
+        if init is None:
+            return torch.zeros(list(self.shape), dtype=self.dtype)
+        if isinstance(init, int | float):
+            return torch.full(list(self.shape), init, dtype=self.dtype)
+        if isinstance(init, torch.Tensor):
+            return init.to(dtype=self.dtype)
+        if callable(init):
+            if is_factory(init):
+                return init(list(self.shape), dtype=self.dtype)
+            return torch.as_tensor(init(), dtype=self.dtype)
+        raise UserError(f"tensor spec {self.name}: init_value of type {type(init).__name__} is not a number, "
+                        "tensor or callable")
+
+
+def is_factory(fn: Any) -> bool:
+    """``fn`` is one of torch's random or constant factories, which a spec calls with its shape."""
+    import torch
+
+    return any(fn is getattr(torch, n, None) for n in ("randn", "rand", "zeros", "ones"))
+
 
 @dataclass
 class ScalarSpec:

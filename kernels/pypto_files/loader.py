@@ -127,7 +127,7 @@ def _pl_dtype(dt: Any, where: str) -> Any:
 
 def _values(init: Any, shape: list[int], np_dtype: Any) -> np.ndarray:
     """The integer data ``init_value`` gives (callable, tensor or number), as a numpy array."""
-    v = init() if callable(init) else init
+    v = (init(list(shape)) if golden_standin.is_factory(init) else init()) if callable(init) else init
     if hasattr(v, "detach"):
         v = v.detach().cpu()
         v = v.float().numpy() if getattr(v, "is_floating_point", lambda: False)() else v.numpy()

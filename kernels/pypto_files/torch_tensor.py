@@ -73,11 +73,13 @@ def _round_bf16(a: np.ndarray, own: bool = False) -> np.ndarray:
 
 
 def _as(a: Any, dt: dtype) -> np.ndarray:
+    """``a`` held as ``dt``; an array that already is ``dt`` (and needs no rounding) is returned as it is,
+    so wrapping a fresh result costs no copy (torch.tensor copies explicitly)."""
     arr = np.asarray(a)
     if not dt.is_floating_point and arr.dtype.kind == "f":
         arr = np.trunc(arr)
     with np.errstate(invalid="ignore", over="ignore"):
-        out = arr.astype(dt.np)
+        out = arr.astype(dt.np, copy=False)
     if dt.name in _FP8_MAX:
         return np.clip(out, -_FP8_MAX[dt.name], _FP8_MAX[dt.name])
     return _round_bf16(out, own=out is not arr) if dt is bfloat16 else out
@@ -253,7 +255,7 @@ class Tensor:
     # conversion
     def to(self, *args: Any, **kw: Any) -> Tensor:
         dt = kw.get("dtype") or next((x for x in args if isinstance(x, dtype)), None)
-        return self if dt is None else Tensor(_as(self.a, dt), dt)
+        return self if dt is None or dt is self.dtype else Tensor(_as(self.a, dt), dt)
 
     def float(self) -> Tensor:
         return self.to(float32)

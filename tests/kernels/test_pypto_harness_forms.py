@@ -189,3 +189,38 @@ if __name__ == "__main__":
     assert {o["output"]: o["result"] for o in rec.golden["outputs"]} == {"y": "match"}
     (load,) = [op for op in rec.graph.kernel_tasks()[0].blocks[0].ops if op.kind == "load"]
     assert load.nbytes == 8 * 64 * 4
+
+
+_GOLDEN_ONLY = """import pypto.language as pl
+import torch
+from golden import TensorSpec, run_jit
+
+
+@pl.jit
+def entry(x: pl.Tensor[[8, 16], pl.FP32], y: pl.Out[pl.Tensor[[8, 16], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="twice"):
+        y[:, :] = pl.mul(x[:, :], 2.0)
+
+
+def specs():
+    return [TensorSpec("x", [8, 16], torch.float32, init_value=torch.randn),
+            TensorSpec("y", [8, 16], torch.float32, is_output=True)]
+
+
+if __name__ == "__main__":
+    import sys
+    if "--run-kernel" not in sys.argv:
+        made = {s.name: s.create_tensor() for s in specs()}
+        assert tuple(made["x"].shape) == (8, 16) and float(made["y"].abs().sum()) == 0.0
+        assert TensorSpec("c", [2, 3], torch.float32, init_value=1.5).create_tensor().sum().item() == 9.0
+        raise SystemExit(0)
+    run_jit(entry, specs())
+"""
+
+
+def test_a_golden_only_main_builds_its_tensors_and_the_kernel_needs_its_flag(tmp_path: Path) -> None:
+    path = tmp_path / "golden_only.py"
+    path.write_text(_GOLDEN_ONLY)
+    assert run_harness(path, []) == []  # the golden-only path ran (its asserts hold) and recorded nothing
+    (rec,) = run_harness(path, ["--run-kernel"])
+    assert [t.name for t in rec.graph.kernel_tasks()] == ["twice"]

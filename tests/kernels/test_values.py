@@ -185,6 +185,22 @@ def test_values_mode_matches_numpy_on_elementwise_and_matmul() -> None:
     assert FP16.size == 2
 
 
+def test_binary_ops_broadcast_a_row_or_a_column_operand() -> None:
+    @pl.jit
+    def k(a: pl.Tensor[[16, 32], pl.FP32], r: pl.Tensor[[16, 1], pl.FP32], c: pl.Tensor[[1, 32], pl.FP32],
+          y: pl.Out[pl.Tensor[[16, 32], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="bc"):
+            y[:, :] = pl.sub(pl.mul(a[:, :], c[:, :]), r[:, :])
+
+    rng = np.random.default_rng(5)
+    a, r, c = (rng.standard_normal(s).astype(np.float32) for s in ((16, 32), (16, 1), (1, 32)))
+    y = np.zeros((16, 32), np.float32)
+    g = _record(k, a=a, r=r, c=c, y=y)
+    vec = [(o.name, o.shape) for o in g.tasks[0].blocks[0].ops if o.kind == "vec"]
+    assert vec == [("col_expand_mul", [16, 32]), ("row_expand_sub", [16, 32])]
+    np.testing.assert_allclose(y, a * c - r, rtol=1e-6)
+
+
 def test_unwritten_rows_stay_unknown_while_written_rows_compute() -> None:
     @pl.jit
     def k(x: pl.Tensor[[4, 16], pl.FP32], y: pl.Out[pl.Tensor[[8, 1], pl.FP32]]):
