@@ -3,11 +3,24 @@ whose fields it has already checked, and pydantic validation would dominate the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sim.ir import Op, Region
+from sim.util.errors import UserError
+from sim.util.memory import MemoryGuard
 from sim.util.unvalidated import model_factory
 
 _new_region = model_factory(Region)
-make_op = model_factory(Op)  # an Op from a dict holding every field (no validation)
+_new_op = model_factory(Op)
+GUARD = MemoryGuard("recorded ops")  # a recording that outgrows the machine stops with one line
+
+
+def make_op(values: dict[str, Any]) -> Op:
+    """An Op from a dict holding every field (no validation)."""
+    low = GUARD.tick()
+    if low is not None:
+        raise UserError(low)
+    return _new_op(values)
 
 
 def make_region(tensor: int, offset: list[int], shape: list[int]) -> Region:

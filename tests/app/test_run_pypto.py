@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 if TYPE_CHECKING:
     from conftest import CliRunner
 
@@ -49,3 +51,20 @@ def test_errors_are_one_line(cli: CliRunner) -> None:
     assert rc == 2 and "are for pypto kernel files" in err
     rc, _, err = cli(["run", str(KERNEL), "--", "--no-such-flag"])
     assert rc == 2 and err.strip().splitlines()[-1] == f"swimsim: error: {KERNEL}: exited with status 2"
+
+
+def test_a_recording_that_runs_the_machine_out_of_memory_stops_with_one_line(
+        cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kernels.dsl import ir_build  # noqa: PLC0415
+    from sim.util import memory  # noqa: PLC0415
+
+    monkeypatch.setattr(memory, "_meminfo_mib", lambda: (100.0, 16384.0))  # 100 MiB of 16 GiB left
+    monkeypatch.setattr(ir_build.GUARD, "enabled", True)
+    monkeypatch.setattr(ir_build.GUARD, "every", 1)
+    out = tmp_path / "run"
+    rc, _, err = cli(["run", str(KERNEL), "-o", str(out)])
+    assert rc == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "memory is nearly used up" in lines[0] and "100 MiB of 16,384 MiB left" in lines[0]
+    assert "row_scale.py" in lines[0]
+    assert not out.exists() or not any(out.iterdir())

@@ -1,0 +1,53 @@
+"""A guard against the machine running out of memory: a recording that has nearly used up the memory
+the machine has left stops with one line (the caller raises it), instead of the kernel's out-of-memory killer ending the
+process without a word (Linux: ``MemAvailable`` of ``/proc/meminfo``; elsewhere the guard is off)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["MemoryGuard"]
+
+_MEMINFO = Path("/proc/meminfo")
+FLOOR_MIB = 256.0  # stop when less than this, or FLOOR_SHARE of the total, is left (MiB)
+FLOOR_SHARE = 0.03
+
+
+def _meminfo_mib() -> tuple[float, float] | None:
+    """(MemAvailable, MemTotal) in MiB, or None where ``/proc/meminfo`` is not readable."""
+    try:
+        fields = dict(line.split(":", 1) for line in _MEMINFO.read_text().splitlines() if ":" in line)
+        return int(fields["MemAvailable"].split()[0]) / 1024, int(fields["MemTotal"].split()[0]) / 1024
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+class MemoryGuard:
+    """Counts what a recording makes (``tick``); every ``every`` items it reads the machine's free memory
+    and, when it runs low, gives the one-line message the caller raises (so the error names the caller's
+    line, not this module's)."""
+
+    def __init__(self, what: str, every: int = 1 << 16) -> None:
+        self.what = what
+        self.every = every
+        self.count = 0
+        self.enabled = _MEMINFO.exists()
+
+    def tick(self) -> str | None:
+        """One more item made; every ``every`` items, :meth:`check`."""
+        self.count += 1
+        if self.enabled and self.count % self.every == 0:
+            return self.check()
+        return None
+
+    def check(self) -> str | None:
+        """The message if less than FLOOR_MIB or FLOOR_SHARE of the machine's memory is left, else None."""
+        info = _meminfo_mib()
+        if info is None:
+            return None
+        avail, total = info
+        if avail < max(FLOOR_MIB, FLOOR_SHARE * total):
+            return (f"the machine's memory is nearly used up after {self.count:,} {self.what} "
+                    f"({avail:,.0f} MiB of {total:,.0f} MiB left); simulate a smaller size "
+                    "(for a pypto-lib file: its arguments after --)")
+        return None
