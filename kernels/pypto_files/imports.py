@@ -141,7 +141,8 @@ def pypto_imports(folder: Path, argv: list[str]) -> Iterator[None]:
     pypto.language = language  # type: ignore[attr-defined]
     pypto.backend = _names("pypto.backend", runtime_standin,  # type: ignore[attr-defined]
                            ("BackendType", "set_backend_type", "get_backend_type", "is_backend_configured"))
-    pypto.runtime = _names("pypto.runtime", runtime_standin, ("RunConfig",))  # type: ignore[attr-defined]
+    pypto.runtime = _names("pypto.runtime", runtime_standin,  # type: ignore[attr-defined]
+                           ("RunConfig", "pto_isa_include_dir"))
     for n in ("TensorSpec", "ScalarSpec", "run"):  # the harness names pypto.runtime had before golden
         setattr(pypto.runtime, n, getattr(golden_standin, n))  # type: ignore[attr-defined]
     pypto.ir = Placeholder("pypto.ir", _PYPTO_HINT)  # type: ignore[attr-defined]

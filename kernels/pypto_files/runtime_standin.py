@@ -57,6 +57,13 @@ def is_backend_configured() -> bool:
     return True
 
 
+def pto_isa_include_dir() -> Path:
+    """Where pypto finds pto-isa's headers for a hand-written kernel's compile flags. swimsim compiles
+    nothing: a placeholder path, so a file that builds such flags at import gets to the
+    ``pl.jit.extern`` call, which stops with one line."""
+    return Path("pto-isa") / "include"
+
+
 class OptimizationStrategy(enum.Enum):
     """``pypto.ir.pass_manager.OptimizationStrategy``: the compile strategy a harness names (swimsim
     records the program as written under any of them)."""

@@ -67,11 +67,12 @@ if __name__ == "__main__":
         run_harness(path, [])
 
 
-def test_extern_kernel_is_declined_with_the_reason_where_called(tmp_path: Path) -> None:
+def test_extern_kernel_is_declined_with_the_reason_where_called_after_its_flags_are_built(tmp_path: Path) -> None:
     path = tmp_path / "k.py"
     path.write_text("""import pypto.language as pl
+from pypto.runtime import pto_isa_include_dir
 
-
+FLAGS = ["-I" + str(pto_isa_include_dir())]  # compile flags built at import, as pypto-lib's extern files do
 @pl.jit.extern(core_type="aiv", source="k.cpp")
 def hand_written(x: pl.Tensor) -> pl.Tensor: ...
 
@@ -87,7 +88,7 @@ if __name__ == "__main__":
     from golden import TensorSpec, run_jit
     run_jit(fn=entry, specs=[TensorSpec("x", [16, 16], torch.float32)])
 """)
-    with pytest.raises(UserError, match=r"k\.py:11: pl\.jit\.extern hand_written is not supported .*hand-written "
+    with pytest.raises(UserError, match=r"k\.py:12: pl\.jit\.extern hand_written is not supported .*hand-written "
                                         r"C\+\+ kernel"):
         run_harness(path, [])
 
