@@ -111,23 +111,39 @@ class ValueError_(Exception):
     """Raised by a table entry for an operand it cannot compute (becomes an :class:`Unknown`)."""
 
 
+_IN_DSL: dict[Any, bool] = {}  # code object -> whether it belongs to the recorder (kernels/dsl, language.py)
+_SHOWN: dict[tuple[str, str], str] = {}  # (file, working directory) -> the file as messages show it
+
+
 def kernel_line() -> str:
-    """``file:line`` of the innermost kernel frame (outside ``kernels/dsl`` and ``kernels/language.py``)."""
+    """``file:line`` of the innermost kernel frame (outside ``kernels/dsl`` and ``kernels/language.py``).
+    Called for every op recorded in value mode: which code objects are the recorder's, and how a file
+    is shown, are memoised."""
     f = sys._getframe(1)
+    in_dsl = _IN_DSL
     while f is not None:
-        fn = f.f_code.co_filename
-        if not fn.startswith(_DSL_DIR) and fn != _LANGUAGE:
-            return f"{_shown(fn)}:{f.f_lineno}"
+        code = f.f_code
+        dsl = in_dsl.get(code)
+        if dsl is None:
+            fn = code.co_filename
+            dsl = in_dsl[code] = fn.startswith(_DSL_DIR) or fn == _LANGUAGE
+        if not dsl:
+            return f"{_shown(code.co_filename)}:{f.f_lineno}"
         f = f.f_back
     return "?"
 
 
 def _shown(fn: str) -> str:
-    try:
-        rel = os.path.relpath(fn)
-    except (ValueError, OSError):
-        return fn
-    return fn if rel.startswith(os.pardir) else rel
+    """``fn`` relative to the working directory when it lies below it, else as it is."""
+    key = (fn, os.getcwd())
+    shown = _SHOWN.get(key)
+    if shown is None:
+        try:
+            rel = os.path.relpath(fn)
+        except (ValueError, OSError):
+            rel = os.pardir
+        shown = _SHOWN[key] = fn if rel.startswith(os.pardir) else rel
+    return shown
 
 
 def no_semantics(op: str) -> Unknown:

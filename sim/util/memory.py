@@ -27,7 +27,7 @@ class MemoryGuard:
     and, when it runs low, gives the one-line message the caller raises (so the error names the caller's
     line, not this module's)."""
 
-    def __init__(self, what: str, every: int = 1 << 16) -> None:
+    def __init__(self, what: str, every: int = 1 << 13) -> None:
         self.what = what
         self.every = every
         self.count = 0
