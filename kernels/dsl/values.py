@@ -111,26 +111,40 @@ class ValueError_(Exception):
     """Raised by a table entry for an operand it cannot compute (becomes an :class:`Unknown`)."""
 
 
-_IN_DSL: dict[Any, bool] = {}  # code object -> whether it belongs to the recorder (kernels/dsl, language.py)
+# ids of the recorder's code objects (kernels/dsl, language.py): module code, which lives as long as the
+# process, so an id is never reused; a code object's own hash would cost more than the check it saves
+_DSL_CODE: set[int] = set()
 _SHOWN: dict[tuple[str, str], str] = {}  # (file, working directory) -> the file as messages show it
 
 
-def kernel_line() -> str:
-    """``file:line`` of the innermost kernel frame (outside ``kernels/dsl`` and ``kernels/language.py``).
-    Called for every op recorded in value mode: which code objects are the recorder's, and how a file
-    is shown, are memoised."""
-    f = sys._getframe(1)
-    in_dsl = _IN_DSL
+def _kernel_frame() -> Any:
+    """The innermost kernel frame (outside ``kernels/dsl`` and ``kernels/language.py``), or None; the
+    recorder's code objects are remembered by id."""
+    f = sys._getframe(2)
+    dsl = _DSL_CODE
     while f is not None:
         code = f.f_code
-        dsl = in_dsl.get(code)
-        if dsl is None:
+        if id(code) not in dsl:
             fn = code.co_filename
-            dsl = in_dsl[code] = fn.startswith(_DSL_DIR) or fn == _LANGUAGE
-        if not dsl:
-            return f"{_shown(code.co_filename)}:{f.f_lineno}"
+            if not (fn.startswith(_DSL_DIR) or fn == _LANGUAGE):
+                return f
+            dsl.add(id(code))
         f = f.f_back
-    return "?"
+    return None
+
+
+def kernel_line() -> str:
+    """``file:line`` of the innermost kernel frame (outside ``kernels/dsl`` and ``kernels/language.py``)."""
+    f = _kernel_frame()
+    return "?" if f is None else f"{_shown(f.f_code.co_filename)}:{f.f_lineno}"
+
+
+def _line_of(code: Any, lasti: int) -> int:
+    """The source line of the instruction at byte offset ``lasti`` of ``code``."""
+    for start, end, line in code.co_lines():
+        if start <= lasti < end and line is not None:
+            return line
+    return code.co_firstlineno
 
 
 def _shown(fn: str) -> str:
@@ -146,9 +160,27 @@ def _shown(fn: str) -> str:
     return shown
 
 
+class _NoSemantics(Unknown):
+    """:func:`no_semantics`'s value: the op and where the kernel recorded it, formatted only when read
+    (value mode makes one for every vector op before the op's value hook replaces it, and a frame's line
+    number costs a scan of its code's line table)."""
+
+    __slots__ = ("op", "code", "lasti")
+
+    def __init__(self, op: str, frame: Any) -> None:
+        self.op = op
+        self.code, self.lasti = (frame.f_code, frame.f_lasti) if frame is not None else (None, 0)
+
+    @property
+    def why(self) -> str:  # type: ignore[override]
+        code = self.code
+        where = "?" if code is None else f"{_shown(code.co_filename)}:{_line_of(code, self.lasti)}"
+        return f"pl.{self.op} at {where} has no value semantics in swimsim"
+
+
 def no_semantics(op: str) -> Unknown:
     """The value of an op recorded without a value hook: unknown, naming the op and its kernel line."""
-    return Unknown(f"pl.{op} at {kernel_line()} has no value semantics in swimsim")
+    return _NoSemantics(op, _kernel_frame())
 
 
 def need(v: Any, what: str) -> Any:
