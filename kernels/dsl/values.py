@@ -111,8 +111,8 @@ class ValueError_(Exception):
     """Raised by a table entry for an operand it cannot compute (becomes an :class:`Unknown`)."""
 
 
-# ids of the recorder's code objects (kernels/dsl, language.py): module code, which lives as long as the
-# process, so an id is never reused; a code object's own hash would cost more than the check it saves
+# ids of the recorder's code objects (kernels/dsl, language.py): module code lives as long as the process,
+# so none of these ids is reused by another object
 _DSL_CODE: set[int] = set()
 _SHOWN: dict[tuple[str, str], str] = {}  # (file, working directory) -> the file as messages show it
 
