@@ -82,8 +82,8 @@ def iter_jobs(fn: Callable[[J], R], jobs: Sequence[J], workers: int) -> Iterator
 
 
 class WorkerDied:
-    """The result of a job whose process ended without a result (killed, e.g. by the kernel's out-of-memory
-    killer, or crashed): ``exitcode`` is the process's (negative: the signal)."""
+    """The result of a job whose process ended without a result (killed, e.g. by the operating system's
+    out-of-memory killer, or crashed): ``exitcode`` is the process's (negative: the signal)."""
 
     def __init__(self, exitcode: int | None) -> None:
         self.exitcode = exitcode

@@ -1,7 +1,7 @@
 """A guard against the machine running out of memory: a recording that has nearly used up the memory
-the machine has left stops with one line (the caller raises it), instead of the kernel's out-of-memory
-killer ending the process without a word (Linux: ``MemAvailable`` of ``/proc/meminfo``; elsewhere the
-guard is off)."""
+the machine has left stops with one line (the caller raises it), instead of the operating system's
+out-of-memory killer ending the process without a word (Linux: ``MemAvailable`` of
+``/proc/meminfo``; elsewhere the guard is off)."""
 
 from __future__ import annotations
 
