@@ -7,6 +7,7 @@ import multiprocessing as mp
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import connection as mp_connection
@@ -83,12 +84,16 @@ def iter_jobs(fn: Callable[[J], R], jobs: Sequence[J], workers: int) -> Iterator
 
 class WorkerDied:
     """The result of a job whose process ended without a result (killed, e.g. by the operating system's
-    out-of-memory killer, or crashed): ``exitcode`` is the process's (negative: the signal)."""
+    out-of-memory killer, or crashed): ``exitcode`` is the process's (negative: the signal);
+    ``timed_out`` the time limit (s) when it was stopped for running longer."""
 
-    def __init__(self, exitcode: int | None) -> None:
+    def __init__(self, exitcode: int | None, timed_out: float | None = None) -> None:
         self.exitcode = exitcode
+        self.timed_out = timed_out
 
     def __str__(self) -> str:
+        if self.timed_out is not None:
+            return f"its worker process ran longer than {self.timed_out:g} s and was stopped"
         code = self.exitcode
         if code is not None and code < 0:
             try:
@@ -110,14 +115,18 @@ def _run_one(fn: Callable[[J], R], job: J, conn: Any) -> None:
         conn.close()
 
 
-def iter_isolated(fn: Callable[[J], R], jobs: Sequence[J], workers: int) -> Iterator[tuple[int, R | WorkerDied]]:
+def iter_isolated(fn: Callable[[J], R], jobs: Sequence[J], workers: int,
+                  timeout: float | None = None) -> Iterator[tuple[int, R | WorkerDied]]:
     """Like :func:`iter_jobs`, but each job in a process of its own (forked where possible, at most
-    ``workers`` at a time): a job whose process dies yields a :class:`WorkerDied` instead of stopping
-    the others. An exception ``fn`` raises is raised here."""
+    ``workers`` at a time): a job whose process dies, or runs longer than ``timeout`` seconds (None or
+    0: no limit; the process is then killed), yields a :class:`WorkerDied` instead of stopping the
+    others. An exception ``fn`` raises is raised here."""
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
     workers = max(1, min(workers, len(jobs)))
     pending = list(enumerate(jobs))
     running: dict[Any, tuple[int, Any]] = {}  # connection -> (job index, process)
+    started: dict[Any, float] = {}  # connection -> start time (time.monotonic, s)
+    limit = timeout if timeout else None
     try:
         while pending or running:
             while pending and len(running) < workers:
@@ -127,8 +136,21 @@ def iter_isolated(fn: Callable[[J], R], jobs: Sequence[J], workers: int) -> Iter
                 proc.start()
                 send.close()
                 running[recv] = (i, proc)
-            for conn in mp_connection.wait(list(running)):
+                started[recv] = time.monotonic()
+            wait = None if limit is None else max(0.0, min(started[c] + limit for c in running) - time.monotonic())
+            ready = mp_connection.wait(list(running), timeout=wait)
+            if limit is not None:
+                now = time.monotonic()
+                for conn in [c for c in running if c not in ready and now - started[c] >= limit]:
+                    i, proc = running.pop(conn)
+                    del started[conn]
+                    proc.kill()
+                    proc.join()
+                    conn.close()
+                    yield i, WorkerDied(proc.exitcode, timed_out=limit)
+            for conn in ready:
                 i, proc = running.pop(conn)
+                started.pop(conn, None)
                 try:
                     ok, value = conn.recv()
                 except EOFError:

@@ -49,3 +49,23 @@ def test_an_exception_in_an_isolated_job_is_raised() -> None:
 
     with pytest.raises(ValueError, match="five"):
         list(iter_isolated(_maybe_die, [5, 1], 1))
+
+
+def _sleepy(x: int) -> int:
+    import time
+
+    time.sleep(x)
+    return x
+
+
+def test_an_isolated_job_over_its_time_limit_is_stopped_and_fails_alone() -> None:
+    import time
+
+    from sim.app.pool import WorkerDied, iter_isolated
+
+    t0 = time.monotonic()
+    got = dict(iter_isolated(_sleepy, [0, 30, 0], 2, timeout=1.0))
+    assert time.monotonic() - t0 < 15  # the 30 s job did not run to its end
+    assert got[0] == 0 and got[2] == 0
+    assert isinstance(got[1], WorkerDied) and got[1].timed_out == 1.0
+    assert str(got[1]) == "its worker process ran longer than 1 s and was stopped"

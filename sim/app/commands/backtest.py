@@ -27,6 +27,7 @@ from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
 
 DEFAULT_RUNS = 3
+DEFAULT_CASE_TIMEOUT = 300.0  # s per case (both sides, every run); the published cases take up to ~1 min each
 DEFAULT_JITTER = 0.03
 
 
@@ -54,7 +55,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     tick, close = ticker(len(jobs), enabled=sys.stderr.isatty(), desc="backtest", unit="case")
     found: dict[int, CaseResult] = {}
     try:
-        for i, res in iter_isolated(run_case_job, jobs, workers):  # a case that kills its process fails alone
+        for i, res in iter_isolated(run_case_job, jobs, workers,  # a case that kills its process fails alone
+                                    timeout=args.case_timeout):
             found[i] = res if not isinstance(res, WorkerDied) else failed_case(jobs[i].case, str(res))
             tick()
     finally:
@@ -95,6 +97,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--seed", type=int, default=0, help="first seed; runs use seeds S..S+N-1 (default 0)")
     p.add_argument("--jitter", type=non_negative_float, default=DEFAULT_JITTER,
                    help=f"relative lane-duration jitter when --runs > 1 (default {DEFAULT_JITTER})")
+    p.add_argument("--case-timeout", type=non_negative_float, default=DEFAULT_CASE_TIMEOUT, metavar="SECONDS",
+                   help=f"stop a case that runs longer than this and list it as failed (default "
+                        f"{DEFAULT_CASE_TIMEOUT:g} s; 0: no limit)")
     p.add_argument("--jobs", type=non_negative_int, default=0,
                    help="worker processes, one case each (default: the CPU count); the results do not depend on it")
     g = p.add_mutually_exclusive_group()
