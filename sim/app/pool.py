@@ -118,8 +118,8 @@ def _run_one(fn: Callable[[J], R], job: J, conn: Any) -> None:
 def iter_isolated(fn: Callable[[J], R], jobs: Sequence[J], workers: int,
                   timeout: float | None = None) -> Iterator[tuple[int, R | WorkerDied]]:
     """Like :func:`iter_jobs`, but each job in a process of its own (forked where possible, at most
-    ``workers`` at a time): a job whose process dies, or runs longer than ``timeout`` seconds (None or
-    0: no limit; the process is then killed), yields a :class:`WorkerDied` instead of stopping the
+    ``workers`` at a time): a job whose process dies, or that runs longer than ``timeout`` seconds (its
+    process is then killed; None or 0: no limit), yields a :class:`WorkerDied` instead of stopping the
     others. An exception ``fn`` raises is raised here."""
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
     workers = max(1, min(workers, len(jobs)))
