@@ -10,9 +10,10 @@ import sys
 from typing import Any
 
 from kernels.dsl.context import current
-from kernels.dsl.sites import _in_swimsim, _shown
+from kernels.dsl.sites import _in_swimsim
 from kernels.dsl.tiles import kernel_scope
 from kernels.dsl.types import INT32
+from sim.util.paths import shown
 
 # core_type of pl.system.syncall -> the sides (cube / vec) whose lanes take part
 SYNCALL_SIDES = {"mix": ("cube", "vec"), "aiv_only": ("vec",), "aic_only": ("cube",)}
@@ -46,6 +47,6 @@ def syncall(core_type: str = "mix", mode: str = "hard", gm_workspace: Any = None
     f = sys._getframe(1)
     while f is not None and _in_swimsim(f.f_code.co_filename):
         f = f.f_back
-    where = f"{_shown(f.f_code.co_filename)}:{f.f_lineno}" if f is not None else None
+    where = f"{shown(f.f_code.co_filename)}:{f.f_lineno}" if f is not None else None
     n = ks.add("barrier", "syncall" if core_type == "mix" else f"syncall_{core_type}", [], [], INT32, "none")
     n.barrier = (SYNCALL_SIDES[core_type], where)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from sim.util.paths import shown
+
 DSL_DIR = os.path.dirname(os.path.abspath(__file__))  # frames of files under it are DSL frames
 _KERNELS = os.path.dirname(DSL_DIR) + os.sep  # swimsim's kernels package ...
 _MODELS = os.path.join(_KERNELS, "models") + os.sep  # ... whose built-in models are kernel code like a user's
@@ -80,17 +82,6 @@ def _in_swimsim(filename: str) -> bool:
     return filename.startswith(_KERNELS) and not filename.startswith(_MODELS)
 
 
-def _shown(filename: str) -> str:
-    """``filename`` relative to the working directory when it lies below it, else as it is."""
-    if not os.path.isabs(filename):
-        return filename
-    try:
-        rel = os.path.relpath(filename)
-    except (ValueError, OSError):  # another drive; no working directory
-        return filename
-    return filename if rel.startswith(os.pardir) else rel
-
-
 def locate(exc: Exception) -> Exception:
     """Prefix ``exc``'s message with ``file:line`` of the kernel code that raised it (error path only).
 
@@ -106,12 +97,12 @@ def locate(exc: Exception) -> Exception:
     while tb is not None:
         frames.append((tb.tb_frame, tb.tb_lineno))
         tb = tb.tb_next
-    where = next((f"{_shown(f.f_code.co_filename)}:{line}" for f, line in reversed(frames)
+    where = next((f"{shown(f.f_code.co_filename)}:{line}" for f, line in reversed(frames)
                   if not _in_swimsim(f.f_code.co_filename)), None)
     f = frames[0][0].f_back if frames else None
     while where is None and f is not None:
         if not _in_swimsim(f.f_code.co_filename):
-            where = f"{_shown(f.f_code.co_filename)}:{f.f_lineno}"
+            where = f"{shown(f.f_code.co_filename)}:{f.f_lineno}"
         f = f.f_back
     if where is not None:
         exc.kernel_location = where  # type: ignore[attr-defined]

@@ -43,6 +43,7 @@ import numpy as np
 
 from kernels.dsl.context import current
 from kernels.dsl.types import DataType
+from sim.util.paths import shown
 
 _DSL_DIR = os.path.dirname(os.path.abspath(__file__))
 _LANGUAGE = os.path.join(os.path.dirname(_DSL_DIR), "language.py")
@@ -114,7 +115,6 @@ class ValueError_(Exception):
 # ids of the recorder's code objects (kernels/dsl, language.py): module code lives as long as the process,
 # so none of these ids is reused by another object
 _DSL_CODE: set[int] = set()
-_SHOWN: dict[tuple[str, str], str] = {}  # (file, working directory) -> the file as messages show it
 
 
 def _kernel_frame() -> Any:
@@ -136,7 +136,7 @@ def _kernel_frame() -> Any:
 def kernel_line() -> str:
     """``file:line`` of the innermost kernel frame (outside ``kernels/dsl`` and ``kernels/language.py``)."""
     f = _kernel_frame()
-    return "?" if f is None else f"{_shown(f.f_code.co_filename)}:{f.f_lineno}"
+    return "?" if f is None else f"{shown(f.f_code.co_filename)}:{f.f_lineno}"
 
 
 def _line_of(code: Any, lasti: int) -> int:
@@ -145,19 +145,6 @@ def _line_of(code: Any, lasti: int) -> int:
         if start <= lasti < end and line is not None:
             return line
     return code.co_firstlineno
-
-
-def _shown(fn: str) -> str:
-    """``fn`` relative to the working directory when it lies below it, else as it is."""
-    key = (fn, os.getcwd())
-    shown = _SHOWN.get(key)
-    if shown is None:
-        try:
-            rel = os.path.relpath(fn)
-        except (ValueError, OSError):
-            rel = os.pardir
-        shown = _SHOWN[key] = fn if rel.startswith(os.pardir) else rel
-    return shown
 
 
 class _NoSemantics(Unknown):
@@ -174,7 +161,7 @@ class _NoSemantics(Unknown):
     @property
     def why(self) -> str:  # type: ignore[override]
         code = self.code
-        where = "?" if code is None else f"{_shown(code.co_filename)}:{_line_of(code, self.lasti)}"
+        where = "?" if code is None else f"{shown(code.co_filename)}:{_line_of(code, self.lasti)}"
         return f"pl.{self.op} at {where} has no value semantics in swimsim"
 
 
