@@ -124,8 +124,7 @@ def iter_isolated(fn: Callable[[J], R], jobs: Sequence[J], workers: int,
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
     workers = max(1, min(workers, len(jobs)))
     pending = list(enumerate(jobs))
-    running: dict[Any, tuple[int, Any]] = {}  # connection -> (job index, process)
-    started: dict[Any, float] = {}  # connection -> start time (time.monotonic, s)
+    running: dict[Any, tuple[int, Any, float]] = {}  # connection -> (job index, process, start: monotonic s)
     limit = timeout if timeout else None
     try:
         while pending or running:
@@ -135,22 +134,19 @@ def iter_isolated(fn: Callable[[J], R], jobs: Sequence[J], workers: int,
                 proc = ctx.Process(target=_run_one, args=(fn, job, send), daemon=True)
                 proc.start()
                 send.close()
-                running[recv] = (i, proc)
-                started[recv] = time.monotonic()
-            wait = None if limit is None else max(0.0, min(started[c] + limit for c in running) - time.monotonic())
+                running[recv] = (i, proc, time.monotonic())
+            wait = None if limit is None else max(0.0, min(r[2] for r in running.values()) + limit - time.monotonic())
             ready = mp_connection.wait(list(running), timeout=wait)
             if limit is not None:
                 now = time.monotonic()
-                for conn in [c for c in running if c not in ready and now - started[c] >= limit]:
-                    i, proc = running.pop(conn)
-                    del started[conn]
+                for conn in [c for c, r in running.items() if c not in ready and now - r[2] >= limit]:
+                    i, proc, _ = running.pop(conn)
                     proc.kill()
                     proc.join()
                     conn.close()
                     yield i, WorkerDied(proc.exitcode, timed_out=limit)
             for conn in ready:
-                i, proc = running.pop(conn)
-                started.pop(conn, None)
+                i, proc, _ = running.pop(conn)
                 try:
                     ok, value = conn.recv()
                 except EOFError:
@@ -164,7 +160,7 @@ def iter_isolated(fn: Callable[[J], R], jobs: Sequence[J], workers: int,
                     raise value
                 yield i, value
     finally:
-        for _conn, (_i, proc) in running.items():
+        for _i, proc, _t in running.values():
             proc.kill()
             proc.join()
 
