@@ -102,16 +102,21 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: dtype | None = Non
     return _make(a, dtype, int64 if a.dtype.kind in "iu" else float32)
 
 
+def _array(data: Any) -> Any:
+    """The values of ``data`` (a tensor, an array, a number or a list of them), without a copy where possible."""
+    return np.asarray([_unwrap(x) for x in data]) if isinstance(data, list) else _unwrap(data)
+
+
 def as_tensor(data: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
     """``data`` as a tensor, sharing its values where the dtype allows (a tensor of that dtype is returned)."""
     if isinstance(data, Tensor) and (dtype is None or dtype is data.dtype):
         return data
-    return Tensor(_unwrap(data) if not isinstance(data, list) else np.asarray([_unwrap(x) for x in data]), dtype)
+    return Tensor(_array(data), dtype)
 
 
 def tensor(data: Any, dtype: dtype | None = None, **_kw: Any) -> Tensor:
-    return Tensor(np.array(_unwrap(data)) if not isinstance(data, list) else np.asarray([_unwrap(x) for x in data]),
-                  dtype)
+    """A tensor holding a copy of ``data``'s values."""
+    return Tensor(np.array(_array(data)), dtype)
 
 
 def _unary(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[Tensor], Tensor]:
