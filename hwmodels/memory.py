@@ -1,7 +1,8 @@
 """Memory system shared by all cores of a die: L2 residency (512 B lines) and HBM bandwidth sharing.
 
-L2 residency is tracked per GM tensor as one byte per line (0 absent, 1 clean, 2 dirty), with
-LRU eviction of whole tensors when the resident total exceeds the L2 capacity. HBM bandwidth is
+L2 residency is tracked per GM tensor as one byte per line (0 absent, 1 clean, 2 dirty) and the
+access clock of each line's last touch. When the resident total exceeds the L2 capacity, the least
+recently touched lines, of any tensor, are evicted. HBM bandwidth is
 split among concurrent flows by max-min fairness (:func:`share_bandwidth`); :class:`HbmShare` is the
 fluid model of lanes that run at the same time and slow each other down through that split.
 """
@@ -184,7 +185,7 @@ _LINES: dict[tuple, LineSet | None] = {}  # region line sets by geometry (L2Stat
 
 
 class _TensorLines:
-    __slots__ = ("arr", "view", "n", "count", "dirty", "last", "shape", "itemsize", "kind", "strides", "geo")
+    __slots__ = ("arr", "view", "stamp", "n", "count", "dirty", "shape", "itemsize", "kind", "strides", "geo")
 
     def __init__(self, n: int, shape: list[int], itemsize: float, kind: str) -> None:
         self.arr = bytearray(n)  # 0 absent, 1 clean, 2 dirty
@@ -192,12 +193,20 @@ class _TensorLines:
         self.n = n
         self.count = 0  # resident lines
         self.dirty = 0  # dirty lines
-        self.last = 0  # LRU clock of the last touch
+        self.stamp: np.ndarray | None = None  # access clock of each line's last touch (uint32), made on use
         self.shape = shape
         self.itemsize = itemsize
         self.kind = kind
         self.strides = _strides(shape)
         self.geo = (n, itemsize, tuple(shape))  # what a region's line set depends on, with the line size
+
+    def stamps(self) -> np.ndarray:
+        """The per-line access clocks (0: not touched since the initial state), made on first use."""
+        if self.stamp is None:
+            import numpy as np  # lazy: start-up time
+
+            self.stamp = np.zeros(self.n, dtype=np.uint32)
+        return self.stamp
 
     def np_view(self) -> np.ndarray:
         """A numpy uint8 view sharing ``arr`` (for fancy-indexed access by irregular line sets)."""
@@ -209,7 +218,7 @@ class _TensorLines:
 
 
 class L2State:
-    """Which 512 B lines of which GM tensors are resident in L2 (LRU by tensor, capacity from the chip)."""
+    """Which 512 B lines of which GM tensors are resident in L2 (LRU by line, capacity from the chip)."""
 
     def __init__(self, chip, graph: TaskGraph, init: str = "inputs_warm") -> None:  # noqa: ANN001
         if init not in L2_INIT_STATES:
@@ -229,13 +238,15 @@ class L2State:
         self.read_hit_lines = 0
         self.read_miss_lines = 0
         self.write_lines = 0
-        self.evictions = 0
+        self._pending: list[tuple[Region, int]] = []  # reads whose line clocks are not recorded yet
+        self.evictions = 0  # eviction passes
+        self.evicted_lines = 0
         # ``tensors`` and ``resident_lines`` are built on first use (:meth:`__getattr__`): a run whose
         # accesses are all deferred never needs the line arrays
 
     def __getattr__(self, name: str) -> object:
-        """Build the line arrays on the first use of ``tensors`` or ``resident_lines``."""
-        if name not in ("tensors", "resident_lines") or "graph" not in self.__dict__:
+        """Build the line arrays on the first use of ``tensors``, ``resident_lines`` or ``tracks_recency``."""
+        if name not in ("tensors", "resident_lines", "tracks_recency") or "graph" not in self.__dict__:
             raise AttributeError(name)
         self._build()
         return self.__dict__[name]
@@ -251,6 +262,8 @@ class L2State:
             nbytes = t.nbytes or int(math.ceil(math.prod(t.shape) * isz))
             n = int(math.ceil(nbytes / self.line_bytes)) if nbytes else 0
             self.tensors[t.id] = _TensorLines(n, list(t.shape), isz, t.kind)
+        # Line clocks matter only for eviction: a graph whose tensors all fit never evicts.
+        self.tracks_recency = sum(tl.n for tl in self.tensors.values()) > self.capacity_lines
         if init != "cold":
             for tid in sorted(self.tensors):
                 tl = self.tensors[tid]
@@ -303,16 +316,40 @@ class L2State:
         return ls
 
     # --- access --------------------------------------------------------------------------------
-    def touch(self, tensor: int) -> None:
-        """Count an access to ``tensor`` for LRU purposes (no line state change)."""
+    def touch(self, region: Region) -> None:
+        """A read of ``region`` of a fully resident tensor: all hits, no line changes state."""
+        self._note(region)
+
+    def _note(self, where: Region | LineSet) -> None:
+        """Advance the access clock. When the graph can overfill L2 (:attr:`tracks_recency`), remember
+        the access: its lines' clocks are recorded only when an eviction needs them (:meth:`_settle`),
+        so a run that never fills L2 never computes them."""
         self._clock += 1
-        self.tensors[tensor].last = self._clock
+        if self.tracks_recency:
+            self._pending.append((where, self._clock))
+            if len(self._pending) >= 65536:  # bounded memory on long runs
+                self._settle()
+
+    def _settle(self) -> None:
+        """Record the line clocks of the remembered accesses (each line keeps its newest)."""
+        import numpy as np  # lazy: start-up time
+
+        todo, self._pending = self._pending, []
+        for where, clock in todo:
+            ls = self.lines_of(where) if isinstance(where, Region) else where
+            if ls is None:
+                continue
+            st = self.tensors[ls.tensor].stamps()
+            if ls.idx is None:
+                for lo, hi, step in ls.slices:
+                    np.maximum(st[lo:hi:step], clock, out=st[lo:hi:step])
+            else:
+                st[ls.idx] = np.maximum(st[ls.idx], clock)
 
     def read(self, ls: LineSet) -> int:
         """Read the lines of ``ls``: returns how many were resident (hits); marks all resident."""
         tl = self.tensors[ls.tensor]
-        self._clock += 1
-        tl.last = self._clock
+        self._note(ls)
         n = ls.n
         if tl.count == tl.n:
             self.read_hit_lines += n
@@ -339,14 +376,13 @@ class L2State:
         if hits < n:
             tl.count += n - hits
             self.resident_lines += n - hits
-            self._evict(ls.tensor)
+            self._evict()
         return hits
 
     def write(self, ls: LineSet) -> int:
         """Write the lines of ``ls`` (write-allocate, write-back): returns the newly dirtied lines."""
         tl = self.tensors[ls.tensor]
-        self._clock += 1
-        tl.last = self._clock
+        self._note(ls)
         n = ls.n
         self.write_lines += n
         if tl.dirty == tl.n:
@@ -376,23 +412,45 @@ class L2State:
         if resident < n:
             tl.count += n - resident
             self.resident_lines += n - resident
-            self._evict(ls.tensor)
+            self._evict()
         return new_dirty
 
-    def _evict(self, keep: int) -> None:
-        """Drop least-recently-used tensors (whole) until the resident total fits the capacity."""
+    def _evict(self) -> None:
+        """Evict the least recently touched lines until the resident total fits the capacity, in passes
+        of at least 1/64 of the capacity (ties: the lower tensor id and line index first). The lines an
+        access just touched carry the newest clock, so they stay unless the access alone overfills L2."""
+        if self.resident_lines <= self.capacity_lines:
+            return
+        import numpy as np  # lazy: start-up time
+
+        if self._pending:
+            self._settle()  # the clocks of every access so far, this one's included
         while self.resident_lines > self.capacity_lines:
-            victim = None
-            for tid, tl in self.tensors.items():
-                if tid != keep and tl.count and (victim is None or tl.last < self.tensors[victim].last):
-                    victim = tid
-            if victim is None:
-                return
-            tl = self.tensors[victim]
-            tl.arr[:] = bytes(tl.n)
-            self.resident_lines -= tl.count
-            tl.count = 0
-            tl.dirty = 0
+            want = max(self.resident_lines - self.capacity_lines, self.capacity_lines // 64, 1)
+            held = [(tid, tl) for tid, tl in sorted(self.tensors.items()) if tl.count]
+            idxs = [np.flatnonzero(tl.np_view()) for _, tl in held]
+            clocks = np.concatenate([tl.stamps()[ix] for (_, tl), ix in zip(held, idxs, strict=True)])
+            if want >= clocks.size:
+                cut, ties = np.iinfo(np.uint32).max, clocks.size
+            else:
+                cut = np.partition(clocks, want - 1)[want - 1]
+                ties = want - int(np.count_nonzero(clocks < cut))  # lines at the cut clock to evict
+            for (_, tl), ix in zip(held, idxs, strict=True):
+                c = tl.stamps()[ix]
+                go = c < cut
+                if ties:
+                    eq = np.flatnonzero(c == cut)[:ties]
+                    go[eq] = True
+                    ties -= eq.size
+                drop = ix[go]
+                if not drop.size:
+                    continue
+                view = tl.np_view()
+                tl.dirty -= int(np.count_nonzero(view[drop] == 2))
+                view[drop] = 0
+                tl.count -= drop.size
+                self.resident_lines -= drop.size
+                self.evicted_lines += drop.size
             self.evictions += 1
 
     # --- inspection ----------------------------------------------------------------------------

@@ -324,7 +324,7 @@ class CoreCostModel:
             if type(ls) is Region:
                 tl = tensors.get(ls.tensor)
                 if d == 1 and tl is not None and tl.count == tl.n and tl.n:  # fully resident: all hits
-                    l2.touch(ls.tensor)
+                    l2.touch(ls)
                     cls.append((1, 1, 0, 0))
                     continue
                 ls = lines[j] = l2.lines_of(ls)

@@ -223,6 +223,52 @@ def test_capacity_lru_eviction() -> None:
     assert l2.evictions >= 1
 
 
+def _part(l2: L2State, t: int, half: int) -> object:
+    """Half ``half`` (0 first, 1 second) of 1 MiB tensor ``t``'s lines."""
+    q = 128 * 1024
+    return l2.lines_of(Region(tensor=t, offset=[half * q], shape=[q]))
+
+
+def test_eviction_drops_the_least_recently_touched_lines_not_a_whole_tensor() -> None:
+    chip = load_chip(overrides=["soc.l2_size_mib=2"])
+    l2 = L2State(chip, _graph(), "cold")
+    half = _part(l2, 0, 0).n
+    l2.read(_all(l2, 0))
+    l2.read(_all(l2, 1))
+    l2.read(_part(l2, 0, 0))  # a's first half is now newer than all of b
+    assert l2.write(_part(l2, 2, 0)) == half  # L2 full: half a MiB must go
+    # the oldest lines are a's second half: they go, b and a's first half stay (a whole-tensor LRU
+    # would have dropped all of b, the tensor touched longest ago)
+    assert l2.evicted_lines == half
+    assert l2.read(_all(l2, 1)) == 2 * half
+    assert l2.read(_part(l2, 0, 0)) == half
+    assert l2.read(_part(l2, 0, 1)) == 0
+
+
+accesses = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 255), st.integers(1, 256), st.booleans()),
+                    max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(accesses)
+def test_residency_counts_stay_consistent_under_any_access_sequence(seq: list) -> None:
+    chip = load_chip(overrides=["soc.l2_size_mib=1"])  # smaller than the three tensors together
+    l2 = L2State(chip, _graph(), "inputs_warm")
+    unit = 1024  # FP32 elements in 4 KiB: a tensor is 256 units
+    for t, start, length, is_write in seq:
+        length = min(length, 256 - start)
+        ls = l2.lines_of(Region(tensor=t, offset=[start * unit], shape=[length * unit]))
+        if is_write:
+            l2.write(ls)
+        else:
+            l2.read(ls)
+        assert l2.read(ls) == ls.n  # just touched: all resident (the region fits the capacity)
+        tls = l2.tensors.values()
+        assert l2.resident_lines == sum(tl.count for tl in tls) == sum(tl.n - tl.arr.count(0) for tl in tls)
+        assert all(tl.dirty == tl.arr.count(2) for tl in tls)
+        assert l2.resident_bytes <= chip.l2_capacity_bytes
+
+
 def test_partial_read_and_dirty_write() -> None:
     chip = load_chip()
     g = _graph()
