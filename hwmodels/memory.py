@@ -185,7 +185,8 @@ _LINES: dict[tuple, LineSet | None] = {}  # region line sets by geometry (L2Stat
 
 
 class _TensorLines:
-    __slots__ = ("arr", "view", "stamp", "n", "count", "dirty", "shape", "itemsize", "kind", "strides", "geo")
+    __slots__ = ("arr", "view", "stamp", "n", "count", "dirty", "last", "shape", "itemsize", "kind", "strides",
+                 "geo")
 
     def __init__(self, n: int, shape: list[int], itemsize: float, kind: str) -> None:
         self.arr = bytearray(n)  # 0 absent, 1 clean, 2 dirty
@@ -193,6 +194,7 @@ class _TensorLines:
         self.n = n
         self.count = 0  # resident lines
         self.dirty = 0  # dirty lines
+        self.last = 0  # access clock of the tensor's last touch
         self.stamp: np.ndarray | None = None  # access clock of each line's last touch (uint32), made on use
         self.shape = shape
         self.itemsize = itemsize
@@ -228,6 +230,8 @@ class L2State:
         self.init = init
         self.line_bytes = int(chip.l2.line_bytes)
         self.capacity_lines = int(chip.l2_capacity_bytes // self.line_bytes)
+        self.whole_tensors = bool(chip.l2.evict_whole_tensors)
+        self._last_tensor = -1  # the tensor touched last: never the victim of a whole-tensor eviction
         self._clock = 0
         # Deferred updates (see :meth:`defer`): ``token`` names the logical state, ``backlog`` holds
         # the accesses not yet applied to the line arrays, ``replay`` applies them.
@@ -263,7 +267,8 @@ class L2State:
             n = int(math.ceil(nbytes / self.line_bytes)) if nbytes else 0
             self.tensors[t.id] = _TensorLines(n, list(t.shape), isz, t.kind)
         # Line clocks matter only for eviction: a graph whose tensors all fit never evicts.
-        self.tracks_recency = sum(tl.n for tl in self.tensors.values()) > self.capacity_lines
+        self.tracks_recency = (not self.whole_tensors
+                               and sum(tl.n for tl in self.tensors.values()) > self.capacity_lines)
         if init != "cold":
             for tid in sorted(self.tensors):
                 tl = self.tensors[tid]
@@ -325,6 +330,8 @@ class L2State:
         the access: its lines' clocks are recorded only when an eviction needs them (:meth:`_settle`),
         so a run that never fills L2 never computes them."""
         self._clock += 1
+        self.tensors[where.tensor].last = self._clock
+        self._last_tensor = where.tensor
         if self.tracks_recency:
             self._pending.append((where, self._clock))
             if len(self._pending) >= 65536:  # bounded memory on long runs
@@ -421,6 +428,9 @@ class L2State:
         access just touched carry the newest clock, so they stay unless the access alone overfills L2."""
         if self.resident_lines <= self.capacity_lines:
             return
+        if self.whole_tensors:
+            self._evict_tensors()
+            return
         import numpy as np  # lazy: start-up time
 
         if self._pending:
@@ -451,6 +461,24 @@ class L2State:
                 tl.count -= drop.size
                 self.resident_lines -= drop.size
                 self.evicted_lines += drop.size
+            self.evictions += 1
+
+    def _evict_tensors(self) -> None:
+        """Drop whole tensors, least recently touched first, until the resident total fits (never the
+        tensor touched last)."""
+        while self.resident_lines > self.capacity_lines:
+            victim = None
+            for tid, tl in self.tensors.items():
+                if tid != self._last_tensor and tl.count and (victim is None or tl.last < self.tensors[victim].last):
+                    victim = tid
+            if victim is None:
+                return
+            tl = self.tensors[victim]
+            tl.arr[:] = bytes(tl.n)
+            self.resident_lines -= tl.count
+            self.evicted_lines += tl.count
+            tl.count = 0
+            tl.dirty = 0
             self.evictions += 1
 
     # --- inspection ----------------------------------------------------------------------------

@@ -242,6 +242,10 @@ class L2Model(_Section):
                                        "rows, cold or warm L2 (measured +16..25 %: pypto PH001 perf-hint verifier); "
                                        "docs/model.md §3.5, docs/calibration.md §2, "
                                        "tests/hwmodels/test_hw_overfetch.py", ge=0, le=1)
+    evict_whole_tensors: bool = F(False, "-", "CHOICE",
+                                  "on: an overfull L2 drops whole tensors, least recently touched first; off: "
+                                  "the least recently touched lines of any tensor (docs/model.md §2.3, "
+                                  "docs/calibration.md §7)")
 
 
 class DmaModel(_Section):

@@ -245,14 +245,29 @@ def test_eviction_drops_the_least_recently_touched_lines_not_a_whole_tensor() ->
     assert l2.read(_part(l2, 0, 1)) == 0
 
 
+def test_whole_tensor_eviction_is_the_switch_that_drops_the_tensor_touched_longest_ago() -> None:
+    chip = load_chip(overrides=["soc.l2_size_mib=2", "l2.evict_whole_tensors=true"])
+    l2 = L2State(chip, _graph(), "cold")
+    half = _part(l2, 0, 0).n
+    l2.read(_all(l2, 0))
+    l2.read(_all(l2, 1))
+    l2.read(_part(l2, 0, 0))
+    l2.write(_part(l2, 2, 0))
+    assert l2.evicted_lines == 2 * half  # all of b
+    assert l2.read(_all(l2, 0)) == 2 * half
+    assert l2.read(_part(l2, 1, 0)) == 0
+
+
 accesses = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 255), st.integers(1, 256), st.booleans()),
                     max_size=40)
 
 
-@settings(max_examples=150, deadline=None)
-@given(accesses)
-def test_residency_counts_stay_consistent_under_any_access_sequence(seq: list) -> None:
-    chip = load_chip(overrides=["soc.l2_size_mib=1"])  # smaller than the three tensors together
+@pytest.mark.parametrize("whole", ["false", "true"])
+@settings(max_examples=100, deadline=None)
+@given(seq=accesses)
+def test_residency_counts_stay_consistent_under_any_access_sequence(whole: str, seq: list) -> None:
+    # smaller than the three tensors together
+    chip = load_chip(overrides=["soc.l2_size_mib=1", f"l2.evict_whole_tensors={whole}"])
     l2 = L2State(chip, _graph(), "inputs_warm")
     unit = 1024  # FP32 elements in 4 KiB: a tensor is 256 units
     for t, start, length, is_write in seq:
