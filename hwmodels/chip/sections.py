@@ -212,7 +212,22 @@ class VectorModel(_Section):
                              "VSIM)", gt=0)
     factor_gather: float = F(2.0, "x per repeat", "CALIBRATE", "index gather/scatter; prior (docs/model.md §3.2)",
                              gt=0)
-    factor_sort: float = F(4.0, "x per repeat", "CALIBRATE", "sort32/mrgsort; prior (docs/model.md §3.2)", gt=0)
+    factor_binary: float = F(1.0, "x per repeat", "CHOICE",
+                             "tile x tile add/sub/mul/max/min and their row_expand_/col_expand_ forms (ops "
+                             "with one source, a scalar operand or none cost 1). Measured on 910B3: 2.0-2.3 "
+                             "cycles per FP32 repeat (vadd/vsub 2.11, vmul 2.3, vmax 2.01; int16 vand 2.03) "
+                             "against 1.0 for one-source ops (vmuls, vmaxs, vrelu), hw-native-sys/pto-isa "
+                             "include/pto/costmodel/a2a3/cce_costmodel/cce_costmodel_vector_compute.hpp; kept "
+                             "at 1 by the seed checks (docs/calibration.md §7)", gt=0)
+    factor_mrgsort: float = F(19.5, "x per repeat", "MEASURED",
+                              "mrgsort, per 256 B of the merged pairs: vmrgsort4 = 78 cycles per 4-way merge "
+                              "repeat of 4 x 64 FP32 (1 KiB) + 20 on 910B3 (hw-native-sys/pto-isa "
+                              "include/pto/costmodel/a2a3/cce_costmodel/cce_costmodel_vector_compute.hpp), "
+                              "charged by data volume", gt=0)
+    factor_sort32: float = F(156.0, "x per repeat", "ASSUMPTION",
+                             "sort32, per 256 B of input scores: one vbitsort repeat (32 scores) costs one "
+                             "vmrgsort4 repeat (78 cycles; vbitsort has no measurement); checked against "
+                             "pto-isa's measured A3 topk (docs/calibration.md §3)", gt=0)
     factor_transpose: float = F(2.0, "x per repeat", "CALIBRATE", "1-2 passes; prior (docs/model.md §3.2)", gt=0)
     factor_copy: float = F(1.0, "x per repeat", "CALIBRATE",
                            "full/expand/copy/concat: one write pass; prior (docs/model.md §3.2)", gt=0)

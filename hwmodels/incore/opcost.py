@@ -34,16 +34,19 @@ from hwmodels.incore.pipes import (
 from hwmodels.memory import dtype_bytes
 from sim.ir import Op
 
-# Cost class of every recorded vector op name (kernels/dsl): the ALU cost per 256 B repeat relative to an
-# add. Classified by the exact name, never by substring (``row_expand_mul`` is a multiply, not an ``exp``).
+# Cost class of every recorded vector op name (kernels/dsl): the ALU cost per 256 B repeat relative to a
+# one-source op. Classified by the exact name, never by substring (``row_expand_mul`` is a multiply, not an
+# ``exp``).
 _BASE_CLASS: dict[str, str] = {
-    **dict.fromkeys(("add", "sub", "mul", "maximum", "minimum", "neg", "abs", "relu", "cast"), "add"),
+    **dict.fromkeys(("add", "sub", "mul", "maximum", "minimum"), "binary"),
+    **dict.fromkeys(("neg", "abs", "relu", "cast"), "add"),
     **dict.fromkeys(("exp", "log", "ln", "sqrt", "rsqrt", "div", "recip", "pow", "sigmoid", "tanh", "erf"),
                     "transcendental"),
     **dict.fromkeys(("row_sum", "row_max", "row_min", "col_sum", "col_max", "col_min", "row_argmax", "row_argmin"),
                     "reduce"),
     **dict.fromkeys(("gather", "gather_mask", "scatter", "scatter_mask"), "gather"),
-    **dict.fromkeys(("sort32", "mrgsort"), "sort"),
+    "sort32": "sort32",
+    "mrgsort": "mrgsort",
     "transpose": "transpose",
     **dict.fromkeys(("full", "col_expand", "concat", "copy", "move", "fillpad", "arange"), "copy"),
     "col_expand_expdif": "expdif",
@@ -52,11 +55,12 @@ _SCALAR_FORMS = ("add", "sub", "mul", "div", "maximum", "minimum")  # ``adds`` =
 
 
 def vector_cost_class(name: str) -> str:
-    """Cost class of a recorded vector op by its exact name ("add" for names outside the table).
+    """Cost class of a recorded vector op by its exact name ("add", a one-source op, for names outside
+    the table).
 
     A ``row_expand_<op>`` / ``col_expand_<op>`` costs its binary ``<op>`` (the broadcast of the
     [R,1] operand is a lowering step, :mod:`hwmodels.incore.lowering`); ``<op>s`` (scalar operand)
-    costs ``<op>``.
+    costs ``<op>`` with one vector source: an add/sub/mul/max/min with a scalar is "add".
     """
     n = name.lower()
     if n in _BASE_CLASS:
@@ -65,7 +69,8 @@ def vector_cost_class(name: str) -> str:
         if n.startswith(prefix) and n[len(prefix):] in _BASE_CLASS:
             return _BASE_CLASS[n[len(prefix):]]
     if n.endswith("s") and n[:-1] in _SCALAR_FORMS:
-        return _BASE_CLASS[n[:-1]]
+        cls = _BASE_CLASS[n[:-1]]
+        return "add" if cls == "binary" else cls
     return "add"
 
 
@@ -103,15 +108,17 @@ def _odd(x: int) -> int:
 
 
 def _vec_factor(chip: ChipConfig, name: str) -> float:
-    """ALU cost per 256 B repeat of a vector op, relative to an add, from its exact-name class."""
+    """ALU cost per 256 B repeat of a vector op, relative to a one-source op, from its exact-name class."""
     v = chip.vector
     return {
         "add": 1.0,
+        "binary": v.factor_binary,
         "transcendental": v.factor_unary_transcendental,
-        "expdif": v.factor_unary_transcendental + 1.0,  # exp(x - v): the subtract pass plus the exp
+        "expdif": v.factor_unary_transcendental + v.factor_binary,  # exp(x - v): the subtract pass plus the exp
         "reduce": v.factor_reduce,
         "gather": v.factor_gather,
-        "sort": v.factor_sort,
+        "sort32": v.factor_sort32,
+        "mrgsort": v.factor_mrgsort,
         "transpose": v.factor_transpose,
         "copy": v.factor_copy,
     }[vector_cost_class(name)]

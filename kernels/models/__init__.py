@@ -9,4 +9,5 @@ REQUIRED: dict[str, str] = {"qkv_proj_rope": "kernels.models.qkv_proj_rope"}  # 
 OPTIONAL: dict[str, str] = {  # kernel -> module; one failing to import is reported, not fatal
     "decode_attention_hca": "kernels.models.decode_attention_hca",
     "gemm": "kernels.models.gemm",
+    "topk": "kernels.models.topk",
 }

@@ -81,6 +81,20 @@ def test_expand_ops_are_classified_by_exact_name_not_as_exp() -> None:
     assert vector_op_parts(CHIP, "exp", [64, 64], "FP32")[2] == pytest.approx(v.factor_unary_transcendental * add)
 
 
+def test_two_source_ops_cost_factor_binary_one_source_ops_one_and_sorts_their_factors() -> None:
+    chip = load_chip(overrides=["vector.factor_binary=2"])
+    v = chip.vector
+    one = vector_op_parts(chip, "muls", [64, 64], "FP32")[2]  # a scalar operand: one vector source
+    for name in ("add", "mul", "maximum", "row_expand_mul", "col_expand_sub"):
+        assert vector_op_parts(chip, name, [64, 64], "FP32")[2] == pytest.approx(2 * one), name
+    for name in ("adds", "maximums", "relu", "neg", "cast"):
+        assert vector_op_parts(chip, name, [64, 64], "FP32")[2] == pytest.approx(one), name
+    assert vector_op_parts(chip, "col_expand_expdif", [64, 64], "FP32")[2] == pytest.approx(
+        (v.factor_unary_transcendental + 2) * one)
+    assert vector_op_parts(chip, "mrgsort", [64, 64], "FP32")[2] == pytest.approx(v.factor_mrgsort * one)
+    assert vector_op_parts(chip, "sort32", [64, 64], "FP32")[2] == pytest.approx(v.factor_sort32 * one)
+
+
 def test_vector_block_duration_grows_with_repeats() -> None:
     small = prof(graph(Block(idx=0, ops=[vec("add", [8, 64], [])])))["aiv0"].compute_ns
     big = prof(graph(Block(idx=0, ops=[vec("add", [256, 64], [])])))["aiv0"].compute_ns
