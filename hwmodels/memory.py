@@ -242,7 +242,7 @@ class L2State:
         self.read_hit_lines = 0
         self.read_miss_lines = 0
         self.write_lines = 0
-        self._pending: list[tuple[Region, int]] = []  # reads whose line clocks are not recorded yet
+        self._pending: list[tuple[Region | LineSet, int]] = []  # accesses whose line clocks are not recorded yet
         self.evictions = 0  # eviction passes
         self.evicted_lines = 0
         # ``tensors`` and ``resident_lines`` are built on first use (:meth:`__getattr__`): a run whose
