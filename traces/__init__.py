@@ -5,6 +5,7 @@ Public entry points:
 * :func:`write_run_dir` / :func:`write_run` — records, deps.json, name map, merged trace and stats.txt
   for a RunResult (after removing the files of an earlier run in the directory).
 * :func:`run_metrics` — the statistics of a RunResult (µs) as the written files give them.
+* :func:`all_or_none` — remove the files written so far when a later write of the same run fails.
 * :func:`load_path` — a run directory, records file or merged trace back into joined rows.
 
 Modules import one way only (top to bottom; an import-linter layers contract keeps it so):
@@ -14,6 +15,15 @@ overhead_tracks) > lanes, placement, trace_writer > the capture model (perf), js
 schemas and helpers (schemas, validate, synthetic, runtime_checks).
 """
 
-from traces.rundir import dump_run_records, load_path, run_metrics, write_run, write_run_dir, write_run_records
+from traces.rundir import (
+    all_or_none,
+    dump_run_records,
+    load_path,
+    run_metrics,
+    write_run,
+    write_run_dir,
+    write_run_records,
+)
 
-__all__ = ["write_run_dir", "write_run", "write_run_records", "dump_run_records", "run_metrics", "load_path"]
+__all__ = ["write_run_dir", "write_run", "write_run_records", "dump_run_records", "run_metrics", "load_path",
+           "all_or_none"]

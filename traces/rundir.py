@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,15 +156,30 @@ def _write_run(result: RunResult, out: Path, level: int, pipe_lanes: bool, stamp
         events = events + pipe_lane_events(result, pd)
     kernel = result.graph.kernel
     removed = remove_earlier_run(out)
-    paths = [
-        write_text_atomic(out / ("chip_swimlane_records.json" if later_names else "l2_swimlane_records.json"),
-                          dump_records(rec)),
-        write_text_atomic(out / "deps.json", depsjson.dumps(deps)),
-        write_text_atomic(out / f"name_map_{kernel}.json", json.dumps(nm, indent=2) + "\n"),
-        write_text_atomic(out / f"merged_swimlane_{stamp}.json", dump_trace(events)),
-        write_text_atomic(out / "stats.txt", format_table(pd) + format_extras(pd, wall)),
+    files: list[tuple[str, Callable[[], str]]] = [
+        ("chip_swimlane_records.json" if later_names else "l2_swimlane_records.json", lambda: dump_records(rec)),
+        ("deps.json", lambda: depsjson.dumps(deps)),
+        (f"name_map_{kernel}.json", lambda: json.dumps(nm, indent=2) + "\n"),
+        (f"merged_swimlane_{stamp}.json", lambda: dump_trace(events)),
+        ("stats.txt", lambda: format_table(pd) + format_extras(pd, wall)),
     ]
+    paths: list[Path] = []
+    with all_or_none(paths):
+        for name, text in files:
+            paths.append(write_text_atomic(out / name, text()))
     return WrittenRun(paths, removed, metrics(pd, wall))
+
+
+@contextmanager
+def all_or_none(paths: list[Path]) -> Iterator[None]:
+    """Remove the files in ``paths`` (written so far) when the block fails, so that a failed write (a
+    full disk, say) leaves no part of a run directory behind; the error propagates."""
+    try:
+        yield
+    except BaseException:
+        for p in paths:
+            p.unlink(missing_ok=True)
+        raise
 
 
 def write_run_dir(result: RunResult, out_dir: Path | str, *, level: int = 4, pipe_lanes: bool = False,

@@ -53,6 +53,20 @@ def test_earlier_run_files_are_only_swimsims_names(tmp_path: Path) -> None:
     assert len(RUN_DIR_FILES) >= 10
 
 
+@pytest.mark.parametrize("blocked", ["merged_swimlane_20260630_000000.json", "run_records.json"])
+def test_a_run_whose_write_fails_part_way_leaves_no_file_of_the_run(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                     blocked: str) -> None:
+    """A write that fails after others succeeded (here: a directory where a file of the run goes, as a
+    full disk would fail it) removes the run's files written before it: all or nothing."""
+    d = tmp_path / "d"
+    (d / blocked).mkdir(parents=True)
+    (d / "notes.txt").write_text("mine\n")
+    assert main(["run", "qkv_proj_rope:baseline", "--level", "1", "-o", str(d)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and blocked in err and "cannot write" in err
+    assert sorted(p.name for p in d.iterdir()) == sorted([blocked, "notes.txt"])
+
+
 def test_run_out_that_is_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     f = tmp_path / "f"
     f.write_text("x")

@@ -218,7 +218,8 @@ def _simulate(graph: TaskGraph, chip: Any, args: argparse.Namespace, out: Path |
     if out is not None:
         written = traces.write_run(result, out, level=level, pipe_lanes=args.pipe_lanes, style=args.style,
                                    later_names=args.later_names, overhead=args.overhead)
-        written.paths.append(traces.write_run_records(result, out, full_ops=full_records or args.full_records))
+        with traces.all_or_none(written.paths):
+            written.paths.append(traces.write_run_records(result, out, full_ops=full_records or args.full_records))
         m = written.metrics
     else:
         m = traces.run_metrics(result, level)
