@@ -204,9 +204,14 @@ class VectorModel(_Section):
                                 "include/pto/npu/a2a3/TColSum.hpp, TColReduceOps.hpp), so it costs rows x this "
                                 "(issue + barrier drain of a 1-2 repeat instruction) plus one op_fixed_ns. "
                                 "0 = a column reduction is one step (docs/model.md §3.3)", ge=0)
-    factor_unary_transcendental: float = F(2.2, "x per repeat", "CALIBRATE",
-                                           "exp/ln/sqrt/rsqrt/div/recip vs mul: ratio of the Huawei pypto cost "
-                                           "model's per-op coefficients (PostSimulatorA2A3.h, VSIM)", gt=0)
+    factor_unary_transcendental: float = F(2.0, "x per repeat", "MEASURED",
+                                           "exp/ln/sqrt/recip (and pow, sigmoid, tanh, erf): vexp 2.00 and vln "
+                                           "2.00 cycles per FP32 repeat on 910B3 (hw-native-sys/pto-isa "
+                                           "include/pto/costmodel/a2a3/cce_costmodel/"
+                                           "cce_costmodel_vector_compute.hpp); rsqrt measures 1.07 and costs 1",
+                                           gt=0)
+    factor_div: float = F(4.0, "x per repeat", "MEASURED",
+                          "div: vdiv 4.03 cycles per FP32 repeat on 910B3 (same source)", gt=0)
     factor_reduce: float = F(6.0, "x per repeat", "CALIBRATE",
                              "row_sum/row_max/col_*: ~6x an add in the Huawei pypto cost model (PostSimulatorA2A3.h, "
                              "VSIM)", gt=0)

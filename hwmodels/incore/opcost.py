@@ -40,8 +40,9 @@ from sim.ir import Op
 _BASE_CLASS: dict[str, str] = {
     **dict.fromkeys(("add", "sub", "mul", "maximum", "minimum"), "binary"),
     **dict.fromkeys(("neg", "abs", "relu", "cast"), "add"),
-    **dict.fromkeys(("exp", "log", "ln", "sqrt", "rsqrt", "div", "recip", "pow", "sigmoid", "tanh", "erf"),
-                    "transcendental"),
+    **dict.fromkeys(("exp", "log", "ln", "sqrt", "recip", "pow", "sigmoid", "tanh", "erf"), "transcendental"),
+    "rsqrt": "add",
+    "div": "div",
     **dict.fromkeys(("row_sum", "row_max", "row_min", "col_sum", "col_max", "col_min", "row_argmax", "row_argmin"),
                     "reduce"),
     **dict.fromkeys(("gather", "gather_mask", "scatter", "scatter_mask"), "gather"),
@@ -114,6 +115,7 @@ def _vec_factor(chip: ChipConfig, name: str) -> float:
         "add": 1.0,
         "binary": v.factor_binary,
         "transcendental": v.factor_unary_transcendental,
+        "div": v.factor_div,
         "expdif": v.factor_unary_transcendental + v.factor_binary,  # exp(x - v): the subtract pass plus the exp
         "reduce": v.factor_reduce,
         "gather": v.factor_gather,

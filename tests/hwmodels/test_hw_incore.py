@@ -68,14 +68,15 @@ def test_vector_cost_grows_with_repeats() -> None:
 
 def test_expand_ops_are_classified_by_exact_name_not_as_exp() -> None:
     """``row_expand_mul`` / ``col_expand_mul`` are multiplies (an add's ALU cost), not ``exp``; ``col_expand`` is
-    a copy; ``row_expand_div`` is a divide; ``col_expand_expdif`` is the subtract plus the exp."""
+    a copy; ``row_expand_div`` is a divide; ``rsqrt`` costs a one-source op; ``col_expand_expdif`` is the
+    subtract plus the exp."""
     v = CHIP.vector
     add = vector_op_parts(CHIP, "add", [64, 64], "FP32")[2]
     for name in ("row_expand_mul", "col_expand_mul", "row_expand_add", "col_expand_sub", "muls"):
         assert vector_op_parts(CHIP, name, [64, 64], "FP32")[2] == pytest.approx(add), name
     assert vector_op_parts(CHIP, "col_expand", [64, 64], "FP32")[2] == pytest.approx(v.factor_copy * add)
-    assert vector_op_parts(CHIP, "row_expand_div", [64, 64], "FP32")[2] == pytest.approx(
-        v.factor_unary_transcendental * add)
+    assert vector_op_parts(CHIP, "row_expand_div", [64, 64], "FP32")[2] == pytest.approx(v.factor_div * add)
+    assert vector_op_parts(CHIP, "rsqrt", [64, 64], "FP32")[2] == pytest.approx(add)  # measured 1.07
     assert vector_op_parts(CHIP, "col_expand_expdif", [64, 64], "FP32")[2] == pytest.approx(
         (v.factor_unary_transcendental + 1.0) * add)
     assert vector_op_parts(CHIP, "exp", [64, 64], "FP32")[2] == pytest.approx(v.factor_unary_transcendental * add)
