@@ -29,9 +29,10 @@ MIN_BAR = 0.02  # µs: one tick, minimum alloc/dummy bar width
 class _Builder:
     """The events of one capture in the converter's order; flows and bars get consecutive ids."""
 
-    def __init__(self, pd: PerfData, style: Style) -> None:
+    def __init__(self, pd: PerfData, style: Style, arrows: bool = True) -> None:
         self.pd = pd
         self.style = style
+        self.arrows = arrows
         self.ev: list[dict[str, Any]] = []
         self.bar_id = 0
         self.flow_id = 0
@@ -104,7 +105,7 @@ class _Builder:
         self.worker_view(bool(sv_rows))
         if sv_rows:
             self.scheduler_view(sv_rows)
-        dep_pairs = self.anchor_pairs()
+        dep_pairs = self.anchor_pairs() if self.arrows else []
         self.dependency_flows(dep_pairs)
         complete_bars = self.complete_bars()
         self.scheduler_phases(complete_bars)
@@ -416,9 +417,11 @@ def events_wall(pd: PerfData) -> float:
     return wall_of_events(_ExtentBuilder(pd, "pypto").build())
 
 
-def build_events(pd: PerfData, style: Style = "pypto", overhead: bool = False) -> list[dict[str, Any]]:
-    """All trace events in the converter's order; ``overhead`` appends the scheduler-overhead counters."""
-    ev = _Builder(pd, style).build()
+def build_events(pd: PerfData, style: Style = "pypto", overhead: bool = False,
+                 arrows: bool = True) -> list[dict[str, Any]]:
+    """All trace events in the converter's order; ``overhead`` appends the scheduler-overhead counters;
+    ``arrows`` False leaves out the dependency arrows (one per producer-consumer row pair)."""
+    ev = _Builder(pd, style, arrows).build()
     if overhead and pd.deps is not None and pd.rows:
         ev.extend(overhead_track_events(pd))
     return ev

@@ -108,6 +108,7 @@ class WrittenRun:
     paths: list[Path]
     removed: list[Path]
     metrics: dict[str, Any]
+    arrows: int = 0  # dependency arrows in the merged trace (Worker and Scheduler View)
 
 
 
@@ -130,7 +131,7 @@ def write_run_records(result: RunResult, out_dir: Path | str, *, full_ops: bool 
 
 def write_run(result: RunResult, out_dir: Path | str, *, level: int = 4, pipe_lanes: bool = False,
               stamp: str = DEFAULT_STAMP, style: Style = "pypto", later_names: bool = False,
-              overhead: bool = False) -> WrittenRun:
+              overhead: bool = False, arrows: bool = True) -> WrittenRun:
     """Write records, deps.json, name map, merged trace and stats.txt for ``result`` into ``out_dir``,
     after removing the files of an earlier run there (:func:`remove_earlier_run`).
 
@@ -138,20 +139,20 @@ def write_run(result: RunResult, out_dir: Path | str, *, level: int = 4, pipe_la
     ``stamp`` is the merged-trace file-name timestamp; ``style`` "pypto" (default: the converter
     pypto pins) or "june" (simpler's June converter); ``later_names`` writes
     ``chip_swimlane_records.json`` in the later layout; ``overhead`` adds the scheduler-overhead
-    counter tracks to the merged trace (docs/model.md §5 lists the files). Deterministic: the same RunResult gives
-    byte-identical files.
+    counter tracks to the merged trace; ``arrows`` False leaves out its dependency arrows (docs/model.md
+    §5 lists the files). Deterministic: the same RunResult gives byte-identical files.
     """
     with gc_paused():
-        return _write_run(result, Path(out_dir), level, pipe_lanes, stamp, style, later_names, overhead)
+        return _write_run(result, Path(out_dir), level, pipe_lanes, stamp, style, later_names, overhead, arrows)
 
 
 def _write_run(result: RunResult, out: Path, level: int, pipe_lanes: bool, stamp: str, style: Style,
-               later_names: bool, overhead: bool) -> WrittenRun:
+               later_names: bool, overhead: bool, arrows: bool) -> WrittenRun:
     pd, rec, deps, nm = perf_from_result(result, level, later_names)
-    events = build_events(pd, style)
+    events = build_events(pd, style, arrows=arrows)
     wall = wall_of_events(events)
     if overhead:
-        events = build_events(pd, style, overhead=True)
+        events = build_events(pd, style, overhead=True, arrows=arrows)
     if pipe_lanes:
         events = events + pipe_lane_events(result, pd)
     kernel = result.graph.kernel
@@ -167,7 +168,8 @@ def _write_run(result: RunResult, out: Path, level: int, pipe_lanes: bool, stamp
     with all_or_none(paths):
         for name, text in files:
             paths.append(write_text_atomic(out / name, text()))
-    return WrittenRun(paths, removed, metrics(pd, wall))
+    n_arrows = sum(1 for e in events if e.get("ph") == "s" and e["name"] in ("dependency", "hb_violation"))
+    return WrittenRun(paths, removed, metrics(pd, wall), n_arrows)
 
 
 @contextmanager

@@ -67,6 +67,26 @@ def test_a_run_whose_write_fails_part_way_leaves_no_file_of_the_run(tmp_path: Pa
     assert sorted(p.name for p in d.iterdir()) == sorted([blocked, "notes.txt"])
 
 
+def test_run_leaves_out_the_dependency_arrows_on_request_and_says_when_there_are_many(
+        tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import sim.app.commands.run as run_cmd
+
+    def arrows(d: Path) -> int:
+        ev = json.loads(next(d.glob("merged_swimlane_*.json")).read_text())["traceEvents"]
+        return sum(1 for e in ev if e.get("name") in ("dependency", "hb_violation") and e.get("ph") == "s")
+
+    monkeypatch.setattr(run_cmd, "MANY_ARROWS", 10)
+    _, err = _run(["run", "qkv_proj_rope:baseline", "-o", str(tmp_path / "with")], capsys)
+    n = arrows(tmp_path / "with")
+    assert n >= 10 and f"holds {n:,} dependency arrows" in err and "--no-dependency-arrows" in err
+    _, err = _run(["run", "qkv_proj_rope:baseline", "--no-dependency-arrows", "-o", str(tmp_path / "without")],
+                  capsys)
+    assert arrows(tmp_path / "without") == 0 and "dependency arrows" not in err
+    assert (tmp_path / "with" / "stats.txt").read_text() == (tmp_path / "without" / "stats.txt").read_text()
+
+
 def test_run_out_that_is_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     f = tmp_path / "f"
     f.write_text("x")

@@ -36,6 +36,8 @@ from sim.util.fileio import write_text_atomic
 from traces.rundir import RUN_DIR_FILES
 from traces.stats import fmt_us, total_test_time_text
 
+MANY_ARROWS = 1_000_000  # a merged trace with this many dependency arrows gets a note on leaving them out
+
 if TYPE_CHECKING:
     from kernels.pypto_files.loader import Recording
 
@@ -76,6 +78,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     t = p.add_argument_group("trace options (with -o)")
     t.add_argument("--pipe-lanes", action="store_true", help="add per-core in-core pipe lanes (MTE2, VECTOR, ...)")
     t.add_argument("--overhead", action="store_true", help="add the scheduler-overhead counter tracks")
+    t.add_argument("--no-dependency-arrows", dest="arrows", action="store_false",
+                   help="leave the dependency arrows out of the merged trace (the converter draws one per "
+                        "producer-consumer block pair: SPMD tasks of many blocks make millions)")
     t.add_argument("--style", choices=("pypto", "june"), default="pypto",
                    help="merged-trace layout: the converter pinned by pypto (default) or simpler's June one")
     t.add_argument("--full-records", action="store_true",
@@ -217,7 +222,7 @@ def _simulate(graph: TaskGraph, chip: Any, args: argparse.Namespace, out: Path |
     written = None
     if out is not None:
         written = traces.write_run(result, out, level=level, pipe_lanes=args.pipe_lanes, style=args.style,
-                                   later_names=args.later_names, overhead=args.overhead)
+                                   later_names=args.later_names, overhead=args.overhead, arrows=args.arrows)
         with traces.all_or_none(written.paths):
             written.paths.append(traces.write_run_records(result, out, full_ops=full_records or args.full_records))
         m = written.metrics
@@ -234,6 +239,9 @@ def _simulate(graph: TaskGraph, chip: Any, args: argparse.Namespace, out: Path |
     print(f"Total Test Time: {ttt}{unit}   wall: {fmt_us(m['swimlane_wall'])} us   "
           f"(simulated in {elapsed:.2f} s)")
     if written is not None:
+        if written.arrows >= MANY_ARROWS:
+            print(f"swimsim: note: the merged trace holds {written.arrows:,} dependency arrows (one per "
+                  f"producer-consumer block pair); --no-dependency-arrows leaves them out", file=sys.stderr)
         gone = sorted({p.name for p in written.removed} - {p.name for p in written.paths})
         if gone:
             print(f"swimsim: note: removed the files of an earlier run in {out}: {', '.join(gone)}",
