@@ -439,14 +439,14 @@ class L2State:
             want = max(self.resident_lines - self.capacity_lines, self.capacity_lines // 64, 1)
             held = [(tid, tl) for tid, tl in sorted(self.tensors.items()) if tl.count]
             idxs = [np.flatnonzero(tl.np_view()) for _, tl in held]
-            clocks = np.concatenate([tl.stamps()[ix] for (_, tl), ix in zip(held, idxs, strict=True)])
+            per = [tl.stamps()[ix] for (_, tl), ix in zip(held, idxs, strict=True)]  # clocks of resident lines
+            clocks = np.concatenate(per)
             if want >= clocks.size:
                 cut, ties = np.iinfo(np.uint32).max, clocks.size
             else:
                 cut = np.partition(clocks, want - 1)[want - 1]
                 ties = want - int(np.count_nonzero(clocks < cut))  # lines at the cut clock to evict
-            for (_, tl), ix in zip(held, idxs, strict=True):
-                c = tl.stamps()[ix]
+            for (_, tl), ix, c in zip(held, idxs, per, strict=True):
                 go = c < cut
                 if ties:
                     eq = np.flatnonzero(c == cut)[:ties]
