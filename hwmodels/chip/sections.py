@@ -204,6 +204,12 @@ class VectorModel(_Section):
                                 "include/pto/npu/a2a3/TColSum.hpp, TColReduceOps.hpp), so it costs rows x this "
                                 "(issue + barrier drain of a 1-2 repeat instruction) plus one op_fixed_ns. "
                                 "0 = a column reduction is one step (docs/model.md §3.3)", ge=0)
+    gather_row_cycles: float = F(0.0, "cycles", "CALIBRATE",
+                                 "one row of an index gather as a tight loop inside one step: offset multiply "
+                                 "(vmuls), PIPE_V barrier and one vgather per row (pto-isa include/pto/npu/a2a3/"
+                                 "TGather.hpp); 46.6 cycles per row measured on 910B3 in a tight loop (pto-isa "
+                                 "include/pto/costmodel/a2a3/cce_costmodel/cce_costmodel_vector_compute.hpp). "
+                                 "0 = every row is a full step of op_fixed_ns (docs/model.md §3.3)", ge=0)
     factor_unary_transcendental: float = F(2.0, "x per repeat", "MEASURED",
                                            "exp/ln/sqrt/recip (and pow, sigmoid, tanh, erf): vexp 2.00 and vln "
                                            "2.00 cycles per FP32 repeat on 910B3 (hw-native-sys/pto-isa "

@@ -40,6 +40,8 @@ def vector_lowering(chip: ChipConfig, name: str, shape: list[int], elem_bytes: f
     cols = shape[-1]
     rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
     if n == "gather":  # index form: per row, offsets = idx * elem (vmuls), barrier, vgather
+        if v.gather_row_cycles > 0:  # the rows as a tight loop inside one step (gather_rows)
+            return 1, 0, 0
         return rows, rows, 0
     if n.startswith("row_expand"):  # broadcast the [R,1] operand (vbrcb), barrier, the binary op
         return 2, _row_expand_instrs(chip, rows, cols, elem_bytes) - 1, 0
@@ -51,6 +53,15 @@ def vector_lowering(chip: ChipConfig, name: str, shape: list[int], elem_bytes: f
 
 
 _COL_REDUCE = ("col_sum", "col_max", "col_min")
+
+
+def gather_rows(chip: ChipConfig, name: str, shape: list[int]) -> int:
+    """Rows of an index gather charged as tight-loop iterations of ``vector.gather_row_cycles`` each (0 when the
+    rows are full steps: that field 0, ``vector.lowering = "uniform"``, or not an index gather)."""
+    v = chip.vector
+    if v.lowering == "uniform" or v.gather_row_cycles <= 0 or not shape or name.lower() != "gather":
+        return 0
+    return max(1, math.prod(shape[:-1])) if len(shape) > 1 else 1
 
 
 def loop_steps(chip: ChipConfig, name: str, shape: list[int]) -> int:

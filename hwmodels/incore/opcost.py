@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from hwmodels.chip import ChipConfig
-from hwmodels.incore.lowering import hopped_lowering, loop_steps
+from hwmodels.incore.lowering import gather_rows, hopped_lowering, loop_steps
 from hwmodels.incore.pipes import (
     C_CUBE,
     C_FIX,
@@ -167,6 +167,7 @@ def vector_op_parts(chip: ChipConfig, name: str, shape: list[int], dtype: str, i
         if rows:  # per-row vadd/vmax: an add's ALU pass per row instead of a reduce factor
             alu = hops * (rep / v.repeats_per_cycle + (n_instr - 1) * v.extra_instr_cycles) * cns
             loops += hops * rows * v.loop_step_cycles * cns
+    loops += hops * gather_rows(chip, name, shape) * v.gather_row_cycles * cns
     held = (steps - 1) * v.op_fixed_ns + issue + loops
     return held + v.op_fixed_ns - issue, held, alu
 

@@ -121,3 +121,26 @@ def test_loop_step_cost_is_off_at_zero_and_linear_in_rows() -> None:
     assert small[2] < base[2]  # a per-row vadd, not the reduce factor
     assert vector_op_parts(LOOPED, "row_sum", [64, 128], "FP32") == vector_op_parts(CHIP, "row_sum", [64, 128],
                                                                                       "FP32")
+
+
+GATHER_LOOP = load_chip("910C", overrides=["vector.gather_row_cycles=46.6"])
+
+
+def test_gather_rows_as_a_tight_loop_cost_one_step_plus_the_row_cycles() -> None:
+    from hwmodels.incore.lowering import gather_rows
+    assert CHIP.vector.gather_row_cycles == 0  # off in the preset: every row is a full step
+    assert gather_rows(CHIP, "gather", [8, 64]) == 0
+    assert gather_rows(GATHER_LOOP, "gather", [8, 64]) == 8
+    assert gather_rows(GATHER_LOOP, "gather_mask", [8, 64]) == 0
+    assert vector_lowering(GATHER_LOOP, "gather", [8, 64], 4) == (1, 0, 0)
+    v = GATHER_LOOP.vector
+    cns = 1000.0 / GATHER_LOOP.soc.vec_freq_mhz
+    small = vector_op_parts(GATHER_LOOP, "gather", [8, 64], "FP32")
+    big = vector_op_parts(GATHER_LOOP, "gather", [32, 64], "FP32")
+    # 24 further rows: 24 x 46.6 cycles on the pipe and for a dependent op, plus their ALU repeats
+    alu_rows = big[2] - small[2]
+    assert big[1] - small[1] == pytest.approx(24 * 46.6 * cns)
+    assert big[0] - small[0] == pytest.approx(24 * 46.6 * cns)
+    assert alu_rows > 0
+    # one step: a dependent op waits for one op_fixed_ns plus the rows, not one op_fixed_ns per row
+    assert small[0] == pytest.approx(v.op_fixed_ns + 8 * 46.6 * cns)
