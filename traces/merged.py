@@ -401,20 +401,57 @@ def _find_bar(bars: list[tuple[float, float]], t: float) -> int | None:
 
 
 class _ExtentBuilder(_Builder):
-    """The same events with only what the wall needs: flow ends as bare ``ts`` events, empty hints."""
+    """The same events with only what the wall needs: bars as built, flows as their earliest and latest ``ts``
+    only (an arrow's ends depend on its producer row alone and its consumer row alone, so the rows that
+    occur in a pair decide the extremes), empty hints."""
+
+    def __init__(self, pd: PerfData, style: Style) -> None:
+        super().__init__(pd, style)
+        self.flow_lo = float("inf")
+        self.flow_hi = float("-inf")
 
     def hint(self, tasks: list[int]) -> str:
         return ""
 
+    def _extent(self, ts: float) -> None:
+        if ts < self.flow_lo:
+            self.flow_lo = ts
+        if ts > self.flow_hi:
+            self.flow_hi = ts
+
     def flow(self, name: str, src: tuple[int, int, float], dst: tuple[int, int, float],
              extra: dict[str, Any] | None = None, bind: tuple[int | None, int | None] = (None, None)) -> None:
-        self.ev.append({"ts": src[2]})
-        self.ev.append({"ts": dst[2]})
+        self._extent(src[2])
+        self._extent(dst[2])
+
+    def dependency_flows(self, dep_pairs: list[tuple[int, int, dict[str, Any] | None]]) -> None:
+        rows = self.pd.rows
+        for pi in {p for p, _, _ in dep_pairs}:
+            self._extent(rows[pi].end - FLOW_EPS)
+        for si in {s for _, s, _ in dep_pairs}:
+            r = rows[si]
+            self._extent(r.receive if r.receive != 0 else r.start)
+
+    def scheduler_view_flows(self, dep_pairs: list[tuple[int, int, dict[str, Any] | None]]) -> None:
+        rows, sv = self.pd.rows, self.svbar
+        both = [(p, s) for p, s, _ in dep_pairs if p in sv and s in sv]
+        for pi in {p for p, _ in both}:
+            self._extent(rows[pi].finish - FLOW_EPS)
+        for si in {s for _, s in both}:
+            self._extent(rows[si].dispatch)
+
+    def wall(self) -> float:
+        """``wall_of_events`` of the built events with the flows' extremes folded in (µs)."""
+        ev = self.build()
+        if self.flow_lo <= self.flow_hi:
+            ev = [*ev, {"ts": self.flow_lo}, {"ts": self.flow_hi}]
+        return wall_of_events(ev)
 
 
 def events_wall(pd: PerfData) -> float:
-    """``wall_of_events(build_events(pd))`` (µs) without formatting the events' arguments."""
-    return wall_of_events(_ExtentBuilder(pd, "pypto").build())
+    """``wall_of_events(build_events(pd))`` (µs) without formatting the events' arguments or building the
+    dependency arrows one by one."""
+    return _ExtentBuilder(pd, "pypto").wall()
 
 
 def build_events(pd: PerfData, style: Style = "pypto", overhead: bool = False,

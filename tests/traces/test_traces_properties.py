@@ -42,3 +42,20 @@ def test_random_runs(n: int, seed: int, level: int, style: str) -> None:
     assert deps == to_deps_json(run.graph)  # the per-graph memo hands out this graph's deps
     cp = analyse(pd)
     assert cp.tiling_error == 0 and cp.static_len <= cp.makespan
+
+
+def test_the_metrics_wall_counts_an_arrow_that_reaches_past_every_bar() -> None:
+    from traces.merged import FLOW_EPS, events_wall
+    from traces.synthetic import tiny_run
+
+    pd = perf_from_result(tiny_run(0), 1)[0]
+    producers = {p for p, _ in pd.deps.pairs}
+    first = min(range(len(pd.rows)), key=lambda i: pd.rows[i].start)
+    assert pd.rows[first].task_id in producers
+    # the earliest bar lasts less than the arrow's offset, so the arrow starts before every bar
+    r = pd.rows[first]
+    r.end = r.start + FLOW_EPS / 4
+    events = build_events(pd)
+    bars_only = wall_of_events([e for e in events if e.get("cat") != "flow"])
+    assert wall_of_events(events) > bars_only
+    assert events_wall(pd) == wall_of_events(events)
