@@ -65,3 +65,13 @@ def test_run_launch_repeat_has_no_cold_first_kernel(run_dir: tuple, tmp_path) ->
     repeat = RunResult.model_validate_json((tmp_path / "run_records.json").read_text())
     assert not any("cold_core" in s.breakdown for s in repeat.subtasks)
     assert max(s.finish for s in repeat.subtasks) < max(s.finish for s in first.subtasks)
+
+
+def test_the_printed_table_has_a_row_for_each_kernel_of_a_mix_task(capsys: pytest.CaptureFixture) -> None:
+    # the HCA layer's hc_pre is one MIX task: its AIC and AIV kernels are two functions, as in stats.txt
+    assert main(["run", "decode_attention_hca:baseline", "--level", "1"]) == 0
+    rows = {line.split()[0]: line.split()[1:3] for line in capsys.readouterr().out.splitlines()[2:]
+            if line and not line.startswith("Total")}
+    assert "hc_pre" not in rows
+    assert rows["hc_pre_aic"] == ["1", "1"] and rows["hc_pre_aiv"] == ["1", "1"]
+    assert rows["hca_rope"] == ["1", "1"]  # a single-kernel task keeps its own name

@@ -109,17 +109,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 def task_table(result: RunResult, m: dict) -> list[tuple[str, int, int, float, float]]:
-    """Per task name, in first-submit order: (name, tasks, blocks, avg exec µs, span µs).
+    """Per function, in first-submit order: (name, tasks, blocks, avg exec µs, span µs).
 
-    Tasks sharing a name (one function submitted several times) are merged, as the converter's
-    per-function statistics do. Avg Exec and span are those of ``m`` (:func:`traces.run_metrics`,
-    from the tick-quantised rows ``stats.txt`` is printed from), so both show the same numbers.
+    A function is what the converter's statistics name: a task's kernel, or for a MIX task its
+    ``<name>_aic`` and ``<name>_aiv`` kernels, each a row. Tasks sharing a function (one function submitted
+    several times) are merged. Avg Exec and span are those of ``m`` (:func:`traces.run_metrics`, from the
+    tick-quantised rows ``stats.txt`` is printed from), so both show the same numbers.
     """
+    graph = result.graph
     tasks: dict[str, int] = defaultdict(int)
     blocks: dict[str, int] = defaultdict(int)
-    for t in result.graph.kernel_tasks():
-        tasks[t.name] += 1
-        blocks[t.name] += t.block_num
+    for t in graph.kernel_tasks():
+        names = dict.fromkeys(graph.func_names.get(k, t.name) for k in t.kernel_ids if k >= 0) or {t.name: None}
+        for name in names:
+            tasks[name] += 1
+            blocks[name] += t.block_num
     funcs = m["funcs"]
     return [(name, tasks[name], blocks[name], funcs[name]["avg_exec"], funcs[name]["span"])
             for name in tasks if name in funcs]
