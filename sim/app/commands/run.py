@@ -44,8 +44,9 @@ if TYPE_CHECKING:
 
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p = sub.add_parser("run", help="simulate a kernel and write its run records",
-                       description="Simulate KERNEL[:VARIANT] on a chip and print the per-task Avg Exec and "
-                                   "span, Total Test Time and swimlane wall (µs, as stats.txt prints them). "
+                       description="Simulate KERNEL[:VARIANT] on a chip and print each function's Avg Exec "
+                                   "and span (a MIX task's AIC and AIV kernels apart), Total Test Time and "
+                                   "swimlane wall (µs, as stats.txt prints them). "
                                    "With -o DIR, write the run directory: the swimlane records, deps.json, "
                                    "the name map, the merged trace, stats.txt and run_records.json "
                                    "(lean: without the op lists unless --full-records).")
