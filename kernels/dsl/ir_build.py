@@ -3,6 +3,8 @@ whose fields it has already checked, and pydantic validation would dominate the 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sim.ir import Op, Region
@@ -21,6 +23,16 @@ def make_op(values: dict[str, Any]) -> Op:
     if low is not None:
         raise UserError(low)
     return _new_op(values)
+
+
+@contextmanager
+def ops_watched(observer: Callable[[int], None] | None) -> Iterator[None]:
+    """While active, ``observer(n)`` hears of every ``n`` further ops recorded (``n`` = ``GUARD.every``)."""
+    GUARD.observer = observer
+    try:
+        yield
+    finally:
+        GUARD.observer = None
 
 
 def make_region(tensor: int, offset: list[int], shape: list[int]) -> Region:

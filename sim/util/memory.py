@@ -5,6 +5,7 @@ out-of-memory killer ending the process without a word (Linux: ``MemAvailable`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["MemoryGuard"]
@@ -33,12 +34,16 @@ class MemoryGuard:
         self.every = every
         self.count = 0
         self.enabled = _MEMINFO.exists()
+        self.observer: Callable[[int], None] | None = None  # told of every ``every`` items (progress)
 
     def tick(self) -> str | None:
-        """One more item made; every ``every`` items, :meth:`check`."""
+        """One more item made; every ``every`` items, tell the observer and :meth:`check`."""
         self.count += 1
-        if self.enabled and self.count % self.every == 0:
-            return self.check()
+        if self.count % self.every == 0:
+            if self.observer is not None:
+                self.observer(self.every)
+            if self.enabled:
+                return self.check()
         return None
 
     def check(self) -> str | None:

@@ -68,3 +68,29 @@ def test_a_recording_that_runs_the_machine_out_of_memory_stops_with_one_line(
     assert len(lines) == 1 and "memory is nearly used up" in lines[0] and "100 MiB of 16,384 MiB left" in lines[0]
     assert "row_scale.py" in lines[0]
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_recording_a_file_shows_an_op_counter_on_a_terminal(monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture) -> None:
+    import io
+    import sys
+
+    from kernels.dsl.ir_build import GUARD
+    from sim.app.cli import main
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    monkeypatch.setattr(GUARD, "every", 4)  # the file records a few dozen ops: count them in fours
+    assert main(["run", str(KERNEL)]) == 0
+    shown = term.getvalue()
+    assert "recording" in shown and "op" in shown
+    assert GUARD.observer is None  # the counter is removed when the recording ends
+    # not on a terminal (a pipe, a file): nothing
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert main(["run", str(KERNEL)]) == 0
+    assert "recording" not in sys.stderr.getvalue()
+    capsys.readouterr()

@@ -28,6 +28,7 @@ from kernels.registry import build_graph
 from sim.app.commands import non_negative_float
 from sim.app.fileargs import split_file_args
 from sim.app.paths import check_exists, check_kernel_spec, check_out_dir, wrote
+from sim.app.progress import counter
 from sim.engine import LAUNCHES, RunOptions, simulate
 from sim.ir import TaskGraph
 from sim.ir.records import RunResult
@@ -144,6 +145,18 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
 def _pypto_recordings(args: argparse.Namespace) -> list[Recording]:
     """The recordings of a pypto kernel file: its harness's run_jit calls, or ``--entry`` from its
     annotations."""
+    from kernels.pypto_files.loader import ops_watched  # lazy: start-up time
+
+    add, close = counter(enabled=sys.stderr.isatty(), desc="recording", unit="op")
+    try:
+        with ops_watched(add):
+            return _record_file(args)
+    finally:
+        close()
+
+
+def _record_file(args: argparse.Namespace) -> list[Recording]:
+    """:func:`_pypto_recordings` without the progress counter."""
     from kernels.pypto_files.loader import record_entry, run_harness  # lazy: start-up time
 
     dyn, scalars = _pairs(args.dyn, "--dyn"), _pairs(args.scalar, "--scalar")
