@@ -136,3 +136,28 @@ def test_error_in_a_revision_names_rev_and_path(repo: Path, capsys: pytest.Captu
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "HEAD:kern/k.py:" in err and "undefined_name" in err
     assert "swimsim-rev-" not in err
+
+
+def test_compare_shows_a_recording_counter_per_file_side_on_a_terminal(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture) -> None:
+    import io
+    import sys
+
+    from kernels.dsl.ir_build import GUARD
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        shutil.copy(STYLE / "row_scale.py", tmp_path / d / "k.py")
+        shutil.copy(STYLE / "config.py", tmp_path / d / "config.py")
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    monkeypatch.setattr(GUARD, "every", 4)
+    assert main(["compare", str(tmp_path / "a" / "k.py"), str(tmp_path / "b" / "k.py")]) == 0
+    assert term.getvalue().count("recording k.py") >= 2  # one counter per side
+    assert GUARD.observer is None
+    capsys.readouterr()
