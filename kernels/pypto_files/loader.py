@@ -24,7 +24,7 @@ import numpy as np
 import kernels.language as pl
 from kernels.dsl import values
 from kernels.dsl.context import ValueNotComputed
-from kernels.dsl.ir_build import ops_watched as ops_watched  # re-exported for the run command
+from kernels.dsl.ir_build import ops_watched as ops_watched  # re-exported: the commands that record files
 from kernels.dsl.jit import JitFunction
 from kernels.dsl.types import Dyn, TensorType
 from kernels.dsl.values import STORAGE, round_to, unknown_params
