@@ -3,9 +3,9 @@
 A sweep grid is the cartesian product of the ``--vary`` values (first axis outermost) times the
 kernel specs (innermost). Every point carries its chip, validated before any simulation. A job
 simulates one point for seeds 0..runs-1 and returns the averaged :func:`traces.run_metrics` (µs).
-Graphs are built once per kernel spec into a module-level cache before the workers start, so forked
-workers inherit them; a worker started otherwise (a Dask worker on another host) builds each graph
-once on first use.
+Graphs are built (a pypto kernel file: recorded) once per kernel spec into a module-level cache before
+the workers start, so forked workers inherit them; a worker started otherwise (a Dask worker on another
+host) builds each graph once on first use.
 
 ``points.jsonl`` holds one JSON line per finished point, appended and flushed as it completes::
 
@@ -17,6 +17,7 @@ is a point of the current grid; an incomplete last line (an interrupted write) i
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from hwmodels.chip import ChipConfig
+from kernels.pypto_files.loader import is_pypto_file, run_harness
 from kernels.registry import build_graph
 from sim.engine import RunOptions, simulate
 from sim.ir.graph import TaskGraph
@@ -34,15 +36,37 @@ from traces.compare import mean_metrics
 
 POINTS_FILE = "points.jsonl"
 
-_GRAPHS: dict[tuple[str, str], TaskGraph] = {}  # (spec, mode) -> graph; filled before the workers fork
+# (spec, mode, file arguments) -> graph; filled before the workers fork
+_GRAPHS: dict[tuple[str, str, tuple[str, ...]], TaskGraph] = {}
 
 
-def graph_of(spec: str, mode: str) -> TaskGraph:
-    """The graph of kernel ``spec`` in ``mode``, built on first use and cached in this process."""
-    g = _GRAPHS.get((spec, mode))
+def graph_of(spec: str, mode: str, file_args: tuple[str, ...] = ()) -> TaskGraph:
+    """The graph of kernel ``spec`` in ``mode``, built on first use and cached in this process. A pypto
+    kernel file is recorded from its ``__main__`` run with ``file_args``: its first ``run_jit`` call."""
+    key = (spec, mode, tuple(file_args))
+    g = _GRAPHS.get(key)
     if g is None:
-        g = _GRAPHS[(spec, mode)] = build_graph(spec, mode)
+        g = _GRAPHS[key] = _file_graph(spec, file_args) if is_pypto_file(spec) else build_graph(spec, mode)
     return g
+
+
+def file_digest(path: str) -> str:
+    """SHA-256 (hex, 16 digits) of a pypto kernel file's folder: every ``.py`` file in it, name and bytes (the
+    file imports its ``config.py`` and helpers from there)."""
+    h = hashlib.sha256()
+    folder = Path(path).resolve().parent
+    for f in sorted(folder.glob("*.py")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _file_graph(path: str, file_args: tuple[str, ...]) -> TaskGraph:
+    """The first ``run_jit`` call of pypto kernel file ``path`` run with ``file_args``."""
+    recs = run_harness(path, list(file_args), seed=0)
+    if not recs:
+        raise UserError(f"{path}: its __main__ made no run_jit call (arguments: {list(file_args)}); "
+                        "a sweep simulates a file's first run_jit call")
+    return recs[0].graph
 
 
 class PointJob(NamedTuple):
@@ -54,11 +78,12 @@ class PointJob(NamedTuple):
     l2: str  # initial L2 state
     runs: int  # seeds 0..runs-1
     jitter: float  # relative lane-duration jitter
+    file_args: tuple[str, ...] = ()  # a pypto kernel file's __main__ arguments (after --)
 
 
 def run_point(job: PointJob) -> dict[str, Any]:
     """Simulate one point for every seed; the metrics (µs) averaged over the seeds."""
-    graph = graph_of(job.spec, job.mode)
+    graph = graph_of(job.spec, job.mode, job.file_args)
     per_run = [run_metrics(simulate(graph, job.chip, RunOptions(seed=s, jitter=job.jitter, l2_init=job.l2)))
                for s in range(job.runs)]
     return json.loads(json.dumps(mean_metrics(per_run)))  # plain JSON values: identical to a points.jsonl line

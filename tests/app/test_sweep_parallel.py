@@ -162,3 +162,28 @@ def test_an_interrupted_rerun_leaves_no_stale_tables(cli: CliRunner, serial: Pat
     assert rc == 130, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["points.jsonl"]
     assert (tmp_path / "points.jsonl").read_text() == ""
+
+
+def test_a_pypto_file_sweeps_at_its_first_run_jit_call(cli: CliRunner, tmp_path: Path) -> None:
+    style = Path(__file__).resolve().parents[1] / "kernels" / "pypto_style"
+    folder = tmp_path / "k"
+    folder.mkdir()
+    for name in ("row_scale.py", "config.py"):
+        shutil.copy(style / name, folder / name)
+    kernel = str(folder / "row_scale.py")
+    out = tmp_path / "sweep"
+    rc, stdout, err = cli(["sweep", kernel, "--vary", "soc.clusters=4,24", "--workers", "2", "-o", str(out),
+                           "--", "--enable-l2-swimlane"])
+    assert rc == 0, err
+    assert "scale_tile avg" in stdout
+    doc = json.loads((out / "sweep.json").read_text())
+    assert [p["params"] for p in doc["points"]] == [{"soc.clusters": 4}, {"soc.clusters": 24}]
+    keys = [json.loads(line)["key"] for line in (out / "points.jsonl").read_text().splitlines()]
+    assert all(k["file_args"] == ["--enable-l2-swimlane"] and kernel in k["files"] for k in keys)
+    # a point belongs to the file's folder as it was: an edit there makes --resume simulate it again
+    before = sweep_grid.file_digest(kernel)
+    (folder / "config.py").write_text((folder / "config.py").read_text() + "\n# edited\n")
+    assert sweep_grid.file_digest(kernel) != before
+    # arguments after -- with no pypto file among the KERNELs are a clear error
+    rc, _, err = cli(["sweep", SPEC, "--vary", "soc.clusters=4,24", "--", "--enable-l2-swimlane"])
+    assert rc == 2 and "are for pypto kernel files" in err

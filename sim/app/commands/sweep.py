@@ -16,13 +16,25 @@ import sys
 from typing import Any
 
 from hwmodels.chip import ChipConfig, canonical_field, descriptive_fields, load_chip, recommended_preset
+from kernels.pypto_files.loader import is_pypto_file, ops_watched
 from sim.app.backends import BACKENDS, check_dask, run_backend
 from sim.app.commands import positive_int
+from sim.app.fileargs import split_file_args
 from sim.app.onthespot import RUN_JITTER
 from sim.app.paths import check_exists, check_kernel_spec, check_out_dir, wrote
 from sim.app.pool import default_workers, in_background
-from sim.app.progress import ticker
-from sim.app.sweep_grid import POINTS_FILE, PointJob, PointsFile, graph_of, grid, point_key, read_points, run_point
+from sim.app.progress import counter, ticker
+from sim.app.sweep_grid import (
+    POINTS_FILE,
+    PointJob,
+    PointsFile,
+    file_digest,
+    graph_of,
+    grid,
+    point_key,
+    read_points,
+    run_point,
+)
 from sim.util.errors import UserError
 from sim.util.fileio import write_text_atomic
 from traces.plot import pyplot
@@ -42,7 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                                    f"bar with ETA goes to stderr on a terminal or from {PROGRESS_MIN_POINTS} points "
                                    "on.")
     p.add_argument("specs", nargs="+", metavar="KERNEL[:VARIANT]",
-                   help="registered kernel(s), e.g. qkv_proj_rope:baseline qkv_proj_rope:precompute")
+                   help="registered kernel(s), e.g. qkv_proj_rope:baseline qkv_proj_rope:precompute, or pypto "
+                        "kernel files (each simulated at its first run_jit call; arguments after -- go to the "
+                        "files' __main__)")
     p.add_argument("--mode", default="decode", help="kernel mode (default decode)")
     p.add_argument("--vary", action="append", default=[], metavar="SECTION.FIELD=V1,V2,...", required=True,
                    help="chip field and the values to sweep (repeatable; the grid is the product of all --vary "
@@ -78,7 +92,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                    help="with --backend dask: the scheduler, e.g. tcp://host:8786 (default: a local cluster of "
                         "--workers single-threaded worker processes)")
     p.add_argument("--md", action="store_true", help="print the table as markdown")
-    p.set_defaults(func=cmd_sweep)
+    p.__class__ = type("SweepParser", (type(p),), {"parse_known_args": split_file_args})
+    p.set_defaults(func=cmd_sweep, file_args=[])
 
 
 def _load(args: argparse.Namespace, extra: list[str]) -> ChipConfig:
@@ -152,13 +167,24 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for s in specs:
         check_kernel_spec(s)
     points = grid(vary, lambda sets: _load(args, sets))  # every point's chip, validated before any work
-    graphs = {s: graph_of(s, args.mode) for s in specs}  # built once, before the workers fork
+    file_args = tuple(args.file_args)
+    files = {s: file_digest(s) for s in specs if is_pypto_file(s)}
+    if file_args and not files:
+        raise UserError(f"arguments after -- ({' '.join(file_args)}) are for pypto kernel files; no KERNEL is one")
+    add, close_counter = counter(enabled=sys.stderr.isatty(), desc="recording", unit="op")
+    try:
+        with ops_watched(add):  # built (files: recorded) once, before the workers fork
+            graphs = {s: graph_of(s, args.mode, file_args) for s in specs}
+    finally:
+        close_counter()
     funcs = {s: list(dict.fromkeys(t.name for t in g.kernel_tasks())) for s, g in graphs.items()}
     chosen = [check_metric(m.strip(), funcs) for m in args.metric]
 
     runs = args.runs
     jitter = RUN_JITTER if runs > 1 else 0.0
     common = {"chip": base.name, "mode": args.mode, "l2": args.l2, "runs": runs, "overrides": list(args.overrides)}
+    if files:  # a file's points belong to its content and its arguments
+        common = {**common, "files": files, "file_args": list(file_args)}
     cells = [(p, s) for p in points for s in specs]  # grid order: specs innermost
     keys = [point_key(s, p.sets, common) for p, s in cells]
     done: dict[str, dict[str, Any]] = {}
@@ -166,7 +192,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         wanted = set(keys)
         done = {k: m for k, m in read_points(out / POINTS_FILE).items() if k in wanted}
     todo = [i for i, k in enumerate(keys) if k not in done]
-    jobs = [PointJob(cells[i][1], args.mode, cells[i][0].chip, args.l2, runs, jitter) for i in todo]
+    jobs = [PointJob(cells[i][1], args.mode, cells[i][0].chip, args.l2, runs, jitter, file_args) for i in todo]
     sink = None
     if out is not None:
         for name in SWEEP_FILES:  # written again at the end: none stale beside an interrupted points.jsonl
