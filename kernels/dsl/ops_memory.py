@@ -9,6 +9,7 @@ and copies through :mod:`kernels.dsl.tiles`. Shapes and offsets are element coun
 from __future__ import annotations
 
 import builtins
+import warnings
 from typing import Any
 
 from kernels.dsl.context import current, in_kernel
@@ -17,7 +18,8 @@ from kernels.dsl.escapes import alias_exit_store, localize
 from kernels.dsl.tensors import TensorView, prod, through_alias
 from kernels.dsl.tiles import Tile, as_tile, kernel_scope, record_load, record_store, record_vec_op
 from kernels.dsl.types import FP32, AtomicType, DataType, MemorySpace
-from kernels.dsl.values import alias_values, into, put, reshape_tile
+from kernels.dsl.values import alias_values, into, kernel_line, put, reshape_tile
+from sim.util.errors import InputWarning
 
 _pyslice = builtins.slice
 
@@ -144,7 +146,33 @@ def _store_window(x: TensorView, off: list[int], t: Tile, shapes: list[int] | No
     tv = t.valid
     if len(t.shape) != len(x.shape):
         tv = _fit(tv, len(x.shape)) if tv is not None and len(tv) == len(t.shape) < len(x.shape) else None
+    if shapes is None and 1 < len(t.shape) < len(x.shape) and x.parent is None:
+        lin = _linear_window(x, off, t, shp, tv)
+        if lin is not None:
+            return lin
     return x.window(off, shp, _edge_valid(shp, tv))
+
+
+def _linear_window(x: TensorView, off: list[int], t: Tile, shp: list[int], tv: list[int] | None) -> TensorView | None:
+    """A lower-rank tile whose rows run past their target dim, as a window of ``x`` with the leading dims merged
+    (None when the rows stay inside). pypto writes such a tile with the target's trailing strides, so its rows
+    continue linearly into the next index of the dims before (OptimizeOrchTensors), which is what the merged
+    view addresses; one warning names the write."""
+    ext = shp if tv is None else [min(int(v), int(s)) for v, s in zip(tv, shp, strict=True)]
+    k = len(x.shape) - len(t.shape)  # the tile's first dim runs along target dim k
+    if all(a + n <= d for a, n, d in zip(off, ext, x.shape, strict=True)) or any(a < 0 for a in off):
+        return None
+    if any(a + n > d for a, n, d in zip(off[k + 1:], ext[k + 1:], x.shape[k + 1:], strict=True)):
+        return None  # a trailing dim overflows: an ordinary out-of-bounds write
+    lead = 0
+    for a, d in zip(off[: k + 1], x.shape[: k + 1], strict=True):
+        lead = lead * d + a
+    flat = TensorView(x.base, (prod(x.shape[: k + 1]), *x.shape[k + 1:]), x, "reshape")
+    rows = [lead, *off[k + 1:]]
+    warnings.warn(f"{kernel_line()}: pl.assemble of a {list(t.shape)} tile into {x.name} {list(x.shape)}: its rows "
+                  f"run past dim {k} ({x.shape[k]}) and continue into the next index of the dims before it, as "
+                  "pypto writes a lower-rank tile (with the target's trailing strides)", InputWarning, stacklevel=3)
+    return flat.window(rows, list(t.shape), _edge_valid(list(t.shape), t.valid))
 
 
 def _fit(shape: list[int], nd: int) -> list[int]:

@@ -225,3 +225,31 @@ def test_unwritten_rows_stay_unknown_while_written_rows_compute() -> None:
 
 
 ROW = 0
+
+
+def test_a_lower_rank_tile_written_past_its_row_dim_continues_linearly() -> None:
+    from sim.util.errors import InputWarning
+
+    @pl.jit
+    def k(x: pl.Tensor[[3, 8], pl.FP32], y: pl.Out[pl.Tensor[[2, 1, 4, 8], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="w"):
+            pl.assemble(y, x[:, :], [0, 0, 2, 0])
+
+    x = np.arange(1, 25, dtype=np.float32).reshape(3, 8)
+    y = np.zeros((2, 1, 4, 8), np.float32)
+    # rows 2 and 3 of y[0, 0], then row 0 of y[1, 0]: the target's trailing strides, as pypto writes it
+    with pytest.warns(InputWarning, match=r"its rows run past dim 2 \(4\)"):
+        _record(k, x=x, y=y)
+    flat = y.reshape(8, 8)
+    np.testing.assert_array_equal(flat[2:5], x)
+    assert not flat[[0, 1, 5, 6, 7]].any()
+
+
+def test_a_lower_rank_tile_wider_than_the_target_row_is_out_of_bounds() -> None:
+    @pl.jit
+    def k(x: pl.Tensor[[3, 8], pl.FP32], y: pl.Out[pl.Tensor[[2, 1, 4, 6], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="w"):
+            pl.assemble(y, x[:, :], [0, 0, 0, 0])
+
+    with pytest.raises(UserError, match="out of bounds on dim 3"):
+        _record(k, x=np.zeros((3, 8), np.float32), y=np.zeros((2, 1, 4, 6), np.float32))
