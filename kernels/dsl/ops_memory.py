@@ -146,7 +146,7 @@ def _store_window(x: TensorView, off: list[int], t: Tile, shapes: list[int] | No
     tv = t.valid
     if len(t.shape) != len(x.shape):
         tv = _fit(tv, len(x.shape)) if tv is not None and len(tv) == len(t.shape) < len(x.shape) else None
-    if shapes is None and 1 < len(t.shape) < len(x.shape) and x.parent is None:
+    if shapes is None and isinstance(t, Tile) and 1 < len(t.shape) < len(x.shape) and x.parent is None:
         lin = _linear_window(x, off, t, shp, tv)
         if lin is not None:
             return lin
