@@ -191,6 +191,11 @@ class TaskGraph(_Model):
     def kernel_tasks(self) -> list[Task]:
         return [t for t in self.tasks if t.kind == TaskKind.KERNEL]
 
+    def function_names(self, task: Task) -> list[str]:
+        """The functions a task runs, as the runtime's statistics name them: its kernel, or a MIX task's
+        ``<name>_aic`` and ``<name>_aiv`` kernels (the task's name when it has no kernel id)."""
+        return list(dict.fromkeys(self.func_names.get(k, task.name) for k in task.kernel_ids if k >= 0)) or [task.name]
+
     def preds(self) -> dict[int, list[int]]:
         """Distinct predecessors per task (submit index), in edge order."""
         out: dict[int, list[int]] = {t.idx: [] for t in self.tasks}

@@ -187,3 +187,15 @@ def test_a_pypto_file_sweeps_at_its_first_run_jit_call(cli: CliRunner, tmp_path:
     # arguments after -- with no pypto file among the KERNELs are a clear error
     rc, _, err = cli(["sweep", SPEC, "--vary", "soc.clusters=4,24", "--", "--enable-l2-swimlane"])
     assert rc == 2 and "are for pypto kernel files" in err
+
+
+def test_a_metric_names_a_mix_tasks_kernels_as_the_statistics_do(cli: CliRunner) -> None:
+    # the HCA layer's hc_pre is one MIX task: its functions are hc_pre_aic and hc_pre_aiv
+    rc, stdout, err = cli(["sweep", "decode_attention_hca:baseline", "--vary", "vector.op_fixed_ns=80,100",
+                           "--metric", "hc_pre_aiv.avg_exec"])
+    assert rc == 0, err
+    rows = [line.split("|")[1].split() for line in stdout.splitlines() if line.split("|")[0].strip() in ("80", "100")]
+    assert len(rows) == 2 and all(r and r[0] != "-" for r in rows)
+    rc, _, err = cli(["sweep", "decode_attention_hca:baseline", "--vary", "vector.op_fixed_ns=80,100",
+                      "--metric", "hc_pre.avg_exec"])
+    assert rc == 2 and "unknown function 'hc_pre'" in err and "hc_pre_aic" in err

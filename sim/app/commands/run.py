@@ -122,8 +122,7 @@ def task_table(result: RunResult, m: dict) -> list[tuple[str, int, int, float, f
     tasks: dict[str, int] = defaultdict(int)
     blocks: dict[str, int] = defaultdict(int)
     for t in graph.kernel_tasks():
-        names = dict.fromkeys(graph.func_names.get(k, t.name) for k in t.kernel_ids if k >= 0) or {t.name: None}
-        for name in names:
+        for name in graph.function_names(t):
             tasks[name] += 1
             blocks[name] += t.block_num
     funcs = m["funcs"]

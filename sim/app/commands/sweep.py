@@ -177,7 +177,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             graphs = {s: graph_of(s, args.mode, file_args) for s in specs}
     finally:
         close_counter()
-    funcs = {s: list(dict.fromkeys(t.name for t in g.kernel_tasks())) for s, g in graphs.items()}
+    funcs = {s: list(dict.fromkeys(f for t in g.kernel_tasks() for f in g.function_names(t)))
+             for s, g in graphs.items()}
     chosen = [check_metric(m.strip(), funcs) for m in args.metric]
 
     runs = args.runs
