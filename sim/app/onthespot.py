@@ -3,16 +3,15 @@ its ``__main__`` harness, or ``FILE@REV``, a pypto kernel file as a git revision
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hwmodels import load_chip, recommended_preset
-from kernels.pypto_files.loader import is_pypto_file, ops_watched, record_entry, run_harness
+from kernels.pypto_files.loader import is_pypto_file, record_entry, run_harness
 from kernels.registry import build_graph
 from sim.app.paths import check_kernel_spec
-from sim.app.progress import counter
+from sim.app.progress import recording_counter
 from sim.app.revisions import file_at_revision, split_rev
 from sim.engine import RunOptions, simulate
 from sim.ir import TaskGraph
@@ -59,14 +58,10 @@ def metrics_of_file(path: str | Path, runs: int, chip: str | None, overrides: li
                     opts: FileOptions) -> dict[str, Any]:
     """Record a pypto kernel file's first ``run_jit`` call (of ``opts.entry`` when given; recorded
     from its annotations when the ``__main__`` makes none) and simulate it."""
-    add, close = counter(enabled=sys.stderr.isatty(), desc=f"recording {Path(path).name}", unit="op")
-    try:
-        with ops_watched(add):
-            recs = run_harness(path, opts.args, seed=0, entry=opts.entry)
-            if not recs and opts.entry:
-                recs = [record_entry(path, opts.entry, seed=0)]
-    finally:
-        close()
+    with recording_counter(f"recording {Path(path).name}"):
+        recs = run_harness(path, opts.args, seed=0, entry=opts.entry)
+        if not recs and opts.entry:
+            recs = [record_entry(path, opts.entry, seed=0)]
     if not recs:
         raise UserError(f"{path}: its __main__ made no run_jit call (arguments: {opts.args}); "
                         "name a @pl.jit function with --entry NAME")

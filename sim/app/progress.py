@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 def ticker(total: int, *, enabled: bool, desc: str, unit: str) -> tuple[Callable[[], None], Callable[[], None]]:
@@ -17,12 +18,20 @@ def ticker(total: int, *, enabled: bool, desc: str, unit: str) -> tuple[Callable
     return (lambda: bar.update(1)), bar.close
 
 
-def counter(*, enabled: bool, desc: str, unit: str) -> tuple[Callable[[int], None], Callable[[], None]]:
-    """(add, close): ``add(n)`` advances a tqdm counter without a total on stderr (count and rate),
-    ``close()`` removes it; both do nothing when not ``enabled``."""
-    if not enabled:
-        return (lambda n: None), (lambda: None)
+@contextmanager
+def recording_counter(desc: str = "recording") -> Iterator[None]:
+    """While the block records, a tqdm counter of the recorded ops (count and rate) on stderr when it is
+    a terminal; removed when the block ends."""
+    if not sys.stderr.isatty():
+        yield
+        return
     from tqdm import tqdm  # lazy: start-up time
 
-    bar = tqdm(desc=desc, unit=unit, unit_scale=True, leave=False, file=sys.stderr)
-    return bar.update, bar.close
+    from kernels.pypto_files.loader import ops_watched  # lazy: start-up time
+
+    bar = tqdm(desc=desc, unit="op", unit_scale=True, leave=False, file=sys.stderr)
+    try:
+        with ops_watched(bar.update):
+            yield
+    finally:
+        bar.close()

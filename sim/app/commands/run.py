@@ -28,7 +28,7 @@ from kernels.registry import build_graph
 from sim.app.commands import non_negative_float
 from sim.app.fileargs import split_file_args
 from sim.app.paths import check_exists, check_kernel_spec, check_out_dir, wrote
-from sim.app.progress import counter
+from sim.app.progress import recording_counter
 from sim.engine import LAUNCHES, RunOptions, simulate
 from sim.ir import TaskGraph
 from sim.ir.records import RunResult
@@ -144,14 +144,8 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
 def _pypto_recordings(args: argparse.Namespace) -> list[Recording]:
     """The recordings of a pypto kernel file: its harness's run_jit calls, or ``--entry`` from its
     annotations."""
-    from kernels.pypto_files.loader import ops_watched  # lazy: start-up time
-
-    add, close = counter(enabled=sys.stderr.isatty(), desc="recording", unit="op")
-    try:
-        with ops_watched(add):
-            return _record_file(args)
-    finally:
-        close()
+    with recording_counter():
+        return _record_file(args)
 
 
 def _record_file(args: argparse.Namespace) -> list[Recording]:

@@ -16,14 +16,14 @@ import sys
 from typing import Any
 
 from hwmodels.chip import ChipConfig, canonical_field, descriptive_fields, load_chip, recommended_preset
-from kernels.pypto_files.loader import is_pypto_file, ops_watched
+from kernels.pypto_files.loader import is_pypto_file
 from sim.app.backends import BACKENDS, check_dask, run_backend
 from sim.app.commands import positive_int
 from sim.app.fileargs import split_file_args
 from sim.app.onthespot import RUN_JITTER
 from sim.app.paths import check_exists, check_kernel_spec, check_out_dir, wrote
 from sim.app.pool import default_workers, in_background
-from sim.app.progress import counter, ticker
+from sim.app.progress import recording_counter, ticker
 from sim.app.sweep_grid import (
     POINTS_FILE,
     PointJob,
@@ -171,12 +171,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     files = {s: file_digest(s) for s in specs if is_pypto_file(s)}
     if file_args and not files:
         raise UserError(f"arguments after -- ({' '.join(file_args)}) are for pypto kernel files; no KERNEL is one")
-    add, close_counter = counter(enabled=sys.stderr.isatty(), desc="recording", unit="op")
-    try:
-        with ops_watched(add):  # built (files: recorded) once, before the workers fork
-            graphs = {s: graph_of(s, args.mode, file_args) for s in specs}
-    finally:
-        close_counter()
+    with recording_counter():  # built (files: recorded) once, before the workers fork
+        graphs = {s: graph_of(s, args.mode, file_args) for s in specs}
     funcs = {s: list(dict.fromkeys(f for t in g.kernel_tasks() for f in g.function_names(t)))
              for s, g in graphs.items()}
     chosen = [check_metric(m.strip(), funcs) for m in args.metric]
