@@ -231,7 +231,6 @@ class L2State:
         self.line_bytes = int(chip.l2.line_bytes)
         self.capacity_lines = int(chip.l2_capacity_bytes // self.line_bytes)
         self.whole_tensors = bool(chip.l2.evict_whole_tensors)
-        self._last_tensor = -1  # the tensor touched last: never the victim of a whole-tensor eviction
         self._clock = 0
         # Deferred updates (see :meth:`defer`): ``token`` names the logical state, ``backlog`` holds
         # the accesses not yet applied to the line arrays, ``replay`` applies them.
@@ -331,7 +330,6 @@ class L2State:
         so a run that never fills L2 never computes them."""
         self._clock += 1
         self.tensors[where.tensor].last = self._clock
-        self._last_tensor = where.tensor
         if self.tracks_recency:
             self._pending.append((where, self._clock))
             if len(self._pending) >= 65536:  # bounded memory on long runs
@@ -383,7 +381,7 @@ class L2State:
         if hits < n:
             tl.count += n - hits
             self.resident_lines += n - hits
-            self._evict()
+            self._evict(ls.tensor)
         return hits
 
     def write(self, ls: LineSet) -> int:
@@ -419,17 +417,18 @@ class L2State:
         if resident < n:
             tl.count += n - resident
             self.resident_lines += n - resident
-            self._evict()
+            self._evict(ls.tensor)
         return new_dirty
 
-    def _evict(self) -> None:
+    def _evict(self, keep: int) -> None:
         """Evict the least recently touched lines until the resident total fits the capacity, in passes
         of at least 1/64 of the capacity (ties: the lower tensor id and line index first). The lines an
-        access just touched carry the newest clock, so they stay unless the access alone overfills L2."""
+        access just touched carry the newest clock, so they stay unless the access alone overfills L2.
+        ``keep`` is that access's tensor, which the whole-tensor form never drops."""
         if self.resident_lines <= self.capacity_lines:
             return
         if self.whole_tensors:
-            self._evict_tensors()
+            self._evict_tensors(keep)
             return
         import numpy as np  # lazy: start-up time
 
@@ -463,13 +462,13 @@ class L2State:
                 self.evicted_lines += drop.size
             self.evictions += 1
 
-    def _evict_tensors(self) -> None:
-        """Drop whole tensors, least recently touched first, until the resident total fits (never the
-        tensor touched last)."""
+    def _evict_tensors(self, keep: int) -> None:
+        """Drop whole tensors, least recently touched first, until the resident total fits (never ``keep``,
+        the tensor just accessed)."""
         while self.resident_lines > self.capacity_lines:
             victim = None
             for tid, tl in self.tensors.items():
-                if tid != self._last_tensor and tl.count and (victim is None or tl.last < self.tensors[victim].last):
+                if tid != keep and tl.count and (victim is None or tl.last < self.tensors[victim].last):
                     victim = tid
             if victim is None:
                 return
