@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hwmodels import load_chip, recommended_preset
-from kernels.pypto_files.loader import is_pypto_file, record_entry, run_harness
+from kernels.pypto_files.loader import Recording, is_pypto_file, record_entry, run_harness
 from kernels.registry import build_graph
 from sim.app.paths import check_kernel_spec
 from sim.app.progress import recording_counter
@@ -54,18 +54,24 @@ def metrics_of_spec(spec: str, mode: str, runs: int, chip: str | None, overrides
     return mean_metrics(ms)
 
 
+def first_recording(path: str | Path, args: list[str], entry: str | None = None, *, hint: str) -> Recording:
+    """A pypto kernel file's first ``run_jit`` call, its ``__main__`` run with ``args`` (of ``entry`` when
+    given; recorded from its annotations when the ``__main__`` makes none). No call: a UserError ending in
+    ``hint``."""
+    recs = run_harness(path, args, seed=0, entry=entry)
+    if not recs and entry:
+        recs = [record_entry(path, entry, seed=0)]
+    if not recs:
+        raise UserError(f"{path}: its __main__ made no run_jit call (arguments: {args}); {hint}")
+    return recs[0]
+
+
 def metrics_of_file(path: str | Path, runs: int, chip: str | None, overrides: list[str],
                     opts: FileOptions) -> dict[str, Any]:
     """Record a pypto kernel file's first ``run_jit`` call (of ``opts.entry`` when given; recorded
     from its annotations when the ``__main__`` makes none) and simulate it."""
     with recording_counter(f"recording {Path(path).name}"):
-        recs = run_harness(path, opts.args, seed=0, entry=opts.entry)
-        if not recs and opts.entry:
-            recs = [record_entry(path, opts.entry, seed=0)]
-    if not recs:
-        raise UserError(f"{path}: its __main__ made no run_jit call (arguments: {opts.args}); "
-                        "name a @pl.jit function with --entry NAME")
-    rec = recs[0]
+        rec = first_recording(path, opts.args, opts.entry, hint="name a @pl.jit function with --entry NAME")
     level = opts.level if opts.level is not None else rec.level
     return metrics_of_graph(rec.graph, chip, overrides, runs, level)
 

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from hwmodels.chip import ChipConfig
-from kernels.pypto_files.loader import is_pypto_file, run_harness
+from kernels.pypto_files.loader import is_pypto_file
 from kernels.registry import build_graph
+from sim.app.onthespot import first_recording
 from sim.engine import RunOptions, simulate
 from sim.ir.graph import TaskGraph
 from sim.util.errors import UserError
@@ -46,7 +47,11 @@ def graph_of(spec: str, mode: str, file_args: tuple[str, ...] = ()) -> TaskGraph
     key = (spec, mode, tuple(file_args))
     g = _GRAPHS.get(key)
     if g is None:
-        g = _GRAPHS[key] = _file_graph(spec, file_args) if is_pypto_file(spec) else build_graph(spec, mode)
+        if is_pypto_file(spec):
+            g = first_recording(spec, list(file_args), hint="a sweep simulates a file's first run_jit call").graph
+        else:
+            g = build_graph(spec, mode)
+        _GRAPHS[key] = g
     return g
 
 
@@ -58,15 +63,6 @@ def file_digest(path: str) -> str:
     for f in sorted(folder.glob("*.py")):
         h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()[:16]
-
-
-def _file_graph(path: str, file_args: tuple[str, ...]) -> TaskGraph:
-    """The first ``run_jit`` call of pypto kernel file ``path`` run with ``file_args``."""
-    recs = run_harness(path, list(file_args), seed=0)
-    if not recs:
-        raise UserError(f"{path}: its __main__ made no run_jit call (arguments: {list(file_args)}); "
-                        "a sweep simulates a file's first run_jit call")
-    return recs[0].graph
 
 
 class PointJob(NamedTuple):
