@@ -57,6 +57,47 @@ def test_per_function_metrics(run: RunResult) -> None:
     assert metric_value(v, "qk_matmul.union_span") == pytest.approx(union, abs=2 * TICK)
 
 
+def test_run_wide_per_task_line_and_aicore_span(run: RunResult) -> None:
+    v = run_view(run, 4)
+    n = len(run.subtasks)
+    exec_us = sum(s.end - s.start for s in run.subtasks) / 1000
+    lat_us = sum(s.finish - s.dispatch for s in run.subtasks) / 1000
+    assert metric_value(v, "avg_exec") == pytest.approx(exec_us / n, abs=TICK)
+    assert metric_value(v, "avg_latency") == pytest.approx(lat_us / n, abs=TICK)
+    assert metric_value(v, "exec_pct") == pytest.approx(exec_us / lat_us * 100, abs=1.0)
+    lo = min(min(s.receive, s.start) for s in run.subtasks) / 1000
+    assert metric_value(v, "aicore_span") == pytest.approx(max(s.end for s in run.subtasks) / 1000 - lo, abs=2 * TICK)
+    assert metric_value(v, "aicore_span") <= metric_value(v, "total_test_time")
+
+
+def test_per_function_extremes_and_overhead_columns(run: RunResult) -> None:
+    v = run_view(run, 4)
+    rows = _rows(run, "qk_matmul")
+    ex = [(s.end - s.start) / 1000 for s in rows]
+    assert metric_value(v, "qk_matmul.max_exec") == pytest.approx(max(ex), abs=2 * TICK)
+    assert metric_value(v, "qk_matmul.min_exec") == pytest.approx(min(ex), abs=2 * TICK)
+    assert metric_value(v, "qk_matmul.min_exec") <= metric_value(v, "qk_matmul.avg_exec") \
+        <= metric_value(v, "qk_matmul.max_exec")
+    n = len(rows)
+    cols = {"avg_head_oh": [(s.start - s.dispatch) / 1000 for s in rows],
+            "avg_tail_oh": [(s.finish - s.end) / 1000 for s in rows],
+            "avg_prop": [(s.receive - s.dispatch) / 1000 for s in rows],
+            "avg_local": [(s.start - s.receive) / 1000 for s in rows]}
+    for key, vals in cols.items():
+        assert metric_value(v, f"qk_matmul.{key}") == pytest.approx(sum(vals) / n, abs=2 * TICK), key
+        assert metric_value(v, f"qk_matmul.{key.removeprefix('avg_')}") == metric_value(v, f"qk_matmul.{key}")
+    # head = prop + local; latency = head + exec + tail
+    head = metric_value(v, "qk_matmul.head_oh")
+    assert head == pytest.approx(metric_value(v, "qk_matmul.prop") + metric_value(v, "qk_matmul.local"))
+    assert metric_value(v, "qk_matmul.avg_latency") == pytest.approx(
+        head + metric_value(v, "qk_matmul.avg_exec") + metric_value(v, "qk_matmul.tail_oh"))
+    # a MIX task's halves pooled: the extremes over both halves' rows
+    mix = [(s.end - s.start) / 1000 for s in _rows(run, "pv_aic", "pv_aiv")]
+    assert metric_value(v, "pv.max_exec") == pytest.approx(max(mix), abs=2 * TICK)
+    assert metric_value(v, "pv.head_oh") == pytest.approx(
+        sum(s.start - s.dispatch for s in _rows(run, "pv_aic", "pv_aiv")) / 1000 / len(mix), abs=2 * TICK)
+
+
 def test_bench_windows(run: RunResult) -> None:
     v = run_view(run, 0)
     orch = (min(s.start for s in run.submits) / 1000, max(s.end for s in run.submits) / 1000)
@@ -66,6 +107,10 @@ def test_bench_windows(run: RunResult) -> None:
     # the scheduler threads' window opens at the launch (their loops start before any submit)
     assert metric_value(v, "sched_us") == pytest.approx(last_finish)
     assert metric_value(v, "effective_us") == pytest.approx(max(orch[1], last_finish) - min(orch[0], 0.0))
+    assert metric_value(v, "device_wall_us") == pytest.approx(max(orch[1], last_finish))
+    for key in ("host_wall_us", "fast_effective_us"):
+        with pytest.raises(Unavailable, match="not modelled|one device"):
+            metric_value(v, key)
 
 
 def test_union_length_counts_overlaps_once() -> None:
@@ -112,8 +157,12 @@ def test_capture_level_limits(run: RunResult) -> None:
         metric_value(v1, "qk_matmul.exec_pct")
     with pytest.raises(Unavailable, match="Latency needs dispatch/finish stamps"):
         metric_value(v1, "qk_matmul.avg_latency")
+    for key in ("qk_matmul.head_oh", "qk_matmul.avg_tail_oh", "avg_latency", "exec_pct"):
+        with pytest.raises(Unavailable, match="capture level 2-4"):
+            metric_value(v1, key)
+    assert metric_value(v1, "avg_exec") > 0 and metric_value(v1, "qk_matmul.max_exec") > 0
     v0 = run_view(run, 0)
-    for key in ("wall", "softmax.avg_exec", "total_exec"):
+    for key in ("wall", "softmax.avg_exec", "total_exec", "avg_exec", "softmax.max_exec"):
         with pytest.raises(Unavailable, match="level 0"):
             metric_value(v0, key)
 
