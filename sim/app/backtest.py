@@ -29,7 +29,7 @@ from pathlib import Path
 from hwmodels.chip import ChipConfig
 from kernels.pypto_files.loader import Recording, record_entry, run_harness
 from sim.app.backtest_cases import UNITS, Case
-from sim.app.backtest_metrics import RunView, Unavailable, mean_metric, run_view
+from sim.app.backtest_metrics import RunView, Unavailable, mean_exec_parts, mean_metric, run_view
 from sim.engine import RunOptions, simulate
 from sim.util.errors import UserError
 from traces.stats import delta_pct, error_pct
@@ -215,6 +215,9 @@ class MetricRow:
     sim_before: float | None = None
     sim_after: float | None = None
     note: str = ""  # why a simulated value is missing
+    # a per-function Exec metric: the simulated Exec per row by part (µs; sim.ir.records.EXEC_PARTS + "other")
+    parts_before: dict[str, float] | None = None
+    parts_after: dict[str, float] | None = None
 
     @property
     def meas_delta(self) -> float | None:
@@ -294,6 +297,8 @@ def compare_case(case: Case, before: list[RunView], after: list[RunView]) -> Cas
         if isinstance(vb, str) and isinstance(va, str) and vb == va:
             notes = [vb]
         row.note = "; ".join(notes)
+        row.parts_before = mean_exec_parts(before, key) if row.sim_before is not None else None
+        row.parts_after = mean_exec_parts(after, key) if row.sim_after is not None else None
         rows.append(row)
     return CaseResult(case, rows)
 

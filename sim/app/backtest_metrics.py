@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sim.ir.records import RunResult
+from sim.ir.records import EXEC_PARTS, RunResult
 from traces.merged import events_wall
 from traces.rundir import perf_from_result
 from traces.stats import FuncStats, aicore_span, func_stats, run_total_test_time
@@ -69,6 +69,8 @@ class FuncRows:
     stats: FuncStats
     task_ids: set[int] = field(default_factory=set)
     intervals: list[tuple[float, float]] = field(default_factory=list)
+    # Exec summed over rows by EXEC_PARTS group, and "other": the rest of the rows' Exec (µs)
+    parts: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -128,10 +130,22 @@ def run_view(result: RunResult, level: int) -> RunView:
         fr.task_ids.add(r.task_id)
         fr.intervals.append((r.start, r.end))
     funcs = {fr.stats.name: fr for fr in by_id.values()}
+    for sub in result.subtasks:
+        fr = funcs.get(sub.func)
+        if fr is not None:
+            _add_parts(fr.parts, sub.breakdown)
+    for fr in funcs.values():  # the rest of the rows' (tick-quantised) Exec is not attributed
+        fr.parts["other"] = fr.stats.exec_sum - sum(fr.parts.values())
     latency = sum(r.finish - r.dispatch for r in pd.rows) if level >= 2 else None
     return RunView(level=level, funcs=funcs, wall=events_wall(pd), total_test_time=run_total_test_time(pd),
                    total_exec=sum(r.end - r.start for r in pd.rows), tasks=len(pd.rows),
                    total_latency=latency, aicore_span=aicore_span(pd.rows), orch=orch, sched=sched)
+
+
+def _add_parts(parts: dict[str, float], breakdown: dict[str, float]) -> None:
+    """Add one row's attributed Exec (µs), split by :data:`EXEC_PARTS`, to ``parts``."""
+    for group, keys in EXEC_PARTS.items():
+        parts[group] = parts.get(group, 0.0) + sum(breakdown.get(k, 0.0) for k in keys) / 1000.0
 
 
 def _pooled(parts: list[FuncRows], name: str) -> FuncRows:
@@ -151,6 +165,8 @@ def _pooled(parts: list[FuncRows], name: str) -> FuncRows:
         s.last_end = max(s.last_end, q.last_end)
         out.task_ids |= p.task_ids
         out.intervals += p.intervals
+        for g, v in p.parts.items():
+            out.parts[g] = out.parts.get(g, 0.0) + v
     return out
 
 
@@ -254,6 +270,27 @@ def metric_value(view: RunView, key: str) -> float:
     if kind == "avg_latency":
         return s.lat_sum / s.count
     return s.exec_sum / s.lat_sum * 100.0
+
+
+EXEC_KINDS = ("avg_exec", "sum_exec")  # the metrics whose simulated value :func:`mean_exec_parts` splits
+
+
+def mean_exec_parts(views: list[RunView], key: str) -> dict[str, float] | None:
+    """For a per-function Exec metric (``FUNC.avg_exec`` / ``exec`` / ``sum_exec`` / ``busy``): the
+    function's Exec per row split by :data:`sim.ir.records.EXEC_PARTS` plus ``other``, µs, mean over
+    the runs; None for any other metric or when a run lacks the function."""
+    func, dot, fld = key.rpartition(".")
+    if not dot or FUNC_FIELDS.get(fld) not in EXEC_KINDS:
+        return None
+    out: dict[str, float] = {}
+    for v in views:
+        try:
+            fr = function_rows(v, func)
+        except Unavailable:
+            return None
+        for g, x in fr.parts.items():
+            out[g] = out.get(g, 0.0) + x / fr.stats.count / len(views)
+    return {g: 0.0 if abs(x) < 1e-6 else x for g, x in out.items()}  # float residue of "other" is 0
 
 
 def mean_metric(views: list[RunView], key: str) -> float:

@@ -143,9 +143,47 @@ def _notes(results: list[CaseResult]) -> list[str]:
     return [f"  {c.case.id} {r.metric}: {r.note}" for c in results if c.error is None for r in c.rows if r.note]
 
 
+PART_LABELS = {"pipe busy (critical path)": "pipe busy", "memory stall": "memory stall",
+               "issue / sync overhead": "issue + sync", "cold core (first kernel on the core)": "cold core",
+               "other": "other"}
+PARTS_HEAD = ["case", "set", "function", "sim Avg Exec", "meas Avg Exec", *PART_LABELS.values()]
+
+
+def _parts_pair(r: MetricRow, part: str) -> str:
+    b = None if r.parts_before is None else r.parts_before.get(part, 0.0)
+    a = None if r.parts_after is None else r.parts_after.get(part, 0.0)
+    return _pair(b, a, "us")
+
+
+def parts_rows(results: list[CaseResult]) -> list[list[str]]:
+    """Per case and function with an Exec metric: the simulated Exec per row (µs, before → after) and
+    its parts (critical-path attribution, as ``swimsim explain`` splits it)."""
+    out = []
+    for c in results:
+        seen: set[str] = set()
+        for r in c.rows:
+            if r.parts_before is None and r.parts_after is None:
+                continue
+            func = r.metric.rpartition(".")[0]
+            if func in seen:
+                continue
+            seen.add(func)
+            per_row = r.metric.endswith((".avg_exec", ".exec"))
+            sim = _pair(*(None if p is None else sum(p.values()) for p in (r.parts_before, r.parts_after)), "us")
+            meas = _pair(r.meas_before, r.meas_after, "us") if per_row else "-"
+            out.append([c.case.id, c.case.set, func, sim, meas, *(_parts_pair(r, p) for p in PART_LABELS)])
+    return out
+
+
 def format_report(results: list[CaseResult], groups: list[GroupSummary], markdown: bool = False) -> str:
-    """The table, the metrics swimsim could not compute (with the reason) and the summary."""
+    """The table, the metrics swimsim could not compute (with the reason), where the simulated Exec of
+    each function metric goes, and the summary."""
     lines = _grid(TABLE_HEAD, table_rows(results), markdown)
+    parts = parts_rows(results)
+    if parts:
+        lines += ["", "where the simulated Exec goes (µs per row, mean over runs, before → after; "
+                      "critical-path parts as `swimsim explain` gives them):"]
+        lines += _grid(PARTS_HEAD, parts, markdown)
     notes = _notes(results)
     if notes:
         lines += ["", "not computed:"] + notes
@@ -167,6 +205,16 @@ def _r(v: float | None) -> float | None:
     return None if v is None else round(v, 6)
 
 
+def _parts_json(r: MetricRow) -> dict[str, Any]:
+    if r.parts_before is None and r.parts_after is None:
+        return {}
+
+    def side(p: dict[str, float] | None) -> dict[str, float | None] | None:
+        return None if p is None else {PART_LABELS.get(k, k): _r(v) for k, v in p.items()}
+
+    return {"exec_parts_us_per_row": {"before": side(r.parts_before), "after": side(r.parts_after)}}
+
+
 def backtest_json(results: list[CaseResult], groups: list[GroupSummary], meta: dict[str, Any]) -> dict[str, Any]:
     """The ``backtest.json`` document."""
     cases = []
@@ -183,7 +231,7 @@ def backtest_json(results: list[CaseResult], groups: list[GroupSummary], meta: d
                                        "delta_pct": _r(r.sim_delta)},
                          "direction_ok": r.direction_ok, "delta_error_pts": _r(r.delta_error),
                          "error_pct": {"before": _r(r.err_before), "after": _r(r.err_after)},
-                         "note": r.note} for r in c.rows]})
+                         "note": r.note, **_parts_json(r)} for r in c.rows]})
     summary = {s.name: {"cases": s.cases, "failed": s.failed, "metrics": s.metrics, "scored": s.scored,
                         "right": s.right, "right_share_pct": _r(s.right_share),
                         "median_delta_error_pts": _r(s.median_delta_error),

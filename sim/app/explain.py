@@ -18,7 +18,7 @@ from hwmodels.chip import chip_from_dict
 from hwmodels.incore import op_lowering
 from kernels.registry import build_graph
 from sim.ir import TaskGraph
-from sim.ir.records import RunResult, SubtaskRecord
+from sim.ir.records import EXEC_PARTS, RunResult, SubtaskRecord
 from sim.util.errors import UserError
 from sim.util.tables import render_table
 
@@ -35,13 +35,6 @@ def load_run(dirpath: Path) -> RunResult:
         raise UserError(f"{f}: not a valid run record dump ({first})") from exc
 
 
-# Avg Exec parts: group -> the critical-path breakdown keys it sums (SubtaskRecord.breakdown)
-_EXEC_GROUPS = {
-    "pipe busy (critical path)": ("vector", "cube", "mte2", "mte1", "mte3", "fixpipe", "scalar"),
-    "memory stall": ("l2_hit_latency", "l2_miss_latency", "hbm_contention"),
-    "issue / sync overhead": ("issue_sync", "prologue", "handoff_wait"),
-    "cold core (first kernel on the core)": ("cold_core",),
-}
 
 
 def _mean_breakdown(rows: list[SubtaskRecord]) -> dict[str, float]:
@@ -65,7 +58,7 @@ def explain_function(result: RunResult, func: str) -> str:
     for s in rows:
         for k, v in s.pipe_busy.items():
             pipes[k] = pipes.get(k, 0.0) + v / 1000.0 / n
-    groups = _EXEC_GROUPS
+    groups = EXEC_PARTS
     lines = [f"{func}: {n} rows, Avg Exec {avg:.3f} µs (min {min(execs):.3f}, max {max(execs):.3f})", ""]
     lines.append("Avg Exec breakdown (µs per row, critical-path attribution):")
     seen = set()
@@ -124,9 +117,9 @@ def _context_figures(rows: list[SubtaskRecord]) -> dict[str, float]:
     avg = sum(execs) / n
     keys = _mean_breakdown(rows)
     out: dict[str, float] = {"avg": avg, "rows": float(n)}
-    for g, ks in _EXEC_GROUPS.items():
+    for g, ks in EXEC_PARTS.items():
         out[g] = sum(keys.get(k, 0.0) for k in ks)
-    out["other"] = avg - sum(out[g] for g in _EXEC_GROUPS)
+    out["other"] = avg - sum(out[g] for g in EXEC_PARTS)
     warm = [e for e, s in zip(execs, rows, strict=True) if not s.on_cold_core]
     cold = [e for e, s in zip(execs, rows, strict=True) if s.on_cold_core]
     out["cold_rows"] = float(len(cold))
@@ -158,7 +151,7 @@ def explain_against(result_a: RunResult, result_b: RunResult, func: str, name_a:
         return "-" if d != d else f"{snap(d):+.3f}"
 
     body = [["Avg Exec", num(a["avg"]), num(b["avg"]), diff("avg")]]
-    for g in _EXEC_GROUPS:
+    for g in EXEC_PARTS:
         body.append(["  " + g, num(a[g]), num(b[g]), diff(g)])
     body.append(["  other (not attributed)", num(a["other"]), num(b["other"]), diff("other")])
     body.append(["rows on cold cores / rows", f"{a['cold_rows']:.0f} / {a['rows']:.0f}",

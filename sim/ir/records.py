@@ -19,6 +19,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The parts of a row's Exec, as groups of ``SubtaskRecord.breakdown`` keys (critical-path attribution):
+EXEC_PARTS: dict[str, tuple[str, ...]] = {
+    "pipe busy (critical path)": ("vector", "cube", "mte2", "mte1", "mte3", "fixpipe", "scalar"),
+    "memory stall": ("l2_hit_latency", "l2_miss_latency", "hbm_contention"),
+    "issue / sync overhead": ("issue_sync", "prologue", "handoff_wait"),
+    "cold core (first kernel on the core)": ("cold_core",),
+}
+
+
 class SubtaskRecord(_Model):
     """One block x lane execution on one core (one swimlane row). Times in ns."""
 

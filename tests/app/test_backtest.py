@@ -110,6 +110,17 @@ def test_backtest_end_to_end(cli, repo: Path, tmp_path: Path) -> None:
     assert doc["seeds"] == [0, 1]
     assert (tmp_path / "a" / "backtest.png").stat().st_size > 1000
     assert "| tiles | fit | scale_tile.tasks | 6 → 7 |" in (tmp_path / "a" / "backtest.md").read_text()
+    # where the simulated Exec of the function metric goes: one row per case and function, parts that add up
+    assert "where the simulated Exec goes" in text
+    parts = rows[("tiles", "bias_tile")]
+    sim_after = float(rows[("tiles", "bias_tile.avg_exec")][5].split("→")[1])
+    assert parts[3] == f"- → {sim_after:.2f}" and parts[4] == "- → 2.00"
+    m = next(x for x in doc["cases"][0]["metrics"] if x["metric"] == "bias_tile.avg_exec")
+    split = m["exec_parts_us_per_row"]
+    assert split["before"] is None
+    assert set(split["after"]) == {"pipe busy", "memory stall", "issue + sync", "cold core", "other"}
+    assert sum(split["after"].values()) == pytest.approx(m["simulated"]["after"], abs=1e-5)
+    assert "exec_parts_us_per_row" not in doc["cases"][0]["metrics"][0]  # tasks: not an Exec metric
     line = read_summary_line(tmp_path / "a" / "backtest.json")
     assert "\n" not in line and "3 cases, 1 not simulated" in line and "fit: direction 3/3 (100 %)" in line
     assert "; validation: direction " in line

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from sim.app.backtest_metrics import Unavailable, mean_metric, metric_value, run_view, union_length
+from sim.app.backtest_metrics import (
+    Unavailable,
+    mean_exec_parts,
+    mean_metric,
+    metric_value,
+    run_view,
+    union_length,
+)
 from sim.ir.records import RunResult
 from traces import run_metrics
 from traces.synthetic import tiny_run
@@ -172,3 +179,31 @@ def test_mean_over_runs() -> None:
     vals = [metric_value(v, "softmax.avg_exec") for v in views]
     assert vals[0] != vals[1]
     assert mean_metric(views, "softmax.avg_exec") == pytest.approx(sum(vals) / 2)
+
+
+def test_exec_parts_split_a_function_metric_by_critical_path_part(run: RunResult) -> None:
+    from sim.ir.records import EXEC_PARTS
+
+    r = run.model_copy(deep=True)
+    for s in r.subtasks:  # a third of each row cold, a quarter vector issue, the rest unattributed
+        ex = s.end - s.start
+        s.breakdown = {"cold_core": ex / 3, "issue_sync": ex / 4}
+    v = run_view(r, 4)
+    parts = mean_exec_parts([v], "qk_matmul.avg_exec")
+    assert parts is not None and set(parts) == {*EXEC_PARTS, "other"}
+    rows = _rows(r, "qk_matmul")
+    ex = sum(s.end - s.start for s in rows) / 1000 / len(rows)
+    assert parts["cold core (first kernel on the core)"] == pytest.approx(ex / 3)
+    assert parts["issue / sync overhead"] == pytest.approx(ex / 4)
+    assert parts["other"] == pytest.approx(ex - ex / 3 - ex / 4, abs=TICK)  # with the ticks' quantisation
+    assert parts["pipe busy (critical path)"] == 0.0
+    assert sum(parts.values()) == pytest.approx(metric_value(v, "qk_matmul.avg_exec"))
+    # sum_exec is split per row too; a MIX function pools its halves; other metrics have no parts
+    assert mean_exec_parts([v], "qk_matmul.sum_exec") == parts
+    mix = mean_exec_parts([v], "pv.exec")
+    assert mix is not None and sum(mix.values()) == pytest.approx(metric_value(v, "pv.avg_exec"))
+    for key in ("qk_matmul.span", "wall", "nothere.avg_exec"):
+        assert mean_exec_parts([v], key) is None
+    # the mean over runs
+    two = mean_exec_parts([v, run_view(run, 4)], "qk_matmul.avg_exec")
+    assert two is not None and two["cold core (first kernel on the core)"] == pytest.approx(ex / 6)
