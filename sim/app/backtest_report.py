@@ -144,15 +144,17 @@ def _notes(results: list[CaseResult]) -> list[str]:
 
 
 PART_LABELS = {"pipe busy (critical path)": "pipe busy", "memory stall": "memory stall",
-               "issue / sync overhead": "issue + sync", "cold core (first kernel on the core)": "cold core",
+               "issue / sync overhead": "issue + sync", "hand-off wait (MIX lanes)": "hand-off wait",
+               "cold core (first kernel on the core)": "cold core",
                "other": "other"}
 PARTS_HEAD = ["case", "set", "function", "sim Avg Exec", "meas Avg Exec", *PART_LABELS.values()]
 
 
 def _parts_pair(r: MetricRow, part: str) -> str:
-    b = None if r.parts_before is None else r.parts_before.get(part, 0.0)
-    a = None if r.parts_after is None else r.parts_after.get(part, 0.0)
-    return _pair(b, a, "us")
+    def us(p: dict[str, float] | None) -> float | None:  # the ticks' quantisation residue prints as 0.00
+        return None if p is None else (0.0 if abs(v := p.get(part, 0.0)) < 0.005 else v)
+
+    return _pair(us(r.parts_before), us(r.parts_after), "us")
 
 
 def parts_rows(results: list[CaseResult]) -> list[list[str]]:

@@ -23,7 +23,8 @@ class _Model(BaseModel):
 EXEC_PARTS: dict[str, tuple[str, ...]] = {
     "pipe busy (critical path)": ("vector", "cube", "mte2", "mte1", "mte3", "fixpipe", "scalar"),
     "memory stall": ("l2_hit_latency", "l2_miss_latency", "hbm_contention"),
-    "issue / sync overhead": ("issue_sync", "prologue", "handoff_wait"),
+    "issue / sync overhead": ("issue_sync", "prologue"),
+    "hand-off wait (MIX lanes)": ("handoff_wait",),
     "cold core (first kernel on the core)": ("cold_core",),
 }
 

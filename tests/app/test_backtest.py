@@ -118,7 +118,7 @@ def test_backtest_end_to_end(cli, repo: Path, tmp_path: Path) -> None:
     m = next(x for x in doc["cases"][0]["metrics"] if x["metric"] == "bias_tile.avg_exec")
     split = m["exec_parts_us_per_row"]
     assert split["before"] is None
-    assert set(split["after"]) == {"pipe busy", "memory stall", "issue + sync", "cold core", "other"}
+    assert set(split["after"]) == {"pipe busy", "memory stall", "issue + sync", "hand-off wait", "cold core", "other"}
     assert sum(split["after"].values()) == pytest.approx(m["simulated"]["after"], abs=1e-5)
     assert "exec_parts_us_per_row" not in doc["cases"][0]["metrics"][0]  # tasks: not an Exec metric
     line = read_summary_line(tmp_path / "a" / "backtest.json")
