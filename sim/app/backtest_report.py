@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.app.backtest import DIRECTION_TOL_PCT, CaseResult, MetricRow
+from sim.ir.records import EXEC_PARTS
 from sim.util.errors import UserError
 from traces.plot import pyplot, save_png_atomic
 
@@ -143,10 +144,9 @@ def _notes(results: list[CaseResult]) -> list[str]:
     return [f"  {c.case.id} {r.metric}: {r.note}" for c in results if c.error is None for r in c.rows if r.note]
 
 
-PART_LABELS = {"pipe busy (critical path)": "pipe busy", "memory stall": "memory stall",
-               "issue / sync overhead": "issue + sync", "hand-off wait (MIX lanes)": "hand-off wait",
-               "cold core (first kernel on the core)": "cold core",
-               "other": "other"}
+_SHORT = {"pipe busy (critical path)": "pipe busy", "issue / sync overhead": "issue + sync",
+          "hand-off wait (MIX lanes)": "hand-off wait", "cold core (first kernel on the core)": "cold core"}
+PART_LABELS = {p: _SHORT.get(p, p) for p in (*EXEC_PARTS, "other")}  # column names of the Exec parts
 PARTS_HEAD = ["case", "set", "function", "sim Avg Exec", "meas Avg Exec", *PART_LABELS.values()]
 
 

@@ -35,8 +35,6 @@ def load_run(dirpath: Path) -> RunResult:
         raise UserError(f"{f}: not a valid run record dump ({first})") from exc
 
 
-
-
 def _mean_breakdown(rows: list[SubtaskRecord]) -> dict[str, float]:
     """Mean critical-path breakdown per row (µs), by breakdown key."""
     keys: dict[str, float] = {}
