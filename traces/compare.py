@@ -60,6 +60,32 @@ def mean_metrics(ms: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+SEEDS = "per_seed"  # the key under which with_seeds keeps each seeded run's metrics
+
+
+def with_seeds(ms: list[dict[str, Any]]) -> dict[str, Any]:
+    """:func:`mean_metrics` of the seeded runs ``ms`` (seed i at index i), with the runs' own metrics
+    under :data:`SEEDS` when there are several, so a comparison can pair the seeds."""
+    mean = mean_metrics(ms)
+    return {**mean, SEEDS: ms} if len(ms) > 1 else mean
+
+
+def seed_deltas(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """Per compared metric (µs rows, not task counts): the lowest and highest change in % over the
+    paired seeds (before seed i against after seed i); empty unless both sides carry the same number
+    of seeded runs (:func:`with_seeds`)."""
+    bs, as_ = before.get(SEEDS), after.get(SEEDS)
+    if not bs or not as_ or len(bs) != len(as_):
+        return {}
+    acc: dict[str, list[float]] = {}
+    for b, a in zip(bs, as_, strict=True):
+        for metric, vb, va in compare_rows(b, a):
+            d = None if metric.endswith(TASKS_SUFFIX) else delta_pct(vb, va)
+            if d is not None:
+                acc.setdefault(metric, []).append(d)
+    return {m: (min(ds), max(ds)) for m, ds in acc.items() if len(ds) == len(bs)}
+
+
 def _mean_known(vs: list[Any]) -> Any:
     """Mean of the values that are not None (None when all are, e.g. no reused-core rows in any run)."""
     known = [v for v in vs if v is not None]
@@ -135,19 +161,38 @@ def _delta(metric: str, b: float | None, a: float | None) -> str:
     return "-" if d is None else f"{d:+.1f}%"
 
 
+def _spread(lo_hi: tuple[float, float] | None) -> str:
+    if lo_hi is None:
+        return ""
+    lo, hi = (0.0 if abs(x) < 0.05 else x for x in lo_hi)  # no "-0.0"
+    return f"{lo:+.1f} .. {hi:+.1f}%"
+
+
 def format_compare(before: dict[str, Any], after: dict[str, Any], labels: tuple[str, str] = ("before", "after"),
                    md: bool = False) -> str:
-    """The table as aligned text, or markdown with ``md``."""
+    """The table as aligned text, or markdown with ``md``. With several seeded runs on both sides a
+    last column gives the lowest and highest change over the paired seeds."""
+    spread = seed_deltas(before, after)
     rows = [(m, _fmt(m, b), _fmt(m, a), _delta(m, b, a)) for m, b, a in compare_rows(before, after)]
-    head = ("metric", labels[0], labels[1], "delta %")
+    head: tuple[str, ...] = ("metric", labels[0], labels[1], "delta %")
+    if spread:
+        head += ("per seed",)
+        rows = [(*r, _spread(spread.get(r[0]))) for r in rows]
+    n = len(head)
     if md:
-        lines = [f"| {' | '.join(head)} |", "|---|---:|---:|---:|"]
+        lines = [f"| {' | '.join(head)} |", "|---|" + "---:|" * (n - 1)]
         lines += [f"| {' | '.join(r)} |" for r in rows]
     else:
-        w = [max(len(x[i]) for x in [head, *rows]) for i in range(4)]
-        lines = [f"{head[0]:<{w[0]}}  {head[1]:>{w[1]}}  {head[2]:>{w[2]}}  {head[3]:>{w[3]}}",
-                 "  ".join("-" * n for n in w)]
-        lines += [f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}  {r[3]:>{w[3]}}" for r in rows]
+        w = [max(len(x[i]) for x in [head, *rows]) for i in range(n)]
+
+        def line(r: tuple[str, ...]) -> str:
+            return "  ".join([f"{r[0]:<{w[0]}}", *(f"{c:>{w[i]}}" for i, c in enumerate(r) if i)]).rstrip()
+
+        lines = [line(head), "  ".join("-" * x for x in w), *(line(r) for r in rows)]
+    if spread:
+        k = len(before[SEEDS])
+        lines += ["", f"per seed: the lowest .. highest change over the {k} seeded runs, before seed i against "
+                      "after seed i"]
     changes = task_changes(before, after)
     if changes:
         bullet = "- " if md else "  "

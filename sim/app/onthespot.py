@@ -16,7 +16,7 @@ from sim.app.revisions import file_at_revision, split_rev
 from sim.engine import RunOptions, simulate
 from sim.ir import TaskGraph
 from sim.util.errors import UserError
-from traces.compare import mean_metrics, metrics_of_path, metrics_of_result
+from traces.compare import metrics_of_path, metrics_of_result, with_seeds
 
 RUN_JITTER = 0.03  # relative per-block jitter when averaging several seeded runs (≈ the ±4 % run-to-run noise)
 
@@ -35,23 +35,24 @@ class FileOptions:
 def metrics_of_graph(graph: TaskGraph, chip: str | None, overrides: list[str], runs: int,
                      level: int | None = None) -> dict[str, Any]:
     """Simulate ``graph`` for seeds 0..runs-1 at swimlane ``level`` (None: the chip's); mean metrics
-    with the task count per function."""
+    with the task count per function (and each run's metrics, :func:`traces.compare.with_seeds`)."""
     cfg = load_chip(chip or recommended_preset(), overrides)
     lvl = level if level is not None else max(1, int(cfg.runtime.swimlane_level))
     jitter = RUN_JITTER if runs > 1 else 0.0
     ms = [metrics_of_result(simulate(graph, cfg, RunOptions(seed=s, jitter=jitter, swimlane_level=lvl)), lvl)
           for s in range(runs)]
-    return mean_metrics(ms)
+    return with_seeds(ms)
 
 
 def metrics_of_spec(spec: str, mode: str, runs: int, chip: str | None, overrides: list[str],
                     level: int = 4) -> dict[str, Any]:
-    """Simulate kernel ``spec`` (e.g. ``qkv_proj_rope:baseline``) for seeds 0..runs-1; mean metrics."""
+    """Simulate kernel ``spec`` (e.g. ``qkv_proj_rope:baseline``) for seeds 0..runs-1; mean metrics (and
+    each run's, :func:`traces.compare.with_seeds`)."""
     graph = build_graph(spec, mode)
     cfg = load_chip(chip or recommended_preset(), overrides)
     jitter = RUN_JITTER if runs > 1 else 0.0
     ms = [metrics_of_result(simulate(graph, cfg, RunOptions(seed=s, jitter=jitter)), level) for s in range(runs)]
-    return mean_metrics(ms)
+    return with_seeds(ms)
 
 
 def first_recording(path: str | Path, args: list[str], entry: str | None = None, *, hint: str) -> Recording:

@@ -76,3 +76,37 @@ def test_compare_kernel_specs_average_over_seeds(monkeypatch: pytest.MonkeyPatch
     out = capsys.readouterr().out
     before = mean_metrics([run_metrics(tiny_run(s)) for s in range(3)])
     assert f"| Total Test Time (us) | {before['total_test_time']:.2f} |" in out
+
+
+def test_per_seed_column_gives_the_range_of_the_paired_changes(monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    from sim.app import onthespot
+    from traces.compare import seed_deltas, with_seeds
+    from traces.stats import delta_pct
+
+    def fake_sim(graph, chip, options):
+        return tiny_run(options.seed if graph.variant.endswith("a") else options.seed + 10)
+
+    monkeypatch.setattr(onthespot, "build_graph",
+                        lambda spec, mode: tiny_run().graph.model_copy(update={"variant": spec}))
+    monkeypatch.setattr(onthespot, "load_chip", lambda name=None, overrides=(): object())
+    monkeypatch.setattr(onthespot, "simulate", fake_sim)
+    assert main(["compare", "k:a", "k:b", "--runs", "3"]) == 0
+    out = capsys.readouterr().out
+    walls = [delta_pct(run_metrics(tiny_run(s))["swimlane_wall"], run_metrics(tiny_run(s + 10))["swimlane_wall"])
+             for s in range(3)]
+    assert "per seed" in out.splitlines()[0]
+    wall_line = next(line for line in out.splitlines() if line.startswith("swimlane wall"))
+    lo, hi = min(walls), max(walls)
+    assert wall_line.endswith(f"{lo:+.1f} .. {hi:+.1f}%")
+    assert "over the 3 seeded runs" in out
+    assert all(not line.endswith(" ") for line in out.splitlines())
+    # task rows carry no range; one run, or unpaired runs, no column
+    task_lines = [line for line in out.splitlines() if " tasks  " in line]
+    assert task_lines and not any(".." in line for line in task_lines)
+    assert main(["compare", "k:a", "k:b"]) == 0
+    assert "per seed" not in capsys.readouterr().out
+    two = with_seeds([run_metrics(tiny_run(s)) for s in range(2)])
+    three = with_seeds([run_metrics(tiny_run(s)) for s in range(3)])
+    assert seed_deltas(two, three) == {} and seed_deltas(two, run_metrics(tiny_run())) == {}
+    assert seed_deltas(two, two)["swimlane wall (us)"] == (0.0, 0.0)

@@ -135,7 +135,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("b", help=side)
     p.add_argument("--mode", default="decode", help="mode for kernel specs (default decode)")
     p.add_argument("--runs", type=positive_int, default=1, help="seeds 0..N-1 averaged for kernel specs and files "
-                                                                "(default 1)")
+                                                                "(default 1); with N >= 2 on both sides a 'per "
+                                                                "seed' column gives the lowest and highest change "
+                                                                "over the paired seeds")
     p.add_argument("--chip", default=None, metavar="NAME",
                    help="chip preset for kernel specs and files (default: as `swimsim run`, see `swimsim chips`)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="chip field override for kernel specs "
