@@ -65,6 +65,25 @@ def test_bf16_rounding_in_place_matches_the_copy() -> None:
     assert _round_bf16(mine, own=True) is mine and np.array_equal(mine.view(np.uint32), copied.view(np.uint32))
 
 
+def test_bf16_rounding_over_many_chunks_matches_the_whole_array_formula() -> None:
+    import numpy as np
+
+    from kernels.pypto_files import torch_tensor
+    from kernels.pypto_files.torch_tensor import _round_bf16
+
+    rng = np.random.default_rng(2)
+    n = 3 * torch_tensor._ROUND_CHUNK + 17  # several chunks and a short last one
+    a = rng.standard_normal((n // 17, 17)).astype(np.float32) * 100
+    a.flat[::97] = np.float32(1.00390625)  # ties, to even
+    u = a.view(np.uint32)
+    want = ((u + ((u >> np.uint32(16)) & np.uint32(1)) + np.uint32(0x7FFF)) & np.uint32(0xFFFF0000)).view(np.float32)
+    got = _round_bf16(a)
+    assert got.shape == a.shape and np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    assert np.all(got.flat[::97] == np.float32(1.0))
+    assert _round_bf16(np.zeros((0, 4), np.float32)).shape == (0, 4)
+    assert _round_bf16(np.float32(1.00390625)) == np.float32(1.0)  # a 0-d value
+
+
 def test_erf_keeps_the_dtype() -> None:
     import numpy as np
 
