@@ -15,6 +15,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from kernels.dsl.context import ACTIVE, active, current
 from kernels.dsl.ir_build import make_region
 from kernels.dsl.types import DataType
@@ -235,11 +237,34 @@ class TensorView:
             lin = lin * d + i
         return lin
 
+    def _addrs(self, idx: np.ndarray) -> np.ndarray:
+        """:meth:`_addr` of many elements at once: ``idx`` is an (n, ndim) int64 array of element
+        indices of this view; the result their linear offsets in the base buffer."""
+        v: TensorView = self
+        while v.parent is not None:
+            p = v.parent
+            if v.kind == "slice":
+                idx = idx + np.asarray(v.offset, dtype=np.int64)
+            elif v.kind == "reshape":
+                lin = np.zeros(len(idx), dtype=np.int64)
+                for k, d in enumerate(v.shape):
+                    lin = lin * d + idx[:, k]
+                nidx = np.empty((len(idx), len(p.shape)), dtype=np.int64)
+                for k in range(len(p.shape) - 1, -1, -1):
+                    lin, nidx[:, k] = np.divmod(lin, p.shape[k])
+                idx = nidx
+            v = p
+        lin = np.zeros(len(idx), dtype=np.int64)
+        for k, d in enumerate(v.shape):
+            lin = lin * d + idx[:, k]
+        return lin
+
     def exact_runs(self, off: list[int], shp: list[int], limit: int = 1 << 16) -> tuple[int, int] | None:
         """(contiguous base runs, elements) of a box of this view, or None above ``limit`` rows.
 
         For views whose box maps to a strided (non-box) set of the base buffer, where
-        :meth:`to_base` can only give the covering box.
+        :meth:`to_base` can only give the covering box. The rows' first and last elements are mapped
+        all at once; rows whose elements are not contiguous in the base are walked element by element.
         """
         if not shp or any(n <= 0 for n in shp):
             return None
@@ -249,6 +274,24 @@ class TensorView:
             nrows *= n
         if nrows > limit:
             return None
+        last = shp[-1]
+        first = np.empty((nrows, len(shp)), dtype=np.int64)
+        if lead:
+            first[:, :-1] = np.indices(lead).reshape(len(lead), nrows).T + np.asarray(off[:-1], dtype=np.int64)
+        first[:, -1] = off[-1]
+        a = self._addrs(first)
+        first[:, -1] += last - 1
+        b = self._addrs(first)
+        if np.all(b - a == last - 1):  # every row is one contiguous run: count the breaks between rows
+            return 1 + int(np.count_nonzero(a[1:] != b[:-1] + 1)), nrows * last
+        return self._walk_runs(off, shp)
+
+    def _walk_runs(self, off: list[int], shp: list[int]) -> tuple[int, int]:
+        """:meth:`exact_runs` row by row, each row's elements walked where they cross gaps."""
+        lead = shp[:-1]
+        nrows = 1
+        for n in lead:
+            nrows *= n
         last = shp[-1]
         runs = 0
         prev_end = None

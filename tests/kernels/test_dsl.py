@@ -436,6 +436,31 @@ def test_exact_runs_matches_enumeration():
         assert v.exact_runs(off, shp) == (runs, len(ref))
 
 
+def test_exact_runs_at_once_matches_the_row_walk_on_random_boxes():
+    """Every row's ends mapped at once, against the row-by-row walk: boxes of windows of reshapes of
+    windows, including rows that cross gaps of the base (the walk then decides)."""
+    from kernels.dsl.tasks import Recorder
+    from kernels.dsl.types import FP32
+
+    rng = np.random.default_rng(5)
+    with Recorder("t") as rec:
+        base = rec.new_tensor("a", (6, 4, 10), FP32, "param")
+        views = [pl.reshape(base, [24, 10]).window([3, 2], [15, 5])]
+        views.append(pl.reshape(views[0], [3, 5, 5]))
+        views.append(pl.reshape(views[0], [75]))  # rows that cross the window's gaps
+        views.append(pl.reshape(views[0], [5, 15]))  # so do these
+        views.append(pl.reshape(base, [240]).window([7], [200]))
+        views.append(base.window([1, 1, 3], [4, 3, 6]))
+        checked = 0
+        for v in views:
+            for _ in range(40):
+                off = [int(rng.integers(0, n)) for n in v.shape]
+                shp = [int(rng.integers(1, n - o + 1)) for o, n in zip(off, v.shape, strict=True)]
+                assert v.exact_runs(off, shp) == v._walk_runs(off, shp), (v.shape, off, shp)
+                checked += 1
+        assert checked == 240
+
+
 _EDITABLE = '''
 import kernels.language as pl
 
