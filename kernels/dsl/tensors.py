@@ -216,30 +216,9 @@ class TensorView:
             v = p
         return off, shp
 
-    def _addr(self, idx: list[int]) -> int:
-        """Linear element offset in the base buffer of element ``idx`` of this view."""
-        v: TensorView = self
-        while v.parent is not None:
-            p = v.parent
-            if v.kind == "slice":
-                idx = [i + a for i, a in zip(idx, v.offset, strict=True)]
-            elif v.kind == "reshape":
-                lin = 0
-                for i, d in zip(idx, v.shape, strict=True):
-                    lin = lin * d + i
-                nidx = [0] * len(p.shape)
-                for k in range(len(p.shape) - 1, -1, -1):
-                    lin, nidx[k] = divmod(lin, p.shape[k])
-                idx = nidx
-            v = p
-        lin = 0
-        for i, d in zip(idx, v.shape, strict=True):
-            lin = lin * d + i
-        return lin
-
     def _addrs(self, idx: np.ndarray) -> np.ndarray:
-        """:meth:`_addr` of many elements at once: ``idx`` is an (n, ndim) int64 array of element
-        indices of this view; the result their linear offsets in the base buffer."""
+        """Linear element offsets in the base buffer of elements of this view: ``idx`` is an (n, ndim)
+        int64 array of their indices."""
         v: TensorView = self
         while v.parent is not None:
             p = v.parent
@@ -264,7 +243,7 @@ class TensorView:
 
         For views whose box maps to a strided (non-box) set of the base buffer, where
         :meth:`to_base` can only give the covering box. The rows' first and last elements are mapped
-        all at once; rows whose elements are not contiguous in the base are walked element by element.
+        all at once; rows whose elements are not contiguous in the base are mapped element by element.
         """
         if not shp or any(n <= 0 for n in shp):
             return None
@@ -282,44 +261,16 @@ class TensorView:
         a = self._addrs(first)
         first[:, -1] += last - 1
         b = self._addrs(first)
-        if np.all(b - a == last - 1):  # every row is one contiguous run: count the breaks between rows
-            return 1 + int(np.count_nonzero(a[1:] != b[:-1] + 1)), nrows * last
-        return self._walk_runs(off, shp)
-
-    def _walk_runs(self, off: list[int], shp: list[int]) -> tuple[int, int]:
-        """:meth:`exact_runs` row by row, each row's elements walked where they cross gaps."""
-        lead = shp[:-1]
-        nrows = 1
-        for n in lead:
-            nrows *= n
-        last = shp[-1]
-        runs = 0
-        prev_end = None
-        idx = [0] * len(lead)
-        for _ in range(nrows):
-            base = [o + i for o, i in zip(off, idx, strict=False)]
-            a = self._addr(base + [off[-1]])
-            b = self._addr(base + [off[-1] + last - 1])
-            if b - a == last - 1:
-                segs = [(a, b)]
-            else:  # the row itself crosses gaps: walk its elements
-                segs = []
-                for j in range(last):
-                    e = self._addr(base + [off[-1] + j])
-                    if segs and segs[-1][1] == e - 1:
-                        segs[-1] = (segs[-1][0], e)
-                    else:
-                        segs.append((e, e))
-            for sa, sb in segs:
-                if prev_end is None or sa != prev_end + 1:
-                    runs += 1
-                prev_end = sb
-            for k in range(len(lead) - 1, -1, -1):  # next row index (row-major)
-                idx[k] += 1
-                if idx[k] < lead[k]:
-                    break
-                idx[k] = 0
-        return runs, nrows * last
+        # runs = 1 + breaks between consecutive elements in row-major order: between rows, and inside
+        # the rows whose elements are not contiguous in the base (those rows are mapped element by element)
+        breaks = int(np.count_nonzero(a[1:] != b[:-1] + 1))
+        bad = np.flatnonzero(b - a != last - 1)
+        if bad.size:
+            elems = np.repeat(first[bad], last, axis=0)
+            elems[:, -1] = np.tile(np.arange(off[-1], off[-1] + last, dtype=np.int64), bad.size)
+            addrs = self._addrs(elems).reshape(bad.size, last)
+            breaks += int(np.count_nonzero(np.diff(addrs, axis=1) != 1))
+        return 1 + breaks, nrows * last
 
     def region(self, off: list[int] | None = None, shp: list[int] | None = None) -> Region:
         """The GM box of a box of this view (default: the whole view), as a :class:`Region` of the base."""

@@ -427,8 +427,9 @@ def test_exact_runs_matches_enumeration():
         win = r.window([3, 2], [15, 5])
         v = pl.reshape(win, [3, 5, 5])
         off, shp = [1, 0, 1], [2, 5, 3]
-        addrs = [v._addr([off[0] + i, off[1] + j, off[2] + k])
-                 for i in range(shp[0]) for j in range(shp[1]) for k in range(shp[2])]
+        idx = np.array([[off[0] + i, off[1] + j, off[2] + k]
+                        for i in range(shp[0]) for j in range(shp[1]) for k in range(shp[2])], dtype=np.int64)
+        addrs = v._addrs(idx).tolist()
         # oracle: numpy's logical (row-major) reshape of the same window chain
         ref = np.arange(240).reshape(24, 10)[3:18, 2:7].reshape(3, 5, 5)[1:3, 0:5, 1:4].ravel().tolist()
         assert addrs == ref
@@ -436,27 +437,32 @@ def test_exact_runs_matches_enumeration():
         assert v.exact_runs(off, shp) == (runs, len(ref))
 
 
-def test_exact_runs_at_once_matches_the_row_walk_on_random_boxes():
-    """Every row's ends mapped at once, against the row-by-row walk: boxes of windows of reshapes of
-    windows, including rows that cross gaps of the base (the walk then decides)."""
+def test_exact_runs_of_random_boxes_match_numpy_views_of_the_base():
+    """Runs counted at once against numpy's own view chains over an arange of the base: boxes of
+    windows of reshapes of windows, including rows that cross gaps of the base."""
     from kernels.dsl.tasks import Recorder
     from kernels.dsl.types import FP32
 
     rng = np.random.default_rng(5)
+    ref_base = np.arange(240).reshape(6, 4, 10)
+    win = ref_base.reshape(24, 10)[3:18, 2:7]
     with Recorder("t") as rec:
         base = rec.new_tensor("a", (6, 4, 10), FP32, "param")
-        views = [pl.reshape(base, [24, 10]).window([3, 2], [15, 5])]
-        views.append(pl.reshape(views[0], [3, 5, 5]))
-        views.append(pl.reshape(views[0], [75]))  # rows that cross the window's gaps
-        views.append(pl.reshape(views[0], [5, 15]))  # so do these
-        views.append(pl.reshape(base, [240]).window([7], [200]))
-        views.append(base.window([1, 1, 3], [4, 3, 6]))
+        w = pl.reshape(base, [24, 10]).window([3, 2], [15, 5])
+        cases = [(w, win), (pl.reshape(w, [3, 5, 5]), win.reshape(3, 5, 5)),
+                 (pl.reshape(w, [75]), win.reshape(75)),  # rows that cross the window's gaps
+                 (pl.reshape(w, [5, 15]), win.reshape(5, 15)),  # so do these
+                 (pl.reshape(base, [240]).window([7], [200]), ref_base.reshape(240)[7:207]),
+                 (base.window([1, 1, 3], [4, 3, 6]), ref_base[1:5, 1:4, 3:9])]
         checked = 0
-        for v in views:
+        for v, ref in cases:
+            assert list(ref.shape) == list(v.shape)
             for _ in range(40):
                 off = [int(rng.integers(0, n)) for n in v.shape]
                 shp = [int(rng.integers(1, n - o + 1)) for o, n in zip(off, v.shape, strict=True)]
-                assert v.exact_runs(off, shp) == v._walk_runs(off, shp), (v.shape, off, shp)
+                addrs = ref[tuple(slice(o, o + n) for o, n in zip(off, shp, strict=True))].ravel()
+                runs = 1 + int(np.count_nonzero(np.diff(addrs) != 1))
+                assert v.exact_runs(off, shp) == (runs, addrs.size), (v.shape, off, shp)
                 checked += 1
         assert checked == 240
 
