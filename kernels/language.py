@@ -35,7 +35,7 @@ from kernels.dsl.ops_memory import (
 )
 from kernels.dsl.ops_memory import load as _load
 from kernels.dsl.ops_prefetch import async_prefetch, make_context
-from kernels.dsl.ops_scalar import check_divisible, dim, error, max, min, read, set_data, write
+from kernels.dsl.ops_scalar import check_divisible, const, dim, error, max, min, read, set_data, write
 from kernels.dsl.ops_vector import (
     abs,
     add,
@@ -205,7 +205,7 @@ __all__ = [
     "aiv_shard", "aic_gather", "move", "create_tensor", "create_tile", "slice", "view", "reshape", "transpose_view",
     "set_validshape",
     "load", "store", "assemble", "load_into", "read", "write", "min", "max", "dim", "set_data", "error",
-    "check_divisible", "tile", "tensor", "bind_dynamic",
+    "check_divisible", "const", "tile", "tensor", "bind_dynamic",
     # recorder API for new ops
     "record_load", "record_store", "record_vec_op", "record_scalar", "record_cube", "record_gather_row",
 ]

@@ -14,11 +14,12 @@ from typing import Any
 
 from kernels.dsl.context import current, in_kernel
 from kernels.dsl.cube import new_l1_tile
-from kernels.dsl.escapes import alias_exit_store, localize
+from kernels.dsl.escapes import alias_exit_store, localize, materialize
 from kernels.dsl.tensors import TensorView, prod, through_alias
 from kernels.dsl.tiles import Tile, as_tile, kernel_scope, record_load, record_store, record_vec_op
 from kernels.dsl.types import FP32, AtomicType, DataType, MemorySpace
-from kernels.dsl.values import alias_values, into, kernel_line, put, reshape_tile
+from kernels.dsl.values import STATE as VALUES
+from kernels.dsl.values import alias_values, into, kernel_line, put, reshape_tile, store_value
 from sim.util.errors import InputWarning
 
 _pyslice = builtins.slice
@@ -111,13 +112,30 @@ def set_validshape(t: Tile, *valid: Any) -> Tile:
 
 def load(x: TensorView, offsets: list[int], shapes: list[int], valid_shape: list[int] | None = None,
          target_memory: Any = MemorySpace.Vec) -> Tile:
-    """Explicit GM -> on-chip load (``pl.tile.load``)."""
-    kernel_scope()
+    """Explicit GM -> on-chip load (``pl.tile.load``). ``x`` may also be a tile of a closed ``pl.at``
+    scope: the load reads the GM tensor that scope writes it to (:func:`kernels.dsl.escapes.materialize`)."""
+    ks = kernel_scope()
+    if isinstance(x, Tile):
+        x = _escaped_source(ks, x)
     shp = [int(s) for s in shapes]
     valid = _edge_valid(shp, valid_shape)
     v = x.window([int(o) for o in offsets], shp, valid)
     space = "Mat" if target_memory in (MemorySpace.Mat, MemorySpace.Left, MemorySpace.Right) else None
     return record_load(v, list(shapes), valid_shape, space)
+
+
+def _escaped_source(ks: Any, t: Tile) -> TensorView:
+    """The GM tensor a ``pl.load`` of tile ``t`` reads: ``t`` must come from a closed scope."""
+    node = t.node
+    if node is None or (node.idx < len(ks.nodes) and ks.nodes[node.idx] is node):
+        current().error("pl.load: the source is an on-chip tile of this scope; pl.load reads a GM tensor "
+                        "(or a tile computed by an earlier pl.at scope)")
+    rec = current()
+    fresh = id(node) not in rec.escaped
+    view = materialize(rec, node, "pl.load")
+    if fresh and VALUES.on:  # the exit store writes the tile's value, which later loads read back
+        store_value(t, view, list(t.valid) if len(t.valid) == len(view.shape) else list(view.shape))
+    return view
 
 
 def store(tile: Any, offsets: list[int], x: TensorView, atomic: Any = None,

@@ -94,6 +94,15 @@ def max(a: Any, b: Any) -> Any:  # noqa: A001
     return a if a >= b else b
 
 
+def const(value: Any, dtype: Any) -> Any:
+    """``pl.const(v, dtype)``: a typed scalar constant; in the recording it is the number itself (an int
+    for an integer dtype, else a float)."""
+    name = getattr(dtype, "name", "")
+    if name.startswith(("INT", "UINT")) or name in ("INDEX", "BOOL"):
+        return int(value)
+    return float(value)
+
+
 def dim(x: Any, axis: int) -> int:
     return int(x.shape[axis])
 

@@ -3,6 +3,7 @@ valid extent is narrower than the tile at a tensor's edge."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import kernels.language as pl
@@ -271,6 +272,41 @@ def test_a_tile_used_after_its_scope_gets_an_exit_store_and_a_load():
 
 
 @pl.jit
+def loaded_later(a: pl.Tensor[[16, 64], pl.FP32], out: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="prod"):
+        t = pl.exp(a)
+    for b in pl.spmd(2, name_hint="cons"):
+        part = pl.load(t, [8 * b, 0], [8, 64], target_memory=pl.MemorySpace.Vec)
+        pl.store(pl.add(part, part), [8 * b, 0], out)
+
+
+def test_pl_load_of_a_closed_scope_tile_reads_its_exit_store():
+    a = np.linspace(-1.0, 1.0, 16 * 64, dtype=np.float32).reshape(16, 64)
+    out = np.zeros((16, 64), np.float32)
+    g = pl.record(loaded_later, data={"a": a, "out": out}, values=True)
+    by = {t.name: t for t in g.tasks}
+    assert [o.name for o in by["prod"].blocks[0].ops] == ["load", "exp", "store"]
+    assert [o.name for o in by["cons"].blocks[1].ops] == ["load", "add", "store"]
+    (carrier,) = [x for x in g.tensors if x.name.startswith("prod_out")]
+    assert by["cons"].blocks[1].ops[0].region.tensor == carrier.id
+    assert by["cons"].blocks[1].ops[0].region.offset == [8, 0]
+    assert (by["prod"].idx, by["cons"].idx) in {(e.pred, e.succ) for e in g.edges}
+    np.testing.assert_allclose(out, 2 * np.exp(a), rtol=1e-6)  # the load read the exit store's values
+
+
+def test_pl_load_of_a_tile_of_the_same_scope_is_one_line():
+    @pl.jit
+    def same(a: pl.Tensor[[16, 64], pl.FP32], out: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="k"):
+            t = pl.exp(a)
+            out[0:16, :] = pl.load(t, [0, 0], [16, 64])
+
+    with pytest.raises(UserError, match=r"pl\.load: the source is an on-chip tile of this scope") as err:
+        pl.record(same)
+    assert "\n" not in str(err.value)
+
+
+@pl.jit
 def assembled(a: pl.Tensor[[16, 64], pl.FP32], out: pl.Out[pl.Tensor[[64, 64], pl.FP32]]):
     for i in pl.parallel(4):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="prod"):
@@ -464,3 +500,25 @@ def test_untransposed_matmul_operands_are_marked_nd2nz() -> None:
     loads = [(names[o.region.tensor], o.nd2nz) for o in g.kernel_tasks()[0].blocks[0].ops if o.kind == "load"]
     assert sorted(set(loads)) == [("a", True), ("w", True), ("wt", False)]
     assert '"nd2nz"' not in g.kernel_tasks()[0].blocks[0].ops[-1].model_dump_json()  # default: not written
+
+
+# ------------------------------------------------------------------------------------------------
+# pl.const: a typed scalar constant
+# ------------------------------------------------------------------------------------------------
+def test_const_is_the_number_in_the_dtype_kind_and_counts_in_a_kernel():
+    assert pl.const(3, pl.INT32) == 3 and type(pl.const(3.0, pl.INT32)) is int
+    assert type(pl.const(1, pl.FP32)) is float and pl.const(0.5, pl.FP32) == 0.5
+
+    @pl.jit
+    def count(x: pl.Tensor[[1, 8], pl.INT32], n: pl.Out[pl.Tensor[[1, 1], pl.INT32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="count"):
+            c = pl.const(0, pl.INT32)
+            for i in pl.range(8):
+                if pl.read(x, [0, i]) > 0:
+                    c = c + pl.const(1, pl.INT32)
+            pl.write(n, [0, 0], c)
+
+    x = np.array([[1, 0, 2, 0, 3, 0, 4, 5]], np.int32)
+    n = np.zeros((1, 1), np.int32)
+    pl.record(count, data={"x": x, "n": n}, values=True)
+    assert int(n[0, 0]) == 5
