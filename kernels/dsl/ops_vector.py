@@ -245,14 +245,21 @@ def gather(x: Any, dim: int = -1, index: Any = None, mask_pattern: Any = None,
                mask_pattern=mask_pattern)
 
 
-def scatter(src: Any, dim: int = -1, index: Any = None, mask_pattern: Any = None, dst: Any = None,
-            **kw: Any) -> Tile:
-    """The inverse of :func:`gather`: ``src`` written into ``dst`` (the result: ``dst``'s shape) at per-row lane
-    positions given by ``index`` (data-dependent addresses) or by ``mask_pattern`` (every other lane). One vec
-    op over ``src``'s valid region, costed as a gather; ``dst`` is an input (its other lanes are kept)."""
+def scatter(x: Any, dim: int = -1, index: Any = None, src: Any = None, mask_pattern: Any = None,
+            dst: Any = None, **kw: Any) -> Tile:
+    """The inverse of :func:`gather`: a source written into a destination (the result: the destination's
+    shape) at per-row lane positions given by ``index`` (data-dependent addresses) or by ``mask_pattern``
+    (every other lane). pypto's forms: ``scatter(input, dim, index, src)`` (index form: ``input`` is the
+    destination) and ``scatter(x, mask_pattern=, dst=)`` (mask form: ``x`` is the source); the index form
+    also reads ``scatter(x, index=, dst=)``. One vec op over the source's valid region, costed as a gather;
+    the destination is an input (its other lanes are kept)."""
     kernel_scope()
     rec = current()
-    t = as_tile(src)
+    if src is not None:  # pypto's index form: the first operand is the destination
+        if dst is not None:
+            rec.error("pl.scatter: give src= (the first operand is then the destination) or dst=, not both")
+        x, dst = src, x
+    t = as_tile(x)
     d = as_tile(dst) if dst is not None else None
     if index is not None:
         if d is None:

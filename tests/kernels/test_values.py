@@ -253,3 +253,23 @@ def test_a_lower_rank_tile_wider_than_the_target_row_is_out_of_bounds() -> None:
 
     with pytest.raises(UserError, match="out of bounds on dim 3"):
         _record(k, x=np.zeros((3, 8), np.float32), y=np.zeros((2, 1, 4, 6), np.float32))
+
+
+def test_scatter_in_pyptos_index_form_writes_src_into_the_first_operand() -> None:
+    @pl.jit
+    def k(s: pl.Tensor[[2, 4], pl.FP32], i: pl.Tensor[[2, 4], pl.INT32], y: pl.Out[pl.Tensor[[2, 8], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="s"):
+            base = pl.full([2, 8], dtype=pl.FP32, value=-1.0)
+            y[:, :] = pl.tensor.scatter(base, dim=-1, index=i[:, :], src=s[:, :])
+
+    src = np.array([[1, 2, 3, 4], [5, 6, 7, 8]], np.float32)
+    idx = np.array([[0, 2, 4, 6], [7, 5, 3, 1]], np.int32)
+    y = np.zeros((2, 8), np.float32)
+    _record(k, s=src, i=idx, y=y)
+    ref = np.full((2, 8), -1.0, np.float32)
+    for r in range(2):
+        ref[r, idx[r]] = src[r]
+    np.testing.assert_array_equal(y, ref)
+    g = pl.record(k)
+    (op,) = [o for o in g.tasks[0].blocks[0].ops if o.name == "scatter"]
+    assert op.shape == [2, 4]  # one op over the source region
