@@ -15,7 +15,7 @@ from kernels.dsl.context import active, current
 from kernels.dsl.tensors import TensorView
 from kernels.dsl.tiles import Tile, kernel_scope, record_scalar
 from kernels.dsl.values import STATE as VALUES
-from kernels.dsl.values import read_gm, read_tile, write_gm
+from kernels.dsl.values import read_gm, read_tile, write_gm, write_tile
 
 
 def _index(x: TensorView, idx: Any) -> list[int]:
@@ -68,7 +68,9 @@ def write(x: Any, idx: Any, value: Any) -> None:
     """Scalar write: K on GM = SCALAR op (and the bound data is updated)."""
     if isinstance(x, Tile):
         kernel_scope()
-        return
+        if VALUES.on:
+            write_tile(x, _index(x, idx), value)
+        return None
     idx = _index(x, idx)
     rec = active()
     off = None

@@ -1095,6 +1095,26 @@ def read_tile(t: Any, idx: list[int]) -> Any:
     return v[key].item()
 
 
+def write_tile(t: Any, idx: list[int], value: Any) -> None:
+    """``pl.write`` of a tile element (value mode): the tile's array with element ``idx`` set to ``value``
+    (rounded to the tile's dtype); an unknown tile stays unknown, an out-of-range index is a one-line error."""
+    v = value_of(t)
+    if isinstance(v, Unknown):
+        return
+    key = tuple(int(i) for i in idx)
+    if len(key) != v.ndim or any(k < 0 or k >= n for k, n in zip(key, v.shape, strict=True)):
+        current().error(f"pl.write: index {list(key)} out of bounds of a tile {list(v.shape)}")
+    need(value, f"pl.write of a tile element {list(key)}")
+    out = np.array(v, copy=True)  # other tiles may share the array (views, aliases)
+    out[key] = round_to(np.asarray([value], np.float64), t.dtype)[0] if t.dtype.name in _FLOATS else value
+    t.value = out
+    pm = getattr(t, "vmask", None)
+    if pm is not None and pm.m[key]:
+        m = np.array(pm.m, copy=True)
+        m[key] = False
+        t.vmask = Partial(m, pm.why) if m.any() else None
+
+
 def into(t: Any, prev: Any, src: Any, offset: list[int]) -> Any:
     """``t`` (the updated buffer) = tile ``prev``'s value with GM view ``src``'s valid region written at
     ``offset`` (``pl.load_into``, ``pl.gather_row``); returns ``t``."""

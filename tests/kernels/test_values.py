@@ -273,3 +273,42 @@ def test_scatter_in_pyptos_index_form_writes_src_into_the_first_operand() -> Non
     g = pl.record(k)
     (op,) = [o for o in g.tasks[0].blocks[0].ops if o.name == "scatter"]
     assert op.shape == [2, 4]  # one op over the source region
+
+
+def test_write_to_a_tile_element_updates_its_value_for_later_reads_and_ops() -> None:
+    @pl.jit
+    def k(ids: pl.Tensor[[2, 3], pl.INT32], s: pl.Tensor[[2, 8], pl.FP32], idx: pl.Out[pl.Tensor[[2, 4], pl.INT32]],
+          tot: pl.Out[pl.Tensor[[2, 1], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="pick"):
+            ibuf = pl.full([2, 4], dtype=pl.INT32, value=0)
+            vbuf = pl.full([2, 8], dtype=pl.FP32, value=0.0)
+            for r in pl.range(2):
+                for j in pl.range(3):
+                    e = pl.read(ids, [r, j])
+                    pl.write(ibuf, [r, j], e)
+                    pl.write(vbuf, [r, j], pl.read(s, [r, e]))
+            tot[:, :] = pl.reshape(pl.row_sum(vbuf), [2, 1])
+            for r in pl.range(2):
+                for j in pl.range(4):
+                    pl.write(idx, [r, j], pl.read(ibuf, [r, j]))
+
+    ids = np.array([[1, 4, 6], [0, 2, 7]], np.int32)
+    s = np.arange(16, dtype=np.float32).reshape(2, 8) / 4
+    idx = np.full((2, 4), -1, np.int32)
+    tot = np.zeros((2, 1), np.float32)
+    _record(k, ids=ids, s=s, idx=idx, tot=tot)
+    np.testing.assert_array_equal(idx, np.array([[1, 4, 6, 0], [0, 2, 7, 0]], np.int32))
+    np.testing.assert_allclose(tot[:, 0], [s[0, [1, 4, 6]].sum(), s[1, [0, 2, 7]].sum()], rtol=1e-6)
+
+
+def test_write_outside_a_tile_is_one_line() -> None:
+    @pl.jit
+    def k(y: pl.Out[pl.Tensor[[2, 4], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="w"):
+            buf = pl.full([2, 4], dtype=pl.FP32, value=0.0)
+            pl.write(buf, [1, 4], 1.0)
+            y[:, :] = buf
+
+    with pytest.raises(UserError) as e:
+        _record(k, y=np.zeros((2, 4), np.float32))
+    assert "\n" not in str(e.value) and "pl.write: index [1, 4] out of bounds of a tile [2, 4]" in str(e.value)
