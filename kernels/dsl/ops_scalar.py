@@ -64,13 +64,14 @@ def read(x: Any, idx: Any) -> Any:
     return _data_get(x, idx)
 
 
-def write(x: Any, idx: Any, value: Any) -> None:
-    """Scalar write: K on GM = SCALAR op (and the bound data is updated)."""
+def write(x: Any, idx: Any, value: Any) -> Any:
+    """Scalar write: K on GM = SCALAR op (and the bound data is updated). Returns ``x`` (the SSA spelling
+    ``x = pl.write(x, idx, v)``)."""
     if isinstance(x, Tile):
         kernel_scope()
         if VALUES.on:
             write_tile(x, _index(x, idx), value)
-        return None
+        return x
     idx = _index(x, idx)
     rec = active()
     off = None
@@ -86,6 +87,7 @@ def write(x: Any, idx: Any, value: Any) -> None:
             x.base.data[tuple(off)] = value
         except (IndexError, TypeError, ValueError):
             pass
+    return x
 
 
 def min(a: Any, b: Any) -> Any:  # noqa: A001

@@ -16,6 +16,13 @@ def silu(t: Tensor, inplace: bool = False) -> Tensor:  # noqa: FBT001 - torch's 
     return Tensor(t.a / (1.0 + np.exp(-t.a)), t.dtype)
 
 
+def softplus(t: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta · x)) / beta, and x itself where beta · x > threshold, in the tensor's dtype."""
+    a = t.a
+    bx = a * beta
+    return Tensor(np.where(bx > threshold, a, np.logaddexp(0.0, bx) / beta).astype(a.dtype, copy=False), t.dtype)
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)

@@ -522,3 +522,21 @@ def test_const_is_the_number_in_the_dtype_kind_and_counts_in_a_kernel():
     n = np.zeros((1, 1), np.int32)
     pl.record(count, data={"x": x, "n": n}, values=True)
     assert int(n[0, 0]) == 5
+
+
+def test_write_returns_its_target_for_the_ssa_spelling():
+    @pl.jit
+    def k(x: pl.Tensor[[1, 8], pl.INT32], y: pl.Out[pl.Tensor[[1, 8], pl.INT32]]):
+        flat = pl.reshape(y, [8])
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="w"):
+            buf = pl.full([1, 8], dtype=pl.INT32, value=0)
+            for i in pl.range(8):
+                buf = pl.write(buf, [0, i], pl.read(x, [0, i]) * 2)
+            for i in pl.range(8):
+                flat = pl.write(flat, [i], pl.read(buf, [0, i]))
+
+    x = np.arange(8, dtype=np.int32).reshape(1, 8)
+    y = np.zeros((1, 8), np.int32)
+    g = pl.record(k, data={"x": x, "y": y}, values=True)
+    np.testing.assert_array_equal(y, 2 * x)
+    assert sum(o.name == "write" for o in g.tasks[0].blocks[0].ops) == 8  # the GM writes are scalar ops

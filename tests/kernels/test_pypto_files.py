@@ -380,6 +380,9 @@ def test_torch_standin_nn_functional_in_a_kernel_file(tmp_path: Path, monkeypatc
         x = F.silu(sys.modules["torch"].tensor([0.0, 1.0, -2.0]))
         assert np.allclose(x.numpy(), [0.0, 1 / (1 + np.exp(-1.0)), -2 / (1 + np.exp(2.0))])
         assert F.relu(sys.modules["torch"].tensor([-1.0, 2.0])).numpy().tolist() == [0.0, 2.0]
+        sp = F.softplus(sys.modules["torch"].tensor([-30.0, 0.0, 3.0, 25.0]))
+        assert np.allclose(sp.numpy(), [np.exp(-30.0), np.log(2.0), np.log1p(np.exp(3.0)), 25.0], rtol=1e-6)
+        assert np.allclose(F.softplus(sys.modules["torch"].tensor([1.0]), beta=2.0).numpy(), [np.log1p(np.e ** 2) / 2])
         with pytest.raises(UserError, match=r"^torch\.nn\.functional\.conv2d is not available without torch"):
             _ = F.conv2d
     assert "torch.nn.functional" not in sys.modules or sys.modules["torch.nn.functional"] is not F
