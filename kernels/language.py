@@ -123,12 +123,12 @@ def load(x: TensorView, offsets: list[int], shapes: list[int], valid_shape: list
          target_memory: Any = MemorySpace.Vec, *, valid_shapes: list[int] | None = None,
          transpose: bool = False) -> Tile:
     """``pl.load``: GM -> on-chip tile of ``shapes`` elements; ``valid_shapes`` (pypto's spelling) is
-    ``valid_shape``. A transposing load is not modelled and stops."""
-    if transpose:
-        raise UserError("pl.load(transpose=True) is not supported by the swimsim recording DSL")
+    ``valid_shape``. ``transpose=True`` gives the window's tile with its last two dims swapped, as
+    :func:`transpose_view` of the plain load (a DN load: its rows need no ND -> NZ conversion)."""
     if valid_shapes is not None and valid_shape is not None:
         raise UserError("pl.load: give valid_shape or valid_shapes, not both")
-    return _load(x, offsets, shapes, valid_shapes if valid_shapes is not None else valid_shape, target_memory)
+    t = _load(x, offsets, shapes, valid_shapes if valid_shapes is not None else valid_shape, target_memory)
+    return transpose_view(t) if transpose else t
 
 
 # ``pl.tile`` / ``pl.tensor``: the tile and tensor ops under their pypto namespaces

@@ -58,8 +58,8 @@ def record_cube(name: str, a: Any, b: Any, *, acc: Tile | None = None, out_dtype
     for x, trans in ((ta.node, a_trans), (tb.node, b_trans)):
         if x is not None:
             x.cube_use = True
-            if not trans:  # GM holds ND; an untransposed operand is converted row by row into L1's NZ fractals
-                x.nz_convert = True
+            if not trans and not x.layout_dn:  # GM holds ND; an untransposed operand is converted row by row
+                x.nz_convert = True  # into L1's NZ fractals (a transposed view's rows need no conversion)
     return put(raw_tile(n, oshape, odt, list(oshape), "Acc"), "matmul", ta, tb, acc=acc, a_trans=a_trans,
                b_trans=b_trans)
 

@@ -33,6 +33,7 @@ class Node:
     hops = 1
     cube_use = False
     nz_convert = False  # a GM load into L1 that a matmul reads untransposed: an ND -> NZ (fractal) conversion
+    layout_dn = False  # a load read through a transposed view: its GM rows are the fractal rows (no conversion)
     vec_use = False
     acc: Node | None = None
     base_shape: tuple[int, ...] = ()

@@ -12,6 +12,8 @@ import builtins
 import warnings
 from typing import Any
 
+import numpy as np
+
 from kernels.dsl.context import current, in_kernel
 from kernels.dsl.cube import new_l1_tile
 from kernels.dsl.escapes import alias_exit_store, localize, materialize
@@ -19,7 +21,7 @@ from kernels.dsl.tensors import TensorView, prod, through_alias
 from kernels.dsl.tiles import Tile, as_tile, kernel_scope, record_load, record_store, record_vec_op
 from kernels.dsl.types import FP32, AtomicType, DataType, MemorySpace
 from kernels.dsl.values import STATE as VALUES
-from kernels.dsl.values import alias_values, into, kernel_line, put, reshape_tile, store_value
+from kernels.dsl.values import Unknown, alias_values, into, kernel_line, put, reshape_tile, store_value, value_of
 from sim.util.errors import InputWarning
 
 _pyslice = builtins.slice
@@ -95,13 +97,20 @@ def reshape(x: Any, new_shape: list[int]) -> Any:
 
 def transpose_view(t: Tile) -> Tile:
     """``pl.tile.transpose_view``: the tile with its last two dims swapped, no op (a layout view; a
-    matmul reading it costs as with ``a_trans``/``b_trans``, whose L1 -> L0 moves do the transposition)."""
+    matmul reading it costs as with ``a_trans``/``b_trans``, whose L1 -> L0 moves do the transposition,
+    and a loaded tile read through it needs no ND -> NZ conversion)."""
     kernel_scope()
     if not isinstance(t, Tile) or len(t.shape) < 2:
         current().error(f"pl.tile.transpose_view: expected a tile of rank >= 2, got {t!r}")
     shp, val = list(t.shape), list(t.valid)
     shp[-2:], val[-2:] = shp[:-3:-1], val[:-3:-1]
-    return Tile(t.node, shp, t.dtype, val, t.space)
+    if t.node is not None and t.node.kind == "load":
+        t.node.layout_dn = True
+    out = Tile(t.node, shp, t.dtype, val, t.space)
+    if VALUES.on:
+        v = value_of(t)
+        out.value = v if isinstance(v, Unknown) else np.swapaxes(v, -1, -2)
+    return out
 
 
 def set_validshape(t: Tile, *valid: Any) -> Tile:
@@ -112,24 +121,28 @@ def set_validshape(t: Tile, *valid: Any) -> Tile:
 
 def load(x: TensorView, offsets: list[int], shapes: list[int], valid_shape: list[int] | None = None,
          target_memory: Any = MemorySpace.Vec) -> Tile:
-    """Explicit GM -> on-chip load (``pl.tile.load``). ``x`` may also be a tile of a closed ``pl.at``
-    scope: the load reads the GM tensor that scope writes it to (:func:`kernels.dsl.escapes.materialize`)."""
+    """Explicit GM -> on-chip load (``pl.tile.load``). ``x`` may also be a tile: one of a closed ``pl.at``
+    scope is read from the GM tensor that scope writes it to (:func:`kernels.dsl.escapes.materialize`); one
+    of this scope (an on-chip buffer) gives its window as a view, no op."""
     ks = kernel_scope()
-    if isinstance(x, Tile):
-        x = _escaped_source(ks, x)
     shp = [int(s) for s in shapes]
     valid = _edge_valid(shp, valid_shape)
+    if isinstance(x, Tile):
+        node = x.node
+        if node is None or (node.idx < len(ks.nodes) and ks.nodes[node.idx] is node):
+            win = x[tuple(_pyslice(int(o), int(o) + n) for o, n in zip(offsets, shp, strict=True))]
+            if valid is not None:
+                win.valid = [min(a, b) for a, b in zip(win.valid, valid, strict=True)]
+            return win
+        x = _escaped_source(x)
     v = x.window([int(o) for o in offsets], shp, valid)
     space = "Mat" if target_memory in (MemorySpace.Mat, MemorySpace.Left, MemorySpace.Right) else None
     return record_load(v, list(shapes), valid_shape, space)
 
 
-def _escaped_source(ks: Any, t: Tile) -> TensorView:
-    """The GM tensor a ``pl.load`` of tile ``t`` reads: ``t`` must come from a closed scope."""
+def _escaped_source(t: Tile) -> TensorView:
+    """The GM tensor a ``pl.load`` of tile ``t`` (of a closed scope) reads."""
     node = t.node
-    if node is None or (node.idx < len(ks.nodes) and ks.nodes[node.idx] is node):
-        current().error("pl.load: the source is an on-chip tile of this scope; pl.load reads a GM tensor "
-                        "(or a tile computed by an earlier pl.at scope)")
     rec = current()
     fresh = id(node) not in rec.escaped
     view = materialize(rec, node, "pl.load")

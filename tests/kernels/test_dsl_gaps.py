@@ -294,16 +294,19 @@ def test_pl_load_of_a_closed_scope_tile_reads_its_exit_store():
     np.testing.assert_allclose(out, 2 * np.exp(a), rtol=1e-6)  # the load read the exit store's values
 
 
-def test_pl_load_of_a_tile_of_the_same_scope_is_one_line():
+def test_pl_load_of_a_tile_of_the_same_scope_is_its_window_without_an_op():
     @pl.jit
-    def same(a: pl.Tensor[[16, 64], pl.FP32], out: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+    def same(a: pl.Tensor[[16, 64], pl.FP32], out: pl.Out[pl.Tensor[[8, 32], pl.FP32]]):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="k"):
-            t = pl.exp(a)
-            out[0:16, :] = pl.load(t, [0, 0], [16, 64])
+            buf = pl.create_tensor([16, 64], dtype=pl.FP32)
+            buf[:, :] = pl.exp(a)
+            out[:, :] = pl.load(buf, [8, 32], [8, 32])
 
-    with pytest.raises(UserError, match=r"pl\.load: the source is an on-chip tile of this scope") as err:
-        pl.record(same)
-    assert "\n" not in str(err.value)
+    a = np.linspace(-1.0, 1.0, 16 * 64, dtype=np.float32).reshape(16, 64)
+    out = np.zeros((8, 32), np.float32)
+    g = pl.record(same, data={"a": a, "out": out}, values=True)
+    assert [o.name for o in g.tasks[0].blocks[0].ops] == ["load", "exp", "copy", "store"]
+    np.testing.assert_allclose(out, np.exp(a[8:, 32:]), rtol=1e-6)
 
 
 @pl.jit
@@ -500,6 +503,30 @@ def test_untransposed_matmul_operands_are_marked_nd2nz() -> None:
     loads = [(names[o.region.tensor], o.nd2nz) for o in g.kernel_tasks()[0].blocks[0].ops if o.kind == "load"]
     assert sorted(set(loads)) == [("a", True), ("w", True), ("wt", False)]
     assert '"nd2nz"' not in g.kernel_tasks()[0].blocks[0].ops[-1].model_dump_json()  # default: not written
+
+
+def test_a_transposed_load_is_a_swapped_view_without_nd2nz_and_with_its_values() -> None:
+    @pl.jit
+    def mm(a: pl.Tensor[[16, 64], pl.FP32], w: pl.Tensor[[32, 64], pl.FP32], o: pl.Out[pl.Tensor[[16, 32], pl.FP32]],
+           o2: pl.Out[pl.Tensor[[16, 32], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="mm"):
+            am = pl.load(a, [0, 0], [16, 64], target_memory=pl.MemorySpace.Mat)
+            wt = pl.load(w, [0, 0], [32, 64], target_memory=pl.MemorySpace.Mat, transpose=True)
+            o[:, :] = pl.matmul(am, wt)
+            o2[:, :] = pl.matmul(am, pl.tile.transpose_view(pl.load(w, [0, 0], [32, 64],
+                                                                    target_memory=pl.MemorySpace.Mat)))
+
+    a = np.linspace(-1, 1, 16 * 64, dtype=np.float32).reshape(16, 64)
+    w = np.linspace(1, -1, 32 * 64, dtype=np.float32).reshape(32, 64)
+    o, o2 = np.zeros((16, 32), np.float32), np.zeros((16, 32), np.float32)
+    g = pl.record(mm, data={"a": a, "w": w, "o": o, "o2": o2}, values=True)
+    ops = g.kernel_tasks()[0].blocks[0].ops
+    assert [op.mnk for op in ops if op.name == "matmul"] == [[16, 32, 64], [16, 32, 64]]
+    names = {t.id: t.name for t in g.tensors}
+    assert [(names[op.region.tensor], op.nd2nz) for op in ops if op.kind == "load"] == \
+        [("a", True), ("w", False), ("w", False)]
+    np.testing.assert_allclose(o, a @ w.T, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(o2, a @ w.T, rtol=1e-5, atol=1e-5)
 
 
 # ------------------------------------------------------------------------------------------------

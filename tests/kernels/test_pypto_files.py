@@ -198,14 +198,6 @@ def entry(x: pl.Tensor[[N, N], pl.FP32]):
                                           r"stays 64"):
         (rec,) = run_harness(path, [])
     assert rec.graph.params["A"] == 64
-    path = _write(tmp_path, """
-@pl.jit
-def entry(x: pl.Tensor[[N, N], pl.FP32]):
-    with pl.at(level=pl.Level.CORE_GROUP):
-        pl.load(x, [0, 0], [N, N], transpose=True)
-""" + HARNESS)
-    with pytest.raises(UserError, match=r"k\.py:8: pl\.load\(transpose=True\) is not supported"):
-        run_harness(path, [])
 
 
 @pytest.mark.parametrize("cfg, level", [
