@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from sim.util.errors import UserError
+from sim.util.memory import allocation_message
 
 _HINT = "is not available without torch (pip install 'swimsim[pypto]')"
 
@@ -113,10 +114,21 @@ def _from_bits(bits: np.ndarray, dt: dtype) -> np.ndarray:
     return bits
 
 
+CHECK_BYTES = 1 << 26  # a tensor this large or larger is checked against the machine's free memory (bytes)
+
+
 def _dims(size: tuple[Any, ...]) -> tuple[builtins_int, ...]:
+    """The shape a factory (randn, zeros, ...) was given; a tensor that would use up the machine's memory
+    stops with one line instead of the out-of-memory killer ending the process."""
     if len(size) == 1 and isinstance(size[0], list | tuple):
         size = tuple(size[0])
-    return tuple(builtins_int(s) for s in size)
+    dims = tuple(builtins_int(s) for s in size)
+    nbytes = 8 * builtins.float(np.prod(dims, dtype=np.float64))  # the widest temporary a factory makes (float64)
+    if nbytes >= CHECK_BYTES:
+        msg = allocation_message(nbytes, f"a harness tensor of shape {list(dims)}")
+        if msg is not None:
+            raise UserError(msg)
+    return dims
 
 
 def _unwrap(x: Any) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["MemoryGuard"]
+__all__ = ["MemoryGuard", "allocation_message"]
 
 _MEMINFO = Path("/proc/meminfo")
 FLOOR_MIB = 256.0  # stop when less than this, or FLOOR_SHARE of the total, is left (MiB)
@@ -57,3 +57,17 @@ class MemoryGuard:
                     f"({avail:,.0f} MiB of {total:,.0f} MiB left); simulate a smaller size "
                     "(for a pypto-lib file: its arguments after --)")
         return None
+
+
+def allocation_message(nbytes: float, what: str) -> str | None:
+    """The one-line message when allocating ``nbytes`` bytes for ``what`` would leave less than FLOOR_MIB or
+    FLOOR_SHARE of the machine's memory, else None (and None where the free memory is not known)."""
+    info = _meminfo_mib()
+    if info is None:
+        return None
+    avail, total = info
+    need = nbytes / (1 << 20)
+    if avail - need < max(FLOOR_MIB, FLOOR_SHARE * total):
+        return (f"{what} needs up to {need:,.0f} MiB and the machine has {avail:,.0f} MiB of {total:,.0f} MiB left; "
+                "simulate a smaller size (for a pypto-lib file: its arguments after --)")
+    return None
