@@ -21,12 +21,10 @@ import os
 import re
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from io import BytesIO
 from pathlib import Path
 
 from tqdm import tqdm
@@ -73,8 +71,8 @@ def tree(repo: str, sha: str, root: Path) -> Path:
     d = root / sha[:12]
     if not d.exists():
         tmp = root / f"{sha[:12]}.part"
-        with tarfile.open(fileobj=BytesIO(git(repo, "archive", sha, "models"))) as tf:
-            tf.extractall(tmp, filter="data")
+        tmp.mkdir()
+        subprocess.run(["tar", "-x", "-C", str(tmp)], input=git(repo, "archive", sha, "models"), check=True)
         tmp.rename(d)
     return d
 
