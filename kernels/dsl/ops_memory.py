@@ -141,12 +141,11 @@ def load(x: TensorView, offsets: list[int], shapes: list[int], valid_shape: list
 
 
 def _escaped_source(t: Tile) -> TensorView:
-    """The GM tensor a ``pl.load`` of tile ``t`` (of a closed scope) reads."""
-    node = t.node
-    rec = current()
-    fresh = id(node) not in rec.escaped
-    view = materialize(rec, node, "pl.load")
-    if fresh and VALUES.on:  # the exit store writes the tile's value, which later loads read back
+    """The GM tensor a ``pl.load`` of tile ``t`` (of a closed scope) reads. With values on it holds the
+    tile's value, whichever use first materialized it (an operand use, :func:`kernels.dsl.escapes.localize`,
+    has no value to write): the exit store is its only writer."""
+    view = materialize(current(), t.node, "pl.load")
+    if VALUES.on:
         store_value(t, view, list(t.valid) if len(t.valid) == len(view.shape) else list(view.shape))
     return view
 

@@ -294,6 +294,24 @@ def test_pl_load_of_a_closed_scope_tile_reads_its_exit_store():
     np.testing.assert_allclose(out, 2 * np.exp(a), rtol=1e-6)  # the load read the exit store's values
 
 
+def test_pl_load_reads_the_values_of_a_tile_an_operand_use_materialized_first():
+    @pl.jit
+    def k(a: pl.Tensor[[16, 64], pl.FP32], o1: pl.Out[pl.Tensor[[16, 64], pl.FP32]],
+          out: pl.Out[pl.Tensor[[16, 64], pl.FP32]]):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="prod"):
+            t = pl.exp(a)
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="use"):
+            o1[:, :] = pl.add(t, t)
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="cons"):
+            out[:, :] = pl.load(t, [0, 0], [16, 64])
+
+    a = np.linspace(-1.0, 1.0, 16 * 64, dtype=np.float32).reshape(16, 64)
+    o1, out = np.zeros_like(a), np.zeros_like(a)
+    pl.record(k, data={"a": a, "o1": o1, "out": out}, values=True)
+    np.testing.assert_allclose(o1, 2 * np.exp(a), rtol=1e-6)
+    np.testing.assert_allclose(out, np.exp(a), rtol=1e-6)
+
+
 def test_pl_load_of_a_tile_of_the_same_scope_is_its_window_without_an_op():
     @pl.jit
     def same(a: pl.Tensor[[16, 64], pl.FP32], out: pl.Out[pl.Tensor[[8, 32], pl.FP32]]):
