@@ -15,6 +15,14 @@ FLOOR_MIB = 256.0  # stop when less than this, or FLOOR_SHARE of the total, is l
 FLOOR_SHARE = 0.03
 
 
+ADVICE = "simulate a smaller size (for a pypto-lib file: its arguments after --)"
+
+
+def _too_low(left: float, total: float) -> bool:
+    """Whether ``left`` MiB of a ``total`` MiB machine is under the floor (FLOOR_MIB or FLOOR_SHARE)."""
+    return left < max(FLOOR_MIB, FLOOR_SHARE * total)
+
+
 def _meminfo_mib() -> tuple[float, float] | None:
     """(MemAvailable, MemTotal) in MiB, or None where ``/proc/meminfo`` is not readable."""
     try:
@@ -52,10 +60,9 @@ class MemoryGuard:
         if info is None:
             return None
         avail, total = info
-        if avail < max(FLOOR_MIB, FLOOR_SHARE * total):
+        if _too_low(avail, total):
             return (f"the machine's memory is nearly used up after {self.count:,} {self.what} "
-                    f"({avail:,.0f} MiB of {total:,.0f} MiB left); simulate a smaller size "
-                    "(for a pypto-lib file: its arguments after --)")
+                    f"({avail:,.0f} MiB of {total:,.0f} MiB left); {ADVICE}")
         return None
 
 
@@ -67,7 +74,7 @@ def allocation_message(nbytes: float, what: str) -> str | None:
         return None
     avail, total = info
     need = nbytes / (1 << 20)
-    if avail - need < max(FLOOR_MIB, FLOOR_SHARE * total):
-        return (f"{what} needs up to {need:,.0f} MiB and the machine has {avail:,.0f} MiB of {total:,.0f} MiB left; "
-                "simulate a smaller size (for a pypto-lib file: its arguments after --)")
+    if _too_low(avail - need, total):
+        return (f"{what} needs up to {need:,.0f} MiB and the machine has {avail:,.0f} MiB of {total:,.0f} MiB "
+                f"left; {ADVICE}")
     return None
