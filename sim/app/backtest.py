@@ -32,6 +32,7 @@ from sim.app.backtest_cases import UNITS, Case
 from sim.app.backtest_metrics import RunView, Unavailable, mean_exec_parts, mean_metric, run_view
 from sim.engine import RunOptions, simulate
 from sim.util.errors import UserError
+from sim.util.fileio import extract_tar
 from traces.stats import delta_pct, error_pct
 
 DIRECTION_TOL_PCT = 2.0  # both changes within ±this: the direction counts as right (a no-change call)
@@ -126,7 +127,7 @@ def folder_at(clone: Clone, commit: str, relfile: str) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix="swimsim-backtest-"))
     try:
         with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
-            tar.extractall(tmp, filter="data")
+            extract_tar(tar, tmp)
         try:
             yield tmp / relfile
         except UserError as exc:

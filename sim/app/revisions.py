@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim.util.errors import UserError
+from sim.util.fileio import extract_tar
 
 
 def split_rev(arg: str) -> tuple[str, str] | None:
@@ -71,7 +72,7 @@ def file_at_revision(path: str, rev: str) -> Iterator[Path]:
             raise UserError(f"{path}@{rev}: git archive: {_first_line(proc)}")
         tree = tmp / "tree"
         with tarfile.open(archive) as tar:
-            tar.extractall(tree, filter="data")
+            extract_tar(tar, tree)
         archive.unlink()
         try:
             yield tree / rel

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tarfile
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -44,3 +45,21 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
             f.write(text)
 
     return write_atomic(path, _write)
+
+
+def extract_tar(tar: tarfile.TarFile, dest: str | Path) -> None:
+    """Extract ``tar`` (a ``git archive``) under ``dest``, refusing members that would land outside it.
+
+    Python 3.11.4 and later do this with tarfile's ``data`` filter; earlier 3.11 releases have no
+    ``filter`` argument, so the members are checked here: regular files and directories only (git
+    archives hold nothing else swimsim reads), at relative paths without ``..``.
+    """
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(dest, filter="data")
+        return
+    safe = []
+    for m in tar.getmembers():
+        parts = Path(m.name).parts
+        if (m.isfile() or m.isdir()) and not Path(m.name).is_absolute() and ".." not in parts:
+            safe.append(m)
+    tar.extractall(dest, members=safe)
