@@ -56,13 +56,26 @@ def _producer(rec: Any, node: Node, use: str) -> TaskRec:
     return t
 
 
+def _rfind(tasks: list[TaskRec], task: TaskRec, end: int) -> int:
+    """Position of ``task`` in ``tasks[:end]``, or -1, searched backwards in growing windows: the
+    tasks looked for are mostly among the last recorded, and a graph can hold 10^5 tasks."""
+    lo, width = end, 64
+    while lo > 0:
+        hi, lo = lo, max(0, lo - width)
+        try:
+            return tasks.index(task, lo, hi)
+        except ValueError:
+            width *= 4
+    return -1
+
+
 def _alloc_for(rec: Any, producer: TaskRec) -> TaskRec:
     """The alloc task of the producer's runtime scope (created just before the producer if none)."""
     scope = producer.rt_scope
     alloc = scope.alloc if scope is not None else None
     tasks = rec.tasks
-    pos = tasks.index(producer)
-    if alloc is None or alloc not in tasks[:pos]:
+    pos = _rfind(tasks, producer, len(tasks))
+    if alloc is None or _rfind(tasks, alloc, pos) < 0:
         alloc = TaskRec(TaskKind.ALLOC, "alloc_tensors", producer.ring, shape=CoreShape.DUMMY)
         alloc.scope = producer.scope
         tasks.insert(pos, alloc)
