@@ -19,7 +19,7 @@ from kernels.dsl.explicit_deps import Array, array, task_dummy
 from kernels.dsl.jit import TensorSpec, jit, record
 from kernels.dsl.kernel_scopes import at, auto_incore, get_block_idx, get_block_num, incore, spmd
 from kernels.dsl.legacy import auto_chunk, chunked_loop_optimizer
-from kernels.dsl.markers import cross_core_slot, no_dep, split, syncall
+from kernels.dsl.markers import cross_core_slot, dump_tag, no_dep, split, syncall
 from kernels.dsl.ops_cube import aic_gather, aiv_shard, create_l1, gather_row, matmul, matmul_acc, move
 from kernels.dsl.ops_memory import (
     assemble,
@@ -194,7 +194,7 @@ __all__ = [
     "record", "at", "spmd", "get_block_idx", "get_block_num", "manual_scope",
     "scope", "range", "parallel", "pipeline", "unroll", "split_aiv", "while_", "yield_", "cond", "array", "task_dummy",
     "submit", "spmd_submit", "system", "prefetch", "split", "cross_core_slot", "no_dep", "chunked_loop_optimizer",
-    "auto_chunk", "incore", "auto_incore",
+    "auto_chunk", "incore", "auto_incore", "dump_tag",
     # operations
     "add", "sub", "mul", "div", "maximum", "minimum", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "recip",
     "relu", "cast", "full", "arange", "fillpad", "row_sum", "row_max", "row_min", "col_sum", "col_max",

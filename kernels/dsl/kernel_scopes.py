@@ -109,7 +109,7 @@ class spmd(KernelCtx):  # noqa: N801 - pypto spelling
 
     def __init__(self, n: int, name_hint: str | None = None, *, deps: Any = None,
                  sync_start: bool = False, allow_early_resolve: bool = False, optimizations: Any = None,
-                 predicate: Any = None, core_num: Any = None, no_dep_args: Any = None) -> None:
+                 predicate: Any = None, core_num: Any = None, no_dep_args: Any = None, dumps: Any = None) -> None:
         super().__init__(n, name_hint, deps, allow_early_resolve, sync_start, no_dep_args)
         self.predicate = predicate
 
@@ -170,7 +170,7 @@ class at(KernelCtx):  # noqa: N801
 
     def __init__(self, level: Any = Level.CORE_GROUP, name_hint: str | None = None, *, deps: Any = None,
                  no_dep_args: Any = None, allow_early_resolve: bool = False, optimizations: Any = None,
-                 optimization: Any = None, windowize: bool = False, split: Any = None) -> None:
+                 optimization: Any = None, windowize: bool = False, split: Any = None, dumps: Any = None) -> None:
         super().__init__(1, name_hint, deps, allow_early_resolve, False, no_dep_args, level)
         if optimization is not None or split is not None:  # legacy spellings (kernels.dsl.legacy)
             self.optimizations = legacy_optimization(optimization, split)

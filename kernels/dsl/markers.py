@@ -1,5 +1,5 @@
 """Optimisation markers of ``pl`` that the recorder accepts and records as no-ops: ``pl.split``,
-``pl.cross_core_slot`` (values for ``optimizations=``) and ``pl.no_dep``; and the barrier
+``pl.cross_core_slot`` (values for ``optimizations=``), ``pl.no_dep`` and ``pl.dump_tag``; and the barrier
 ``pl.system.syncall``, recorded as a barrier node of the block (lowered to one ``barrier`` op per
 lane that takes part, :data:`sim.ir.BARRIER`).
 """
@@ -31,6 +31,13 @@ def cross_core_slot(slot_num: int = 2) -> tuple[str, int]:
 
 def no_dep(t: Any) -> Any:
     """``pl.no_dep(t)``: marks an argument as NoDep in pypto; returns ``t`` (use ``no_dep_args=`` to record it)."""
+    return t
+
+
+def dump_tag(t: Any) -> Any:
+    """``pl.dump_tag(t)``: marks ``t`` for the runtime's partial argument dump; returns ``t``. Argument
+    dumps are a debugging mode swimsim does not simulate, so the marker (like the ``dumps=`` argument of
+    ``pl.at``, ``pl.spmd`` and ``pl.submit``) records nothing."""
     return t
 
 

@@ -82,7 +82,8 @@ def _submit(n: int, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], name
 
 
 def submit(fn: Any, *args: Any, name_hint: str | None = None, deps: Any = None,
-           allow_early_resolve: bool = False, predicate: Any = None, **kwargs: Any) -> TaskHandle:
+           allow_early_resolve: bool = False, predicate: Any = None, dumps: Any = None,
+           **kwargs: Any) -> TaskHandle:
     """``tid = pl.submit(kernel, *args, deps=..., allow_early_resolve=..., predicate=...)``.
 
     One task with one block running ``kernel`` (its name is the task name). Tensor arguments
@@ -94,7 +95,7 @@ def submit(fn: Any, *args: Any, name_hint: str | None = None, deps: Any = None,
 
 def spmd_submit(n: Any, fn: Any, *args: Any, name_hint: str | None = None, deps: Any = None,
                 allow_early_resolve: bool = False, sync_start: bool = False, predicate: Any = None,
-                **kwargs: Any) -> TaskHandle:
+                dumps: Any = None, **kwargs: Any) -> TaskHandle:
     """``tid = pl.spmd_submit(n, kernel, *args, ...)`` (also ``(kernel, n, ...)``): one task, n blocks.
 
     The kernel body runs once per block (``pl.get_block_idx()`` gives the block); ``sync_start``

@@ -648,6 +648,30 @@ class Tensor:
     def __or__(self, o: Any) -> Tensor:
         return self._bin(o, np.logical_or if self.dtype is bool else np.bitwise_or)
 
+    def __xor__(self, o: Any) -> Tensor:
+        return self._bin(o, np.logical_xor if self.dtype is bool else np.bitwise_xor)
+
+    def __rand__(self, o: Any) -> Tensor:
+        return self._bin(o, np.logical_and if self.dtype is bool else np.bitwise_and, True)
+
+    def __ror__(self, o: Any) -> Tensor:
+        return self._bin(o, np.logical_or if self.dtype is bool else np.bitwise_or, True)
+
+    def __rxor__(self, o: Any) -> Tensor:
+        return self._bin(o, np.logical_xor if self.dtype is bool else np.bitwise_xor, True)
+
+    def __lshift__(self, o: Any) -> Tensor:
+        return self._bin(o, np.left_shift)
+
+    def __rlshift__(self, o: Any) -> Tensor:
+        return self._bin(o, np.left_shift, True)
+
+    def __rshift__(self, o: Any) -> Tensor:
+        return self._bin(o, np.right_shift)
+
+    def __rrshift__(self, o: Any) -> Tensor:
+        return self._bin(o, np.right_shift, True)
+
     def __invert__(self) -> Tensor:
         return Tensor(~self.a, self.dtype)
 

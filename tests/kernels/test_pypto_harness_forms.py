@@ -225,3 +225,55 @@ def test_a_golden_only_main_builds_its_tensors_and_the_kernel_needs_its_flag(tmp
     assert run_harness(path, []) == []  # the golden-only path ran (its asserts hold) and recorded nothing
     (rec,) = run_harness(path, ["--run-kernel"])
     assert [t.name for t in rec.graph.kernel_tasks()] == ["twice"]
+
+
+def test_yield_of_one_value_unpacks_into_one_name_and_dump_tag_records_nothing(tmp_path: Path) -> None:
+    """``(acc,) = pl.yield_(nxt)`` and ``acc = pl.yield_(nxt)`` carry the same value; ``pl.dump_tag`` and
+    ``dumps=`` (argument-dump markers) add no task and no op."""
+    body = """import pypto.language as pl
+
+
+@pl.jit
+def entry(x: pl.Tensor[[4, 16], pl.FP32], y: pl.Out[pl.Tensor[[4, 16], pl.FP32]]):
+    pl.dump_tag(x)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="acc", dumps=[x]):
+        acc = pl.full([4, 16], dtype=pl.FP32, value=0.0)
+        for i, (a,) in pl.range(3, init_values=(acc,)):
+            t = pl.load(x, [0, 0], [4, 16])
+            nxt = pl.add(a, t)
+            UNPACK
+        pl.store(a_out, [0, 0], y)
+
+
+if __name__ == "__main__":
+    import torch
+    from golden import TensorSpec, run_jit
+
+    def golden(tensors):
+        tensors["y"][:] = 3 * tensors["x"]
+
+    run_jit(fn=entry, specs=[TensorSpec("x", [4, 16], torch.float32, init_value=torch.randn),
+                             TensorSpec("y", [4, 16], torch.float32, is_output=True)], golden_fn=golden)
+"""
+    kinds = []
+    for form in ("(a_out,) = pl.yield_(nxt)", "a_out = pl.yield_(nxt)"):
+        path = tmp_path / "k.py"
+        path.write_text(body.replace("UNPACK", form))
+        (rec,) = run_harness(path, [], check_golden=True)
+        assert {o["output"]: o["result"] for o in rec.golden["outputs"]} == {"y": "match"}
+        (task,) = rec.graph.kernel_tasks()
+        kinds.append([op.kind for op in task.blocks[0].ops])
+    assert kinds[0] == kinds[1]
+
+
+def test_torch_standin_shifts_and_xor_follow_torch() -> None:
+    from kernels.pypto_files import torch_standin as torch  # noqa: PLC0415
+
+    a = torch.arange(8)
+    assert (a >> 1).tolist() == [0, 0, 1, 1, 2, 2, 3, 3] and (a >> 1).dtype == torch.int64
+    assert (a << 2).tolist() == [0, 4, 8, 12, 16, 20, 24, 28]
+    assert (1 << a).tolist()[:4] == [1, 2, 4, 8] and (256 >> a).tolist()[:3] == [256, 128, 64]
+    assert (a ^ 3).tolist() == [3, 2, 1, 0, 7, 6, 5, 4] == (3 ^ a).tolist()
+    assert (6 & a).tolist()[:4] == [0, 0, 2, 2] and (1 | a).tolist()[:3] == [1, 1, 3]
+    m = torch.tensor([True, False])
+    assert (m ^ torch.tensor([True, True])).tolist() == [False, True]
