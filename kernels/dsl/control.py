@@ -11,14 +11,11 @@ of the call sites inside).
 
 from __future__ import annotations
 
-import bisect
-import dis
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from types import CodeType
 from typing import Any
 
-from kernels.dsl.context import active, current
+from kernels.dsl.context import active, current, unpacks
 from kernels.dsl.tensors import TensorView
 from kernels.dsl.tiles import Tile
 
@@ -144,24 +141,7 @@ def yield_(*vals: Any) -> Any:
         _CARRY[-1] = vals
     if len(vals) != 1:
         return vals
-    caller = sys._getframe(1)
-    return (vals[0],) if _unpacks_one(caller.f_code, caller.f_lasti) else vals[0]
-
-
-_CODE_STARTS: dict[CodeType, tuple[list[int], list[bool]]] = {}
-
-
-def _unpacks_one(code: CodeType, lasti: int) -> bool:
-    """Whether the instruction after the one at byte offset ``lasti`` of ``code`` (a call, with its
-    inline caches) unpacks one value: ``(x,) = f()``."""
-    got = _CODE_STARTS.get(code)
-    if got is None:
-        ins = list(dis.get_instructions(code))
-        got = ([i.offset for i in ins], [i.opname == "UNPACK_SEQUENCE" and i.arg == 1 for i in ins])
-        _CODE_STARTS[code] = got
-    starts, unpack = got
-    nxt = bisect.bisect_right(starts, lasti)
-    return nxt < len(starts) and unpack[nxt]
+    return (vals[0],) if unpacks(sys._getframe(1), 1) else vals[0]
 
 
 def _with_carry(it: Iterator[int], init_values: Any) -> Any:

@@ -8,11 +8,12 @@ with the declared ``pl.Out``/``pl.InOut`` directions.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-from kernels.dsl.context import current
+from kernels.dsl.context import current, unpacks
 from kernels.dsl.jit import JitFunction
 from kernels.dsl.kernel_scopes import KernelCtx
 from kernels.dsl.tasks import ArgRec, TaskHandle
@@ -39,7 +40,7 @@ def _declared(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, A
 
 
 def _submit(n: int, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], name_hint: str | None,
-            deps: Any, allow_early_resolve: bool, sync_start: bool, predicate: Any) -> TaskHandle:
+            deps: Any, allow_early_resolve: bool, sync_start: bool, predicate: Any) -> tuple[Any, TaskHandle]:
     rec = current()
     what = "pl.spmd_submit" if sync_start is not None else "pl.submit"
     if rec.kernel is not None:
@@ -59,10 +60,11 @@ def _submit(n: int, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], name
         if isinstance(value, TensorView) and id(value.capture) not in task.args:
             task.args[id(value.capture)] = ArgRec(value.capture)
     ok = False
+    result = None
     try:
         for b in range(n):
             ks.begin_block(b)
-            func(*args, **kwargs)
+            result = func(*args, **kwargs)
             ks.end_block()
         ok = True
     finally:
@@ -78,34 +80,43 @@ def _submit(n: int, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], name
             elif not a.writes:
                 a.reads = True
     ctx.close_task()
-    return TaskHandle(task)
+    return result, TaskHandle(task)
 
 
 def submit(fn: Any, *args: Any, name_hint: str | None = None, deps: Any = None,
            allow_early_resolve: bool = False, predicate: Any = None, dumps: Any = None,
-           **kwargs: Any) -> TaskHandle:
-    """``tid = pl.submit(kernel, *args, deps=..., allow_early_resolve=..., predicate=...)``.
+           **kwargs: Any) -> Any:
+    """``tid = pl.submit(kernel, *args, deps=..., allow_early_resolve=..., predicate=...)``, or pypto's
+    ``result, tid = pl.submit(self.kernel, *args, ...)``.
 
     One task with one block running ``kernel`` (its name is the task name). Tensor arguments
     take the kernel's declared ``pl.Out``/``pl.InOut`` directions (In otherwise, upgraded when the
-    body writes them); explicit ``deps=`` are added to the inferred edges.
+    body writes them); explicit ``deps=`` are added to the inferred edges. A statement that unpacks
+    two values gets the kernel's return value (of the last block) and the task handle.
     """
-    return _submit(1, fn, args, kwargs, name_hint, deps, allow_early_resolve, None, predicate)
+    result, handle = _submit(1, fn, args, kwargs, name_hint, deps, allow_early_resolve, None, predicate)
+    return (result, handle) if unpacks(sys._getframe(1), 2) else handle
 
 
-def spmd_submit(n: Any, fn: Any, *args: Any, name_hint: str | None = None, deps: Any = None,
+def spmd_submit(n: Any = None, fn: Any = None, *args: Any, name_hint: str | None = None, deps: Any = None,
                 allow_early_resolve: bool = False, sync_start: bool = False, predicate: Any = None,
-                dumps: Any = None, **kwargs: Any) -> TaskHandle:
-    """``tid = pl.spmd_submit(n, kernel, *args, ...)`` (also ``(kernel, n, ...)``): one task, n blocks.
+                dumps: Any = None, core_num: Any = None, **kwargs: Any) -> Any:
+    """``tid = pl.spmd_submit(n, kernel, *args, ...)`` (also ``(kernel, n, ...)``), or pypto's
+    ``result, tid = pl.spmd_submit(self.kernel, *args, core_num=n, ...)``: one task, n blocks.
 
     The kernel body runs once per block (``pl.get_block_idx()`` gives the block); ``sync_start``
-    asks for a gang launch of all blocks.
+    asks for a gang launch of all blocks. A statement that unpacks two values gets the kernel's return
+    value (of the last block) and the task handle.
     """
-    if callable(n) and not callable(fn):
+    if core_num is not None:  # every positional slot after the kernel is the kernel's own argument
+        args = args if fn is None and not args else (fn, *args)
+        n, fn = core_num, n
+    elif callable(n) and not callable(fn):
         n, fn = fn, n
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         current().error(f"pl.spmd_submit: block count {n!r} must be a positive int")
-    return _submit(n, fn, args, kwargs, name_hint, deps, allow_early_resolve, bool(sync_start), predicate)
+    result, handle = _submit(n, fn, args, kwargs, name_hint, deps, allow_early_resolve, bool(sync_start), predicate)
+    return (result, handle) if unpacks(sys._getframe(1), 2) else handle
 
 
 __all__ = ["submit", "spmd_submit"]

@@ -7,6 +7,7 @@ kernel's folder that raised.
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import inspect
 import random
@@ -287,11 +288,33 @@ def _run_harness(path: str | Path, args: list[str], seed: int, entry: str | None
     with pypto_imports(p.parent, [str(p), *args]):
         _seed(seed)
         golden_standin.handler = handler
+        had, before = hasattr(builtins, "self"), getattr(builtins, "self", None)
+        builtins.self = _PROGRAM_SELF  # type: ignore[attr-defined]
         try:
             _execute(p, "__main__")
         finally:
             golden_standin.handler = None
+            if had:
+                builtins.self = before  # type: ignore[attr-defined]
+            else:
+                del builtins.self  # type: ignore[attr-defined]
     return out
+
+
+class _ProgramSelf:
+    """``self`` in a ``@pl.jit`` body: pypto makes the entry a program whose methods are the functions it
+    references, so ``self.kernel`` is the ``kernel`` of the calling function's module."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        found = sys._getframe(1).f_globals.get(name)
+        if found is None:
+            raise AttributeError(f"self.{name}: the module defines no function {name}")
+        return found
+
+
+_PROGRAM_SELF = _ProgramSelf()
 
 
 def _number(text: str) -> int | float:

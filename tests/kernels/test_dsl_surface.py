@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from types import SimpleNamespace
 
 import pytest
 
@@ -120,6 +121,42 @@ def test_spmd_submit_blocks_and_flags():
     assert [o.region.offset[0] for o in loads] == [0, 16, 32, 48]
     assert kt[0].idx in t.explicit_deps
     assert _dirs(t) == [ArgDir.INPUT, ArgDir.OUTPUT_EXISTING]
+
+
+def rows_out(x: pl.Tensor[[64, 64], pl.FP32], y: pl.Out[pl.Tensor[[64, 64], pl.FP32]]) -> pl.Tensor:
+    rows(x, y)
+    return y
+
+
+@pl.jit
+def spmd_parser_form(x: pl.Tensor[[64, 64], pl.FP32], y: pl.Out[pl.Tensor[[64, 64], pl.FP32]],
+                     cnt: pl.Out[pl.Tensor[[4, 1], pl.INT32]]):
+    cnt, c = pl.submit(self.count_out, cnt)  # noqa: F821 - pypto's self: the program's functions
+    y, t = pl.spmd_submit(self.rows_out, x, y, core_num=4, deps=[c], name_hint="rows4")  # noqa: F821
+    assert isinstance(t, pl.TaskHandle) and isinstance(c, pl.TaskHandle) and y is not None
+    h = pl.spmd_submit(self.rows_out, x, y, core_num=2)  # noqa: F821 - not unpacked: the handle alone
+    assert isinstance(h, pl.TaskHandle)
+
+
+def count_out(cnt: pl.Out[pl.Tensor[[4, 1], pl.INT32]]) -> pl.Tensor:
+    count(cnt)
+    return cnt
+
+
+def test_submit_in_pyptos_parser_form_returns_the_result_and_the_handle():
+    """``out, tid = pl.spmd_submit(self.kernel, *args, core_num=n)`` and ``out, tid = pl.submit(...)``:
+    ``core_num`` is the block count, every positional slot after the kernel is the kernel's argument."""
+    import builtins  # noqa: PLC0415
+
+    builtins.self = SimpleNamespace(count_out=count_out, rows_out=rows_out)  # what the file loader provides
+    try:
+        g = pl.record(spmd_parser_form)
+    finally:
+        del builtins.self
+    kt = g.kernel_tasks()
+    assert [(t.name, t.block_num) for t in kt] == [("count_out", 1), ("rows4", 4), ("rows4", 2)]  # one name per kernel
+    assert kt[0].idx in kt[1].explicit_deps
+    assert _dirs(kt[1]) == [ArgDir.INPUT, ArgDir.OUTPUT_EXISTING]
 
 
 def test_spmd_submit_predicate_needs_producer_in_deps():

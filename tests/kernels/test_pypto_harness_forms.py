@@ -277,3 +277,31 @@ def test_torch_standin_shifts_and_xor_follow_torch() -> None:
     assert (6 & a).tolist()[:4] == [0, 0, 2, 2] and (1 | a).tolist()[:3] == [1, 1, 3]
     m = torch.tensor([True, False])
     assert (m ^ torch.tensor([True, True])).tolist() == [False, True]
+
+
+def test_self_in_a_jit_body_is_the_files_function(tmp_path: Path) -> None:
+    """pypto makes a ``@pl.jit`` entry a program whose methods are the functions it references:
+    ``self.hand_written`` is the file's ``hand_written`` (here an extern kernel, declined where used)."""
+    path = tmp_path / "k.py"
+    path.write_text("""import pypto.language as pl
+
+
+@pl.jit.extern(core_type="aiv", source="k.cpp")
+def hand_written(x: pl.Tensor) -> pl.Tensor: ...
+
+
+@pl.jit
+def entry(x: pl.Tensor[[16, 16], pl.FP32]):
+    x, tid = pl.spmd_submit(self.hand_written, x, core_num=1)  # noqa: F821
+
+
+if __name__ == "__main__":
+    import torch
+    from golden import TensorSpec, run_jit
+    run_jit(fn=entry, specs=[TensorSpec("x", [16, 16], torch.float32)])
+""")
+    with pytest.raises(UserError, match=r"k\.py:10: pl\.jit\.extern hand_written is not supported .*hand-written"):
+        run_harness(path, [])
+    import builtins  # noqa: PLC0415
+
+    assert not hasattr(builtins, "self")  # the name exists only while the file runs
