@@ -153,7 +153,18 @@ def test_l2_hit_vs_miss() -> None:
     # inputs_warm: params resident, allocs not
     t_blk = Block(idx=0, ops=[load(0, 0, 64, 128, tensor=2)])
     assert prof(graph(t_blk), "inputs_warm")["aiv0"].hbm_bytes == 64 * 512
-    assert prof(graph(Block(idx=0, ops=[load(0, 0, 64, 128)])), "inputs_warm")["aiv0"].hbm_bytes == 0
+    assert prof(graph(Block(idx=0, ops=[load(0, 0, 64, 128, tensor=1)])), "inputs_warm")["aiv0"].hbm_bytes == 0
+
+
+def test_inputs_warm_keeps_the_last_written_parameters_when_they_overfill_l2() -> None:
+    """The harness writes the parameters in order before the launch, so the L2 (192 MiB) holds the last
+    ones: all of ``y`` (128 MiB, written last) and the second half of ``x``, not its first half."""
+    def hbm(row0: int, tensor: int) -> float:
+        return prof(graph(Block(idx=0, ops=[load(row0, 0, 64, 128, tensor=tensor)])), "inputs_warm")["aiv0"].hbm_bytes
+
+    assert hbm(0, 1) == 0 and hbm(1024 - 64, 1) == 0
+    assert hbm(1024 - 64, 0) == 0 and hbm(512, 0) == 0
+    assert hbm(0, 0) == hbm(512 - 64, 0) == 64 * 512
 
 
 def test_store_then_load_hits_and_writes_count_once() -> None:
