@@ -9,9 +9,6 @@ tensor inside a kernel scope records through that object's ``load(view)`` / ``st
 
 from __future__ import annotations
 
-import bisect
-import dis
-from types import CodeType, FrameType
 from typing import Any, NoReturn
 
 from sim.util.errors import UserError
@@ -74,21 +71,3 @@ def in_kernel() -> bool:
     """True inside an open kernel scope of the active recording."""
     rec = active()
     return rec is not None and rec.kernel is not None
-
-
-_CODE_STARTS: dict[CodeType, tuple[list[int], list[int]]] = {}
-
-
-def unpacks(frame: FrameType, count: int) -> bool:
-    """Whether the statement running in ``frame`` unpacks the value of its current call into ``count``
-    names (``(x,) = f()`` is 1, ``a, b = f()`` is 2): pypto's parser reads some calls by the statement's
-    shape."""
-    code = frame.f_code
-    got = _CODE_STARTS.get(code)
-    if got is None:
-        ins = list(dis.get_instructions(code))
-        got = ([i.offset for i in ins], [i.arg if i.opname == "UNPACK_SEQUENCE" else -1 for i in ins])
-        _CODE_STARTS[code] = got
-    starts, unpack = got
-    nxt = bisect.bisect_right(starts, frame.f_lasti)  # the instruction after the call and its caches
-    return nxt < len(starts) and unpack[nxt] == count

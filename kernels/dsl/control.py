@@ -15,7 +15,8 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from kernels.dsl.context import active, current, unpacks
+from kernels.dsl.context import active, current
+from kernels.dsl.sites import unpacks
 from kernels.dsl.tensors import TensorView
 from kernels.dsl.tiles import Tile
 

@@ -9,6 +9,8 @@ program signature blocks share op lists by. The site is the first frame outside 
 
 from __future__ import annotations
 
+import bisect
+import dis
 import os
 from typing import Any
 
@@ -36,6 +38,25 @@ def code_info(code: Any) -> Any:
         _CODE_INFO[id(code)] = ent
         POS[id(code)] = ent[1]
     return ent[1]
+
+
+# id(code) -> (code, instruction offsets, UNPACK_SEQUENCE count or -1 per instruction); code pinned as above
+_UNPACK_AT: dict[int, tuple[Any, list[int], list[int]]] = {}
+
+
+def unpacks(frame: Any, count: int) -> bool:
+    """Whether the statement running in ``frame`` unpacks the value of its current call into ``count``
+    names (``(x,) = f()`` is 1, ``a, b = f()`` is 2): pypto's parser reads some calls by the statement's
+    shape."""
+    code = frame.f_code
+    ent = _UNPACK_AT.get(id(code))
+    if ent is None or ent[0] is not code:
+        ins = list(dis.get_instructions(code))
+        ent = (code, [i.offset for i in ins], [i.arg if i.opname == "UNPACK_SEQUENCE" else -1 for i in ins])
+        _UNPACK_AT[id(code)] = ent
+    _, starts, unpack = ent
+    nxt = bisect.bisect_right(starts, frame.f_lasti)  # the instruction after the call and its caches
+    return nxt < len(starts) and unpack[nxt] == count
 
 
 def site_id(f: Any) -> int:

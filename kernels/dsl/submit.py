@@ -13,9 +13,10 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-from kernels.dsl.context import current, unpacks
+from kernels.dsl.context import current
 from kernels.dsl.jit import JitFunction
 from kernels.dsl.kernel_scopes import KernelCtx
+from kernels.dsl.sites import unpacks
 from kernels.dsl.tasks import ArgRec, TaskHandle
 from kernels.dsl.tensors import TensorView
 from kernels.dsl.types import TensorType
