@@ -642,23 +642,28 @@ class Tensor:
     def __rpow__(self, o: Any) -> Tensor:
         return self._bin(o, np.power, True)
 
+    def _bits(self, o: Any, logical: Callable[..., Any], bitwise: Callable[..., Any],
+              reverse: builtins_int = False) -> Tensor:
+        """``&``, ``|``, ``^``: the logical ufunc on a bool tensor, the bitwise one otherwise (as torch)."""
+        return self._bin(o, logical if self.dtype is bool else bitwise, reverse)
+
     def __and__(self, o: Any) -> Tensor:
-        return self._bin(o, np.logical_and if self.dtype is bool else np.bitwise_and)
+        return self._bits(o, np.logical_and, np.bitwise_and)
 
     def __or__(self, o: Any) -> Tensor:
-        return self._bin(o, np.logical_or if self.dtype is bool else np.bitwise_or)
+        return self._bits(o, np.logical_or, np.bitwise_or)
 
     def __xor__(self, o: Any) -> Tensor:
-        return self._bin(o, np.logical_xor if self.dtype is bool else np.bitwise_xor)
+        return self._bits(o, np.logical_xor, np.bitwise_xor)
 
     def __rand__(self, o: Any) -> Tensor:
-        return self._bin(o, np.logical_and if self.dtype is bool else np.bitwise_and, True)
+        return self._bits(o, np.logical_and, np.bitwise_and, True)
 
     def __ror__(self, o: Any) -> Tensor:
-        return self._bin(o, np.logical_or if self.dtype is bool else np.bitwise_or, True)
+        return self._bits(o, np.logical_or, np.bitwise_or, True)
 
     def __rxor__(self, o: Any) -> Tensor:
-        return self._bin(o, np.logical_xor if self.dtype is bool else np.bitwise_xor, True)
+        return self._bits(o, np.logical_xor, np.bitwise_xor, True)
 
     def __lshift__(self, o: Any) -> Tensor:
         return self._bin(o, np.left_shift)
