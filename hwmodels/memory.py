@@ -276,7 +276,7 @@ class L2State:
             outputs = _write_only(graph) if last else set()
             for tid in sorted(self.tensors, reverse=last):
                 tl = self.tensors[tid]
-                if init == "inputs_warm" and (tl.kind != "param" or tid in outputs):
+                if last and (tl.kind != "param" or tid in outputs):
                     continue
                 room = self.capacity_lines - self.resident_lines
                 take = min(room, tl.n)
