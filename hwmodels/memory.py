@@ -538,33 +538,38 @@ _RESUM = 64  # HbmShare: changes between two summations of the flows' demand
 
 
 class HbmFlow:
-    """One lane's work in the fluid HBM model.
+    """One lane's work in the fluid bandwidth model.
 
     ``rem`` is the work left in ns at full speed, ``demand`` the HBM rate (bytes/ns) the lane moves at
-    full speed, ``speed`` its current fraction of full speed (0..1]; ``owner`` is the caller's handle
-    (the engine's subtask), returned with the flow when it finishes.
+    full speed, ``l2`` the L2 line rate (bytes/ns: every line it reads or writes, hit or miss),
+    ``speed`` its current fraction of full speed (0..1]; ``owner`` is the caller's handle (the
+    engine's subtask), returned with the flow when it finishes.
     """
 
-    __slots__ = ("owner", "rem", "demand", "speed")
+    __slots__ = ("owner", "rem", "demand", "l2", "speed")
 
-    def __init__(self, owner: object, work_ns: float, demand: float) -> None:
+    def __init__(self, owner: object, work_ns: float, demand: float, l2: float = 0.0) -> None:
         self.owner = owner
         self.rem = work_ns
         self.demand = demand
+        self.l2 = l2
         self.speed = 1.0
 
 
 class HbmShare:
-    """Lanes running at the same time, sharing ``bw`` bytes/ns of HBM bandwidth max-min fairly.
+    """Lanes running at the same time, sharing ``bw`` bytes/ns of HBM bandwidth and, when ``l2_bw`` > 0,
+    ``l2_bw`` bytes/ns of L2 line bandwidth, each max-min fairly.
 
-    Fluid model: between two changes of the set of flows every flow progresses at its ``speed``
-    (its :func:`share_bandwidth` share over its demand, at most 1; 1 for all while the total demand
-    fits). The caller tells the model the simulated time ``now`` (ns) of each change; ``next_end``
-    says how long (ns) until the first running flow finishes at the current speeds.
+    Fluid model: between two changes of the set of flows every flow progresses at its ``speed``: 1
+    while the total demand on each resource fits; otherwise, on each overfull resource, its
+    :func:`share_bandwidth` share over its demand, the smaller of the two, at most 1. The caller
+    tells the model the simulated time ``now`` (ns) of each change; ``next_end`` says how long (ns)
+    until the first running flow finishes at the current speeds.
     """
 
-    def __init__(self, bw: float) -> None:
+    def __init__(self, bw: float, l2_bw: float = 0.0) -> None:
         self.bw = bw
+        self.l2_bw = l2_bw
         self.flows: list[HbmFlow] = []
         self.last = 0.0  # time (ns) up to which every flow's ``rem`` is accounted
         self.unit = True  # every flow runs at full speed (the total demand fits, or no flow moves data)
@@ -575,6 +580,8 @@ class HbmShare:
         self._tot = 0.0
         self._changes = 0
         self._fits = bw * (1.0 - _FIT_MARGIN) if bw > 0 else -1.0
+        self._tot2 = 0.0  # the same for the L2 line demand; never short while l2_bw is 0 (no limit)
+        self._fits2 = l2_bw * (1.0 - _FIT_MARGIN) if l2_bw > 0 else math.inf
 
     def add(self, flow: HbmFlow, now: float) -> None:
         """Start ``flow`` at ``now`` (ns); the speeds of all flows are shared anew."""
@@ -582,6 +589,8 @@ class HbmShare:
         self.flows.append(flow)
         if flow.demand > 0:
             self._tot += flow.demand
+        if flow.l2 > 0:
+            self._tot2 += flow.l2
         self._reshare()
 
     def add_next(self, flow: HbmFlow, now: float) -> float | None:
@@ -610,8 +619,10 @@ class HbmShare:
         flows.append(flow)
         if flow.demand > 0:
             self._tot += flow.demand
+        if flow.l2 > 0:
+            self._tot2 += flow.l2
         changes = self._changes + 1
-        if changes < _RESUM and unit and self._tot <= self._fits:
+        if changes < _RESUM and unit and self._tot <= self._fits and self._tot2 <= self._fits2:
             self._changes = changes  # _reshare with nothing to share anew (the total still fits), inline
         else:
             self._reshare()
@@ -675,13 +686,15 @@ class HbmShare:
                 self.flows = [j for j in flows if id(j) not in gone]
         flows = self.flows
         if not flows:
-            self._tot = 0.0
+            self._tot = self._tot2 = 0.0
         else:
             for j in done:
                 if j.demand > 0:
                     self._tot -= j.demand
+                if j.l2 > 0:
+                    self._tot2 -= j.l2
         changes = self._changes + 1
-        if changes < _RESUM and self.unit and self._tot <= self._fits:
+        if changes < _RESUM and self.unit and self._tot <= self._fits and self._tot2 <= self._fits2:
             self._changes = changes  # _reshare with nothing to share anew (the total still fits), inline
         else:
             self._reshare()
@@ -709,27 +722,37 @@ class HbmShare:
         if self._changes >= _RESUM:
             self._changes = 0
             self._tot = sum([j.demand for j in self.flows if j.demand > 0])
-        if self._tot <= self._fits:  # the total demand fits: every flow at full speed
+            self._tot2 = sum([j.l2 for j in self.flows if j.l2 > 0])
+        if self._tot <= self._fits and self._tot2 <= self._fits2:  # the total demand fits: all at full speed
             if not self.unit:
                 for j in self.flows:
-                    if j.demand > 0:
-                        j.speed = 1.0
+                    j.speed = 1.0
                 self.unit = True
             return
-        flows = [j for j in self.flows if j.demand > 0]
-        if not flows:  # flows without demand are never slowed: all at full speed
-            self._tot = 0.0
-            self.unit = True
-            return
-        dem = [j.demand for j in flows]
-        self._tot = tot = sum(dem)
-        if tot <= self.bw:
+        hbm = [j for j in self.flows if j.demand > 0]
+        self._tot = tot = sum([j.demand for j in hbm])
+        over = tot > self.bw
+        l2 = [j for j in self.flows if j.l2 > 0] if self.l2_bw > 0 else []
+        self._tot2 = tot2 = sum([j.l2 for j in l2])
+        over2 = self.l2_bw > 0 and tot2 > self.l2_bw
+        if not over and not over2:  # flows without demand are never slowed
             if not self.unit:
-                for j in flows:
+                for j in self.flows:
                     j.speed = 1.0
                 self.unit = True
             return
         self.unit = False
-        shares = share_bandwidth(dem, self.bw)
-        for j, s in zip(flows, shares, strict=True):
-            j.speed = min(1.0, s / j.demand) if s > 0 else 1e-12
+        for j in self.flows:
+            j.speed = 1.0
+        if over:
+            _slow(hbm, [j.demand for j in hbm], self.bw)
+        if over2:
+            _slow(l2, [j.l2 for j in l2], self.l2_bw)
+
+
+def _slow(flows: list[HbmFlow], demand: list[float], bw: float) -> None:
+    """Cap each flow's speed at its max-min fair share of ``bw`` over its ``demand`` (bytes/ns)."""
+    for j, d, s in zip(flows, demand, share_bandwidth(demand, bw), strict=True):
+        v = s / d if s > 0 else 1e-12
+        if v < j.speed:
+            j.speed = v

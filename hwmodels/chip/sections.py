@@ -268,6 +268,11 @@ class L2Model(_Section):
                                        "rows, cold or warm L2 (measured +16..25 %: pypto PH001 perf-hint verifier); "
                                        "docs/model.md §3.5, docs/calibration.md §2, "
                                        "tests/hwmodels/test_hw_overfetch.py", ge=0, le=1)
+    bw_gbps: float = F(0.0, "GB/s (= bytes/ns)", "CHOICE",
+                       "aggregate L2 line bandwidth that all running lanes share max-min fairly, as HBM's: "
+                       "every line a lane reads or writes, hit or miss (rows under 512 B move whole lines). "
+                       "0 = no aggregate limit, only the per-core rates. No public figure; pto-isa's a2a3 GEMM "
+                       "example keeps it above ~3.3 TB/s (docs/model.md §2.3, docs/calibration.md §7)", ge=0)
     evict_whole_tensors: bool = F(False, "-", "CHOICE",
                                   "on: an overfull L2 drops whole tensors, least recently touched first; off: "
                                   "the least recently touched lines of any tensor (docs/model.md §2.3, "

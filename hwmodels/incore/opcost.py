@@ -94,6 +94,7 @@ class OpCost:
     track: bool = True  # classify in L2 / count HBM bytes (False for MIX ring handoffs)
     xcat: int = C_MTE2  # category of the transfer time
     kb: int = 1  # cube: K blocks x output tiles (explicit MTE1 moves overlap all but one block)
+    l2_bytes: float = 0.0  # DMA: L2 line bytes the op moves (rows x max(row bytes, min_row_charge_bytes))
 
 
 def cycle_ns(chip: ChipConfig, lane: int) -> float:
@@ -302,6 +303,7 @@ def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> OpCost:
     rows, row_bytes, valid, charged = _dma_geometry(chip, op, elem)
     fallback = rows * max(1, math.ceil(max(row_bytes, 1) / l2.line_bytes))
     track = not handoff
+    lines_b = max(valid, rows * max(row_bytes, l2.min_row_charge_bytes)) if track else 0.0  # whole lines moved
     if pipe == P_MTE2:
         issue = dma.mte2_request_ns
         rows_ns = (dma.mte2_row_cycles + (dma.nd2nz_row_cycles if op.nd2nz else 0.0)) * rows * cns
@@ -310,7 +312,8 @@ def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> OpCost:
         return OpCost(issue + rows_ns, 0.0, (), dma=1, issue=issue, rows_ns=rows_ns, xfer_hit=xh,
                       xfer_miss=xm if track else xh, lat_hit=l2.hit_read_latency_cycles * cns,
                       lat_miss=l2.miss_extra_latency_cycles * cns if track else 0.0,
-                      fallback_lines=fallback, track=track, xcat=C_MTE2)
+                      fallback_lines=fallback, track=track, xcat=C_MTE2,
+                      l2_bytes=lines_b)
     atomic_f = dma.atomic_rate_factor if op.atomic else 1.0
     lat_w = l2.write_latency_cycles * cns
     if pipe == P_FIX:
@@ -324,11 +327,12 @@ def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> OpCost:
         wr = charged / (chip.rates.l2_write * atomic_f) * cns
         occ = max(drain, wr)
         return OpCost(0.0, 0.0, (), dma=2, xfer_hit=occ, xfer_miss=occ, lat_hit=lat_w, fallback_lines=fallback,
-                      track=track, xcat=C_FIX)
+                      track=track, xcat=C_FIX, l2_bytes=lines_b)
     # MTE3 (and any other store-like pipe)
     issue = dma.mte3_request_ns
     rows_ns = dma.mte3_row_cycles * rows * cns
     rate = min(chip.rates.ub_to_l2, chip.rates.l2_write) * atomic_f
     x = charged / rate * cns
     return OpCost(issue + rows_ns, 0.0, (), dma=2, issue=issue, rows_ns=rows_ns, xfer_hit=x, xfer_miss=x,
-                  lat_hit=lat_w, fallback_lines=fallback, track=track, xcat=C_MTE3)
+                  lat_hit=lat_w, fallback_lines=fallback, track=track, xcat=C_MTE3,
+                  l2_bytes=lines_b)

@@ -13,6 +13,7 @@ class BlockProfile:
     hbm_bytes: float
     pipe_busy_ns: dict[str, float] = field(default_factory=dict)
     breakdown: dict[str, float] = field(default_factory=dict)
+    l2_bytes: float = 0.0  # L2 line bytes the lane reads and writes, hit or miss (whole lines per row)
     gm_loads: int = 0  # MTE2 GM->UB/L1 load requests the lane issues (count)
 
 

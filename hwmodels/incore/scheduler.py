@@ -376,8 +376,8 @@ class CoreCostModel:
             hit = self._profile(task, block, l2)
         if not copy:
             return hit
-        return {k: BlockProfile(v.compute_ns, v.hbm_bytes, dict(v.pipe_busy_ns), dict(v.breakdown), v.gm_loads)
-                for k, v in hit.items()}
+        return {k: BlockProfile(v.compute_ns, v.hbm_bytes, dict(v.pipe_busy_ns), dict(v.breakdown), v.l2_bytes,
+                                v.gm_loads) for k, v in hit.items()}
 
     def profile_chained(self, task: Task, block: Block, l2: L2State) -> dict[str, BlockProfile]:
         """:meth:`profile` with ``copy=False, chain=True``, in one positional call (a simulator's
@@ -474,6 +474,7 @@ class CoreCostModel:
         lat = [c.lat for c in costs]
         dseg: dict[int, tuple[tuple[int, float], ...]] = {}
         hbm = [0.0, 0.0, 0.0]
+        l2b = [0.0, 0.0, 0.0]
         line = self._line
         for j, i in enumerate(comp.dma_ops):
             c = costs[i]
@@ -487,6 +488,7 @@ class CoreCostModel:
                 lat[i] = c.lat_hit + lm
                 dseg[i] = ((C_SYNC, c.issue), (C_MTE2, c.rows_ns + x), (C_HIT, c.lat_hit), (C_MISS, lm))
                 hbm[ln] += (nl - hits) * line
+                l2b[ln] += c.l2_bytes
             elif c.dma == 2:
                 occ[i] = c.issue + c.rows_ns + c.xfer_hit
                 lat[i] = c.lat_hit
@@ -495,6 +497,7 @@ class CoreCostModel:
                 else:
                     dseg[i] = ((C_SYNC, c.issue), (C_MTE3, c.rows_ns + c.xfer_hit), (C_HIT, c.lat_hit))
                 hbm[ln] += newdirty * line
+                l2b[ln] += c.l2_bytes
             elif c.dma == 3:
                 if dc:
                     occ[i] = c.occ
@@ -622,6 +625,7 @@ class CoreCostModel:
             out[LANES[ln]] = BlockProfile(
                 compute_ns=total,
                 hbm_bytes=hbm[ln],
+                l2_bytes=l2b[ln],
                 pipe_busy_ns={PIPES[p]: busy[p] for p in range(7)},
                 breakdown={CATS[c]: bd[c] for c in range(12) if bd[c] > 0.0},
                 gm_loads=loads,

@@ -6,7 +6,8 @@ dispatch / complete-poll with per-step costs; shared ready FIFOs per shape plus 
 LIFO buffers; a running and a pending slot per core with the COND interpretation rules; AICores
 that take tokens in order (propagation, local setup, lane execution, record write-back).
 Lane execution is fluid: every running lane needs ``compute_ns`` at full speed and moves
-``hbm_bytes`` uniformly; concurrent lanes share HBM bandwidth max-min fairly.
+``hbm_bytes`` (and ``l2_bytes`` of L2 lines) uniformly; concurrent lanes share HBM bandwidth, and the
+L2 line bandwidth when the chip limits it, max-min fairly.
 
 Also modelled: speculative early dispatch (``allow_early_resolve``: candidate detection, staging
 with gated tokens, doorbells, auto-chain), ``sync_start`` placement, barriers across a task's blocks

@@ -50,7 +50,7 @@ class AICores:
     """
 
     def __init__(self, env: simpy.Environment, p: RuntimeParams, seed: int, cost: CostModel, l2: Any,
-                 noise_key: list[str], hbm_bw: float, threads: list[SchedulerThread]) -> None:
+                 noise_key: list[str], hbm_bw: float, threads: list[SchedulerThread], l2_bw: float = 0.0) -> None:
         self.env = env
         self.p = p
         self.seed = seed
@@ -58,7 +58,7 @@ class AICores:
         self.l2 = l2
         self.noise_key = noise_key
         self.threads = threads
-        self.hbm = HbmLanes(env, hbm_bw, self._lane_end)
+        self.hbm = HbmLanes(env, hbm_bw, self._lane_end, l2_bw)
         self.segmenter = SEGMENTER
         self._starts = [self._lane_start_at]  # the lane-start timers' shared callback list
         self._segments = [self._segment_start_at]  # the same for segment starts after a barrier
@@ -166,7 +166,7 @@ class AICores:
         if prof is None and lane == "aiv1":
             prof = profs.get("aiv0")
         if prof is None:
-            compute = hbm = 0.0
+            compute = hbm = l2 = 0.0
             sub.pipe_busy = {}
             sub.breakdown = {}
         elif self.p.jitter > 0:
@@ -174,6 +174,7 @@ class AICores:
             factor = max(0.1, 1.0 + self.p.jitter * rng.gauss(0.0, 1.0))
             compute = float(prof.compute_ns) * factor
             hbm = float(prof.hbm_bytes)
+            l2 = float(prof.l2_bytes)
             sub.pipe_busy = {k: float(v) * factor for k, v in prof.pipe_busy_ns.items()}
             sub.breakdown = {k: float(v) * factor for k, v in prof.breakdown.items()}
         else:  # no jitter (x * 1.0 == x): the profile's values as floats, converted once
@@ -183,9 +184,11 @@ class AICores:
                     _FLOATS.clear()
                 conv = _FLOATS[id(prof)] = (prof, float(prof.compute_ns), float(prof.hbm_bytes),
                                             {k: float(v) for k, v in prof.pipe_busy_ns.items()},
-                                            {k: float(v) for k, v in prof.breakdown.items()})
+                                            {k: float(v) for k, v in prof.breakdown.items()},
+                                            float(prof.l2_bytes))
             compute = conv[1]
             hbm = conv[2]
+            l2 = conv[5]
             sub.pipe_busy = conv[3].copy()
             sub.breakdown = conv[4].copy()
         if not sub.core.ran:
@@ -194,7 +197,7 @@ class AICores:
         if compute <= 0:
             self._lane_end(sub)
             return
-        self.hbm.add(sub, compute, hbm / compute)
+        self.hbm.add(sub, compute, hbm / compute, l2 / compute)
 
     def _cold(self, sub: Subtask, prof: Any, compute: float) -> float:
         """``compute`` (ns) plus the first-kernel cold cost if this is the core's first kernel body in the
@@ -230,7 +233,7 @@ class AICores:
             seg = self.segmenter.segments(blocks[sub.block % len(blocks)])[k]
             profs = self.cost.profile(ts.task, seg, self.l2)
             ts.profiles[key] = profs
-        prof, compute, hbm = _lane_cost(profs, sub.lane)
+        prof, compute, hbm, l2 = _lane_cost(profs, sub.lane)
         cut = 0.0
         over = getattr(self.cost, "lane_overhead_ns", None)
         if prof is not None and over is not None:
@@ -250,7 +253,7 @@ class AICores:
         if compute <= 0:
             self._lane_end(sub)
             return
-        self.hbm.add(sub, compute, hbm / compute)
+        self.hbm.add(sub, compute, hbm / compute, l2 / compute)
 
     def _segment_start_at(self, timer: Timer) -> None:
         """:meth:`_segment_start` of the subtask ``timer._value`` (a timer's callback)."""
@@ -304,12 +307,12 @@ class AICores:
             wake.env.schedule(wake)
 
 
-def _lane_cost(profs: dict[str, Any], lane: str) -> tuple[Any, float, float]:
-    """A lane's profile (aiv1 without one of its own takes aiv0's), its compute
-    time (ns) and its HBM bytes; (None, 0, 0) for a lane without ops."""
+def _lane_cost(profs: dict[str, Any], lane: str) -> tuple[Any, float, float, float]:
+    """A lane's profile (aiv1 without one of its own takes aiv0's), its compute time (ns), its HBM
+    bytes and its L2 line bytes; (None, 0, 0, 0) for a lane without ops."""
     prof = profs.get(lane)
     if prof is None and lane == "aiv1":
         prof = profs.get("aiv0")
     if prof is None:
-        return None, 0.0, 0.0
-    return prof, float(prof.compute_ns), float(prof.hbm_bytes)
+        return None, 0.0, 0.0, 0.0
+    return prof, float(prof.compute_ns), float(prof.hbm_bytes), float(prof.l2_bytes)

@@ -2,7 +2,8 @@
 
 Any object with ``profile(task, block, l2) -> {lane: profile}`` serves (:class:`CostModel`); a
 profile has ``compute_ns`` (lane time at full speed, ns), ``hbm_bytes`` (bytes it moves through
-HBM), ``pipe_busy_ns``, ``breakdown`` and ``gm_loads`` like :class:`hwmodels.incore.BlockProfile`.
+HBM), ``l2_bytes`` (L2 line bytes it reads and writes), ``pipe_busy_ns``, ``breakdown`` and
+``gm_loads`` like :class:`hwmodels.incore.BlockProfile`.
 If the object also has ``make_l2(graph, init)``, its result is the ``l2`` passed to every
 ``profile`` call of the run (otherwise None). The engine calls ``profile`` once per block, when the
 block's first lane starts, so ``l2`` evolves in simulated start order. A block with barriers

@@ -1,4 +1,4 @@
-"""simpy glue for HBM sharing: lanes that run at the same time slow each other down.
+"""simpy glue for HBM and L2 bandwidth sharing: lanes that run at the same time slow each other down.
 
 The memory model is :class:`hwmodels.memory.HbmShare` (fluid, max-min fair). This module only
 turns it into events: after every change of the set of running lanes it arms one timer at the
@@ -21,11 +21,13 @@ __all__ = ["HbmLanes"]
 
 
 class HbmLanes:
-    """Running lanes sharing ``bw`` bytes/ns of HBM; calls ``on_end(sub)`` at each lane's end."""
+    """Running lanes sharing ``bw`` bytes/ns of HBM and ``l2_bw`` bytes/ns of L2 line bandwidth (0: no
+    limit); calls ``on_end(sub)`` at each lane's end."""
 
-    def __init__(self, env: simpy.Environment, bw: float, on_end: Callable[[Subtask], None]) -> None:
+    def __init__(self, env: simpy.Environment, bw: float, on_end: Callable[[Subtask], None],
+                 l2_bw: float = 0.0) -> None:
         self.env = env
-        self.share = HbmShare(bw)
+        self.share = HbmShare(bw, l2_bw)
         self.on_end = on_end
         self.version = 0  # bumped at every change: only the latest armed timer fires
         self._fires = [self._fire]  # the timers' shared callback list
@@ -37,10 +39,11 @@ class HbmLanes:
         self._fires = []
         self._spare = []
 
-    def add(self, sub: Subtask, compute_ns: float, demand: float) -> None:
-        """Start ``sub``'s lane now: ``compute_ns`` of work at full speed, ``demand`` bytes/ns of HBM."""
+    def add(self, sub: Subtask, compute_ns: float, demand: float, l2: float = 0.0) -> None:
+        """Start ``sub``'s lane now: ``compute_ns`` of work at full speed, ``demand`` bytes/ns of HBM and
+        ``l2`` bytes/ns of L2 lines."""
         self.version = ver = self.version + 1
-        dt = self.share.add_next(HbmFlow(sub, compute_ns, demand), self.env._now)
+        dt = self.share.add_next(HbmFlow(sub, compute_ns, demand, l2), self.env._now)
         assert dt is not None  # the flow just added runs
         self.env.schedule(arm(self._spare, self._fires, ver), NORMAL, 0.0 if 0.0 > dt else dt)  # max(dt, 0.0)
 

@@ -58,7 +58,8 @@ class Engine:
         wiring = WiringQueue(env)
         ready = ReadyQueues()
         keys = noise_keys(graph) if p.jitter > 0 else []  # read only to draw jitter
-        self.aicores = aicores = AICores(env, p, opts.seed, cost_model, l2, keys, float(chip.soc.hbm_bw_gbps), threads)
+        self.aicores = aicores = AICores(env, p, opts.seed, cost_model, l2, keys, float(chip.soc.hbm_bw_gbps), threads,
+                                         float(chip.l2.bw_gbps))
         early = EarlyDispatch(p, threads, aicores)
         self.dispatcher = Dispatcher(env, p, ready, threads, aicores, early)
         self.deps = Dependencies(env, p, graph, wiring, ready, early, threads)

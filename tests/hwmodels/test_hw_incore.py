@@ -136,6 +136,16 @@ def test_overfetch_narrow_rows_cost_more() -> None:
     assert narrow.compute_ns > wide.compute_ns
 
 
+def test_l2_line_bytes_count_whole_lines_hit_or_miss() -> None:
+    """A lane's L2 line bytes (what the aggregate L2 bandwidth limit shares) are every line its DMA ops
+    move, hits included: rows under 512 B move a whole line each, wider rows their bytes."""
+    narrow = Block(idx=0, ops=[load(0, 0, 512, 32)])  # 512 rows of 128 B
+    for init in ("cold", "warm"):
+        assert prof(graph(narrow), init)["aiv0"].l2_bytes == 512 * 512
+    wide = Block(idx=0, ops=[load(0, 0, 16, 1024), store(0, 0, 16, 1024, [0])])  # 16 rows of 4 KiB, both ways
+    assert prof(graph(wide), "warm")["aiv0"].l2_bytes == 2 * 16 * 4096
+
+
 def test_l2_hit_vs_miss() -> None:
     blk = Block(idx=0, ops=[load(0, 0, 64, 128), vec("add", [64, 128], [0])])
     g = graph(blk)

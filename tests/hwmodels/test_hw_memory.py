@@ -69,6 +69,28 @@ def test_hbm_share_slows_flows_max_min_fairly_and_speeds_up_when_one_ends() -> N
     assert hbm.next_end() is None
 
 
+def test_l2_line_bandwidth_slows_lanes_only_when_limited_and_the_tighter_resource_decides() -> None:
+    # no L2 limit (0): L2 line demand alone never slows a lane
+    free = HbmShare(10.0)
+    a, b = HbmFlow("a", 60.0, 0.0, 8.0), HbmFlow("b", 60.0, 0.0, 8.0)
+    free.add(a, 0.0)
+    free.add_next(b, 0.0)
+    assert (a.speed, b.speed) == (1.0, 1.0) and free.next_end() == 60.0
+    # 12 bytes/ns of L2 lines: 4 + 8 for a small and a large L2 demand, max-min fairly
+    l2 = HbmShare(10.0, l2_bw=12.0)
+    small, big = HbmFlow("small", 60.0, 0.0, 4.0), HbmFlow("big", 60.0, 0.0, 16.0)
+    l2.add(small, 0.0)
+    assert l2.add_next(big, 0.0) == 60.0
+    assert small.speed == 1.0 and big.speed == 0.5
+    assert [f.owner for f in l2.finish(60.0)] == ["small"]
+    assert big.speed == 12.0 / 16.0 and big.rem == 30.0
+    # a lane short of HBM (speed 0.5) and of L2 (speed 0.25) at once runs at the smaller speed
+    both = HbmShare(10.0, l2_bw=4.0)
+    f = HbmFlow("f", 40.0, 20.0, 16.0)
+    both.add(f, 0.0)
+    assert f.speed == 0.25 and both.next_end() == 160.0
+
+
 def test_hbm_share_finish_returns_the_closest_flow_under_float_slack() -> None:
     hbm = HbmShare(1.0)
     a, b = HbmFlow("a", 10.0, 0.0), HbmFlow("b", 20.0, 0.0)
@@ -103,36 +125,45 @@ class _SumEveryChange(HbmShare):
         return done
 
     def _reshare(self) -> None:
-        flows = [j for j in self.flows if j.demand > 0]
-        if not flows:
-            self.unit = True
-            return
-        dem = [j.demand for j in flows]
-        if sum(dem) <= self.bw:
+        speed = {id(j): 1.0 for j in self.flows}
+        over = False
+        for attr, bw in (("demand", self.bw), ("l2", self.l2_bw if self.l2_bw > 0 else math.inf)):
+            flows = [j for j in self.flows if getattr(j, attr) > 0]
+            dem = [getattr(j, attr) for j in flows]
+            if not flows or sum(dem) <= bw:
+                continue
+            over = True
+            for j, d, sh in zip(flows, dem, share_bandwidth(dem, bw), strict=True):
+                speed[id(j)] = min(speed[id(j)], sh / d if sh > 0 else 1e-12)
+        if not over:
             if not self.unit:
-                for j in flows:
+                for j in self.flows:
                     j.speed = 1.0
                 self.unit = True
             return
         self.unit = False
-        for j, sh in zip(flows, share_bandwidth(dem, self.bw), strict=True):
-            j.speed = min(1.0, sh / j.demand) if sh > 0 else 1e-12
+        for j in self.flows:
+            j.speed = speed[id(j)]
 
 
-@given(st.floats(1.0, 100.0), st.lists(st.tuples(st.booleans(), st.floats(1.0, 500.0),
-                                                 st.sampled_from([0.0, 0.5, 0.999, 1.0, 1.001, 2.0, 7.0])),
-                                       min_size=1, max_size=120))
+_FRACS = st.sampled_from([0.0, 0.5, 0.999, 1.0, 1.001, 2.0, 7.0])
+
+
+@given(st.floats(1.0, 100.0), st.sampled_from([0.0, 0.5, 1.0, 3.0]),
+       st.lists(st.tuples(st.booleans(), st.floats(1.0, 500.0), _FRACS, _FRACS), min_size=1, max_size=120))
 @settings(max_examples=150, deadline=None)
 def test_hbm_share_with_a_kept_demand_total_matches_summing_at_every_change(
-        bw: float, steps: list[tuple[bool, float, float]]) -> None:
-    """HbmShare keeps the flows' total demand instead of summing it at each change: the speeds, remaining
-    work and next ends are exactly those of summing every time, also with totals at the bandwidth."""
-    fast, ref = HbmShare(bw), _SumEveryChange(bw)
+        bw: float, l2_rel: float, steps: list[tuple[bool, float, float, float]]) -> None:
+    """HbmShare keeps the flows' total demands (HBM and, when limited, L2 lines) instead of summing them at
+    each change: the speeds, remaining work and next ends are exactly those of summing every time, also
+    with totals at either bandwidth."""
+    l2_bw = bw * l2_rel  # 0: no L2 limit
+    fast, ref = HbmShare(bw, l2_bw), _SumEveryChange(bw, l2_bw)
     now = 0.0
-    for i, (add, work, frac) in enumerate(steps):
-        if add or not fast.flows:  # demands that put the total near, at and over the bandwidth
-            d = bw * frac / 3
-            assert fast.add_next(HbmFlow(i, work, d), now) == ref.add_next(HbmFlow(i, work, d), now)
+    for i, (add, work, frac, frac2) in enumerate(steps):
+        if add or not fast.flows:  # demands that put the totals near, at and over the bandwidths
+            d, d2 = bw * frac / 3, (l2_bw or bw) * frac2 / 3
+            assert fast.add_next(HbmFlow(i, work, d, d2), now) == ref.add_next(HbmFlow(i, work, d, d2), now)
         else:
             dt = fast.next_end()
             assert dt == ref.next_end()

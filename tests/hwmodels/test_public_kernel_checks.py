@@ -47,3 +47,16 @@ def test_gemm_sizes_and_topk_options_are_checked() -> None:
         build_graph("gemm:1536", "decode", N=1000)
     with pytest.raises(UserError, match="topk: unknown option"):
         build_graph("topk:2304", "decode", rows=7)
+
+
+def test_an_aggregate_l2_limit_below_the_gemms_line_traffic_lengthens_it() -> None:
+    """``l2.bw_gbps`` shares whole-line L2 traffic among running lanes: unlimited (0, the presets) and at
+    4 TB/s the 3072 GEMM runs as before, at 3 TB/s its 24 blocks are held back past the published time's
+    tolerance, so the public GEMM bounds the limit from below (docs/calibration.md §7)."""
+    spans = {}
+    for bw in (0.0, 4000.0, 3000.0):
+        chip = hwmodels.load_chip(hwmodels.recommended_preset(), [f"l2.bw_gbps={bw}"])
+        rows = simulate(build_graph("gemm:3072", "decode"), chip, RunOptions(seed=0, swimlane_level=1)).subtasks
+        spans[bw] = (max(r.end for r in rows) - min(r.start for r in rows)) / 1e3
+    assert spans[4000.0] == pytest.approx(spans[0.0], rel=1e-9)
+    assert spans[3000.0] > 206.7 * 1.15 > spans[0.0]
