@@ -272,7 +272,8 @@ class L2Model(_Section):
                        "aggregate L2 line bandwidth that all running lanes share max-min fairly, as HBM's: "
                        "every line a lane reads or writes, hit or miss (rows under 512 B move whole lines). "
                        "0 = no aggregate limit, only the per-core rates. No public figure; pto-isa's a2a3 GEMM "
-                       "example keeps it above ~3.3 TB/s (docs/model.md §2.3, docs/calibration.md §7)", ge=0)
+                       "example (held to ±15 %) keeps it above ~3.1 TB/s (docs/model.md §2.3, "
+                       "docs/calibration.md §7)", ge=0)
     evict_whole_tensors: bool = F(False, "-", "CHOICE",
                                   "on: an overfull L2 drops whole tensors, least recently touched first; off: "
                                   "the least recently touched lines of any tensor (docs/model.md §2.3, "
