@@ -6,6 +6,7 @@ Public entry points:
   for a RunResult (after removing the files of an earlier run in the directory).
 * :func:`run_metrics` — the statistics of a RunResult (µs) as the written files give them.
 * :func:`all_or_none` — remove the files written so far when a later write of the same run fails.
+* :func:`remove_earlier_run` — remove swimsim's files of an earlier run from a directory.
 * :func:`load_path` — a run directory, records file or merged trace back into joined rows.
 
 Modules import one way only (top to bottom; an import-linter layers contract keeps it so):
@@ -19,6 +20,7 @@ from traces.rundir import (
     all_or_none,
     dump_run_records,
     load_path,
+    remove_earlier_run,
     run_metrics,
     write_run,
     write_run_dir,
@@ -26,4 +28,4 @@ from traces.rundir import (
 )
 
 __all__ = ["write_run_dir", "write_run", "write_run_records", "dump_run_records", "run_metrics", "load_path",
-           "all_or_none"]
+           "all_or_none", "remove_earlier_run"]

@@ -26,11 +26,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import traces
 from hwmodels.chip import ChipConfig
 from kernels.pypto_files.loader import Recording, record_entry, run_harness
 from sim.app.backtest_cases import UNITS, Case
 from sim.app.backtest_metrics import RunView, Unavailable, mean_exec_parts, mean_metric, run_view
 from sim.engine import RunOptions, simulate
+from sim.ir.records import RunResult
 from sim.util.errors import UserError
 from sim.util.fileio import extract_tar
 from traces.stats import delta_pct, error_pct
@@ -179,24 +181,51 @@ def record_side(case: Case, clone: Clone, commit: str, relfile: str, seed: int) 
 
 
 def simulate_views(case: Case, rec: Recording, chip: ChipConfig, seeds: list[int], jitter: float,
-                   tick: Callable[[], None] = lambda: None) -> list[RunView]:
-    """A recorded side simulated once per seed at the case's capture level and launch."""
+                   tick: Callable[[], None] = lambda: None, keep: RunKeep | None = None) -> list[RunView]:
+    """A recorded side simulated once per seed at the case's capture level and launch; with ``keep``,
+    the first seed's run is also written as a run directory."""
     views = []
-    for s in seeds:
+    for i, s in enumerate(seeds):
         opts = RunOptions(seed=s, swimlane_level=case.capture_level, jitter=jitter, launch=case.launch)
-        views.append(run_view(simulate(rec.graph, chip, opts), case.capture_level))
+        result = simulate(rec.graph, chip, opts)
+        if keep is not None and i == 0:
+            keep.write(result, case.capture_level)
+        views.append(run_view(result, case.capture_level))
         tick()
     return views
 
 
+@dataclass
+class RunKeep:
+    """Where a side's first simulated run is written as a run directory (for ``explain``,
+    ``critical-path``, ``placement``): records at the case's capture level (level 1 for a level-0
+    case, from the same run), no dependency arrows in the merged trace, ``run_records.json`` with
+    the op lists only when ``full_records``."""
+
+    out: Path
+    full_records: bool = False
+
+    def write(self, result: RunResult, level: int) -> None:
+        """Write ``result`` into :attr:`out`, all files or none."""
+        written = traces.write_run(result, self.out, level=max(level, 1), arrows=False)
+        with traces.all_or_none(written.paths):
+            traces.write_run_records(result, self.out, full_ops=self.full_records)
+
+
+def kept_run_dir(runs_dir: Path, case_id: str, side: str) -> Path:
+    """The run directory of one side (``before`` or ``after``) of a case under ``runs_dir``."""
+    return runs_dir / case_id / side
+
+
 def simulate_side(case: Case, clone: Clone, commit: str, relfile: str, chip: ChipConfig, seeds: list[int],
-                  jitter: float, tick: Callable[[], None]) -> tuple[list[RunView], str]:
+                  jitter: float, tick: Callable[[], None],
+                  keep: RunKeep | None = None) -> tuple[list[RunView], str]:
     """The case's entry at ``commit``, simulated once per seed at the case's capture level, and how its
     values were recorded when not plainly ("" when they were)."""
     rec = record_side(case, clone, commit, relfile, seeds[0])
     how = ("recorded without values (value mode stopped at a value swimsim does not compute)" if not rec.values
            else "recorded with unwritten intermediate GM elements read as 0" if rec.unwritten_zero else "")
-    return simulate_views(case, rec, chip, seeds, jitter, tick), how
+    return simulate_views(case, rec, chip, seeds, jitter, tick, keep), how
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,11 +342,14 @@ class CaseJob:
     chip: ChipConfig
     seeds: list[int]
     jitter: float
+    runs_dir: Path | None = None  # write each side's first run under runs_dir/<case id>/<side>
+    full_records: bool = False
 
 
 def run_case_job(job: CaseJob) -> CaseResult:
     """:func:`run_case` of a job (module level: a worker process runs it)."""
-    return run_case(job.case, job.clones, job.chip, job.seeds, job.jitter, lambda: None)
+    return run_case(job.case, job.clones, job.chip, job.seeds, job.jitter, lambda: None, job.runs_dir,
+                    job.full_records)
 
 
 def _one_line(text: str, fallback: str) -> str:
@@ -326,9 +358,13 @@ def _one_line(text: str, fallback: str) -> str:
 
 
 def run_case(case: Case, clones: list[Clone], chip: ChipConfig, seeds: list[int], jitter: float,
-             tick: Callable[[], None]) -> CaseResult:
-    """Backtest one case; a case that cannot be simulated comes back with its one-line error."""
+             tick: Callable[[], None], runs_dir: Path | None = None, full_records: bool = False) -> CaseResult:
+    """Backtest one case; a case that cannot be simulated comes back with its one-line error. With
+    ``runs_dir``, each side's first run is written to :func:`kept_run_dir` (the caller removes an
+    earlier run's files there first, so that a side that fails leaves none)."""
     done = 0
+    keeps = {name: RunKeep(kept_run_dir(runs_dir, case.id, name), full_records) if runs_dir is not None else None
+             for name in ("before", "after")}
 
     def step() -> None:
         nonlocal done
@@ -339,9 +375,11 @@ def run_case(case: Case, clones: list[Clone], chip: ChipConfig, seeds: list[int]
     try:
         clone = find_clone(case, clones)
         side = f"before ({case.before_commit[:12]}): "
-        before, vb = simulate_side(case, clone, case.before_commit, case.file_before, chip, seeds, jitter, step)
+        before, vb = simulate_side(case, clone, case.before_commit, case.file_before, chip, seeds, jitter, step,
+                                   keeps["before"])
         side = f"after ({case.after_commit[:12]}): "
-        after, va = simulate_side(case, clone, case.after_commit, case.file_after, chip, seeds, jitter, step)
+        after, va = simulate_side(case, clone, case.after_commit, case.file_after, chip, seeds, jitter, step,
+                                  keeps["after"])
     except UserError as exc:
         res = CaseResult(case, error=side + _one_line(str(exc), type(exc).__name__))
     except Exception as exc:  # noqa: BLE001 - a file swimsim cannot run must not stop the backtest

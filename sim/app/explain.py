@@ -22,6 +22,8 @@ from sim.ir.records import EXEC_PARTS, RunResult, SubtaskRecord
 from sim.util.errors import UserError
 from sim.util.tables import render_table
 
+_RERUN = "`swimsim run --full-records`, or `swimsim backtest --write-runs --full-records` for a backtest's runs"
+
 
 def load_run(dirpath: Path) -> RunResult:
     """The RunResult a run directory's ``run_records.json`` holds; UserError naming what is wrong."""
@@ -192,10 +194,10 @@ def _graph_with_ops(result: RunResult) -> TaskGraph:
         full = build_graph(f"{g.kernel}:{g.variant}", g.mode)
     except UserError as exc:
         raise UserError(f"this run directory holds no op lists and its kernel cannot be rebuilt by name ({exc}); "
-                        "re-run it with `swimsim run --full-records`") from None
+                        f"re-run it with --full-records ({_RERUN})") from None
     if len(full.tasks) != len(g.tasks) or full.params != g.params:
         raise UserError(f"the rebuilt {g.kernel}:{g.variant} graph differs from the recorded one "
-                        f"(params {full.params} vs {g.params}); re-run it with `swimsim run --full-records`")
+                        f"(params {full.params} vs {g.params}); re-run it with --full-records ({_RERUN})")
     return full
 
 

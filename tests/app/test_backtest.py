@@ -138,6 +138,38 @@ def test_backtest_is_deterministic_and_seeded(cli, repo: Path, tmp_path: Path) -
     assert a["cases"][0]["metrics"][1]["simulated"] != c["cases"][0]["metrics"][1]["simulated"]
 
 
+def test_write_runs_keeps_each_sides_first_run_for_the_analysis_commands(cli, repo: Path, tmp_path: Path) -> None:
+    """--write-runs writes the first seed's run of each side under DIR/runs/CASE/{before,after}: a run
+    directory that `explain` and `stats` read; a failed case leaves no run of an earlier backtest
+    behind; --full-records keeps the op lists; --full-records alone is a one-line error."""
+    runs = tmp_path / "w" / "runs"
+    stale = runs / "moved" / "before"
+    stale.mkdir(parents=True)
+    (stale / "stats.txt").write_text("an earlier run\n")
+    (stale / "notes.md").write_text("the user's own file\n")
+    rc, _out, err = _run(cli, repo, tmp_path, "w", "--write-runs")
+    assert rc == 0, err
+    for side in ("before", "after"):
+        d = runs / "tiles" / side
+        assert (d / "l2_swimlane_records.json").is_file() and (d / "stats.txt").is_file()
+        rr = json.loads((d / "run_records.json").read_text())
+        assert not any(b.get("ops") for t in rr["graph"]["tasks"] for b in t["blocks"])  # lean by default
+    assert (runs / "bench" / "before" / "l2_swimlane_records.json").is_file()  # level 0: records at level 1
+    assert not (stale / "stats.txt").exists() and (stale / "notes.md").exists()  # the failed case's stale run
+    rc, text, err = cli(["explain", str(runs / "tiles" / "before"), "scale_tile", "--against",
+                         str(runs / "tiles" / "after")])
+    assert rc == 0, err
+    assert "scale_tile: A = " in text
+    rc, _out, err = cli(["stats", str(runs / "tiles" / "before")])
+    assert rc == 0, err
+    assert _run(cli, repo, tmp_path, "f", "--only", "tiles", "--write-runs", "--full-records", "--runs", "1")[0] == 0
+    rr = json.loads((tmp_path / "f" / "runs" / "tiles" / "after" / "run_records.json").read_text())
+    assert any(b.get("ops") for t in rr["graph"]["tasks"] for b in t["blocks"])
+    rc, out, err = _run(cli, repo, tmp_path, "g", "--full-records")
+    assert rc == 2 and out == "" and "--full-records:" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "g").exists()
+
+
 def test_clone_lookup(cli, repo: Path, tmp_path: Path) -> None:
     bare = tmp_path / "mirror"
     subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True, capture_output=True)

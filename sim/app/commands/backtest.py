@@ -5,7 +5,8 @@ Prints one row per case and metric (measured and simulated before → after and 
 direction is right, |Δ error| in points, each simulated value's error against the measured one), the
 metrics swimsim cannot compute with the reason, the cases that could not be simulated with their
 error, and the summary per set (fit, validation), over all cases and per kernel family. Writes
-``backtest.json``, ``backtest.md`` and ``backtest.png`` into ``-o DIR``.
+``backtest.json``, ``backtest.md`` and ``backtest.png`` into ``-o DIR`` and, with ``--write-runs``,
+each side's first run as a run directory under ``DIR/runs``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import sys
 import time
 
 import hwmodels
-from sim.app.backtest import CaseJob, CaseResult, failed_case, open_clone, run_case_job
+import traces
+from sim.app.backtest import CaseJob, CaseResult, failed_case, kept_run_dir, open_clone, run_case_job
 from sim.app.backtest_cases import load_cases
 from sim.app.backtest_report import backtest_json, format_report, plot_backtest, summaries
 from sim.app.commands import non_negative_float, non_negative_int, positive_int
@@ -35,6 +37,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     """Backtest every case (or ``--only``), print the report, write the files under ``-o``."""
     t0 = time.perf_counter()
     out = check_out_dir(args.out, "-o")
+    if args.full_records and not args.write_runs:
+        raise UserError("--full-records: keeps the op lists of the run directories --write-runs writes; "
+                        "give --write-runs as well")
     cf, shown = load_cases(check_exists(args.cases) if args.cases else None)
     cases = cf.cases
     if args.only:
@@ -50,7 +55,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         chip = hwmodels.load_chip(args.chip or hwmodels.recommended_preset(), overrides=args.set or [])
     seeds = [args.seed + i for i in range(args.runs)]
     jitter = args.jitter if args.runs > 1 else 0.0
-    jobs = [CaseJob(c, clones, chip, seeds, jitter) for c in cases]
+    runs_dir = out / "runs" if args.write_runs else None
+    if runs_dir is not None:  # a side that fails this time leaves no run of an earlier backtest behind
+        check_out_dir(runs_dir, "--write-runs")
+        for c in cases:
+            for side in ("before", "after"):
+                traces.remove_earlier_run(kept_run_dir(runs_dir, c.id, side))
+    jobs = [CaseJob(c, clones, chip, seeds, jitter, runs_dir, args.full_records) for c in cases]
     workers = args.jobs if args.jobs else default_workers()
     tick, close = ticker(len(jobs), enabled=sys.stderr.isatty(), desc="backtest", unit="case")
     found: dict[int, CaseResult] = {}
@@ -74,7 +85,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     plot_backtest(results, out / "backtest.png", title=head)
     print(head)
     print(text, end="")
-    wrote([out / "backtest.json", out / "backtest.md", out / "backtest.png"],
+    kept = [] if runs_dir is None else [f"{runs_dir}/<case>/before|after/"]
+    wrote([out / "backtest.json", out / "backtest.md", out / "backtest.png", *kept],
           note=f"  ({time.perf_counter() - t0:.1f} s)")
     return 0
 
@@ -109,4 +121,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a chip field (repeatable)")
     p.add_argument("-o", "--out", default="out", metavar="DIR",
                    help="output directory (default: out): backtest.json, backtest.md, backtest.png")
+    p.add_argument("--write-runs", action="store_true",
+                   help="also write each side's first seeded run as a run directory, DIR/runs/CASE/before and "
+                        "DIR/runs/CASE/after, for `swimsim explain`, `critical-path`, `placement` and `plot` "
+                        "(records at the case's capture level, level 1 for a level-0 case; no dependency "
+                        "arrows in the merged trace; run_records.json without the op lists unless "
+                        "--full-records)")
+    p.add_argument("--full-records", action="store_true",
+                   help="with --write-runs: keep the per-block op lists in run_records.json (for "
+                        "`swimsim explain --ops`; tens of MB for the sparse-attention cases)")
     p.set_defaults(func=cmd_backtest)
