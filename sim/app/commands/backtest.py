@@ -123,9 +123,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                    help="output directory (default: out): backtest.json, backtest.md, backtest.png")
     p.add_argument("--write-runs", action="store_true",
                    help="also write each side's first seeded run as a run directory, DIR/runs/CASE/before and "
-                        "DIR/runs/CASE/after, for `swimsim explain`, `critical-path`, `placement` and `plot` "
-                        "(records at the case's capture level, level 1 for a level-0 case; no dependency "
-                        "arrows in the merged trace; run_records.json without the op lists unless "
+                        "DIR/runs/CASE/after, for `swimsim compare`, `explain`, `critical-path`, `placement` "
+                        "and `plot` (records at the case's capture level, level 1 for a level-0 case; no "
+                        "dependency arrows in the merged trace; run_records.json without the op lists unless "
                         "--full-records)")
     p.add_argument("--full-records", action="store_true",
                    help="with --write-runs: keep the per-block op lists in run_records.json (for "
