@@ -131,23 +131,31 @@ def _fit_graph():
     return build_graph(f"{kernel}:{FIT_VARIANT}", mode=mode)
 
 
+def fit_chip(base_chip: str | None, base_set: Sequence[str], params: dict[str, float]) -> ChipConfig:
+    """Preset ``base_chip`` with the ``--set`` overrides ``base_set`` (``KEY=VALUE``, the structure held
+    fixed) and then the free-parameter values ``params``."""
+    return hwmodels.load_chip(base_chip, overrides=[*base_set, *(f"{k}={v}" for k, v in params.items())])
+
+
 def run_fit_workload(
-    chip_overrides: dict[str, float], base_chip: str | None, *, runs: int = 1, jitter: float = 0.0
+    chip_overrides: dict[str, float], base_chip: str | None, *, runs: int = 1, jitter: float = 0.0,
+    base_set: Sequence[str] = (),
 ) -> dict:
     """Simulate the fit workload (standalone baseline) with the given overrides.
 
     Returns ``traces.run_metrics`` (µs), averaged over seeds 0..runs-1 when ``runs`` > 1.
     """
-    return run_fit_workload_checks(chip_overrides, base_chip, runs=runs, jitter=jitter)[0]
+    return run_fit_workload_checks(chip_overrides, base_chip, runs=runs, jitter=jitter, base_set=base_set)[0]
 
 
 def run_fit_workload_checks(
-    chip_overrides: dict[str, float], base_chip: str | None, *, runs: int = 1, jitter: float = 0.0
+    chip_overrides: dict[str, float], base_chip: str | None, *, runs: int = 1, jitter: float = 0.0,
+    base_set: Sequence[str] = (),
 ) -> tuple[dict, dict[str, float | None]]:
     """:func:`run_fit_workload` and the runtime-check values (µs) of its seed-0 run; a check not comparable
     at level 4 (measured without swimlane capture) takes its value from a seed-0 run at level 0."""
     graph = _fit_graph()
-    chip = hwmodels.load_chip(base_chip, overrides=[f"{k}={v}" for k, v in chip_overrides.items()])
+    chip = fit_chip(base_chip, base_set, chip_overrides)
     level = 4
     ms = []
     checks: dict[str, float | None] = {}
@@ -378,10 +386,11 @@ class Evaluation:
 def evaluate(params: dict[str, float], targets: dict[str, float], *, base_chip: str | None = None,
              runs: int = 1, jitter: float = 0.0, priors: tuple[Prior, ...] | None = None,
              cases: Sequence[RecordedCase] = (), case_seeds: Sequence[int] = (0,),
-             case_jitter: float = 0.0) -> Evaluation:
+             case_jitter: float = 0.0, base_set: Sequence[str] = ()) -> Evaluation:
     """The objective at chip-field values ``params``: the seed targets (``runs`` seeds of the fit workload),
-    the priors when given, and the recorded fit ``cases`` (``case_seeds``, ``case_jitter``)."""
-    metrics, checks = run_fit_workload_checks(params, base_chip, runs=runs, jitter=jitter)
+    the priors when given, and the recorded fit ``cases`` (``case_seeds``, ``case_jitter``); ``base_set``
+    (``KEY=VALUE``) is applied to the base preset before ``params``."""
+    metrics, checks = run_fit_workload_checks(params, base_chip, runs=runs, jitter=jitter, base_set=base_set)
     fl = loss(metrics, targets)
     if priors is None and not cases:
         return Evaluation(fl, fl, metrics, checks, {}, {}, {})
@@ -389,7 +398,7 @@ def evaluate(params: dict[str, float], targets: dict[str, float], *, base_chip: 
     cterms: dict[str, float] = {}
     cvals: dict[str, tuple[dict, dict]] = {}
     if cases:
-        chip = hwmodels.load_chip(base_chip, overrides=[f"{k}={v}" for k, v in params.items()])
+        chip = fit_chip(base_chip, base_set, params)
         cterms, cvals = fit_case_terms(cases, chip, list(case_seeds), case_jitter)
     total = fl / SEED_NOISE ** 2 + sum(terms.values()) + sum(cterms.values())
     return Evaluation(total, fl, metrics, checks, terms, cterms, cvals)
@@ -425,6 +434,7 @@ def fit(
     fixed: dict[str, float] | None = None,
     priors: tuple[Prior, ...] | None = None,
     cases: Sequence[RecordedCase] = (),
+    base_set: Sequence[str] = (),
 ) -> FitResult:
     """Fit ``free`` parameters to ``targets`` (µs metrics of the fit workload).
 
@@ -435,12 +445,13 @@ def fit(
     objective is the targets' relative errors in units of the seed's noise (:data:`SEED_NOISE`),
     squared, plus every prior's term, so a parameter cannot leave its measurement unpaid; without,
     it is :func:`loss`. Recorded fit ``cases`` add their terms (:func:`case_terms`, seed 0 per side,
-    no jitter). Every step is deterministic, so the result is reproducible.
+    no jitter). ``base_set`` (``KEY=VALUE``: switches and other fields held fixed) is applied to the
+    base preset in every simulation. Every step is deterministic, so the result is reproducible.
     """
     for rc in cases:
         require_fit(rc.case)
     fixed = dict(fixed or {})
-    chip = hwmodels.load_chip(base_chip)
+    chip = fit_chip(base_chip, base_set, {})
     x0: list[float] = []
     for p in free:
         v = float(start[p.field]) if start and p.field in start else float(_get_field(chip, p.field))
@@ -455,7 +466,7 @@ def fit(
 
     def score(params: dict[str, float]) -> Evaluation:
         return evaluate(params, targets, base_chip=base_chip, runs=runs, jitter=jitter, priors=priors,
-                        cases=cases)
+                        cases=cases, base_set=base_set)
 
     def objective(x: list[float]) -> float:
         params = to_params(x)
@@ -545,6 +556,7 @@ def profile(
     jitter: float = 0.0,
     start: dict[str, float] | None = None,
     progress: Callable[[int, float], None] | None = None,
+    base_set: Sequence[str] = (),
 ) -> list[ProfilePoint]:
     """Fit-loss profile along one free parameter (an identifiability check of the calibration).
 
@@ -554,7 +566,8 @@ def profile(
     """
     free = tuple(p for p in FREE_PARAMS if p.field != field)
     return [ProfilePoint(field, v, fit(targets, base_chip=base_chip, free=free, max_evals=max_evals, runs=runs,
-                                       jitter=jitter, start=start, fixed={field: v}, progress=progress))
+                                       jitter=jitter, start=start, fixed={field: v}, progress=progress,
+                                       base_set=base_set))
             for v in values]
 
 

@@ -86,7 +86,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise UserError("--pypto-lib: only read with --fit-cases")
     if args.max_evals is None:
         args.max_evals = MAX_EVALS_FIT_CASES if args.fit_cases else MAX_EVALS
-    base = hwmodels.load_chip(args.base)  # a bad --base fails before any work
+    base_set = _base_set(args.set or [])
+    base = hwmodels.load_chip(args.base, overrides=base_set)  # a bad --base or --set fails before any work
     if prof is not None:
         out = check_out_dir(args.output or PROFILE_DIR, "-o")
     else:
@@ -108,15 +109,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"start: {start_chip.name} (" + ", ".join(f"{k}={v:g}" for k, v in start.items()) + ")")
     else:
         print(f"start: the priors of {args.base or '910C'}")
+    if base_set:
+        print("held fixed (--set): " + ", ".join(base_set))
     if prof is not None:
-        return _calibrate_profile(args, out, base, targets, start, *prof)
+        return _calibrate_profile(args, out, base, targets, start, *prof, base_set=base_set)
     if args.fit_cases:
-        return _calibrate_fit_cases(args, out, base, targets, start)
+        return _calibrate_fit_cases(args, out, base, targets, start, base_set)
     bar, progress = _fit_progress(args.max_evals, "sim", "loss")
 
     result = fit(
         targets, base_chip=args.base, max_evals=args.max_evals, runs=args.runs, jitter=args.jitter, progress=progress,
-        start=start, priors=PRIORS,
+        start=start, priors=PRIORS, base_set=base_set,
     )
     bar.close()
     write_text_atomic(out, calibrated_preset_toml(base, out.stem, result.params, provenance_note(result)))
@@ -136,7 +139,7 @@ FIT_CHECK_JITTER = 0.03
 
 
 def _calibrate_fit_cases(args: argparse.Namespace, out: Path, base: ChipConfig, targets: dict[str, float],
-                         start: dict[str, float] | None) -> int:
+                         start: dict[str, float] | None, base_set: list[str]) -> int:
     """``calibrate --fit-cases``: the objective adds the fit set's cases (each side recorded once, simulated
     on seed 0 per evaluation); the optimum and the start are then compared on 3 seeds per side, and the
     preset is written only when the objective improves there."""
@@ -157,14 +160,15 @@ def _calibrate_fit_cases(args: argparse.Namespace, out: Path, base: ChipConfig, 
     bar, progress = _fit_progress(args.max_evals, "eval", "objective")
 
     result = fit(targets, base_chip=args.base, max_evals=args.max_evals, runs=args.runs, jitter=args.jitter,
-                 progress=progress, start=start, priors=PRIORS, cases=recorded)
+                 progress=progress, start=start, priors=PRIORS, cases=recorded, base_set=base_set)
     bar.close()
     seeds = list(range(FIT_CHECK_SEEDS))
     start_params = start if start is not None else start_values(base)
     checked = {}
     for label, params in (("start", start_params), ("fitted", result.params)):
         checked[label] = evaluate(params, targets, base_chip=args.base, runs=args.runs, jitter=args.jitter,
-                                  priors=PRIORS, cases=recorded, case_seeds=seeds, case_jitter=FIT_CHECK_JITTER)
+                                  priors=PRIORS, cases=recorded, case_seeds=seeds, case_jitter=FIT_CHECK_JITTER,
+                                  base_set=base_set)
     _print_fit_cases(result, recorded, checked)
     s0, s1 = checked["start"].total, checked["fitted"].total
     print(f"objective on {len(seeds)} seeds per fit-case side: start {s0:.5g}, fitted {s1:.5g}")
@@ -206,6 +210,16 @@ def _print_fit_cases(result: FitResult, recorded: list, checked: dict) -> None:
     print(render_table(head, rows, markdown=False, left=(0,)))
 
 
+def _base_set(items: list[str]) -> list[str]:
+    """The ``--set KEY=VALUE`` overrides, each naming a field that is not a free parameter of the fit."""
+    for item in items:
+        key = item.partition("=")[0].strip()
+        if free_param(key) is not None:
+            raise UserError(f"--set {item}: {key} is a free parameter of the fit; start it with --start, or hold "
+                            "it at values with --profile")
+    return list(items)
+
+
 def _parse_profile(spec: str) -> tuple[str, list[float]]:
     """``FIELD=v1,v2,...`` -> (field, values); UserError naming what is wrong."""
     field, sep, vals = spec.partition("=")
@@ -225,7 +239,8 @@ def _parse_profile(spec: str) -> tuple[str, list[float]]:
 
 
 def _calibrate_profile(args: argparse.Namespace, out: Path, base: ChipConfig, targets: dict[str, float],
-                       start: dict[str, float] | None, field: str, values: list[float]) -> int:
+                       start: dict[str, float] | None, field: str, values: list[float],
+                       base_set: list[str]) -> int:
     """``calibrate --profile FIELD=v1,...``: the best fit with FIELD held at each value; table, JSON,
     PNG and one preset per point (to run `reproduce --chip-file` on) in ``out``."""
     bar = tqdm(total=len(values) * args.max_evals, desc=f"profile {field}", unit="sim",
@@ -238,7 +253,7 @@ def _calibrate_profile(args: argparse.Namespace, out: Path, base: ChipConfig, ta
             bar.set_postfix(value=f"{v:g}", loss=f"{best:.4g}")
 
         points += profile(targets, field, [v], base_chip=args.base, max_evals=args.max_evals, runs=args.runs,
-                          jitter=args.jitter, start=start, progress=progress)
+                          jitter=args.jitter, start=start, progress=progress, base_set=base_set)
         bar.n = (i + 1) * args.max_evals
         bar.refresh()
     bar.close()
@@ -284,6 +299,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                    help="measurement JSON (default: the bundled PR #648 data; only the standalone baseline is "
                         "read for fitting)")
     c.add_argument("--base", metavar="NAME", help="preset whose other fields the result keeps (default: 910C)")
+    c.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="hold a chip field that is not a free parameter at VALUE in every simulation of the fit "
+                        "(repeatable), e.g. a switch of docs/calibration.md §7: the fit and the fit-case "
+                        "objective of that structure; the written preset keeps it")
     st = c.add_mutually_exclusive_group()
     st.add_argument("--start", help="preset or chip file whose free-parameter values start the search "
                                     f"(default: the bundled {CALIBRATED_PRESET} preset when installed)")
