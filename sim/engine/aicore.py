@@ -35,9 +35,9 @@ from sim.ir import Block
 
 __all__ = ["AICores"]
 
-# id(profile) -> (profile, its compute_ns, hbm_bytes, pipe_busy_ns and breakdown as floats): the cost
-# model's profiles are memoised and only read, so each is converted once
-_FLOATS: dict[int, tuple[Any, float, float, dict[str, float], dict[str, float]]] = {}
+# id(profile) -> (profile, its compute_ns, hbm_bytes, l2_bytes, pipe_busy_ns and breakdown as floats): the
+# cost model's profiles are memoised and only read, so each is converted once
+_FLOATS: dict[int, tuple[Any, float, float, float, dict[str, float], dict[str, float]]] = {}
 
 
 class AICores:
@@ -183,14 +183,14 @@ class AICores:
                 if len(_FLOATS) >= 100_000:
                     _FLOATS.clear()
                 conv = _FLOATS[id(prof)] = (prof, float(prof.compute_ns), float(prof.hbm_bytes),
+                                            float(prof.l2_bytes),
                                             {k: float(v) for k, v in prof.pipe_busy_ns.items()},
-                                            {k: float(v) for k, v in prof.breakdown.items()},
-                                            float(prof.l2_bytes))
+                                            {k: float(v) for k, v in prof.breakdown.items()})
             compute = conv[1]
             hbm = conv[2]
-            l2 = conv[5]
-            sub.pipe_busy = conv[3].copy()
-            sub.breakdown = conv[4].copy()
+            l2 = conv[3]
+            sub.pipe_busy = conv[4].copy()
+            sub.breakdown = conv[5].copy()
         if not sub.core.ran:
             compute = self._cold(sub, prof, compute)
         sub.compute_ns = compute
