@@ -306,6 +306,11 @@ class DmaModel(_Section):
     mte3_row_cycles: float = F(0.25, "cycles/row", "ASSUMPTION",
                                "per contiguous-row burst; same as dma.mte2_row_cycles (docs/model.md §3.5)", ge=0)
     mte3_outstanding: int = F(5, "requests", "ASSUMPTION", "same as MTE2 (docs/model.md §3.5)", ge=1)
+    nd2nz_load_span: float = F(1.0, "x pipe share", "CHOICE",
+                               "an ND -> NZ load (nd2nz_row_cycles) runs on one MTE2 sub-queue: its data lands this "
+                               "many times its share of the pipe after it starts, while the pipe takes the next "
+                               "load after its share. pypto-lib PR #628 measured ~21 GB/s per sub-queue with 3.62 "
+                               "of 5 busy (3.62); 1 = the load lands after its share (docs/model.md §3.5)", ge=1)
     lane_outstanding: int = F(0, "requests", "CHOICE",
                               "at most this many DMA transfers of one lane (MTE2 and MTE3 together) in flight: a "
                               "transfer waits until the one this many before it on the lane has completed "

@@ -95,6 +95,7 @@ class OpCost:
     xcat: int = C_MTE2  # category of the transfer time
     kb: int = 1  # cube: K blocks x output tiles (explicit MTE1 moves overlap all but one block)
     l2_bytes: float = 0.0  # DMA: L2 line bytes the op moves (rows x max(row bytes, min_row_charge_bytes))
+    span: float = 1.0  # DMA read: its transfer lands span x its pipe share after it starts (one MTE2 sub-queue)
 
 
 def cycle_ns(chip: ChipConfig, lane: int) -> float:
@@ -313,7 +314,7 @@ def op_cost(chip: ChipConfig, op: Op, lane: int, implicit_mte1: bool) -> OpCost:
                       xfer_miss=xm if track else xh, lat_hit=l2.hit_read_latency_cycles * cns,
                       lat_miss=l2.miss_extra_latency_cycles * cns if track else 0.0,
                       fallback_lines=fallback, track=track, xcat=C_MTE2,
-                      l2_bytes=lines_b)
+                      l2_bytes=lines_b, span=dma.nd2nz_load_span if op.nd2nz else 1.0)
     atomic_f = dma.atomic_rate_factor if op.atomic else 1.0
     lat_w = l2.write_latency_cycles * cns
     if pipe == P_FIX:

@@ -485,8 +485,9 @@ class CoreCostModel:
                 x = h * c.xfer_hit + (1.0 - h) * c.xfer_miss
                 lm = c.lat_miss if (nl and hits < nl) else 0.0
                 occ[i] = c.issue + c.rows_ns + x
-                lat[i] = c.lat_hit + lm
-                dseg[i] = ((C_SYNC, c.issue), (C_MTE2, c.rows_ns + x), (C_HIT, c.lat_hit), (C_MISS, lm))
+                sub = (c.span - 1.0) * (c.rows_ns + x)  # the rest of its sub-queue's transfer, off the pipe
+                lat[i] = sub + c.lat_hit + lm
+                dseg[i] = ((C_SYNC, c.issue), (C_MTE2, c.rows_ns + x + sub), (C_HIT, c.lat_hit), (C_MISS, lm))
                 hbm[ln] += (nl - hits) * line
                 l2b[ln] += c.l2_bytes
             elif c.dma == 2:

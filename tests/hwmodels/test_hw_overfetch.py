@@ -73,3 +73,24 @@ def test_nd2nz_weight_stream_runs_at_the_measured_rate_per_core() -> None:
     m = chip.measured
     assert gbps == pytest.approx(m.nd2nz_lane_gbps * m.nd2nz_lanes_busy, rel=0.03)
     assert gbps > 2 * m.nd2nz_lane_gbps
+
+
+def test_nd2nz_load_span_lengthens_a_lone_load_but_not_a_stream() -> None:
+    """``dma.nd2nz_load_span``: a converted load lands span x its pipe share after it starts (one MTE2
+    sub-queue), while the pipe takes the next load after its share, so a stream of independent loads keeps
+    its per-core rate and only the last load's landing moves."""
+    base = hwmodels.load_chip()
+    span = base.model_copy(update={"dma": base.dma.model_copy(update={"nd2nz_load_span": 3.62})})
+    g, task, blk = _stream(512, 128)
+    conv = blk.model_copy(update={"ops": [o.model_copy(update={"nd2nz": True}) for o in blk.ops]})
+    one = conv.model_copy(update={"ops": conv.ops[:1]})
+
+    def ns(chip: object, b: Block) -> float:
+        return CoreCostModel(chip).profile(task, b, L2State(chip, g, "warm"))["aic"].compute_ns
+
+    cns = 1e3 / base.soc.cube_freq_mhz
+    share = ns(base, one) - base.core.kernel_prologue_ns - base.core.kernel_epilogue_ns \
+        - base.l2.hit_read_latency_cycles * cns - base.dma.mte2_request_ns
+    assert ns(span, one) - ns(base, one) == pytest.approx(2.62 * share, rel=0.01)
+    assert ns(span, conv) - ns(base, conv) == pytest.approx(2.62 * share, rel=0.01)
+    assert ns(span, blk) == pytest.approx(ns(base, blk))  # a plain load: unchanged
