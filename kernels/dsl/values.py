@@ -180,11 +180,47 @@ def need(v: Any, what: str) -> Any:
 # ------------------------------------------------------------------------------------------------
 # dtype rounding
 # ------------------------------------------------------------------------------------------------
-def bf16_round(x: Any, mode: str = "rint") -> np.ndarray:
-    """float32 -> the nearest bfloat16 values (as float32) under rounding ``mode`` (see :func:`cast_values`)."""
+_BF16_CHUNK = 1 << 16  # elements per pass when rounding a large array (256 KiB of uint32)
+
+
+def _bf16_round_large(a: np.ndarray, own: bool) -> np.ndarray:
+    """:func:`bf16_round` of a large contiguous float32 array to the nearest even bfloat16, chunk by chunk
+    with one cache-sized temporary (harness tensors reach 10^8 elements); ``own``: round ``a`` in place."""
+    flat = a.reshape(-1)
+    u = flat.view(np.uint32)
+    t = np.empty(_BF16_CHUNK, np.uint32)
+    for i in range(0, u.size, _BF16_CHUNK):
+        c = u[i:i + _BF16_CHUNK]
+        if np.bitwise_and(c, np.uint32(0xFFFF), out=t[:c.size]).any():
+            break
+    else:
+        return a  # already bfloat16 values
+    f = a if own else np.empty_like(a)
+    ff = f.reshape(-1)
+    fu = ff.view(np.uint32)
+    for i in range(0, u.size, _BF16_CHUNK):
+        c = u[i:i + _BF16_CHUNK]
+        w = t[:c.size]
+        nan = np.isnan(flat[i:i + _BF16_CHUNK])
+        np.right_shift(c, np.uint32(16), out=w)  # (bits + 0x7FFF + lsb) & 0xFFFF0000: ties to the even bf16
+        w &= np.uint32(1)
+        w += np.uint32(0x7FFF)
+        w += c
+        w &= np.uint32(0xFFFF0000)
+        fu[i:i + _BF16_CHUNK] = w
+        if nan.any():
+            ff[i:i + _BF16_CHUNK][nan] = np.nan
+    return f
+
+
+def bf16_round(x: Any, mode: str = "rint", own: bool = False) -> np.ndarray:
+    """float32 -> the nearest bfloat16 values (as float32) under rounding ``mode`` (see :func:`cast_values`).
+    ``own``: ``x`` is a float32 array the caller gives up, which may be rounded in place."""
     a = np.ascontiguousarray(x, dtype=np.float32)
     bits = a.view(np.uint32)
     if mode in ("rint", "none"):  # the common case, in place (large inputs are often bf16 already)
+        if a.size > _BF16_CHUNK and a.flags.writeable:
+            return _bf16_round_large(a, own or a is not x)
         if not (bits & np.uint32(0xFFFF)).any():
             return a
         out = bits >> np.uint32(16)  # (bits + 0x7FFF + lsb) & 0xFFFF0000: ties to the even bf16
@@ -259,8 +295,9 @@ def narrow(x: Any, np_type: Any, mode: str = "rint") -> np.ndarray:
     return np.where(exact, r, np.where(up, hi, lo)).astype(np_type)
 
 
-def round_to(a: Any, dt: DataType, mode: str = "rint") -> np.ndarray:
-    """``a`` as the storage array of format ``dt`` (floats rounded to ``dt``'s precision by ``mode``)."""
+def round_to(a: Any, dt: DataType, mode: str = "rint", own: bool = False) -> np.ndarray:
+    """``a`` as the storage array of format ``dt`` (floats rounded to ``dt``'s precision by ``mode``);
+    ``own``: ``a`` is an array the caller gives up, which may be rounded in place."""
     name = dt.name
     if name == "FP32":
         arr = np.asarray(a)
@@ -272,7 +309,7 @@ def round_to(a: Any, dt: DataType, mode: str = "rint") -> np.ndarray:
         if arr.dtype != np.float32 or mode not in ("rint", "none"):
             arr = narrow(arr, np.float32, "trunc" if mode not in ("rint", "none") else "rint") \
                 if arr.dtype != np.float32 else arr
-        return bf16_round(arr, mode)
+        return bf16_round(arr, mode, own=own or arr is not a)
     if name == "FP16":
         return narrow(a, np.float16, mode).astype(np.float32)
     return np.asarray(a).astype(STORAGE[name])

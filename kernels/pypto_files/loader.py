@@ -153,7 +153,7 @@ def _full_data(s: Any, dt: Any) -> np.ndarray | None:
     except TorchUnavailable as exc:  # the stand-in lacks a call the initialiser makes: the input stays unknown
         NO_DATA[s.name] = str(exc)
         return None
-    return np.ascontiguousarray(round_to(arr, dt) if st is np.float32 else arr.astype(st))
+    return np.ascontiguousarray(round_to(arr, dt, own=True) if st is np.float32 else arr.astype(st))
 
 
 def _arguments(specs: list[Any], where: str, values: bool = False) -> dict[str, Any]:

@@ -38,6 +38,28 @@ def test_bf16_round_is_nearest_even(x: np.ndarray) -> None:
     np.testing.assert_array_equal(bf16_round(x), _bf16_reference(x))
 
 
+def test_bf16_round_of_a_large_array_matches_the_small_array_path_chunk_by_chunk() -> None:
+    """Arrays above one chunk round piece by piece (a harness tensor's 10^8 elements with one small
+    temporary): the same bits as rounding each piece alone, NaN kept, ties to even; the caller's array is
+    left alone unless it is given up (``own``), then rounded in place."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(3 * (1 << 16) + 5).astype(np.float32)
+    u = x.view(np.uint32)
+    u[::7] = (u[::7] & np.uint32(0xFFFF0000)) | np.uint32(0x8000)  # exact ties
+    x[::13] = np.nan
+    x[3] = np.inf
+    keep = x.copy()
+    want = np.concatenate([bf16_round(x[i:i + 1000]) for i in range(0, x.size, 1000)])
+    got = bf16_round(x)
+    np.testing.assert_array_equal(got.view(np.uint32)[~np.isnan(want)], want.view(np.uint32)[~np.isnan(want)])
+    assert np.isnan(got[::13]).all() and np.isnan(got).sum() == np.isnan(want).sum()
+    np.testing.assert_array_equal(x.view(np.uint32), keep.view(np.uint32))
+    given_up = x.copy()
+    assert bf16_round(given_up, own=True) is given_up
+    np.testing.assert_array_equal(np.isnan(given_up), np.isnan(want))
+    assert bf16_round(got) is got  # already bfloat16 values: returned as they are
+
+
 @given(FINITE32)
 def test_bf16_directed_modes_bracket_the_value(x: np.ndarray) -> None:
     fl, ce, tr = bf16_round(x, "floor"), bf16_round(x, "ceil"), bf16_round(x, "trunc")
