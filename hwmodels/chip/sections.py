@@ -376,6 +376,12 @@ class CoreModel(_Section):
                                             "its first token, so the measured cold head cost it already waited "
                                             "before start is deducted from its first-kernel extra. False: the two "
                                             "add (docs/model.md §4.6, docs/calibration.md §7)")
+    first_kernel_cold_in_schedule: bool = F(False, "-", "CHOICE",
+                                            "False (the calibrated choice): a cold core's first-kernel extra is "
+                                            "added to the kernel's time. True: its first GM loads each hold MTE2 "
+                                            "first_kernel_extra_per_load_ns longer in the kernel's schedule (as "
+                                            "many as the bound allows), so loads that overlap other work hide it "
+                                            "(docs/model.md §4.6, docs/calibration.md §7)")
 
 
 class RuntimeParams(_Section):

@@ -14,6 +14,6 @@ LANES = ("aic", "aiv0", "aiv1")
 LANE_IDX = {name: i for i, name in enumerate(LANES)}
 
 CATS = ("vector", "cube", "mte2", "mte1", "mte3", "fixpipe", "scalar", "issue_sync", "l2_hit_latency",
-        "l2_miss_latency", "handoff_wait", "prologue")
-(C_VEC, C_CUBE, C_MTE2, C_MTE1, C_MTE3, C_FIX, C_SCAL, C_SYNC, C_HIT, C_MISS, C_HAND, C_PRO) = range(12)
+        "l2_miss_latency", "handoff_wait", "prologue", "cold_core")
+(C_VEC, C_CUBE, C_MTE2, C_MTE1, C_MTE3, C_FIX, C_SCAL, C_SYNC, C_HIT, C_MISS, C_HAND, C_PRO, C_COLD) = range(13)
 PIPE_CAT = (C_MTE2, C_MTE1, C_CUBE, C_VEC, C_FIX, C_MTE3, C_SCAL)  # category of each pipe's own time

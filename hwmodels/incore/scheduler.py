@@ -22,6 +22,7 @@ from operator import attrgetter
 from hwmodels.chip import ChipConfig
 from hwmodels.incore.opcost import OpCost, cycle_ns, op_cost
 from hwmodels.incore.pipes import (
+    C_COLD,
     C_CUBE,
     C_FIX,
     C_HAND,
@@ -247,6 +248,9 @@ class CoreCostModel:
         self._op_cache: dict[tuple, OpCost] = {}
         self._by_sig: dict[int, _Compiled] = {}
         self._memo: dict[tuple, dict[str, BlockProfile]] = {}
+        # id(profiles) -> (profiles, compiled block, L2 classes, active lanes): what a cold lane reschedules
+        self._sched_in: dict[int, tuple[dict[str, BlockProfile], _Compiled, list, tuple[int, ...]]] = {}
+        self._cold_memo: dict[tuple[int, str, int], BlockProfile] = {}
         # L2 transitions (``profile(..., chain=True)``): (L2 token, block id, task id) -> (block, task,
         # profiles, next token); the tokens name L2 states of one graph reached from an initial state
         self._chain: dict[tuple[int, int, int], tuple[Block, Task, dict[str, BlockProfile], int]] = {}
@@ -450,6 +454,22 @@ class CoreCostModel:
         if hit is None:
             hit = self._schedule(comp, cls, lanes_active)
             self._memo[mkey] = hit
+            self._sched_in[id(hit)] = (hit, comp, cls, lanes_active)
+        return hit
+
+    def cold_profile(self, profiles: dict[str, BlockProfile], lane: str, loads: int) -> BlockProfile | None:
+        """The profile of ``lane`` in the block that gave ``profiles`` when the lane's first ``loads`` GM
+        loads each hold MTE2 ``core.first_kernel_extra_per_load_ns`` longer (the core's first kernel in
+        the launch, with ``core.first_kernel_cold_in_schedule``); None for a block not profiled here."""
+        e = self._sched_in.get(id(profiles))
+        if e is None or e[0] is not profiles:
+            return None
+        key = (id(profiles), lane, loads)
+        hit = self._cold_memo.get(key)
+        if hit is None:
+            _p, comp, cls, lanes_active = e
+            hit = self._schedule(comp, cls, lanes_active, cold=(LANE_IDX[lane], loads))[lane]
+            self._cold_memo[key] = hit
         return hit
 
     def op_timeline(self, task: Task, block: Block, l2: L2State) -> list[OpTiming]:
@@ -466,8 +486,9 @@ class CoreCostModel:
 
     def _schedule(self, comp: _Compiled, cls: list[tuple[int, int, int]],
                   lanes_active: tuple[int, ...], trace: list[OpTiming] | None = None,
-                  ops: list[Op] | None = None) -> dict[str, BlockProfile]:
-        """List-schedule the ops (ns) and build each active lane's profile; ``trace`` collects OpTimings."""
+                  ops: list[Op] | None = None, cold: tuple[int, int] | None = None) -> dict[str, BlockProfile]:
+        """List-schedule the ops (ns) and build each active lane's profile; ``trace`` collects OpTimings.
+        ``cold`` = (lane index, n): the lane's first n GM loads hold MTE2 the per-load cold extra longer."""
         n = len(comp.costs)
         costs = comp.costs
         occ = [c.occ for c in costs]
@@ -514,6 +535,17 @@ class CoreCostModel:
                     occ[i] = c.issue
                     dseg[i] = ((C_SCAL, c.issue),)
                 hbm[ln] += newdirty * line
+        if cold is not None:
+            cold_lane, left = cold
+            extra = self.chip.core.first_kernel_extra_per_load_ns
+            for i in comp.dma_ops:
+                if left <= 0:
+                    break
+                c = costs[i]
+                if c.dma == 1 and c.track and comp.lane[i] == cold_lane:
+                    occ[i] += extra
+                    dseg[i] = ((C_COLD, extra), *dseg[i])
+                    left -= 1
         bocc = occ[:]  # PMU busy per op (before pipelining stalls)
         start = [0.0] * n
         rel = [0.0] * n
@@ -607,7 +639,7 @@ class CoreCostModel:
                 if done[i] >= tend:
                     tend = done[i]
                     last = i
-            bd = [0.0] * 12
+            bd = [0.0] * len(CATS)
             bd[C_PRO] = pro
             if last >= 0:
                 self._attribute(comp, last, done[last], start, rel, done, binder, dseg, bd)
@@ -628,7 +660,7 @@ class CoreCostModel:
                 hbm_bytes=hbm[ln],
                 l2_bytes=l2b[ln],
                 pipe_busy_ns={PIPES[p]: busy[p] for p in range(7)},
-                breakdown={CATS[c]: bd[c] for c in range(12) if bd[c] > 0.0},
+                breakdown={CATS[c]: bd[c] for c in range(len(CATS)) if bd[c] > 0.0},
                 gm_loads=loads,
             )
         return out

@@ -165,6 +165,9 @@ class AICores:
         prof = profs.get(lane)  # _lane_cost, inline
         if prof is None and lane == "aiv1":
             prof = profs.get("aiv0")
+            lane = "aiv0"
+        if prof is not None and not sub.core.ran and self.p.cold_in_schedule:
+            prof = self._cold_loads(sub, profs, lane, prof)
         if prof is None:
             compute = hbm = l2 = 0.0
             sub.pipe_busy = {}
@@ -199,6 +202,28 @@ class AICores:
             return
         self.hbm.add(sub, compute, hbm / compute, l2 / compute)
 
+    def _cold_loads(self, sub: Subtask, profs: dict[str, Any], lane: str, prof: Any) -> Any:
+        """The profile of a core's first kernel body with ``core.first_kernel_cold_in_schedule``: its first
+        GM loads each hold MTE2 the per-load extra longer, as many as the bound (less the cold head wait
+        the core already paid, with ``cold_counts_head``) allows."""
+        p = self.p
+        core = sub.core
+        per = p.first_kernel_per_load
+        cold_cost = getattr(self.cost, "cold_profile", None)
+        if (per <= 0 or cold_cost is None or core.cluster < p.cold_from_cluster
+                or (p.cold_aiv_only and core.kind == "aic")):
+            return prof
+        budget = per * prof.gm_loads
+        if p.first_kernel_cold_max > 0:
+            budget = min(budget, p.first_kernel_cold_max)
+        if p.cold_counts_head:
+            budget -= core.cold_extra
+        n = int(budget / per + 1e-9)
+        if n <= 0:
+            return prof
+        cold = cold_cost(profs, lane, n)
+        return prof if cold is None else cold
+
     def _cold(self, sub: Subtask, prof: Any, compute: float) -> float:
         """``compute`` (ns) plus the first-kernel cold cost if this is the core's first kernel body in the
         launch (cold instruction and scalar caches)."""
@@ -208,7 +233,7 @@ class AICores:
         core.ran = True
         p = self.p
         cold = p.first_kernel_extra
-        if prof is not None:
+        if prof is not None and not p.cold_in_schedule:  # else the loads' share is in the schedule
             cold += p.first_kernel_per_load * prof.gm_loads
         if p.first_kernel_cold_max > 0:
             cold = min(cold, p.first_kernel_cold_max)

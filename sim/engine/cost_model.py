@@ -54,6 +54,11 @@ class ChipCostModel:
         memoised too (a run that repeats another's block order defers its L2 line updates)."""
         return self.model.profile_chained(task, block, l2)
 
+    def cold_profile(self, profiles: dict[str, BlockProfile], lane: str, loads: int) -> BlockProfile | None:
+        """``lane``'s profile of the block behind ``profiles`` with its first ``loads`` GM loads cold
+        (:meth:`CoreCostModel.cold_profile`)."""
+        return self.model.cold_profile(profiles, lane, loads)
+
 
 _COST_MODELS: dict[str, CoreCostModel] = {}  # chip JSON -> CoreCostModel (its op/schedule memos hold across runs)
 

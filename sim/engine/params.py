@@ -103,6 +103,7 @@ class RuntimeParams:
         self.cold_from_cluster = float(chip.core.first_kernel_cold_from_cluster_frac) * int(chip.soc.clusters)
         self.cold_aiv_only = bool(chip.core.first_kernel_cold_aiv_only)
         self.cold_counts_head = bool(chip.core.first_kernel_cold_counts_head)
+        self.cold_in_schedule = bool(chip.core.first_kernel_cold_in_schedule)
 
 
 def submit_cost_ns(p: RuntimeParams, task: Task, init_bytes: int = 0) -> float:

@@ -203,3 +203,49 @@ def test_reproduce_in_worker_processes_equals_inline(tmp_path, capsys) -> None:
         assert (outs[1] / name).read_bytes() == (outs[2] / name).read_bytes()
     rel = "decode_attention_hca/precompute/l2_swimlane_records.json"
     assert (outs[1] / rel).read_bytes() == (outs[2] / rel).read_bytes()
+
+
+def _cold_block(serial: bool) -> TaskGraph:
+    """Four 2 KiB loads, each feeding a group of 10 dependent vector ops (one chain of 40); ``serial``:
+    each load waits for the previous group's last op (one buffer, a plain loop), else all four are issued
+    up front."""
+    ops: list[Op] = []
+    prev = -1  # the chain's last vector op
+    for i in range(4):
+        ops.append(Op(kind="load", name="load", pipe=Pipe.MTE2, lane="aiv0", dtype="FP32", shape=[8, 64], nbytes=2048,
+                      rows=8, region=Region(tensor=0, offset=[8 * i, 0], shape=[8, 64]),
+                      deps=[prev] if serial and prev >= 0 else []))
+        ld = len(ops) - 1
+        for k in range(10):
+            deps = ([ld] if k == 0 else []) + ([prev] if prev >= 0 else [])
+            ops.append(Op(kind="vec", name="add", pipe=Pipe.VECTOR, lane="aiv0", dtype="FP32", shape=[8, 64],
+                          deps=deps))
+            prev = len(ops) - 1
+    task = Task(idx=0, task_id=1 << 32, name="cold", shape=CoreShape.AIV, kernel_ids=[-1, 0, -1],
+                blocks=[Block(idx=0, ops=ops)])
+    return TaskGraph(kernel="cold", tasks=[task], tensors=[Tensor(id=0, name="x", shape=[32, 64], dtype="FP32")],
+                     func_names={0: "cold"})
+
+
+@pytest.mark.parametrize("serial", [True, False])
+def test_cold_loads_in_the_schedule_cost_what_they_delay(serial: bool) -> None:
+    """``core.first_kernel_cold_in_schedule``: a cold core's first GM loads each hold MTE2 the per-load extra
+    longer, so loads serialised with the compute add every extra to the row and loads issued ahead of a
+    long vector chain hide most of it; the lump form adds the extra either way."""
+    base = ["core.first_kernel_extra_ns=0", "core.first_kernel_extra_per_load_ns=880",
+            "core.first_kernel_cold_max_ns=0"]
+
+    def exec_ns(*extra: str) -> float:
+        row = simulate(_cold_block(serial), hwmodels.load_chip(overrides=base + list(extra)),
+                       RunOptions(cold_start=False)).subtasks[0]
+        return row.end - row.start
+
+    warm = simulate(_cold_block(serial), hwmodels.load_chip(overrides=["core.first_kernel_extra_per_load_ns=0"]),
+                    RunOptions(cold_start=False)).subtasks[0]
+    warm_ns = warm.end - warm.start
+    assert exec_ns() - warm_ns == pytest.approx(4 * 880.0, abs=1.0)  # lump: every load's extra
+    sched = exec_ns("core.first_kernel_cold_in_schedule=true") - warm_ns
+    if serial:
+        assert sched == pytest.approx(4 * 880.0, abs=1.0)
+    else:
+        assert 0.0 < sched < 2 * 880.0
