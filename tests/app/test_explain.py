@@ -59,3 +59,19 @@ def test_explain_against_splits_the_difference_into_warm_and_cold_rows(tmp_path,
     share = [float(x) for x in rows["cold rows' share of Avg Exec"]]
     assert share[0] > 0 and cold == pytest.approx(share[0] - share[1], abs=2e-3)
     assert main(["explain", str(a), "q_head_rms_nope_rope", "--against", str(b), "--ops"]) == 2
+
+
+def test_explain_names_where_the_cold_extra_was_charged(tmp_path, capsys) -> None:
+    """Summed into the kernel (the presets) the cold rows' extra is given with its rule; charged in the
+    schedule (``core.first_kernel_cold_in_schedule``) it is the cold loads' share of the critical path."""
+    lump, sched = tmp_path / "lump", tmp_path / "sched"
+    assert main(["run", "qkv_proj_rope:baseline", "-o", str(lump)]) == 0
+    assert main(["run", "qkv_proj_rope:baseline", "-o", str(sched), "--set",
+                 "core.first_kernel_cold_in_schedule=true"]) == 0
+    capsys.readouterr()
+    assert main(["explain", str(lump), "q_head_rms_nope_rope"]) == 0
+    text = capsys.readouterr().out
+    assert "first kernel in the launch" in text and "GM loads x 880 ns" in text
+    assert main(["explain", str(sched), "q_head_rms_nope_rope"]) == 0
+    text = capsys.readouterr().out
+    assert "on their critical path" in text and "in the schedule" in text and "GM loads x" not in text
