@@ -265,6 +265,7 @@ class CoreCostModel:
         self._line = chip.l2.line_bytes
         self._dc_lines = max(1, chip.core.scalar_dcache_bytes // chip.l2.line_bytes)
         self._hold = bool(chip.core.scalar_read_holds_issue)
+        self._cold_sched = bool(chip.core.first_kernel_cold_in_schedule)
 
     # ---- compile ----------------------------------------------------------------------------
     def _compile(self, st: _Struct) -> _Compiled:
@@ -454,7 +455,8 @@ class CoreCostModel:
         if hit is None:
             hit = self._schedule(comp, cls, lanes_active)
             self._memo[mkey] = hit
-            self._sched_in[id(hit)] = (hit, comp, cls, lanes_active)
+            if self._cold_sched:
+                self._sched_in[id(hit)] = (hit, comp, cls, lanes_active)
         return hit
 
     def cold_profile(self, profiles: dict[str, BlockProfile], lane: str, loads: int) -> BlockProfile | None:

@@ -166,8 +166,9 @@ class AICores:
         if prof is None and lane == "aiv1":
             prof = profs.get("aiv0")
             lane = "aiv0"
+        in_schedule = False
         if prof is not None and not sub.core.ran and self.p.cold_in_schedule:
-            prof = self._cold_loads(sub, profs, lane, prof)
+            prof, in_schedule = self._cold_loads(sub, profs, lane, prof)
         if prof is None:
             compute = hbm = l2 = 0.0
             sub.pipe_busy = {}
@@ -195,24 +196,26 @@ class AICores:
             sub.pipe_busy = conv[4].copy()
             sub.breakdown = conv[5].copy()
         if not sub.core.ran:
-            compute = self._cold(sub, prof, compute)
+            compute = self._cold(sub, prof, compute, in_schedule)
         sub.compute_ns = compute
         if compute <= 0:
             self._lane_end(sub)
             return
         self.hbm.add(sub, compute, hbm / compute, l2 / compute)
 
-    def _cold_loads(self, sub: Subtask, profs: dict[str, Any], lane: str, prof: Any) -> Any:
-        """The profile of a core's first kernel body with ``core.first_kernel_cold_in_schedule``: its first
-        GM loads each hold MTE2 the per-load extra longer, as many as the bound (less the cold head wait
-        the core already paid, with ``cold_counts_head``) allows."""
+    def _cold_loads(self, sub: Subtask, profs: dict[str, Any], lane: str, prof: Any) -> tuple[Any, bool]:
+        """(profile, whether it carries the per-load extra) of a core's first kernel body with
+        ``core.first_kernel_cold_in_schedule``: its first GM loads each hold MTE2 the per-load extra longer,
+        as many as the bound (less the cold head wait the core already paid, with ``cold_counts_head``)
+        allows. A cost model without cold profiles leaves the extra to :meth:`_cold`."""
         p = self.p
         core = sub.core
         per = p.first_kernel_per_load
         cold_cost = getattr(self.cost, "cold_profile", None)
-        if (per <= 0 or cold_cost is None or core.cluster < p.cold_from_cluster
-                or (p.cold_aiv_only and core.kind == "aic")):
-            return prof
+        if cold_cost is None:
+            return prof, False
+        if per <= 0 or core.cluster < p.cold_from_cluster or (p.cold_aiv_only and core.kind == "aic"):
+            return prof, True
         budget = per * prof.gm_loads
         if p.first_kernel_cold_max > 0:
             budget = min(budget, p.first_kernel_cold_max)
@@ -220,20 +223,21 @@ class AICores:
             budget -= core.cold_extra
         n = int(budget / per + 1e-9)
         if n <= 0:
-            return prof
+            return prof, True
         cold = cold_cost(profs, lane, n)
-        return prof if cold is None else cold
+        return (prof, False) if cold is None else (cold, True)
 
-    def _cold(self, sub: Subtask, prof: Any, compute: float) -> float:
+    def _cold(self, sub: Subtask, prof: Any, compute: float, loads_in_schedule: bool = False) -> float:
         """``compute`` (ns) plus the first-kernel cold cost if this is the core's first kernel body in the
-        launch (cold instruction and scalar caches)."""
+        launch (cold instruction and scalar caches); ``loads_in_schedule``: the per-load part is already in
+        the lane's profile (:meth:`_cold_loads`), only the fixed part is added."""
         core = sub.core
         if core.ran:
             return compute
         core.ran = True
         p = self.p
         cold = p.first_kernel_extra
-        if prof is not None and not p.cold_in_schedule:  # else the loads' share is in the schedule
+        if prof is not None and not loads_in_schedule:  # else the loads' share is in the schedule
             cold += p.first_kernel_per_load * prof.gm_loads
         if p.first_kernel_cold_max > 0:
             cold = min(cold, p.first_kernel_cold_max)
