@@ -469,6 +469,14 @@ class RuntimeParams(_Section):
                                       ge=0)
     sched_idle_iter_us: float = F(0.20, "us", "CALIBRATE",
                                   "prior (docs/model.md §4.3); fitted: docs/calibration.md §2, §5", ge=0)
+    mix_placement: str = F("uniform", "-", "SOURCE",
+                           "which clusters a MIX block may take. 'uniform' (simpler b18a06e54, PR #1097, "
+                           "2026-06-22): every core the block uses is in one state, all idle (running slots) "
+                           "or all busy with a free pending slot; a cluster in mixed state waits. 'per_core' "
+                           "(simpler a3e1cd359, PR #1308, 2026-07-09): a cluster is usable when every used "
+                           "core has a free pending slot; idle cores take the block in their running slot, busy "
+                           "ones in their pending slot, and the idle stage still takes fully idle clusters "
+                           "first (docs/model.md §4.4)", pattern="^(uniform|per_core)$")
     sched_start_phase_iters: float = F(1.0, "idle iterations", "CHOICE",
                                       "each scheduler thread enters its loop at a seeded uniform offset in [0, this "
                                       "many of its idle iterations): the threads are launched separately and nothing "

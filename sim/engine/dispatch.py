@@ -51,8 +51,12 @@ def eligible_cores(cores: list[Core], stage: str) -> list[Core]:
     return [c for c in cores if c.running is not None and c.pending is None and c.ack_seen]
 
 
-def mix_fit(cl: Cluster, lanes: list[str], stage: str) -> list[Core] | None:
-    """Cores for the task's lanes in this cluster, all in ``stage`` state (None if it does not fit)."""
+def mix_fit(cl: Cluster, lanes: list[str], stage: str, per_core: bool = False) -> list[Core] | None:
+    """Cores for the task's lanes in this cluster, all in ``stage`` state (None if it does not fit).
+    ``per_core`` (``runtime.mix_placement``): in the pending stage each core may be idle or take its
+    pending slot; :meth:`Dispatcher._assign_block` then places each by its own state."""
+    if per_core and stage != "idle":
+        return _mix_fit_per_core(cl, lanes)
     out: list[Core] = []
     aivs = eligible_cores(cl.aivs, stage)
     k = 0
@@ -66,6 +70,30 @@ def mix_fit(cl: Cluster, lanes: list[str], stage: str) -> list[Core] | None:
                 return None
             out.append(aivs[k])
             k += 1
+    return out
+
+
+def _mix_fit_per_core(cl: Cluster, lanes: list[str]) -> list[Core] | None:
+    """:func:`mix_fit` of the pending stage under per-core placement: every used core idle or eligible for
+    its pending slot, at least one of them busy (a fully idle cluster is the idle stage's)."""
+    def free(c: Core) -> bool:
+        return c.running is None or (c.pending is None and c.ack_seen)
+
+    out: list[Core] = []
+    aivs = [c for c in cl.aivs if free(c)]
+    k = 0
+    for ln in lanes:
+        if ln == "aic":
+            if not free(cl.aic):
+                return None
+            out.append(cl.aic)
+        else:
+            if k >= len(aivs):
+                return None
+            out.append(aivs[k])
+            k += 1
+    if all(c.running is None for c in out):
+        return None
     return out
 
 
@@ -262,7 +290,7 @@ class Dispatcher:
                 for cl in th.clusters:
                     if len(groups) >= remaining:
                         break
-                    g = mix_fit(cl, ts.lanes, stage)
+                    g = mix_fit(cl, ts.lanes, stage, self.p.mix_per_core)
                     if g is not None:
                         groups.append(g)
             else:
@@ -344,14 +372,15 @@ class Dispatcher:
         builds (ns). Gated (early-dispatch) subtasks are also remembered for the doorbell."""
         blk = ts.next_block
         ts.next_block += 1
-        if stage == "idle":
+        per_core = stage != "idle" and self.p.mix_per_core  # each core by its own state
+        if stage == "idle" or per_core:
             th.polled_ver += 1  # running slots of th's cores change (SchedulerThread.touch, inline)
         for lane, core in zip(ts.lanes, cores, strict=True):
             core.token += 1
             sub = Subtask(ts, blk, lane, core, core.token, th.idx)
             sub.gated = gated
             t += self.p.payload
-            if stage == "idle":
+            if stage == "idle" or (per_core and core.running is None):
                 core.running = sub
                 core.ack_seen = False
             else:
@@ -388,7 +417,7 @@ class Dispatcher:
                 for cl in th.clusters:
                     if len(out) >= limit:
                         return out
-                    g = mix_fit(cl, ts.lanes, stage)
+                    g = mix_fit(cl, ts.lanes, stage, self.p.mix_per_core)
                     if g is not None:
                         out.append((stage, g))
             else:
@@ -440,7 +469,7 @@ class Dispatcher:
     def _can_place(self, th: SchedulerThread, shape: CoreShape, stage: str, ts: TaskState) -> bool:
         """Whether ``ts`` fits at least one of ``th``'s cores / clusters in ``stage``."""
         if shape is _MIX:
-            return any(mix_fit(cl, ts.lanes, stage) is not None for cl in th.clusters)
+            return any(mix_fit(cl, ts.lanes, stage, self.p.mix_per_core) is not None for cl in th.clusters)
         cores = th.aic if shape is _AIC else th.aiv
         if stage == "idle":  # eligible(c, "idle"): the running slot is empty
             return None in [c.running for c in cores]

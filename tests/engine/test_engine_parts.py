@@ -112,6 +112,23 @@ def test_slot_eligibility_and_mix_fit_reject_a_mixed_cluster() -> None:
     assert eligible(cl.aivs[0], "pending") and not eligible(cl.aivs[0], "idle")
 
 
+def test_per_core_mix_placement_takes_a_mixed_cluster_in_the_pending_stage() -> None:
+    """``runtime.mix_placement = per_core`` (simpler PR #1308): a cluster whose used cores are idle or have a
+    free pending slot takes a MIX block in the pending stage; the uniform rule (PR #1097) waits for one state."""
+    _, (cl,) = build_cores(1, 2, 1)
+    lanes = ["aic", "aiv0", "aiv1"]
+    assert mix_fit(cl, lanes, "pending", per_core=True) is None  # fully idle: the idle stage's cluster
+    busy = cl.aivs[0]
+    busy.running = _sub(busy, start=0.0)
+    assert mix_fit(cl, lanes, "pending", per_core=True) is None  # its running task's ACK not seen yet
+    busy.ack_seen = True
+    assert mix_fit(cl, lanes, "pending") is None  # uniform: AIC and AIV1 idle, AIV0 busy
+    assert mix_fit(cl, lanes, "pending", per_core=True) == [cl.aic, busy, cl.aivs[1]]
+    busy.pending = _sub(busy, start=0.0)
+    assert mix_fit(cl, lanes, "pending", per_core=True) is None  # no free pending slot
+    assert mix_fit(cl, lanes, "idle", per_core=True) is None  # the idle stage still needs every core idle
+
+
 def test_hbm_lanes_end_at_the_shared_bandwidth_times() -> None:
     env = simpy.Environment()
     ends: list[tuple[float, str]] = []
