@@ -53,47 +53,31 @@ def eligible_cores(cores: list[Core], stage: str) -> list[Core]:
 
 def mix_fit(cl: Cluster, lanes: list[str], stage: str, per_core: bool = False) -> list[Core] | None:
     """Cores for the task's lanes in this cluster, all in ``stage`` state (None if it does not fit).
-    ``per_core`` (``runtime.mix_placement``): in the pending stage each core may be idle or take its
-    pending slot; :meth:`Dispatcher._assign_block` then places each by its own state."""
-    if per_core and stage != "idle":
-        return _mix_fit_per_core(cl, lanes)
+    ``per_core`` (``runtime.mix_placement``): in the pending stage each used core may be idle or take
+    its pending slot, at least one of them busy (a fully idle cluster is the idle stage's);
+    :meth:`Dispatcher._assign_block` then places each by its own state."""
+    if not (per_core and stage != "idle"):
+        return _pick_lanes(lanes, cl.aic, eligible(cl.aic, stage), eligible_cores(cl.aivs, stage))
+    free = [c for c in (cl.aic, *cl.aivs) if c.running is None or (c.pending is None and c.ack_seen)]
+    out = _pick_lanes(lanes, cl.aic, cl.aic in free, [c for c in free if c is not cl.aic])
+    return None if out is None or all(c.running is None for c in out) else out
+
+
+def _pick_lanes(lanes: list[str], aic: Core, aic_ok: bool, aivs: list[Core]) -> list[Core] | None:
+    """``aic`` for an ``aic`` lane (if ``aic_ok``) and the usable ``aivs`` in order for the others (None if
+    the cluster falls short)."""
     out: list[Core] = []
-    aivs = eligible_cores(cl.aivs, stage)
     k = 0
     for ln in lanes:
         if ln == "aic":
-            if not eligible(cl.aic, stage):
+            if not aic_ok:
                 return None
-            out.append(cl.aic)
+            out.append(aic)
         else:
             if k >= len(aivs):
                 return None
             out.append(aivs[k])
             k += 1
-    return out
-
-
-def _mix_fit_per_core(cl: Cluster, lanes: list[str]) -> list[Core] | None:
-    """:func:`mix_fit` of the pending stage under per-core placement: every used core idle or eligible for
-    its pending slot, at least one of them busy (a fully idle cluster is the idle stage's)."""
-    def free(c: Core) -> bool:
-        return c.running is None or (c.pending is None and c.ack_seen)
-
-    out: list[Core] = []
-    aivs = [c for c in cl.aivs if free(c)]
-    k = 0
-    for ln in lanes:
-        if ln == "aic":
-            if not free(cl.aic):
-                return None
-            out.append(cl.aic)
-        else:
-            if k >= len(aivs):
-                return None
-            out.append(aivs[k])
-            k += 1
-    if all(c.running is None for c in out):
-        return None
     return out
 
 
