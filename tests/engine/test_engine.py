@@ -636,3 +636,26 @@ def test_barrier_op_fences_its_block_in_the_op_timeline() -> None:
     assert len(bar) == 3 and before and after
     assert min(o.start_ns for o in after) >= max(o.ready_ns for o in before)
     assert all(not any(o.kind == BARRIER for o in seg.ops) for seg in Segmenter().segments(t.blocks[0]))
+
+
+@pytest.mark.parametrize("rule", ["uniform", "per_core"])
+def test_a_mix_block_takes_a_partly_busy_cluster_only_under_per_core_placement(rule: str) -> None:
+    """One cluster: a long AIV task holds one AIV core when a three-lane MIX task becomes ready. With
+    ``runtime.mix_placement = uniform`` the MIX block waits for the AIV to finish; with ``per_core`` it
+    takes the cluster at once, its idle cores in their running slots and the busy AIV in its pending
+    slot, so its AIC lane starts while the AIV task still runs and the busy core's lane after it."""
+    long_aiv = _kernel(0, CoreShape.AIV, 1, 200)
+    short_aic = _kernel(1, CoreShape.AIC, 1, 5)
+    mix = _kernel(2, CoreShape.MIX, 1, 2, dual=True)  # ready once the AIC task is done
+    g = TaskGraph(kernel="mixed_state", tasks=[long_aiv, short_aic, mix],
+                  edges=[Edge(pred=1, succ=2, source="explicit")], func_names={0: "k0", 1: "k1", 2: "k2"})
+    chip = load_chip(None, ["soc.clusters=1", f"runtime.mix_placement={rule}"])
+    r = simulate(g, chip, RunOptions(cold_start=False), cost_model=StubCostModel())
+    (aiv_row,) = [s for s in r.subtasks if s.task == 0]
+    rows = {s.lane: s for s in r.subtasks if s.task == 2}
+    if rule == "uniform":
+        assert min(s.start for s in rows.values()) >= aiv_row.end
+    else:
+        assert rows["aic"].start < aiv_row.end
+        shared = [s for s in rows.values() if s.core_id == aiv_row.core_id]
+        assert len(shared) == 1 and shared[0].start >= aiv_row.end
