@@ -476,7 +476,10 @@ class RuntimeParams(_Section):
                            "(simpler a3e1cd359, PR #1308, 2026-07-09): a cluster is usable when every used "
                            "core has a free pending slot; idle cores take the block in their running slot, busy "
                            "ones in their pending slot, and the idle stage still takes fully idle clusters "
-                           "first (docs/model.md §4.4)", pattern="^(uniform|per_core)$")
+                           "first. 'cluster' (simpler before PR #1097): the idle stage takes only clusters "
+                           "whose three cores are all idle, the pending stage clusters whose three cores all "
+                           "have a free pending slot and one at least is busy, each core placed by its own "
+                           "state (docs/model.md §4.4)", pattern="^(uniform|per_core|cluster)$")
     sched_start_phase_iters: float = F(1.0, "idle iterations", "CHOICE",
                                       "each scheduler thread enters its loop at a seeded uniform offset in [0, this "
                                       "many of its idle iterations): the threads are launched separately and nothing "

@@ -51,16 +51,25 @@ def eligible_cores(cores: list[Core], stage: str) -> list[Core]:
     return [c for c in cores if c.running is not None and c.pending is None and c.ack_seen]
 
 
-def mix_fit(cl: Cluster, lanes: list[str], stage: str, per_core: bool = False) -> list[Core] | None:
-    """Cores for the task's lanes in this cluster, all in ``stage`` state (None if it does not fit).
-    ``per_core`` (``runtime.mix_placement``): in the pending stage each used core may be idle or take
-    its pending slot, at least one of them busy (a fully idle cluster is the idle stage's);
-    :meth:`Dispatcher._assign_block` then places each by its own state."""
-    if not (per_core and stage != "idle"):
+def mix_fit(cl: Cluster, lanes: list[str], stage: str, rule: str = "uniform") -> list[Core] | None:
+    """Cores for the task's lanes in this cluster in ``stage`` (None if it does not fit), by the runtime's
+    MIX rule (``runtime.mix_placement``, docs/model.md §4.4). ``uniform``: every used core in ``stage``
+    state. ``per_core``: in the pending stage each used core idle or free to take its pending slot, at
+    least one busy. ``cluster``: the idle stage wants all of the cluster's cores idle, the pending stage
+    all of them idle or free for a pending slot, at least one busy. Under the last two
+    :meth:`Dispatcher._assign_block` places each core of a pending-stage block by its own state."""
+    if rule == "uniform" or (rule == "per_core" and stage == "idle"):
         return _pick_lanes(lanes, cl.aic, eligible(cl.aic, stage), eligible_cores(cl.aivs, stage))
-    free = [c for c in (cl.aic, *cl.aivs) if c.running is None or (c.pending is None and c.ack_seen)]
+    cores = (cl.aic, *cl.aivs)
+    if stage == "idle":  # cluster rule
+        return _pick_lanes(lanes, cl.aic, True, list(cl.aivs)) if all(c.running is None for c in cores) else None
+    free = [c for c in cores if c.running is None or (c.pending is None and c.ack_seen)]
+    if rule == "cluster" and (len(free) < len(cores) or all(c.running is None for c in cores)):
+        return None
     out = _pick_lanes(lanes, cl.aic, cl.aic in free, [c for c in free if c is not cl.aic])
-    return None if out is None or all(c.running is None for c in out) else out
+    if out is None or (rule == "per_core" and all(c.running is None for c in out)):
+        return None
+    return out
 
 
 def _pick_lanes(lanes: list[str], aic: Core, aic_ok: bool, aivs: list[Core]) -> list[Core] | None:
@@ -274,7 +283,7 @@ class Dispatcher:
                 for cl in th.clusters:
                     if len(groups) >= remaining:
                         break
-                    g = mix_fit(cl, ts.lanes, stage, self.p.mix_per_core)
+                    g = mix_fit(cl, ts.lanes, stage, self.p.mix_rule)
                     if g is not None:
                         groups.append(g)
             else:
@@ -356,7 +365,7 @@ class Dispatcher:
         builds (ns). Gated (early-dispatch) subtasks are also remembered for the doorbell."""
         blk = ts.next_block
         ts.next_block += 1
-        per_core = stage != "idle" and self.p.mix_per_core  # each core by its own state
+        per_core = stage != "idle" and self.p.mix_rule != "uniform"  # each core by its own state
         if stage == "idle" or per_core:
             th.polled_ver += 1  # running slots of th's cores change (SchedulerThread.touch, inline)
         for lane, core in zip(ts.lanes, cores, strict=True):
@@ -401,7 +410,7 @@ class Dispatcher:
                 for cl in th.clusters:
                     if len(out) >= limit:
                         return out
-                    g = mix_fit(cl, ts.lanes, stage, self.p.mix_per_core)
+                    g = mix_fit(cl, ts.lanes, stage, self.p.mix_rule)
                     if g is not None:
                         out.append((stage, g))
             else:
@@ -453,7 +462,7 @@ class Dispatcher:
     def _can_place(self, th: SchedulerThread, shape: CoreShape, stage: str, ts: TaskState) -> bool:
         """Whether ``ts`` fits at least one of ``th``'s cores / clusters in ``stage``."""
         if shape is _MIX:
-            return any(mix_fit(cl, ts.lanes, stage, self.p.mix_per_core) is not None for cl in th.clusters)
+            return any(mix_fit(cl, ts.lanes, stage, self.p.mix_rule) is not None for cl in th.clusters)
         cores = th.aic if shape is _AIC else th.aiv
         if stage == "idle":  # eligible(c, "idle"): the running slot is empty
             return None in [c.running for c in cores]

@@ -83,7 +83,7 @@ class RuntimeParams:
         self.wq_cap = int(getattr(rt, "wiring_queue", 1024))
         self.pmu = bool(opts.pmu_mode or getattr(rt, "pmu_mode", False))
         self.early_max_pops = int(rt.early_dispatch_max_pops)
-        self.mix_per_core = rt.mix_placement == "per_core"
+        self.mix_rule = rt.mix_placement
         self.early_depth = int(rt.early_dispatch_chain_depth)
         self.orch_to_sched = bool(getattr(rt, "orch_to_sched", False))
         self.early_cap = int(getattr(rt, "early_dispatch_queue", 64))

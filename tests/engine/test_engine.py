@@ -638,12 +638,13 @@ def test_barrier_op_fences_its_block_in_the_op_timeline() -> None:
     assert all(not any(o.kind == BARRIER for o in seg.ops) for seg in Segmenter().segments(t.blocks[0]))
 
 
-@pytest.mark.parametrize("rule", ["uniform", "per_core"])
-def test_a_mix_block_takes_a_partly_busy_cluster_only_under_per_core_placement(rule: str) -> None:
+@pytest.mark.parametrize("rule", ["uniform", "per_core", "cluster"])
+def test_a_mix_block_takes_a_partly_busy_cluster_unless_its_placement_is_uniform(rule: str) -> None:
     """One cluster: a long AIV task holds one AIV core when a three-lane MIX task becomes ready. With
     ``runtime.mix_placement = uniform`` the MIX block waits for the AIV to finish; with ``per_core`` it
     takes the cluster at once, its idle cores in their running slots and the busy AIV in its pending
-    slot, so its AIC lane starts while the AIV task still runs and the busy core's lane after it."""
+    slot, so its AIC lane starts while the AIV task still runs and the busy core's lane after it; with
+    ``cluster`` too, as all three cores have a free pending slot and one is busy."""
     long_aiv = _kernel(0, CoreShape.AIV, 1, 200)
     short_aic = _kernel(1, CoreShape.AIC, 1, 5)
     mix = _kernel(2, CoreShape.MIX, 1, 2, dual=True)  # ready once the AIC task is done

@@ -117,16 +117,34 @@ def test_per_core_mix_placement_takes_a_mixed_cluster_in_the_pending_stage() -> 
     free pending slot takes a MIX block in the pending stage; the uniform rule (PR #1097) waits for one state."""
     _, (cl,) = build_cores(1, 2, 1)
     lanes = ["aic", "aiv0", "aiv1"]
-    assert mix_fit(cl, lanes, "pending", per_core=True) is None  # fully idle: the idle stage's cluster
+    assert mix_fit(cl, lanes, "pending", rule="per_core") is None  # fully idle: the idle stage's cluster
     busy = cl.aivs[0]
     busy.running = _sub(busy, start=0.0)
-    assert mix_fit(cl, lanes, "pending", per_core=True) is None  # its running task's ACK not seen yet
+    assert mix_fit(cl, lanes, "pending", rule="per_core") is None  # its running task's ACK not seen yet
     busy.ack_seen = True
     assert mix_fit(cl, lanes, "pending") is None  # uniform: AIC and AIV1 idle, AIV0 busy
-    assert mix_fit(cl, lanes, "pending", per_core=True) == [cl.aic, busy, cl.aivs[1]]
+    assert mix_fit(cl, lanes, "pending", rule="per_core") == [cl.aic, busy, cl.aivs[1]]
     busy.pending = _sub(busy, start=0.0)
-    assert mix_fit(cl, lanes, "pending", per_core=True) is None  # no free pending slot
-    assert mix_fit(cl, lanes, "idle", per_core=True) is None  # the idle stage still needs every core idle
+    assert mix_fit(cl, lanes, "pending", rule="per_core") is None  # no free pending slot
+    assert mix_fit(cl, lanes, "idle", rule="per_core") is None  # the idle stage still needs every core idle
+
+
+def test_cluster_mix_placement_wants_the_whole_cluster_free() -> None:
+    """``runtime.mix_placement = cluster`` (simpler before PR #1097): the idle stage takes a cluster only
+    when all three of its cores are idle, even for a two-lane block; the pending stage when all three
+    have a free pending slot and one at least is busy, the block's cores then placed by their own state."""
+    _, (cl,) = build_cores(1, 2, 1)
+    two = ["aic", "aiv0"]
+    assert mix_fit(cl, two, "idle", rule="cluster") == [cl.aic, cl.aivs[0]]
+    busy = cl.aivs[0]
+    busy.running = _sub(busy, start=0.0)
+    busy.ack_seen = True
+    assert mix_fit(cl, two, "idle") == [cl.aic, cl.aivs[1]]  # uniform: the idle AIV serves
+    assert mix_fit(cl, two, "idle", rule="cluster") is None  # a core of the cluster is busy
+    assert mix_fit(cl, two, "pending", rule="cluster") == [cl.aic, busy]
+    cl.aivs[1].running = _sub(cl.aivs[1], start=0.0)  # the other AIV busy, its ACK not seen
+    assert mix_fit(cl, two, "pending", rule="cluster") is None
+    assert mix_fit(cl, two, "pending", rule="per_core") == [cl.aic, busy]  # only the used cores count
 
 
 def test_hbm_lanes_end_at_the_shared_bandwidth_times() -> None:
