@@ -203,25 +203,29 @@ class AICores:
             return
         self.hbm.add(sub, compute, hbm / compute, l2 / compute)
 
+    def _cold_budget(self, core: Any, extra: float) -> float:
+        """A cold core's first-kernel extra (ns) from ``extra`` (its fixed and per-load parts): at most the
+        bound, less the cold head wait the core already paid (``cold_counts_head``); 0 on a core the chip's
+        choices exempt (``cold_from_cluster``, ``cold_aiv_only``)."""
+        p = self.p
+        if core.cluster < p.cold_from_cluster or (p.cold_aiv_only and core.kind == "aic"):
+            return 0.0
+        if p.first_kernel_cold_max > 0:
+            extra = min(extra, p.first_kernel_cold_max)
+        if p.cold_counts_head:
+            extra -= core.cold_extra
+        return max(0.0, extra)
+
     def _cold_loads(self, sub: Subtask, profs: dict[str, Any], lane: str, prof: Any) -> tuple[Any, bool]:
         """(profile, whether it carries the per-load extra) of a core's first kernel body with
         ``core.first_kernel_cold_in_schedule``: its first GM loads each hold MTE2 the per-load extra longer,
-        as many as the bound (less the cold head wait the core already paid, with ``cold_counts_head``)
-        allows. A cost model without cold profiles leaves the extra to :meth:`_cold`."""
-        p = self.p
-        core = sub.core
-        per = p.first_kernel_per_load
+        as many as :meth:`_cold_budget` allows. A cost model without cold profiles leaves the extra to
+        :meth:`_cold`."""
+        per = self.p.first_kernel_per_load
         cold_cost = getattr(self.cost, "cold_profile", None)
         if cold_cost is None:
             return prof, False
-        if per <= 0 or core.cluster < p.cold_from_cluster or (p.cold_aiv_only and core.kind == "aic"):
-            return prof, True
-        budget = per * prof.gm_loads
-        if p.first_kernel_cold_max > 0:
-            budget = min(budget, p.first_kernel_cold_max)
-        if p.cold_counts_head:
-            budget -= core.cold_extra
-        n = int(budget / per + 1e-9)
+        n = int(self._cold_budget(sub.core, per * prof.gm_loads) / per + 1e-9) if per > 0 else 0
         if n <= 0:
             return prof, True
         cold = cold_cost(profs, lane, n)
@@ -236,15 +240,11 @@ class AICores:
             return compute
         core.ran = True
         p = self.p
-        cold = p.first_kernel_extra
+        extra = p.first_kernel_extra
         if prof is not None and not loads_in_schedule:  # else the loads' share is in the schedule
-            cold += p.first_kernel_per_load * prof.gm_loads
-        if p.first_kernel_cold_max > 0:
-            cold = min(cold, p.first_kernel_cold_max)
-        if p.cold_counts_head:
-            cold = max(0.0, cold - core.cold_extra)
-        if (compute > 0 and cold > 0 and core.cluster >= p.cold_from_cluster
-                and not (p.cold_aiv_only and core.kind == "aic")):
+            extra += p.first_kernel_per_load * prof.gm_loads
+        cold = self._cold_budget(core, extra)
+        if compute > 0 and cold > 0:
             compute += cold
             sub.breakdown["cold_core"] = cold
         return compute

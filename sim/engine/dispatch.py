@@ -366,7 +366,7 @@ class Dispatcher:
         blk = ts.next_block
         ts.next_block += 1
         per_core = stage != "idle" and self.p.mix_rule != "uniform"  # each core by its own state
-        if stage == "idle" or per_core:
+        if stage == "idle" or (per_core and None in [c.running for c in cores]):
             th.polled_ver += 1  # running slots of th's cores change (SchedulerThread.touch, inline)
         for lane, core in zip(ts.lanes, cores, strict=True):
             core.token += 1
