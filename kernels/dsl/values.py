@@ -180,37 +180,44 @@ def need(v: Any, what: str) -> Any:
 # ------------------------------------------------------------------------------------------------
 # dtype rounding
 # ------------------------------------------------------------------------------------------------
-_BF16_CHUNK = 1 << 16  # elements per pass when rounding a large array (256 KiB of uint32)
+BF16_CHUNK = 1 << 16  # elements per pass when rounding a large array (256 KiB of uint32)
 
 
-def _bf16_round_large(a: np.ndarray, own: bool) -> np.ndarray:
-    """:func:`bf16_round` of a large contiguous float32 array to the nearest even bfloat16, chunk by chunk
-    with one cache-sized temporary (harness tensors reach 10^8 elements); ``own``: round ``a`` in place."""
+def bf16_round_chunks(a: np.ndarray, out: np.ndarray, keep_nan: bool = True) -> np.ndarray:
+    """Round the contiguous float32 ``a`` to the nearest-even bfloat16 values into ``out`` (contiguous
+    float32 of its size; ``a`` itself rounds in place), chunk by chunk with one cache-sized temporary
+    (harness tensors reach 10^8 elements); ``keep_nan``: a NaN stays NaN (else its bits round as a
+    number's do). Returns ``out``."""
     flat = a.reshape(-1)
     u = flat.view(np.uint32)
-    t = np.empty(_BF16_CHUNK, np.uint32)
-    for i in range(0, u.size, _BF16_CHUNK):
-        c = u[i:i + _BF16_CHUNK]
-        if np.bitwise_and(c, np.uint32(0xFFFF), out=t[:c.size]).any():
-            break
-    else:
-        return a  # already bfloat16 values
-    f = a if own else np.empty_like(a)
-    ff = f.reshape(-1)
-    fu = ff.view(np.uint32)
-    for i in range(0, u.size, _BF16_CHUNK):
-        c = u[i:i + _BF16_CHUNK]
+    of = out.reshape(-1)
+    ou = of.view(np.uint32)
+    t = np.empty(min(u.size, BF16_CHUNK), np.uint32)
+    for i in range(0, u.size, BF16_CHUNK):
+        c = u[i:i + BF16_CHUNK]
         w = t[:c.size]
-        nan = np.isnan(flat[i:i + _BF16_CHUNK])
+        nan = np.isnan(flat[i:i + BF16_CHUNK]) if keep_nan else None
         np.right_shift(c, np.uint32(16), out=w)  # (bits + 0x7FFF + lsb) & 0xFFFF0000: ties to the even bf16
         w &= np.uint32(1)
         w += np.uint32(0x7FFF)
         w += c
         w &= np.uint32(0xFFFF0000)
-        fu[i:i + _BF16_CHUNK] = w
-        if nan.any():
-            ff[i:i + _BF16_CHUNK][nan] = np.nan
-    return f
+        ou[i:i + BF16_CHUNK] = w
+        if nan is not None and nan.any():
+            of[i:i + BF16_CHUNK][nan] = np.nan
+    return out
+
+
+def _bf16_round_large(a: np.ndarray, own: bool) -> np.ndarray:
+    """:func:`bf16_round` of a large contiguous float32 array: ``a`` itself when its values are bfloat16
+    already, else :func:`bf16_round_chunks` into a new array (``own``: into ``a``)."""
+    u = a.reshape(-1).view(np.uint32)
+    t = np.empty(BF16_CHUNK, np.uint32)
+    for i in range(0, u.size, BF16_CHUNK):
+        c = u[i:i + BF16_CHUNK]
+        if np.bitwise_and(c, np.uint32(0xFFFF), out=t[:c.size]).any():
+            return bf16_round_chunks(a, a if own else np.empty_like(a))
+    return a
 
 
 def bf16_round(x: Any, mode: str = "rint", own: bool = False) -> np.ndarray:
@@ -219,7 +226,7 @@ def bf16_round(x: Any, mode: str = "rint", own: bool = False) -> np.ndarray:
     a = np.ascontiguousarray(x, dtype=np.float32)
     bits = a.view(np.uint32)
     if mode in ("rint", "none"):  # the common case, in place (large inputs are often bf16 already)
-        if a.size > _BF16_CHUNK and a.flags.writeable:
+        if a.size > BF16_CHUNK and a.flags.writeable:
             return _bf16_round_large(a, own or a is not x)
         if not (bits & np.uint32(0xFFFF)).any():
             return a
@@ -1196,7 +1203,8 @@ def _into(t: Any, prev: Any, src: Any, offset: list[int]) -> Any:
 
 
 __all__ = [
-    "STATE", "TABLE", "Unknown", "begin", "end", "put", "bf16_round", "cast_values", "narrow", "round_to",
+    "STATE", "TABLE", "Unknown", "begin", "end", "put", "bf16_round", "bf16_round_chunks", "cast_values", "narrow",
+    "round_to",
     "sort_pairs", "load_value", "store_value", "read_gm", "write_gm", "view_tile", "reshape_tile", "read_tile",
     "into", "no_semantics", "value_of", "unknown_inputs", "unknown_params", "param_data", "gm", "need",
 ]

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from kernels.dsl.values import BF16_CHUNK, bf16_round_chunks
 from sim.util.errors import UserError
 from sim.util.memory import allocation_message
 
@@ -62,24 +63,14 @@ def manual_seed(seed: Any) -> None:
 def _round_bf16(a: np.ndarray, own: bool = False) -> np.ndarray:
     """float32 values rounded (nearest even) to bfloat16 precision; ``own``: ``a`` is a fresh array the
     caller gives up, rounded in place. Harness weights reach 10^8 elements, so the rounding runs in
-    cache-sized chunks with one small temporary: an array-sized one costs more in fresh (zeroed)
-    pages than the arithmetic."""
+    cache-sized chunks (:func:`kernels.dsl.values.bf16_round_chunks`): an array-sized temporary costs
+    more in fresh (zeroed) pages than the arithmetic."""
     f = a if own and a.dtype == np.float32 and a.flags.c_contiguous and a.flags.writeable \
         else np.array(a, dtype=np.float32, order="C")
-    u = f.reshape(-1).view(np.uint32)
-    t = np.empty(min(u.size, _ROUND_CHUNK), np.uint32)  # one cache-sized temporary, not one per array
-    for i in range(0, u.size, _ROUND_CHUNK):
-        c = u[i:i + _ROUND_CHUNK]
-        lsb = t[:c.size]
-        np.right_shift(c, np.uint32(16), out=lsb)
-        lsb &= np.uint32(1)
-        lsb += np.uint32(0x7FFF)
-        c += lsb
-        c &= np.uint32(0xFFFF0000)
-    return f
+    return bf16_round_chunks(f, f, keep_nan=False)
 
 
-_ROUND_CHUNK = 1 << 16  # elements per pass of _round_bf16 (256 KiB of uint32)
+_ROUND_CHUNK = BF16_CHUNK  # elements per pass of _round_bf16 (256 KiB of uint32)
 
 
 def _as(a: Any, dt: dtype) -> np.ndarray:
